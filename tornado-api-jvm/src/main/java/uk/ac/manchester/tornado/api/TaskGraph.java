@@ -30,6 +30,7 @@ import uk.ac.manchester.tornado.api.common.TornadoFunctions.Task7;
 import uk.ac.manchester.tornado.api.common.TornadoFunctions.Task8;
 import uk.ac.manchester.tornado.api.common.TornadoFunctions.Task9;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
+import uk.ac.manchester.tornado.api.exceptions.TornadoRuntimeException;
 
 /**
  * A named sequence of tasks and the data transfers around them (TornadoVM 5.2's {@code TaskGraph} API subset).
@@ -178,7 +179,7 @@ public class TaskGraph {
         }
         for (JvmTask t : tasks) {
             if (t.id().equals(id)) {
-                throw new IllegalArgumentException("task graph " + name + " already has a task named " + id);
+                throw new TornadoRuntimeException("task graph " + name + " already has a task named " + id + "; task names must be unique");
             }
         }
         tasks.add(new JvmTask(id, code, taskInterface, args));

@@ -87,7 +87,9 @@ public class TornadoExecutionPlan implements AutoCloseable {
             executed.add(g);
         }
         long total = System.nanoTime() - start;
-        TornadoProfilerResult profile = new TornadoProfilerResult(total, kernelNanos, traffic.nanos, traffic.bytesIn, traffic.bytesOut);
+        // As in TornadoVM, the figures are collected only while a profiler is enabled.
+        TornadoProfilerResult profile = profilerMode == null ? new TornadoProfilerResult(0, 0, 0, 0, 0)
+                : new TornadoProfilerResult(total, kernelNanos, traffic.nanos, traffic.bytesIn, traffic.bytesOut);
         if (profilerMode == ProfilerMode.CONSOLE) {
             profile.dumpProfiles();
         }

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Regenerates every PyTorch golden fixture into a temporary directory and compares it byte for byte with the
+# committed one. Needs Debian's python3-torch; without it the check says so and is skipped.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+echo "== PyTorch golden fixtures regenerate byte for byte"
+if ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; then
+  echo "skipped: /usr/bin/python3 has no torch (apt-get install python3-torch to run this check)"
+  exit 0
+fi
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+"$ROOT/scripts/goldens" --out "$out" >/dev/null
+checked=0
+failed=0
+while IFS= read -r generated; do
+  rel="${generated#"$out"/}"
+  checked=$((checked + 1))
+  if ! cmp -s "$generated" "$ROOT/$rel"; then
+    echo "differs: $rel (run scripts/goldens to regenerate, then review and commit)"
+    failed=$((failed + 1))
+  fi
+done < <(find "$out" -type f | sort)
+echo "goldens: $((checked - failed)) identical, $failed differ"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,82 @@
+# Shared by scripts/run, scripts/test and scripts/bench: find a JDK >= 21 and build what is missing.
+# Sourced, not run. Sets ROOT, JAVA_HOME, JAVA.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+MIN_JAVA=21
+
+die() { # one line, exit 2: the user's input or environment is wrong
+  echo "error: $*" >&2
+  exit 2
+}
+
+java_feature_version() { # $1 = a JDK home; prints its feature version (17, 21, 25, ...) or nothing
+  local release="$1/release" v
+  [ -x "$1/bin/java" ] || return 0
+  if [ -f "$release" ]; then
+    v=$(sed -n 's/^JAVA_VERSION="\([0-9][0-9]*\).*/\1/p' "$release")
+  else
+    v=$("$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = \([0-9][0-9]*\).*/\1/p')
+  fi
+  [ "$v" = "1" ] && v=8
+  echo "$v"
+}
+
+find_jdk() {
+  local v best="" best_v=0 home
+  if [ -n "${JAVA_HOME:-}" ]; then
+    v=$(java_feature_version "$JAVA_HOME")
+    if [ -n "$v" ] && [ "$v" -ge "$MIN_JAVA" ]; then
+      JDK_CHOSEN_BECAUSE="JAVA_HOME"
+      return 0
+    fi
+  fi
+  for home in /usr/lib/jvm/*; do
+    [ -d "$home" ] && [ ! -L "$home" ] || continue
+    v=$(java_feature_version "$home")
+    if [ -n "$v" ] && [ "$v" -ge "$MIN_JAVA" ] && [ "$v" -gt "$best_v" ]; then
+      best="$home"
+      best_v="$v"
+    fi
+  done
+  [ -n "$best" ] || die "no JDK >= $MIN_JAVA found (JAVA_HOME=${JAVA_HOME:-unset} is older or missing, and none under /usr/lib/jvm); install one, e.g. apt-get install openjdk-21-jdk-headless"
+  JAVA_HOME="$best"
+  JDK_CHOSEN_BECAUSE="newest under /usr/lib/jvm"
+}
+
+find_jdk
+export JAVA_HOME
+export PATH="$JAVA_HOME/bin:$PATH"
+JAVA="$JAVA_HOME/bin/java"
+
+say_jdk() {
+  echo "using JDK $(java_feature_version "$JAVA_HOME") at $JAVA_HOME ($JDK_CHOSEN_BECAUSE)" >&2
+}
+
+require_maven() {
+  command -v mvn >/dev/null 2>&1 || die "Maven (mvn) is not installed; apt-get install maven"
+}
+
+BUILD_STAMP="$ROOT/model/target/.build-stamp"
+
+sources_changed_since_build() {
+  [ -f "$BUILD_STAMP" ] || return 0
+  [ -n "$(find "$ROOT/pom.xml" "$ROOT/tornado-api-jvm" "$ROOT/tornado-kernels" "$ROOT/model" \
+      \( -path '*/target' -prune \) -o \( -type f \( -name '*.java' -o -name 'pom.xml' -o -path '*/src/main/resources/*' \) -newer "$BUILD_STAMP" -print \) 2>/dev/null | head -n 1)" ]
+}
+
+# Builds the runnable jars (no tests) when they are missing or older than the sources; quiet unless it fails.
+ensure_built() {
+  if ! sources_changed_since_build; then
+    return 0
+  fi
+  require_maven
+  echo "building Attention Lab (once; about a minute the first time) ..." >&2
+  local log="$ROOT/target/build.log"
+  mkdir -p "$ROOT/target"
+  if ! (cd "$ROOT" && mvn -B -q -DskipTests -pl model -am package >"$log" 2>&1); then
+    echo "error: the build failed; the end of $log:" >&2
+    tail -n 30 "$log" >&2
+    exit 1
+  fi
+  touch "$BUILD_STAMP"
+}
