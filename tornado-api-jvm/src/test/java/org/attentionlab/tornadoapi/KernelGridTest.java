@@ -97,7 +97,7 @@ class KernelGridTest {
     }
 
     @ParameterizedTest
-    @CsvSource({ "256,256", "1024,64", "4096,128", "64,2" })
+    @CsvSource({ "256,256", "1024,64", "4096,128", "64,2", "8,1" })
     void localMemoryReductionIsExact(int n, int groupSize) {
         FloatArray in = new FloatArray(n);
         for (int i = 0; i < n; i++) {

@@ -106,7 +106,7 @@ final class JvmKernelGrid {
         String where = launch.task + " work-group (" + groupId[0] + "," + groupId[1] + "," + groupId[2] + ")";
         int items = launch.itemsPerGroup();
         if (!threaded || items == 1) {
-            JvmWorkGroup group = JvmWorkGroup.sequential(where);
+            JvmWorkGroup group = JvmWorkGroup.sequential(where, items);
             for (int i = 0; i < items; i++) {
                 kernel.accept(context(launch, group, groupId, i));
             }

@@ -23,20 +23,23 @@ final class JvmWorkGroup {
 
     private final String where;
     private final Phaser barrier;
+    /** A group of one work-item: its barriers have nobody to wait for. */
+    private final boolean alone;
     private final List<Object> localArrays = new ArrayList<>();
     private volatile boolean usedBarrierOrLocalMemory;
 
-    private JvmWorkGroup(String where, Phaser barrier) {
+    private JvmWorkGroup(String where, Phaser barrier, boolean alone) {
         this.where = where;
         this.barrier = barrier;
+        this.alone = alone;
     }
 
     static JvmWorkGroup threaded(String where, int items) {
-        return new JvmWorkGroup(where, new Phaser(items));
+        return new JvmWorkGroup(where, new Phaser(items), false);
     }
 
-    static JvmWorkGroup sequential(String where) {
-        return new JvmWorkGroup(where, null);
+    static JvmWorkGroup sequential(String where, int items) {
+        return new JvmWorkGroup(where, null, items == 1);
     }
 
     boolean usedBarrierOrLocalMemory() {
@@ -45,6 +48,9 @@ final class JvmWorkGroup {
 
     void barrier() {
         usedBarrierOrLocalMemory = true;
+        if (alone) {
+            return;
+        }
         if (barrier == null) {
             throw new IllegalStateException(where + ": the kernel reached a barrier in a work-group run sequentially, because "
                     + "the first work-group of this launch reached none; barriers that depend on the group are not supported");

@@ -169,6 +169,16 @@ public class TornadoExecutionPlan implements AutoCloseable {
     }
 
     public TornadoExecutionPlan withGridScheduler(GridScheduler gridScheduler) {
+        boolean registered = false;
+        for (JvmGraph g : graphs) {
+            for (JvmTask t : g.tasks()) {
+                registered |= gridScheduler.get(g.name() + "." + t.id()) != null;
+            }
+        }
+        if (!registered) {
+            // TornadoVM rejects a scheduler none of whose names is a task of the plan.
+            throw new TornadoRuntimeException("[ERROR] GridScheduler Name not registered in any task-graph");
+        }
         this.gridScheduler = gridScheduler;
         return this;
     }

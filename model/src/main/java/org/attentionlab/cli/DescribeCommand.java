@@ -1,0 +1,90 @@
+package org.attentionlab.cli;
+
+import java.io.PrintWriter;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import org.attentionlab.model.Model;
+import org.attentionlab.model.config.LayerConfig;
+import org.attentionlab.model.config.ModelConfig;
+import org.attentionlab.model.exec.Layer;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** The layer table, parameter count, FLOPs per token and memory estimate of a config, without running it. */
+@Command(name = "describe", mixinStandardHelpOptions = true, description = "Describe the model a config builds: layers, parameters, FLOPs, memory.")
+final class DescribeCommand implements Callable<Integer> {
+
+    @Spec
+    private CommandSpec spec;
+
+    @Mixin
+    private ConfigOptions configOptions;
+
+    @Option(names = "--batch", paramLabel = "N", description = "Batch size for the estimates (default: ${DEFAULT-VALUE}).", defaultValue = "1")
+    private int batch;
+
+    @Option(names = "--seq-len", paramLabel = "N", description = "Sequence length for the estimates (default: ${DEFAULT-VALUE}).", defaultValue = "128")
+    private int seqLen;
+
+    @Option(names = "--json", description = "Print one JSON object instead of the table.")
+    private boolean json;
+
+    @Override
+    public Integer call() {
+        if (batch < 1 || seqLen < 1) {
+            throw new UsageException("--batch and --seq-len must be >= 1");
+        }
+        ModelConfig config = configOptions.load();
+        Model model = Model.build(config);
+        long params = model.parameters().count();
+        long flops = model.flops(batch, seqLen);
+        long weightBytes = 4 * params;
+        long activationBytes = model.activationBytes(batch, seqLen);
+        int[] outputShape = model.outputShape(batch, seqLen);
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("config", config.oneLine());
+            o.put("parameters", params);
+            o.put("flops_per_token", (double) flops / ((long) batch * seqLen));
+            o.put("weight_bytes", weightBytes);
+            o.put("activation_bytes", activationBytes);
+            o.put("output_shape", Arrays.stream(outputShape).boxed().toList());
+            o.put("output_size", model.outputSize());
+            o.put("layers", config.layers().stream().map(l -> Map.of("index", l.index(), "type", l.layerType().yamlName(), "window", l.window(),
+                    "position_embedding", l.positionEmbedding().yamlName(), "attention_algorithm", l.attentionAlgorithm().yamlName())).toList());
+            out.println(Json.write(o));
+            return Main.EXIT_OK;
+        }
+        out.println(config.oneLine());
+        out.println();
+        out.printf(Locale.ROOT, "%-5s %-18s %-8s %-6s %-17s %-7s%n", "layer", "type", "window", "PE", "algorithm", "qk_norm");
+        for (LayerConfig l : config.layers()) {
+            out.printf(Locale.ROOT, "%-5d %-18s %-8s %-6s %-17s %-7s%n", l.index(), l.layerType().yamlName(), l.sliding() ? Integer.toString(l.window()) : "-",
+                    l.positionEmbedding().yamlName(), l.attentionAlgorithm().yamlName(), l.qkNorm() ? "yes" : "no");
+        }
+        out.println();
+        out.printf(Locale.ROOT, "%-62s %14s%n", "stage", "GFLOP/forward");
+        List<Layer> layers = model.layers();
+        for (Layer l : layers) {
+            out.printf(Locale.ROOT, "%-62s %14.4f%n", l.describe(), l.flops(batch, seqLen) / 1e9);
+        }
+        out.println();
+        out.printf(Locale.ROOT, "parameters        %,d (%.1f MB as fp32)%n", params, weightBytes / 1e6);
+        out.printf(Locale.ROOT, "FLOPs per token   %,.0f (batch %d x seq %d: %.3f GFLOP per forward)%n", (double) flops / ((long) batch * seqLen), batch,
+                seqLen, flops / 1e9);
+        out.printf(Locale.ROOT, "memory estimate   %.1f MB weights + %.1f MB activations and scratch = %.1f MB on the device%n", weightBytes / 1e6,
+                activationBytes / 1e6, (weightBytes + activationBytes) / 1e6);
+        out.printf(Locale.ROOT, "output            %s (output_size %d)%n", Arrays.toString(outputShape), model.outputSize());
+        return Main.EXIT_OK;
+    }
+}

@@ -1,0 +1,261 @@
+package org.attentionlab.cli;
+
+import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+
+import org.attentionlab.model.Model;
+import org.attentionlab.model.config.ModelConfig;
+import org.attentionlab.model.exec.ModelExecution;
+import org.attentionlab.model.exec.RunShape;
+import org.attentionlab.model.weights.SafeTensors;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import uk.ac.manchester.tornado.api.common.TornadoDevice;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+/**
+ * A forward pass of a YAML-described model on seeded synthetic input (or a given one), timed over repeated runs
+ * after warm-up.
+ */
+@Command(name = "forward", mixinStandardHelpOptions = true, description = "Run a forward pass of the model a YAML config describes.")
+final class ForwardCommand implements Callable<Integer> {
+
+    @Spec
+    private CommandSpec spec;
+
+    @Mixin
+    private ConfigOptions configOptions;
+
+    @Option(names = "--device", paramLabel = "DEVICE", description = "jvm or tornado:<backend>:<device> (default: the config's device, else jvm)")
+    private String device;
+
+    @Option(names = "--batch", paramLabel = "N", description = "Sequences per batch (default: ${DEFAULT-VALUE}).", defaultValue = "1")
+    private int batch;
+
+    @Option(names = "--seq-len", paramLabel = "N", description = "Positions per sequence (default: ${DEFAULT-VALUE}).", defaultValue = "128")
+    private int seqLen;
+
+    @Option(names = "--seed", paramLabel = "N", description = "Seed of the synthetic input (default: ${DEFAULT-VALUE}).", defaultValue = "0")
+    private long seed;
+
+    @Option(names = "--iterations", paramLabel = "N", description = "Timed runs (default: ${DEFAULT-VALUE}).", defaultValue = "10")
+    private int iterations;
+
+    @Option(names = "--warmup", paramLabel = "N", description = "Untimed runs first, for the JIT (default: ${DEFAULT-VALUE}).", defaultValue = "3")
+    private int warmup;
+
+    @Option(names = "--json", description = "Print one JSON object on stdout instead of the table.")
+    private boolean json;
+
+    @Option(names = "--weights", paramLabel = "FILE", description = "Load the parameters from this safetensors file (names as --save-weights writes).")
+    private Path weights;
+
+    @Option(names = "--save-weights", paramLabel = "FILE", description = "Write the parameters to this safetensors file.")
+    private Path saveWeights;
+
+    @Option(names = "--input", paramLabel = "FILE", description = "Read tensor 'input' from this safetensors file: [batch, seq, embed_dim] floats, or token ids [batch, seq].")
+    private Path input;
+
+    @Option(names = "--output", paramLabel = "FILE", description = "Write tensor 'output' of the last run to this safetensors file.")
+    private Path output;
+
+    @Option(names = "--dropout", description = "Apply the config's dropout (seeded, the same on every device); off by default, as in PyTorch's eval().")
+    private boolean dropout;
+
+    @Option(names = "--verbose", description = "Stack traces for internal errors.")
+    private boolean verbose;
+
+    @Override
+    public Integer call() {
+        if (batch < 1 || seqLen < 1 || iterations < 1 || warmup < 0) {
+            throw new UsageException("--batch, --seq-len and --iterations must be >= 1 and --warmup >= 0");
+        }
+        ModelConfig config = configOptions.load();
+        DeviceSpec deviceSpec = DeviceSpec.parse(device != null ? device : config.device());
+        TornadoDevice tornadoDevice = deviceSpec.resolve();
+        Model model = Model.build(config);
+        if (weights != null) {
+            model.parameters().loadFrom(weights.toString(), SafeTensors.read(weights));
+        }
+        InputData data = input == null ? null : InputData.read(input, model);
+        int runBatch = data == null ? batch : data.batch();
+        int runSeqLen = data == null ? seqLen : data.seqLen();
+        RunShape shape = new RunShape(runBatch, runSeqLen, dropout, (int) seed);
+
+        double[] millis = new double[iterations];
+        FloatArray result;
+        try (ModelExecution execution = model.prepare(shape, tornadoDevice)) {
+            if (data != null) {
+                data.fill(execution);
+            } else {
+                fillSynthetic(execution, model, seed);
+            }
+            for (int i = 0; i < warmup; i++) {
+                execution.run();
+            }
+            result = null;
+            for (int i = 0; i < iterations; i++) {
+                long start = System.nanoTime();
+                result = execution.run();
+                millis[i] = (System.nanoTime() - start) / 1e6;
+            }
+            result = FloatArray.fromArray(result.toHeapArray());
+        }
+        int[] outputShape = model.outputShape(runBatch, runSeqLen);
+        if (saveWeights != null) {
+            Map<String, SafeTensors.Tensor> tensors = new LinkedHashMap<>();
+            for (var p : model.parameters().all()) {
+                tensors.put(p.name(), SafeTensors.Tensor.f32(toLongs(p.shape()), p.data().toHeapArray()));
+            }
+            SafeTensors.write(saveWeights, tensors);
+        }
+        if (output != null) {
+            SafeTensors.write(output, Map.of("output", SafeTensors.Tensor.f32(toLongs(outputShape), result.toHeapArray())));
+        }
+        report(config, deviceSpec, model, shape, outputShape, result, millis);
+        return Main.EXIT_OK;
+    }
+
+    private static long[] toLongs(int[] shape) {
+        return Arrays.stream(shape).asLongStream().toArray();
+    }
+
+    /** Seeded standard-normal features, or token ids uniform in [0, vocab). */
+    static void fillSynthetic(ModelExecution execution, Model model, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        if (execution.tokenInput() != null) {
+            IntArray ids = execution.tokenInput();
+            for (int i = 0; i < ids.getSize(); i++) {
+                ids.set(i, random.nextInt(model.vocabSize()));
+            }
+            return;
+        }
+        FloatArray x = execution.floatInput();
+        for (int i = 0; i < x.getSize(); i++) {
+            double u1 = 1.0 - random.nextDouble();
+            double u2 = random.nextDouble();
+            x.set(i, (float) (Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2)));
+        }
+    }
+
+    private void report(ModelConfig config, DeviceSpec deviceSpec, Model model, RunShape shape, int[] outputShape, FloatArray result, double[] millis) {
+        double sum = 0;
+        double sumAbs = 0;
+        for (int i = 0; i < result.getSize(); i++) {
+            sum += result.get(i);
+            sumAbs += Math.abs(result.get(i));
+        }
+        double[] sorted = millis.clone();
+        Arrays.sort(sorted);
+        double median = percentile(sorted, 50);
+        double p90 = percentile(sorted, 90);
+        double tokensPerSecond = shape.rows() / (median / 1000.0);
+        double peakHeapMb = peakHeapBytes() / (1024.0 * 1024.0);
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("config", config.oneLine());
+            o.put("config_file", config.source().toString());
+            o.put("device", deviceSpec.describe());
+            o.put("parameters", model.parameters().count());
+            o.put("batch", shape.batch());
+            o.put("seq_len", shape.seqLen());
+            o.put("output_shape", Arrays.stream(outputShape).boxed().toList());
+            o.put("checksum", sum);
+            o.put("checksum_abs", sumAbs);
+            Map<String, Object> latency = new LinkedHashMap<>();
+            latency.put("median", median);
+            latency.put("p90", p90);
+            latency.put("iterations", millis.length);
+            latency.put("warmup", warmup);
+            o.put("latency_ms", latency);
+            o.put("tokens_per_s", tokensPerSecond);
+            o.put("peak_heap_mb", peakHeapMb);
+            o.put("flops_per_token", (double) model.flops(shape.batch(), shape.seqLen()) / shape.rows());
+            out.println(Json.write(o));
+            return;
+        }
+        out.printf(Locale.ROOT, "config       %s%n", config.oneLine());
+        out.printf(Locale.ROOT, "device       %s%n", deviceSpec.describe());
+        out.printf(Locale.ROOT, "parameters   %,d%n", model.parameters().count());
+        out.printf(Locale.ROOT, "input        batch %d x seq %d%s%n", shape.batch(), shape.seqLen(), model.takesTokenIds() ? " token ids" : " x " + model.inputWidth());
+        out.printf(Locale.ROOT, "output       %s%n", Arrays.toString(outputShape));
+        out.printf(Locale.ROOT, "checksum     sum %.6f, sum|x| %.6f%n", sum, sumAbs);
+        out.printf(Locale.ROOT, "latency      median %.3f ms, p90 %.3f ms (%d runs after %d warm-up)%n", median, p90, millis.length, warmup);
+        out.printf(Locale.ROOT, "throughput   %,.0f tokens/s%n", tokensPerSecond);
+        out.printf(Locale.ROOT, "peak heap    %.1f MB%n", peakHeapMb);
+    }
+
+    /** Nearest-rank percentile of sorted values. */
+    static double percentile(double[] sorted, double p) {
+        int rank = (int) Math.ceil(p / 100.0 * sorted.length);
+        return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))];
+    }
+
+    private static long peakHeapBytes() {
+        long peak = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP && pool.getPeakUsage() != null) {
+                peak += pool.getPeakUsage().getUsed();
+            }
+        }
+        return peak;
+    }
+
+    /** A user-given input: its shape decides batch and sequence length. */
+    record InputData(int batch, int seqLen, float[] features, int[] ids) {
+
+        static InputData read(Path file, Model model) {
+            Map<String, SafeTensors.Tensor> tensors = SafeTensors.read(file);
+            SafeTensors.Tensor t = tensors.get("input");
+            if (t == null) {
+                throw new UsageException(file + ": no tensor named 'input' (found " + new ArrayList<>(tensors.keySet()) + ")");
+            }
+            long[] s = t.shape();
+            if (model.takesTokenIds()) {
+                if (s.length != 2 || t.isFloating()) {
+                    throw new UsageException(file + ": input: expected token ids [batch, seq] (I32 or I64), got " + t.dtype() + " " + Arrays.toString(s));
+                }
+                int[] ids = t.ints();
+                for (int id : ids) {
+                    if (id < 0 || id >= model.vocabSize()) {
+                        throw new UsageException(file + ": input: token id " + id + " is outside the vocabulary [0, " + model.vocabSize() + ")");
+                    }
+                }
+                return new InputData((int) s[0], (int) s[1], null, ids);
+            }
+            if (s.length != 3 || s[2] != model.inputWidth() || !t.isFloating() || s[0] < 1 || s[1] < 1) {
+                throw new UsageException(file + ": input: expected floats [batch, seq, " + model.inputWidth() + "], got " + t.dtype() + " " + Arrays.toString(s));
+            }
+            return new InputData((int) s[0], (int) s[1], t.floats(), null);
+        }
+
+        void fill(ModelExecution execution) {
+            if (ids != null) {
+                for (int i = 0; i < ids.length; i++) {
+                    execution.tokenInput().set(i, ids[i]);
+                }
+            } else {
+                for (int i = 0; i < features.length; i++) {
+                    execution.floatInput().set(i, features[i]);
+                }
+            }
+        }
+    }
+}

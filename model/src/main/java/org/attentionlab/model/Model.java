@@ -1,0 +1,111 @@
+package org.attentionlab.model;
+
+import java.util.List;
+
+import org.attentionlab.model.arch.ApeBuilder;
+import org.attentionlab.model.arch.HybridLstmAttentionBuilder;
+import org.attentionlab.model.arch.MultiHeadSlidingWindowBuilder;
+import org.attentionlab.model.arch.RnopeSwaBuilder;
+import org.attentionlab.model.arch.RnopeSwaHybridBuilder;
+import org.attentionlab.model.config.ModelConfig;
+import org.attentionlab.model.exec.Layer;
+import org.attentionlab.model.exec.ModelExecution;
+import org.attentionlab.model.exec.RunShape;
+import org.attentionlab.model.exec.TokenLayer;
+import org.attentionlab.model.weights.Parameters;
+
+import uk.ac.manchester.tornado.api.common.TornadoDevice;
+
+/**
+ * A model built from its config: its parameters (seeded, or loaded from safetensors) and its layers. Batch size and
+ * sequence length are chosen per run: {@link #prepare} builds the task graphs for one shape without rebuilding
+ * the model.
+ */
+public final class Model {
+
+    private final ModelConfig config;
+    private final Parameters parameters;
+    private final List<Layer> layers;
+    private final int inputWidth;
+
+    private Model(ModelConfig config, Parameters parameters, List<Layer> layers, int inputWidth) {
+        this.config = config;
+        this.parameters = parameters;
+        this.layers = List.copyOf(layers);
+        this.inputWidth = inputWidth;
+    }
+
+    /** Builds the architecture the config names, with weights initialised from the config's seed. */
+    public static Model build(ModelConfig config) {
+        Parameters parameters = new Parameters(config.seed());
+        List<Layer> layers = switch (config.architecture()) {
+        case RNOPE_SWA -> RnopeSwaBuilder.layers(config, parameters);
+        case MULTIHEAD_SLIDING_WINDOW -> MultiHeadSlidingWindowBuilder.layers(config, parameters);
+        case HYBRID_LSTM_ATTENTION, HYBRID_LSTM_ATTENTION_MLP -> HybridLstmAttentionBuilder.layers(config, parameters);
+        case RNOPE_SWA_HYBRID -> RnopeSwaHybridBuilder.layers(config, parameters);
+        case APE -> ApeBuilder.layers(config, parameters);
+        };
+        return new Model(config, parameters, layers, config.architecture().takesTokenIds() ? 0 : config.embedDim());
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public Parameters parameters() {
+        return parameters;
+    }
+
+    public List<Layer> layers() {
+        return layers;
+    }
+
+    /** Whether the input is token ids [batch, seq] rather than features [batch, seq, embed_dim]. */
+    public boolean takesTokenIds() {
+        return layers.get(0) instanceof TokenLayer;
+    }
+
+    public int inputWidth() {
+        return inputWidth;
+    }
+
+    /** Token ids must be below this (models that take token ids only). */
+    public int vocabSize() {
+        return ((TokenLayer) layers.get(0)).vocabSize();
+    }
+
+    /** [batch, width] for pooled outputs, [batch, seq, width] otherwise (Edifice's output_size is the width). */
+    public int[] outputShape(int batch, int seqLen) {
+        Layer last = layers.get(layers.size() - 1);
+        int positions = last.outputPositions(seqLen);
+        for (Layer l : layers) {
+            positions = Math.min(positions, l.outputPositions(seqLen));
+        }
+        return positions == seqLen ? new int[] { batch, seqLen, last.outputWidth() } : new int[] { batch, last.outputWidth() };
+    }
+
+    /** Edifice's output_size: the width of one output vector. */
+    public int outputSize() {
+        return layers.get(layers.size() - 1).outputWidth();
+    }
+
+    public ModelExecution prepare(RunShape shape, TornadoDevice device) {
+        return ModelExecution.prepare(layers, inputWidth, shape, device);
+    }
+
+    public long flops(int batch, int seqLen) {
+        long f = 0;
+        for (Layer l : layers) {
+            f += l.flops(batch, seqLen);
+        }
+        return f;
+    }
+
+    public long activationBytes(int batch, int seqLen) {
+        long b = 0;
+        for (Layer l : layers) {
+            b += l.activationBytes(batch, seqLen);
+        }
+        return b;
+    }
+}

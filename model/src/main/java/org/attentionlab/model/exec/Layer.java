@@ -1,0 +1,36 @@
+package org.attentionlab.model.exec;
+
+import java.util.List;
+
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/**
+ * One stage of a model. It turns into the tasks of one task graph, in one place: {@link #addTasks}.
+ * The stream a layer reads comes from the previous layer's graph (or the host input for the first layer); the
+ * stream it returns goes on to the next graph (or back to the host after the last).
+ */
+public interface Layer {
+
+    /** A short name for tables: "block 3 (sliding, rope)". */
+    String describe();
+
+    /** What this layer's tasks read that never changes (weights, ALiBi slopes, ...): sent on the first execution. */
+    List<Object> deviceConstants();
+
+    /** Width of one position of the stream this layer returns (batch and positions come from the shape). */
+    int outputWidth();
+
+    /** Positions per sequence in the returned stream: the sequence length, or 1 after pooling. */
+    default int outputPositions(int seqLen) {
+        return seqLen;
+    }
+
+    /** Adds this layer's tasks to {@code tasks}, reading {@code input}; returns the stream it writes. */
+    FloatArray addTasks(LayerTasks tasks, FloatArray input);
+
+    /** Floating-point operations for one forward pass of a batch of {@code seqLen} positions (multiply-add = 2). */
+    long flops(int batch, int seqLen);
+
+    /** Bytes of activations and scratch this layer holds on the device for this shape (weights excluded). */
+    long activationBytes(int batch, int seqLen);
+}

@@ -1,0 +1,164 @@
+package org.attentionlab.model.layers;
+
+import java.util.List;
+
+import org.attentionlab.kernels.AttentionKernels;
+import org.attentionlab.kernels.AttentionMasks;
+import org.attentionlab.kernels.AttentionMasks.Window;
+import org.attentionlab.kernels.Normalization;
+import org.attentionlab.kernels.PositionalBiases;
+import org.attentionlab.kernels.RotaryEmbedding;
+import org.attentionlab.model.config.AlibiSlopes;
+import org.attentionlab.model.config.LayerConfig;
+import org.attentionlab.model.config.ModelConfig;
+import org.attentionlab.model.config.PositionEmbedding;
+import org.attentionlab.model.config.RopePairing;
+import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.exec.RunShape;
+
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+/**
+ * Scaled-dot-product attention of one layer on q/k/v laid out [batch, seq, heads, head_dim]: QK-norm, RoPE,
+ * the layer's mask (causal or bidirectional, sliding or full, global tokens), its logit bias (ALiBi, APE) and its
+ * algorithm. Shared by the transformer blocks and the APE model.
+ */
+final class AttentionCore {
+
+    private final int heads;
+    private final int kvHeads;
+    private final int headDim;
+    private final boolean causal;
+    private final LayerConfig layer;
+    private final float eps;
+    private final float apeScale;
+    private final FloatArray slopes;
+    private final IntArray globalTokens;
+    private final int numGlobal;
+
+    AttentionCore(ModelConfig model, LayerConfig layer, int heads, int kvHeads, int headDim) {
+        this.heads = heads;
+        this.kvHeads = kvHeads;
+        this.headDim = headDim;
+        this.causal = model.causal();
+        this.layer = layer;
+        this.eps = (float) model.layerNormEps();
+        this.apeScale = (float) model.apeScale();
+        this.slopes = layer.positionEmbedding() != PositionEmbedding.ALIBI ? PositionalBiases.noSlopes()
+                : model.alibiSlopes() == AlibiSlopes.EDIFICE ? PositionalBiases.alibiSlopesEdifice(heads) : PositionalBiases.alibiSlopes(heads);
+        List<Integer> globals = model.globalTokens();
+        this.numGlobal = globals.size();
+        this.globalTokens = AttentionMasks.globalTokens(globals.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    /** Constants the kernels read (ALiBi slopes, global-token positions): sent once, like weights. */
+    void addConstantsTo(List<Object> constants) {
+        constants.add(slopes);
+        constants.add(globalTokens);
+    }
+
+    /** The band of keys around each query this layer's mask admits. */
+    Window window() {
+        if (layer.sliding()) {
+            return causal ? Window.causalSliding(layer.window()) : Window.bidirectionalLocal(layer.window());
+        }
+        return causal ? Window.causal() : Window.full();
+    }
+
+    private int biasKind() {
+        return switch (layer.positionEmbedding()) {
+        case ALIBI -> PositionalBiases.ALIBI;
+        case APE -> PositionalBiases.APE;
+        default -> PositionalBiases.NONE;
+        };
+    }
+
+    String describe() {
+        return layer.describe() + (causal ? "" : ", bidirectional");
+    }
+
+    /** Adds the tasks computing {@code out} from {@code q}, {@code k}, {@code v} (q and k are modified in place). */
+    void addTasks(LayerTasks tasks, FloatArray q, FloatArray k, FloatArray v, FloatArray out) {
+        RunShape shape = tasks.shape();
+        int batch = shape.batch();
+        int seqLen = shape.seqLen();
+        if (numGlobal > 0) {
+            AttentionMasks.checkGlobalTokens(globalTokens, numGlobal, seqLen);
+        }
+        if (layer.qkNorm()) {
+            tasks.graph().task("q_norm", Normalization::qkLayerNorm, q, batch, seqLen, heads, headDim, eps);
+            tasks.graph().task("k_norm", Normalization::qkLayerNorm, k, batch, seqLen, kvHeads, headDim, eps);
+        }
+        if (layer.usesRope()) {
+            float theta = (float) layer.ropeTheta();
+            int pairing = layer.ropePairing() == RopePairing.GPTJ ? RotaryEmbedding.GPTJ : RotaryEmbedding.NEOX;
+            tasks.graph().task("rope_q", RotaryEmbedding::apply, q, batch, seqLen, heads, headDim, 0, theta, pairing);
+            tasks.graph().task("rope_k", RotaryEmbedding::apply, k, batch, seqLen, kvHeads, headDim, 0, theta, pairing);
+        }
+        Window w = window();
+        int left = w.left();
+        int right = w.right();
+        int bias = biasKind();
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        switch (layer.attentionAlgorithm()) {
+        case STANDARD -> {
+            FloatArray scratch = tasks.scratch("scores", AttentionKernels.standardScratchSize(batch, heads, seqLen, left, right, numGlobal));
+            tasks.graph().task("attention", AttentionKernels::standard, q, k, v, out, scratch, globalTokens, numGlobal, slopes, batch, seqLen, heads,
+                    kvHeads, headDim, left, right, bias, apeScale, scale);
+        }
+        case CHUNKED -> {
+            int chunk = layer.chunkSize();
+            FloatArray scratch = tasks.scratch("scores", AttentionKernels.chunkedScratchSize(batch, heads, chunk, seqLen, left, right, numGlobal));
+            tasks.graph().task("attention", AttentionKernels::chunked, q, k, v, out, scratch, globalTokens, numGlobal, slopes, batch, seqLen, heads,
+                    kvHeads, headDim, left, right, bias, apeScale, scale, chunk);
+        }
+        case MEMORY_EFFICIENT -> tasks.graph().task("attention", AttentionKernels::memoryEfficient, q, k, v, out, globalTokens, numGlobal, slopes, batch,
+                seqLen, heads, kvHeads, headDim, left, right, bias, apeScale, scale, layer.chunkSize());
+        case FLASH -> {
+            tasks.graph().task("attention", AttentionKernels::flash, new KernelContext(), q, k, v, out, globalTokens, numGlobal, slopes, batch, seqLen,
+                    heads, kvHeads, headDim, left, right, bias, apeScale, scale);
+            tasks.grid("attention", AttentionKernels.flashGrid(batch, heads, seqLen));
+        }
+        }
+    }
+
+    /** Keys summed over all queries of one sequence that this layer's mask admits. */
+    long visiblePairs(int seqLen) {
+        Window w = window();
+        long pairs = 0;
+        for (int i = 0; i < seqLen; i++) {
+            int lo = (int) Math.max(0, (long) i - w.left());
+            int hi = (int) Math.min(seqLen - 1, (long) i + w.right());
+            int count = hi - lo + 1;
+            boolean globalQuery = false;
+            for (int g = 0; g < numGlobal; g++) {
+                int p = globalTokens.get(g);
+                globalQuery |= p == i;
+                if (p < seqLen && (p < lo || p > hi)) {
+                    count++;
+                }
+            }
+            pairs += globalQuery ? seqLen : count;
+        }
+        return pairs;
+    }
+
+    /** Multiply-adds of QKᵀ and PV (2 FLOPs each) plus QK-norm and RoPE. */
+    long flops(int batch, int seqLen) {
+        long attention = 4L * headDim * heads * batch * visiblePairs(seqLen);
+        long extras = (layer.qkNorm() ? 8L : 0) * batch * seqLen * (heads + kvHeads) * headDim
+                + (layer.usesRope() ? 6L : 0) * batch * seqLen * (heads + kvHeads) * headDim;
+        return attention + extras;
+    }
+
+    long scratchBytes(int batch, int seqLen) {
+        Window w = window();
+        return switch (layer.attentionAlgorithm()) {
+        case STANDARD -> 4L * AttentionKernels.standardScratchSize(batch, heads, seqLen, w.left(), w.right(), numGlobal);
+        case CHUNKED -> 4L * AttentionKernels.chunkedScratchSize(batch, heads, layer.chunkSize(), seqLen, w.left(), w.right(), numGlobal);
+        case MEMORY_EFFICIENT, FLASH -> 0;
+        };
+    }
+}

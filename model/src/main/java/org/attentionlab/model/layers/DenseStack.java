@@ -1,0 +1,98 @@
+package org.attentionlab.model.layers;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.attentionlab.model.config.HiddenAct;
+import org.attentionlab.model.exec.Layer;
+import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.weights.Parameters;
+
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/**
+ * Dense layers on top of a pooled [batch, width] output ({@code mlp.<i>}), each followed by the activation:
+ * the MLP head of Edifice's hybrid_mlp model.
+ */
+public final class DenseStack implements Layer {
+
+    private final List<Linear> layers = new ArrayList<>();
+    private final HiddenAct act;
+    private final boolean pooledInput;
+
+    /** {@code pooledInput}: the input is one vector per sequence, not one per position. */
+    public DenseStack(Parameters parameters, int in, List<Integer> sizes, HiddenAct act, boolean pooledInput) {
+        this.pooledInput = pooledInput;
+        int width = in;
+        for (int i = 0; i < sizes.size(); i++) {
+            layers.add(new Linear(parameters, "mlp." + i, width, sizes.get(i)));
+            width = sizes.get(i);
+        }
+        this.act = act;
+    }
+
+    @Override
+    public String describe() {
+        StringBuilder text = new StringBuilder("mlp " + layers.get(0).in);
+        for (Linear l : layers) {
+            text.append(" -> ").append(l.out);
+        }
+        return text.append(" (").append(act.yamlName()).append(')').toString();
+    }
+
+    @Override
+    public List<Object> deviceConstants() {
+        List<Object> constants = new ArrayList<>();
+        for (Linear l : layers) {
+            l.addWeightsTo(constants);
+        }
+        return constants;
+    }
+
+    @Override
+    public int outputWidth() {
+        return layers.get(layers.size() - 1).out;
+    }
+
+    @Override
+    public int outputPositions(int seqLen) {
+        return pooledInput ? 1 : seqLen;
+    }
+
+    private int rows(int batch, int seqLen) {
+        return pooledInput ? batch : batch * seqLen;
+    }
+
+    @Override
+    public FloatArray addTasks(LayerTasks tasks, FloatArray input) {
+        int batch = rows(tasks.shape().batch(), tasks.shape().seqLen());
+        FloatArray x = input;
+        for (int i = 0; i < layers.size(); i++) {
+            Linear l = layers.get(i);
+            FloatArray y = tasks.scratch("mlp_" + i, batch * l.out);
+            l.addTask(tasks, "mlp_" + i, x, y, batch);
+            Activation.addTask(tasks, "mlp_act_" + i, act, y, batch * l.out);
+            x = y;
+        }
+        return x;
+    }
+
+    @Override
+    public long flops(int batch, int seqLen) {
+        long f = 0;
+        int rows = rows(batch, seqLen);
+        for (Linear l : layers) {
+            f += l.flops(rows) + 8L * rows * l.out;
+        }
+        return f;
+    }
+
+    @Override
+    public long activationBytes(int batch, int seqLen) {
+        long floats = 0;
+        for (Linear l : layers) {
+            floats += (long) rows(batch, seqLen) * l.out;
+        }
+        return 4 * floats;
+    }
+}

@@ -1,0 +1,87 @@
+package org.attentionlab.model.layers;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.attentionlab.kernels.SinusoidalEncoding;
+import org.attentionlab.model.config.SinusoidalVariant;
+import org.attentionlab.model.exec.Layer;
+import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.weights.Parameters;
+
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/**
+ * The input side of a transformer stack: an optional projection {@code input_proj} from embed_dim to the hidden
+ * size, then an optional sinusoidal position encoding added to every position.
+ */
+public final class InputEncoding implements Layer {
+
+    private final Linear projection;
+    private final int width;
+    private final SinusoidalVariant sinusoidal;
+
+    /** {@code project}: whether input_proj exists; {@code sinusoidal}: null for none. */
+    public InputEncoding(Parameters parameters, int embedDim, int hidden, boolean project, SinusoidalVariant sinusoidal) {
+        this.projection = project ? new Linear(parameters, "input_proj", embedDim, hidden) : null;
+        this.width = project ? hidden : embedDim;
+        this.sinusoidal = sinusoidal;
+    }
+
+    /** Whether this stage does anything (a model without projection and encoding leaves it out). */
+    public boolean isIdentity() {
+        return projection == null && sinusoidal == null;
+    }
+
+    @Override
+    public String describe() {
+        List<String> parts = new ArrayList<>();
+        if (projection != null) {
+            parts.add("input_proj " + projection.in + " -> " + projection.out);
+        }
+        if (sinusoidal != null) {
+            parts.add("sinusoidal encoding (" + sinusoidal.yamlName() + ")");
+        }
+        return String.join(", ", parts);
+    }
+
+    @Override
+    public List<Object> deviceConstants() {
+        List<Object> constants = new ArrayList<>();
+        if (projection != null) {
+            projection.addWeightsTo(constants);
+        }
+        return constants;
+    }
+
+    @Override
+    public int outputWidth() {
+        return width;
+    }
+
+    @Override
+    public FloatArray addTasks(LayerTasks tasks, FloatArray input) {
+        int rows = tasks.shape().rows();
+        FloatArray x = input;
+        if (projection != null) {
+            x = tasks.scratch("stream", rows * width);
+            projection.addTask(tasks, "input_proj", input, x, rows);
+        }
+        if (sinusoidal != null) {
+            int form = sinusoidal == SinusoidalVariant.EDIFICE ? SinusoidalEncoding.EDIFICE : SinusoidalEncoding.STANDARD;
+            tasks.graph().task("sinusoidal", SinusoidalEncoding::add, x, tasks.shape().batch(), tasks.shape().seqLen(), width, 0, form);
+        }
+        return x;
+    }
+
+    @Override
+    public long flops(int batch, int seqLen) {
+        int rows = batch * seqLen;
+        return (projection == null ? 0 : projection.flops(rows)) + (sinusoidal == null ? 0 : 20L * rows * width);
+    }
+
+    @Override
+    public long activationBytes(int batch, int seqLen) {
+        return 4L * batch * seqLen * width;
+    }
+}

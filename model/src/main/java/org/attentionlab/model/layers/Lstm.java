@@ -1,0 +1,101 @@
+package org.attentionlab.model.layers;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.attentionlab.kernels.LinearKernels;
+import org.attentionlab.kernels.LstmKernels;
+import org.attentionlab.model.exec.Layer;
+import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.weights.Parameters;
+import org.attentionlab.model.weights.Parameters.Init;
+
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/**
+ * A stacked LSTM over all time steps (torch.nn.LSTM, batch_first, zero initial state, gates i, f, g, o), with
+ * PyTorch's parameter names {@code lstm.weight_ih_l<k>}, {@code weight_hh_l<k>}, {@code bias_ih_l<k>},
+ * {@code bias_hh_l<k>}. Per layer: the input projection of every step at once, then one kernel that walks the
+ * sequence.
+ */
+public final class Lstm implements Layer {
+
+    private record LstmLayer(int in, FloatArray weightIh, FloatArray weightHh, FloatArray biasIh, FloatArray biasHh) {
+    }
+
+    private final int hidden;
+    private final List<LstmLayer> layers = new ArrayList<>();
+
+    public Lstm(Parameters parameters, int inputSize, int hidden, int numLayers) {
+        this.hidden = hidden;
+        Init init = new Init.Uniform(1.0 / Math.sqrt(hidden));
+        for (int k = 0; k < numLayers; k++) {
+            int in = k == 0 ? inputSize : hidden;
+            layers.add(new LstmLayer(in, parameters.add("lstm.weight_ih_l" + k, init, 4 * hidden, in),
+                    parameters.add("lstm.weight_hh_l" + k, init, 4 * hidden, hidden), parameters.add("lstm.bias_ih_l" + k, init, 4 * hidden),
+                    parameters.add("lstm.bias_hh_l" + k, init, 4 * hidden)));
+        }
+    }
+
+    @Override
+    public String describe() {
+        return "lstm " + layers.get(0).in() + " -> " + hidden + " x " + layers.size() + " layer" + (layers.size() == 1 ? "" : "s");
+    }
+
+    @Override
+    public List<Object> deviceConstants() {
+        List<Object> constants = new ArrayList<>();
+        for (LstmLayer l : layers) {
+            constants.add(l.weightIh());
+            constants.add(l.weightHh());
+            constants.add(l.biasIh());
+            constants.add(l.biasHh());
+        }
+        return constants;
+    }
+
+    @Override
+    public int outputWidth() {
+        return hidden;
+    }
+
+    @Override
+    public FloatArray addTasks(LayerTasks tasks, FloatArray input) {
+        int batch = tasks.shape().batch();
+        int seqLen = tasks.shape().seqLen();
+        int rows = batch * seqLen;
+        FloatArray gates = tasks.scratch("lstm_gates", rows * 4 * hidden);
+        FloatArray unusedInitial = tasks.scratch("lstm_initial", 1);
+        FloatArray finalH = tasks.scratch("lstm_h_n", batch * hidden);
+        FloatArray finalC = tasks.scratch("lstm_c_n", batch * hidden);
+        FloatArray x = input;
+        for (int k = 0; k < layers.size(); k++) {
+            LstmLayer l = layers.get(k);
+            FloatArray out = tasks.scratch(k % 2 == 0 ? "lstm_out_a" : "lstm_out_b", rows * hidden);
+            tasks.graph().task("input_gates_" + k, LinearKernels::linear, new KernelContext(), x, l.weightIh(), l.biasIh(), gates, rows, l.in(), 4 * hidden,
+                    1);
+            tasks.grid("input_gates_" + k, LstmKernels.inputProjectionGrid(batch, seqLen, hidden));
+            tasks.graph().task("recurrence_" + k, LstmKernels::sequence, new KernelContext(), gates, l.weightHh(), l.biasHh(), unusedInitial,
+                    unusedInitial, out, finalH, finalC, batch, seqLen, hidden, 0);
+            tasks.grid("recurrence_" + k, LstmKernels.sequenceGrid(batch, hidden));
+            x = out;
+        }
+        return x;
+    }
+
+    @Override
+    public long flops(int batch, int seqLen) {
+        long f = 0;
+        for (LstmLayer l : layers) {
+            f += 2L * batch * seqLen * 4 * hidden * (l.in() + hidden) + 10L * batch * seqLen * hidden;
+        }
+        return f;
+    }
+
+    @Override
+    public long activationBytes(int batch, int seqLen) {
+        long rows = (long) batch * seqLen;
+        return 4 * (rows * 4 * hidden + 2 * rows * hidden + 2L * batch * hidden);
+    }
+}

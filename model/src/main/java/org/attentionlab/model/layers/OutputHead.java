@@ -1,0 +1,84 @@
+package org.attentionlab.model.layers;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.attentionlab.kernels.SequencePooling;
+import org.attentionlab.model.config.Norm;
+import org.attentionlab.model.config.OutputMode;
+import org.attentionlab.model.exec.Layer;
+import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.weights.Parameters;
+
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/** The end of a stack: an optional final norm ({@code final_norm}), then the output: last position, mean, or all. */
+public final class OutputHead implements Layer {
+
+    private final NormWeights finalNorm;
+    private final OutputMode output;
+    private final int width;
+
+    /** {@code norm} null: no final norm. */
+    public OutputHead(Parameters parameters, Norm norm, double eps, int width, OutputMode output) {
+        this.finalNorm = norm == null ? null : new NormWeights(parameters, "final_norm", norm, width, eps);
+        this.output = output;
+        this.width = width;
+    }
+
+    @Override
+    public String describe() {
+        return (finalNorm == null ? "" : "final norm, ") + "output " + output.yamlName();
+    }
+
+    @Override
+    public List<Object> deviceConstants() {
+        List<Object> constants = new ArrayList<>();
+        if (finalNorm != null) {
+            finalNorm.addWeightsTo(constants);
+        }
+        return constants;
+    }
+
+    @Override
+    public int outputWidth() {
+        return width;
+    }
+
+    @Override
+    public int outputPositions(int seqLen) {
+        return output == OutputMode.ALL ? seqLen : 1;
+    }
+
+    @Override
+    public FloatArray addTasks(LayerTasks tasks, FloatArray x) {
+        int batch = tasks.shape().batch();
+        int seqLen = tasks.shape().seqLen();
+        if (finalNorm != null) {
+            finalNorm.addTask(tasks, "final_norm", x, x, batch * seqLen);
+        }
+        return switch (output) {
+        case ALL -> x;
+        case LAST -> {
+            FloatArray out = tasks.scratch("pooled", batch * width);
+            tasks.graph().task("last_position", SequencePooling::lastPosition, x, out, batch, seqLen, width);
+            yield out;
+        }
+        case MEAN -> {
+            FloatArray out = tasks.scratch("pooled", batch * width);
+            tasks.graph().task("mean_position", SequencePooling::meanOverPositions, x, out, batch, seqLen, width);
+            yield out;
+        }
+        };
+    }
+
+    @Override
+    public long flops(int batch, int seqLen) {
+        return (finalNorm == null ? 0 : NormWeights.flops(batch * seqLen, width)) + (output == OutputMode.MEAN ? (long) batch * seqLen * width : 0);
+    }
+
+    @Override
+    public long activationBytes(int batch, int seqLen) {
+        return 4L * batch * width;
+    }
+}

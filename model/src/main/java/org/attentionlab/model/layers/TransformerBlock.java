@@ -1,0 +1,199 @@
+package org.attentionlab.model.layers;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.attentionlab.kernels.Activations;
+import org.attentionlab.kernels.LinearKernels;
+import org.attentionlab.model.config.LayerConfig;
+import org.attentionlab.model.config.ModelConfig;
+import org.attentionlab.model.config.NormPosition;
+import org.attentionlab.model.exec.Layer;
+import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.weights.Parameters;
+
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/**
+ * A transformer block on a residual stream of {@code width} features:
+ * <ul>
+ * <li>pre-norm: {@code x + drop(attn(LN(x)))}, then {@code + drop(FFN(LN(x)))};</li>
+ * <li>post-norm: {@code LN(x + drop(attn(x)))}, then {@code LN(x + drop(FFN(x)))};</li>
+ * <li>parallel (Cohere2): {@code x + drop(attn(LN(x))) + drop(FFN(LN(x)))} with one norm.</li>
+ * </ul>
+ * FFN = up_proj → activation → down_proj; a block may have no FFN (the hybrid LSTM model's attention).
+ * Parameters: {@code <prefix>.attn_norm}, {@code <prefix>.attn.{q,k,v,o}_proj}, {@code <prefix>.ffn_norm},
+ * {@code <prefix>.ffn.{up,down}_proj}, as PyTorch modules of those names would call them.
+ */
+public final class TransformerBlock implements Layer {
+
+    private final ModelConfig model;
+    private final LayerConfig layer;
+    private final int width;
+    private final int qWidth;
+    private final int kvWidth;
+    private final NormPosition position;
+    private final NormWeights attnNorm;
+    private final Linear qProj;
+    private final Linear kProj;
+    private final Linear vProj;
+    private final Linear oProj;
+    private final NormWeights ffnNorm;
+    private final Linear upProj;
+    private final Linear downProj;
+    private final AttentionCore attention;
+    /** q, k and v projection weights side by side, [q + 2 kv, width], for the fused projection kernel. */
+    private final FloatArray qkvWeight;
+    private final FloatArray qkvBias;
+
+    public TransformerBlock(ModelConfig model, LayerConfig layer, Parameters parameters, String prefix, int width, boolean withFfn) {
+        this.model = model;
+        this.layer = layer;
+        this.width = width;
+        this.qWidth = model.queryWidth();
+        this.kvWidth = model.keyValueWidth();
+        this.position = model.normPosition();
+        this.attnNorm = new NormWeights(parameters, prefix + ".attn_norm", model.norm(), width, model.layerNormEps());
+        this.qProj = new Linear(parameters, prefix + ".attn.q_proj", width, qWidth);
+        this.kProj = new Linear(parameters, prefix + ".attn.k_proj", width, kvWidth);
+        this.vProj = new Linear(parameters, prefix + ".attn.v_proj", width, kvWidth);
+        this.oProj = new Linear(parameters, prefix + ".attn.o_proj", qWidth, width);
+        boolean separateFfnNorm = withFfn && position != NormPosition.PARALLEL;
+        this.ffnNorm = separateFfnNorm ? new NormWeights(parameters, prefix + ".ffn_norm", model.norm(), width, model.layerNormEps()) : null;
+        this.upProj = withFfn ? new Linear(parameters, prefix + ".ffn.up_proj", width, model.intermediateSize()) : null;
+        this.downProj = withFfn ? new Linear(parameters, prefix + ".ffn.down_proj", model.intermediateSize(), width) : null;
+        this.attention = new AttentionCore(model, layer, model.numAttentionHeads(), model.numKeyValueHeads(), model.headDim());
+        this.qkvWeight = new FloatArray((qWidth + 2 * kvWidth) * width);
+        this.qkvBias = new FloatArray(qWidth + 2 * kvWidth);
+    }
+
+    @Override
+    public String describe() {
+        return (upProj == null ? "attention" : "block") + " " + layer.index() + " (" + attention.describe() + ", " + position.yamlName() + "-norm)";
+    }
+
+    @Override
+    public int outputWidth() {
+        return width;
+    }
+
+    @Override
+    public List<Object> deviceConstants() {
+        packQkv();
+        List<Object> constants = new ArrayList<>();
+        attnNorm.addWeightsTo(constants);
+        constants.add(qkvWeight);
+        constants.add(qkvBias);
+        oProj.addWeightsTo(constants);
+        if (ffnNorm != null) {
+            ffnNorm.addWeightsTo(constants);
+        }
+        if (upProj != null) {
+            upProj.addWeightsTo(constants);
+            downProj.addWeightsTo(constants);
+        }
+        attention.addConstantsTo(constants);
+        return constants;
+    }
+
+    /** Copies the current q/k/v projection parameters (seeded or loaded) into the fused layout. */
+    private void packQkv() {
+        int at = 0;
+        for (Linear p : List.of(qProj, kProj, vProj)) {
+            for (int i = 0; i < p.weight.getSize(); i++) {
+                qkvWeight.set(at * width + i, p.weight.get(i));
+            }
+            for (int i = 0; i < p.out; i++) {
+                qkvBias.set(at + i, p.bias.get(i));
+            }
+            at += p.out;
+        }
+    }
+
+    @Override
+    public FloatArray addTasks(LayerTasks tasks, FloatArray x) {
+        int rows = tasks.shape().rows();
+        FloatArray normed = tasks.scratch("normed", rows * width);
+        FloatArray update = tasks.scratch("update", rows * width);
+        switch (position) {
+        case PRE -> {
+            attnNorm.addTask(tasks, "attn_norm", x, normed, rows);
+            addAttention(tasks, normed, update);
+            addResidual(tasks, "attn", x, update, rows);
+            if (upProj != null) {
+                ffnNorm.addTask(tasks, "ffn_norm", x, normed, rows);
+                addFeedForward(tasks, normed, update);
+                addResidual(tasks, "ffn", x, update, rows);
+            }
+        }
+        case POST -> {
+            addAttention(tasks, x, update);
+            addResidual(tasks, "attn", x, update, rows);
+            attnNorm.addTask(tasks, "attn_norm", x, x, rows);
+            if (upProj != null) {
+                addFeedForward(tasks, x, update);
+                addResidual(tasks, "ffn", x, update, rows);
+                ffnNorm.addTask(tasks, "ffn_norm", x, x, rows);
+            }
+        }
+        case PARALLEL -> {
+            attnNorm.addTask(tasks, "attn_norm", x, normed, rows);
+            addAttention(tasks, normed, update);
+            if (upProj != null) {
+                FloatArray ffnUpdate = tasks.scratch("ffn_update", rows * width);
+                addFeedForward(tasks, normed, ffnUpdate);
+                addResidual(tasks, "ffn", x, ffnUpdate, rows);
+            }
+            addResidual(tasks, "attn", x, update, rows);
+        }
+        }
+        return x;
+    }
+
+    private void addAttention(LayerTasks tasks, FloatArray input, FloatArray out) {
+        int rows = tasks.shape().rows();
+        FloatArray q = tasks.scratch("q", rows * qWidth);
+        FloatArray k = tasks.scratch("k", rows * kvWidth);
+        FloatArray v = tasks.scratch("v", rows * kvWidth);
+        FloatArray heads = tasks.scratch("attention", rows * qWidth);
+        tasks.graph().task("qkv_proj", LinearKernels::qkvProjection, new KernelContext(), input, qkvWeight, qkvBias, q, k, v, rows, width, qWidth, kvWidth, 1);
+        tasks.grid("qkv_proj", LinearKernels.qkvGrid(rows, qWidth, kvWidth));
+        attention.addTasks(tasks, q, k, v, heads);
+        oProj.addTask(tasks, "o_proj", heads, out, rows);
+    }
+
+    private void addFeedForward(LayerTasks tasks, FloatArray input, FloatArray out) {
+        int rows = tasks.shape().rows();
+        FloatArray hidden = tasks.scratch("ffn_hidden", rows * upProj.out);
+        upProj.addTask(tasks, "up_proj", input, hidden, rows);
+        Activation.addTask(tasks, "ffn_act", model.hiddenAct(), hidden, rows * upProj.out);
+        downProj.addTask(tasks, "down_proj", hidden, out, rows);
+    }
+
+    /** x += drop(update); dropout only in runs that ask for it. */
+    private void addResidual(LayerTasks tasks, String what, FloatArray x, FloatArray update, int rows) {
+        if (tasks.shape().dropout() && model.dropout() > 0) {
+            int seed = tasks.shape().dropoutSeed() * 1_000_003 + layer.index() * 2 + (what.equals("ffn") ? 1 : 0);
+            tasks.graph().task(what + "_dropout", Activations::dropout, update, update, rows * width, (float) model.dropout(), seed);
+        }
+        tasks.graph().task(what + "_residual", Activations::accumulate, x, update, rows * width);
+    }
+
+    @Override
+    public long flops(int batch, int seqLen) {
+        int rows = batch * seqLen;
+        long f = 2L * rows * width * (qWidth + 2L * kvWidth) + oProj.flops(rows) + attention.flops(batch, seqLen) + NormWeights.flops(rows, width);
+        if (upProj != null) {
+            f += upProj.flops(rows) + downProj.flops(rows) + 8L * rows * upProj.out + NormWeights.flops(rows, width);
+        }
+        return f + 2L * rows * width;
+    }
+
+    @Override
+    public long activationBytes(int batch, int seqLen) {
+        long rows = (long) batch * seqLen;
+        long floats = rows * (3L * width + 2L * qWidth + 2L * kvWidth) + (upProj == null ? 0 : rows * upProj.out);
+        return 4 * floats + attention.scratchBytes(batch, seqLen);
+    }
+}

@@ -1,0 +1,168 @@
+package org.attentionlab.model.weights;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import org.attentionlab.model.InputException;
+
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/**
+ * A model's named parameter tensors, in the order the model declares them, with PyTorch's names and layouts
+ * (linear weights [out, in]). Every tensor is created with its seeded initial values; {@link #loadFrom} replaces
+ * them with a checkpoint's.
+ *
+ * <p>Initialisation scheme (documented in configs/README.md): each tensor draws from its own generator, seeded
+ * from the model seed and the tensor's name, so a tensor's values do not depend on which other tensors exist.
+ * Linear weights and biases: U(-1/sqrt(in), 1/sqrt(in)) (torch.nn.Linear's default bound); LSTM tensors:
+ * U(-1/sqrt(hidden), 1/sqrt(hidden)) (torch.nn.LSTM's); norm weights 1, norm biases 0; embeddings N(0, 1).
+ */
+public final class Parameters {
+
+    /** How a tensor's initial values are drawn. */
+    public sealed interface Init {
+        record Uniform(double bound) implements Init {
+        }
+
+        record Normal(double std) implements Init {
+        }
+
+        record Constant(float value) implements Init {
+        }
+
+        static Init linear(int fanIn) {
+            return new Uniform(1.0 / Math.sqrt(fanIn));
+        }
+
+        static Init ones() {
+            return new Constant(1f);
+        }
+
+        static Init zeros() {
+            return new Constant(0f);
+        }
+    }
+
+    /** One parameter: name, shape and values. */
+    public record Tensor(String name, int[] shape, FloatArray data) {
+        public long numel() {
+            long n = 1;
+            for (int d : shape) {
+                n *= d;
+            }
+            return n;
+        }
+
+        public String shapeText() {
+            return Arrays.toString(shape);
+        }
+    }
+
+    private final long seed;
+    private final Map<String, Tensor> tensors = new LinkedHashMap<>();
+
+    public Parameters(long seed) {
+        this.seed = seed;
+    }
+
+    /** Declares a parameter and returns its (initialised) values. */
+    public FloatArray add(String name, Init init, int... shape) {
+        if (tensors.containsKey(name)) {
+            throw new IllegalStateException("parameter " + name + " declared twice");
+        }
+        long n = 1;
+        for (int d : shape) {
+            n *= d;
+        }
+        FloatArray data = new FloatArray(Math.toIntExact(n));
+        initialise(name, init, data);
+        tensors.put(name, new Tensor(name, shape.clone(), data));
+        return data;
+    }
+
+    private void initialise(String name, Init init, FloatArray data) {
+        SplittableRandom random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + name.hashCode());
+        switch (init) {
+        case Init.Constant c -> data.init(c.value());
+        case Init.Uniform u -> {
+            for (int i = 0; i < data.getSize(); i++) {
+                data.set(i, (float) ((random.nextDouble() * 2 - 1) * u.bound()));
+            }
+        }
+        case Init.Normal nd -> {
+            for (int i = 0; i < data.getSize(); i++) {
+                // Box-Muller: deterministic given the generator, unlike Random.nextGaussian's caching across calls
+                double u1 = 1.0 - random.nextDouble();
+                double u2 = random.nextDouble();
+                data.set(i, (float) (nd.std() * Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2)));
+            }
+        }
+        }
+    }
+
+    public Tensor get(String name) {
+        Tensor t = tensors.get(name);
+        if (t == null) {
+            throw new IllegalArgumentException("no parameter " + name);
+        }
+        return t;
+    }
+
+    public List<Tensor> all() {
+        return Collections.unmodifiableList(new ArrayList<>(tensors.values()));
+    }
+
+    public long count() {
+        long n = 0;
+        for (Tensor t : tensors.values()) {
+            n += t.numel();
+        }
+        return n;
+    }
+
+    /**
+     * Replaces every parameter's values with the checkpoint's. The checkpoint must hold exactly these names with
+     * these shapes; every mismatch is listed in one message.
+     */
+    public void loadFrom(String file, Map<String, SafeTensors.Tensor> checkpoint) {
+        List<String> problems = new ArrayList<>();
+        for (Tensor t : tensors.values()) {
+            SafeTensors.Tensor c = checkpoint.get(t.name());
+            if (c == null) {
+                problems.add("missing " + t.name() + " " + t.shapeText());
+            } else if (!Arrays.equals(toInts(c.shape()), t.shape())) {
+                problems.add(t.name() + " has shape " + Arrays.toString(c.shape()) + ", expected " + t.shapeText());
+            } else if (!c.isFloating()) {
+                problems.add(t.name() + " has dtype " + c.dtype() + ", expected F32 (or F16/BF16)");
+            }
+        }
+        for (String name : checkpoint.keySet()) {
+            if (!tensors.containsKey(name)) {
+                problems.add("unexpected tensor " + name);
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new InputException(file + ": does not fit this model (" + problems.size() + " problem" + (problems.size() == 1 ? "" : "s") + "): "
+                    + String.join("; ", problems.subList(0, Math.min(problems.size(), 12))) + (problems.size() > 12 ? "; ..." : ""));
+        }
+        for (Tensor t : tensors.values()) {
+            float[] values = checkpoint.get(t.name()).floats();
+            for (int i = 0; i < values.length; i++) {
+                t.data().set(i, values[i]);
+            }
+        }
+    }
+
+    private static int[] toInts(long[] shape) {
+        int[] out = new int[shape.length];
+        for (int i = 0; i < shape.length; i++) {
+            out[i] = Math.toIntExact(shape[i]);
+        }
+        return out;
+    }
+}
