@@ -37,7 +37,7 @@ public final class AttentionRunner {
     }
 
     private static float[] runThroughTaskGraph(AttentionAlgorithm algorithm, AttentionCase c, WorkerGrid flashGrid) {
-        Arguments a = new Arguments(c);
+        Arguments a = new Arguments(algorithm, c);
         TaskGraph graph = new TaskGraph(GRAPH).transferToDevice(DataTransferMode.EVERY_EXECUTION, a.q, a.k, a.v, a.globals, a.slopes);
         GridScheduler scheduler = null;
         switch (algorithm) {
@@ -69,7 +69,7 @@ public final class AttentionRunner {
 
     /** A plain Java call of a {@code @Parallel} kernel (sequential loops). */
     public static float[] runPlain(AttentionAlgorithm algorithm, AttentionCase c) {
-        Arguments a = new Arguments(c);
+        Arguments a = new Arguments(algorithm, c);
         switch (algorithm) {
             case STANDARD -> AttentionKernels.standard(a.q, a.k, a.v, a.out, a.scratch, a.globals, a.numGlobal, a.slopes, c.batch(), c.seqLen(),
                     c.numHeads(), c.numKvHeads(), c.headDim(), c.windowLeft(), c.windowRight(), c.biasKind(), c.apeScale(), c.scale());
@@ -82,7 +82,7 @@ public final class AttentionRunner {
         return a.out.toHeapArray();
     }
 
-    /** The kernel arguments of a case; scratch sized exactly as the host helpers say (too small would throw). */
+    /** The kernel arguments of a case; the scratch has exactly the size the host helper gives (a kernel using more would throw). */
     private static final class Arguments {
         final FloatArray q;
         final FloatArray k;
@@ -93,7 +93,7 @@ public final class AttentionRunner {
         final int numGlobal;
         final FloatArray slopes;
 
-        Arguments(AttentionCase c) {
+        Arguments(AttentionAlgorithm algorithm, AttentionCase c) {
             q = FloatArray.fromArray(c.q());
             k = FloatArray.fromArray(c.k());
             v = FloatArray.fromArray(c.v());
@@ -104,8 +104,12 @@ public final class AttentionRunner {
             slopes = FloatArray.fromArray(c.slopes());
             AttentionKernels.checkArguments(q, k, v, out, globals, numGlobal, slopes, c.batch(), c.seqLen(), c.numHeads(), c.numKvHeads(), c.headDim(),
                     c.windowLeft(), c.windowRight(), c.biasKind());
-            int scratchSize = Math.max(AttentionKernels.standardScratchSize(c.batch(), c.numHeads(), c.seqLen(), c.windowLeft(), c.windowRight(), numGlobal),
-                    AttentionKernels.chunkedScratchSize(c.batch(), c.numHeads(), c.chunkSize(), c.seqLen(), c.windowLeft(), c.windowRight(), numGlobal));
+            int scratchSize = switch (algorithm) {
+                case STANDARD -> AttentionKernels.standardScratchSize(c.batch(), c.numHeads(), c.seqLen(), c.windowLeft(), c.windowRight(), numGlobal);
+                case CHUNKED -> AttentionKernels.chunkedScratchSize(c.batch(), c.numHeads(), c.chunkSize(), c.seqLen(), c.windowLeft(), c.windowRight(),
+                        numGlobal);
+                default -> 1;
+            };
             scratch = new FloatArray(scratchSize);
             scratch.init(Float.NaN);
         }
