@@ -10,14 +10,14 @@ if ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; then
 fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-"$ROOT/scripts/goldens" --out "$out" >/dev/null
+"$ROOT/scripts/update-goldens" --out "$out" >/dev/null
 checked=0
 failed=0
 while IFS= read -r generated; do
   rel="${generated#"$out"/}"
   checked=$((checked + 1))
   if ! cmp -s "$generated" "$ROOT/$rel"; then
-    echo "differs: $rel (run scripts/goldens to regenerate, then review and commit)"
+    echo "differs: $rel (run scripts/update-goldens to regenerate, then review and commit)"
     failed=$((failed + 1))
   fi
 done < <(find "$out" -type f | sort)

@@ -1,0 +1,410 @@
+package org.attentionlab.kernels;
+
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.WorkerGrid;
+import uk.ac.manchester.tornado.api.WorkerGrid2D;
+import uk.ac.manchester.tornado.api.annotations.Parallel;
+import uk.ac.manchester.tornado.api.math.TornadoMath;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+/**
+ * Scaled dot-product attention, {@code out = softmax(scale * Q K^T + bias, masked) V}, by four algorithms that
+ * compute the same function (see tornado-kernels/README.md, "Attention algorithms"):
+ * {@link #standard}, {@link #chunked}, {@link #memoryEfficient} and {@link #flash}.
+ *
+ * <p>Layouts: q and out are {@code [batch, seqLen, numHeads, headDim]}, k and v {@code [batch, seqLen, numKvHeads,
+ * headDim]}, row-major; query head {@code h} reads kv head {@code h / (numHeads / numKvHeads)} (grouped-query
+ * attention; {@code numKvHeads} divides {@code numHeads}). The mask is {@link AttentionMasks}' rule given by
+ * {@code windowLeft}, {@code windowRight} and the global tokens; the bias is {@link PositionalBiases}' kind
+ * {@code biasKind} with {@code slopes} (ALiBi, length {@code >= numHeads}, else length {@code >= 1}) and
+ * {@code apeScale} (APE). {@code scale} multiplies {@code q . k} (usually {@code 1 / sqrt(headDim)}).
+ *
+ * <p>Every kernel visits only the keys a query can see: its band {@code [i - windowLeft, i + windowRight]} plus the
+ * global tokens outside it (a global query visits all keys), so a sliding window of W keys costs O(L W), never
+ * O(L^2) with a mask. The softmax subtracts the row maximum and never forms an infinity, so logits of any finite
+ * size give finite results; every row sees at least its own key, so the normaliser is >= 1.
+ *
+ * <p>Argument order, shared by all four (the flash kernel takes a {@link KernelContext} first and no scratch;
+ * {@code chunkSize} is last where there is one):
+ * {@code q, k, v, out, [scratch], globalTokens, numGlobal, slopes, batch, seqLen, numHeads, numKvHeads, headDim,
+ * windowLeft, windowRight, biasKind, apeScale, scale, [chunkSize]}.
+ */
+public final class AttentionKernels {
+
+    /** The largest key chunk of {@link #memoryEfficient}: its per-row scores live in a private array of this size. */
+    public static final int MEMORY_EFFICIENT_MAX_CHUNK = 128;
+    /** Query rows per work-group of {@link #flash}, one work-item each (the local size of {@link #flashGrid}). */
+    public static final int FLASH_BLOCK_Q = 32;
+    /** Keys per tile of {@link #flash}. */
+    public static final int FLASH_TILE_K = 32;
+    /** The largest head dimension {@link #flash} supports; larger ones make it write NaN. */
+    public static final int FLASH_MAX_HEAD_DIM = 128;
+    /** Floats in one local-memory tile of {@link #flash}; K and V tiles together take 2 x 16 KiB = 32 KiB. */
+    public static final int FLASH_TILE_ELEMENTS = FLASH_TILE_K * FLASH_MAX_HEAD_DIM;
+
+    /** The logit given to masked keys: exp(MASKED - anything finite) is exactly 0, with no infinity involved. */
+    private static final float MASKED = -Float.MAX_VALUE;
+
+    private AttentionKernels() {
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Kernels.
+    // ---------------------------------------------------------------------------------------------------------
+
+    /**
+     * Textbook attention, one row at a time: the row's logits go to {@code scratch}, then max, exponentials and
+     * their sum, then the weighted sum of V. {@code scratch} holds {@link #standardScratchSize} floats: a row of
+     * {@link AttentionMasks#maxVisibleKeys} per (batch, head, query), so O(L W) for a sliding window and O(L^2)
+     * with global tokens or without a window.
+     */
+    public static void standard(FloatArray q, FloatArray k, FloatArray v, FloatArray out, FloatArray scratch, IntArray globalTokens, int numGlobal,
+            FloatArray slopes, int batch, int seqLen, int numHeads, int numKvHeads, int headDim, int windowLeft, int windowRight, int biasKind,
+            float apeScale, float scale) {
+        int stride = AttentionMasks.maxVisibleKeys(seqLen, windowLeft, windowRight, numGlobal);
+        for (@Parallel int bh = 0; bh < batch * numHeads; bh++) {
+            for (@Parallel int i = 0; i < seqLen; i++) {
+                attendRowThroughScratch(q, k, v, out, scratch, (bh * seqLen + i) * stride, globalTokens, numGlobal, slopes, bh, i, seqLen, numHeads,
+                        numKvHeads, headDim, windowLeft, windowRight, biasKind, apeScale, scale);
+            }
+        }
+    }
+
+    /**
+     * Attention by query chunks (Edifice's {@code chunked_attention}): work-item (bh, r) computes the rows
+     * {@code r, r + chunkSize, r + 2 chunkSize, ...} one chunk after another, reusing one scratch row, so the
+     * scratch is {@link #chunkedScratchSize} = {@code batch * numHeads * chunkSize * maxVisibleKeys} floats, the
+     * peak memory of one chunk of queries instead of all of them. Same results as {@link #standard}.
+     */
+    public static void chunked(FloatArray q, FloatArray k, FloatArray v, FloatArray out, FloatArray scratch, IntArray globalTokens, int numGlobal,
+            FloatArray slopes, int batch, int seqLen, int numHeads, int numKvHeads, int headDim, int windowLeft, int windowRight, int biasKind,
+            float apeScale, float scale, int chunkSize) {
+        int stride = AttentionMasks.maxVisibleKeys(seqLen, windowLeft, windowRight, numGlobal);
+        for (@Parallel int bh = 0; bh < batch * numHeads; bh++) {
+            for (@Parallel int r = 0; r < chunkSize; r++) {
+                int scratchBase = (bh * chunkSize + r) * stride;
+                for (int chunkStart = 0; chunkStart < seqLen; chunkStart += chunkSize) {
+                    int i = chunkStart + r;
+                    if (i < seqLen) {
+                        attendRowThroughScratch(q, k, v, out, scratch, scratchBase, globalTokens, numGlobal, slopes, bh, i, seqLen, numHeads, numKvHeads,
+                                headDim, windowLeft, windowRight, biasKind, apeScale, scale);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Memory-efficient attention (Rabe and Staats): each row walks its visible keys in chunks of
+     * {@code min(max(chunkSize, 1), MEMORY_EFFICIENT_MAX_CHUNK)}, keeping a running maximum and normaliser and
+     * rescaling the partial output (accumulated in {@code out} itself) once per chunk. Extra memory: one private
+     * array of {@link #MEMORY_EFFICIENT_MAX_CHUNK} floats per row. Unlike Edifice's version it honours the window
+     * and the global tokens. No head_dim limit.
+     */
+    public static void memoryEfficient(FloatArray q, FloatArray k, FloatArray v, FloatArray out, IntArray globalTokens, int numGlobal, FloatArray slopes,
+            int batch, int seqLen, int numHeads, int numKvHeads, int headDim, int windowLeft, int windowRight, int biasKind, float apeScale, float scale,
+            int chunkSize) {
+        int chunk = TornadoMath.min(TornadoMath.max(chunkSize, 1), MEMORY_EFFICIENT_MAX_CHUNK);
+        for (@Parallel int bh = 0; bh < batch * numHeads; bh++) {
+            for (@Parallel int i = 0; i < seqLen; i++) {
+                float[] chunkScores = new float[MEMORY_EFFICIENT_MAX_CHUNK];
+                int b = bh / numHeads;
+                int h = bh - b * numHeads;
+                int kvHead = h / (numHeads / numKvHeads);
+                int queryBase = ((b * seqLen + i) * numHeads + h) * headDim;
+                boolean queryIsGlobal = AttentionMasks.isGlobal(globalTokens, numGlobal, i);
+                int start = queryIsGlobal ? 0 : AttentionMasks.bandStart(i, windowLeft);
+                int end = queryIsGlobal ? seqLen : AttentionMasks.bandEnd(i, windowRight, seqLen);
+                int before = AttentionMasks.globalsBelow(globalTokens, numGlobal, start);
+                int through = AttentionMasks.globalsBelow(globalTokens, numGlobal, end);
+                int count = AttentionMasks.visibleKeyCount(start, end, before, through, numGlobal);
+
+                for (int d = 0; d < headDim; d++) {
+                    out.set(queryBase + d, 0.0f);
+                }
+                float runningMax = MASKED;
+                float runningSum = 0.0f;
+                for (int chunkStart = 0; chunkStart < count; chunkStart += chunk) {
+                    int n = TornadoMath.min(chunk, count - chunkStart);
+                    float chunkMax = MASKED;
+                    for (int c = 0; c < n; c++) {
+                        int key = AttentionMasks.visibleKey(chunkStart + c, start, end, globalTokens, before, through);
+                        int keyBase = ((b * seqLen + key) * numKvHeads + kvHead) * headDim;
+                        float dot = 0.0f;
+                        for (int d = 0; d < headDim; d++) {
+                            dot += q.get(queryBase + d) * k.get(keyBase + d);
+                        }
+                        float logit = dot * scale + PositionalBiases.logitBias(biasKind, slopes, h, i, key, seqLen, apeScale);
+                        chunkScores[c] = logit;
+                        chunkMax = TornadoMath.max(chunkMax, logit);
+                    }
+                    float newMax = TornadoMath.max(runningMax, chunkMax);
+                    float correction = TornadoMath.exp(runningMax - newMax);
+                    float chunkSum = 0.0f;
+                    for (int c = 0; c < n; c++) {
+                        float weight = TornadoMath.exp(chunkScores[c] - newMax);
+                        chunkScores[c] = weight;
+                        chunkSum += weight;
+                    }
+                    runningSum = runningSum * correction + chunkSum;
+                    for (int d = 0; d < headDim; d++) {
+                        float acc = out.get(queryBase + d) * correction;
+                        for (int c = 0; c < n; c++) {
+                            int key = AttentionMasks.visibleKey(chunkStart + c, start, end, globalTokens, before, through);
+                            acc += chunkScores[c] * v.get(((b * seqLen + key) * numKvHeads + kvHead) * headDim + d);
+                        }
+                        out.set(queryBase + d, acc);
+                    }
+                    runningMax = newMax;
+                }
+                float inverseSum = 1.0f / runningSum;
+                for (int d = 0; d < headDim; d++) {
+                    out.set(queryBase + d, out.get(queryBase + d) * inverseSum);
+                }
+            }
+        }
+    }
+
+    /**
+     * Tiled flash-style attention over {@link #flashGrid}: a work-group is a block of consecutive query rows of one
+     * (batch, head), one work-item per row (x: query row, y: batch * numHeads + head). The group walks the keys
+     * any of its rows can see (the union of their bands plus the global tokens outside it; all keys if one of its
+     * rows is a global token) in tiles of {@link #FLASH_TILE_K}: the work-items stage a tile of K (transposed)
+     * and V in local memory, then each computes the whole tile of scores for its row with independent
+     * accumulators, masks it by its own band, and rescales its online softmax once per tile. Work per row:
+     * O(W + block) keys for a sliding window. {@code headDim} must be at most {@link #FLASH_MAX_HEAD_DIM}
+     * (otherwise the rows are written as NaN); any local size works, {@link #flashGrid} uses {@link #FLASH_BLOCK_Q}.
+     */
+    public static void flash(KernelContext context, FloatArray q, FloatArray k, FloatArray v, FloatArray out, IntArray globalTokens, int numGlobal,
+            FloatArray slopes, int batch, int seqLen, int numHeads, int numKvHeads, int headDim, int windowLeft, int windowRight, int biasKind,
+            float apeScale, float scale) {
+        int row = context.globalIdx;
+        int bh = context.globalIdy;
+        int lane = context.localIdx;
+        int groupSize = context.localGroupSizeX;
+        int group = context.groupIdx;
+        float[] keyTileTransposed = context.allocateFloatLocalArray(FLASH_TILE_ELEMENTS);
+        float[] valueTile = context.allocateFloatLocalArray(FLASH_TILE_ELEMENTS);
+        float[] scores = new float[FLASH_TILE_K];
+        float[] queryRow = new float[FLASH_MAX_HEAD_DIM];
+        float[] acc = new float[FLASH_MAX_HEAD_DIM];
+
+        int dims = headDim <= FLASH_MAX_HEAD_DIM ? headDim : 0;
+        int b = bh / numHeads;
+        int h = bh - b * numHeads;
+        int kvHead = h / (numHeads / numKvHeads);
+        boolean active = row < seqLen && bh < batch * numHeads;
+
+        // Group-uniform key range: every work-item computes the same one, so all reach the same barriers.
+        int blockFirst = group * groupSize;
+        int blockLast = TornadoMath.min(blockFirst + groupSize, seqLen) - 1;
+        boolean blockHasGlobalQuery = AttentionMasks.globalsBelow(globalTokens, numGlobal, blockLast + 1)
+                > AttentionMasks.globalsBelow(globalTokens, numGlobal, blockFirst);
+        int groupStart = blockHasGlobalQuery ? 0 : AttentionMasks.bandStart(blockFirst, windowLeft);
+        int groupEnd = blockHasGlobalQuery ? seqLen : AttentionMasks.bandEnd(blockLast, windowRight, seqLen);
+        int before = AttentionMasks.globalsBelow(globalTokens, numGlobal, groupStart);
+        int through = AttentionMasks.globalsBelow(globalTokens, numGlobal, groupEnd);
+        int keyCount = AttentionMasks.visibleKeyCount(groupStart, groupEnd, before, through, numGlobal);
+
+        int query = active ? row : blockFirst;
+        boolean queryIsGlobal = AttentionMasks.isGlobal(globalTokens, numGlobal, query);
+        int rowStart = AttentionMasks.bandStart(query, windowLeft);
+        int rowEnd = AttentionMasks.bandEnd(query, windowRight, seqLen);
+        int queryBase = ((b * seqLen + query) * numHeads + h) * headDim;
+        for (int d = 0; d < dims; d++) {
+            queryRow[d] = active ? q.get(queryBase + d) : 0.0f;
+            acc[d] = 0.0f;
+        }
+        float runningMax = MASKED;
+        float runningSum = 0.0f;
+
+        int tileElements = FLASH_TILE_K * dims;
+        for (int tileStart = 0; tileStart < keyCount; tileStart += FLASH_TILE_K) {
+            // Stage the tile; slots past the last key are zero so the score loops can run over the whole tile.
+            for (int e = lane; e < tileElements; e += groupSize) {
+                int c = e / dims;
+                int d = e - c * dims;
+                int t = tileStart + c;
+                float keyValue = 0.0f;
+                float valueValue = 0.0f;
+                if (t < keyCount) {
+                    int key = AttentionMasks.visibleKey(t, groupStart, groupEnd, globalTokens, before, through);
+                    int at = ((b * seqLen + key) * numKvHeads + kvHead) * headDim + d;
+                    keyValue = k.get(at);
+                    valueValue = v.get(at);
+                }
+                keyTileTransposed[d * FLASH_TILE_K + c] = keyValue;
+                valueTile[c * dims + d] = valueValue;
+            }
+            context.localBarrier();
+
+            if (active) {
+                for (int c = 0; c < FLASH_TILE_K; c++) {
+                    scores[c] = 0.0f;
+                }
+                for (int d = 0; d < dims; d++) {
+                    float queryValue = queryRow[d];
+                    for (int c = 0; c < FLASH_TILE_K; c++) {
+                        scores[c] += queryValue * keyTileTransposed[d * FLASH_TILE_K + c];
+                    }
+                }
+                float tileMax = MASKED;
+                for (int c = 0; c < FLASH_TILE_K; c++) {
+                    int t = tileStart + c;
+                    float logit = MASKED;
+                    if (t < keyCount) {
+                        int key = AttentionMasks.visibleKey(t, groupStart, groupEnd, globalTokens, before, through);
+                        boolean visible = queryIsGlobal || (key >= rowStart && key < rowEnd) || AttentionMasks.isGlobal(globalTokens, numGlobal, key);
+                        if (visible) {
+                            logit = scores[c] * scale + PositionalBiases.logitBias(biasKind, slopes, h, query, key, seqLen, apeScale);
+                        }
+                    }
+                    scores[c] = logit;
+                    tileMax = TornadoMath.max(tileMax, logit);
+                }
+                if (tileMax > MASKED) {
+                    float newMax = TornadoMath.max(runningMax, tileMax);
+                    float correction = TornadoMath.exp(runningMax - newMax);
+                    runningSum = runningSum * correction;
+                    for (int d = 0; d < dims; d++) {
+                        acc[d] = acc[d] * correction;
+                    }
+                    for (int c = 0; c < FLASH_TILE_K; c++) {
+                        float weight = TornadoMath.exp(scores[c] - newMax);
+                        scores[c] = weight;
+                        runningSum += weight;
+                    }
+                    for (int c = 0; c < FLASH_TILE_K; c++) {
+                        float weight = scores[c];
+                        for (int d = 0; d < dims; d++) {
+                            acc[d] += weight * valueTile[c * dims + d];
+                        }
+                    }
+                    runningMax = newMax;
+                }
+            }
+            context.localBarrier();
+        }
+
+        if (active) {
+            float inverseSum = 1.0f / runningSum;
+            for (int d = 0; d < headDim; d++) {
+                out.set(queryBase + d, dims == headDim ? acc[d] * inverseSum : Float.NaN);
+            }
+        }
+    }
+
+    /** One row of {@link #standard} / {@link #chunked}: logits to scratch, max, exponentials, weighted sum of V. */
+    private static void attendRowThroughScratch(FloatArray q, FloatArray k, FloatArray v, FloatArray out, FloatArray scratch, int scratchBase,
+            IntArray globalTokens, int numGlobal, FloatArray slopes, int bh, int i, int seqLen, int numHeads, int numKvHeads, int headDim, int windowLeft,
+            int windowRight, int biasKind, float apeScale, float scale) {
+        int b = bh / numHeads;
+        int h = bh - b * numHeads;
+        int kvHead = h / (numHeads / numKvHeads);
+        int queryBase = ((b * seqLen + i) * numHeads + h) * headDim;
+        boolean queryIsGlobal = AttentionMasks.isGlobal(globalTokens, numGlobal, i);
+        int start = queryIsGlobal ? 0 : AttentionMasks.bandStart(i, windowLeft);
+        int end = queryIsGlobal ? seqLen : AttentionMasks.bandEnd(i, windowRight, seqLen);
+        int before = AttentionMasks.globalsBelow(globalTokens, numGlobal, start);
+        int through = AttentionMasks.globalsBelow(globalTokens, numGlobal, end);
+        int count = AttentionMasks.visibleKeyCount(start, end, before, through, numGlobal);
+
+        float rowMax = MASKED;
+        for (int t = 0; t < count; t++) {
+            int key = AttentionMasks.visibleKey(t, start, end, globalTokens, before, through);
+            int keyBase = ((b * seqLen + key) * numKvHeads + kvHead) * headDim;
+            float dot = 0.0f;
+            for (int d = 0; d < headDim; d++) {
+                dot += q.get(queryBase + d) * k.get(keyBase + d);
+            }
+            float logit = dot * scale + PositionalBiases.logitBias(biasKind, slopes, h, i, key, seqLen, apeScale);
+            scratch.set(scratchBase + t, logit);
+            rowMax = TornadoMath.max(rowMax, logit);
+        }
+        float sum = 0.0f;
+        for (int t = 0; t < count; t++) {
+            float weight = TornadoMath.exp(scratch.get(scratchBase + t) - rowMax);
+            scratch.set(scratchBase + t, weight);
+            sum += weight;
+        }
+        float inverseSum = 1.0f / sum;
+        for (int d = 0; d < headDim; d++) {
+            float acc = 0.0f;
+            for (int t = 0; t < count; t++) {
+                int key = AttentionMasks.visibleKey(t, start, end, globalTokens, before, through);
+                acc += scratch.get(scratchBase + t) * v.get(((b * seqLen + key) * numKvHeads + kvHead) * headDim + d);
+            }
+            out.set(queryBase + d, acc * inverseSum);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Host-side helpers (never called from a kernel).
+    // ---------------------------------------------------------------------------------------------------------
+
+    /**
+     * The grid {@link #flash} expects: x covers the query rows rounded up to {@link #FLASH_BLOCK_Q} with local size
+     * {@link #FLASH_BLOCK_Q}, y covers {@code batch * numHeads} with local size 1.
+     */
+    public static WorkerGrid flashGrid(int batch, int numHeads, int seqLen) {
+        if (batch < 1 || numHeads < 1 || seqLen < 1) {
+            throw new IllegalArgumentException("flashGrid needs batch, numHeads, seqLen >= 1, got " + batch + ", " + numHeads + ", " + seqLen);
+        }
+        int rows = (seqLen + FLASH_BLOCK_Q - 1) / FLASH_BLOCK_Q * FLASH_BLOCK_Q;
+        WorkerGrid grid = new WorkerGrid2D(rows, batch * numHeads);
+        grid.setLocalWork(FLASH_BLOCK_Q, 1, 1);
+        return grid;
+    }
+
+    /** Whether {@link #flash} supports this head dimension. */
+    public static boolean flashSupportsHeadDim(int headDim) {
+        return headDim >= 1 && headDim <= FLASH_MAX_HEAD_DIM;
+    }
+
+    /** Floats of scratch {@link #standard} needs. */
+    public static int standardScratchSize(int batch, int numHeads, int seqLen, int windowLeft, int windowRight, int numGlobal) {
+        return Math.multiplyExact(Math.multiplyExact(batch * numHeads, seqLen), AttentionMasks.maxVisibleKeys(seqLen, windowLeft, windowRight, numGlobal));
+    }
+
+    /** Floats of scratch {@link #chunked} needs. */
+    public static int chunkedScratchSize(int batch, int numHeads, int chunkSize, int seqLen, int windowLeft, int windowRight, int numGlobal) {
+        if (chunkSize < 1) {
+            throw new IllegalArgumentException("chunkSize must be >= 1, got " + chunkSize);
+        }
+        return Math.multiplyExact(Math.multiplyExact(batch * numHeads, chunkSize), AttentionMasks.maxVisibleKeys(seqLen, windowLeft, windowRight, numGlobal));
+    }
+
+    /** Throws {@link IllegalArgumentException} unless the arguments describe a valid call of the kernels. */
+    public static void checkArguments(FloatArray q, FloatArray k, FloatArray v, FloatArray out, IntArray globalTokens, int numGlobal, FloatArray slopes,
+            int batch, int seqLen, int numHeads, int numKvHeads, int headDim, int windowLeft, int windowRight, int biasKind) {
+        if (batch < 1 || seqLen < 1 || numHeads < 1 || numKvHeads < 1 || headDim < 1) {
+            throw new IllegalArgumentException("batch, seqLen, numHeads, numKvHeads, headDim must be >= 1");
+        }
+        if (numHeads % numKvHeads != 0) {
+            throw new IllegalArgumentException("numKvHeads " + numKvHeads + " does not divide numHeads " + numHeads);
+        }
+        if (windowLeft < 0 || windowRight < 0) {
+            throw new IllegalArgumentException("window sides must be >= 0, got (" + windowLeft + ", " + windowRight + ")");
+        }
+        long queryElements = (long) batch * seqLen * numHeads * headDim;
+        long keyElements = (long) batch * seqLen * numKvHeads * headDim;
+        requireSize("q", q, queryElements);
+        requireSize("out", out, queryElements);
+        requireSize("k", k, keyElements);
+        requireSize("v", v, keyElements);
+        AttentionMasks.checkGlobalTokens(globalTokens, numGlobal, seqLen);
+        if (biasKind != PositionalBiases.NONE && biasKind != PositionalBiases.ALIBI && biasKind != PositionalBiases.APE) {
+            throw new IllegalArgumentException("unknown bias kind " + biasKind);
+        }
+        if (slopes.getSize() < (biasKind == PositionalBiases.ALIBI ? numHeads : 1)) {
+            throw new IllegalArgumentException("slopes has " + slopes.getSize() + " elements, need " + (biasKind == PositionalBiases.ALIBI ? numHeads : 1));
+        }
+    }
+
+    private static void requireSize(String name, FloatArray array, long elements) {
+        if (array.getSize() < elements) {
+            throw new IllegalArgumentException(name + " has " + array.getSize() + " elements, needs " + elements);
+        }
+    }
+}

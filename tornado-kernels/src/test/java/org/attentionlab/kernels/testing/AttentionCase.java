@@ -1,0 +1,87 @@
+package org.attentionlab.kernels.testing;
+
+import java.util.Arrays;
+import java.util.Random;
+
+import org.attentionlab.kernels.PositionalBiases;
+import org.attentionlab.kernels.reference.AttentionReference;
+
+/**
+ * One call of the attention kernels: shape, mask, bias, scale, chunk size and the inputs q, k, v in the kernels'
+ * layouts. {@link #reference()} gives the float64 answer from {@link AttentionReference}.
+ */
+public record AttentionCase(int batch, int seqLen, int numHeads, int numKvHeads, int headDim, int windowLeft, int windowRight, int[] globalTokens,
+        int biasKind, float[] slopes, float apeScale, float scale, int chunkSize, float[] q, float[] k, float[] v) {
+
+    /** A case with inputs drawn uniformly from [-1, 1), the bias NONE and scale 1/sqrt(headDim). */
+    public static AttentionCase random(long seed, int batch, int seqLen, int numHeads, int numKvHeads, int headDim, int windowLeft, int windowRight,
+            int... globalTokens) {
+        Random random = new Random(seed);
+        return new AttentionCase(batch, seqLen, numHeads, numKvHeads, headDim, windowLeft, windowRight, globalTokens.clone(), PositionalBiases.NONE,
+                new float[] { 0f }, 0f, (float) (1.0 / Math.sqrt(headDim)), 8, uniform(random, batch * seqLen * numHeads * headDim),
+                uniform(random, batch * seqLen * numKvHeads * headDim), uniform(random, batch * seqLen * numKvHeads * headDim));
+    }
+
+    public static float[] uniform(Random random, int n) {
+        float[] values = new float[n];
+        for (int i = 0; i < n; i++) {
+            values[i] = random.nextFloat() * 2f - 1f;
+        }
+        return values;
+    }
+
+    public AttentionCase withBias(int kind, float[] biasSlopes, float biasApeScale) {
+        return new AttentionCase(batch, seqLen, numHeads, numKvHeads, headDim, windowLeft, windowRight, globalTokens, kind, biasSlopes.clone(), biasApeScale,
+                scale, chunkSize, q, k, v);
+    }
+
+    public AttentionCase withWindow(int left, int right) {
+        return new AttentionCase(batch, seqLen, numHeads, numKvHeads, headDim, left, right, globalTokens, biasKind, slopes, apeScale, scale, chunkSize, q, k,
+                v);
+    }
+
+    public AttentionCase withScale(float newScale) {
+        return new AttentionCase(batch, seqLen, numHeads, numKvHeads, headDim, windowLeft, windowRight, globalTokens, biasKind, slopes, apeScale, newScale,
+                chunkSize, q, k, v);
+    }
+
+    public AttentionCase withChunkSize(int newChunkSize) {
+        return new AttentionCase(batch, seqLen, numHeads, numKvHeads, headDim, windowLeft, windowRight, globalTokens, biasKind, slopes, apeScale, scale,
+                newChunkSize, q, k, v);
+    }
+
+    public AttentionCase withInputs(float[] newQ, float[] newK, float[] newV) {
+        return new AttentionCase(batch, seqLen, numHeads, numKvHeads, headDim, windowLeft, windowRight, globalTokens, biasKind, slopes, apeScale, scale,
+                chunkSize, newQ.clone(), newK.clone(), newV.clone());
+    }
+
+    public int kvIndex(int b, int position, int kvHead, int d) {
+        return ((b * seqLen + position) * numKvHeads + kvHead) * headDim + d;
+    }
+
+    public int queryIndex(int b, int position, int head, int d) {
+        return ((b * seqLen + position) * numHeads + head) * headDim + d;
+    }
+
+    public double[] reference() {
+        AttentionReference.Bias kind = switch (biasKind) {
+            case PositionalBiases.NONE -> AttentionReference.Bias.NONE;
+            case PositionalBiases.ALIBI -> AttentionReference.Bias.ALIBI;
+            case PositionalBiases.APE -> AttentionReference.Bias.APE;
+            default -> throw new IllegalArgumentException("bias kind " + biasKind);
+        };
+        double[] slopes64 = new double[slopes.length];
+        for (int h = 0; h < slopes.length; h++) {
+            slopes64[h] = slopes[h];
+        }
+        return AttentionReference.attention(new AttentionReference.Shape(batch, seqLen, numHeads, numKvHeads, headDim), q, k, v,
+                new AttentionReference.Mask(windowLeft, windowRight, globalTokens), new AttentionReference.PositionBias(kind, slopes64, apeScale), scale);
+    }
+
+    @Override
+    public String toString() {
+        return "AttentionCase[batch=" + batch + ", seqLen=" + seqLen + ", heads=" + numHeads + "/" + numKvHeads + ", headDim=" + headDim + ", window=("
+                + windowLeft + ", " + windowRight + "), globals=" + Arrays.toString(globalTokens) + ", bias=" + biasKind + ", slopes="
+                + Arrays.toString(slopes) + ", apeScale=" + apeScale + ", scale=" + scale + ", chunk=" + chunkSize + "]";
+    }
+}
