@@ -1,0 +1,115 @@
+package org.attentionlab.kernels.device;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.attentionlab.kernels.AttentionAlgorithm;
+import org.attentionlab.kernels.AttentionMasks;
+import org.attentionlab.kernels.AttentionMasks.Window;
+import org.attentionlab.kernels.PositionalBiases;
+import org.attentionlab.kernels.testing.AttentionCase;
+import org.attentionlab.kernels.testing.AttentionRunner;
+import org.attentionlab.kernels.testing.Close;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The four attention kernels on a TornadoVM device, through a TaskGraph ({@link AttentionRunner#run}: inputs
+ * transferred in, the output, filled with NaN on the host, transferred out), against the same kernel called as
+ * plain Java ({@link AttentionRunner#runPlain}; for the KernelContext kernel {@code flash}, which has no plain call,
+ * the {@code standard} kernel, which computes the same function) within {@link DeviceCheck}'s tolerance, and against
+ * the float64 reference within the unit tests' tolerance.
+ *
+ * <p>The cases cover every mask and bias the kernels take: causal sliding window, bidirectional local window with
+ * global tokens, asymmetric FlashAttention window, full and causal attention; grouped-query heads; ALiBi (a power of
+ * two and not), APE; odd sizes, size 1, the largest flash head dimension, more keys than one memory-efficient chunk
+ * and several flash work-groups; logits of 1e4. Each case costs one kernel JIT per algorithm (0.5 to 2 s on PoCL),
+ * so there are few, each chosen to exercise something the others do not.
+ */
+class AttentionKernelsIT {
+
+    /** The unit tests' tolerance against the float64 reference (AttentionKernelsEdgeCaseTest). */
+    private static final double REFERENCE_ABS = 1e-5;
+    private static final double REFERENCE_REL = 1e-4;
+
+    @BeforeEach
+    void requireDevice() {
+        DeviceRuntime.assumeDevice();
+    }
+
+    private static AttentionCase alibi(AttentionCase c, float[] slopes) {
+        return c.withBias(PositionalBiases.ALIBI, slopes, 0f);
+    }
+
+    static List<Arguments> cases() {
+        Window causalW5 = Window.causalSliding(5);
+        Window local6 = Window.bidirectionalLocal(6);
+        Window flashWindow = Window.flashAttention(2, 5);
+        List<Arguments> named = new ArrayList<>();
+        named.add(Arguments.of("causal sliding window W=5, GQA 4/2, ALiBi, odd sizes",
+                alibi(AttentionCase.random(101, 2, 37, 4, 2, 7, causalW5.left(), causalW5.right()), PositionalBiases.alibiSlopes(4).toHeapArray())
+                        .withChunkSize(5)));
+        named.add(Arguments.of("local window w=6 with global tokens 0, 17, 40, APE",
+                AttentionCase.random(102, 1, 45, 3, 3, 16, local6.left(), local6.right(), 0, 17, 40).withBias(PositionalBiases.APE, new float[] { 0f }, 0.3f)));
+        named.add(Arguments.of("full bidirectional, GQA 6/3, head_dim 64, ALiBi for 6 heads (not a power of two)",
+                alibi(AttentionCase.random(103, 1, 70, 6, 3, 64, AttentionMasks.UNBOUNDED, AttentionMasks.UNBOUNDED),
+                        PositionalBiases.alibiSlopes(6).toHeapArray()).withChunkSize(16)));
+        named.add(Arguments.of("size one everywhere, causal", AttentionCase.random(104, 1, 1, 1, 1, 1, Window.causal().left(), Window.causal().right())));
+        named.add(Arguments.of("causal over 150 keys (two memory-efficient chunks, five flash work-groups), MQA 2/1, Edifice ALiBi",
+                alibi(AttentionCase.random(105, 1, 150, 2, 1, 8, Window.causal().left(), Window.causal().right()),
+                        PositionalBiases.alibiSlopesEdifice(2).toHeapArray()).withChunkSize(200)));
+        named.add(Arguments.of("FlashAttention window (2, 5), head_dim 128 (the flash maximum), global token 32",
+                AttentionCase.random(106, 2, 33, 1, 1, 128, flashWindow.left(), flashWindow.right(), 32)));
+        List<Arguments> all = new ArrayList<>();
+        for (AttentionAlgorithm algorithm : AttentionAlgorithm.values()) {
+            for (Arguments a : named) {
+                all.add(Arguments.of(algorithm, a.get()[0], a.get()[1]));
+            }
+        }
+        return all;
+    }
+
+    @ParameterizedTest(name = "{0}: {1}")
+    @MethodSource("cases")
+    void deviceMatchesJava(AttentionAlgorithm algorithm, String name, AttentionCase c) {
+        float[] device = AttentionRunner.run(algorithm, c);
+        float[] java = AttentionRunner.runPlain(algorithm == AttentionAlgorithm.FLASH ? AttentionAlgorithm.STANDARD : algorithm, c);
+        String what = "AttentionKernels." + algorithm.configName() + ": " + name;
+        DeviceCheck.assertMatchesJava(java, device, what);
+        Close.assertClose(c.reference(), device, REFERENCE_ABS, REFERENCE_REL, what + " vs the float64 reference");
+    }
+
+    /**
+     * Logits of order 1e4 (scale 1e4): every output finite and a convex combination of the visible values. Not
+     * compared element-wise with Java: at this scale one fp32 rounding of a logit (an fma on the device, a multiply
+     * and an add in Java) is ~1e-3, which moves softmax weights by that much relatively, so the two legitimately
+     * differ by more than {@link DeviceCheck}'s tolerance; the property that matters is that nothing overflows.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("algorithms")
+    void largeLogitsStayFinite(AttentionAlgorithm algorithm) {
+        Window causalW9 = Window.causalSliding(9);
+        AttentionCase c = AttentionCase.random(107, 1, 40, 2, 2, 8, causalW9.left(), causalW9.right()).withScale(1e4f);
+        float[] device = AttentionRunner.run(algorithm, c);
+        float smallestValue = Float.MAX_VALUE;
+        float largestValue = -Float.MAX_VALUE;
+        for (float value : c.v()) {
+            smallestValue = Math.min(smallestValue, value);
+            largestValue = Math.max(largestValue, value);
+        }
+        for (int i = 0; i < device.length; i++) {
+            assertTrue(Float.isFinite(device[i]), algorithm + ": element " + i + " is " + device[i]);
+            assertTrue(device[i] >= smallestValue - 1e-6f && device[i] <= largestValue + 1e-6f, algorithm + ": element " + i + " = " + device[i]
+                    + " is outside the values' range [" + smallestValue + ", " + largestValue + "]");
+        }
+        DeviceCheck.report("AttentionKernels." + algorithm.configName() + ": logits of 1e4 finite (not compared)", Double.NaN);
+    }
+
+    static AttentionAlgorithm[] algorithms() {
+        return AttentionAlgorithm.values();
+    }
+}

@@ -1,0 +1,64 @@
+package org.attentionlab.kernels.device;
+
+import java.util.Random;
+
+import org.attentionlab.kernels.SequencePooling;
+import org.attentionlab.kernels.testing.AttentionCase;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.enums.DataTransferMode;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/** {@link SequencePooling} on a TornadoVM device against the same kernels called as plain Java. */
+class SequencePoolingIT {
+
+    @BeforeEach
+    void requireDevice() {
+        DeviceRuntime.assumeDevice();
+    }
+
+    private static FloatArray input(int batch, int seqLen, int width) {
+        return FloatArray.fromArray(AttentionCase.uniform(new Random(31L * batch + 7L * seqLen + width), batch * seqLen * width));
+    }
+
+    private static FloatArray nanFilled(int size) {
+        FloatArray array = new FloatArray(size);
+        array.init(Float.NaN);
+        return array;
+    }
+
+    @ParameterizedTest(name = "batch {0}, seqLen {1}, width {2}")
+    @CsvSource({ "1, 1, 1", "3, 17, 29" })
+    void lastPosition(int batch, int seqLen, int width) {
+        FloatArray x = input(batch, seqLen, width);
+        FloatArray java = nanFilled(batch * width);
+        SequencePooling.lastPosition(x, java, batch, seqLen, width);
+
+        FloatArray device = nanFilled(batch * width);
+        TaskGraph graph = DeviceTasks.graph("lastPosition").transferToDevice(DataTransferMode.EVERY_EXECUTION, x)
+                .task(DeviceTasks.TASK, SequencePooling::lastPosition, x, device, batch, seqLen, width)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, device);
+        DeviceTasks.execute(graph);
+
+        DeviceCheck.assertIdentical(java.toHeapArray(), device.toHeapArray(), "SequencePooling.lastPosition " + batch + "x" + seqLen + "x" + width);
+    }
+
+    @ParameterizedTest(name = "batch {0}, seqLen {1}, width {2}")
+    @CsvSource({ "1, 1, 1", "3, 17, 29", "2, 300, 5" })
+    void meanOverPositions(int batch, int seqLen, int width) {
+        FloatArray x = input(batch, seqLen, width);
+        FloatArray java = nanFilled(batch * width);
+        SequencePooling.meanOverPositions(x, java, batch, seqLen, width);
+
+        FloatArray device = nanFilled(batch * width);
+        TaskGraph graph = DeviceTasks.graph("meanOverPositions").transferToDevice(DataTransferMode.EVERY_EXECUTION, x)
+                .task(DeviceTasks.TASK, SequencePooling::meanOverPositions, x, device, batch, seqLen, width)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, device);
+        DeviceTasks.execute(graph);
+
+        DeviceCheck.assertMatchesJava(java.toHeapArray(), device.toHeapArray(), "SequencePooling.meanOverPositions " + batch + "x" + seqLen + "x" + width);
+    }
+}
