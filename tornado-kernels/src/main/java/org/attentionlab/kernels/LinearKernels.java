@@ -18,8 +18,8 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * items beyond the sizes doing nothing. Because no item waits for another, the JVM implementation runs their
  * work-groups in parallel on all cores, and a device needs no particular group size. The dot product keeps four
  * independent partial sums: a single serial chain of multiply-adds cannot be reordered by OpenCL compilers and
- * runs several times slower. {@link #linearLoops} is the same computation as a {@code @Parallel} loop kernel,
- * for plain Java callers and for TornadoVM without a grid.
+ * runs several times slower. Plain Java callers run them through a task graph (the JVM implementation walks
+ * the grid), which is also how the model calls them.
  */
 public final class LinearKernels {
 
@@ -76,19 +76,6 @@ public final class LinearKernels {
                 k.set(row * kvFeatures + feature - qFeatures, sum);
             } else {
                 v.set(row * kvFeatures + feature - qFeatures - kvFeatures, sum);
-            }
-        }
-    }
-
-    /** The same as {@link #linear} as a {@code @Parallel} loop kernel (plain Java, or TornadoVM without a grid). */
-    public static void linearLoops(FloatArray x, FloatArray weight, FloatArray bias, FloatArray y, int rows, int inFeatures, int outFeatures, int hasBias) {
-        for (@Parallel int row = 0; row < rows; row++) {
-            for (@Parallel int feature = 0; feature < outFeatures; feature++) {
-                float sum = dot(x, row * inFeatures, weight, feature * inFeatures, inFeatures);
-                if (hasBias != 0) {
-                    sum += bias.get(feature);
-                }
-                y.set(row * outFeatures + feature, sum);
             }
         }
     }

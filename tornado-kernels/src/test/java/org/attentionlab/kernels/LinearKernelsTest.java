@@ -55,19 +55,6 @@ class LinearKernelsTest {
         assertWithin("linear (task graph)", expected.values(), linearThroughPlan(x, w, b, rows, in, out), LinearReference.errorBound(expected.magnitudes(), in));
     }
 
-    @Property(tries = 250)
-    void linearLoopsMatchReference(@ForAll @IntRange(min = 1, max = 40) int rows, @ForAll @IntRange(min = 1, max = 70) int in,
-            @ForAll @IntRange(min = 1, max = 70) int out, @ForAll boolean withBias, @ForAll long seed) {
-        SplittableRandom random = new SplittableRandom(seed);
-        float[] x = RandomArrays.gaussian(random, rows * in, 1.0);
-        float[] w = RandomArrays.gaussian(random, out * in, 1.0);
-        float[] b = RandomArrays.gaussian(random, out, 1.0);
-        FloatArray y = new FloatArray(rows * out);
-        LinearKernels.linearLoops(FloatArray.fromArray(x), FloatArray.fromArray(w), FloatArray.fromArray(b), y, rows, in, out, withBias ? 1 : 0);
-        LinearReference.Result expected = LinearReference.linear(x, w, withBias ? b : null, rows, in, out);
-        assertWithin("linearLoops", expected.values(), y.toHeapArray(), LinearReference.errorBound(expected.magnitudes(), in));
-    }
-
     /** A named case: 3 rows x 5 inputs by hand, through the plan and grid, against hand values and the reference. */
     @Test
     void linearThroughPlanAndGridEqualsPlainReference() {
