@@ -1,11 +1,13 @@
 package org.attentionlab.model.config;
 
+import org.attentionlab.model.InputException;
+
 /**
  * A config that cannot be used. {@link #getMessage()} is one line,
  * {@code <file>:<line>:<column>: <key path>: <problem>}, or {@code <file>: <problem>} when the problem has no
  * position (the file cannot be read). Lines and columns count from 1.
  */
-public final class ConfigException extends Exception {
+public final class ConfigException extends InputException {
 
     private static final long serialVersionUID = 1L;
 

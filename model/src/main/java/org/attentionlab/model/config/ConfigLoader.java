@@ -28,6 +28,31 @@ public final class ConfigLoader {
     }
 
     /**
+     * Loads {@code file} with command-line overrides {@code KEY=VALUE} applied on top, each as if a file extending
+     * it said {@code KEY: VALUE} (so {@code --set layers='{2: {position_embedding: rope}}'} works too). Mistakes
+     * in an override name the override: {@code --set slidng_window=4:1:1: slidng_window: unknown key ...}.
+     */
+    public static ModelConfig load(Path file, List<String> overrides) throws ConfigException {
+        YamlFile main = YamlFile.read(file);
+        RawConfig raw = collect(main, file, new ArrayList<>());
+        for (String override : overrides) {
+            String source = "--set " + override;
+            int equals = override.indexOf('=');
+            if (equals < 1) {
+                throw new ConfigException(source, "expected KEY=VALUE, e.g. --set position_embedding=rope", null);
+            }
+            YamlFile layer = YamlFile.parse(override.substring(0, equals).strip() + ": " + override.substring(equals + 1), source);
+            for (Value.Pair pair : Value.pairs(layer, layer.root, name -> name)) {
+                if (!ConfigKeys.TOP_LEVEL.contains(pair.name()) || pair.name().equals(ConfigKeys.EXTENDS)) {
+                    throw pair.key().error("unknown key" + Suggestions.didYouMean(pair.name(), ConfigKeys.TOP_LEVEL));
+                }
+            }
+            apply(raw, Value.pairs(layer, layer.root, name -> name));
+        }
+        return new ConfigResolver(raw, main, file).resolve();
+    }
+
+    /**
      * Resolves config text as if it were the file {@code source}: messages name {@code source}, and an
      * {@code extends} is resolved against its directory.
      */
@@ -65,7 +90,15 @@ public final class ConfigLoader {
             throw later.key().error("give either layer_types or sliding_window_pattern, not both");
         }
         RawConfig result = extendsPair == null ? new RawConfig() : collectBase(extendsPair, path, chain);
-        for (Value.Pair pair : own) {
+        apply(result, own);
+        chain.remove(chain.size() - 1);
+        return result;
+    }
+
+
+    /** Lays {@code pairs} over what {@code result} holds: last writer wins, per-layer blocks accumulate. */
+    private static void apply(RawConfig result, List<Value.Pair> pairs) {
+        for (Value.Pair pair : pairs) {
             switch (pair.name()) {
                 case ConfigKeys.EXTENDS -> { }
                 case ConfigKeys.LAYERS -> result.layerBlocks.add(pair);
@@ -80,8 +113,6 @@ public final class ConfigLoader {
                 }
             }
         }
-        chain.remove(chain.size() - 1);
-        return result;
     }
 
     private static RawConfig collectBase(Value.Pair extendsPair, Path path, List<Path> chain) throws ConfigException {
