@@ -7,8 +7,8 @@ import java.util.Objects;
  *
  * @param index              0-based layer index
  * @param layerType          sliding or full attention
- * @param window             W for a sliding layer (query i sees keys i - W &lt; j &lt;= i when causal, |i - j| &lt;= W/2
- *                           when bidirectional); 0 for a full layer
+ * @param window             W for a sliding layer (query i sees keys i - W &lt; j &lt;= i when causal,
+ *                           |i - j| &lt;= W/2 when bidirectional); 0 for a full layer
  * @param positionEmbedding  the attention-level encoding of this layer: none, rope, alibi or ape (sinusoidal is an
  *                           input encoding and lives in {@link ModelConfig#positionEmbedding()})
  * @param ropeTheta          RoPE base (used when positionEmbedding is rope)
@@ -46,7 +46,8 @@ public record LayerConfig(
             throw new IllegalArgumentException("layer " + index + ": sinusoidal is an input encoding, not a layer's");
         }
         if (!(ropeTheta > 0) || Double.isInfinite(ropeTheta)) {
-            throw new IllegalArgumentException("layer " + index + ": ropeTheta must be finite and > 0, got " + ropeTheta);
+            throw new IllegalArgumentException("layer " + index + ": ropeTheta must be finite and > 0, got "
+                    + ropeTheta);
         }
         if (chunkSize < 1) {
             throw new IllegalArgumentException("layer " + index + ": chunkSize must be >= 1, got " + chunkSize);

@@ -113,7 +113,9 @@ public record ModelConfig(
             require(layers.get(i).index() == i, "layers() must be in index order");
             require(!layers.get(i).usesRope() || headDim % 2 == 0, "RoPE needs an even headDim");
         }
-        require(architecture.hasLstm() ? lstmHiddenSize >= 1 && lstmLayers >= 1 : lstmHiddenSize == 0 && lstmLayers == 0,
+        require(architecture.hasLstm()
+                        ? lstmHiddenSize >= 1 && lstmLayers >= 1
+                        : lstmHiddenSize == 0 && lstmLayers == 0,
                 "lstm sizes do not fit architecture " + architecture.yamlName());
         require(architecture == Architecture.HYBRID_LSTM_ATTENTION_MLP ? !mlpSizes.isEmpty() : mlpSizes.isEmpty(),
                 "mlpSizes do not fit architecture " + architecture.yamlName());
@@ -203,7 +205,8 @@ public record ModelConfig(
         List<String> parts = new ArrayList<>();
         int sliding = counts.getOrDefault(LayerType.SLIDING, 0);
         if (sliding > 0) {
-            List<Integer> windows = layers.stream().filter(LayerConfig::sliding).map(LayerConfig::window).distinct().toList();
+            List<Integer> windows = layers.stream().filter(LayerConfig::sliding).map(LayerConfig::window)
+                    .distinct().toList();
             parts.add(sliding + " sliding W=" + (windows.size() == 1 ? windows.get(0).toString() : windows.toString()));
         }
         int full = counts.getOrDefault(LayerType.FULL, 0);

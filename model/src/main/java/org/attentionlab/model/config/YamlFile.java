@@ -76,7 +76,8 @@ final class YamlFile {
             throw new ConfigException(name, CANNOT_READ + e.getMessage(), e);
         }
         if (bytes.length > MAX_BYTES) {
-            throw new ConfigException(name, "the config is " + bytes.length + " bytes; the limit is " + MAX_BYTES, null);
+            throw new ConfigException(name, "the config is " + bytes.length + " bytes; the limit is " + MAX_BYTES,
+                    null);
         }
         return parse(decodeUtf8(name, bytes), name);
     }

@@ -36,7 +36,8 @@ class ExtendsTest {
 
     @Test
     void extendingWithNothingNewEqualsTheBase() throws IOException, ConfigException {
-        Path base = write("base.yaml", "architecture: rnope_swa_hybrid\nembed_dim: 32\nlayers:\n  0: {qk_norm: true}\n");
+        Path base = write("base.yaml",
+                "architecture: rnope_swa_hybrid\nembed_dim: 32\nlayers:\n  0: {qk_norm: true}\n");
         Path child = write("child.yaml", "extends: base.yaml\n");
         ModelConfig fromBase = ConfigLoader.load(base);
         ModelConfig fromChild = ConfigLoader.load(child);

@@ -87,7 +87,8 @@ class LoaderSafetyTest {
 
     @Test
     void customTagsAreRefusedWherever() throws IOException {
-        Path file = write("custom.yaml", "architecture: rnope_swa\nembed_dim: 8\nlayers:\n  0: !setting {qk_norm: true}\n");
+        Path file = write("custom.yaml",
+                "architecture: rnope_swa\nembed_dim: 8\nlayers:\n  0: !setting {qk_norm: true}\n");
         ConfigException error = assertThrows(ConfigException.class, () -> ConfigLoader.load(file));
         assertEquals(file + ":4:6: yaml: explicit tag '!setting' is not allowed (configs are plain data)",
                 error.getMessage());
