@@ -93,8 +93,9 @@ class Config:
         self.window = c.get("sliding_window")
         self.eps = float(c.get("layer_norm_eps", 1e-5))
         self.act = c.get("hidden_act", "gelu")
-        self.norm = c.get("norm", "layernorm")
-        self.norm_position = c.get("norm_position", "pre")
+        self.norm = c.get("norm", "none" if self.arch == "ape" else "layernorm")
+        post_norm = self.arch in ("multihead_sliding_window", "hybrid_lstm_attention", "hybrid_lstm_attention_mlp")
+        self.norm_position = c.get("norm_position", "post" if post_norm else "pre")
         default_pe = {"multihead_sliding_window": "sinusoidal", "rnope_swa_hybrid": "rope", "ape": "ape"}.get(self.arch, "none")
         self.pe = c.get("position_embedding", default_pe)
         self.sinusoidal_variant = c.get("sinusoidal_variant", "standard")
@@ -105,7 +106,7 @@ class Config:
         self.qk_norm = bool(c.get("qk_norm", False))
         self.causal = bool(c.get("causal", self.arch != "ape"))
         self.global_tokens = list(c.get("global_tokens", []))
-        self.output = c.get("output", "all" if self.arch == "ape" else "last")
+        self.output = c.get("output", "all" if self.arch in ("ape", "rnope_swa_hybrid") else "last")
         self.lstm_hidden = c.get("lstm_hidden_size", 256)
         self.lstm_layers = c.get("lstm_layers", 1)
         self.mlp_sizes = c.get("mlp_sizes", [256, 256])
@@ -213,6 +214,8 @@ class RMSNorm(nn.Module):
 
 
 def norm(cfg, d):
+    if cfg.norm == "none":
+        return nn.Identity()
     return RMSNorm(d, cfg.eps) if cfg.norm == "rmsnorm" else nn.LayerNorm(d, eps=cfg.eps)
 
 
@@ -317,7 +320,7 @@ class TransformerStack(nn.Module):
             self.input_proj = nn.Linear(cfg.embed_dim, cfg.hidden)
         self.project = project
         self.layers = nn.ModuleList([Block(cfg, cfg.hidden, i) for i in range(cfg.layers)])
-        self.final = cfg.norm_position != "post"
+        self.final = cfg.norm_position != "post" and cfg.norm != "none"
         if self.final:
             self.final_norm = norm(cfg, cfg.hidden)
 

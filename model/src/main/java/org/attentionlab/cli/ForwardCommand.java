@@ -1,5 +1,6 @@
 package org.attentionlab.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -19,6 +20,7 @@ import org.attentionlab.model.config.ModelConfig;
 import org.attentionlab.model.exec.ModelExecution;
 import org.attentionlab.model.exec.RunShape;
 import org.attentionlab.model.weights.SafeTensors;
+import org.attentionlab.model.weights.Tensor;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -91,7 +93,7 @@ final class ForwardCommand implements Callable<Integer> {
         TornadoDevice tornadoDevice = deviceSpec.resolve();
         Model model = Model.build(config);
         if (weights != null) {
-            model.parameters().loadFrom(weights.toString(), SafeTensors.read(weights));
+            model.parameters().loadFrom(weights.toString(), Files.read(weights));
         }
         InputData data = input == null ? null : InputData.read(input, model);
         int runBatch = data == null ? batch : data.batch();
@@ -119,21 +121,17 @@ final class ForwardCommand implements Callable<Integer> {
         }
         int[] outputShape = model.outputShape(runBatch, runSeqLen);
         if (saveWeights != null) {
-            Map<String, SafeTensors.Tensor> tensors = new LinkedHashMap<>();
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
             for (var p : model.parameters().all()) {
-                tensors.put(p.name(), SafeTensors.Tensor.f32(toLongs(p.shape()), p.data().toHeapArray()));
+                tensors.put(p.name(), Tensor.ofFloats(p.shape(), p.data().toHeapArray()));
             }
-            SafeTensors.write(saveWeights, tensors);
+            Files.write(saveWeights, tensors);
         }
         if (output != null) {
-            SafeTensors.write(output, Map.of("output", SafeTensors.Tensor.f32(toLongs(outputShape), result.toHeapArray())));
+            Files.write(output, Map.of("output", Tensor.ofFloats(outputShape, result.toHeapArray())));
         }
         report(config, deviceSpec, model, shape, outputShape, result, millis);
         return Main.EXIT_OK;
-    }
-
-    private static long[] toLongs(int[] shape) {
-        return Arrays.stream(shape).asLongStream().toArray();
     }
 
     /** Seeded standard-normal features, or token ids uniform in [0, vocab). */
@@ -218,18 +216,40 @@ final class ForwardCommand implements Callable<Integer> {
         return peak;
     }
 
+    /** Safetensors files the user names: a problem with one is an input error (one line, exit 2). */
+    static final class Files {
+        private Files() {
+        }
+
+        static Map<String, Tensor> read(Path file) {
+            try {
+                return SafeTensors.read(file);
+            } catch (IOException e) {
+                throw new UsageException(e.getMessage());
+            }
+        }
+
+        static void write(Path file, Map<String, Tensor> tensors) {
+            try {
+                SafeTensors.write(file, tensors);
+            } catch (IOException e) {
+                throw new UsageException("cannot write " + file + ": " + e.getMessage());
+            }
+        }
+    }
+
     /** A user-given input: its shape decides batch and sequence length. */
     record InputData(int batch, int seqLen, float[] features, int[] ids) {
 
         static InputData read(Path file, Model model) {
-            Map<String, SafeTensors.Tensor> tensors = SafeTensors.read(file);
-            SafeTensors.Tensor t = tensors.get("input");
+            Map<String, Tensor> tensors = Files.read(file);
+            Tensor t = tensors.get("input");
             if (t == null) {
                 throw new UsageException(file + ": no tensor named 'input' (found " + new ArrayList<>(tensors.keySet()) + ")");
             }
-            long[] s = t.shape();
+            int[] s = t.shape();
             if (model.takesTokenIds()) {
-                if (s.length != 2 || t.isFloating()) {
+                if (s.length != 2 || t.isFloatingPoint()) {
                     throw new UsageException(file + ": input: expected token ids [batch, seq] (I32 or I64), got " + t.dtype() + " " + Arrays.toString(s));
                 }
                 int[] ids = t.ints();
@@ -238,12 +258,12 @@ final class ForwardCommand implements Callable<Integer> {
                         throw new UsageException(file + ": input: token id " + id + " is outside the vocabulary [0, " + model.vocabSize() + ")");
                     }
                 }
-                return new InputData((int) s[0], (int) s[1], null, ids);
+                return new InputData(s[0], s[1], null, ids);
             }
-            if (s.length != 3 || s[2] != model.inputWidth() || !t.isFloating() || s[0] < 1 || s[1] < 1) {
+            if (s.length != 3 || s[2] != model.inputWidth() || !t.isFloatingPoint() || s[0] < 1 || s[1] < 1) {
                 throw new UsageException(file + ": input: expected floats [batch, seq, " + model.inputWidth() + "], got " + t.dtype() + " " + Arrays.toString(s));
             }
-            return new InputData((int) s[0], (int) s[1], t.floats(), null);
+            return new InputData(s[0], s[1], t.floats(), null);
         }
 
         void fill(ModelExecution execution) {

@@ -1,5 +1,6 @@
 package org.attentionlab.kernels;
 
+import org.attentionlab.kernels.testing.AttentionAlgorithm;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -60,22 +61,22 @@ class AttentionGoldensTest {
         int headDim = q.dim(3);
         float[] slopes = spec.biasKind() == PositionalBiases.ALIBI ? PositionalBiases.alibiSlopes(heads).toHeapArray() : new float[] { 0f };
         AttentionCase c = new AttentionCase(q.dim(0), q.dim(1), heads, k.dim(2), headDim, spec.window().left(), spec.window().right(), spec.globalTokens(),
-                spec.biasKind(), slopes, spec.apeScale(), (float) (1.0 / Math.sqrt(headDim)), 3, q.data(), k.data(), v.data());
+                spec.biasKind(), slopes, spec.apeScale(), (float) (1.0 / Math.sqrt(headDim)), 3, q.values(), k.values(), v.values());
         assertArrayEquals(q.shape(), out.shape());
-        Close.assertClose(out.data(), AttentionRunner.run(algorithm, c), ABS, REL, algorithm + " on " + spec.name());
+        Close.assertClose(out.values(), AttentionRunner.run(algorithm, c), ABS, REL, algorithm + " on " + spec.name());
     }
 
     @Test
     void alibiSlopesMatchThePythonReferenceRule() {
-        assertArrayEquals(goldens.tensor("alibi.slopes_h6").data(), PositionalBiases.alibiSlopes(6).toHeapArray());
-        assertArrayEquals(goldens.tensor("alibi.slopes_h12").data(), PositionalBiases.alibiSlopes(12).toHeapArray());
+        assertArrayEquals(goldens.tensor("alibi.slopes_h6").values(), PositionalBiases.alibiSlopes(6).toHeapArray());
+        assertArrayEquals(goldens.tensor("alibi.slopes_h12").values(), PositionalBiases.alibiSlopes(12).toHeapArray());
     }
 
     @Test
     void apeMatchesTheNotebookFunction() {
         Tensor notebook = goldens.tensor("ape_notebook.bias");
         assertArrayEquals(new int[] { 5, 5 }, notebook.shape());
-        assertArrayEquals(notebook.data(), PositionalBiases.denseBias(PositionalBiases.APE, PositionalBiases.noSlopes(), 0, 5, 0.1f).toHeapArray(), 1e-8f);
-        assertEquals(0.08f, notebook.data()[1], 1e-7f);
+        assertArrayEquals(notebook.values(), PositionalBiases.denseBias(PositionalBiases.APE, PositionalBiases.noSlopes(), 0, 5, 0.1f).toHeapArray(), 1e-8f);
+        assertEquals(0.08f, notebook.values()[1], 1e-7f);
     }
 }

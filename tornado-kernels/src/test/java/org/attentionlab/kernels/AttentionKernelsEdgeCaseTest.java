@@ -1,5 +1,6 @@
 package org.attentionlab.kernels;
 
+import org.attentionlab.kernels.testing.AttentionAlgorithm;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,5 +1,6 @@
 package org.attentionlab.kernels;
 
+import org.attentionlab.kernels.testing.AttentionAlgorithm;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;

@@ -5,6 +5,7 @@ import java.util.List;
 
 import org.attentionlab.model.config.LayerConfig;
 import org.attentionlab.model.config.ModelConfig;
+import org.attentionlab.model.config.Norm;
 import org.attentionlab.model.config.NormPosition;
 import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.layers.InputEncoding;
@@ -32,7 +33,7 @@ final class TransformerStack {
             layers.add(new TransformerBlock(config, layer, parameters, "layers." + layer.index(), config.hiddenSize(), true));
         }
         // Post-norm blocks end normalised; pre-norm and parallel stacks end with a final norm.
-        boolean finalNorm = config.normPosition() != NormPosition.POST;
+        boolean finalNorm = config.normPosition() != NormPosition.POST && config.norm() != Norm.NONE;
         layers.add(new OutputHead(parameters, finalNorm ? config.norm() : null, config.layerNormEps(), config.hiddenSize(), config.output()));
         return layers;
     }

@@ -8,7 +8,10 @@ import org.attentionlab.model.weights.Parameters.Init;
 
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
-/** A LayerNorm (weight and bias, as torch.nn.LayerNorm) or an RMSNorm (weight only) over the last dimension. */
+/**
+ * A LayerNorm (weight and bias, as torch.nn.LayerNorm), an RMSNorm (weight only) over the last dimension, or
+ * none ({@code norm: none}: no parameters, no task).
+ */
 final class NormWeights {
 
     private final Norm kind;
@@ -21,24 +24,32 @@ final class NormWeights {
         this.kind = kind;
         this.width = width;
         this.eps = (float) eps;
-        this.weight = parameters.add(name + ".weight", Init.ones(), width);
+        this.weight = kind == Norm.NONE ? null : parameters.add(name + ".weight", Init.ones(), width);
         this.bias = kind == Norm.LAYERNORM ? parameters.add(name + ".bias", Init.zeros(), width) : null;
     }
 
     void addWeightsTo(java.util.List<Object> weights) {
-        weights.add(weight);
+        if (weight != null) {
+            weights.add(weight);
+        }
         if (bias != null) {
             weights.add(bias);
         }
     }
 
-    /** Adds the task normalising {@code x} into {@code out} (they may be the same array: rows are read before written). */
-    void addTask(LayerTasks tasks, String taskName, FloatArray x, FloatArray out, int rows) {
-        if (kind == Norm.LAYERNORM) {
-            tasks.graph().task(taskName, Normalization::layerNorm, x, weight, bias, out, rows, width, eps);
-        } else {
-            tasks.graph().task(taskName, Normalization::rmsNorm, x, weight, out, rows, width, eps);
+    /**
+     * Adds the task normalising {@code x} into {@code out} (they may be the same array: each row is read before
+     * it is written); returns where the result is: {@code out}, or {@code x} itself when there is no norm.
+     */
+    FloatArray addTask(LayerTasks tasks, String taskName, FloatArray x, FloatArray out, int rows) {
+        switch (kind) {
+        case LAYERNORM -> tasks.graph().task(taskName, Normalization::layerNorm, x, weight, bias, out, rows, width, eps);
+        case RMSNORM -> tasks.graph().task(taskName, Normalization::rmsNorm, x, weight, out, rows, width, eps);
+        case NONE -> {
+            return x;
         }
+        }
+        return out;
     }
 
     static long flops(int rows, int width) {

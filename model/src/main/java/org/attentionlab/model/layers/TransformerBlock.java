@@ -118,12 +118,10 @@ public final class TransformerBlock implements Layer {
         FloatArray update = tasks.scratch("update", rows * width);
         switch (position) {
         case PRE -> {
-            attnNorm.addTask(tasks, "attn_norm", x, normed, rows);
-            addAttention(tasks, normed, update);
+            addAttention(tasks, attnNorm.addTask(tasks, "attn_norm", x, normed, rows), update);
             addResidual(tasks, "attn", x, update, rows);
             if (upProj != null) {
-                ffnNorm.addTask(tasks, "ffn_norm", x, normed, rows);
-                addFeedForward(tasks, normed, update);
+                addFeedForward(tasks, ffnNorm.addTask(tasks, "ffn_norm", x, normed, rows), update);
                 addResidual(tasks, "ffn", x, update, rows);
             }
         }
@@ -138,11 +136,11 @@ public final class TransformerBlock implements Layer {
             }
         }
         case PARALLEL -> {
-            attnNorm.addTask(tasks, "attn_norm", x, normed, rows);
-            addAttention(tasks, normed, update);
+            FloatArray h = attnNorm.addTask(tasks, "attn_norm", x, normed, rows);
+            addAttention(tasks, h, update);
             if (upProj != null) {
                 FloatArray ffnUpdate = tasks.scratch("ffn_update", rows * width);
-                addFeedForward(tasks, normed, ffnUpdate);
+                addFeedForward(tasks, h, ffnUpdate);
                 addResidual(tasks, "ffn", x, ffnUpdate, rows);
             }
             addResidual(tasks, "attn", x, update, rows);

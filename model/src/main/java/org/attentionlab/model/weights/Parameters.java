@@ -49,7 +49,7 @@ public final class Parameters {
     }
 
     /** One parameter: name, shape and values. */
-    public record Tensor(String name, int[] shape, FloatArray data) {
+    public record Parameter(String name, int[] shape, FloatArray data) {
         public long numel() {
             long n = 1;
             for (int d : shape) {
@@ -64,7 +64,7 @@ public final class Parameters {
     }
 
     private final long seed;
-    private final Map<String, Tensor> tensors = new LinkedHashMap<>();
+    private final Map<String, Parameter> tensors = new LinkedHashMap<>();
 
     public Parameters(long seed) {
         this.seed = seed;
@@ -81,7 +81,7 @@ public final class Parameters {
         }
         FloatArray data = new FloatArray(Math.toIntExact(n));
         initialise(name, init, data);
-        tensors.put(name, new Tensor(name, shape.clone(), data));
+        tensors.put(name, new Parameter(name, shape.clone(), data));
         return data;
     }
 
@@ -105,21 +105,21 @@ public final class Parameters {
         }
     }
 
-    public Tensor get(String name) {
-        Tensor t = tensors.get(name);
+    public Parameter get(String name) {
+        Parameter t = tensors.get(name);
         if (t == null) {
             throw new IllegalArgumentException("no parameter " + name);
         }
         return t;
     }
 
-    public List<Tensor> all() {
+    public List<Parameter> all() {
         return Collections.unmodifiableList(new ArrayList<>(tensors.values()));
     }
 
     public long count() {
         long n = 0;
-        for (Tensor t : tensors.values()) {
+        for (Parameter t : tensors.values()) {
             n += t.numel();
         }
         return n;
@@ -129,15 +129,15 @@ public final class Parameters {
      * Replaces every parameter's values with the checkpoint's. The checkpoint must hold exactly these names with
      * these shapes; every mismatch is listed in one message.
      */
-    public void loadFrom(String file, Map<String, SafeTensors.Tensor> checkpoint) {
+    public void loadFrom(String file, Map<String, Tensor> checkpoint) {
         List<String> problems = new ArrayList<>();
-        for (Tensor t : tensors.values()) {
-            SafeTensors.Tensor c = checkpoint.get(t.name());
+        for (Parameter t : tensors.values()) {
+            Tensor c = checkpoint.get(t.name());
             if (c == null) {
                 problems.add("missing " + t.name() + " " + t.shapeText());
-            } else if (!Arrays.equals(toInts(c.shape()), t.shape())) {
+            } else if (!Arrays.equals(c.shape(), t.shape())) {
                 problems.add(t.name() + " has shape " + Arrays.toString(c.shape()) + ", expected " + t.shapeText());
-            } else if (!c.isFloating()) {
+            } else if (!c.isFloatingPoint()) {
                 problems.add(t.name() + " has dtype " + c.dtype() + ", expected F32 (or F16/BF16)");
             }
         }
@@ -150,19 +150,11 @@ public final class Parameters {
             throw new InputException(file + ": does not fit this model (" + problems.size() + " problem" + (problems.size() == 1 ? "" : "s") + "): "
                     + String.join("; ", problems.subList(0, Math.min(problems.size(), 12))) + (problems.size() > 12 ? "; ..." : ""));
         }
-        for (Tensor t : tensors.values()) {
+        for (Parameter t : tensors.values()) {
             float[] values = checkpoint.get(t.name()).floats();
             for (int i = 0; i < values.length; i++) {
                 t.data().set(i, values[i]);
             }
         }
-    }
-
-    private static int[] toInts(long[] shape) {
-        int[] out = new int[shape.length];
-        for (int i = 0; i < shape.length; i++) {
-            out[i] = Math.toIntExact(shape[i]);
-        }
-        return out;
     }
 }

@@ -1,6 +1,5 @@
 package org.attentionlab.kernels.testing;
 
-import org.attentionlab.kernels.AttentionAlgorithm;
 import org.attentionlab.kernels.AttentionKernels;
 
 import uk.ac.manchester.tornado.api.GridScheduler;

@@ -14,38 +14,42 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Reads the F32 tensors of a safetensors file (the goldens written by scripts/goldens/*.py): an 8-byte
- * little-endian header length, a JSON header mapping names to {dtype, shape, data_offsets}, then the raw
- * little-endian data. Only what those files use is supported: F32 tensors and an optional "__metadata__" entry.
+ * Reads the F32 tensors of a safetensors file on the test classpath (written by scripts/goldens/*.py): an 8-byte
+ * little-endian header length, a JSON header {@code {name: {dtype, shape, data_offsets}}}, then the raw data.
  */
 public final class Goldens {
 
-    /** A tensor: its values in row-major order and its shape. */
-    public record Tensor(float[] data, int[] shape) {
+    /** One tensor: its name, shape and values in row-major order. */
+    public record Tensor(String name, int[] shape, float[] values) {
 
         public int dim(int axis) {
-            return shape[axis];
+            return shape[axis < 0 ? shape.length + axis : axis];
         }
 
         @Override
         public String toString() {
-            return "Tensor" + Arrays.toString(shape);
+            return name + Arrays.toString(shape);
         }
     }
 
-    private final String source;
-    private final Map<String, Tensor> tensors;
-
-    private Goldens(String source, Map<String, Tensor> tensors) {
-        this.source = source;
-        this.tensors = tensors;
+    private record Entry(String dtype, int[] shape, long begin, long end) {
     }
 
-    /** Loads a golden file from the test classpath, e.g. {@code "/goldens/attention.safetensors"}. */
+    private final String source;
+    private final Map<String, Entry> entries;
+    private final ByteBuffer data;
+
+    private Goldens(String source, Map<String, Entry> entries, ByteBuffer data) {
+        this.source = source;
+        this.entries = entries;
+        this.data = data;
+    }
+
+    /** Loads a classpath resource, e.g. {@code "/goldens/ops.safetensors"}. */
     public static Goldens load(String resource) {
         try (InputStream in = Goldens.class.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new IllegalArgumentException("no test resource " + resource + " (regenerate it with scripts/goldens/)");
+                throw new IllegalArgumentException("no test resource " + resource + " (run the script in scripts/goldens)");
             }
             return parse(resource, in.readAllBytes());
         } catch (IOException e) {
@@ -53,143 +57,149 @@ public final class Goldens {
         }
     }
 
-    static Goldens parse(String source, byte[] bytes) {
-        ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        long headerLength = buffer.getLong();
-        if (headerLength < 2 || headerLength > bytes.length - 8) {
+    static Goldens parse(String source, byte[] file) {
+        ByteBuffer buffer = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
+        long headerLength = buffer.getLong(0);
+        if (headerLength < 2 || 8 + headerLength > file.length) {
             throw new IllegalArgumentException(source + ": bad safetensors header length " + headerLength);
         }
-        String headerJson = new String(bytes, 8, (int) headerLength, StandardCharsets.UTF_8);
-        int dataStart = 8 + (int) headerLength;
-        Object header = new JsonReader(headerJson).readDocument();
-        if (!(header instanceof Map<?, ?> entries)) {
-            throw new IllegalArgumentException(source + ": the header is not a JSON object");
+        String header = new String(file, 8, (int) headerLength, StandardCharsets.UTF_8);
+        Object parsed = new Json(header).value();
+        if (!(parsed instanceof Map<?, ?> top)) {
+            throw new IllegalArgumentException(source + ": header is not a JSON object");
         }
-        Map<String, Tensor> tensors = new LinkedHashMap<>();
-        for (Map.Entry<?, ?> entry : entries.entrySet()) {
-            String name = (String) entry.getKey();
+        Map<String, Entry> entries = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : top.entrySet()) {
+            String name = (String) e.getKey();
             if (name.equals("__metadata__")) {
                 continue;
             }
-            Map<?, ?> info = (Map<?, ?>) entry.getValue();
-            if (!"F32".equals(info.get("dtype"))) {
-                throw new IllegalArgumentException(source + ": tensor " + name + " has dtype " + info.get("dtype") + ", only F32 is supported");
-            }
-            int[] shape = ((List<?>) info.get("shape")).stream().mapToInt(n -> ((Number) n).intValue()).toArray();
+            Map<?, ?> info = (Map<?, ?>) e.getValue();
+            List<?> shapeList = (List<?>) info.get("shape");
             List<?> offsets = (List<?>) info.get("data_offsets");
-            long begin = ((Number) offsets.get(0)).longValue();
-            long end = ((Number) offsets.get(1)).longValue();
-            long elements = Arrays.stream(shape).asLongStream().reduce(1, (a, b) -> a * b);
-            if (end - begin != elements * 4 || dataStart + end > bytes.length || begin < 0) {
-                throw new IllegalArgumentException(source + ": tensor " + name + " has offsets [" + begin + ", " + end + ") for shape " + Arrays.toString(shape));
-            }
-            float[] data = new float[(int) elements];
-            ByteBuffer slice = ByteBuffer.wrap(bytes, dataStart + (int) begin, (int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN);
-            slice.asFloatBuffer().get(data);
-            tensors.put(name, new Tensor(data, shape));
+            int[] shape = shapeList.stream().mapToInt(o -> ((Number) o).intValue()).toArray();
+            entries.put(name, new Entry((String) info.get("dtype"), shape, ((Number) offsets.get(0)).longValue(), ((Number) offsets.get(1)).longValue()));
         }
-        return new Goldens(source, tensors);
-    }
-
-    public Tensor tensor(String name) {
-        Tensor t = tensors.get(name);
-        if (t == null) {
-            throw new IllegalArgumentException(source + " has no tensor " + name + "; it has " + tensors.keySet());
-        }
-        return t;
+        ByteBuffer data = ByteBuffer.wrap(file, 8 + (int) headerLength, file.length - 8 - (int) headerLength).slice().order(ByteOrder.LITTLE_ENDIAN);
+        return new Goldens(source, entries, data);
     }
 
     public Set<String> names() {
-        return tensors.keySet();
+        return entries.keySet();
+    }
+
+    public Tensor tensor(String name) {
+        Entry entry = entries.get(name);
+        if (entry == null) {
+            throw new IllegalArgumentException(source + " has no tensor " + name + "; it has " + entries.keySet());
+        }
+        if (!entry.dtype().equals("F32")) {
+            throw new IllegalArgumentException(source + ": " + name + " is " + entry.dtype() + ", not F32");
+        }
+        long elements = 1;
+        for (int d : entry.shape()) {
+            elements *= d;
+        }
+        if (entry.end() - entry.begin() != elements * 4 || entry.end() > data.capacity()) {
+            throw new IllegalArgumentException(source + ": " + name + " has data offsets inconsistent with its shape");
+        }
+        float[] values = new float[(int) elements];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = data.getFloat((int) entry.begin() + 4 * i);
+        }
+        return new Tensor(name, entry.shape().clone(), values);
+    }
+
+    /** A one-element tensor's value (the scripts store scalars such as eps that way). */
+    public float scalar(String name) {
+        float[] values = tensor(name).values();
+        if (values.length != 1) {
+            throw new IllegalArgumentException(source + ": " + name + " is not a scalar");
+        }
+        return values[0];
     }
 
     /** Just enough JSON for a safetensors header: objects, arrays, strings, numbers, true/false/null. */
-    private static final class JsonReader {
+    private static final class Json {
         private final String text;
         private int at;
 
-        JsonReader(String text) {
+        Json(String text) {
             this.text = text;
         }
 
-        Object readDocument() {
-            Object value = readValue();
+        Object value() {
             skipSpace();
-            if (at != text.length()) {
-                throw error("trailing characters");
-            }
-            return value;
-        }
-
-        private Object readValue() {
-            skipSpace();
-            if (at >= text.length()) {
-                throw error("unexpected end");
-            }
             char c = text.charAt(at);
-            if (c == '{') {
-                return readObject();
+            switch (c) {
+                case '{':
+                    return object();
+                case '[':
+                    return array();
+                case '"':
+                    return string();
+                default:
+                    if (text.startsWith("true", at)) {
+                        at += 4;
+                        return Boolean.TRUE;
+                    }
+                    if (text.startsWith("false", at)) {
+                        at += 5;
+                        return Boolean.FALSE;
+                    }
+                    if (text.startsWith("null", at)) {
+                        at += 4;
+                        return null;
+                    }
+                    return number();
             }
-            if (c == '[') {
-                return readArray();
-            }
-            if (c == '"') {
-                return readString();
-            }
-            for (String word : new String[] { "true", "false", "null" }) {
-                if (text.startsWith(word, at)) {
-                    at += word.length();
-                    return word.equals("null") ? null : Boolean.valueOf(word);
-                }
-            }
-            return readNumber();
         }
 
-        private Map<String, Object> readObject() {
-            Map<String, Object> object = new LinkedHashMap<>();
-            at++;
+        private Map<String, Object> object() {
+            Map<String, Object> map = new LinkedHashMap<>();
+            expect('{');
             skipSpace();
             if (peek() == '}') {
                 at++;
-                return object;
+                return map;
             }
             while (true) {
                 skipSpace();
-                String key = readString();
+                String key = string();
                 skipSpace();
                 expect(':');
-                object.put(key, readValue());
+                map.put(key, value());
                 skipSpace();
                 if (peek() == ',') {
                     at++;
                 } else {
                     expect('}');
-                    return object;
+                    return map;
                 }
             }
         }
 
-        private List<Object> readArray() {
-            List<Object> array = new ArrayList<>();
-            at++;
+        private List<Object> array() {
+            List<Object> list = new ArrayList<>();
+            expect('[');
             skipSpace();
             if (peek() == ']') {
                 at++;
-                return array;
+                return list;
             }
             while (true) {
-                array.add(readValue());
+                list.add(value());
                 skipSpace();
                 if (peek() == ',') {
                     at++;
                 } else {
                     expect(']');
-                    return array;
+                    return list;
                 }
             }
         }
 
-        private String readString() {
+        private String string() {
             expect('"');
             StringBuilder sb = new StringBuilder();
             while (true) {
@@ -217,40 +227,33 @@ public final class Goldens {
             }
         }
 
-        private Number readNumber() {
+        private Number number() {
             int start = at;
             while (at < text.length() && "+-0123456789.eE".indexOf(text.charAt(at)) >= 0) {
                 at++;
             }
-            String token = text.substring(start, at);
-            if (token.isEmpty()) {
-                throw error("unexpected character");
+            String literal = text.substring(start, at);
+            if (literal.isEmpty()) {
+                throw new IllegalArgumentException("JSON: unexpected character at " + start);
             }
-            if (token.contains(".") || token.contains("e") || token.contains("E")) {
-                return Double.parseDouble(token);
+            return literal.contains(".") || literal.contains("e") || literal.contains("E") ? (Number) Double.parseDouble(literal) : (Number) Long.parseLong(literal);
+        }
+
+        private char peek() {
+            return text.charAt(at);
+        }
+
+        private void expect(char c) {
+            if (text.charAt(at) != c) {
+                throw new IllegalArgumentException("JSON: expected '" + c + "' at " + at + ", found '" + text.charAt(at) + "'");
             }
-            return Long.parseLong(token);
+            at++;
         }
 
         private void skipSpace() {
             while (at < text.length() && Character.isWhitespace(text.charAt(at))) {
                 at++;
             }
-        }
-
-        private char peek() {
-            return at < text.length() ? text.charAt(at) : '\0';
-        }
-
-        private void expect(char c) {
-            if (peek() != c) {
-                throw error("expected '" + c + "'");
-            }
-            at++;
-        }
-
-        private IllegalArgumentException error(String what) {
-            return new IllegalArgumentException("safetensors header JSON: " + what + " at " + at);
         }
     }
 }

@@ -1,17 +1,17 @@
-package org.attentionlab.kernels;
+package org.attentionlab.kernels.testing;
 
 import java.util.Arrays;
 import java.util.Locale;
 
-/** The attention algorithms of {@link AttentionKernels}, by the names configurations use. Host-side only. */
+/** The attention algorithms of {@link org.attentionlab.kernels.AttentionKernels}, for running one by name in tests. */
 public enum AttentionAlgorithm {
-    /** {@link AttentionKernels#standard}. */
+    /** {@link org.attentionlab.kernels.AttentionKernels#standard}. */
     STANDARD("standard"),
-    /** {@link AttentionKernels#chunked}. */
+    /** {@link org.attentionlab.kernels.AttentionKernels#chunked}. */
     CHUNKED("chunked"),
-    /** {@link AttentionKernels#memoryEfficient}. */
+    /** {@link org.attentionlab.kernels.AttentionKernels#memoryEfficient}. */
     MEMORY_EFFICIENT("memory_efficient"),
-    /** {@link AttentionKernels#flash}. */
+    /** {@link org.attentionlab.kernels.AttentionKernels#flash}. */
     FLASH("flash");
 
     private final String configName;

@@ -1,0 +1,152 @@
+package org.attentionlab.model.config;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads a YAML model config into a {@link ModelConfig}. Safe by construction: the file is composed to YAML nodes
+ * and converted field by field, so no type named in the file is ever instantiated; size, aliases and nesting are
+ * bounded. Every mistake is a {@link ConfigException} whose message is one line naming file, line, column and key.
+ *
+ * <p>A config may say {@code extends: other.yaml} (a path relative to its own directory): it then starts from the
+ * other file's keys and overrides them key by key; {@code layers:} entries of both files apply, the base's first.
+ */
+public final class ConfigLoader {
+
+    static final int MAX_EXTENDS_DEPTH = 8;
+
+    private ConfigLoader() {
+    }
+
+    /** Loads and resolves the config in {@code file}; messages name the file as given here. */
+    public static ModelConfig load(Path file) throws ConfigException {
+        YamlFile main = YamlFile.read(file);
+        return new ConfigResolver(collect(main, file, new ArrayList<>()), main, file).resolve();
+    }
+
+    /**
+     * Loads {@code file} with command-line overrides {@code KEY=VALUE} applied on top, each as if a file extending
+     * it said {@code KEY: VALUE} (so {@code --set layers='{2: {position_embedding: rope}}'} works too). Mistakes
+     * in an override name the override: {@code --set slidng_window=4:1:1: slidng_window: unknown key ...}.
+     */
+    public static ModelConfig load(Path file, List<String> overrides) throws ConfigException {
+        YamlFile main = YamlFile.read(file);
+        RawConfig raw = collect(main, file, new ArrayList<>());
+        for (String override : overrides) {
+            String source = "--set " + override;
+            int equals = override.indexOf('=');
+            if (equals < 1) {
+                throw new ConfigException(source, "expected KEY=VALUE, e.g. --set position_embedding=rope", null);
+            }
+            YamlFile layer = YamlFile.parse(override.substring(0, equals).strip() + ": " + override.substring(equals + 1), source);
+            for (Value.Pair pair : Value.pairs(layer, layer.root, name -> name)) {
+                if (!ConfigKeys.TOP_LEVEL.contains(pair.name()) || pair.name().equals(ConfigKeys.EXTENDS)) {
+                    throw pair.key().error("unknown key" + Suggestions.didYouMean(pair.name(), ConfigKeys.TOP_LEVEL));
+                }
+            }
+            apply(raw, Value.pairs(layer, layer.root, name -> name));
+        }
+        return new ConfigResolver(raw, main, file).resolve();
+    }
+
+    /**
+     * Resolves config text as if it were the file {@code source}: messages name {@code source}, and an
+     * {@code extends} is resolved against its directory.
+     */
+    public static ModelConfig parse(String yaml, Path source) throws ConfigException {
+        YamlFile main = YamlFile.parse(yaml, source.toString());
+        return new ConfigResolver(collect(main, source, new ArrayList<>()), main, source).resolve();
+    }
+
+    /** The keys of one file and of what it extends, last writer wins; per-layer blocks accumulate. */
+    static final class RawConfig {
+        final Map<String, Value.Pair> entries = new LinkedHashMap<>();
+        final List<Value.Pair> layerBlocks = new ArrayList<>();
+    }
+
+    private static RawConfig collect(YamlFile file, Path path, List<Path> chain) throws ConfigException {
+        chain.add(path.toAbsolutePath().normalize());
+        List<Value.Pair> own = Value.pairs(file, file.root, name -> name);
+        Value.Pair extendsPair = null;
+        Value.Pair layerTypes = null;
+        Value.Pair pattern = null;
+        for (Value.Pair pair : own) {
+            if (!ConfigKeys.TOP_LEVEL.contains(pair.name())) {
+                throw pair.key().error("unknown key" + Suggestions.didYouMean(pair.name(), ConfigKeys.TOP_LEVEL));
+            }
+            switch (pair.name()) {
+                case ConfigKeys.EXTENDS -> extendsPair = pair;
+                case ConfigKeys.LAYER_TYPES -> layerTypes = pair;
+                case ConfigKeys.SLIDING_WINDOW_PATTERN -> pattern = pair;
+                default -> { }
+            }
+        }
+        if (layerTypes != null && pattern != null) {
+            Value.Pair later = layerTypes.key().node.getStartMark().getIndex()
+                    > pattern.key().node.getStartMark().getIndex() ? layerTypes : pattern;
+            throw later.key().error("give either layer_types or sliding_window_pattern, not both");
+        }
+        RawConfig result = extendsPair == null ? new RawConfig() : collectBase(extendsPair, path, chain);
+        apply(result, own);
+        chain.remove(chain.size() - 1);
+        return result;
+    }
+
+
+    /** Lays {@code pairs} over what {@code result} holds: last writer wins, per-layer blocks accumulate. */
+    private static void apply(RawConfig result, List<Value.Pair> pairs) {
+        for (Value.Pair pair : pairs) {
+            switch (pair.name()) {
+                case ConfigKeys.EXTENDS -> { }
+                case ConfigKeys.LAYERS -> result.layerBlocks.add(pair);
+                default -> {
+                    if (pair.name().equals(ConfigKeys.LAYER_TYPES)) {
+                        result.entries.remove(ConfigKeys.SLIDING_WINDOW_PATTERN);
+                    } else if (pair.name().equals(ConfigKeys.SLIDING_WINDOW_PATTERN)) {
+                        result.entries.remove(ConfigKeys.LAYER_TYPES);
+                    }
+                    result.entries.remove(pair.name());
+                    result.entries.put(pair.name(), pair);
+                }
+            }
+        }
+    }
+
+    private static RawConfig collectBase(Value.Pair extendsPair, Path path, List<Path> chain) throws ConfigException {
+        Value value = extendsPair.value();
+        String relative = value.text().strip();
+        if (relative.isEmpty()) {
+            throw value.error("expected the path of a config file, got " + Value.describeNode(value.node));
+        }
+        Path parent = path.getParent();
+        Path basePath = (parent == null ? Path.of(relative) : parent.resolve(relative)).normalize();
+        Path absolute = basePath.toAbsolutePath().normalize();
+        if (chain.contains(absolute)) {
+            List<String> names = new ArrayList<>();
+            for (Path link : chain.subList(chain.indexOf(absolute), chain.size())) {
+                names.add(String.valueOf(link.getFileName()));
+            }
+            names.add(String.valueOf(absolute.getFileName()));
+            throw value.error("extends forms a cycle: " + String.join(" -> ", names));
+        }
+        if (chain.size() >= MAX_EXTENDS_DEPTH) {
+            throw value.error("extends is nested more than " + MAX_EXTENDS_DEPTH + " files deep");
+        }
+        YamlFile base;
+        try {
+            base = YamlFile.read(basePath);
+        } catch (ConfigException e) {
+            if (e.line() == 0) {
+                String problem = e.problem().startsWith(YamlFile.CANNOT_READ)
+                        ? "cannot read " + basePath + ": " + e.problem().substring(YamlFile.CANNOT_READ.length())
+                        : "cannot use " + basePath + ": " + e.problem();
+                throw value.error(problem);
+            }
+            throw e;
+        }
+        return collect(base, basePath, chain);
+    }
+}

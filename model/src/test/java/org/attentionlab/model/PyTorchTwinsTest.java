@@ -1,0 +1,103 @@
+package org.attentionlab.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.attentionlab.model.config.ConfigLoader;
+import org.attentionlab.model.config.ModelConfig;
+import org.attentionlab.model.exec.ModelExecution;
+import org.attentionlab.model.exec.RunShape;
+import org.attentionlab.model.weights.SafeTensors;
+import org.attentionlab.model.weights.Tensor;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/**
+ * Every architecture against its PyTorch twin (scripts/torch_models.py): the fixture holds weights drawn by torch
+ * under the names PyTorch modules give them, an input and torch's output; the model loads the weights by name and
+ * must produce the same output within 1e-4 relative.
+ */
+class PyTorchTwinsTest {
+
+    static final double RELATIVE = 1e-4;
+    /** Below this magnitude, relative error is meaningless; outputs are O(1). */
+    static final double ABSOLUTE_FLOOR = 1e-5;
+
+    static Path resource(String name) {
+        try {
+            return Path.of(PyTorchTwinsTest.class.getResource("/twins/" + name).toURI());
+        } catch (URISyntaxException | NullPointerException e) {
+            throw new IllegalStateException("missing test resource twins/" + name, e);
+        }
+    }
+
+    /** Runs {@code config} with the fixture's weights and input; returns [output, expected]. */
+    static float[][] runTwin(ModelConfig config, String fixtureName) throws Exception {
+        Map<String, Tensor> fixture = SafeTensors.read(resource(fixtureName + ".safetensors"));
+        Map<String, Tensor> weights = new LinkedHashMap<>(fixture);
+        Tensor input = weights.remove("input");
+        Tensor expected = weights.remove("output");
+        Model model = Model.build(config);
+        model.parameters().loadFrom(fixtureName, weights);
+        int[] inputShape = input.shape();
+        try (ModelExecution execution = model.prepare(RunShape.inference(inputShape[0], inputShape[1]), null)) {
+            if (model.takesTokenIds()) {
+                int[] ids = input.ints();
+                for (int i = 0; i < ids.length; i++) {
+                    execution.tokenInput().set(i, ids[i]);
+                }
+            } else {
+                float[] x = input.floats();
+                for (int i = 0; i < x.length; i++) {
+                    execution.floatInput().set(i, x[i]);
+                }
+            }
+            FloatArray out = execution.run();
+            assertArrayEquals(expected.shape(), model.outputShape(inputShape[0], inputShape[1]), "output shape");
+            return new float[][] { out.toHeapArray(), expected.floats() };
+        }
+    }
+
+    static void assertClose(float[] actual, float[] expected, String what) {
+        assertEquals(expected.length, actual.length, what + ": output size");
+        double worst = 0;
+        int worstAt = -1;
+        for (int i = 0; i < expected.length; i++) {
+            double excess = Math.abs(actual[i] - expected[i]) - (RELATIVE * Math.abs(expected[i]) + ABSOLUTE_FLOOR);
+            if (excess > worst || Double.isNaN(actual[i])) {
+                worst = Double.isNaN(actual[i]) ? Double.POSITIVE_INFINITY : excess;
+                worstAt = i;
+            }
+        }
+        if (worstAt >= 0) {
+            throw new AssertionError(what + ": element " + worstAt + " is " + actual[worstAt] + ", PyTorch says " + expected[worstAt]
+                    + " (beyond 1e-4 relative by " + worst + ")");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { "rnope-swa", "rnope-swa-ablations", "multihead-sliding-window", "multihead-edifice-bidirectional", "hybrid-lstm-attention",
+            "hybrid-lstm-attention-mlp", "rnope-swa-hybrid-parallel", "rnope-swa-hybrid-prenorm", "ape" })
+    void matchesItsPyTorchTwin(String name) throws Exception {
+        float[][] result = runTwin(ConfigLoader.load(resource(name + ".yaml")), name);
+        assertClose(result[0], result[1], name);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { "standard", "chunked", "memory_efficient", "flash" })
+    void everyAttentionAlgorithmMatchesTheTwin(String algorithm) throws Exception {
+        for (String name : List.of("rnope-swa", "multihead-edifice-bidirectional", "rnope-swa-hybrid-parallel")) {
+            ModelConfig config = ConfigLoader.load(resource(name + ".yaml"), List.of("attention_algorithm=" + algorithm, "chunk_size=3"));
+            float[][] result = runTwin(config, name);
+            assertClose(result[0], result[1], name + " with " + algorithm);
+        }
+    }
+}

@@ -1,0 +1,218 @@
+package org.attentionlab.kernels;
+
+import uk.ac.manchester.tornado.api.annotations.Parallel;
+import uk.ac.manchester.tornado.api.math.TornadoMath;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/**
+ * Element-wise activations, row-wise softmax, residual additions and dropout.
+ *
+ * <p>Element-wise kernels read element {@code i} and write element {@code i} in the same iteration, so
+ * {@code out} may be the input array itself.
+ */
+public final class Activations {
+
+    private static final float SQRT_HALF = 0.70710678118654752f;
+    /** sqrt(2 / pi), the tanh-GELU constant. */
+    private static final float SQRT_TWO_OVER_PI = 0.7978845608028654f;
+    private static final float GELU_TANH_CUBIC = 0.044715f;
+
+    /** Below this |x| erf uses its Taylor series, which keeps the relative error small near 0. */
+    private static final float ERF_SERIES_LIMIT = 0.75f;
+    /** Taylor coefficients of erf: 2/sqrt(pi) * (-1)^n / (n! (2n + 1)), n = 0..9 (truncation error &lt; 1e-10 on |x| &lt; 0.75). */
+    private static final float ERF_C0 = 1.1283791670955126f;
+    private static final float ERF_C1 = -0.37612638903183754f;
+    private static final float ERF_C2 = 0.11283791670955126f;
+    private static final float ERF_C3 = -0.026866170645131252f;
+    private static final float ERF_C4 = 0.005223977625442188f;
+    private static final float ERF_C5 = -0.0008548327023450852f;
+    private static final float ERF_C6 = 0.00012055332981789664f;
+    private static final float ERF_C7 = -1.492565035840625e-05f;
+    private static final float ERF_C8 = 1.6462114365889246e-06f;
+    private static final float ERF_C9 = -1.6365844691234924e-07f;
+    /**
+     * Beyond the series: erf(x) = 1 - exp(-x^2) t (e1 + e2 t + ... + e6 t^5), t = 1 / (1 + x / 2), the form of
+     * Abramowitz and Stegun 7.1.26 with one more term and coefficients fitted here (weighted least squares against
+     * double-precision erfc on [0.75, 10]); the fit's own error is below 4e-9, so fp32 rounding dominates.
+     */
+    private static final float TAIL_E1 = 0.2772421763280232f;
+    private static final float TAIL_E2 = 0.3270184290196088f;
+    private static final float TAIL_E3 = 0.08234620526399872f;
+    private static final float TAIL_E4 = 0.4645208866705012f;
+    private static final float TAIL_E5 = -0.12417492838672364f;
+    private static final float TAIL_E6 = -0.027222470711561586f;
+
+    /** The dropout hash: murmur3's 32-bit finaliser constants and the golden-ratio increment. */
+    private static final int MIX_MULTIPLIER_1 = 0x85EBCA6B;
+    private static final int MIX_MULTIPLIER_2 = 0xC2B2AE35;
+    private static final int GOLDEN_GAMMA = 0x9E3779B9;
+    private static final int SEED_SALT = 0x5BD1E995;
+    /** 2^-24: turns the top 24 bits of a hash into a float in [0, 1) exactly. */
+    private static final float UNIT_24 = 5.9604645e-8f;
+
+    private Activations() {
+    }
+
+    // ---- element-wise activations ----
+
+    /** Exact (erf) GELU, PyTorch's default {@code gelu}: {@code 0.5 x (1 + erf(x / sqrt 2))}. */
+    public static void geluErf(FloatArray x, FloatArray out, int size) {
+        for (@Parallel int i = 0; i < size; i++) {
+            float value = x.get(i);
+            out.set(i, 0.5f * value * (1.0f + erf(value * SQRT_HALF)));
+        }
+    }
+
+    /**
+     * Tanh-approximated GELU ({@code gelu(approximate='tanh')}, Hugging Face {@code gelu_pytorch_tanh}):
+     * {@code 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))}.
+     */
+    public static void geluTanh(FloatArray x, FloatArray out, int size) {
+        for (@Parallel int i = 0; i < size; i++) {
+            float value = x.get(i);
+            float inner = SQRT_TWO_OVER_PI * (value + GELU_TANH_CUBIC * value * value * value);
+            out.set(i, 0.5f * value * (1.0f + TornadoMath.tanh(inner)));
+        }
+    }
+
+    /** SiLU (swish): {@code x / (1 + exp(-x))}; for very negative x the denominator overflows to +inf, giving -0. */
+    public static void silu(FloatArray x, FloatArray out, int size) {
+        for (@Parallel int i = 0; i < size; i++) {
+            float value = x.get(i);
+            out.set(i, value / (1.0f + TornadoMath.exp(-value)));
+        }
+    }
+
+    public static void relu(FloatArray x, FloatArray out, int size) {
+        for (@Parallel int i = 0; i < size; i++) {
+            out.set(i, TornadoMath.max(x.get(i), 0.0f));
+        }
+    }
+
+    /** The SwiGLU feed-forward gate (Llama, Cohere): {@code out = silu(gate) * up}; {@code out} may be either input. */
+    public static void swiGlu(FloatArray gate, FloatArray up, FloatArray out, int size) {
+        for (@Parallel int i = 0; i < size; i++) {
+            float g = gate.get(i);
+            out.set(i, g / (1.0f + TornadoMath.exp(-g)) * up.get(i));
+        }
+    }
+
+    /**
+     * erf in fp32, absolute error about 1e-7 (a few fp32 roundings) everywhere: an odd Taylor polynomial for
+     * |x| &lt; 0.75 (so small arguments keep their relative accuracy), a fitted {@code 1 - exp(-x^2) P(t)} beyond.
+     * TornadoVM has no erf.
+     */
+    public static float erf(float x) {
+        float a = TornadoMath.abs(x);
+        float result;
+        if (a < ERF_SERIES_LIMIT) {
+            float s = a * a;
+            float series = ERF_C0 + s * (ERF_C1 + s * (ERF_C2 + s * (ERF_C3 + s * (ERF_C4 + s * (ERF_C5 + s * (ERF_C6 + s * (ERF_C7 + s * (ERF_C8 + s * ERF_C9))))))));
+            result = a * series;
+        } else {
+            float t = 1.0f / (1.0f + 0.5f * a);
+            float polynomial = t * (TAIL_E1 + t * (TAIL_E2 + t * (TAIL_E3 + t * (TAIL_E4 + t * (TAIL_E5 + t * TAIL_E6)))));
+            result = 1.0f - polynomial * TornadoMath.exp(-a * a);
+        }
+        return x < 0.0f ? -result : result;
+    }
+
+    // ---- softmax ----
+
+    /**
+     * Softmax of each row of {@code x [rows, cols]} into {@code out} (which may be {@code x}). Three passes per row:
+     * the maximum, then {@code exp(x - max)} and its sum, then the division, so logits of any finite size give no
+     * overflow. A row whose every logit is {@code -inf} (fully masked) comes out as zeros rather than PyTorch's NaN.
+     */
+    public static void softmaxRows(FloatArray x, FloatArray out, int rows, int cols) {
+        for (@Parallel int row = 0; row < rows; row++) {
+            int base = row * cols;
+            float max = x.get(base);
+            for (int j = 1; j < cols; j++) {
+                max = TornadoMath.max(max, x.get(base + j));
+            }
+            if (max == Float.NEGATIVE_INFINITY) {
+                for (int j = 0; j < cols; j++) {
+                    out.set(base + j, 0.0f);
+                }
+            } else {
+                float sum = 0.0f;
+                for (int j = 0; j < cols; j++) {
+                    float e = TornadoMath.exp(x.get(base + j) - max);
+                    out.set(base + j, e);
+                    sum += e;
+                }
+                for (int j = 0; j < cols; j++) {
+                    out.set(base + j, out.get(base + j) / sum);
+                }
+            }
+        }
+    }
+
+    // ---- residual connections ----
+
+    /** {@code out = a + b}; {@code out} may be either input. */
+    public static void add(FloatArray a, FloatArray b, FloatArray out, int size) {
+        for (@Parallel int i = 0; i < size; i++) {
+            out.set(i, a.get(i) + b.get(i));
+        }
+    }
+
+    /** {@code accumulator += addend}, the in-place residual. */
+    public static void accumulate(FloatArray accumulator, FloatArray addend, int size) {
+        for (@Parallel int i = 0; i < size; i++) {
+            accumulator.set(i, accumulator.get(i) + addend.get(i));
+        }
+    }
+
+    /** {@code accumulator += scale * addend} (scaled residuals, e.g. a residual multiplier or layer scale). */
+    public static void accumulateScaled(FloatArray accumulator, FloatArray addend, float scale, int size) {
+        for (@Parallel int i = 0; i < size; i++) {
+            accumulator.set(i, accumulator.get(i) + scale * addend.get(i));
+        }
+    }
+
+    // ---- dropout ----
+
+    /**
+     * Inverted dropout with a counter-based generator: element {@code i} is kept iff
+     * {@link #dropoutUniform}{@code (seed, i) >= p} and then scaled by {@code 1 / (1 - p)}; dropped elements are 0.
+     * The mask depends only on {@code (seed, i)}, never on the device, the grid or the order of evaluation.
+     * {@code p = 0} returns {@code x} unchanged; {@code p = 1} drops everything.
+     *
+     * @param out may be {@code x}
+     */
+    public static void dropout(FloatArray x, FloatArray out, int size, float p, int seed) {
+        float scale = 1.0f / (1.0f - p);
+        for (@Parallel int i = 0; i < size; i++) {
+            if (dropoutUniform(seed, i) >= p) {
+                out.set(i, x.get(i) * scale);
+            } else {
+                out.set(i, 0.0f);
+            }
+        }
+    }
+
+    /**
+     * The uniform number in [0, 1) that dropout compares with {@code p} for element {@code index}:
+     * {@code key = mix32(seed ^ 0x5BD1E995)}, {@code h = mix32(index * 0x9E3779B9 + key)} with 32-bit wrap-around,
+     * result {@code (h >>> 8) * 2^-24}; {@code mix32} is murmur3's finaliser
+     * ({@code h ^= h >>> 16; h *= 0x85EBCA6B; h ^= h >>> 13; h *= 0xC2B2AE35; h ^= h >>> 16}). Only int operations,
+     * so every device gives the same bits.
+     */
+    public static float dropoutUniform(int seed, int index) {
+        int key = mix32(seed ^ SEED_SALT);
+        int h = mix32(index * GOLDEN_GAMMA + key);
+        return (h >>> 8) * UNIT_24;
+    }
+
+    private static int mix32(int value) {
+        int h = value;
+        h ^= h >>> 16;
+        h *= MIX_MULTIPLIER_1;
+        h ^= h >>> 13;
+        h *= MIX_MULTIPLIER_2;
+        h ^= h >>> 16;
+        return h;
+    }
+}

@@ -1,0 +1,170 @@
+package org.attentionlab.kernels;
+
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.WorkerGrid;
+import uk.ac.manchester.tornado.api.WorkerGrid2D;
+import uk.ac.manchester.tornado.api.annotations.Parallel;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+/**
+ * Dense projections in {@code torch.nn.Linear} layout and embedding lookups.
+ *
+ * <p>{@code x [rows, in]}, {@code weight [out, in]}, {@code bias [out]}, {@code y [rows, out]}:
+ * {@code y = x W^T + b}. With {@code hasBias == 0} the bias array is not read (pass any array, e.g. of size 1).
+ *
+ * <p>The {@link KernelContext} kernels are barrier-free and use no local memory: one work-item per output
+ * element over a 2D grid (x: output feature, y: row) rounded up to {@value #TILE} x {@value #TILE} groups,
+ * items beyond the sizes doing nothing. Because no item waits for another, the JVM implementation runs their
+ * work-groups in parallel on all cores, and a device needs no particular group size. The dot product keeps four
+ * independent partial sums: a single serial chain of multiply-adds cannot be reordered by OpenCL compilers and
+ * runs several times slower. Plain Java callers run them through a task graph (the JVM implementation walks
+ * the grid), which is also how the model calls them.
+ */
+public final class LinearKernels {
+
+    /** Work-group edge of the linear grids: 16 x 16 = 256 items, a size every GPU and PoCL accept. */
+    public static final int TILE = 16;
+
+    private LinearKernels() {
+    }
+
+    // ---- kernels ----
+
+    /**
+     * {@code y = x W^T (+ b)}; run over {@link #linearGrid(int, int)}.
+     *
+     * @param x      {@code [rows, inFeatures]}
+     * @param weight {@code [outFeatures, inFeatures]}
+     * @param bias   {@code [outFeatures]}, read only when {@code hasBias != 0}
+     * @param y      {@code [rows, outFeatures]}
+     */
+    public static void linear(KernelContext context, FloatArray x, FloatArray weight, FloatArray bias, FloatArray y, int rows, int inFeatures, int outFeatures,
+            int hasBias) {
+        int feature = context.globalIdx;
+        int row = context.globalIdy;
+        if (feature < outFeatures && row < rows) {
+            float sum = dot(x, row * inFeatures, weight, feature * inFeatures, inFeatures);
+            if (hasBias != 0) {
+                sum += bias.get(feature);
+            }
+            y.set(row * outFeatures + feature, sum);
+        }
+    }
+
+    /**
+     * Fused query/key/value projection: one weight {@code [qFeatures + 2 kvFeatures, inFeatures]} (rows of q, then
+     * k, then v, as Hugging Face's fused {@code qkv_proj}/{@code c_attn}) and bias of the same order, into three
+     * separate outputs {@code q [rows, qFeatures]}, {@code k [rows, kvFeatures]}, {@code v [rows, kvFeatures]}. With
+     * rows = batch * seq and features = heads * headDim each output is directly the attention layout
+     * {@code [batch, seq, heads, headDim]} (one fused output would interleave q, k and v within a row). Run over
+     * {@link #qkvGrid(int, int, int)}.
+     */
+    public static void qkvProjection(KernelContext context, FloatArray x, FloatArray weight, FloatArray bias, FloatArray q, FloatArray k, FloatArray v, int rows,
+            int inFeatures, int qFeatures, int kvFeatures, int hasBias) {
+        int feature = context.globalIdx;
+        int row = context.globalIdy;
+        int outFeatures = qFeatures + 2 * kvFeatures;
+        if (feature < outFeatures && row < rows) {
+            float sum = dot(x, row * inFeatures, weight, feature * inFeatures, inFeatures);
+            if (hasBias != 0) {
+                sum += bias.get(feature);
+            }
+            if (feature < qFeatures) {
+                q.set(row * qFeatures + feature, sum);
+            } else if (feature < qFeatures + kvFeatures) {
+                k.set(row * kvFeatures + feature - qFeatures, sum);
+            } else {
+                v.set(row * kvFeatures + feature - qFeatures - kvFeatures, sum);
+            }
+        }
+    }
+
+    /**
+     * Embedding lookup: {@code out[t, :] = table[ids[t], :]}. An id outside {@code [0, vocabSize)} gives a row of
+     * zeros (a kernel cannot throw).
+     *
+     * @param ids   {@code [tokens]} (tokens = batch * seq)
+     * @param table {@code [vocabSize, dim]}
+     * @param out   {@code [tokens, dim]}
+     */
+    public static void embedding(IntArray ids, FloatArray table, FloatArray out, int tokens, int dim, int vocabSize) {
+        for (@Parallel int token = 0; token < tokens; token++) {
+            for (@Parallel int j = 0; j < dim; j++) {
+                int id = ids.get(token);
+                float value = 0.0f;
+                if (id >= 0 && id < vocabSize) {
+                    value = table.get(id * dim + j);
+                }
+                out.set(token * dim + j, value);
+            }
+        }
+    }
+
+    /**
+     * The APE notebook's "embedded QKV": an embedding of width {@code 3 * width} split into q, k and v, in the
+     * chunk order of {@code torch.chunk(embedding(ids), 3, dim=-1)}: {@code q[t, j] = table[id, j]},
+     * {@code k[t, j] = table[id, width + j]}, {@code v[t, j] = table[id, 2 width + j]}. Out-of-range ids give zeros.
+     *
+     * @param table {@code [vocabSize, 3 * width]}
+     * @param q     {@code [tokens, width]}, likewise {@code k} and {@code v}
+     */
+    public static void embeddedQkv(IntArray ids, FloatArray table, FloatArray q, FloatArray k, FloatArray v, int tokens, int width, int vocabSize) {
+        for (@Parallel int token = 0; token < tokens; token++) {
+            for (@Parallel int j = 0; j < width; j++) {
+                int id = ids.get(token);
+                float queryValue = 0.0f;
+                float keyValue = 0.0f;
+                float valueValue = 0.0f;
+                if (id >= 0 && id < vocabSize) {
+                    int base = id * 3 * width;
+                    queryValue = table.get(base + j);
+                    keyValue = table.get(base + width + j);
+                    valueValue = table.get(base + 2 * width + j);
+                }
+                int index = token * width + j;
+                q.set(index, queryValue);
+                k.set(index, keyValue);
+                v.set(index, valueValue);
+            }
+        }
+    }
+
+    /** {@code sum_j a[aBase + j] * b[bBase + j]} over {@code length} elements, with four independent partial sums. */
+    private static float dot(FloatArray a, int aBase, FloatArray b, int bBase, int length) {
+        float sum0 = 0.0f;
+        float sum1 = 0.0f;
+        float sum2 = 0.0f;
+        float sum3 = 0.0f;
+        int blocked = length - (length % 4);
+        for (int j = 0; j < blocked; j += 4) {
+            sum0 += a.get(aBase + j) * b.get(bBase + j);
+            sum1 += a.get(aBase + j + 1) * b.get(bBase + j + 1);
+            sum2 += a.get(aBase + j + 2) * b.get(bBase + j + 2);
+            sum3 += a.get(aBase + j + 3) * b.get(bBase + j + 3);
+        }
+        for (int j = blocked; j < length; j++) {
+            sum0 += a.get(aBase + j) * b.get(bBase + j);
+        }
+        return (sum0 + sum1) + (sum2 + sum3);
+    }
+
+    // ---- host-side grid helpers (not kernels) ----
+
+    /** The grid {@link #linear} expects: global (outFeatures, rows) each rounded up to {@value #TILE}, local {@value #TILE} x {@value #TILE}. */
+    public static WorkerGrid linearGrid(int rows, int outFeatures) {
+        WorkerGrid grid = new WorkerGrid2D(roundUp(outFeatures, TILE), roundUp(rows, TILE));
+        grid.setLocalWork(TILE, TILE, 1);
+        return grid;
+    }
+
+    /** The grid {@link #qkvProjection} expects: {@link #linearGrid} over {@code qFeatures + 2 kvFeatures} outputs. */
+    public static WorkerGrid qkvGrid(int rows, int qFeatures, int kvFeatures) {
+        return linearGrid(rows, qFeatures + 2 * kvFeatures);
+    }
+
+    static int roundUp(int value, int multiple) {
+        int atLeastOne = Math.max(value, 1);
+        return (atLeastOne + multiple - 1) / multiple * multiple;
+    }
+}
