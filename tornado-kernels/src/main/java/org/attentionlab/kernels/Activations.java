@@ -123,25 +123,32 @@ public final class Activations {
      * Softmax of each row of {@code x [rows, cols]} into {@code out} (which may be {@code x}). Three passes per row:
      * the maximum, then {@code exp(x - max)} and its sum, then the division, so logits of any finite size give no
      * overflow. A row whose every logit is {@code -inf} (fully masked) comes out as zeros rather than PyTorch's NaN.
+     *
+     * <p>The running maximum starts at the finite {@code -Float.MAX_VALUE}, not at {@code -inf} or the first logit,
+     * and a fully masked row is recognised by its zero sum: every logit then shifts by a finite value, so
+     * {@code exp(-inf - shift) = 0} and {@code -inf - (-inf)} (NaN) never arises. The kernel compares with no
+     * infinity, because TornadoVM compiles OpenCL with {@code -cl-fast-relaxed-math}, which lets the compiler assume
+     * there are none and fold such a comparison to false (it did on PoCL: fully masked rows came out NaN). The
+     * results are those of the textbook form bit for bit, masked and NaN rows included.
      */
     public static void softmaxRows(FloatArray x, FloatArray out, int rows, int cols) {
         for (@Parallel int row = 0; row < rows; row++) {
             int base = row * cols;
-            float max = x.get(base);
-            for (int j = 1; j < cols; j++) {
+            float max = -Float.MAX_VALUE;
+            for (int j = 0; j < cols; j++) {
                 max = TornadoMath.max(max, x.get(base + j));
             }
-            if (max == Float.NEGATIVE_INFINITY) {
+            float sum = 0.0f;
+            for (int j = 0; j < cols; j++) {
+                float e = TornadoMath.exp(x.get(base + j) - max);
+                out.set(base + j, e);
+                sum += e;
+            }
+            if (sum == 0.0f) {
                 for (int j = 0; j < cols; j++) {
                     out.set(base + j, 0.0f);
                 }
             } else {
-                float sum = 0.0f;
-                for (int j = 0; j < cols; j++) {
-                    float e = TornadoMath.exp(x.get(base + j) - max);
-                    out.set(base + j, e);
-                    sum += e;
-                }
                 for (int j = 0; j < cols; j++) {
                     out.set(base + j, out.get(base + j) / sum);
                 }
@@ -199,20 +206,24 @@ public final class Activations {
      * result {@code (h >>> 8) * 2^-24}; {@code mix32} is murmur3's finaliser
      * ({@code h ^= h >>> 16; h *= 0x85EBCA6B; h ^= h >>> 13; h *= 0xC2B2AE35; h ^= h >>> 16}). Only int operations,
      * so every device gives the same bits.
+     *
+     * <p>Each {@code h >>> n} is written {@code (h >> n) & mask}, the low {@code 32 - n} bits (the same value in
+     * Java): TornadoVM 5.2's OpenCL backend emits Java's unsigned shift of an {@code int} as C's {@code >>} on a
+     * signed int, an arithmetic shift that copies the sign bit, so {@code >>>} gave another mask on the device.
      */
     public static float dropoutUniform(int seed, int index) {
         int key = mix32(seed ^ SEED_SALT);
         int h = mix32(index * GOLDEN_GAMMA + key);
-        return (h >>> 8) * UNIT_24;
+        return ((h >> 8) & 0x00FFFFFF) * UNIT_24;
     }
 
     private static int mix32(int value) {
         int h = value;
-        h ^= h >>> 16;
+        h ^= (h >> 16) & 0x0000FFFF;
         h *= MIX_MULTIPLIER_1;
-        h ^= h >>> 13;
+        h ^= (h >> 13) & 0x0007FFFF;
         h *= MIX_MULTIPLIER_2;
-        h ^= h >>> 16;
+        h ^= (h >> 16) & 0x0000FFFF;
         return h;
     }
 }

@@ -5,13 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.attentionlab.kernels.AttentionAlgorithm;
 import org.attentionlab.kernels.AttentionMasks;
 import org.attentionlab.kernels.AttentionMasks.Window;
 import org.attentionlab.kernels.PositionalBiases;
+import org.attentionlab.kernels.testing.AttentionAlgorithm;
 import org.attentionlab.kernels.testing.AttentionCase;
 import org.attentionlab.kernels.testing.AttentionRunner;
-import org.attentionlab.kernels.testing.Close;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -80,7 +79,7 @@ class AttentionKernelsIT {
         float[] java = AttentionRunner.runPlain(algorithm == AttentionAlgorithm.FLASH ? AttentionAlgorithm.STANDARD : algorithm, c);
         String what = "AttentionKernels." + algorithm.configName() + ": " + name;
         DeviceCheck.assertMatchesJava(java, device, what);
-        Close.assertClose(c.reference(), device, REFERENCE_ABS, REFERENCE_REL, what + " vs the float64 reference");
+        DeviceCheck.assertMatchesReference(c.reference(), device, REFERENCE_ABS, REFERENCE_REL, what);
     }
 
     /**
@@ -106,7 +105,6 @@ class AttentionKernelsIT {
             assertTrue(device[i] >= smallestValue - 1e-6f && device[i] <= largestValue + 1e-6f, algorithm + ": element " + i + " = " + device[i]
                     + " is outside the values' range [" + smallestValue + ", " + largestValue + "]");
         }
-        DeviceCheck.report("AttentionKernels." + algorithm.configName() + ": logits of 1e4 finite (not compared)", Double.NaN);
     }
 
     static AttentionAlgorithm[] algorithms() {

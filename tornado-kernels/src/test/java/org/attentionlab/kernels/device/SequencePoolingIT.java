@@ -24,20 +24,14 @@ class SequencePoolingIT {
         return FloatArray.fromArray(AttentionCase.uniform(new Random(31L * batch + 7L * seqLen + width), batch * seqLen * width));
     }
 
-    private static FloatArray nanFilled(int size) {
-        FloatArray array = new FloatArray(size);
-        array.init(Float.NaN);
-        return array;
-    }
-
     @ParameterizedTest(name = "batch {0}, seqLen {1}, width {2}")
     @CsvSource({ "1, 1, 1", "3, 17, 29" })
     void lastPosition(int batch, int seqLen, int width) {
         FloatArray x = input(batch, seqLen, width);
-        FloatArray java = nanFilled(batch * width);
+        FloatArray java = DeviceTasks.nans(batch * width);
         SequencePooling.lastPosition(x, java, batch, seqLen, width);
 
-        FloatArray device = nanFilled(batch * width);
+        FloatArray device = DeviceTasks.nans(batch * width);
         TaskGraph graph = DeviceTasks.graph("lastPosition").transferToDevice(DataTransferMode.EVERY_EXECUTION, x)
                 .task(DeviceTasks.TASK, SequencePooling::lastPosition, x, device, batch, seqLen, width)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, device);
@@ -50,10 +44,10 @@ class SequencePoolingIT {
     @CsvSource({ "1, 1, 1", "3, 17, 29", "2, 300, 5" })
     void meanOverPositions(int batch, int seqLen, int width) {
         FloatArray x = input(batch, seqLen, width);
-        FloatArray java = nanFilled(batch * width);
+        FloatArray java = DeviceTasks.nans(batch * width);
         SequencePooling.meanOverPositions(x, java, batch, seqLen, width);
 
-        FloatArray device = nanFilled(batch * width);
+        FloatArray device = DeviceTasks.nans(batch * width);
         TaskGraph graph = DeviceTasks.graph("meanOverPositions").transferToDevice(DataTransferMode.EVERY_EXECUTION, x)
                 .task(DeviceTasks.TASK, SequencePooling::meanOverPositions, x, device, batch, seqLen, width)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, device);

@@ -1,0 +1,192 @@
+package org.attentionlab.kernels.device;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.SplittableRandom;
+
+import org.attentionlab.kernels.Activations;
+import org.attentionlab.kernels.testing.RandomArrays;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.common.TornadoFunctions.Task3;
+import uk.ac.manchester.tornado.api.common.TornadoFunctions.Task4;
+import uk.ac.manchester.tornado.api.enums.DataTransferMode;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/**
+ * Every kernel of {@link Activations} on a TornadoVM device against the same kernel called as plain Java. The
+ * inputs are an odd number of Gaussian values (standard deviation 3) led by named extremes: zeros, tiny values,
+ * both sides of erf's series/tail switch at 0.75, and magnitudes up to 1e4 where exp and tanh saturate.
+ */
+class ActivationsIT {
+
+    private static final float[] EXTREMES = { 0f, -0f, 1e-8f, -1e-8f, 0.7499999f, 0.75f, -0.75f, 1f, -1f, 4f, -4f, 9f, -9f, 20f, -20f, 100f, -100f, 1e4f,
+            -1e4f };
+    private static final int SIZE = 1001;
+
+    @BeforeEach
+    void requireDevice() {
+        DeviceRuntime.assumeDevice();
+    }
+
+    private static float[] inputs(long seed) {
+        float[] values = RandomArrays.gaussian(new SplittableRandom(seed), SIZE, 3.0);
+        System.arraycopy(EXTREMES, 0, values, 0, EXTREMES.length);
+        return values;
+    }
+
+    /** Runs an element-wise kernel {@code (x, out, size)} both ways; returns {java, device, x}. */
+    private static float[][] unary(String family, Task3<FloatArray, FloatArray, Integer> kernel, float[] input) {
+        FloatArray x = FloatArray.fromArray(input);
+        FloatArray java = DeviceTasks.nans(input.length);
+        kernel.apply(x, java, input.length);
+
+        FloatArray device = DeviceTasks.nans(input.length);
+        TaskGraph graph = DeviceTasks.graph(family).transferToDevice(DataTransferMode.EVERY_EXECUTION, x)
+                .task(DeviceTasks.TASK, kernel, x, device, input.length).transferToHost(DataTransferMode.EVERY_EXECUTION, device);
+        DeviceTasks.execute(graph);
+        return new float[][] { java.toHeapArray(), device.toHeapArray(), input };
+    }
+
+    /** Runs a kernel {@code (a, b, out, size)} both ways; returns {java, device, |a| * max(1, |b|)}. */
+    private static float[][] binary(String family, Task4<FloatArray, FloatArray, FloatArray, Integer> kernel, float[] first, float[] second) {
+        FloatArray a = FloatArray.fromArray(first);
+        FloatArray b = FloatArray.fromArray(second);
+        FloatArray java = DeviceTasks.nans(first.length);
+        kernel.apply(a, b, java, first.length);
+
+        FloatArray device = DeviceTasks.nans(first.length);
+        TaskGraph graph = DeviceTasks.graph(family).transferToDevice(DataTransferMode.EVERY_EXECUTION, a, b)
+                .task(DeviceTasks.TASK, kernel, a, b, device, first.length).transferToHost(DataTransferMode.EVERY_EXECUTION, device);
+        DeviceTasks.execute(graph);
+        float[] magnitude = new float[first.length];
+        for (int i = 0; i < magnitude.length; i++) {
+            magnitude[i] = Math.abs(first[i]) * Math.max(1f, Math.abs(second[i]));
+        }
+        return new float[][] { java.toHeapArray(), device.toHeapArray(), magnitude };
+    }
+
+    @Test
+    void geluErf() {
+        float[][] r = unary("geluErf", Activations::geluErf, inputs(1));
+        DeviceCheck.assertMatchesJava(r[0], r[1], r[2], "Activations.geluErf (own erf)");
+    }
+
+    @Test
+    void geluTanh() {
+        float[][] r = unary("geluTanh", Activations::geluTanh, inputs(2));
+        DeviceCheck.assertMatchesJava(r[0], r[1], r[2], "Activations.geluTanh");
+    }
+
+    @Test
+    void silu() {
+        float[][] r = unary("silu", Activations::silu, inputs(3));
+        DeviceCheck.assertMatchesJava(r[0], r[1], r[2], "Activations.silu");
+    }
+
+    @Test
+    void relu() {
+        float[][] r = unary("relu", Activations::relu, inputs(4));
+        DeviceCheck.assertIdentical(r[0], r[1], "Activations.relu");
+    }
+
+    @Test
+    void swiGlu() {
+        float[][] r = binary("swiGlu", Activations::swiGlu, inputs(5), inputs(6));
+        DeviceCheck.assertMatchesJava(r[0], r[1], r[2], "Activations.swiGlu");
+    }
+
+    @Test
+    void add() {
+        float[][] r = binary("add", Activations::add, inputs(7), inputs(8));
+        DeviceCheck.assertIdentical(r[0], r[1], "Activations.add");
+    }
+
+    @Test
+    void accumulate() {
+        float[] addend = inputs(10);
+        FloatArray java = FloatArray.fromArray(inputs(9));
+        FloatArray device = DeviceTasks.copy(java);
+        FloatArray addendArray = FloatArray.fromArray(addend);
+        Activations.accumulate(java, addendArray, SIZE);
+        TaskGraph graph = DeviceTasks.graph("accumulate").transferToDevice(DataTransferMode.EVERY_EXECUTION, device, addendArray)
+                .task(DeviceTasks.TASK, Activations::accumulate, device, addendArray, SIZE).transferToHost(DataTransferMode.EVERY_EXECUTION, device);
+        DeviceTasks.execute(graph);
+        DeviceCheck.assertIdentical(java.toHeapArray(), device.toHeapArray(), "Activations.accumulate");
+    }
+
+    @Test
+    void accumulateScaled() {
+        FloatArray addend = FloatArray.fromArray(inputs(12));
+        FloatArray java = FloatArray.fromArray(inputs(11));
+        FloatArray device = DeviceTasks.copy(java);
+        float scale = 0.37f;
+        Activations.accumulateScaled(java, addend, scale, SIZE);
+        TaskGraph graph = DeviceTasks.graph("accumulateScaled").transferToDevice(DataTransferMode.EVERY_EXECUTION, device, addend)
+                .task(DeviceTasks.TASK, Activations::accumulateScaled, device, addend, scale, SIZE).transferToHost(DataTransferMode.EVERY_EXECUTION, device);
+        DeviceTasks.execute(graph);
+        DeviceCheck.assertMatchesJava(java.toHeapArray(), device.toHeapArray(), "Activations.accumulateScaled");
+    }
+
+    /**
+     * Rows of 33 logits: ordinary, scale 1e4, with some -inf (masked) entries, all -inf (a fully masked row gives
+     * zeros), one huge logit (3e38) among ordinary ones, and a single finite logit among -inf.
+     */
+    @Test
+    void softmaxRows() {
+        int rows = 7;
+        int cols = 33;
+        float[] logits = RandomArrays.gaussian(new SplittableRandom(13), rows * cols, 1.0);
+        for (int j = 0; j < cols; j++) {
+            logits[cols + j] *= 1e4f;
+            if (j % 3 == 0) {
+                logits[2 * cols + j] = Float.NEGATIVE_INFINITY;
+            }
+            logits[3 * cols + j] = Float.NEGATIVE_INFINITY;
+            logits[5 * cols + j] = j == 17 ? 2.5f : Float.NEGATIVE_INFINITY;
+        }
+        logits[4 * cols + 8] = 3e38f;
+        FloatArray x = FloatArray.fromArray(logits);
+        FloatArray java = DeviceTasks.nans(rows * cols);
+        Activations.softmaxRows(x, java, rows, cols);
+
+        FloatArray device = DeviceTasks.nans(rows * cols);
+        TaskGraph graph = DeviceTasks.graph("softmaxRows").transferToDevice(DataTransferMode.EVERY_EXECUTION, x)
+                .task(DeviceTasks.TASK, Activations::softmaxRows, x, device, rows, cols).transferToHost(DataTransferMode.EVERY_EXECUTION, device);
+        DeviceTasks.execute(graph);
+        DeviceCheck.assertMatchesJava(java.toHeapArray(), device.toHeapArray(), "Activations.softmaxRows (1e4, -inf, fully masked, 3e38 rows)");
+    }
+
+    /**
+     * The dropout mask is a hash of (seed, index) in 32-bit int arithmetic with wrap-around, so the device must drop
+     * exactly the same elements; the kept ones are scaled by 1 / (1 - p), a division OpenCL may round differently.
+     */
+    @Test
+    void dropout() {
+        float[] input = inputs(14);
+        for (int i = 0; i < input.length; i++) {
+            if (input[i] == 0f) {
+                input[i] = 0.5f; // a kept zero would look dropped
+            }
+        }
+        FloatArray x = FloatArray.fromArray(input);
+        float p = 0.3f;
+        int seed = -123456789;
+        FloatArray java = DeviceTasks.nans(SIZE);
+        Activations.dropout(x, java, SIZE, p, seed);
+
+        FloatArray device = DeviceTasks.nans(SIZE);
+        TaskGraph graph = DeviceTasks.graph("dropout").transferToDevice(DataTransferMode.EVERY_EXECUTION, x)
+                .task(DeviceTasks.TASK, Activations::dropout, x, device, SIZE, p, seed).transferToHost(DataTransferMode.EVERY_EXECUTION, device);
+        DeviceTasks.execute(graph);
+        int dropped = 0;
+        for (int i = 0; i < SIZE; i++) {
+            assertEquals(java.get(i) == 0f, device.get(i) == 0f, "dropout mask at element " + i);
+            dropped += java.get(i) == 0f ? 1 : 0;
+        }
+        System.out.println("dropout: the device dropped the same " + dropped + " of " + SIZE + " elements as Java");
+        DeviceCheck.assertMatchesJava(java.toHeapArray(), device.toHeapArray(), "Activations.dropout p=0.3 (same mask)");
+    }
+}
