@@ -83,10 +83,9 @@ class AttentionKernelsIT {
     }
 
     /**
-     * Logits of order 1e4 (scale 1e4): every output finite and a convex combination of the visible values. Not
-     * compared element-wise with Java: at this scale one fp32 rounding of a logit (an fma on the device, a multiply
-     * and an add in Java) is ~1e-3, which moves softmax weights by that much relatively, so the two legitimately
-     * differ by more than {@link DeviceCheck}'s tolerance; the property that matters is that nothing overflows.
+     * Logits of order 1e4 (scale 1e4): every output finite (the kernels' masked sentinel is finite and the softmax
+     * subtracts the row maximum, so nothing overflows even under TornadoVM's finite-math compilation) and equal to
+     * Java's. At this scale the softmax is all but one-hot, so the output is the value row of the strongest key.
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("algorithms")
@@ -94,17 +93,11 @@ class AttentionKernelsIT {
         Window causalW9 = Window.causalSliding(9);
         AttentionCase c = AttentionCase.random(107, 1, 40, 2, 2, 8, causalW9.left(), causalW9.right()).withScale(1e4f);
         float[] device = AttentionRunner.run(algorithm, c);
-        float smallestValue = Float.MAX_VALUE;
-        float largestValue = -Float.MAX_VALUE;
-        for (float value : c.v()) {
-            smallestValue = Math.min(smallestValue, value);
-            largestValue = Math.max(largestValue, value);
-        }
         for (int i = 0; i < device.length; i++) {
             assertTrue(Float.isFinite(device[i]), algorithm + ": element " + i + " is " + device[i]);
-            assertTrue(device[i] >= smallestValue - 1e-6f && device[i] <= largestValue + 1e-6f, algorithm + ": element " + i + " = " + device[i]
-                    + " is outside the values' range [" + smallestValue + ", " + largestValue + "]");
         }
+        float[] java = AttentionRunner.runPlain(algorithm == AttentionAlgorithm.FLASH ? AttentionAlgorithm.STANDARD : algorithm, c);
+        DeviceCheck.assertMatchesJava(java, device, "AttentionKernels." + algorithm.configName() + ": logits of 1e4, causal window W=9");
     }
 
     static AttentionAlgorithm[] algorithms() {

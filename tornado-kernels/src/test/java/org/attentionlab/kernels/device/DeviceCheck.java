@@ -49,6 +49,11 @@ final class DeviceCheck {
         return assertWithin(toDoubles(java), device, bound, "java", what);
     }
 
+    /** Asserts {@code |device - java| <= bound} element-wise, for kernels whose tolerance depends on more than |java|. */
+    static double assertWithinJava(float[] java, float[] device, double[] bound, String what) {
+        return assertWithin(toDoubles(java), device, bound, "java", what);
+    }
+
     /** Asserts the two are identical bit for bit (kernels that only move or select data). */
     static void assertIdentical(float[] java, float[] device, String what) {
         assertEquals(java.length, device.length, what + ": length");

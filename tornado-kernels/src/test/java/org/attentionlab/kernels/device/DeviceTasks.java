@@ -20,7 +20,7 @@ final class DeviceTasks {
     private DeviceTasks() {
     }
 
-    /** A new graph named after what it tests (TornadoVM keys compiled kernels and grids by graph and task names). */
+    /** A new graph named after what it tests, numbered, so TornadoVM's logs (printKernel, threadInfo) name the case. */
     static TaskGraph graph(String family) {
         return new TaskGraph(family + GRAPHS.incrementAndGet());
     }
