@@ -168,8 +168,9 @@ class CliTest {
         Result save = run(CONFIGS.resolve("rnope-swa.yaml").toString(), "--set", "num_hidden_layers=1", "--set", "hidden_size=128", "--seq-len", "4",
                 "--iterations", "1", "--warmup", "0", "--save-weights", weights.toString());
         assertEquals(0, save.exit(), save.err());
-        assertInputError(run(CONFIGS.resolve("rnope-swa.yaml").toString(), "--weights", weights.toString()), "small.safetensors", "missing layers.1.",
-                "has shape [128, 256], expected [256, 256]");
+        assertInputError(run(CONFIGS.resolve("rnope-swa.yaml").toString(), "--weights", weights.toString()), "small.safetensors",
+                "80 missing: layers.1.attn_norm.weight [256]", "17 with another shape: layers.0.attn_norm.weight has shape [128], expected [256]",
+                "2 unexpected: input_proj.weight, input_proj.bias");
     }
 
     @Test
