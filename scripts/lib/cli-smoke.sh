@@ -37,7 +37,7 @@ expect_output() { # description, pattern: the last command's stdout must match
 echo "== the CLI as a user runs it"
 for config in "$ROOT"/configs/*.yaml "$ROOT"/configs/*/*.yaml; do
   check "run $(basename "$config")" 0 "$RUN" "$config" --seq-len 16 --batch 2 --iterations 2 --warmup 1
-  expect_output "$(basename "$config") prints a checksum" '^checksum +sum -?[0-9]'
+  expect_output "$(basename "$config") prints a checksum" '^checksum +-?[0-9]+\.[0-9]+ \(weighted sum\)'
 done
 check "--json" 0 "$RUN" "$ROOT/configs/rnope-swa.yaml" --json --seq-len 32 --iterations 2 --warmup 1
 expect_output "--json is one object with the advertised fields" '^\{"config": .*"device": "jvm".*"output_shape": \[1, 256\].*"checksum": .*"latency_ms": \{"median": .*"p90": .*"tokens_per_s": .*"peak_heap_mb": .*\}$'
