@@ -89,7 +89,8 @@ class Config:
             self.hidden = c.get("hidden_size", 256)
             self.head_dim = c.get("head_dim", self.hidden // self.heads)
         self.layers = c.get("num_hidden_layers", 1)
-        self.intermediate = c.get("intermediate_size", 4 * self.hidden)
+        default_intermediate = {"multihead_sliding_window": 256, "hybrid_lstm_attention": 0, "hybrid_lstm_attention_mlp": 0, "ape": 0}
+        self.intermediate = c.get("intermediate_size", default_intermediate.get(self.arch, 4 * self.hidden))
         self.window = c.get("sliding_window")
         self.eps = float(c.get("layer_norm_eps", 1e-5))
         self.act = c.get("hidden_act", "gelu")
@@ -343,7 +344,7 @@ class HybridLstmAttention(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.lstm = nn.LSTM(cfg.embed_dim, cfg.lstm_hidden, num_layers=cfg.lstm_layers, batch_first=True)
-        self.layers = nn.ModuleList([Block(cfg, cfg.lstm_hidden, i, ffn=False) for i in range(cfg.layers)])
+        self.layers = nn.ModuleList([Block(cfg, cfg.lstm_hidden, i, ffn=cfg.intermediate > 0) for i in range(cfg.layers)])
         if cfg.arch == "hybrid_lstm_attention_mlp":
             sizes = [cfg.lstm_hidden] + list(cfg.mlp_sizes)
             self.mlp = nn.ModuleList([nn.Linear(sizes[i], sizes[i + 1]) for i in range(len(sizes) - 1)])

@@ -3,7 +3,7 @@
 
 Run with Debian's PyTorch (/usr/bin/python3; no `safetensors` package needed):
 
-    /usr/bin/python3 scripts/goldens/make_safetensors_fixture.py
+    /usr/bin/python3 scripts/goldens/make_safetensors_fixture.py [--out ROOT]   (scripts/update-goldens runs it)
 
 The file is assembled by hand from the format's definition (8-byte little-endian header length, JSON header,
 little-endian row-major data), with tensor bytes taken from PyTorch, so the Java reader is checked against an
@@ -12,6 +12,7 @@ order (largest element size first, as the reference writer does), so a reader th
 fails. Expected values are what PyTorch itself gives when widening each tensor to float32 (as hex bit patterns, so
 NaN, infinities and -0.0 compare exactly) or int64.
 """
+import argparse
 import json
 import math
 import pathlib
@@ -19,7 +20,8 @@ import struct
 
 import torch
 
-OUT = pathlib.Path(__file__).resolve().parents[2] / "model" / "src" / "test" / "resources" / "weights"
+REPO = pathlib.Path(__file__).resolve().parents[2]
+RELATIVE = pathlib.Path("model") / "src" / "test" / "resources" / "weights"
 inf, nan = math.inf, math.nan
 
 TENSORS = {
@@ -50,6 +52,9 @@ def little_endian_bytes(tensor):
 
 
 def main():
+    parser = argparse.ArgumentParser(description="Writes the safetensors reader's PyTorch fixture under ROOT (default: the repository).")
+    parser.add_argument("--out", default=str(REPO))
+    OUT = pathlib.Path(parser.parse_args().out) / RELATIVE
     data_order = sorted(TENSORS, key=lambda name: (-TENSORS[name].element_size(), name))
     header = {"__metadata__": {"format": "pt", "writer": "scripts/goldens/make_safetensors_fixture.py"}}
     chunks = []

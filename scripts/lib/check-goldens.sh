@@ -10,7 +10,7 @@ if ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; then
 fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-"$ROOT/scripts/update-goldens" --out "$out" >/dev/null
+"$ROOT/scripts/update-goldens" --out "$out" >/dev/null 2>&1
 checked=0
 failed=0
 while IFS= read -r generated; do

@@ -31,7 +31,7 @@ public final class Model {
     private Model(ModelConfig config, Parameters parameters, List<Layer> layers, int inputWidth) {
         this.config = config;
         this.parameters = parameters;
-        this.layers = List.copyOf(layers);
+        this.layers = layers.stream().filter(l -> !l.isIdentity()).toList();
         this.inputWidth = inputWidth;
     }
 

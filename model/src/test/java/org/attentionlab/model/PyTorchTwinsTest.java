@@ -25,13 +25,13 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * under the names PyTorch modules give them, an input and torch's output; the model loads the weights by name and
  * must produce the same output within 1e-4 relative.
  */
-class PyTorchTwinsTest {
+public class PyTorchTwinsTest {
 
     static final double RELATIVE = 1e-4;
     /** Below this magnitude, relative error is meaningless; outputs are O(1). */
     static final double ABSOLUTE_FLOOR = 1e-5;
 
-    static Path resource(String name) {
+    public static Path resource(String name) {
         try {
             return Path.of(PyTorchTwinsTest.class.getResource("/twins/" + name).toURI());
         } catch (URISyntaxException | NullPointerException e) {
@@ -40,7 +40,7 @@ class PyTorchTwinsTest {
     }
 
     /** Runs {@code config} with the fixture's weights and input; returns [output, expected]. */
-    static float[][] runTwin(ModelConfig config, String fixtureName) throws Exception {
+    public static float[][] runTwin(ModelConfig config, String fixtureName) throws Exception {
         Map<String, Tensor> fixture = SafeTensors.read(resource(fixtureName + ".safetensors"));
         Map<String, Tensor> weights = new LinkedHashMap<>(fixture);
         Tensor input = weights.remove("input");
@@ -66,7 +66,7 @@ class PyTorchTwinsTest {
         }
     }
 
-    static void assertClose(float[] actual, float[] expected, String what) {
+    public static void assertClose(float[] actual, float[] expected, String what) {
         assertEquals(expected.length, actual.length, what + ": output size");
         double worst = 0;
         int worstAt = -1;

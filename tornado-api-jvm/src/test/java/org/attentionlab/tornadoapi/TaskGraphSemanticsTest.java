@@ -197,6 +197,14 @@ class TaskGraphSemanticsTest {
 
     @Test
     @Tag(KernelGridTest.JVM_ONLY)
+    void aGraphWithoutTasksIsRejected() {
+        FloatArray x = new FloatArray(1);
+        TaskGraph empty = new TaskGraph("empty").transferToDevice(DataTransferMode.EVERY_EXECUTION, x).transferToHost(DataTransferMode.EVERY_EXECUTION, x);
+        assertThrows(TornadoRuntimeException.class, () -> new TornadoExecutionPlan(empty.snapshot()));
+    }
+
+    @Test
+    @Tag(KernelGridTest.JVM_ONLY)
     void theDeviceMapListsTheJvm() {
         TornadoDeviceMap map = TornadoExecutionPlan.getTornadoDeviceMap();
         assertEquals(1, map.getNumBackends());

@@ -16,7 +16,8 @@ import org.attentionlab.model.weights.Parameters;
 
 /**
  * Edifice's hybrid LSTM + attention: an LSTM over all time steps, then causal multi-head attention on its
- * outputs with a residual and a norm (no FFN), the last position; the MLP variant adds dense layers on top.
+ * outputs with a residual and a norm (an FFN only when intermediate_size > 0), the last position; the MLP variant
+ * adds dense layers on top.
  */
 public final class HybridLstmAttentionBuilder {
 
@@ -28,7 +29,7 @@ public final class HybridLstmAttentionBuilder {
         int width = config.lstmHiddenSize();
         layers.add(new Lstm(parameters, config.embedDim(), width, config.lstmLayers()));
         for (LayerConfig layer : config.layers()) {
-            layers.add(new TransformerBlock(config, layer, parameters, "layers." + layer.index(), width, false));
+            layers.add(new TransformerBlock(config, layer, parameters, "layers." + layer.index(), width, config.intermediateSize() > 0));
         }
         layers.add(new OutputHead(parameters, null, config.layerNormEps(), width, config.output()));
         if (config.architecture() == Architecture.HYBRID_LSTM_ATTENTION_MLP) {

@@ -24,11 +24,8 @@ final class TransformerStack {
 
     static List<Layer> layers(ModelConfig config, Parameters parameters, boolean inputProjection) {
         List<Layer> layers = new ArrayList<>();
-        InputEncoding input = new InputEncoding(parameters, config.embedDim(), config.hiddenSize(), inputProjection,
-                config.sinusoidalInput() ? config.sinusoidalVariant() : null);
-        if (!input.isIdentity()) {
-            layers.add(input);
-        }
+        layers.add(new InputEncoding(parameters, config.embedDim(), config.hiddenSize(), inputProjection,
+                config.sinusoidalInput() ? config.sinusoidalVariant() : null));
         for (LayerConfig layer : config.layers()) {
             layers.add(new TransformerBlock(config, layer, parameters, "layers." + layer.index(), config.hiddenSize(), true));
         }

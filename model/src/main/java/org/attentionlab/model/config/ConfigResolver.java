@@ -26,7 +26,7 @@ final class ConfigResolver {
     private static final Pattern LAYER_CYCLE = Pattern.compile("[SFsf]+");
     private static final Pattern DEVICE_SPELLING = Pattern.compile("jvm|tornado:\\d{1,4}:\\d{1,4}");
     private static final List<PositionEmbedding> PER_LAYER_POSITION_EMBEDDINGS =
-            List.of(PositionEmbedding.NONE, PositionEmbedding.ROPE, PositionEmbedding.ALIBI, PositionEmbedding.APE);
+            List.of(PositionEmbedding.NONE, PositionEmbedding.ROPE, PositionEmbedding.SINUSOIDAL, PositionEmbedding.ALIBI, PositionEmbedding.APE);
 
     private final ConfigLoader.RawConfig raw;
     private final YamlFile mainFile;
@@ -286,14 +286,7 @@ final class ConfigResolver {
         switch (field.name()) {
             case LAYER_TYPE -> override.layerType = value.choice(LayerType.class);
             case SLIDING_WINDOW -> override.slidingWindow = value.integer(1, MAX_WINDOW);
-            case POSITION_EMBEDDING -> {
-                if (value.node instanceof ScalarNode scalar
-                        && scalar.getValue().strip().equals(PositionEmbedding.SINUSOIDAL.yamlName())) {
-                    throw value.error("sinusoidal is added to the input once, so it cannot be set per layer"
-                            + " (per layer: none, rope, alibi, ape)");
-                }
-                override.positionEmbedding = value.choice(PositionEmbedding.class, PER_LAYER_POSITION_EMBEDDINGS);
-            }
+            case POSITION_EMBEDDING -> override.positionEmbedding = value.choice(PositionEmbedding.class, PER_LAYER_POSITION_EMBEDDINGS);
             case ROPE_THETA -> override.ropeTheta = value.number(0, true, Double.POSITIVE_INFINITY, false);
             case ATTENTION_ALGORITHM -> override.attentionAlgorithm = value.choice(AttentionAlgorithm.class);
             case CHUNK_SIZE -> override.chunkSize = value.integer(1, MAX_CHUNK);

@@ -9,8 +9,9 @@ import java.util.Objects;
  * @param layerType          sliding or full attention
  * @param window             W for a sliding layer (query i sees keys i - W &lt; j &lt;= i when causal,
  *                           |i - j| &lt;= W/2 when bidirectional); 0 for a full layer
- * @param positionEmbedding  the attention-level encoding of this layer: none, rope, alibi or ape (sinusoidal is an
- *                           input encoding and lives in {@link ModelConfig#positionEmbedding()})
+ * @param positionEmbedding  this layer's encoding: none, rope, alibi, ape, or sinusoidal (set per layer: added to
+ *                           this block's input; the model-level sinusoidal encoding is added once to the model's
+ *                           input instead, see {@link ModelConfig#positionEmbedding()}, and layers do not inherit it)
  * @param ropeTheta          RoPE base (used when positionEmbedding is rope)
  * @param ropePairing        which dimensions RoPE rotates together
  * @param attentionAlgorithm how the layer computes attention
@@ -41,9 +42,6 @@ public record LayerConfig(
         }
         if (layerType == LayerType.FULL && window != 0) {
             throw new IllegalArgumentException("layer " + index + ": a full layer has window 0, got " + window);
-        }
-        if (positionEmbedding == PositionEmbedding.SINUSOIDAL) {
-            throw new IllegalArgumentException("layer " + index + ": sinusoidal is an input encoding, not a layer's");
         }
         if (!(ropeTheta > 0) || Double.isInfinite(ropeTheta)) {
             throw new IllegalArgumentException("layer " + index + ": ropeTheta must be finite and > 0, got "

@@ -20,6 +20,11 @@ public interface Layer {
     /** Width of one position of the stream this layer returns (batch and positions come from the shape). */
     int outputWidth();
 
+    /** Whether this layer adds no task for its configuration (a model leaves such layers out: TornadoVM rejects empty graphs). */
+    default boolean isIdentity() {
+        return false;
+    }
+
     /** Positions per sequence in the returned stream: the sequence length, or 1 after pooling. */
     default int outputPositions(int seqLen) {
         return seqLen;

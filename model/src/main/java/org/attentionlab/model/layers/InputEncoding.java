@@ -28,7 +28,7 @@ public final class InputEncoding implements Layer {
         this.sinusoidal = sinusoidal;
     }
 
-    /** Whether this stage does anything (a model without projection and encoding leaves it out). */
+    @Override
     public boolean isIdentity() {
         return projection == null && sinusoidal == null;
     }

@@ -32,6 +32,11 @@ public final class OutputHead implements Layer {
     }
 
     @Override
+    public boolean isIdentity() {
+        return finalNorm == null && output == OutputMode.ALL;
+    }
+
+    @Override
     public List<Object> deviceConstants() {
         List<Object> constants = new ArrayList<>();
         if (finalNorm != null) {

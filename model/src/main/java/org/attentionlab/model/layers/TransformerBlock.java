@@ -5,9 +5,12 @@ import java.util.List;
 
 import org.attentionlab.kernels.Activations;
 import org.attentionlab.kernels.LinearKernels;
+import org.attentionlab.kernels.SinusoidalEncoding;
 import org.attentionlab.model.config.LayerConfig;
 import org.attentionlab.model.config.ModelConfig;
 import org.attentionlab.model.config.NormPosition;
+import org.attentionlab.model.config.PositionEmbedding;
+import org.attentionlab.model.config.SinusoidalVariant;
 import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.weights.Parameters;
@@ -22,7 +25,8 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * <li>post-norm: {@code LN(x + drop(attn(x)))}, then {@code LN(x + drop(FFN(x)))};</li>
  * <li>parallel (Cohere2): {@code x + drop(attn(LN(x))) + drop(FFN(LN(x)))} with one norm.</li>
  * </ul>
- * FFN = up_proj → activation → down_proj; a block may have no FFN (the hybrid LSTM model's attention).
+ * FFN = up_proj → activation → down_proj; a block may have no FFN (the hybrid LSTM model's attention). A layer
+ * whose position embedding is sinusoidal first adds the encoding to its input stream.
  * Parameters: {@code <prefix>.attn_norm}, {@code <prefix>.attn.{q,k,v,o}_proj}, {@code <prefix>.ffn_norm},
  * {@code <prefix>.ffn.{up,down}_proj}, as PyTorch modules of those names would call them.
  */
@@ -114,6 +118,10 @@ public final class TransformerBlock implements Layer {
     @Override
     public FloatArray addTasks(LayerTasks tasks, FloatArray x) {
         int rows = tasks.shape().rows();
+        if (layer.positionEmbedding() == PositionEmbedding.SINUSOIDAL) {
+            int form = model.sinusoidalVariant() == SinusoidalVariant.EDIFICE ? SinusoidalEncoding.EDIFICE : SinusoidalEncoding.STANDARD;
+            tasks.graph().task("sinusoidal", SinusoidalEncoding::add, x, tasks.shape().batch(), tasks.shape().seqLen(), width, 0, form);
+        }
         FloatArray normed = tasks.scratch("normed", rows * width);
         FloatArray update = tasks.scratch("update", rows * width);
         switch (position) {

@@ -130,25 +130,32 @@ public final class Parameters {
      * these shapes; every mismatch is listed in one message.
      */
     public void loadFrom(String file, Map<String, Tensor> checkpoint) {
-        List<String> problems = new ArrayList<>();
+        List<String> missing = new ArrayList<>();
+        List<String> reshaped = new ArrayList<>();
+        List<String> wrongType = new ArrayList<>();
+        List<String> unexpected = new ArrayList<>();
         for (Parameter t : tensors.values()) {
             Tensor c = checkpoint.get(t.name());
             if (c == null) {
-                problems.add("missing " + t.name() + " " + t.shapeText());
+                missing.add(t.name() + " " + t.shapeText());
             } else if (!Arrays.equals(c.shape(), t.shape())) {
-                problems.add(t.name() + " has shape " + Arrays.toString(c.shape()) + ", expected " + t.shapeText());
+                reshaped.add(t.name() + " has shape " + Arrays.toString(c.shape()) + ", expected " + t.shapeText());
             } else if (!c.isFloatingPoint()) {
-                problems.add(t.name() + " has dtype " + c.dtype() + ", expected F32 (or F16/BF16)");
+                wrongType.add(t.name() + " is " + c.dtype());
             }
         }
         for (String name : checkpoint.keySet()) {
             if (!tensors.containsKey(name)) {
-                problems.add("unexpected tensor " + name);
+                unexpected.add(name);
             }
         }
+        List<String> problems = new ArrayList<>();
+        summarise(problems, "missing", missing);
+        summarise(problems, "with another shape", reshaped);
+        summarise(problems, "not F32/F16/BF16", wrongType);
+        summarise(problems, "unexpected", unexpected);
         if (!problems.isEmpty()) {
-            throw new InputException(file + ": does not fit this model (" + problems.size() + " problem" + (problems.size() == 1 ? "" : "s") + "): "
-                    + String.join("; ", problems.subList(0, Math.min(problems.size(), 12))) + (problems.size() > 12 ? "; ..." : ""));
+            throw new InputException(file + ": does not fit this model: " + String.join("; ", problems));
         }
         for (Parameter t : tensors.values()) {
             float[] values = checkpoint.get(t.name()).floats();
@@ -156,5 +163,14 @@ public final class Parameters {
                 t.data().set(i, values[i]);
             }
         }
+    }
+
+    /** "3 missing: a [2], b [2], c [4]" or "40 missing: a [2], b [2], c [4] and 37 more". */
+    private static void summarise(List<String> problems, String what, List<String> items) {
+        if (items.isEmpty()) {
+            return;
+        }
+        String shown = String.join(", ", items.subList(0, Math.min(3, items.size())));
+        problems.add(items.size() + " " + what + ": " + shown + (items.size() > 3 ? " and " + (items.size() - 3) + " more" : ""));
     }
 }

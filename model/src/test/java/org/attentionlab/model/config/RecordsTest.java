@@ -24,8 +24,6 @@ class RecordsTest {
         assertThrows(IllegalArgumentException.class, () -> sliding(0, 0));
         assertThrows(IllegalArgumentException.class, () -> new LayerConfig(0, LayerType.FULL, 5,
                 PositionEmbedding.NONE, 10000, RopePairing.NEOX, AttentionAlgorithm.STANDARD, 32, false));
-        assertThrows(IllegalArgumentException.class, () -> new LayerConfig(0, LayerType.FULL, 0,
-                PositionEmbedding.SINUSOIDAL, 10000, RopePairing.NEOX, AttentionAlgorithm.STANDARD, 32, false));
         assertEquals("sliding W=4, pe none, standard", sliding(0, 4).describe());
     }
 

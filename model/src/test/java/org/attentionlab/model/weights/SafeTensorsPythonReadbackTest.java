@@ -16,13 +16,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Files written by {@link SafeTensors#write} read in PyTorch (scripts/goldens/read_safetensors.py, which parses the
+ * Files written by {@link SafeTensors#write} read in PyTorch (scripts/goldens/_read_safetensors.py, which parses the
  * format by hand). Skipped where /usr/bin/python3 with torch is not installed.
  */
 class SafeTensorsPythonReadbackTest {
 
     private static final Path PYTHON = Path.of("/usr/bin/python3");
-    private static final Path SCRIPT = Path.of("..", "scripts", "goldens", "read_safetensors.py");
+    private static final Path SCRIPT = Path.of("..", "scripts", "goldens", "_read_safetensors.py");
 
     @TempDir
     Path dir;

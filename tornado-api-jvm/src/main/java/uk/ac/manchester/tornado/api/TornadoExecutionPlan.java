@@ -40,6 +40,10 @@ public class TornadoExecutionPlan implements AutoCloseable {
                     throw new TornadoRuntimeException("two task graphs named " + existing.name() + " in one execution plan");
                 }
             }
+            if (g.jvmGraph().tasks().isEmpty()) {
+                // TornadoVM 5.2 fails on such a graph deep in its graph builder; say so up front.
+                throw new TornadoRuntimeException("task graph " + g.jvmGraph().name() + " has no tasks");
+            }
             graphs.add(g.jvmGraph());
         }
         memory = new JvmDeviceMemory(graphs);

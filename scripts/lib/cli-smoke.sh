@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The README's commands tried as a user types them: every example config runs, --json is one JSON object,
+# describe and devices answer, and bad input gets one line on stderr and exit code 2.
+# Prints "cli: N checks passed, M failed"; exits non-zero if any failed.
+set -uo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+RUN="$ROOT/scripts/run"
+passed=0
+failed=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+check() { # description, expected exit code, command...
+  local what="$1" want="$2"
+  shift 2
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  if [ "$got" -ne "$want" ]; then
+    echo "FAIL: $what: exit $got, expected $want"; sed 's/^/    /' "$tmp/err" | head -n 5
+    failed=$((failed + 1))
+    return 1
+  fi
+  if [ "$want" -eq 2 ]; then
+    if [ "$(wc -l <"$tmp/err")" -ne 1 ] || grep -q -E 'Exception|^\s+at ' "$tmp/err"; then
+      echo "FAIL: $what: expected one line on stderr, got:"; sed 's/^/    /' "$tmp/err" | head -n 5
+      failed=$((failed + 1))
+      return 1
+    fi
+  fi
+  passed=$((passed + 1))
+}
+
+expect_output() { # description, pattern: the last command's stdout must match
+  if grep -q -E "$2" "$tmp/out"; then passed=$((passed + 1)); else echo "FAIL: $1: no /$2/ in output"; failed=$((failed + 1)); fi
+}
+
+echo "== the CLI as a user runs it"
+for config in "$ROOT"/configs/*.yaml "$ROOT"/configs/*/*.yaml; do
+  check "run $(basename "$config")" 0 "$RUN" "$config" --seq-len 16 --batch 2 --iterations 2 --warmup 1
+  expect_output "$(basename "$config") prints a checksum" '^checksum +-?[0-9]+\.[0-9]+ \(weighted sum\)'
+done
+check "--json" 0 "$RUN" "$ROOT/configs/rnope-swa.yaml" --json --seq-len 32 --iterations 2 --warmup 1
+expect_output "--json is one object with the advertised fields" '^\{"config": .*"device": "jvm".*"output_shape": \[1, 256\].*"checksum": .*"latency_ms": \{"median": .*"p90": .*"tokens_per_s": .*"peak_heap_mb": .*\}$'
+check "describe" 0 "$RUN" describe "$ROOT/configs/rnope-swa-hybrid.yaml" --seq-len 8192
+expect_output "describe shows the layer table" '^3 +full_attention'
+check "devices" 0 "$RUN" devices
+expect_output "devices lists the JVM" '^jvm '
+check "a missing config" 2 "$RUN" "$tmp/missing.yaml"
+printf 'architecture: rnope_swa\nembed_dim: 16\nnum_attention_heads: 3\n' >"$tmp/bad.yaml"
+check "an inconsistent config" 2 "$RUN" "$tmp/bad.yaml"
+check "an unknown option" 2 "$RUN" "$ROOT/configs/rnope-swa.yaml" --frobnicate
+check "an unknown device" 2 "$RUN" "$ROOT/configs/rnope-swa.yaml" --device fpga:7
+if [ -z "${TORNADOVM_HOME:-}" ]; then
+  check "a TornadoVM device without an SDK" 2 "$RUN" "$ROOT/configs/rnope-swa.yaml" --device tornado:0:0
+fi
+check "missing weights" 2 "$RUN" "$ROOT/configs/rnope-swa.yaml" --weights "$tmp/none.safetensors" --output "$tmp/out.safetensors"
+if [ -e "$tmp/out.safetensors" ]; then echo "FAIL: a failed run left an output file"; failed=$((failed + 1)); else passed=$((passed + 1)); fi
+echo "cli: $passed checks passed, $failed failed"
+[ "$failed" -eq 0 ]
