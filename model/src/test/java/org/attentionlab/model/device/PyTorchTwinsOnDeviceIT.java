@@ -1,18 +1,13 @@
 package org.attentionlab.model.device;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import java.util.List;
 
+import org.attentionlab.kernels.device.DeviceRuntime;
 import org.attentionlab.model.PyTorchTwinsTest;
 import org.attentionlab.model.config.ConfigLoader;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-
-import uk.ac.manchester.tornado.api.TornadoBackend;
-import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
-import uk.ac.manchester.tornado.api.enums.TornadoVMBackendType;
 
 /**
  * Every architecture on TornadoVM's default device against its PyTorch twin, with every attention algorithm: the
@@ -21,13 +16,10 @@ import uk.ac.manchester.tornado.api.enums.TornadoVMBackendType;
  */
 class PyTorchTwinsOnDeviceIT {
 
-    @BeforeAll
-    static void requireTornadoVM() {
-        boolean tornado = false;
-        for (TornadoBackend backend : TornadoExecutionPlan.getTornadoDeviceMap().getAllBackends()) {
-            tornado |= backend.getBackendType() != TornadoVMBackendType.JAVA;
-        }
-        assumeTrue(tornado, "no TornadoVM runtime: set TORNADOVM_HOME and run mvn -Ptornadovm verify");
+    /** Skips without TornadoVM (and says why); fails instead under -Ptornadovm, where a device must be there. */
+    @BeforeEach
+    void requireDevice() {
+        DeviceRuntime.assumeDevice();
     }
 
     @ParameterizedTest

@@ -18,7 +18,7 @@ import uk.ac.manchester.tornado.api.enums.TornadoVMBackendType;
  * {@link #SKIP_REASON}; under {@code -Ptornadovm} (system property {@value #REQUIRED_PROPERTY} = true) they fail
  * instead, so a broken SDK setup cannot pass as "all skipped".
  */
-final class DeviceRuntime {
+public final class DeviceRuntime {
 
     static final String SKIP_REASON = "no TornadoVM runtime: set TORNADOVM_HOME and run mvn -Ptornadovm verify";
     static final String REQUIRED_PROPERTY = "attentionlab.tornadovm.required";
@@ -58,7 +58,7 @@ final class DeviceRuntime {
     }
 
     /** Aborts (skips) the calling test or class unless a TornadoVM device is there; fails instead under -Ptornadovm. */
-    static void assumeDevice() {
+    public static void assumeDevice() {
         if (DEVICE != null) {
             return;
         }
