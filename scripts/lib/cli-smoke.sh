@@ -55,5 +55,19 @@ if [ -z "${TORNADOVM_HOME:-}" ]; then
 fi
 check "missing weights" 2 "$RUN" "$ROOT/configs/rnope-swa.yaml" --weights "$tmp/none.safetensors" --output "$tmp/out.safetensors"
 if [ -e "$tmp/out.safetensors" ]; then echo "FAIL: a failed run left an output file"; failed=$((failed + 1)); else passed=$((passed + 1)); fi
+if [ -n "${TORNADOVM_HOME:-}" ]; then
+  # the same forward pass on the JVM and on TornadoVM's device 0:0: checksums agree within float tolerance
+  for config in "$ROOT"/configs/*.yaml; do
+    name=$(basename "$config")
+    jvm=$("$RUN" "$config" --json --seq-len 24 --batch 2 --iterations 1 --warmup 0 2>/dev/null | sed -n 's/.*"checksum": \([^,]*\),.*/\1/p')
+    dev=$("$RUN" "$config" --json --seq-len 24 --batch 2 --iterations 1 --warmup 0 --device tornado:0:0 2>/dev/null | sed -n 's/.*"checksum": \([^,]*\),.*/\1/p')
+    if [ -n "$jvm" ] && [ -n "$dev" ] && awk -v a="$jvm" -v b="$dev" 'BEGIN { d = a - b; if (d < 0) d = -d; m = a < 0 ? -a : a; exit !(d <= 1e-4 * m + 1e-4) }'; then
+      passed=$((passed + 1))
+    else
+      echo "FAIL: $name on tornado:0:0: checksum ${dev:-none}, on the JVM ${jvm:-none}"
+      failed=$((failed + 1))
+    fi
+  done
+fi
 echo "cli: $passed checks passed, $failed failed"
 [ "$failed" -eq 0 ]
