@@ -1,14 +1,19 @@
 #!/usr/bin/python3
-"""PyTorch peer for the sliding-window attention benchmark: dense masked attention (the common way to do SWA in
-PyTorch 1.13, which has no sliding-window kernel) at the same shape, fp32, on this machine's CPU threads.
-Prints one JSON line: {"peer": ..., "median_ms": ..., "runs": ..., "threads": ...}."""
+"""PyTorch peers for the sliding-window attention benchmark, at the same shape, fp32, on all CPU cores:
+  dense   - dense masked attention (the common way to do SWA in PyTorch 1.13, which has no sliding-window kernel);
+  banded  - Longformer-style banded chunks: each block of W queries against its 2W keys, then masked.
+Prints one JSON line: {"peers": {"dense": {"median_ms": ...}, "banded": {...}}, "torch": ..., "threads": ...}.
+Both peers are checked to agree with each other before they are timed."""
 import argparse
 import json
 import math
+import os
 import statistics
 import time
 
 import torch
+
+torch.set_num_threads(os.cpu_count())  # every core, as the JVM's flash kernel uses
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--seq-len", type=int, default=4096)
@@ -24,22 +29,46 @@ L, W, H, D = args.seq_len, args.window, args.heads, args.head_dim
 q, k, v = (torch.rand(1, H, L, D) * 2 - 1 for _ in range(3))
 i = torch.arange(L)[:, None]
 j = torch.arange(L)[None, :]
-mask = (j <= i) & (j > i - W)  # Hugging Face's sliding window: W keys including the query
+dense_mask = (j <= i) & (j > i - W)  # Hugging Face's sliding window: W keys including the query
 
 
-def attention():
+def dense():
     scores = (q @ k.transpose(-1, -2)) / math.sqrt(D)
-    scores = scores.masked_fill(~mask, float("-inf"))
-    return scores.softmax(-1) @ v
+    return scores.masked_fill(~dense_mask, float("-inf")).softmax(-1) @ v
 
 
-with torch.no_grad():
+def banded():
+    """Query block b (W rows) sees keys [bW - W, bW + W): the two key blocks that hold every visible key."""
+    assert L % W == 0, "banded peer needs L divisible by W"
+    n = L // W
+    pad = torch.zeros(1, H, W, D)
+    kp, vp = torch.cat([pad, k], dim=2), torch.cat([pad, v], dim=2)
+    kb = torch.cat([kp[:, :, :-W].reshape(1, H, n, W, D), kp[:, :, W:].reshape(1, H, n, W, D)], dim=3)
+    vb = torch.cat([vp[:, :, :-W].reshape(1, H, n, W, D), vp[:, :, W:].reshape(1, H, n, W, D)], dim=3)
+    qb = q.reshape(1, H, n, W, D)
+    scores = (qb @ kb.transpose(-1, -2)) / math.sqrt(D)
+    row = torch.arange(W)[:, None] + W  # query position inside the 2W key window
+    col = torch.arange(2 * W)[None, :]
+    mask = (col <= row) & (col > row - W)
+    first = torch.zeros(n, 1, 1, dtype=torch.bool)
+    first[0] = True
+    mask = mask[None] & ~(first & (col < W)[None])  # block 0 has no keys before position 0
+    scores = scores.masked_fill(~mask[None, None], float("-inf"))
+    return (scores.softmax(-1) @ vb).reshape(1, H, L, D)
+
+
+def timed(fn):
     for _ in range(args.warmup):
-        attention()
+        fn()
     times = []
     for _ in range(args.runs):
         start = time.perf_counter()
-        attention()
+        fn()
         times.append((time.perf_counter() - start) * 1000)
-print(json.dumps({"peer": "pytorch %s dense masked attention" % torch.__version__, "median_ms": statistics.median(times), "runs": args.runs,
-                  "threads": torch.get_num_threads()}))
+    return {"median_ms": statistics.median(times), "runs": args.runs}
+
+
+with torch.no_grad():
+    assert torch.allclose(dense(), banded(), atol=1e-5), "the two peers disagree"
+    result = {"peers": {"dense": timed(dense), "banded": timed(banded)}, "torch": torch.__version__, "threads": torch.get_num_threads()}
+print(json.dumps(result))

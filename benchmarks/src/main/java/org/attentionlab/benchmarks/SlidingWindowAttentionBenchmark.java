@@ -32,10 +32,12 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * Causal sliding-window attention, one benchmark per algorithm, on the plain JVM (this project's TornadoVM API
- * implementation): the @Parallel kernels run as sequential Java, the KernelContext flash kernel over its grid
- * on all cores. Default shape: L = 4096, W = 256, 8 heads, head_dim 64, batch 1, fp32 (scripts/bench compares
- * it with PyTorch measured in the same run).
+ * Causal sliding-window attention, one benchmark per algorithm, each run as a one-task TornadoVM task graph: on
+ * the plain JVM (this project's TornadoVM API implementation: the @Parallel kernels run as sequential Java, the
+ * KernelContext flash kernel over its grid on all cores), or on a TornadoVM device when the benchmark runs under
+ * an SDK (scripts/bench --device tornado). Default shape: L = 4096, W = 256, 8 heads, head_dim 64, batch 1, fp32;
+ * scripts/bench compares it with PyTorch measured in the same run. Inputs stay on the device
+ * (FIRST_EXECUTION); each operation copies the output back, as a model's last layer would.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -60,39 +62,46 @@ public class SlidingWindowAttentionBenchmark {
     @Param("32")
     int chunkSize;
 
-    private FloatArray q;
-    private FloatArray k;
-    private FloatArray v;
     private FloatArray out;
-    private FloatArray standardScratch;
-    private FloatArray chunkedScratch;
-    private final IntArray noGlobals = AttentionMasks.globalTokens();
-    private final FloatArray noSlopes = PositionalBiases.noSlopes();
-    private int left;
-    private int right;
-    private float scale;
-    private TornadoExecutionPlan flashPlan;
+    private TornadoExecutionPlan standard;
+    private TornadoExecutionPlan chunked;
+    private TornadoExecutionPlan memoryEfficient;
+    private TornadoExecutionPlan flash;
 
     @Setup(Level.Trial)
     public void setUp() {
         int size = seqLen * heads * headDim;
         SplittableRandom random = new SplittableRandom(7);
-        q = random(size, random);
-        k = random(size, random);
-        v = random(size, random);
+        FloatArray q = random(size, random);
+        FloatArray k = random(size, random);
+        FloatArray v = random(size, random);
         out = new FloatArray(size);
+        IntArray noGlobals = AttentionMasks.globalTokens();
+        FloatArray noSlopes = PositionalBiases.noSlopes();
         Window w = Window.causalSliding(window);
-        left = w.left();
-        right = w.right();
-        scale = (float) (1 / Math.sqrt(headDim));
-        standardScratch = new FloatArray(AttentionKernels.standardScratchSize(1, heads, seqLen, left, right, 0));
-        chunkedScratch = new FloatArray(AttentionKernels.chunkedScratchSize(1, heads, chunkSize, seqLen, left, right, 0));
-        TaskGraph graph = new TaskGraph("bench")
-                .transferToDevice(DataTransferMode.FIRST_EXECUTION, q, k, v, noGlobals, noSlopes)
-                .task("flash", AttentionKernels::flash, new KernelContext(), q, k, v, out, noGlobals, 0, noSlopes, 1, seqLen, heads, heads, headDim,
-                        left, right, PositionalBiases.NONE, 0f, scale)
-                .transferToHost(DataTransferMode.EVERY_EXECUTION, out);
-        flashPlan = new TornadoExecutionPlan(graph.snapshot()).withGridScheduler(new GridScheduler("bench.flash", AttentionKernels.flashGrid(1, heads, seqLen)));
+        int left = w.left();
+        int right = w.right();
+        float scale = (float) (1 / Math.sqrt(headDim));
+        int none = PositionalBiases.NONE;
+        FloatArray standardScratch = new FloatArray(AttentionKernels.standardScratchSize(1, heads, seqLen, left, right, 0));
+        FloatArray chunkedScratch = new FloatArray(AttentionKernels.chunkedScratchSize(1, heads, chunkSize, seqLen, left, right, 0));
+        standard = plan(graph("standard", q, k, v, noGlobals, noSlopes).task("attention", AttentionKernels::standard, q, k, v, out, standardScratch, noGlobals,
+                0, noSlopes, 1, seqLen, heads, heads, headDim, left, right, none, 0f, scale), null);
+        chunked = plan(graph("chunked", q, k, v, noGlobals, noSlopes).task("attention", AttentionKernels::chunked, q, k, v, out, chunkedScratch, noGlobals, 0,
+                noSlopes, 1, seqLen, heads, heads, headDim, left, right, none, 0f, scale, chunkSize), null);
+        memoryEfficient = plan(graph("memory_efficient", q, k, v, noGlobals, noSlopes).task("attention", AttentionKernels::memoryEfficient, q, k, v, out,
+                noGlobals, 0, noSlopes, 1, seqLen, heads, heads, headDim, left, right, none, 0f, scale, chunkSize), null);
+        flash = plan(graph("flash", q, k, v, noGlobals, noSlopes).task("attention", AttentionKernels::flash, new KernelContext(), q, k, v, out, noGlobals, 0,
+                noSlopes, 1, seqLen, heads, heads, headDim, left, right, none, 0f, scale), new GridScheduler("flash.attention", AttentionKernels.flashGrid(1, heads, seqLen)));
+    }
+
+    private static TaskGraph graph(String name, Object... inputs) {
+        return new TaskGraph(name).transferToDevice(DataTransferMode.FIRST_EXECUTION, inputs);
+    }
+
+    private TornadoExecutionPlan plan(TaskGraph graph, GridScheduler grids) {
+        TornadoExecutionPlan plan = new TornadoExecutionPlan(graph.transferToHost(DataTransferMode.EVERY_EXECUTION, out).snapshot());
+        return grids == null ? plan : plan.withGridScheduler(grids);
     }
 
     private static FloatArray random(int size, SplittableRandom random) {
@@ -105,33 +114,32 @@ public class SlidingWindowAttentionBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() throws TornadoExecutionPlanException {
-        flashPlan.close();
+        for (TornadoExecutionPlan p : new TornadoExecutionPlan[] { standard, chunked, memoryEfficient, flash }) {
+            p.close();
+        }
     }
 
     @Benchmark
     public void standard(Blackhole hole) {
-        AttentionKernels.standard(q, k, v, out, standardScratch, noGlobals, 0, noSlopes, 1, seqLen, heads, heads, headDim, left, right, PositionalBiases.NONE,
-                0f, scale);
+        standard.execute();
         hole.consume(out.get(0));
     }
 
     @Benchmark
     public void chunked(Blackhole hole) {
-        AttentionKernels.chunked(q, k, v, out, chunkedScratch, noGlobals, 0, noSlopes, 1, seqLen, heads, heads, headDim, left, right, PositionalBiases.NONE,
-                0f, scale, chunkSize);
+        chunked.execute();
         hole.consume(out.get(0));
     }
 
     @Benchmark
     public void memoryEfficient(Blackhole hole) {
-        AttentionKernels.memoryEfficient(q, k, v, out, noGlobals, 0, noSlopes, 1, seqLen, heads, heads, headDim, left, right, PositionalBiases.NONE, 0f, scale,
-                chunkSize);
+        memoryEfficient.execute();
         hole.consume(out.get(0));
     }
 
     @Benchmark
     public void flash(Blackhole hole) {
-        flashPlan.execute();
+        flash.execute();
         hole.consume(out.get(0));
     }
 }
