@@ -3,12 +3,11 @@ package uk.ac.manchester.tornado.api;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.Phaser;
 
 /**
  * One work-group of a KernelContext grid on the JVM: its local memory and its barrier.
  *
- * <p>A group runs either threaded (one virtual thread per work-item, a {@link Phaser} as the barrier, so items
+ * <p>A group runs either threaded (one virtual thread per work-item, a {@link JvmGroupBarrier}, so items
  * cooperate exactly as on a device) or sequentially (items one after another on one thread, for kernels that
  * were seen to use no barrier and no local memory, where the order of items cannot matter).
  */
@@ -22,20 +21,20 @@ final class JvmWorkGroup {
     }
 
     private final String where;
-    private final Phaser barrier;
+    private final JvmGroupBarrier barrier;
     /** A group of one work-item: its barriers have nobody to wait for. */
     private final boolean alone;
     private final List<Object> localArrays = new ArrayList<>();
     private volatile boolean usedBarrierOrLocalMemory;
 
-    private JvmWorkGroup(String where, Phaser barrier, boolean alone) {
+    private JvmWorkGroup(String where, JvmGroupBarrier barrier, boolean alone) {
         this.where = where;
         this.barrier = barrier;
         this.alone = alone;
     }
 
     static JvmWorkGroup threaded(String where, int items) {
-        return new JvmWorkGroup(where, new Phaser(items), false);
+        return new JvmWorkGroup(where, new JvmGroupBarrier(items), false);
     }
 
     static JvmWorkGroup sequential(String where, int items) {
@@ -55,11 +54,7 @@ final class JvmWorkGroup {
             throw new IllegalStateException(where + ": the kernel reached a barrier in a work-group run sequentially, because "
                     + "the first work-group of this launch reached none; barriers that depend on the group are not supported");
         }
-        if (barrier.isTerminated()) {
-            throw new Aborted();
-        }
-        barrier.arriveAndAwaitAdvance();
-        if (barrier.isTerminated()) {
+        if (!barrier.await()) {
             throw new Aborted();
         }
     }
@@ -67,14 +62,14 @@ final class JvmWorkGroup {
     /** A work-item finished: it no longer takes part in barriers. */
     void leave() {
         if (barrier != null) {
-            barrier.arriveAndDeregister();
+            barrier.leave();
         }
     }
 
     /** Another work-item failed: release everyone waiting at the barrier so the launch can report the failure. */
     void abort() {
         if (barrier != null) {
-            barrier.forceTermination();
+            barrier.abort();
         }
     }
 
