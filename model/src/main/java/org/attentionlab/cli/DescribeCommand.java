@@ -60,8 +60,16 @@ final class DescribeCommand implements Callable<Integer> {
             o.put("activation_bytes", activationBytes);
             o.put("output_shape", Arrays.stream(outputShape).boxed().toList());
             o.put("output_size", model.outputSize());
-            o.put("layers", config.layers().stream().map(l -> Map.of("index", l.index(), "type", l.layerType().yamlName(), "window", l.window(),
-                    "position_embedding", l.positionEmbedding().yamlName(), "attention_algorithm", l.attentionAlgorithm().yamlName())).toList());
+            o.put("layers", config.layers().stream().map(l -> {
+                Map<String, Object> layer = new LinkedHashMap<>();
+                layer.put("index", l.index());
+                layer.put("type", l.layerType().yamlName());
+                layer.put("window", l.window());
+                layer.put("position_embedding", l.positionEmbedding().yamlName());
+                layer.put("attention_algorithm", l.attentionAlgorithm().yamlName());
+                layer.put("qk_norm", l.qkNorm());
+                return layer;
+            }).toList());
             out.println(Json.write(o));
             return Main.EXIT_OK;
         }
@@ -73,10 +81,14 @@ final class DescribeCommand implements Callable<Integer> {
                     l.positionEmbedding().yamlName(), l.attentionAlgorithm().yamlName(), l.qkNorm() ? "yes" : "no");
         }
         out.println();
-        out.printf(Locale.ROOT, "%-62s %14s%n", "stage", "GFLOP/forward");
         List<Layer> layers = model.layers();
+        int width = 5;
         for (Layer l : layers) {
-            out.printf(Locale.ROOT, "%-62s %14.4f%n", l.describe(), l.flops(batch, seqLen) / 1e9);
+            width = Math.max(width, l.describe().length());
+        }
+        out.printf(Locale.ROOT, "%-" + width + "s %14s%n", "stage", "GFLOP/forward");
+        for (Layer l : layers) {
+            out.printf(Locale.ROOT, "%-" + width + "s %14.4f%n", l.describe(), l.flops(batch, seqLen) / 1e9);
         }
         out.println();
         out.printf(Locale.ROOT, "parameters        %,d (%.1f MB as fp32)%n", params, weightBytes / 1e6);

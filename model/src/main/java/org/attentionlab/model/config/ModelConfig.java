@@ -193,7 +193,7 @@ public record ModelConfig(
             text.append(", mlp ").append(mlpSizes);
         }
         text.append(", output ").append(output.yamlName());
-        text.append(", device ").append(device).append(", seed ").append(seed);
+        text.append(", default device ").append(device).append(", seed ").append(seed);
         return text.toString();
     }
 

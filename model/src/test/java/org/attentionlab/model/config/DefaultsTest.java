@@ -244,9 +244,9 @@ class DefaultsTest {
         String line = parse("architecture: rnope_swa_hybrid\nembed_dim: 64\nnum_key_value_heads: 2\n").oneLine();
         assertEquals("rnope_swa_hybrid: embed_dim 64 -> hidden 256, 4 layers (3 sliding W=4096, 1 full),"
                 + " heads 4x64 kv 2, ffn 1024 gelu, pe none on 1, rope (theta 10000, neox) on 3, layernorm pre,"
-                + " causal, standard attention, output all, device jvm, seed 0", line);
+                + " causal, standard attention, output all, default device jvm, seed 0", line);
         String ape = parse("architecture: ape\n").oneLine();
         assertEquals("ape: vocab 100 -> hidden 64, 1 layer (1 full), heads 1x64, no ffn, pe ape (scale 0.1), none,"
-                + " bidirectional, standard attention, output all, device jvm, seed 0", ape);
+                + " bidirectional, standard attention, output all, default device jvm, seed 0", ape);
     }
 }
