@@ -102,22 +102,12 @@ final class ForwardCommand implements Callable<Integer> {
 
         double[] millis = new double[iterations];
         FloatArray result;
-        try (ModelExecution execution = model.prepare(shape, tornadoDevice)) {
-            if (data != null) {
-                data.fill(execution);
-            } else {
-                fillSynthetic(execution, model, seed);
-            }
-            for (int i = 0; i < warmup; i++) {
-                execution.run();
-            }
-            result = null;
-            for (int i = 0; i < iterations; i++) {
-                long start = System.nanoTime();
-                result = execution.run();
-                millis[i] = (System.nanoTime() - start) / 1e6;
-            }
-            result = FloatArray.fromArray(result.toHeapArray());
+        try {
+            result = timedRuns(model, shape, tornadoDevice, data, millis);
+        } catch (OutOfMemoryError e) {
+            throw new UsageException("out of memory for batch " + shape.batch() + " x seq " + shape.seqLen() + " (scripts/run describe " + configOptions.file
+                    + " --seq-len " + shape.seqLen() + " estimates it): try attention_algorithm=flash or memory_efficient, a smaller --seq-len or --batch, "
+                    + "or more heap (ATTENTION_LAB_JAVA_OPTS=-Xmx...)");
         }
         int[] outputShape = model.outputShape(runBatch, runSeqLen);
         if (saveWeights != null) {
@@ -132,6 +122,28 @@ final class ForwardCommand implements Callable<Integer> {
         }
         report(config, deviceSpec, model, shape, outputShape, result, millis);
         return Main.EXIT_OK;
+    }
+
+
+    /** Warm-up runs, then timed runs into {@code millis}; returns a copy of the last output. */
+    private FloatArray timedRuns(Model model, RunShape shape, TornadoDevice tornadoDevice, InputData data, double[] millis) {
+        FloatArray result = null;
+        try (ModelExecution execution = model.prepare(shape, tornadoDevice)) {
+            if (data != null) {
+                data.fill(execution);
+            } else {
+                fillSynthetic(execution, model, seed);
+            }
+            for (int i = 0; i < warmup; i++) {
+                execution.run();
+            }
+            for (int i = 0; i < millis.length; i++) {
+                long start = System.nanoTime();
+                result = execution.run();
+                millis[i] = (System.nanoTime() - start) / 1e6;
+            }
+            return FloatArray.fromArray(result.toHeapArray());
+        }
     }
 
     /** Seeded standard-normal features, or token ids uniform in [0, vocab). */

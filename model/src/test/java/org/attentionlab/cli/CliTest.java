@@ -196,4 +196,18 @@ class CliTest {
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("\"batch\": 2") && r.out().contains("\"seq_len\": 5"), r.out());
     }
+
+    @Test
+    void tokenIdInputsForTheApeModel(@TempDir Path dir) throws IOException {
+        String config = CONFIGS.resolve("ape.yaml").toString();
+        Path ids = dir.resolve("ids.safetensors");
+        SafeTensors.write(ids, Map.of("input", Tensor.ofInts(new int[] { 2, 3 }, new int[] { 1, 2, 3, 99, 0, 7 })));
+        Result r = run(config, "--json", "--input", ids.toString(), "--iterations", "1", "--warmup", "0");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("\"output_shape\": [2, 3, 64]"), r.out());
+        Path outOfVocabulary = dir.resolve("oov.safetensors");
+        SafeTensors.write(outOfVocabulary, Map.of("input", Tensor.ofInts(new int[] { 1, 2 }, new int[] { 5, 100 })));
+        assertInputError(run(config, "--input", outOfVocabulary.toString()), "oov.safetensors", "token id 100 is outside the vocabulary [0, 100)");
+        assertInputError(run(CONFIGS.resolve("rnope-swa.yaml").toString(), "--input", ids.toString()), "expected floats [batch, seq, 256]");
+    }
 }
