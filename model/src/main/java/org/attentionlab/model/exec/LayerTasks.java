@@ -1,13 +1,11 @@
 package org.attentionlab.model.exec;
 
-import java.util.HashMap;
 import java.util.Map;
 
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.WorkerGrid;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
-import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
  * What a layer builds its tasks with: its task graph, the run's shape, scratch buffers shared by all layers of a
@@ -18,20 +16,13 @@ public final class LayerTasks {
     private final TaskGraph graph;
     private final RunShape shape;
     private final Map<String, FloatArray> scratch;
-    private final Map<String, IntArray> intScratch;
     private final GridScheduler grids;
 
-    LayerTasks(TaskGraph graph, RunShape shape, Map<String, FloatArray> scratch, Map<String, IntArray> intScratch, GridScheduler grids) {
+    LayerTasks(TaskGraph graph, RunShape shape, Map<String, FloatArray> scratch, GridScheduler grids) {
         this.graph = graph;
         this.shape = shape;
         this.scratch = scratch;
-        this.intScratch = intScratch;
         this.grids = grids;
-    }
-
-    /** A graph used only to measure or describe: fresh scratch, no run. */
-    public static LayerTasks standalone(String graphName, RunShape shape) {
-        return new LayerTasks(new TaskGraph(graphName), shape, new HashMap<>(), new HashMap<>(), new GridScheduler());
     }
 
     public TaskGraph graph() {
@@ -48,10 +39,6 @@ public final class LayerTasks {
      */
     public FloatArray scratch(String name, int size) {
         return scratch.computeIfAbsent(name + "#" + size, k -> new FloatArray(Math.max(1, size)));
-    }
-
-    public IntArray intScratch(String name, int size) {
-        return intScratch.computeIfAbsent(name + "#" + size, k -> new IntArray(Math.max(1, size)));
     }
 
     /** Registers the worker grid of a KernelContext task of this graph. */

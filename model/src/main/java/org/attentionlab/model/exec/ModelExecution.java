@@ -46,7 +46,6 @@ public final class ModelExecution implements AutoCloseable {
      */
     public static ModelExecution prepare(List<Layer> layers, int inputWidth, RunShape shape, TornadoDevice device) {
         Map<String, FloatArray> scratch = new HashMap<>();
-        Map<String, IntArray> intScratch = new HashMap<>();
         GridScheduler grids = new GridScheduler();
         List<ImmutableTaskGraph> graphs = new ArrayList<>();
         FloatArray floatInput = null;
@@ -70,7 +69,7 @@ public final class ModelExecution implements AutoCloseable {
             if (!constants.isEmpty()) {
                 graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, constants.toArray());
             }
-            LayerTasks tasks = new LayerTasks(graph, shape, scratch, intScratch, grids);
+            LayerTasks tasks = new LayerTasks(graph, shape, scratch, grids);
             stream = i == 0 && layer instanceof TokenLayer tokens ? tokens.addTasks(tasks, tokenInput) : layer.addTasks(tasks, i == 0 ? floatInput : stream);
             if (i == layers.size() - 1) {
                 graph.transferToHost(DataTransferMode.EVERY_EXECUTION, stream);

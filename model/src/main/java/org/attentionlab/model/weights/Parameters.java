@@ -105,14 +105,6 @@ public final class Parameters {
         }
     }
 
-    public Parameter get(String name) {
-        Parameter t = tensors.get(name);
-        if (t == null) {
-            throw new IllegalArgumentException("no parameter " + name);
-        }
-        return t;
-    }
-
     public List<Parameter> all() {
         return Collections.unmodifiableList(new ArrayList<>(tensors.values()));
     }
