@@ -14,9 +14,8 @@ fixture configs spell every field out, so no default is taken on trust. Runs are
 Needs Debian's python3-torch, python3-numpy and python3-yaml.
 """
 import argparse
-import json
 import math
-import struct
+import os
 import sys
 
 import torch
@@ -27,46 +26,8 @@ import yaml
 torch.use_deterministic_algorithms(True)
 torch.set_num_threads(1)
 
-# ---------------------------------------------------------------- safetensors, by hand (no safetensors package)
-
-DTYPES = {"F32": (torch.float32, 4), "F16": (torch.float16, 2), "BF16": (torch.bfloat16, 2), "I64": (torch.int64, 8), "I32": (torch.int32, 4)}
-
-
-def write_safetensors(path, tensors):
-    header = {}
-    offset = 0
-    blobs = []
-    for name in sorted(tensors):
-        t = tensors[name].contiguous()
-        dtype = {torch.float32: "F32", torch.int64: "I64", torch.int32: "I32"}[t.dtype]
-        data = t.numpy().tobytes()
-        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        offset += len(data)
-        blobs.append(data)
-    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        raw = f.read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
-    out = {}
-    for name, spec in header.items():
-        if name == "__metadata__":
-            continue
-        dtype, _ = DTYPES[spec["dtype"]]
-        start, end = spec["data_offsets"]
-        buf = bytearray(raw[8 + n + start:8 + n + end])
-        t = torch.frombuffer(buf, dtype=dtype).reshape(spec["shape"]) if end > start else torch.zeros(spec["shape"], dtype=dtype)
-        out[name] = t.clone()
-    return out
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "goldens"))
+from _fixtures import read_safetensors, write_safetensors  # noqa: E402
 
 # ---------------------------------------------------------------- config
 

@@ -1,4 +1,5 @@
-"""Shared helpers for the golden-file scripts: a hand-written safetensors writer (no safetensors package).
+"""Shared helpers for the golden-file scripts and the PyTorch twins: a hand-written safetensors writer and reader
+(no safetensors package).
 
 Format: an 8-byte little-endian u64 header length, then a JSON header (keys sorted, no __metadata__, padded with
 spaces to a multiple of 8 bytes), then the raw little-endian tensor data in the order of the sorted keys.
@@ -34,3 +35,25 @@ def write_safetensors(path, tensors):
         for data in blobs:
             f.write(data)
     return 8 + len(encoded) + offset
+
+
+def read_safetensors(path):
+    """Reads path into {name: torch.Tensor} in header order (F32, F16, BF16, I32, I64; __metadata__ skipped)."""
+    import torch
+
+    dtypes = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "I32": torch.int32, "I64": torch.int64}
+    with open(path, "rb") as f:
+        blob = f.read()
+    (header_length,) = struct.unpack("<Q", blob[:8])
+    header = json.loads(blob[8:8 + header_length].decode("utf-8"))
+    data = blob[8 + header_length:]
+    tensors = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = entry["data_offsets"]
+        dtype = dtypes[entry["dtype"]]
+        raw = bytearray(data[begin:end])
+        flat = torch.frombuffer(raw, dtype=dtype) if raw else torch.empty(0, dtype=dtype)
+        tensors[name] = flat.reshape(entry["shape"]).clone()
+    return tensors

@@ -14,12 +14,14 @@ data in header order), so running this twice gives the same bytes.
 Run: /usr/bin/python3 scripts/goldens/attention.py [--out ROOT]   (default ROOT: the repository; scripts/update-goldens runs it)
 """
 import argparse
-import json
 import math
 import os
-import struct
+import sys
 
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _fixtures import write_safetensors  # noqa: E402
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 RELATIVE_OUTPUT = os.path.join("tornado-kernels", "src", "test", "resources", "goldens", "attention.safetensors")
@@ -119,25 +121,6 @@ def build_tensors():
     tensors["alibi.slopes_h12"] = torch.tensor(alibi_slopes(12), dtype=torch.float32)
     tensors["ape_notebook.bias"] = ape_bias(5, 0.1).to(torch.float32)
     return tensors
-
-
-def write_safetensors(path, tensors):
-    header = {}
-    blobs = []
-    offset = 0
-    for name in sorted(tensors):
-        data = tensors[name].detach().contiguous().numpy().astype("<f4").tobytes()
-        header[name] = {"data_offsets": [offset, offset + len(data)], "dtype": "F32", "shape": list(tensors[name].shape)}
-        blobs.append(data)
-        offset += len(data)
-    header_bytes = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    header_bytes += b" " * (-len(header_bytes) % 8)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(header_bytes)))
-        f.write(header_bytes)
-        for blob in blobs:
-            f.write(blob)
 
 
 if __name__ == "__main__":
