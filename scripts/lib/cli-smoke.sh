@@ -43,6 +43,8 @@ check "--json" 0 "$RUN" "$ROOT/configs/rnope-swa.yaml" --json --seq-len 32 --ite
 expect_output "--json is one object with the advertised fields" '^\{"config": .*"device": "jvm".*"output_shape": \[1, 256\].*"checksum": .*"latency_ms": \{"median": .*"p90": .*"tokens_per_s": .*"peak_heap_mb": .*\}$'
 check "describe" 0 "$RUN" describe "$ROOT/configs/rnope-swa-hybrid.yaml" --seq-len 8192
 expect_output "describe shows the layer table" '^3 +full_attention'
+check "compare" 0 "$ROOT/scripts/compare" "$ROOT/configs/ape.yaml" --devices jvm,jvm --seq-len 8 --iterations 1 --warmup 0
+expect_output "compare agrees with itself" '^jvm +[0-9.]+ +[0-9.]+ +[0-9]+ +-?[0-9.]+ +yes$'
 check "devices" 0 "$RUN" devices
 expect_output "devices lists the JVM" '^jvm '
 check "a missing config" 2 "$RUN" "$tmp/missing.yaml"
