@@ -29,20 +29,17 @@ final class DescribeCommand implements Callable<Integer> {
     @Mixin
     private ConfigOptions configOptions;
 
-    @Option(names = "--batch", paramLabel = "N", description = "Batch size for the estimates (default: ${DEFAULT-VALUE}).", defaultValue = "1")
-    private int batch;
-
-    @Option(names = "--seq-len", paramLabel = "N", description = "Sequence length for the estimates (default: ${DEFAULT-VALUE}).", defaultValue = "128")
-    private int seqLen;
+    @Mixin
+    private ShapeOptions shapeOptions;
 
     @Option(names = "--json", description = "Print one JSON object instead of the table.")
     private boolean json;
 
     @Override
     public Integer call() {
-        if (batch < 1 || seqLen < 1) {
-            throw new UsageException("--batch and --seq-len must be >= 1");
-        }
+        shapeOptions.check();
+        int batch = shapeOptions.batch;
+        int seqLen = shapeOptions.seqLen;
         ModelConfig config = configOptions.load();
         Model model = Model.build(config);
         long params = model.parameters().count();

@@ -47,11 +47,8 @@ final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--device", paramLabel = "DEVICE", description = "jvm or tornado:<backend>:<device> (default: the config's device, else jvm)")
     private String device;
 
-    @Option(names = "--batch", paramLabel = "N", description = "Sequences per batch (default: ${DEFAULT-VALUE}).", defaultValue = "1")
-    private int batch;
-
-    @Option(names = "--seq-len", paramLabel = "N", description = "Positions per sequence (default: ${DEFAULT-VALUE}).", defaultValue = "128")
-    private int seqLen;
+    @Mixin
+    private ShapeOptions shapeOptions;
 
     @Option(names = "--seed", paramLabel = "N", description = "Seed of the synthetic input (default: ${DEFAULT-VALUE}).", defaultValue = "0")
     private long seed;
@@ -85,8 +82,9 @@ final class ForwardCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (batch < 1 || seqLen < 1 || iterations < 1 || warmup < 0) {
-            throw new UsageException("--batch, --seq-len and --iterations must be >= 1 and --warmup >= 0");
+        shapeOptions.check();
+        if (iterations < 1 || warmup < 0) {
+            throw new UsageException("--iterations must be >= 1 and --warmup >= 0");
         }
         ModelConfig config = configOptions.load();
         DeviceSpec deviceSpec = DeviceSpec.parse(device != null ? device : config.device());
@@ -96,8 +94,8 @@ final class ForwardCommand implements Callable<Integer> {
             model.parameters().loadFrom(weights.toString(), Files.read(weights));
         }
         InputData data = input == null ? null : InputData.read(input, model);
-        int runBatch = data == null ? batch : data.batch();
-        int runSeqLen = data == null ? seqLen : data.seqLen();
+        int runBatch = data == null ? shapeOptions.batch : data.batch();
+        int runSeqLen = data == null ? shapeOptions.seqLen : data.seqLen();
         RunShape shape = new RunShape(runBatch, runSeqLen, dropout, (int) seed);
 
         double[] millis = new double[iterations];
