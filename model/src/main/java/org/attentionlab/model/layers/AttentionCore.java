@@ -124,23 +124,20 @@ final class AttentionCore {
         }
     }
 
-    /** Keys summed over all queries of one sequence that this layer's mask admits. */
+    /** Keys summed over all queries of one sequence that this layer's mask admits (the kernels' own counting). */
     long visiblePairs(int seqLen) {
         Window w = window();
+        int globalsInRange = AttentionMasks.globalsBelow(globalTokens, numGlobal, seqLen);
         long pairs = 0;
         for (int i = 0; i < seqLen; i++) {
-            int lo = (int) Math.max(0, (long) i - w.left());
-            int hi = (int) Math.min(seqLen - 1, (long) i + w.right());
-            int count = hi - lo + 1;
-            boolean globalQuery = false;
-            for (int g = 0; g < numGlobal; g++) {
-                int p = globalTokens.get(g);
-                globalQuery |= p == i;
-                if (p < seqLen && (p < lo || p > hi)) {
-                    count++;
-                }
+            if (AttentionMasks.isGlobal(globalTokens, numGlobal, i)) {
+                pairs += seqLen;
+                continue;
             }
-            pairs += globalQuery ? seqLen : count;
+            int start = AttentionMasks.bandStart(i, w.left());
+            int end = AttentionMasks.bandEnd(i, w.right(), seqLen);
+            pairs += AttentionMasks.visibleKeyCount(start, end, AttentionMasks.globalsBelow(globalTokens, numGlobal, start),
+                    AttentionMasks.globalsBelow(globalTokens, numGlobal, end), globalsInRange);
         }
         return pairs;
     }

@@ -3,7 +3,6 @@ package uk.ac.manchester.tornado.api;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -195,8 +194,6 @@ public class TaskGraph {
 
     @Override
     public String toString() {
-        Map<String, Integer> summary = new LinkedHashMap<>();
-        summary.put("tasks", tasks.size());
-        return "TaskGraph[" + name + ", " + summary + "]";
+        return "TaskGraph[" + name + ", " + tasks.size() + " tasks]";
     }
 }
