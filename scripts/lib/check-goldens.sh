@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Regenerates every PyTorch golden fixture into a temporary directory and compares it byte for byte with the
-# committed one. Needs Debian's python3-torch; without it the check says so and is skipped.
+# committed one. Needs Debian's python3-torch, which it installs when it runs as root; otherwise the check says so
+# and is skipped.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+source "$ROOT/scripts/lib/system-packages.sh"
 echo "== PyTorch golden fixtures regenerate byte for byte"
-if ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; then
-  echo "skipped: /usr/bin/python3 has no torch (apt-get install python3-torch to run this check)"
+if ! need_packages "the PyTorch golden check" "${TORCH_PACKAGES[@]}"; then
   exit 0
 fi
 out=$(mktemp -d)
