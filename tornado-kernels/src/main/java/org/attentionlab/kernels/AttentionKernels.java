@@ -398,7 +398,7 @@ public final class AttentionKernels {
                 int b = bh / numHeads;
                 int h = bh - b * numHeads;
                 int base = ((b * seqLen + i) * numHeads + h) * headDim;
-                rowStatistics.set((batch * numHeads + bh) * seqLen + i, dot(dOut, base, out, base, headDim));
+                rowStatistics.set((batch * numHeads + bh) * seqLen + i, LinearKernels.dot(dOut, base, out, base, headDim));
             }
         }
     }
@@ -434,7 +434,7 @@ public final class AttentionKernels {
                     int keyBase = ((b * seqLen + key) * numKvHeads + kvHead) * headDim;
                     float probability = TornadoMath.exp(backwardLogit(q, k, queryBase, keyBase, headDim, scale, biasKind, slopes, h, i, key, seqLen, apeScale)
                             - logSumExp);
-                    float scaledScoreGradient = probability * (dot(dOut, queryBase, v, keyBase, headDim) - rowDelta) * scale;
+                    float scaledScoreGradient = probability * (LinearKernels.dot(dOut, queryBase, v, keyBase, headDim) - rowDelta) * scale;
                     for (int d = 0; d < headDim; d++) {
                         dq.set(queryBase + d, dq.get(queryBase + d) + scaledScoreGradient * k.get(keyBase + d));
                     }
@@ -479,7 +479,8 @@ public final class AttentionKernels {
                         int queryBase = ((b * seqLen + query) * numHeads + h) * headDim;
                         float probability = TornadoMath.exp(backwardLogit(q, k, queryBase, keyBase, headDim, scale, biasKind, slopes, h, query, j, seqLen,
                                 apeScale) - rowStatistics.get(row));
-                        float scaledScoreGradient = probability * (dot(dOut, queryBase, v, keyBase, headDim) - rowStatistics.get(rowCount + row)) * scale;
+                        float outputGradientDot = LinearKernels.dot(dOut, queryBase, v, keyBase, headDim);
+                        float scaledScoreGradient = probability * (outputGradientDot - rowStatistics.get(rowCount + row)) * scale;
                         for (int d = 0; d < headDim; d++) {
                             dv.set(keyBase + d, dv.get(keyBase + d) + probability * dOut.get(queryBase + d));
                             dk.set(keyBase + d, dk.get(keyBase + d) + scaledScoreGradient * q.get(queryBase + d));
@@ -493,29 +494,8 @@ public final class AttentionKernels {
     /** {@code scale * q_i . k_j + bias}: the logit as every backward kernel recomputes it (the same rounding in each). */
     private static float backwardLogit(FloatArray q, FloatArray k, int queryBase, int keyBase, int headDim, float scale, int biasKind, FloatArray slopes,
             int head, int query, int key, int seqLen, float apeScale) {
-        return dot(q, queryBase, k, keyBase, headDim) * scale + PositionalBiases.logitBias(biasKind, slopes, head, query, key, seqLen, apeScale);
-    }
-
-    /**
-     * {@code sum_d a[aBase + d] * b[bBase + d]} with four independent accumulators, so that the compiler can
-     * overlap them (TornadoVM emits one accumulator as a serial chain of fma).
-     */
-    private static float dot(FloatArray a, int aBase, FloatArray b, int bBase, int length) {
-        int blocked = length / 4 * 4;
-        float sum0 = 0.0f;
-        float sum1 = 0.0f;
-        float sum2 = 0.0f;
-        float sum3 = 0.0f;
-        for (int d = 0; d < blocked; d += 4) {
-            sum0 += a.get(aBase + d) * b.get(bBase + d);
-            sum1 += a.get(aBase + d + 1) * b.get(bBase + d + 1);
-            sum2 += a.get(aBase + d + 2) * b.get(bBase + d + 2);
-            sum3 += a.get(aBase + d + 3) * b.get(bBase + d + 3);
-        }
-        for (int d = blocked; d < length; d++) {
-            sum0 += a.get(aBase + d) * b.get(bBase + d);
-        }
-        return (sum0 + sum1) + (sum2 + sum3);
+        float bias = PositionalBiases.logitBias(biasKind, slopes, head, query, key, seqLen, apeScale);
+        return LinearKernels.dot(q, queryBase, k, keyBase, headDim) * scale + bias;
     }
 
     /** Floats of the backward's {@code rowStatistics} (host-side): L and D for every (batch, head, query). */
