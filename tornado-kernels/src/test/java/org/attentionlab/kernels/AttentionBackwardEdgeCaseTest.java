@@ -13,6 +13,8 @@ import org.attentionlab.kernels.testing.AttentionCase;
 import org.attentionlab.kernels.testing.Closeness;
 import org.junit.jupiter.api.Test;
 
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
 /** Named edge cases of the attention backward kernels; the float64 reference is the oracle unless said otherwise. */
 class AttentionBackwardEdgeCaseTest {
 
@@ -266,5 +268,46 @@ class AttentionBackwardEdgeCaseTest {
         }
         Closeness.assertClose("D", expectedD, result.rowDot(), 1e-6, 1e-5);
         Closeness.assertClose("L", c.referenceLogSumExp(), result.logSumExp(), 1e-6, 1e-6);
+    }
+
+    /**
+     * The queries keyValueGradient walks for key j (its query band plus the global queries outside it, all queries
+     * if j is global, by visibleKeyCount/visibleKey) are exactly, in ascending order, the queries i with
+     * isVisible(i, j): every L up to 12, every pair of window sides up to L + 1 and unbounded, five sets of globals.
+     */
+    @Test
+    void theQueriesEnumeratedForAKeyAreExactlyThoseThatSeeIt() {
+        int checked = 0;
+        for (int seqLen = 1; seqLen <= 12; seqLen++) {
+            for (int[] globalPositions : new int[][] { {}, { 0 }, { seqLen - 1 }, { 0, seqLen / 2, seqLen - 1 }, { seqLen / 3 } }) {
+                IntArray globals = AttentionMasks.globalTokens(globalPositions);
+                int numGlobal = (int) java.util.Arrays.stream(globalPositions).distinct().count();
+                for (int left = 0; left <= seqLen + 2; left++) {
+                    for (int right = 0; right <= seqLen + 2; right++) {
+                        int windowLeft = left == seqLen + 2 ? AttentionMasks.UNBOUNDED : left;
+                        int windowRight = right == seqLen + 2 ? AttentionMasks.UNBOUNDED : right;
+                        for (int key = 0; key < seqLen; key++) {
+                            boolean keyIsGlobal = AttentionMasks.isGlobal(globals, numGlobal, key);
+                            int start = keyIsGlobal ? 0 : AttentionMasks.queryBandStart(key, windowRight);
+                            int end = keyIsGlobal ? seqLen : AttentionMasks.queryBandEnd(key, windowLeft, seqLen);
+                            int before = AttentionMasks.globalsBelow(globals, numGlobal, start);
+                            int through = AttentionMasks.globalsBelow(globals, numGlobal, end);
+                            int count = AttentionMasks.visibleKeyCount(start, end, before, through, numGlobal);
+                            int t = 0;
+                            for (int query = 0; query < seqLen; query++) {
+                                if (AttentionMasks.isVisible(query, key, windowLeft, windowRight, globals, numGlobal)) {
+                                    assertTrue(t < count, "too few queries for key " + key);
+                                    assertEquals(query, AttentionMasks.visibleKey(t, start, end, globals, before, through));
+                                    t++;
+                                }
+                            }
+                            assertEquals(t, count, "queries of key " + key + ", L " + seqLen + ", window (" + windowLeft + ", " + windowRight + ")");
+                            checked++;
+                        }
+                    }
+                }
+            }
+        }
+        assertTrue(checked > 10_000);
     }
 }
