@@ -340,6 +340,170 @@ public final class AttentionKernels {
     }
 
     // ---------------------------------------------------------------------------------------------------------
+    // Backward (training), FlashAttention-2's Algorithm 2: from q, k, v, the output, the output's gradient and the
+    // row log-sum-exp, recompute each visible probability P_ij = exp(logit_ij - L_i) where it is needed. See
+    // tornado-kernels/README.md, "Attention backward". One backward serves all four algorithms: they compute the
+    // same function. The per-row statistics share one buffer of backwardRowStatisticsSize floats, [2, batch,
+    // numHeads, seqLen]: the log-sum-exp L of row (b, h, i) at r = (b * numHeads + h) * seqLen + i, its D at
+    // batch * numHeads * seqLen + r (one buffer because a TornadoVM task takes at most 20 arguments).
+    // ---------------------------------------------------------------------------------------------------------
+
+    /**
+     * The log-sum-exp of every softmax row, {@code L_i = log sum_j exp(logit_ij)} over the keys query i sees, into
+     * the first half of {@code rowStatistics} ({@code [batch, numHeads, seqLen]}): what the backward needs from the
+     * forward besides the output, whichever algorithm computed it (a forward may write it there itself). One pass
+     * over the visible keys with a running maximum (O(L W) for a window); {@code L_i} is finite for any finite
+     * logits because the running sum is at least 1.
+     */
+    public static void rowLogSumExp(FloatArray q, FloatArray k, FloatArray rowStatistics, IntArray globalTokens, int numGlobal, FloatArray slopes, int batch,
+            int seqLen, int numHeads, int numKvHeads, int headDim, int windowLeft, int windowRight, int biasKind, float apeScale, float scale) {
+        for (@Parallel int bh = 0; bh < batch * numHeads; bh++) {
+            for (@Parallel int i = 0; i < seqLen; i++) {
+                int b = bh / numHeads;
+                int h = bh - b * numHeads;
+                int kvHead = h / (numHeads / numKvHeads);
+                int queryBase = ((b * seqLen + i) * numHeads + h) * headDim;
+                boolean queryIsGlobal = AttentionMasks.isGlobal(globalTokens, numGlobal, i);
+                int start = queryIsGlobal ? 0 : AttentionMasks.bandStart(i, windowLeft);
+                int end = queryIsGlobal ? seqLen : AttentionMasks.bandEnd(i, windowRight, seqLen);
+                int before = AttentionMasks.globalsBelow(globalTokens, numGlobal, start);
+                int through = AttentionMasks.globalsBelow(globalTokens, numGlobal, end);
+                int count = AttentionMasks.visibleKeyCount(start, end, before, through, numGlobal);
+                float runningMax = MASKED;
+                float runningSum = 0.0f;
+                for (int t = 0; t < count; t++) {
+                    int key = AttentionMasks.visibleKey(t, start, end, globalTokens, before, through);
+                    float logit = backwardLogit(q, k, queryBase, ((b * seqLen + key) * numKvHeads + kvHead) * headDim, headDim, scale, biasKind, slopes, h,
+                            i, key, seqLen, apeScale);
+                    if (logit > runningMax) {
+                        runningSum = runningSum * TornadoMath.exp(runningMax - logit) + 1.0f;
+                        runningMax = logit;
+                    } else {
+                        runningSum += TornadoMath.exp(logit - runningMax);
+                    }
+                }
+                rowStatistics.set(bh * seqLen + i, runningMax + TornadoMath.log(runningSum));
+            }
+        }
+    }
+
+    /**
+     * {@code D_i = sum_d dOut[b, i, h, d] * out[b, i, h, d]} (FlashAttention's "delta") into the second half of
+     * {@code rowStatistics}: with it the softmax backward of row i is {@code dS_ij = P_ij (dP_ij - D_i)}, without
+     * forming the row of P.
+     */
+    public static void rowOutputGradientDot(FloatArray out, FloatArray dOut, FloatArray rowStatistics, int batch, int seqLen, int numHeads, int headDim) {
+        for (@Parallel int bh = 0; bh < batch * numHeads; bh++) {
+            for (@Parallel int i = 0; i < seqLen; i++) {
+                int b = bh / numHeads;
+                int h = bh - b * numHeads;
+                int base = ((b * seqLen + i) * numHeads + h) * headDim;
+                rowStatistics.set((batch * numHeads + bh) * seqLen + i, LinearKernels.dot(dOut, base, out, base, headDim));
+            }
+        }
+    }
+
+    /**
+     * The gradient of the loss with respect to q: {@code dq_i = scale * sum_j P_ij (dOut_i . v_j - D_i) k_j} over
+     * the keys query i sees (band plus global tokens, as the forward), P recomputed from L ({@link #rowLogSumExp})
+     * and D ({@link #rowOutputGradientDot}) in {@code rowStatistics}. One work-item per (batch, head, query) writes
+     * its own row of {@code dq}, summing the keys in ascending order: deterministic.
+     */
+    public static void queryGradient(FloatArray q, FloatArray k, FloatArray v, FloatArray dOut, FloatArray rowStatistics, FloatArray dq,
+            IntArray globalTokens, int numGlobal, FloatArray slopes, int batch, int seqLen, int numHeads, int numKvHeads, int headDim, int windowLeft,
+            int windowRight, int biasKind, float apeScale, float scale) {
+        for (@Parallel int bh = 0; bh < batch * numHeads; bh++) {
+            for (@Parallel int i = 0; i < seqLen; i++) {
+                int b = bh / numHeads;
+                int h = bh - b * numHeads;
+                int kvHead = h / (numHeads / numKvHeads);
+                int queryBase = ((b * seqLen + i) * numHeads + h) * headDim;
+                float logSumExp = rowStatistics.get(bh * seqLen + i);
+                float rowDelta = rowStatistics.get((batch * numHeads + bh) * seqLen + i);
+                boolean queryIsGlobal = AttentionMasks.isGlobal(globalTokens, numGlobal, i);
+                int start = queryIsGlobal ? 0 : AttentionMasks.bandStart(i, windowLeft);
+                int end = queryIsGlobal ? seqLen : AttentionMasks.bandEnd(i, windowRight, seqLen);
+                int before = AttentionMasks.globalsBelow(globalTokens, numGlobal, start);
+                int through = AttentionMasks.globalsBelow(globalTokens, numGlobal, end);
+                int count = AttentionMasks.visibleKeyCount(start, end, before, through, numGlobal);
+                for (int d = 0; d < headDim; d++) {
+                    dq.set(queryBase + d, 0.0f);
+                }
+                for (int t = 0; t < count; t++) {
+                    int key = AttentionMasks.visibleKey(t, start, end, globalTokens, before, through);
+                    int keyBase = ((b * seqLen + key) * numKvHeads + kvHead) * headDim;
+                    float probability = TornadoMath.exp(backwardLogit(q, k, queryBase, keyBase, headDim, scale, biasKind, slopes, h, i, key, seqLen, apeScale)
+                            - logSumExp);
+                    float scaledScoreGradient = probability * (LinearKernels.dot(dOut, queryBase, v, keyBase, headDim) - rowDelta) * scale;
+                    for (int d = 0; d < headDim; d++) {
+                        dq.set(queryBase + d, dq.get(queryBase + d) + scaledScoreGradient * k.get(keyBase + d));
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The gradients with respect to k and v: {@code dv_j = sum P_ij dOut_i} and {@code dk_j = scale * sum P_ij
+     * (dOut_i . v_j - D_i) q_i}, summed over the query heads of kv head's group (grouped-query attention) and, for
+     * each, over the queries that see key j: those whose band holds it ({@link AttentionMasks#queryBandStart}) plus
+     * the global queries, or all queries if j is a global token. One work-item per (batch, kv head, key) writes its
+     * own rows of {@code dk} and {@code dv}, in a fixed order (heads, then queries ascending): deterministic, no
+     * atomics. Cost O(L W) per (batch, head) for a window, like the forward.
+     */
+    public static void keyValueGradient(FloatArray q, FloatArray k, FloatArray v, FloatArray dOut, FloatArray rowStatistics, FloatArray dk,
+            FloatArray dv, IntArray globalTokens, int numGlobal, FloatArray slopes, int batch, int seqLen, int numHeads, int numKvHeads, int headDim,
+            int windowLeft, int windowRight, int biasKind, float apeScale, float scale) {
+        for (@Parallel int bkv = 0; bkv < batch * numKvHeads; bkv++) {
+            for (@Parallel int j = 0; j < seqLen; j++) {
+                int b = bkv / numKvHeads;
+                int kvHead = bkv - b * numKvHeads;
+                int group = numHeads / numKvHeads;
+                int rowCount = batch * numHeads * seqLen;
+                int keyBase = ((b * seqLen + j) * numKvHeads + kvHead) * headDim;
+                boolean keyIsGlobal = AttentionMasks.isGlobal(globalTokens, numGlobal, j);
+                int start = keyIsGlobal ? 0 : AttentionMasks.queryBandStart(j, windowRight);
+                int end = keyIsGlobal ? seqLen : AttentionMasks.queryBandEnd(j, windowLeft, seqLen);
+                int before = AttentionMasks.globalsBelow(globalTokens, numGlobal, start);
+                int through = AttentionMasks.globalsBelow(globalTokens, numGlobal, end);
+                int count = AttentionMasks.visibleKeyCount(start, end, before, through, numGlobal);
+                for (int d = 0; d < headDim; d++) {
+                    dk.set(keyBase + d, 0.0f);
+                    dv.set(keyBase + d, 0.0f);
+                }
+                for (int g = 0; g < group; g++) {
+                    int h = kvHead * group + g;
+                    for (int t = 0; t < count; t++) {
+                        int query = AttentionMasks.visibleKey(t, start, end, globalTokens, before, through);
+                        int row = (b * numHeads + h) * seqLen + query;
+                        int queryBase = ((b * seqLen + query) * numHeads + h) * headDim;
+                        float probability = TornadoMath.exp(backwardLogit(q, k, queryBase, keyBase, headDim, scale, biasKind, slopes, h, query, j, seqLen,
+                                apeScale) - rowStatistics.get(row));
+                        float outputGradientDot = LinearKernels.dot(dOut, queryBase, v, keyBase, headDim);
+                        float scaledScoreGradient = probability * (outputGradientDot - rowStatistics.get(rowCount + row)) * scale;
+                        for (int d = 0; d < headDim; d++) {
+                            dv.set(keyBase + d, dv.get(keyBase + d) + probability * dOut.get(queryBase + d));
+                            dk.set(keyBase + d, dk.get(keyBase + d) + scaledScoreGradient * q.get(queryBase + d));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@code scale * q_i . k_j + bias}: the logit as every backward kernel recomputes it (the same rounding in each). */
+    private static float backwardLogit(FloatArray q, FloatArray k, int queryBase, int keyBase, int headDim, float scale, int biasKind, FloatArray slopes,
+            int head, int query, int key, int seqLen, float apeScale) {
+        float bias = PositionalBiases.logitBias(biasKind, slopes, head, query, key, seqLen, apeScale);
+        return LinearKernels.dot(q, queryBase, k, keyBase, headDim) * scale + bias;
+    }
+
+    /** Floats of the backward's {@code rowStatistics} (host-side): L and D for every (batch, head, query). */
+    public static int backwardRowStatisticsSize(int batch, int numHeads, int seqLen) {
+        return Math.multiplyExact(2, Math.multiplyExact(Math.multiplyExact(batch, numHeads), seqLen));
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
     // Host-side helpers (never called from a kernel).
     // ---------------------------------------------------------------------------------------------------------
 

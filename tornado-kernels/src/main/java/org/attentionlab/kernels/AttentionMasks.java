@@ -32,8 +32,9 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * </ul>
  *
  * <p>The {@code static} methods taking only primitives and arrays ({@link #isVisible}, {@link #bandStart},
- * {@link #bandEnd}, {@link #isGlobal}, {@link #globalsBelow}, {@link #visibleKeyCount}, {@link #visibleKey},
- * {@link #maxVisibleKeys}) are called from inside kernels; the rest is host code.
+ * {@link #bandEnd}, {@link #queryBandStart}, {@link #queryBandEnd}, {@link #isGlobal}, {@link #globalsBelow},
+ * {@link #visibleKeyCount}, {@link #visibleKey}, {@link #maxVisibleKeys}) are called from inside kernels; the rest is
+ * host code.
  */
 public final class AttentionMasks {
 
@@ -61,6 +62,21 @@ public final class AttentionMasks {
     /** One past the last key of query {@code query}'s band, clamped at {@code seqLen}. */
     public static int bandEnd(int query, int windowRight, int seqLen) {
         return windowRight >= seqLen - 1 - query ? seqLen : query + windowRight + 1;
+    }
+
+    /**
+     * First query (inclusive) whose band holds key {@code key}: the band condition {@code i - windowLeft <= j <= i +
+     * windowRight} read for i is {@code j - windowRight <= i <= j + windowLeft}, the rule with its sides swapped. The
+     * queries that see a key are these plus the global queries outside them (all queries if the key is global), the
+     * same shape as a query's keys, so {@link #visibleKeyCount} and {@link #visibleKey} enumerate them too.
+     */
+    public static int queryBandStart(int key, int windowRight) {
+        return bandStart(key, windowRight);
+    }
+
+    /** One past the last query whose band holds key {@code key} (see {@link #queryBandStart}), clamped at {@code seqLen}. */
+    public static int queryBandEnd(int key, int windowLeft, int seqLen) {
+        return bandEnd(key, windowLeft, seqLen);
     }
 
     /** Whether {@code position} is one of the first {@code numGlobal} entries of {@code globalTokens}. */

@@ -130,8 +130,11 @@ public final class LinearKernels {
         }
     }
 
-    /** {@code sum_j a[aBase + j] * b[bBase + j]} over {@code length} elements, with four independent partial sums. */
-    private static float dot(FloatArray a, int aBase, FloatArray b, int bBase, int length) {
+    /**
+     * {@code sum_j a[aBase + j] * b[bBase + j]} over {@code length} elements, with four independent partial sums.
+     * Device-callable; the attention backward uses it too.
+     */
+    static float dot(FloatArray a, int aBase, FloatArray b, int bBase, int length) {
         float sum0 = 0.0f;
         float sum1 = 0.0f;
         float sum2 = 0.0f;

@@ -60,6 +60,11 @@ public final class AttentionReference {
     }
 
     public static double[] attention(Shape shape, float[] q, float[] k, float[] v, Mask mask, PositionBias bias, double scale) {
+        return attention(shape, widen(q), widen(k), widen(v), mask, bias, scale);
+    }
+
+    /** The same on float64 inputs (finite differences perturb them by less than a float's precision). */
+    public static double[] attention(Shape shape, double[] q, double[] k, double[] v, Mask mask, PositionBias bias, double scale) {
         int L = shape.seqLen();
         int H = shape.heads();
         int Hkv = shape.kvHeads();
@@ -78,7 +83,7 @@ public final class AttentionReference {
                         }
                         double dot = 0;
                         for (int d = 0; d < D; d++) {
-                            dot += (double) q[((b * L + i) * H + h) * D + d] * k[((b * L + j) * Hkv + kvHead) * D + d];
+                            dot += q[((b * L + i) * H + h) * D + d] * k[((b * L + j) * Hkv + kvHead) * D + d];
                         }
                         logits[j] = dot * scale + bias(bias, h, i, j, L);
                         max = Math.max(max, logits[j]);
@@ -102,5 +107,13 @@ public final class AttentionReference {
             }
         }
         return out;
+    }
+
+    private static double[] widen(float[] values) {
+        double[] wide = new double[values.length];
+        for (int i = 0; i < values.length; i++) {
+            wide[i] = values[i];
+        }
+        return wide;
     }
 }

@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.Random;
 
 import org.attentionlab.kernels.PositionalBiases;
+import org.attentionlab.kernels.reference.AttentionBackwardReference;
 import org.attentionlab.kernels.reference.AttentionReference;
 
 /**
@@ -64,6 +65,30 @@ public record AttentionCase(int batch, int seqLen, int numHeads, int numKvHeads,
     }
 
     public double[] reference() {
+        return AttentionReference.attention(referenceShape(), q, k, v, referenceMask(), referenceBias(), scale);
+    }
+
+    /** The float64 row log-sum-exp, {@code [batch, heads, seq]}. */
+    public double[] referenceLogSumExp() {
+        return AttentionBackwardReference.logSumExp(referenceShape(), Closeness.toDoubles(q), Closeness.toDoubles(k), referenceMask(), referenceBias(),
+                scale);
+    }
+
+    /** The float64 gradients of {@code sum(dOut * attention)} with respect to q, k and v. */
+    public AttentionBackwardReference.Gradients referenceGradients(float[] dOut) {
+        return AttentionBackwardReference.gradients(referenceShape(), Closeness.toDoubles(q), Closeness.toDoubles(k), Closeness.toDoubles(v),
+                Closeness.toDoubles(dOut), referenceMask(), referenceBias(), scale);
+    }
+
+    public AttentionReference.Shape referenceShape() {
+        return new AttentionReference.Shape(batch, seqLen, numHeads, numKvHeads, headDim);
+    }
+
+    public AttentionReference.Mask referenceMask() {
+        return new AttentionReference.Mask(windowLeft, windowRight, globalTokens);
+    }
+
+    public AttentionReference.PositionBias referenceBias() {
         AttentionReference.Bias kind = switch (biasKind) {
             case PositionalBiases.NONE -> AttentionReference.Bias.NONE;
             case PositionalBiases.ALIBI -> AttentionReference.Bias.ALIBI;
@@ -74,8 +99,7 @@ public record AttentionCase(int batch, int seqLen, int numHeads, int numKvHeads,
         for (int h = 0; h < slopes.length; h++) {
             slopes64[h] = slopes[h];
         }
-        return AttentionReference.attention(new AttentionReference.Shape(batch, seqLen, numHeads, numKvHeads, headDim), q, k, v,
-                new AttentionReference.Mask(windowLeft, windowRight, globalTokens), new AttentionReference.PositionBias(kind, slopes64, apeScale), scale);
+        return new AttentionReference.PositionBias(kind, slopes64, apeScale);
     }
 
     @Override

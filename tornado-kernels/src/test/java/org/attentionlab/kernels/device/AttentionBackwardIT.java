@@ -1,0 +1,133 @@
+package org.attentionlab.kernels.device;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.attentionlab.kernels.AttentionMasks;
+import org.attentionlab.kernels.AttentionMasks.Window;
+import org.attentionlab.kernels.PositionalBiases;
+import org.attentionlab.kernels.reference.AttentionBackwardReference.Gradients;
+import org.attentionlab.kernels.testing.AttentionBackwardRunner;
+import org.attentionlab.kernels.testing.AttentionBackwardRunner.Result;
+import org.attentionlab.kernels.testing.AttentionCase;
+import org.attentionlab.kernels.testing.Closeness;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The attention backward kernels on a TornadoVM device: one TaskGraph of the forward ({@code memoryEfficient}),
+ * {@code rowLogSumExp}, {@code rowOutputGradientDot}, {@code queryGradient} and {@code keyValueGradient}, the
+ * intermediates staying on the device, against the same five kernels called as plain Java and against the float64
+ * reference with the unit tests' tolerance; run twice, the device gives the same bits (no atomics, a fixed order).
+ *
+ * <p>Device against Java: {@code |device - java| <= 1e-5 + 1e-5 (|java| + magnitude)}, {@link DeviceCheck}'s
+ * tolerance widened by the element's magnitude (the sum of the absolute values of its terms, from the reference):
+ * a gradient can be much smaller than its terms, and the device's few-ulp differences (fma, OpenCL's exp and log)
+ * scale with the terms.
+ */
+class AttentionBackwardIT {
+
+    private static final AtomicInteger GRAPHS = new AtomicInteger();
+
+    @BeforeEach
+    void requireDevice() {
+        DeviceRuntime.assumeDevice();
+    }
+
+    private static AttentionCase alibi(AttentionCase c) {
+        return c.withBias(PositionalBiases.ALIBI, PositionalBiases.alibiSlopes(c.numHeads()).toHeapArray(), 0f);
+    }
+
+    static List<Arguments> cases() {
+        Window causalW5 = Window.causalSliding(5);
+        Window local6 = Window.bidirectionalLocal(6);
+        return List.of(Arguments.of("causal sliding window W=5, GQA 4/2, ALiBi, odd sizes",
+                alibi(AttentionCase.random(201, 2, 37, 4, 2, 7, causalW5.left(), causalW5.right()))),
+                Arguments.of("local window w=6 with global tokens 0, 17, 44 (the last), APE",
+                        AttentionCase.random(202, 1, 45, 3, 3, 16, local6.left(), local6.right(), 0, 17, 44)
+                                .withBias(PositionalBiases.APE, new float[] { 0f }, 0.3f)),
+                Arguments.of("full bidirectional, GQA 6/3, head_dim 64, ALiBi for 6 heads",
+                        alibi(AttentionCase.random(203, 1, 70, 6, 3, 64, AttentionMasks.UNBOUNDED, AttentionMasks.UNBOUNDED))),
+                Arguments.of("size one everywhere, causal", AttentionCase.random(204, 1, 1, 1, 1, 1, Window.causal().left(), Window.causal().right())));
+    }
+
+    private static Result onDevice(AttentionCase c, float[] dOut) {
+        return AttentionBackwardRunner.run(c, dOut, "attentionBackward" + GRAPHS.incrementAndGet());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void deviceMatchesJavaAndTheReference(String name, AttentionCase c) {
+        float[] dOut = AttentionCase.uniform(new Random(205), c.q().length);
+        Result device = onDevice(c, dOut);
+        Result java = AttentionBackwardRunner.runPlain(c, dOut);
+        Gradients want = c.referenceGradients(dOut);
+        String what = "attention backward: " + name;
+        DeviceCheck.assertMatchesJava(java.logSumExp(), device.logSumExp(), what + ", L");
+        DeviceCheck.assertMatchesJava(java.rowDot(), device.rowDot(), what + ", D");
+        DeviceCheck.assertWithinJava(java.dq(), device.dq(), bound(java.dq(), want.dqMagnitude()), what + ", dq");
+        DeviceCheck.assertWithinJava(java.dk(), device.dk(), bound(java.dk(), want.dkMagnitude()), what + ", dk");
+        DeviceCheck.assertWithinJava(java.dv(), device.dv(), bound(java.dv(), want.dvMagnitude()), what + ", dv");
+        DeviceCheck.assertWithinReference(want.dq(), device.dq(), referenceBound(want.dqMagnitude(), 1e-5), what + ", dq");
+        DeviceCheck.assertWithinReference(want.dk(), device.dk(), referenceBound(want.dkMagnitude(), 1e-5), what + ", dk");
+        DeviceCheck.assertWithinReference(want.dv(), device.dv(), referenceBound(want.dvMagnitude(), 1e-5), what + ", dv");
+    }
+
+    @Test
+    void twoDeviceRunsGiveTheSameBits() {
+        AttentionCase c = (AttentionCase) cases().get(0).get()[1];
+        float[] dOut = AttentionCase.uniform(new Random(206), c.q().length);
+        Result first = onDevice(c, dOut);
+        Result second = onDevice(c, dOut);
+        assertArrayEquals(first.dq(), second.dq(), 0f);
+        assertArrayEquals(first.dk(), second.dk(), 0f);
+        assertArrayEquals(first.dv(), second.dv(), 0f);
+        DeviceCheck.report("itself", "attention backward: two device runs (bit for bit)", 0.0);
+    }
+
+    /**
+     * Logits of order 1e4: every L and gradient finite on the device (finite-math compilation), L equal to Java's,
+     * the gradients within AttentionBackwardEdgeCaseTest's 1e-2 of their magnitude of the reference (the logits'
+     * fp32 rounding, about 1e-3 at this size, differs between the device and Java and moves P at near ties).
+     */
+    @Test
+    void largeLogitsStayFinite() {
+        Window causalW9 = Window.causalSliding(9);
+        AttentionCase c = alibi(AttentionCase.random(207, 1, 40, 2, 2, 8, causalW9.left(), causalW9.right(), 3)).withScale(1e4f);
+        float[] dOut = AttentionCase.uniform(new Random(208), c.q().length);
+        Result device = onDevice(c, dOut);
+        Result java = AttentionBackwardRunner.runPlain(c, dOut);
+        Gradients want = c.referenceGradients(dOut);
+        for (float[] values : new float[][] { device.logSumExp(), device.dq(), device.dk(), device.dv() }) {
+            Closeness.assertFinite("attention backward at logits of 1e4", values);
+        }
+        String what = "attention backward, logits of 1e4: ";
+        DeviceCheck.assertMatchesJava(java.logSumExp(), device.logSumExp(), what + "L");
+        DeviceCheck.assertWithinReference(want.dq(), device.dq(), referenceBound(want.dqMagnitude(), 1e-2), what + "dq");
+        DeviceCheck.assertWithinReference(want.dk(), device.dk(), referenceBound(want.dkMagnitude(), 1e-2), what + "dk");
+        DeviceCheck.assertWithinReference(want.dv(), device.dv(), referenceBound(want.dvMagnitude(), 1e-2), what + "dv");
+    }
+
+    private static double[] bound(float[] java, double[] magnitude) {
+        double[] bound = new double[java.length];
+        for (int e = 0; e < java.length; e++) {
+            bound[e] = DeviceCheck.ABS + DeviceCheck.REL * (Math.abs(java[e]) + magnitude[e]);
+        }
+        return bound;
+    }
+
+    /** {@code 1e-7 + rel * magnitude}; AttentionBackwardPropertyTest's tolerance is rel = 1e-5. */
+    private static double[] referenceBound(double[] magnitude, double rel) {
+        double[] bound = new double[magnitude.length];
+        for (int e = 0; e < magnitude.length; e++) {
+            bound[e] = 1e-7 + rel * magnitude[e];
+        }
+        return bound;
+    }
+}
