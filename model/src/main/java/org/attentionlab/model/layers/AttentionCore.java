@@ -2,7 +2,7 @@ package org.attentionlab.model.layers;
 
 import java.util.List;
 
-import org.attentionlab.kernels.AttentionKernels;
+import org.attentionlab.kernels.AttentionLaunch;
 import org.attentionlab.kernels.AttentionMasks;
 import org.attentionlab.kernels.AttentionMasks.Window;
 import org.attentionlab.kernels.Normalization;
@@ -16,7 +16,6 @@ import org.attentionlab.model.config.RopePairing;
 import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.exec.RunShape;
 
-import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
@@ -84,9 +83,6 @@ final class AttentionCore {
         RunShape shape = tasks.shape();
         int batch = shape.batch();
         int seqLen = shape.seqLen();
-        if (numGlobal > 0) {
-            AttentionMasks.checkGlobalTokens(globalTokens, numGlobal, seqLen);
-        }
         if (layer.qkNorm()) {
             tasks.graph().task("q_norm", Normalization::qkLayerNorm, q, batch, seqLen, heads, headDim, eps);
             tasks.graph().task("k_norm", Normalization::qkLayerNorm, k, batch, seqLen, kvHeads, headDim, eps);
@@ -97,31 +93,23 @@ final class AttentionCore {
             tasks.graph().task("rope_q", RotaryEmbedding::apply, q, batch, seqLen, heads, headDim, 0, theta, pairing);
             tasks.graph().task("rope_k", RotaryEmbedding::apply, k, batch, seqLen, kvHeads, headDim, 0, theta, pairing);
         }
+        AttentionLaunch launch = launch(batch, seqLen);
+        FloatArray scratch = launch.scratchSize() > 0 ? tasks.scratch("scores", launch.scratchSize()) : null;
+        launch.addTask(tasks.graph(), "attention", q, k, v, out, scratch);
+        launch.grid().ifPresent(grid -> tasks.grid("attention", grid));
+    }
+
+    /** The kernel call of this layer for one run shape. */
+    private AttentionLaunch launch(int batch, int seqLen) {
         Window w = window();
-        int left = w.left();
-        int right = w.right();
-        int bias = biasKind();
-        float scale = (float) (1.0 / Math.sqrt(headDim));
-        switch (layer.attentionAlgorithm()) {
-        case STANDARD -> {
-            FloatArray scratch = tasks.scratch("scores", AttentionKernels.standardScratchSize(batch, heads, seqLen, left, right, numGlobal));
-            tasks.graph().task("attention", AttentionKernels::standard, q, k, v, out, scratch, globalTokens, numGlobal, slopes, batch, seqLen, heads,
-                    kvHeads, headDim, left, right, bias, apeScale, scale);
-        }
-        case CHUNKED -> {
-            int chunk = layer.chunkSize();
-            FloatArray scratch = tasks.scratch("scores", AttentionKernels.chunkedScratchSize(batch, heads, chunk, seqLen, left, right, numGlobal));
-            tasks.graph().task("attention", AttentionKernels::chunked, q, k, v, out, scratch, globalTokens, numGlobal, slopes, batch, seqLen, heads,
-                    kvHeads, headDim, left, right, bias, apeScale, scale, chunk);
-        }
-        case MEMORY_EFFICIENT -> tasks.graph().task("attention", AttentionKernels::memoryEfficient, q, k, v, out, globalTokens, numGlobal, slopes, batch,
-                seqLen, heads, kvHeads, headDim, left, right, bias, apeScale, scale, layer.chunkSize());
-        case FLASH -> {
-            tasks.graph().task("attention", AttentionKernels::flash, new KernelContext(), q, k, v, out, globalTokens, numGlobal, slopes, batch, seqLen,
-                    heads, kvHeads, headDim, left, right, bias, apeScale, scale);
-            tasks.grid("attention", AttentionKernels.flashGrid(batch, heads, seqLen));
-        }
-        }
+        AttentionLaunch.Algorithm algorithm = switch (layer.attentionAlgorithm()) {
+        case STANDARD -> AttentionLaunch.Algorithm.STANDARD;
+        case CHUNKED -> AttentionLaunch.Algorithm.CHUNKED;
+        case MEMORY_EFFICIENT -> AttentionLaunch.Algorithm.MEMORY_EFFICIENT;
+        case FLASH -> AttentionLaunch.Algorithm.FLASH;
+        };
+        return new AttentionLaunch(algorithm, batch, seqLen, heads, kvHeads, headDim, w.left(), w.right(), globalTokens, numGlobal, biasKind(), slopes,
+                apeScale, (float) (1.0 / Math.sqrt(headDim)), layer.chunkSize());
     }
 
     /** Keys summed over all queries of one sequence that this layer's mask admits (the kernels' own counting). */
@@ -151,11 +139,6 @@ final class AttentionCore {
     }
 
     long scratchBytes(int batch, int seqLen) {
-        Window w = window();
-        return switch (layer.attentionAlgorithm()) {
-        case STANDARD -> 4L * AttentionKernels.standardScratchSize(batch, heads, seqLen, w.left(), w.right(), numGlobal);
-        case CHUNKED -> 4L * AttentionKernels.chunkedScratchSize(batch, heads, layer.chunkSize(), seqLen, w.left(), w.right(), numGlobal);
-        case MEMORY_EFFICIENT, FLASH -> 0;
-        };
+        return 4L * launch(batch, seqLen).scratchSize();
     }
 }
