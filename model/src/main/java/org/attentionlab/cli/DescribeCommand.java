@@ -13,6 +13,7 @@ import org.attentionlab.model.config.ModelSpec;
 import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.spec.BlockSpec;
 import org.attentionlab.model.spec.LayerType;
+import org.attentionlab.model.weights.Json;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -19,6 +19,7 @@ import org.attentionlab.model.Model;
 import org.attentionlab.model.config.ModelSpec;
 import org.attentionlab.model.exec.ModelExecution;
 import org.attentionlab.model.exec.RunShape;
+import org.attentionlab.model.weights.Json;
 import org.attentionlab.model.weights.SafeTensors;
 import org.attentionlab.model.weights.Tensor;
 
