@@ -47,8 +47,8 @@ final class Ape extends Architecture {
         }
         if (spec.settings().get(Keys.POSITION_EMBEDDING) == PositionEmbedding.SINUSOIDAL
                 || spec.blocks().get(0).positionEmbedding() == PositionEmbedding.SINUSOIDAL) {
-            throw errors.at(Keys.POSITION_EMBEDDING, "architecture ape reads token ids: there is no feature stream to add a sinusoidal encoding to"
-                    + " (use ape, alibi, rope or none)");
+            throw errors.atLayer(0, Keys.POSITION_EMBEDDING, "architecture ape reads token ids: there is no feature stream to add a sinusoidal"
+                    + " encoding to (use ape, alibi, rope or none)");
         }
     }
 

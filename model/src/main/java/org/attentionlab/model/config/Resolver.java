@@ -38,6 +38,8 @@ final class Resolver implements ConfigErrors {
     private final Path source;
     private final Map<Key<?>, Object> given = new HashMap<>();
     private final List<LayerEntry> entries = new ArrayList<>();
+    /** Per layer, where its layers: entries set each key (the last entry wins). */
+    private final List<Map<Key<?>, Value>> writtenPerLayer = new ArrayList<>();
     /** The settings, filled as values are resolved. */
     private final Map<Key<?>, Object> resolved = new LinkedHashMap<>();
     private Architecture architecture;
@@ -134,6 +136,12 @@ final class Resolver implements ConfigErrors {
     public ConfigException at(Key<?> key, String problem) {
         Value written = keyOf(key);
         return written != null ? written.error(problem) : architecturePair.key().errorAs(key.name(), problem);
+    }
+
+    @Override
+    public ConfigException atLayer(int layer, Key<?> key, String problem) {
+        Value written = writtenPerLayer.get(layer).get(key);
+        return written != null ? written.error(problem) : at(key, problem);
     }
 
     // ---------------------------------------------------------------- keys together
@@ -235,6 +243,7 @@ final class Resolver implements ConfigErrors {
         Value[] embeddingSource = new Value[count];
         for (int i = 0; i < count; i++) {
             overrides.add(new HashMap<>());
+            writtenPerLayer.add(new HashMap<>());
         }
         Map<LayerEntry, List<Integer>> selected = new HashMap<>();
         for (LayerEntry entry : entries) {
@@ -242,6 +251,7 @@ final class Resolver implements ConfigErrors {
             selected.put(entry, indices);
             for (int i : indices) {
                 overrides.get(i).putAll(entry.values());
+                writtenPerLayer.get(i).putAll(entry.written());
                 if (entry.values().containsKey(LAYER_TYPE)) {
                     types.set(i, entry.get(LAYER_TYPE));
                     typeSource[i] = entry.written().get(LAYER_TYPE);
