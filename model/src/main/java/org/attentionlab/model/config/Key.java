@@ -1,5 +1,6 @@
 package org.attentionlab.model.config;
 
+import java.math.BigDecimal;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
@@ -81,10 +82,11 @@ public record Key<T>(String name, Section section, Scope scope, Type<T> type, De
             return reader.read(value);
         }
 
-        /** Enums by their YAML name, numbers without a trailing ".0". */
+        /** Enums by their YAML name, numbers without a trailing ".0" or an exponent. */
         static String plain(Object value) {
             return switch (value) {
             case YamlName name -> name.yamlName();
+            case Double number when number != 0 && Math.abs(number) < 1e-3 -> BigDecimal.valueOf(number).stripTrailingZeros().toPlainString();
             case Double number -> Numbers.plain(number);
             default -> String.valueOf(value);
             };

@@ -78,7 +78,7 @@ public final class Keys {
     public static final Key<Integer> NUM_ATTENTION_HEADS = key("num_attention_heads", SHAPE, MODEL, integer(1, MAX_HEADS), fixed(4),
             "query heads; must divide hidden_size when head_dim is not given", "num_heads", "heads", "n_head");
     public static final Key<Integer> NUM_KEY_VALUE_HEADS = key("num_key_value_heads", SHAPE, MODEL, integer(1, MAX_HEADS),
-            new Default.Derived<>("num_attention_heads"),
+            new Default.Derived<>("= num_attention_heads"),
             "grouped-query attention: query head h uses kv head h / (heads / kv_heads); must divide num_attention_heads", "num_kv_heads", "kv_heads");
     public static final Key<Integer> HEAD_DIM = key("head_dim", SHAPE, MODEL, integer(1, MAX_WIDTH), new Default.Derived<>("hidden / heads"),
             "width per head; given without hidden_size, hidden_size = heads × head_dim; given with it, they must agree");
@@ -89,13 +89,13 @@ public final class Keys {
 
     // ---------------------------------------------------------------- layers and windows
 
-    public static final Key<LayerType> LAYER_TYPE = key("layer_type", LAYERS, LAYER_ONLY, choice(LayerType.class), new Default.Derived<>("layer_types"),
+    public static final Key<LayerType> LAYER_TYPE = key("layer_type", LAYERS, LAYER_ONLY, choice(LayerType.class), new Default.Derived<>("from layer_types"),
             "this layer's type (in a layers: entry)");
     public static final Key<Integer> SLIDING_WINDOW = key("sliding_window", LAYERS, LAYER, integer(1, MAX_WINDOW), new Default.Unset<>(),
             "W for sliding layers (convention above)", "window_size", "window");
     public static final Key<List<LayerType>> LAYER_TYPES = key("layer_types", LAYERS, MODEL,
             new Type<>("list of enum", "sliding_attention, full_attention; length = num_hidden_layers", Keys::layerTypes, Keys::showList),
-            new Default.Derived<>("sliding_window_pattern"), "type of each layer, as Hugging Face layer_types");
+            new Default.Derived<>("from sliding_window_pattern"), "type of each layer, as Hugging Face layer_types");
     public static final Key<LayerPattern> SLIDING_WINDOW_PATTERN = key("sliding_window_pattern", LAYERS, MODEL,
             new Type<>("int or string", "int 1..1024, or a string of S/F (case-insensitive)", Keys::pattern, LayerPattern::describe),
             fixed(LayerPattern.ALL_FULL), "shorthand for layer_types (below)");
@@ -119,7 +119,7 @@ public final class Keys {
     public static final Key<AlibiSlopes> ALIBI_SLOPES = key("alibi_slopes", POSITION, MODEL, choice(AlibiSlopes.class), fixed(AlibiSlopes.REFERENCE),
             "reference: the ALiBi paper's rule (non-power-of-two head counts interleave); edifice: 2^(-8h/n) for every n");
     public static final Key<Double> APE_SCALE = key("ape_scale", POSITION, MODEL, new Type<>("float", "any finite", Value::number), fixed(0.1),
-            "scale of the APE bias (1 - \\|i - j\\| / L) × ape_scale");
+            "scale of the APE bias (1 - |i - j| / L) × ape_scale");
     public static final Key<AttentionAlgorithm> ATTENTION_ALGORITHM = key("attention_algorithm", ATTENTION, LAYER, choice(AttentionAlgorithm.class),
             fixed(AttentionAlgorithm.STANDARD), "how attention is computed (same result up to rounding)");
     public static final Key<Integer> CHUNK_SIZE = key("chunk_size", ATTENTION, LAYER, integer(1, MAX_CHUNK), fixed(32),
@@ -138,7 +138,7 @@ public final class Keys {
             "false = bidirectional (Longformer-style windows)");
     public static final Key<Long> SEED = key("seed", RUNNING, MODEL, new Type<>("int", "any 64-bit integer", v -> v.integer(Long.MIN_VALUE, Long.MAX_VALUE)),
             fixed(0L), "weight-initialisation seed");
-    public static final Key<Device> DEVICE = key("device", RUNNING, MODEL, new Type<>("string", "jvm, tornado:<backend>:<device>", Keys::device),
+    public static final Key<Device> DEVICE = key("device", RUNNING, MODEL, new Type<>("string", "`jvm`, `tornado:<backend>:<device>`", Keys::device),
             fixed(Device.JVM), "default device, e.g. tornado:0:0 (scripts/run --device overrides it)");
     public static final Key<Integer> LSTM_HIDDEN_SIZE = specific("lstm_hidden_size", SHAPE, integer(1, MAX_WIDTH), fixed(256), "LSTM width",
             "lstm_hidden");
