@@ -7,6 +7,7 @@ import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.exec.ModelExecution;
 import org.attentionlab.model.exec.RunShape;
 import org.attentionlab.model.exec.TokenLayer;
+import org.attentionlab.model.spec.BlockSpec;
 import org.attentionlab.model.spec.InputSpec;
 import org.attentionlab.model.weights.Parameters;
 
@@ -79,7 +80,15 @@ public final class Model {
         return layers.get(layers.size() - 1).outputWidth();
     }
 
+    /** The task graphs for one run shape; a global token at or past the sequence length is an input error. */
     public ModelExecution prepare(RunShape shape, TornadoDevice device) {
+        for (BlockSpec block : spec.blocks()) {
+            List<Integer> globals = block.attention().mask().globalTokens();
+            if (!globals.isEmpty() && globals.get(globals.size() - 1) >= shape.seqLen()) {
+                throw new InputException(spec.source() + ": global_tokens: position " + globals.get(globals.size() - 1)
+                        + " is outside a sequence of " + shape.seqLen() + " positions (use a longer sequence or drop the position)");
+            }
+        }
         return ModelExecution.prepare(layers, inputWidth, shape, device);
     }
 
