@@ -124,7 +124,7 @@ public final class Keys {
             fixed(AttentionAlgorithm.STANDARD), "how attention is computed (same result up to rounding)");
     public static final Key<Integer> CHUNK_SIZE = key("chunk_size", ATTENTION, LAYER, integer(1, MAX_CHUNK), fixed(32),
             "query chunk (chunked) or key chunk (memory_efficient) length; Edifice's default");
-    public static final Key<Boolean> QK_NORM = key("qk_norm", ATTENTION, LAYER, new Type<>("bool", "true, false", Value::bool), fixed(false),
+    public static final Key<Boolean> QK_NORM = key("qk_norm", ATTENTION, LAYER, bool(), fixed(false),
             "normalise q and k per head before the dot product (Edifice qk_layernorm)", "qk_layernorm");
     public static final Key<Norm> NORM = key("norm", BLOCKS, MODEL, choice(Norm.class), fixed(Norm.LAYERNORM), "normalisation in each block");
     public static final Key<NormPosition> NORM_POSITION = key("norm_position", BLOCKS, MODEL, choice(NormPosition.class), fixed(NormPosition.PRE),
@@ -134,7 +134,7 @@ public final class Keys {
             "Longformer global attention positions");
     public static final Key<OutputMode> OUTPUT = key("output", RUNNING, MODEL, choice(OutputMode.class), fixed(OutputMode.LAST),
             "last position [batch, hidden], every position [batch, seq, hidden], or the mean over positions");
-    public static final Key<Boolean> CAUSAL = key("causal", LAYERS, MODEL, new Type<>("bool", "true, false", Value::bool), fixed(true),
+    public static final Key<Boolean> CAUSAL = key("causal", LAYERS, MODEL, bool(), fixed(true),
             "false = bidirectional (Longformer-style windows)");
     public static final Key<Long> SEED = key("seed", RUNNING, MODEL, new Type<>("int", "any 64-bit integer", v -> v.integer(Long.MIN_VALUE, Long.MAX_VALUE)),
             fixed(0L), "weight-initialisation seed");
@@ -221,6 +221,10 @@ public final class Keys {
 
     private static String bound(long value) {
         return value >= 1 << 24 && Long.bitCount(value) == 1 ? "2^" + Long.numberOfTrailingZeros(value) : Long.toString(value);
+    }
+
+    private static Type<Boolean> bool() {
+        return new Type<>("bool", "true, false", Value::bool);
     }
 
     private static Type<Double> number(double min, boolean minExclusive, double max, boolean maxInclusive, String range) {

@@ -166,8 +166,9 @@ final class Resolver implements ConfigErrors {
         return new ModelSpec(source, architecture, new Settings(resolved), input, blocks);
     }
 
+    /** Token ids when the architecture reads them and the config gives a vocabulary (or it reads nothing else); else features. */
     private InputSpec input() throws ConfigException {
-        if (architecture.accepts(VOCAB_SIZE)) {
+        if (architecture.accepts(VOCAB_SIZE) && (given(VOCAB_SIZE) != null || !architecture.accepts(EMBED_DIM))) {
             return new InputSpec.TokenIds(settle(VOCAB_SIZE));
         }
         int embedDim = settle(EMBED_DIM);

@@ -26,8 +26,9 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * FFN = up_proj → activation → down_proj; a block may have no FFN ({@code intermediate_size: 0}, the default of the
  * hybrid LSTM model's attention): then it has no ffn_norm either. A layer whose position embedding is sinusoidal
  * first adds the encoding to its input stream.
- * Parameters: {@code <prefix>.attn_norm}, {@code <prefix>.attn.{q,k,v,o}_proj}, {@code <prefix>.ffn_norm},
- * {@code <prefix>.ffn.{up,down}_proj}, as PyTorch modules of those names would call them.
+ * Parameters ({@code <prefix>} = {@code layers.<index>}): {@code <prefix>.attn_norm},
+ * {@code <prefix>.attn.{q,k,v,o}_proj}, {@code <prefix>.ffn_norm}, {@code <prefix>.ffn.{up,down}_proj}, as PyTorch
+ * modules of those names would call them.
  */
 public final class TransformerBlock implements Layer {
 
