@@ -1,9 +1,10 @@
 package org.attentionlab.benchmarks;
 
+import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
-import org.attentionlab.kernels.AttentionKernels;
+import org.attentionlab.kernels.AttentionLaunch;
 import org.attentionlab.kernels.AttentionMasks;
 import org.attentionlab.kernels.AttentionMasks.Window;
 import org.attentionlab.kernels.PositionalBiases;
@@ -23,7 +24,6 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
 import uk.ac.manchester.tornado.api.GridScheduler;
-import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
@@ -76,32 +76,24 @@ public class SlidingWindowAttentionBenchmark {
         FloatArray k = random(size, random);
         FloatArray v = random(size, random);
         out = new FloatArray(size);
+        standard = plan(AttentionLaunch.Algorithm.STANDARD, q, k, v);
+        chunked = plan(AttentionLaunch.Algorithm.CHUNKED, q, k, v);
+        memoryEfficient = plan(AttentionLaunch.Algorithm.MEMORY_EFFICIENT, q, k, v);
+        flash = plan(AttentionLaunch.Algorithm.FLASH, q, k, v);
+    }
+
+    /** A one-task plan of {@code algorithm} over causal sliding-window attention, no bias, no global tokens. */
+    private TornadoExecutionPlan plan(AttentionLaunch.Algorithm algorithm, FloatArray q, FloatArray k, FloatArray v) {
         IntArray noGlobals = AttentionMasks.globalTokens();
         FloatArray noSlopes = PositionalBiases.noSlopes();
         Window w = Window.causalSliding(window);
-        int left = w.left();
-        int right = w.right();
-        float scale = (float) (1 / Math.sqrt(headDim));
-        int none = PositionalBiases.NONE;
-        FloatArray standardScratch = new FloatArray(AttentionKernels.standardScratchSize(1, heads, seqLen, left, right, 0));
-        FloatArray chunkedScratch = new FloatArray(AttentionKernels.chunkedScratchSize(1, heads, chunkSize, seqLen, left, right, 0));
-        standard = plan(graph("standard", q, k, v, noGlobals, noSlopes).task("attention", AttentionKernels::standard, q, k, v, out, standardScratch, noGlobals,
-                0, noSlopes, 1, seqLen, heads, heads, headDim, left, right, none, 0f, scale), null);
-        chunked = plan(graph("chunked", q, k, v, noGlobals, noSlopes).task("attention", AttentionKernels::chunked, q, k, v, out, chunkedScratch, noGlobals, 0,
-                noSlopes, 1, seqLen, heads, heads, headDim, left, right, none, 0f, scale, chunkSize), null);
-        memoryEfficient = plan(graph("memory_efficient", q, k, v, noGlobals, noSlopes).task("attention", AttentionKernels::memoryEfficient, q, k, v, out,
-                noGlobals, 0, noSlopes, 1, seqLen, heads, heads, headDim, left, right, none, 0f, scale, chunkSize), null);
-        flash = plan(graph("flash", q, k, v, noGlobals, noSlopes).task("attention", AttentionKernels::flash, new KernelContext(), q, k, v, out, noGlobals, 0,
-                noSlopes, 1, seqLen, heads, heads, headDim, left, right, none, 0f, scale), new GridScheduler("flash.attention", AttentionKernels.flashGrid(1, heads, seqLen)));
-    }
-
-    private static TaskGraph graph(String name, Object... inputs) {
-        return new TaskGraph(name).transferToDevice(DataTransferMode.FIRST_EXECUTION, inputs);
-    }
-
-    private TornadoExecutionPlan plan(TaskGraph graph, GridScheduler grids) {
+        AttentionLaunch launch = new AttentionLaunch(algorithm, 1, seqLen, heads, heads, headDim, w.left(), w.right(), noGlobals, 0, PositionalBiases.NONE,
+                noSlopes, 0f, (float) (1 / Math.sqrt(headDim)), chunkSize);
+        String name = algorithm.name().toLowerCase(Locale.ROOT);
+        TaskGraph graph = new TaskGraph(name).transferToDevice(DataTransferMode.FIRST_EXECUTION, q, k, v, noGlobals, noSlopes);
+        launch.addTask(graph, "attention", q, k, v, out, new FloatArray(Math.max(1, launch.scratchSize())));
         TornadoExecutionPlan plan = new TornadoExecutionPlan(graph.transferToHost(DataTransferMode.EVERY_EXECUTION, out).snapshot());
-        return grids == null ? plan : plan.withGridScheduler(grids);
+        return launch.grid().map(grid -> plan.withGridScheduler(new GridScheduler(name + ".attention", grid))).orElse(plan);
     }
 
     private static FloatArray random(int size, SplittableRandom random) {

@@ -5,7 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.attentionlab.model.config.ConfigLoader;
-import org.attentionlab.model.config.ModelConfig;
+import org.attentionlab.model.config.ModelSpec;
 
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -19,7 +19,7 @@ final class ConfigOptions {
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a top-level config field, e.g. --set position_embedding=rope (repeatable).")
     List<String> overrides = new ArrayList<>();
 
-    ModelConfig load() {
+    ModelSpec load() {
         return ConfigLoader.load(file, overrides);
     }
 }

@@ -9,9 +9,11 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 import org.attentionlab.model.Model;
-import org.attentionlab.model.config.LayerConfig;
-import org.attentionlab.model.config.ModelConfig;
+import org.attentionlab.model.config.ModelSpec;
 import org.attentionlab.model.exec.Layer;
+import org.attentionlab.model.spec.BlockSpec;
+import org.attentionlab.model.spec.LayerType;
+import org.attentionlab.model.weights.Json;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -40,7 +42,7 @@ final class DescribeCommand implements Callable<Integer> {
         shapeOptions.check();
         int batch = shapeOptions.batch;
         int seqLen = shapeOptions.seqLen;
-        ModelConfig config = configOptions.load();
+        ModelSpec config = configOptions.load();
         Model model = Model.build(config);
         long params = model.parameters().count();
         long flops = model.flops(batch, seqLen);
@@ -57,14 +59,14 @@ final class DescribeCommand implements Callable<Integer> {
             o.put("activation_bytes", activationBytes);
             o.put("output_shape", Arrays.stream(outputShape).boxed().toList());
             o.put("output_size", model.outputSize());
-            o.put("layers", config.layers().stream().map(l -> {
+            o.put("layers", config.blocks().stream().map(l -> {
                 Map<String, Object> layer = new LinkedHashMap<>();
                 layer.put("index", l.index());
                 layer.put("type", l.layerType().yamlName());
                 layer.put("window", l.window());
                 layer.put("position_embedding", l.positionEmbedding().yamlName());
-                layer.put("attention_algorithm", l.attentionAlgorithm().yamlName());
-                layer.put("qk_norm", l.qkNorm());
+                layer.put("attention_algorithm", l.attention().algorithm().yamlName());
+                layer.put("qk_norm", l.attention().qkNorm());
                 return layer;
             }).toList());
             out.println(Json.write(o));
@@ -73,9 +75,10 @@ final class DescribeCommand implements Callable<Integer> {
         out.println(config.oneLine());
         out.println();
         out.printf(Locale.ROOT, "%-5s %-18s %-8s %-6s %-17s %-7s%n", "layer", "type", "window", "PE", "algorithm", "qk_norm");
-        for (LayerConfig l : config.layers()) {
-            out.printf(Locale.ROOT, "%-5d %-18s %-8s %-6s %-17s %-7s%n", l.index(), l.layerType().yamlName(), l.sliding() ? Integer.toString(l.window()) : "-",
-                    l.positionEmbedding().yamlName(), l.attentionAlgorithm().yamlName(), l.qkNorm() ? "yes" : "no");
+        for (BlockSpec l : config.blocks()) {
+            out.printf(Locale.ROOT, "%-5d %-18s %-8s %-6s %-17s %-7s%n", l.index(), l.layerType().yamlName(),
+                    l.layerType() == LayerType.SLIDING ? Integer.toString(l.window()) : "-", l.positionEmbedding().yamlName(),
+                    l.attention().algorithm().yamlName(), l.attention().qkNorm() ? "yes" : "no");
         }
         out.println();
         List<Layer> layers = model.layers();

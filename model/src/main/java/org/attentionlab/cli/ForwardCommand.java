@@ -16,9 +16,10 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 
 import org.attentionlab.model.Model;
-import org.attentionlab.model.config.ModelConfig;
+import org.attentionlab.model.config.ModelSpec;
 import org.attentionlab.model.exec.ModelExecution;
 import org.attentionlab.model.exec.RunShape;
+import org.attentionlab.model.weights.Json;
 import org.attentionlab.model.weights.SafeTensors;
 import org.attentionlab.model.weights.Tensor;
 
@@ -86,8 +87,8 @@ final class ForwardCommand implements Callable<Integer> {
         if (iterations < 1 || warmup < 0) {
             throw new UsageException("--iterations must be >= 1 and --warmup >= 0");
         }
-        ModelConfig config = configOptions.load();
-        DeviceSpec deviceSpec = DeviceSpec.parse(device != null ? device : config.device());
+        ModelSpec config = configOptions.load();
+        DeviceSpec deviceSpec = device != null ? DeviceSpec.parse(device) : new DeviceSpec(config.device());
         TornadoDevice tornadoDevice = deviceSpec.resolve();
         Model model = Model.build(config);
         if (weights != null) {
@@ -162,7 +163,7 @@ final class ForwardCommand implements Callable<Integer> {
         }
     }
 
-    private void report(ModelConfig config, DeviceSpec deviceSpec, Model model, RunShape shape, int[] outputShape, FloatArray result, double[] millis) {
+    private void report(ModelSpec config, DeviceSpec deviceSpec, Model model, RunShape shape, int[] outputShape, FloatArray result, double[] millis) {
         double sum = checksum(result);
         double sumAbs = 0;
         for (int i = 0; i < result.getSize(); i++) {

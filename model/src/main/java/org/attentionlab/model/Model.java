@@ -2,54 +2,45 @@ package org.attentionlab.model;
 
 import java.util.List;
 
-import org.attentionlab.model.arch.ApeBuilder;
-import org.attentionlab.model.arch.HybridLstmAttentionBuilder;
-import org.attentionlab.model.arch.MultiHeadSlidingWindowBuilder;
-import org.attentionlab.model.arch.RnopeSwaBuilder;
-import org.attentionlab.model.arch.RnopeSwaHybridBuilder;
-import org.attentionlab.model.config.ModelConfig;
+import org.attentionlab.model.config.ModelSpec;
 import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.exec.ModelExecution;
 import org.attentionlab.model.exec.RunShape;
 import org.attentionlab.model.exec.TokenLayer;
+import org.attentionlab.model.spec.BlockSpec;
+import org.attentionlab.model.spec.InputSpec;
 import org.attentionlab.model.weights.Parameters;
 
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 
 /**
- * A model built from its config: its parameters (seeded, or loaded from safetensors) and its layers. Batch size and
- * sequence length are chosen per run: {@link #prepare} builds the task graphs for one shape without rebuilding
- * the model.
+ * A model built from its resolved config ({@link ModelSpec}): its parameters (seeded, or loaded from safetensors)
+ * and its layers. Batch size and sequence length are chosen per run: {@link #prepare} builds the task graphs for
+ * one shape without rebuilding the model.
  */
 public final class Model {
 
-    private final ModelConfig config;
+    private final ModelSpec spec;
     private final Parameters parameters;
     private final List<Layer> layers;
     private final int inputWidth;
 
-    private Model(ModelConfig config, Parameters parameters, List<Layer> layers, int inputWidth) {
-        this.config = config;
+    private Model(ModelSpec spec, Parameters parameters, List<Layer> layers, int inputWidth) {
+        this.spec = spec;
         this.parameters = parameters;
         this.layers = layers.stream().filter(l -> !l.isIdentity()).toList();
         this.inputWidth = inputWidth;
     }
 
-    /** Builds the architecture the config names, with weights initialised from the config's seed. */
-    public static Model build(ModelConfig config) {
-        Parameters parameters = new Parameters(config.seed());
-        List<Layer> layers = switch (config.architecture()) {
-        case RNOPE_SWA -> RnopeSwaBuilder.layers(config, parameters);
-        case MULTIHEAD_SLIDING_WINDOW -> MultiHeadSlidingWindowBuilder.layers(config, parameters);
-        case HYBRID_LSTM_ATTENTION, HYBRID_LSTM_ATTENTION_MLP -> HybridLstmAttentionBuilder.layers(config, parameters);
-        case RNOPE_SWA_HYBRID -> RnopeSwaHybridBuilder.layers(config, parameters);
-        case APE -> ApeBuilder.layers(config, parameters);
-        };
-        return new Model(config, parameters, layers, config.architecture().takesTokenIds() ? 0 : config.embedDim());
+    /** Builds the architecture the spec names, with weights initialised from the config's seed. */
+    public static Model build(ModelSpec spec) {
+        Parameters parameters = new Parameters(spec.seed());
+        List<Layer> layers = spec.architecture().build(spec, parameters);
+        return new Model(spec, parameters, layers, spec.input() instanceof InputSpec.Features features ? features.embedDim() : 0);
     }
 
-    public ModelConfig config() {
-        return config;
+    public ModelSpec spec() {
+        return spec;
     }
 
     public Parameters parameters() {
@@ -89,7 +80,15 @@ public final class Model {
         return layers.get(layers.size() - 1).outputWidth();
     }
 
+    /** The task graphs for one run shape; a global token at or past the sequence length is an input error. */
     public ModelExecution prepare(RunShape shape, TornadoDevice device) {
+        for (BlockSpec block : spec.blocks()) {
+            List<Integer> globals = block.attention().mask().globalTokens();
+            if (!globals.isEmpty() && globals.get(globals.size() - 1) >= shape.seqLen()) {
+                throw new InputException(spec.source() + ": global_tokens: position " + globals.get(globals.size() - 1)
+                        + " is outside a sequence of " + shape.seqLen() + " positions (use a longer sequence or drop the position)");
+            }
+        }
         return ModelExecution.prepare(layers, inputWidth, shape, device);
     }
 

@@ -2,6 +2,7 @@ package org.attentionlab.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -73,6 +74,15 @@ class ModelExecutionTest {
             assertTrue(!Arrays.equals(first, second));
             assertArrayEquals(first, third, 0f);
         }
+    }
+
+    @Test
+    void aGlobalTokenPastTheSequenceIsAnInputError() {
+        Model model = Model.build(ConfigLoader.load(RNOPE, List.of("num_hidden_layers=1", "global_tokens=[0, 20]")));
+        InputException error = assertThrows(InputException.class, () -> model.prepare(RunShape.inference(1, 16), null));
+        assertEquals(RNOPE + ": global_tokens: position 20 is outside a sequence of 16 positions (use a longer sequence or drop the position)",
+                error.getMessage());
+        model.prepare(RunShape.inference(1, 21), null).close();
     }
 
     @Test

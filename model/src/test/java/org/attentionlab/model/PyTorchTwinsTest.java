@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.attentionlab.model.config.ConfigLoader;
-import org.attentionlab.model.config.ModelConfig;
+import org.attentionlab.model.config.ModelSpec;
 import org.attentionlab.model.exec.ModelExecution;
 import org.attentionlab.model.exec.RunShape;
 import org.attentionlab.model.weights.SafeTensors;
@@ -40,7 +40,7 @@ public class PyTorchTwinsTest {
     }
 
     /** Runs {@code config} with the fixture's weights and input; returns [output, expected]. */
-    public static float[][] runTwin(ModelConfig config, String fixtureName) throws Exception {
+    public static float[][] runTwin(ModelSpec config, String fixtureName) throws Exception {
         Map<String, Tensor> fixture = SafeTensors.read(resource(fixtureName + ".safetensors"));
         Map<String, Tensor> weights = new LinkedHashMap<>(fixture);
         Tensor input = weights.remove("input");
@@ -95,7 +95,7 @@ public class PyTorchTwinsTest {
     @ValueSource(strings = { "standard", "chunked", "memory_efficient", "flash" })
     void everyAttentionAlgorithmMatchesTheTwin(String algorithm) throws Exception {
         for (String name : List.of("rnope-swa", "multihead-edifice-bidirectional", "rnope-swa-hybrid-parallel")) {
-            ModelConfig config = ConfigLoader.load(resource(name + ".yaml"), List.of("attention_algorithm=" + algorithm, "chunk_size=3"));
+            ModelSpec config = ConfigLoader.load(resource(name + ".yaml"), List.of("attention_algorithm=" + algorithm, "chunk_size=3"));
             float[][] result = runTwin(config, name);
             assertClose(result[0], result[1], name + " with " + algorithm);
         }

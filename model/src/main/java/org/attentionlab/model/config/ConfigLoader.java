@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reads a YAML model config into a {@link ModelConfig}. Safe by construction: the file is composed to YAML nodes
+ * Reads a YAML model config into a {@link ModelSpec}. Safe by construction: the file is composed to YAML nodes
  * and converted field by field, so no type named in the file is ever instantiated; size, aliases and nesting are
  * bounded. Every mistake is a {@link ConfigException} whose message is one line naming file, line, column and key.
  *
@@ -22,9 +22,9 @@ public final class ConfigLoader {
     }
 
     /** Loads and resolves the config in {@code file}; messages name the file as given here. */
-    public static ModelConfig load(Path file) throws ConfigException {
+    public static ModelSpec load(Path file) throws ConfigException {
         YamlFile main = YamlFile.read(file);
-        return new ConfigResolver(collect(main, file, new ArrayList<>()), main, file).resolve();
+        return new Resolver(collect(main, file, new ArrayList<>()), main, file).resolve();
     }
 
     /**
@@ -32,7 +32,7 @@ public final class ConfigLoader {
      * it said {@code KEY: VALUE} (so {@code --set layers='{2: {position_embedding: rope}}'} works too). Mistakes
      * in an override name the override: {@code --set slidng_window=4:1:1: slidng_window: unknown key ...}.
      */
-    public static ModelConfig load(Path file, List<String> overrides) throws ConfigException {
+    public static ModelSpec load(Path file, List<String> overrides) throws ConfigException {
         YamlFile main = YamlFile.read(file);
         RawConfig raw = collect(main, file, new ArrayList<>());
         for (String override : overrides) {
@@ -43,22 +43,22 @@ public final class ConfigLoader {
             }
             YamlFile layer = YamlFile.parse(override.substring(0, equals).strip() + ": " + override.substring(equals + 1), source);
             for (Value.Pair pair : Value.pairs(layer, layer.root, name -> name)) {
-                if (!ConfigKeys.TOP_LEVEL.contains(pair.name()) || pair.name().equals(ConfigKeys.EXTENDS)) {
-                    throw pair.key().error("unknown key" + Suggestions.didYouMean(pair.name(), ConfigKeys.TOP_LEVEL));
+                if (!Keys.TOP_LEVEL.contains(pair.name()) || pair.name().equals(Keys.EXTENDS.name())) {
+                    throw pair.key().error("unknown key" + Suggestions.didYouMean(pair.name(), Keys.TOP_LEVEL));
                 }
             }
             apply(raw, Value.pairs(layer, layer.root, name -> name));
         }
-        return new ConfigResolver(raw, main, file).resolve();
+        return new Resolver(raw, main, file).resolve();
     }
 
     /**
      * Resolves config text as if it were the file {@code source}: messages name {@code source}, and an
      * {@code extends} is resolved against its directory.
      */
-    public static ModelConfig parse(String yaml, Path source) throws ConfigException {
+    public static ModelSpec parse(String yaml, Path source) throws ConfigException {
         YamlFile main = YamlFile.parse(yaml, source.toString());
-        return new ConfigResolver(collect(main, source, new ArrayList<>()), main, source).resolve();
+        return new Resolver(collect(main, source, new ArrayList<>()), main, source).resolve();
     }
 
     /** The keys of one file and of what it extends, last writer wins; per-layer blocks accumulate. */
@@ -74,14 +74,16 @@ public final class ConfigLoader {
         Value.Pair layerTypes = null;
         Value.Pair pattern = null;
         for (Value.Pair pair : own) {
-            if (!ConfigKeys.TOP_LEVEL.contains(pair.name())) {
-                throw pair.key().error("unknown key" + Suggestions.didYouMean(pair.name(), ConfigKeys.TOP_LEVEL));
+            if (!Keys.TOP_LEVEL.contains(pair.name())) {
+                throw pair.key().error("unknown key" + Suggestions.didYouMean(pair.name(), Keys.TOP_LEVEL));
             }
-            switch (pair.name()) {
-                case ConfigKeys.EXTENDS -> extendsPair = pair;
-                case ConfigKeys.LAYER_TYPES -> layerTypes = pair;
-                case ConfigKeys.SLIDING_WINDOW_PATTERN -> pattern = pair;
-                default -> { }
+            Key<?> key = Keys.named(pair.name());
+            if (key == Keys.EXTENDS) {
+                extendsPair = pair;
+            } else if (key == Keys.LAYER_TYPES) {
+                layerTypes = pair;
+            } else if (key == Keys.SLIDING_WINDOW_PATTERN) {
+                pattern = pair;
             }
         }
         if (layerTypes != null && pattern != null) {
@@ -99,28 +101,24 @@ public final class ConfigLoader {
     /** Lays {@code pairs} over what {@code result} holds: last writer wins, per-layer blocks accumulate. */
     private static void apply(RawConfig result, List<Value.Pair> pairs) {
         for (Value.Pair pair : pairs) {
-            switch (pair.name()) {
-                case ConfigKeys.EXTENDS -> { }
-                case ConfigKeys.LAYERS -> result.layerBlocks.add(pair);
-                default -> {
-                    if (pair.name().equals(ConfigKeys.LAYER_TYPES)) {
-                        result.entries.remove(ConfigKeys.SLIDING_WINDOW_PATTERN);
-                    } else if (pair.name().equals(ConfigKeys.SLIDING_WINDOW_PATTERN)) {
-                        result.entries.remove(ConfigKeys.LAYER_TYPES);
-                    }
-                    result.entries.remove(pair.name());
-                    result.entries.put(pair.name(), pair);
+            Key<?> key = Keys.named(pair.name());
+            if (key == Keys.LAYERS_ENTRIES) {
+                result.layerBlocks.add(pair);
+            } else if (key != Keys.EXTENDS) {
+                if (key == Keys.LAYER_TYPES) {
+                    result.entries.remove(Keys.SLIDING_WINDOW_PATTERN.name());
+                } else if (key == Keys.SLIDING_WINDOW_PATTERN) {
+                    result.entries.remove(Keys.LAYER_TYPES.name());
                 }
+                result.entries.remove(pair.name());
+                result.entries.put(pair.name(), pair);
             }
         }
     }
 
     private static RawConfig collectBase(Value.Pair extendsPair, Path path, List<Path> chain) throws ConfigException {
         Value value = extendsPair.value();
-        String relative = value.text().strip();
-        if (relative.isEmpty()) {
-            throw value.error("expected the path of a config file, got " + Value.describeNode(value.node));
-        }
+        String relative = Keys.EXTENDS.type().read(value);
         Path parent = path.getParent();
         Path basePath = (parent == null ? Path.of(relative) : parent.resolve(relative)).normalize();
         Path absolute = basePath.toAbsolutePath().normalize();

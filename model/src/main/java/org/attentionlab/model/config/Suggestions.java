@@ -2,47 +2,18 @@ package org.attentionlab.model.config;
 
 import java.util.Collection;
 import java.util.Locale;
-import java.util.Map;
 
-/** "Did you mean" for misspelt keys and values: edit distance plus the spellings other libraries use. */
+/** "Did you mean" for misspelt keys and values: edit distance plus the names other libraries use ({@link Key#aliases()}). */
 final class Suggestions {
-
-    /** Names Edifice and other libraries use for our keys; a user coming from there gets pointed home. */
-    private static final Map<String, String> SYNONYMS = Map.ofEntries(
-            Map.entry("num_heads", "num_attention_heads"),
-            Map.entry("heads", "num_attention_heads"),
-            Map.entry("n_head", "num_attention_heads"),
-            Map.entry("num_kv_heads", "num_key_value_heads"),
-            Map.entry("kv_heads", "num_key_value_heads"),
-            Map.entry("num_layers", "num_hidden_layers"),
-            Map.entry("layers_count", "num_hidden_layers"),
-            Map.entry("n_layer", "num_hidden_layers"),
-            Map.entry("window_size", "sliding_window"),
-            Map.entry("window", "sliding_window"),
-            Map.entry("ffn_dim", "intermediate_size"),
-            Map.entry("d_ff", "intermediate_size"),
-            Map.entry("lstm_hidden", "lstm_hidden_size"),
-            Map.entry("rope", "position_embedding"),
-            Map.entry("positional_encoding", "position_embedding"),
-            Map.entry("qk_layernorm", "qk_norm"),
-            Map.entry("activation", "hidden_act"),
-            Map.entry("hidden_dropout", "dropout"),
-            Map.entry("hidden_dropout_prob", "dropout"),
-            Map.entry("attention_probs_dropout_prob", "attention_dropout"),
-            Map.entry("eps", "layer_norm_eps"),
-            Map.entry("rms_norm_eps", "layer_norm_eps"),
-            Map.entry("theta", "rope_theta"),
-            Map.entry("d_model", "hidden_size"),
-            Map.entry("base", "extends"));
 
     private Suggestions() {
     }
 
     /** The closest candidate, or null when nothing is close enough to be a plausible typo. */
     static String closest(String typed, Collection<String> candidates) {
-        String synonym = SYNONYMS.get(typed.toLowerCase(Locale.ROOT));
-        if (synonym != null && candidates.contains(synonym)) {
-            return synonym;
+        Key<?> aliased = Keys.aliased(typed);
+        if (aliased != null && candidates.contains(aliased.name())) {
+            return aliased.name();
         }
         String lower = typed.toLowerCase(Locale.ROOT);
         String best = null;

@@ -4,7 +4,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.regex.Pattern;
+import org.attentionlab.model.spec.Numbers;
+import org.attentionlab.model.spec.YamlName;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.NodeTuple;
@@ -104,11 +107,11 @@ final class Value {
         boolean belowMax = maxInclusive ? value <= max : value < max;
         if (!aboveMin || !belowMax) {
             if (Double.isInfinite(max)) {
-                throw error("must be " + (minExclusive ? "greater than " : "at least ") + ModelConfig.number(min)
-                        + ", got " + ModelConfig.number(value));
+                throw error("must be " + (minExclusive ? "greater than " : "at least ") + Numbers.plain(min)
+                        + ", got " + Numbers.plain(value));
             }
-            throw error("must be in " + (minExclusive ? "(" : "[") + ModelConfig.number(min) + ", "
-                    + ModelConfig.number(max) + (maxInclusive ? "]" : ")") + ", got " + ModelConfig.number(value));
+            throw error("must be in " + (minExclusive ? "(" : "[") + Numbers.plain(min) + ", "
+                    + Numbers.plain(max) + (maxInclusive ? "]" : ")") + ", got " + Numbers.plain(value));
         }
         return value;
     }
@@ -132,15 +135,16 @@ final class Value {
     }
 
     <E extends Enum<E> & YamlName> E choice(Class<E> type) throws ConfigException {
-        return choice(type, List.of(type.getEnumConstants()));
+        return choice(List.of(type.getEnumConstants()), YamlName::yamlName);
     }
 
-    <E extends Enum<E> & YamlName> E choice(Class<E> type, List<E> allowed) throws ConfigException {
-        List<String> names = allowed.stream().map(YamlName::yamlName).toList();
+    /** One of {@code allowed}, by the name {@code nameOf} gives it. */
+    <T> T choice(List<T> allowed, Function<T, String> nameOf) throws ConfigException {
+        List<String> names = allowed.stream().map(nameOf).toList();
         ScalarNode scalar = scalar("one of " + String.join(", ", names));
         String text = scalar.getValue().strip();
-        for (E value : allowed) {
-            if (value.yamlName().equals(text)) {
+        for (T value : allowed) {
+            if (nameOf.apply(value).equals(text)) {
                 return value;
             }
         }

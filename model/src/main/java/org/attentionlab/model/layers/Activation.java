@@ -1,8 +1,8 @@
 package org.attentionlab.model.layers;
 
 import org.attentionlab.kernels.Activations;
-import org.attentionlab.model.config.HiddenAct;
 import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.spec.HiddenAct;
 
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 

@@ -3,9 +3,9 @@ package org.attentionlab.model.layers;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.attentionlab.model.config.HiddenAct;
 import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.spec.HiddenAct;
 import org.attentionlab.model.weights.Parameters;
 
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;

@@ -4,9 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.attentionlab.kernels.LinearKernels;
-import org.attentionlab.model.config.ModelConfig;
 import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.exec.TokenLayer;
+import org.attentionlab.model.spec.BlockSpec;
 import org.attentionlab.model.weights.Parameters;
 import org.attentionlab.model.weights.Parameters.Init;
 
@@ -19,26 +19,33 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  */
 public final class EmbeddedQkvAttention implements TokenLayer {
 
-    private final ModelConfig model;
+    private final int vocabSize;
     private final int width;
+    private final BlockSpec layer;
     private final FloatArray table;
     private final AttentionCore attention;
 
-    public EmbeddedQkvAttention(ModelConfig model, Parameters parameters) {
-        this.model = model;
-        this.width = model.hiddenSize();
-        this.table = parameters.add("embedding.weight", new Init.Normal(1.0), model.vocabSize(), 3 * width);
-        this.attention = new AttentionCore(model, model.layers().get(0), model.numAttentionHeads(), model.numAttentionHeads(), model.headDim());
+    /** {@code layer}: the attention of the one layer (its q, k and v are as wide as the embedding's thirds). */
+    public EmbeddedQkvAttention(Parameters parameters, int vocabSize, int width, BlockSpec layer) {
+        if (layer.attention().queryWidth() != width || layer.attention().keyValueWidth() != width) {
+            throw new IllegalArgumentException("embedded q, k and v are " + width + " wide; the attention needs " + layer.attention().queryWidth()
+                    + " and " + layer.attention().keyValueWidth());
+        }
+        this.vocabSize = vocabSize;
+        this.width = width;
+        this.layer = layer;
+        this.table = parameters.add("embedding.weight", new Init.Normal(1.0), vocabSize, 3 * width);
+        this.attention = new AttentionCore(layer.attention());
     }
 
     @Override
     public int vocabSize() {
-        return model.vocabSize();
+        return vocabSize;
     }
 
     @Override
     public String describe() {
-        return "embedded qkv " + model.vocabSize() + " x 3*" + width + " -> attention (" + attention.describe() + ")";
+        return "embedded qkv " + vocabSize + " x 3*" + width + " -> attention (" + layer.describe() + ")";
     }
 
     @Override
@@ -61,7 +68,7 @@ public final class EmbeddedQkvAttention implements TokenLayer {
         FloatArray k = tasks.scratch("k", rows * width);
         FloatArray v = tasks.scratch("v", rows * width);
         FloatArray out = tasks.scratch("stream", rows * width);
-        tasks.graph().task("embedded_qkv", LinearKernels::embeddedQkv, tokenIds, table, q, k, v, rows, width, model.vocabSize());
+        tasks.graph().task("embedded_qkv", LinearKernels::embeddedQkv, tokenIds, table, q, k, v, rows, width, vocabSize);
         attention.addTasks(tasks, q, k, v, out);
         return out;
     }

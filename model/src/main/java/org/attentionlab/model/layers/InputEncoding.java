@@ -2,11 +2,12 @@ package org.attentionlab.model.layers;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 import org.attentionlab.kernels.SinusoidalEncoding;
-import org.attentionlab.model.config.SinusoidalVariant;
 import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.spec.SinusoidalVariant;
 import org.attentionlab.model.weights.Parameters;
 
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -21,11 +22,11 @@ public final class InputEncoding implements Layer {
     private final int width;
     private final SinusoidalVariant sinusoidal;
 
-    /** {@code project}: whether input_proj exists; {@code sinusoidal}: null for none. */
-    public InputEncoding(Parameters parameters, int embedDim, int hidden, boolean project, SinusoidalVariant sinusoidal) {
+    /** {@code project}: whether input_proj exists. */
+    public InputEncoding(Parameters parameters, int embedDim, int hidden, boolean project, Optional<SinusoidalVariant> sinusoidal) {
         this.projection = project ? new Linear(parameters, "input_proj", embedDim, hidden) : null;
         this.width = project ? hidden : embedDim;
-        this.sinusoidal = sinusoidal;
+        this.sinusoidal = sinusoidal.orElse(null);
     }
 
     @Override
@@ -68,10 +69,15 @@ public final class InputEncoding implements Layer {
             projection.addTask(tasks, "input_proj", input, x, rows);
         }
         if (sinusoidal != null) {
-            int form = sinusoidal == SinusoidalVariant.EDIFICE ? SinusoidalEncoding.EDIFICE : SinusoidalEncoding.STANDARD;
-            tasks.graph().task("sinusoidal", SinusoidalEncoding::add, x, tasks.shape().batch(), tasks.shape().seqLen(), width, 0, form);
+            addSinusoidal(tasks, x, width, sinusoidal);
         }
         return x;
+    }
+
+    /** Adds the sinusoidal encoding to every position of {@code x} (also a block's input, for a per-layer sinusoidal). */
+    static void addSinusoidal(LayerTasks tasks, FloatArray x, int width, SinusoidalVariant variant) {
+        tasks.graph().task("sinusoidal", SinusoidalEncoding::add, x, tasks.shape().batch(), tasks.shape().seqLen(), width, 0,
+                KernelCodes.sinusoidal(variant));
     }
 
     @Override

@@ -1,7 +1,8 @@
 package org.attentionlab.model.layers;
 
 import org.attentionlab.kernels.Normalization;
-import org.attentionlab.model.config.Norm;
+import org.attentionlab.model.spec.Norm;
+import org.attentionlab.model.spec.NormSpec;
 import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.weights.Parameters;
 import org.attentionlab.model.weights.Parameters.Init;
@@ -20,10 +21,10 @@ final class NormWeights {
     final FloatArray weight;
     final FloatArray bias;
 
-    NormWeights(Parameters parameters, String name, Norm kind, int width, double eps) {
-        this.kind = kind;
+    NormWeights(Parameters parameters, String name, NormSpec spec, int width) {
+        this.kind = spec.kind();
         this.width = width;
-        this.eps = (float) eps;
+        this.eps = (float) spec.eps();
         this.weight = kind == Norm.NONE ? null : parameters.add(name + ".weight", Init.ones(), width);
         this.bias = kind == Norm.LAYERNORM ? parameters.add(name + ".bias", Init.zeros(), width) : null;
     }

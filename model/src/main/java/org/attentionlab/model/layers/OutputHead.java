@@ -2,12 +2,13 @@ package org.attentionlab.model.layers;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 import org.attentionlab.kernels.SequencePooling;
-import org.attentionlab.model.config.Norm;
-import org.attentionlab.model.config.OutputMode;
 import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.spec.NormSpec;
+import org.attentionlab.model.spec.OutputMode;
 import org.attentionlab.model.weights.Parameters;
 
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -19,9 +20,8 @@ public final class OutputHead implements Layer {
     private final OutputMode output;
     private final int width;
 
-    /** {@code norm} null: no final norm. */
-    public OutputHead(Parameters parameters, Norm norm, double eps, int width, OutputMode output) {
-        this.finalNorm = norm == null ? null : new NormWeights(parameters, "final_norm", norm, width, eps);
+    public OutputHead(Parameters parameters, Optional<NormSpec> finalNorm, int width, OutputMode output) {
+        this.finalNorm = finalNorm.map(norm -> new NormWeights(parameters, "final_norm", norm, width)).orElse(null);
         this.output = output;
         this.width = width;
     }

@@ -5,14 +5,12 @@ import java.util.List;
 
 import org.attentionlab.kernels.Activations;
 import org.attentionlab.kernels.LinearKernels;
-import org.attentionlab.kernels.SinusoidalEncoding;
-import org.attentionlab.model.config.LayerConfig;
-import org.attentionlab.model.config.ModelConfig;
-import org.attentionlab.model.config.NormPosition;
-import org.attentionlab.model.config.PositionEmbedding;
-import org.attentionlab.model.config.SinusoidalVariant;
 import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.spec.BlockSpec;
+import org.attentionlab.model.spec.FfnSpec;
+import org.attentionlab.model.spec.HiddenAct;
+import org.attentionlab.model.spec.NormPosition;
 import org.attentionlab.model.weights.Parameters;
 
 import uk.ac.manchester.tornado.api.KernelContext;
@@ -25,15 +23,29 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * <li>post-norm: {@code LN(x + drop(attn(x)))}, then {@code LN(x + drop(FFN(x)))};</li>
  * <li>parallel (Cohere2): {@code x + drop(attn(LN(x))) + drop(FFN(LN(x)))} with one norm.</li>
  * </ul>
- * FFN = up_proj → activation → down_proj; a block may have no FFN (the hybrid LSTM model's attention). A layer
- * whose position embedding is sinusoidal first adds the encoding to its input stream.
- * Parameters: {@code <prefix>.attn_norm}, {@code <prefix>.attn.{q,k,v,o}_proj}, {@code <prefix>.ffn_norm},
- * {@code <prefix>.ffn.{up,down}_proj}, as PyTorch modules of those names would call them.
+ * FFN = up_proj → activation → down_proj; a block may have no FFN ({@code intermediate_size: 0}, the default of the
+ * hybrid LSTM model's attention): then it has no ffn_norm either. A layer whose position embedding is sinusoidal
+ * first adds the encoding to its input stream.
+ * Parameters ({@code <prefix>} = {@code layers.<index>}): {@code <prefix>.attn_norm},
+ * {@code <prefix>.attn.{q,k,v,o}_proj}, {@code <prefix>.ffn_norm}, {@code <prefix>.ffn.{up,down}_proj}, as PyTorch
+ * modules of those names would call them.
  */
 public final class TransformerBlock implements Layer {
 
-    private final ModelConfig model;
-    private final LayerConfig layer;
+    /** The two residual updates of a block: their tasks' name prefix and their dropout stream. */
+    private enum Residual {
+        ATTENTION("attn", 0), FEED_FORWARD("ffn", 1);
+
+        final String taskPrefix;
+        final int dropoutStream;
+
+        Residual(String taskPrefix, int dropoutStream) {
+            this.taskPrefix = taskPrefix;
+            this.dropoutStream = dropoutStream;
+        }
+    }
+
+    private final BlockSpec block;
     private final int width;
     private final int qWidth;
     private final int kvWidth;
@@ -46,35 +58,38 @@ public final class TransformerBlock implements Layer {
     private final NormWeights ffnNorm;
     private final Linear upProj;
     private final Linear downProj;
+    private final HiddenAct act;
     private final AttentionCore attention;
     /** q, k and v projection weights side by side, [q + 2 kv, width], for the fused projection kernel. */
     private final FloatArray qkvWeight;
     private final FloatArray qkvBias;
 
-    public TransformerBlock(ModelConfig model, LayerConfig layer, Parameters parameters, String prefix, int width, boolean withFfn) {
-        this.model = model;
-        this.layer = layer;
+    /** A block on a residual stream of {@code width} features; its parameters are {@code layers.<index>.*}. */
+    public TransformerBlock(BlockSpec block, Parameters parameters, int width) {
+        String prefix = "layers." + block.index();
+        this.block = block;
         this.width = width;
-        this.qWidth = model.queryWidth();
-        this.kvWidth = model.keyValueWidth();
-        this.position = model.normPosition();
-        this.attnNorm = new NormWeights(parameters, prefix + ".attn_norm", model.norm(), width, model.layerNormEps());
+        this.qWidth = block.attention().queryWidth();
+        this.kvWidth = block.attention().keyValueWidth();
+        this.position = block.normPosition();
+        this.attnNorm = new NormWeights(parameters, prefix + ".attn_norm", block.norm(), width);
         this.qProj = new Linear(parameters, prefix + ".attn.q_proj", width, qWidth);
         this.kProj = new Linear(parameters, prefix + ".attn.k_proj", width, kvWidth);
         this.vProj = new Linear(parameters, prefix + ".attn.v_proj", width, kvWidth);
         this.oProj = new Linear(parameters, prefix + ".attn.o_proj", qWidth, width);
-        boolean separateFfnNorm = withFfn && position != NormPosition.PARALLEL;
-        this.ffnNorm = separateFfnNorm ? new NormWeights(parameters, prefix + ".ffn_norm", model.norm(), width, model.layerNormEps()) : null;
-        this.upProj = withFfn ? new Linear(parameters, prefix + ".ffn.up_proj", width, model.intermediateSize()) : null;
-        this.downProj = withFfn ? new Linear(parameters, prefix + ".ffn.down_proj", model.intermediateSize(), width) : null;
-        this.attention = new AttentionCore(model, layer, model.numAttentionHeads(), model.numKeyValueHeads(), model.headDim());
+        FfnSpec ffn = block.ffn().orElse(null);
+        this.ffnNorm = ffn != null && position != NormPosition.PARALLEL ? new NormWeights(parameters, prefix + ".ffn_norm", block.norm(), width) : null;
+        this.upProj = ffn != null ? new Linear(parameters, prefix + ".ffn.up_proj", width, ffn.size()) : null;
+        this.downProj = ffn != null ? new Linear(parameters, prefix + ".ffn.down_proj", ffn.size(), width) : null;
+        this.act = ffn != null ? ffn.act() : null;
+        this.attention = new AttentionCore(block.attention());
         this.qkvWeight = new FloatArray((qWidth + 2 * kvWidth) * width);
         this.qkvBias = new FloatArray(qWidth + 2 * kvWidth);
     }
 
     @Override
     public String describe() {
-        return (upProj == null ? "attention" : "block") + " " + layer.index() + " (" + attention.describe() + ", " + position.yamlName() + "-norm)";
+        return (upProj == null ? "attention" : "block") + " " + block.index() + " (" + block.describe() + ", " + position.yamlName() + "-norm)";
     }
 
     @Override
@@ -118,28 +133,25 @@ public final class TransformerBlock implements Layer {
     @Override
     public FloatArray addTasks(LayerTasks tasks, FloatArray x) {
         int rows = tasks.shape().rows();
-        if (layer.positionEmbedding() == PositionEmbedding.SINUSOIDAL) {
-            int form = model.sinusoidalVariant() == SinusoidalVariant.EDIFICE ? SinusoidalEncoding.EDIFICE : SinusoidalEncoding.STANDARD;
-            tasks.graph().task("sinusoidal", SinusoidalEncoding::add, x, tasks.shape().batch(), tasks.shape().seqLen(), width, 0, form);
-        }
+        block.sinusoidalInput().ifPresent(variant -> InputEncoding.addSinusoidal(tasks, x, width, variant));
         FloatArray normed = tasks.scratch("normed", rows * width);
         FloatArray update = tasks.scratch("update", rows * width);
         switch (position) {
         case PRE -> {
             addAttention(tasks, attnNorm.addTask(tasks, "attn_norm", x, normed, rows), update);
-            addResidual(tasks, "attn", x, update, rows);
+            addResidual(tasks, Residual.ATTENTION, x, update, rows);
             if (upProj != null) {
                 addFeedForward(tasks, ffnNorm.addTask(tasks, "ffn_norm", x, normed, rows), update);
-                addResidual(tasks, "ffn", x, update, rows);
+                addResidual(tasks, Residual.FEED_FORWARD, x, update, rows);
             }
         }
         case POST -> {
             addAttention(tasks, x, update);
-            addResidual(tasks, "attn", x, update, rows);
+            addResidual(tasks, Residual.ATTENTION, x, update, rows);
             attnNorm.addTask(tasks, "attn_norm", x, x, rows);
             if (upProj != null) {
                 addFeedForward(tasks, x, update);
-                addResidual(tasks, "ffn", x, update, rows);
+                addResidual(tasks, Residual.FEED_FORWARD, x, update, rows);
                 ffnNorm.addTask(tasks, "ffn_norm", x, x, rows);
             }
         }
@@ -149,9 +161,9 @@ public final class TransformerBlock implements Layer {
             if (upProj != null) {
                 FloatArray ffnUpdate = tasks.scratch("ffn_update", rows * width);
                 addFeedForward(tasks, h, ffnUpdate);
-                addResidual(tasks, "ffn", x, ffnUpdate, rows);
+                addResidual(tasks, Residual.FEED_FORWARD, x, ffnUpdate, rows);
             }
-            addResidual(tasks, "attn", x, update, rows);
+            addResidual(tasks, Residual.ATTENTION, x, update, rows);
         }
         }
         return x;
@@ -173,17 +185,17 @@ public final class TransformerBlock implements Layer {
         int rows = tasks.shape().rows();
         FloatArray hidden = tasks.scratch("ffn_hidden", rows * upProj.out);
         upProj.addTask(tasks, "up_proj", input, hidden, rows);
-        Activation.addTask(tasks, "ffn_act", model.hiddenAct(), hidden, rows * upProj.out);
+        Activation.addTask(tasks, "ffn_act", act, hidden, rows * upProj.out);
         downProj.addTask(tasks, "down_proj", hidden, out, rows);
     }
 
     /** x += drop(update); dropout only in runs that ask for it. */
-    private void addResidual(LayerTasks tasks, String what, FloatArray x, FloatArray update, int rows) {
-        if (tasks.shape().dropout() && model.dropout() > 0) {
-            int seed = tasks.shape().dropoutSeed() * 1_000_003 + layer.index() * 2 + (what.equals("ffn") ? 1 : 0);
-            tasks.graph().task(what + "_dropout", Activations::dropout, update, update, rows * width, (float) model.dropout(), seed);
+    private void addResidual(LayerTasks tasks, Residual residual, FloatArray x, FloatArray update, int rows) {
+        if (tasks.shape().dropout() && block.dropout() > 0) {
+            int seed = tasks.shape().dropoutSeed() * 1_000_003 + block.index() * 2 + residual.dropoutStream;
+            tasks.graph().task(residual.taskPrefix + "_dropout", Activations::dropout, update, update, rows * width, (float) block.dropout(), seed);
         }
-        tasks.graph().task(what + "_residual", Activations::accumulate, x, update, rows * width);
+        tasks.graph().task(residual.taskPrefix + "_residual", Activations::accumulate, x, update, rows * width);
     }
 
     @Override

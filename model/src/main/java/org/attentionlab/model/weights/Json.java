@@ -7,11 +7,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A small strict JSON (RFC 8259) parser for safetensors headers: no comments, no trailing commas, no NaN, no
- * duplicate keys, bounded nesting. Objects become insertion-ordered maps, arrays lists, numbers {@link Number}s
- * holding their text, and null {@link #NULL}.
+ * The project's JSON: a small strict parser (RFC 8259) for safetensors headers (no comments, no trailing commas, no
+ * NaN, no duplicate keys, bounded nesting; objects become insertion-ordered maps, arrays lists, numbers
+ * {@link Number}s holding their text, and null {@link #NULL}), and the writer of the CLI's {@code --json} output
+ * and of safetensors headers.
  */
-final class Json {
+public final class Json {
 
     static final int MAX_DEPTH = 64;
 
@@ -278,6 +279,46 @@ final class Json {
             position++;
         }
         return position - start;
+    }
+
+    /**
+     * {@code value} as one line of JSON: maps (keys as strings, in iteration order), lists, strings, booleans, numbers
+     * (non-finite doubles as null), null; anything else as its string.
+     */
+    public static String write(Object value) {
+        StringBuilder out = new StringBuilder();
+        append(out, value);
+        return out.toString();
+    }
+
+    private static void append(StringBuilder out, Object value) {
+        switch (value) {
+        case null -> out.append("null");
+        case String text -> out.append(quote(text));
+        case Double d -> out.append(Double.isFinite(d) ? Double.toString(d) : "null");
+        case Float f -> out.append(Float.isFinite(f) ? Double.toString(f) : "null");
+        case java.lang.Number n -> out.append(n);
+        case Boolean b -> out.append(b);
+        case Map<?, ?> map -> {
+            out.append('{');
+            String separator = "";
+            for (Map.Entry<?, ?> entry : map.entrySet()) {
+                out.append(separator).append(quote(String.valueOf(entry.getKey()))).append(": ");
+                append(out, entry.getValue());
+                separator = ", ";
+            }
+            out.append('}');
+        }
+        case List<?> list -> {
+            out.append('[');
+            for (int i = 0; i < list.size(); i++) {
+                out.append(i > 0 ? ", " : "");
+                append(out, list.get(i));
+            }
+            out.append(']');
+        }
+        default -> out.append(quote(value.toString()));
+        }
     }
 
     /** {@code value} as a JSON string literal: quotes, backslashes and control characters escaped. */

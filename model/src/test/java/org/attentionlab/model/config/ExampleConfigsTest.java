@@ -10,6 +10,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+
+import org.attentionlab.model.spec.BlockSpec;
+import org.attentionlab.model.spec.InputSpec;
+import org.attentionlab.model.spec.LayerType;
+import org.attentionlab.model.spec.NormPosition;
+import org.attentionlab.model.spec.PositionEmbedding;
+import org.attentionlab.model.spec.RopePairing;
+import org.attentionlab.model.spec.RopeSpec;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -19,7 +27,7 @@ class ExampleConfigsTest {
 
     private static final Path CONFIGS = Path.of("..", "configs");
 
-    private static ModelConfig load(String relative) throws ConfigException {
+    private static ModelSpec load(String relative) throws ConfigException {
         return ConfigLoader.load(CONFIGS.resolve(relative));
     }
 
@@ -33,8 +41,8 @@ class ExampleConfigsTest {
         List<DynamicTest> tests = new ArrayList<>();
         for (Path file : files) {
             tests.add(DynamicTest.dynamicTest(CONFIGS.relativize(file).toString(), () -> {
-                ModelConfig config = ConfigLoader.load(file);
-                assertEquals(config.numHiddenLayers(), config.layers().size());
+                ModelSpec config = ConfigLoader.load(file);
+                assertEquals(config.settings().get(Keys.NUM_HIDDEN_LAYERS), config.blocks().size());
                 String line = config.oneLine();
                 assertFalse(line.contains("\n"));
                 assertTrue(line.startsWith(config.architecture().yamlName() + ":"), line);
@@ -45,81 +53,77 @@ class ExampleConfigsTest {
 
     @Test
     void rnopeSwaExampleIsExactlyTheEdificeDefaults() throws ConfigException {
-        ModelConfig written = load("rnope-swa.yaml");
-        ModelConfig defaults = ConfigLoader.parse("architecture: rnope_swa\nembed_dim: 256\n", written.source());
+        ModelSpec written = load("rnope-swa.yaml");
+        ModelSpec defaults = ConfigLoader.parse("architecture: rnope_swa\nembed_dim: 256\n", written.source());
         assertEquals(defaults, written);
     }
 
     @Test
     void multiheadExample() throws ConfigException {
-        ModelConfig config = load("multihead-sliding-window.yaml");
+        ModelSpec config = load("multihead-sliding-window.yaml");
         assertEquals(256, config.hiddenSize());
-        assertEquals(List.of(60, 60), config.layers().stream().map(LayerConfig::window).toList());
-        assertTrue(config.sinusoidalInput());
+        assertEquals(List.of(60, 60), config.blocks().stream().map(BlockSpec::window).toList());
+        assertTrue(((InputSpec.Features) config.input()).sinusoidal().isPresent());
         assertEquals(NormPosition.POST, config.normPosition());
-        assertEquals(256, config.intermediateSize());
+        assertEquals(256, config.blocks().get(0).ffn().orElseThrow().size());
     }
 
     @Test
     void hybridExamples() throws ConfigException {
-        ModelConfig plain = load("hybrid-lstm-attention.yaml");
-        assertEquals(256, plain.lstmHiddenSize());
-        assertEquals(1, plain.lstmLayers());
+        ModelSpec plain = load("hybrid-lstm-attention.yaml");
+        assertEquals(256, plain.settings().get(Keys.LSTM_HIDDEN_SIZE));
+        assertEquals(1, plain.settings().get(Keys.LSTM_LAYERS));
         assertEquals(List.of(LayerType.FULL), plain.layerTypes());
-        assertTrue(plain.causal());
-        ModelConfig mlp = load("hybrid-lstm-attention-mlp.yaml");
-        assertEquals(List.of(256, 256), mlp.mlpSizes());
+        assertTrue(plain.blocks().get(0).attention().mask().causal());
+        ModelSpec mlp = load("hybrid-lstm-attention-mlp.yaml");
+        assertEquals(List.of(256, 256), mlp.settings().get(Keys.MLP_SIZES));
     }
 
     @Test
     void cohereExampleHasRopeOnSlidingLayersOnly() throws ConfigException {
-        ModelConfig config = load("rnope-swa-hybrid.yaml");
+        ModelSpec config = load("rnope-swa-hybrid.yaml");
         assertEquals(List.of(LayerType.SLIDING, LayerType.SLIDING, LayerType.SLIDING, LayerType.FULL),
                 config.layerTypes());
         assertEquals(List.of(PositionEmbedding.ROPE, PositionEmbedding.ROPE, PositionEmbedding.ROPE,
-                PositionEmbedding.NONE), config.layers().stream().map(LayerConfig::positionEmbedding).toList());
-        assertEquals(List.of(4096, 4096, 4096, 0), config.layers().stream().map(LayerConfig::window).toList());
-        assertEquals(2, config.numKeyValueHeads());
+                PositionEmbedding.NONE), config.blocks().stream().map(BlockSpec::positionEmbedding).toList());
+        assertEquals(List.of(4096, 4096, 4096, 0), config.blocks().stream().map(BlockSpec::window).toList());
+        assertEquals(2, config.blocks().get(0).attention().kvHeads());
     }
 
     @Test
     void apeExample() throws ConfigException {
-        ModelConfig config = load("ape.yaml");
-        assertEquals(0, config.embedDim());
-        assertEquals(100, config.vocabSize());
+        ModelSpec config = load("ape.yaml");
+        assertEquals(new InputSpec.TokenIds(100), config.input());
         assertEquals(64, config.hiddenSize());
-        assertEquals(PositionEmbedding.APE, config.layers().get(0).positionEmbedding());
-        assertFalse(config.causal());
+        assertEquals(PositionEmbedding.APE, config.blocks().get(0).positionEmbedding());
+        assertFalse(config.blocks().get(0).attention().mask().causal());
     }
 
     @Test
     void ropeAblationDiffersFromItsBaseOnlyInPositionEmbedding() throws ConfigException {
-        ModelConfig base = load("rnope-swa.yaml");
-        ModelConfig ablation = load("ablations/rnope-swa-rope.yaml");
-        assertTrue(ablation.layers().stream().allMatch(LayerConfig::usesRope));
-        List<LayerConfig> baseLayersWithRope = base.layers().stream()
-                .map(layer -> new LayerConfig(layer.index(), layer.layerType(), layer.window(),
-                        PositionEmbedding.ROPE, layer.ropeTheta(), layer.ropePairing(), layer.attentionAlgorithm(),
-                        layer.chunkSize(), layer.qkNorm()))
+        ModelSpec base = load("rnope-swa.yaml");
+        ModelSpec ablation = load("ablations/rnope-swa-rope.yaml");
+        assertTrue(ablation.blocks().stream().allMatch(b -> b.positionEmbedding() == PositionEmbedding.ROPE));
+        RopeSpec rope = new RopeSpec(base.settings().get(Keys.ROPE_THETA), base.settings().get(Keys.ROPE_PAIRING));
+        assertEquals(new RopeSpec(10000, RopePairing.NEOX), rope);
+        List<BlockSpec> baseBlocksWithRope = base.blocks().stream()
+                .map(b -> new BlockSpec(b.index(), new org.attentionlab.model.spec.AttentionSpec(b.attention().heads(), b.attention().kvHeads(),
+                        b.attention().headDim(), b.attention().mask(), b.attention().bias(), java.util.Optional.of(rope), b.attention().qkNorm(),
+                        b.attention().normEps(), b.attention().algorithm(), b.attention().chunkSize()), b.ffn(), b.norm(), b.normPosition(),
+                        b.sinusoidalInput(), b.dropout()))
                 .toList();
-        ModelConfig expected = new ModelConfig(ablation.source(), base.architecture(), base.embedDim(),
-                base.vocabSize(), base.hiddenSize(), base.numAttentionHeads(), base.numKeyValueHeads(),
-                base.headDim(), base.numHiddenLayers(), base.intermediateSize(), base.slidingWindow(),
-                base.ropeTheta(), base.ropePairing(), base.attentionDropout(), base.dropout(), base.layerNormEps(),
-                base.hiddenAct(), PositionEmbedding.ROPE, base.sinusoidalVariant(), base.alibiSlopes(),
-                base.apeScale(), base.attentionAlgorithm(), base.chunkSize(), base.qkNorm(), base.norm(),
-                base.normPosition(), base.globalTokens(), base.output(), base.causal(), base.seed(), base.device(),
-                base.lstmHiddenSize(), base.lstmLayers(), base.mlpSizes(), baseLayersWithRope);
-        assertEquals(expected, ablation);
+        assertEquals(baseBlocksWithRope, ablation.blocks());
+        assertEquals(base.input(), ablation.input());
+        assertEquals(base.oneLine().replace("pe none", "pe rope (theta 10000, neox)"), ablation.oneLine());
     }
 
     @Test
     void alibiAblationAppliesItsOverrides() throws ConfigException {
-        ModelConfig config = load("ablations/rnope-swa-alibi-first-half.yaml");
+        ModelSpec config = load("ablations/rnope-swa-alibi-first-half.yaml");
         assertEquals(List.of(PositionEmbedding.ALIBI, PositionEmbedding.ALIBI, PositionEmbedding.ALIBI,
                 PositionEmbedding.NONE, PositionEmbedding.NONE, PositionEmbedding.NONE),
-                config.layers().stream().map(LayerConfig::positionEmbedding).toList());
-        assertEquals(LayerType.FULL, config.layers().get(5).layerType());
-        assertEquals(0, config.layers().get(5).window());
+                config.blocks().stream().map(BlockSpec::positionEmbedding).toList());
+        assertEquals(LayerType.FULL, config.blocks().get(5).layerType());
+        assertEquals(0, config.blocks().get(5).window());
     }
 }

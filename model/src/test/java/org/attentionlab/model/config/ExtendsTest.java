@@ -7,6 +7,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+
+import org.attentionlab.model.spec.BlockSpec;
+import org.attentionlab.model.spec.LayerType;
+import org.attentionlab.model.spec.PositionEmbedding;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,11 +31,12 @@ class ExtendsTest {
     void childKeysReplaceBaseKeysAndEverythingElseIsInherited() throws IOException, ConfigException {
         write("base.yaml", "architecture: rnope_swa\nembed_dim: 32\nsliding_window: 16\nqk_norm: true\n");
         Path child = write("sweeps/child.yaml", "extends: ../base.yaml\nsliding_window: 8\n");
-        ModelConfig config = ConfigLoader.load(child);
+        ModelSpec config = ConfigLoader.load(child);
         assertEquals(child, config.source());
-        assertEquals(32, config.embedDim());
-        assertEquals(8, config.slidingWindow());
-        assertEquals(true, config.qkNorm());
+        assertEquals(32, config.settings().get(Keys.EMBED_DIM));
+        assertEquals(8, config.settings().get(Keys.SLIDING_WINDOW));
+        assertEquals(true, config.settings().get(Keys.QK_NORM));
+        assertEquals(true, config.blocks().get(0).attention().qkNorm());
     }
 
     @Test
@@ -39,9 +44,10 @@ class ExtendsTest {
         Path base = write("base.yaml",
                 "architecture: rnope_swa_hybrid\nembed_dim: 32\nlayers:\n  0: {qk_norm: true}\n");
         Path child = write("child.yaml", "extends: base.yaml\n");
-        ModelConfig fromBase = ConfigLoader.load(base);
-        ModelConfig fromChild = ConfigLoader.load(child);
-        assertEquals(fromBase.layers(), fromChild.layers());
+        ModelSpec fromBase = ConfigLoader.load(base);
+        ModelSpec fromChild = ConfigLoader.load(child);
+        assertEquals(fromBase.blocks(), fromChild.blocks());
+        assertEquals(fromBase.settings(), fromChild.settings());
         assertEquals(fromBase.oneLine(), fromChild.oneLine());
     }
 
@@ -60,10 +66,10 @@ class ExtendsTest {
                 layers:
                   0-1: {position_embedding: rope}
                 """);
-        ModelConfig config = ConfigLoader.load(child);
+        ModelSpec config = ConfigLoader.load(child);
         assertEquals(List.of(PositionEmbedding.ROPE, PositionEmbedding.ROPE, PositionEmbedding.ALIBI),
-                config.layers().stream().map(LayerConfig::positionEmbedding).toList());
-        assertEquals(List.of(true, false, false), config.layers().stream().map(LayerConfig::qkNorm).toList());
+                config.blocks().stream().map(BlockSpec::positionEmbedding).toList());
+        assertEquals(List.of(true, false, false), config.blocks().stream().map(b -> b.attention().qkNorm()).toList());
     }
 
     @Test
@@ -81,10 +87,10 @@ class ExtendsTest {
         write("a/root.yaml", "architecture: rnope_swa\nembed_dim: 32\n");
         write("a/b/middle.yaml", "extends: ../root.yaml\nnum_hidden_layers: 2\n");
         Path leaf = write("c/leaf.yaml", "extends: ../a/b/middle.yaml\nsliding_window: 3\n");
-        ModelConfig config = ConfigLoader.load(leaf);
-        assertEquals(2, config.numHiddenLayers());
-        assertEquals(3, config.slidingWindow());
-        assertEquals(32, config.embedDim());
+        ModelSpec config = ConfigLoader.load(leaf);
+        assertEquals(2, config.blocks().size());
+        assertEquals(3, config.blocks().get(0).window());
+        assertEquals(32, config.settings().get(Keys.EMBED_DIM));
     }
 
     @Test

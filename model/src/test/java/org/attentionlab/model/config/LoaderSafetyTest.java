@@ -56,8 +56,8 @@ class LoaderSafetyTest {
         for (int i = 1; i <= 50; i++) {
             aliased.append("  ").append(i).append(": *on\n");
         }
-        ModelConfig ok = ConfigLoader.load(write("fifty.yaml", aliased.toString()));
-        assertEquals(51, ok.layers().stream().filter(LayerConfig::qkNorm).count());
+        ModelSpec ok = ConfigLoader.load(write("fifty.yaml", aliased.toString()));
+        assertEquals(51, ok.blocks().stream().filter(b -> b.attention().qkNorm()).count());
         aliased.append("  51: *on\n");
         Path tooMany = write("fifty-one.yaml", aliased.toString());
         ConfigException error = assertThrows(ConfigException.class, () -> ConfigLoader.load(tooMany));
@@ -77,9 +77,9 @@ class LoaderSafetyTest {
 
     @Test
     void coreTagsAreAllowedAndStillTypeChecked() throws IOException, ConfigException {
-        ModelConfig config = ConfigLoader.load(write("tags.yaml",
+        ModelSpec config = ConfigLoader.load(write("tags.yaml",
                 "architecture: !!str rnope_swa\nembed_dim: !!int 8\ndevice: !!str jvm\n"));
-        assertEquals(8, config.embedDim());
+        assertEquals(8, config.settings().get(Keys.EMBED_DIM));
         Path quoted = write("quoted.yaml", "architecture: rnope_swa\nembed_dim: !!str 8\n");
         ConfigException error = assertThrows(ConfigException.class, () -> ConfigLoader.load(quoted));
         assertEquals(quoted + ":2:12: embed_dim: expected an integer, got '8'", error.getMessage());
@@ -98,12 +98,12 @@ class LoaderSafetyTest {
     void byteOrderMarkAndWindowsLineEndingsAreAccepted() throws IOException, ConfigException {
         Path file = dir.resolve("bom.yaml");
         Files.write(file, "\uFEFFarchitecture: rnope_swa\r\nembed_dim: 8\r\n".getBytes(StandardCharsets.UTF_8));
-        assertEquals(8, ConfigLoader.load(file).embedDim());
+        assertEquals(8, ConfigLoader.load(file).settings().get(Keys.EMBED_DIM));
     }
 
     @Test
     void scalarAliasesResolveToTheirValue() throws IOException, ConfigException {
-        ModelConfig config = ConfigLoader.load(write("alias.yaml",
+        ModelSpec config = ConfigLoader.load(write("alias.yaml",
                 "architecture: rnope_swa\nembed_dim: &width 96\nhidden_size: *width\nnum_attention_heads: 3\n"));
         assertEquals(96, config.hiddenSize());
     }

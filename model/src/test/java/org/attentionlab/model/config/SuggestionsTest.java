@@ -19,21 +19,21 @@ class SuggestionsTest {
 
     @Test
     void suggestsCloseKeysOnly() {
-        assertEquals("sliding_window", Suggestions.closest("slidng_window", ConfigKeys.TOP_LEVEL));
-        assertEquals("hidden_size", Suggestions.closest("Hidden_Size", ConfigKeys.TOP_LEVEL));
-        assertEquals("layer_types", Suggestions.closest("layer_type", ConfigKeys.TOP_LEVEL));
-        assertNull(Suggestions.closest("colour", ConfigKeys.TOP_LEVEL));
-        assertNull(Suggestions.closest("zzzzzzzzzzzzzzzzzz", ConfigKeys.TOP_LEVEL));
+        assertEquals("sliding_window", Suggestions.closest("slidng_window", Keys.TOP_LEVEL));
+        assertEquals("hidden_size", Suggestions.closest("Hidden_Size", Keys.TOP_LEVEL));
+        assertEquals("layer_types", Suggestions.closest("layer_type", Keys.TOP_LEVEL));
+        assertNull(Suggestions.closest("colour", Keys.TOP_LEVEL));
+        assertNull(Suggestions.closest("zzzzzzzzzzzzzzzzzz", Keys.TOP_LEVEL));
     }
 
     @Test
     void knowsOtherLibrariesNames() {
-        assertEquals("num_attention_heads", Suggestions.closest("num_heads", ConfigKeys.TOP_LEVEL));
-        assertEquals("num_hidden_layers", Suggestions.closest("num_layers", ConfigKeys.TOP_LEVEL));
-        assertEquals("sliding_window", Suggestions.closest("window_size", ConfigKeys.TOP_LEVEL));
-        assertEquals("intermediate_size", Suggestions.closest("ffn_dim", ConfigKeys.TOP_LEVEL));
-        assertEquals("lstm_hidden_size", Suggestions.closest("lstm_hidden", ConfigKeys.TOP_LEVEL));
-        assertEquals("qk_norm", Suggestions.closest("qk_layernorm", ConfigKeys.PER_LAYER));
+        assertEquals("num_attention_heads", Suggestions.closest("num_heads", Keys.TOP_LEVEL));
+        assertEquals("num_hidden_layers", Suggestions.closest("num_layers", Keys.TOP_LEVEL));
+        assertEquals("sliding_window", Suggestions.closest("window_size", Keys.TOP_LEVEL));
+        assertEquals("intermediate_size", Suggestions.closest("ffn_dim", Keys.TOP_LEVEL));
+        assertEquals("lstm_hidden_size", Suggestions.closest("lstm_hidden", Keys.TOP_LEVEL));
+        assertEquals("qk_norm", Suggestions.closest("qk_layernorm", Keys.PER_LAYER));
     }
 
     @Test

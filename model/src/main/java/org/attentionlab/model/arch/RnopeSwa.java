@@ -1,0 +1,28 @@
+package org.attentionlab.model.arch;
+
+import java.util.List;
+import java.util.Set;
+
+import org.attentionlab.model.config.Defaults;
+import org.attentionlab.model.config.Keys;
+import org.attentionlab.model.config.LayerPattern;
+import org.attentionlab.model.config.ModelSpec;
+import org.attentionlab.model.exec.Layer;
+import org.attentionlab.model.weights.Parameters;
+
+/** Edifice's RNoPE-SWA: sliding-window attention blocks without positional encoding. */
+final class RnopeSwa extends Architecture {
+
+    RnopeSwa() {
+        super("rnope_swa", Defaults.none().with(Keys.HIDDEN_SIZE, 256).with(Keys.NUM_HIDDEN_LAYERS, 6).with(Keys.INTERMEDIATE_SIZE, Keys.FOUR_TIMES_HIDDEN)
+                .with(Keys.SLIDING_WINDOW, 128).with(Keys.SLIDING_WINDOW_PATTERN, LayerPattern.ALL_SLIDING).with(Keys.DROPOUT, 0.1), Set.of(Keys.EMBED_DIM),
+                "Edifice `RNoPESWA`: an input projection embed_dim → hidden_size when the two differ, pre-norm transformer blocks"
+                        + " (`x + drop(attn(LN(x)))`, `x + drop(FFN(LN(x)))`, FFN = dense(intermediate) → GELU → dense(hidden)) with"
+                        + " sliding-window attention and no positional encoding, a final LayerNorm, last position out.");
+    }
+
+    @Override
+    public List<Layer> build(ModelSpec spec, Parameters parameters) {
+        return TransformerStack.layers(spec, parameters, TransformerStack.widthsDiffer(spec));
+    }
+}

@@ -1,0 +1,325 @@
+package org.attentionlab.model.config;
+
+import static org.attentionlab.model.config.Keys.*;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import org.attentionlab.model.arch.Architecture;
+import org.attentionlab.model.arch.Architectures;
+import org.attentionlab.model.config.Key.Default;
+import org.attentionlab.model.spec.AttentionSpec;
+import org.attentionlab.model.spec.BlockSpec;
+import org.attentionlab.model.spec.FfnSpec;
+import org.attentionlab.model.spec.InputSpec;
+import org.attentionlab.model.spec.LayerType;
+import org.attentionlab.model.spec.Mask;
+import org.attentionlab.model.spec.NormSpec;
+import org.attentionlab.model.spec.PositionBias;
+import org.attentionlab.model.spec.PositionEmbedding;
+import org.attentionlab.model.spec.RopeSpec;
+import org.attentionlab.model.spec.Window;
+
+/**
+ * Turns the collected keys of a config into a {@link ModelSpec}: first every key on its own (whether the
+ * architecture reads it, then its type and range, in file order, then the {@code layers:} entries), then the rules
+ * that tie keys together (sizes, layer count and types, per-layer overrides, RoPE), then the architecture's own.
+ * Values come from the config, else the architecture's {@link Defaults}, else the key's.
+ */
+final class Resolver implements ConfigErrors {
+
+    private final ConfigLoader.RawConfig raw;
+    private final YamlFile mainFile;
+    private final Path source;
+    private final Map<Key<?>, Object> given = new HashMap<>();
+    private final List<LayerEntry> entries = new ArrayList<>();
+    /** Per layer, where its layers: entries set each key (the last entry wins). */
+    private final List<Map<Key<?>, Value>> writtenPerLayer = new ArrayList<>();
+    /** The settings, filled as values are resolved. */
+    private final Map<Key<?>, Object> resolved = new LinkedHashMap<>();
+    private Architecture architecture;
+    private Value.Pair architecturePair;
+
+    Resolver(ConfigLoader.RawConfig raw, YamlFile mainFile, Path source) {
+        this.raw = raw;
+        this.mainFile = mainFile;
+        this.source = source;
+    }
+
+    ModelSpec resolve() throws ConfigException {
+        architecturePair = raw.entries.get(ARCHITECTURE.name());
+        if (architecturePair == null) {
+            throw mainFile.error(mainFile.root, ARCHITECTURE.name(), "required key is missing (one of: "
+                    + String.join(", ", Architectures.all().stream().map(Architecture::yamlName).toList()) + ")");
+        }
+        architecture = ARCHITECTURE.type().read(architecturePair.value());
+        for (Value.Pair pair : raw.entries.values()) {
+            Key<?> key = Keys.named(pair.name());
+            if (!architecture.accepts(key)) {
+                throw refused(pair, key);
+            }
+            given.put(key, key.type().read(pair.value()));
+        }
+        for (Value.Pair block : raw.layerBlocks) {
+            entries.addAll(LAYERS_ENTRIES.type().read(block.value()));
+        }
+        ModelSpec spec = build();
+        architecture.check(spec, this);
+        return spec;
+    }
+
+    private ConfigException refused(Value.Pair pair, Key<?> key) {
+        if (key == EMBED_DIM && architecture.accepts(VOCAB_SIZE)) {
+            return pair.key().error("not used by architecture " + architecture.yamlName()
+                    + ", which reads token ids (set vocab_size; the model width is hidden_size)");
+        }
+        List<String> readers = Architectures.all().stream().filter(a -> a.accepts(key)).map(Architecture::yamlName).toList();
+        return pair.key().error("not used by architecture " + architecture.yamlName() + " (only by " + String.join(", ", readers) + ")");
+    }
+
+    // ---------------------------------------------------------------- values of single keys
+
+    @SuppressWarnings("unchecked")
+    private <T> T given(Key<T> key) {
+        return (T) given.get(key);
+    }
+
+    /** The value given, else a fixed default, else null when the default is unset; an error when one is required. */
+    private <T> T value(Key<T> key) throws ConfigException {
+        T value = given(key);
+        if (value != null) {
+            return value;
+        }
+        return switch (architecture.defaults().of(key)) {
+        case Default.Fixed<T> fixed -> fixed.value();
+        case Default.Unset<T> unset -> null;
+        case Default.Required<T> required -> throw architecturePair.key().errorAs(key.name(),
+                "required for architecture " + architecture.yamlName() + " (" + required.what() + ")");
+        case Default.Derived<T> derived -> throw new IllegalStateException(key + " is derived (" + derived.rule() + "): the resolver computes it");
+        };
+    }
+
+    /** {@link #value}, recorded in the settings. */
+    private <T> T settle(Key<T> key) throws ConfigException {
+        return settle(key, value(key));
+    }
+
+    private <T> T settle(Key<T> key, T value) {
+        if (value != null) {
+            resolved.put(key, value);
+        }
+        return value;
+    }
+
+    /** The key node of a top-level key, or null when the key is absent. */
+    private Value keyOf(Key<?> key) {
+        Value.Pair pair = raw.entries.get(key.name());
+        return pair == null ? null : pair.key();
+    }
+
+    /** The first of the given keys that the config sets, else the architecture key. */
+    private Value firstGiven(Key<?>... keys) {
+        for (Key<?> key : keys) {
+            if (keyOf(key) != null) {
+                return keyOf(key);
+            }
+        }
+        return architecturePair.key();
+    }
+
+    @Override
+    public ConfigException at(Key<?> key, String problem) {
+        Value written = keyOf(key);
+        return written != null ? written.error(problem) : architecturePair.key().errorAs(key.name(), problem);
+    }
+
+    @Override
+    public ConfigException atLayer(int layer, Key<?> key, String problem) {
+        Value written = writtenPerLayer.get(layer).get(key);
+        return written != null ? written.error(problem) : at(key, problem);
+    }
+
+    // ---------------------------------------------------------------- keys together
+
+    /** The attention shape: hidden_size is always heads x head_dim. */
+    private record Sizes(int hidden, int heads, int kvHeads, int headDim) {
+    }
+
+    private ModelSpec build() throws ConfigException {
+        settle(ARCHITECTURE, architecture);
+        InputSpec input = input();
+        Sizes sizes = sizes();
+        Integer intermediateGiven = given(INTERMEDIATE_SIZE);
+        int intermediate = settle(INTERMEDIATE_SIZE, intermediateGiven != null ? intermediateGiven
+                : architecture.defaults().of(INTERMEDIATE_SIZE) == FOUR_TIMES_HIDDEN ? 4 * sizes.hidden() : value(INTERMEDIATE_SIZE));
+        List<BlockSpec> blocks = blocks(sizes, intermediate);
+        for (Key<?> key : Keys.all()) {
+            if (key.topLevel() && key != SLIDING_WINDOW_PATTERN && architecture.accepts(key) && !resolved.containsKey(key)) {
+                settle(key);
+            }
+        }
+        return new ModelSpec(source, architecture, new Settings(resolved), input, blocks);
+    }
+
+    /** Token ids when the architecture reads them and the config gives a vocabulary (or it reads nothing else); else features. */
+    private InputSpec input() throws ConfigException {
+        if (architecture.accepts(VOCAB_SIZE) && (given(VOCAB_SIZE) != null || !architecture.accepts(EMBED_DIM))) {
+            return new InputSpec.TokenIds(settle(VOCAB_SIZE));
+        }
+        int embedDim = settle(EMBED_DIM);
+        boolean sinusoidal = value(POSITION_EMBEDDING) == PositionEmbedding.SINUSOIDAL;
+        return new InputSpec.Features(embedDim, sinusoidal ? Optional.of(value(SINUSOIDAL_VARIANT)) : Optional.empty());
+    }
+
+    private Sizes sizes() throws ConfigException {
+        int heads = settle(NUM_ATTENTION_HEADS);
+        Integer hiddenGiven = given(HIDDEN_SIZE);
+        Integer headDimGiven = given(HEAD_DIM);
+        int hidden;
+        int headDim;
+        if (hiddenGiven != null) {
+            hidden = hiddenGiven;
+            if (headDimGiven != null) {
+                headDim = headDimGiven;
+                if ((long) heads * headDim != hidden) {
+                    throw keyOf(HEAD_DIM).error("num_attention_heads " + heads + " x head_dim " + headDim + " = " + (long) heads * headDim
+                            + ", but hidden_size is " + hidden);
+                }
+            } else {
+                if (hidden % heads != 0) {
+                    throw firstGiven(NUM_ATTENTION_HEADS, HIDDEN_SIZE).error("hidden_size " + hidden + " is not divisible by num_attention_heads " + heads);
+                }
+                headDim = hidden / heads;
+            }
+        } else if (headDimGiven != null || !(architecture.defaults().of(HIDDEN_SIZE) instanceof Default.Fixed)) {
+            headDim = headDimGiven != null ? headDimGiven : value(HEAD_DIM);
+            long product = (long) heads * headDim;
+            if (product > MAX_WIDTH) {
+                throw firstGiven(HEAD_DIM, NUM_ATTENTION_HEADS).error("num_attention_heads " + heads + " x head_dim " + headDim + " = " + product
+                        + " exceeds the hidden_size limit " + MAX_WIDTH);
+            }
+            hidden = (int) product;
+        } else {
+            hidden = value(HIDDEN_SIZE);
+            if (hidden % heads != 0) {
+                throw firstGiven(NUM_ATTENTION_HEADS).error("hidden_size " + hidden + " (the " + architecture.yamlName()
+                        + " default) is not divisible by num_attention_heads " + heads);
+            }
+            headDim = hidden / heads;
+        }
+        Integer kvGiven = given(NUM_KEY_VALUE_HEADS);
+        int kvHeads = kvGiven != null ? kvGiven : heads;
+        if (kvHeads > heads) {
+            throw keyOf(NUM_KEY_VALUE_HEADS).error("num_key_value_heads " + kvHeads + " is more than num_attention_heads " + heads);
+        }
+        if (heads % kvHeads != 0) {
+            throw keyOf(NUM_KEY_VALUE_HEADS).error("num_attention_heads " + heads + " is not divisible by num_key_value_heads " + kvHeads);
+        }
+        settle(HIDDEN_SIZE, hidden);
+        settle(HEAD_DIM, headDim);
+        settle(NUM_KEY_VALUE_HEADS, kvHeads);
+        return new Sizes(hidden, heads, kvHeads, headDim);
+    }
+
+    /** One block per layer: layer types, then the layers: entries in order, then every layer's values and checks. */
+    private List<BlockSpec> blocks(Sizes sizes, int intermediate) throws ConfigException {
+        List<LayerType> typesGiven = given(LAYER_TYPES);
+        Integer countGiven = given(NUM_HIDDEN_LAYERS);
+        int count = countGiven != null ? countGiven : typesGiven != null ? typesGiven.size() : value(NUM_HIDDEN_LAYERS);
+        if (typesGiven != null && typesGiven.size() != count) {
+            throw keyOf(LAYER_TYPES).error("has " + typesGiven.size() + " entries, but num_hidden_layers is " + count);
+        }
+        List<LayerType> types = new ArrayList<>(typesGiven != null ? typesGiven : value(SLIDING_WINDOW_PATTERN).expand(count));
+        Value[] typeSource = new Value[count];
+        for (int i = 0; i < count; i++) {
+            typeSource[i] = typesGiven != null ? raw.entries.get(LAYER_TYPES.name()).value().list().get(i) : firstGiven(SLIDING_WINDOW_PATTERN);
+        }
+
+        List<Map<Key<?>, Object>> overrides = new ArrayList<>();
+        Value[] embeddingSource = new Value[count];
+        for (int i = 0; i < count; i++) {
+            overrides.add(new HashMap<>());
+            writtenPerLayer.add(new HashMap<>());
+        }
+        Map<LayerEntry, List<Integer>> selected = new HashMap<>();
+        for (LayerEntry entry : entries) {
+            List<Integer> indices = entry.selector().indices(count);
+            selected.put(entry, indices);
+            for (int i : indices) {
+                overrides.get(i).putAll(entry.values());
+                writtenPerLayer.get(i).putAll(entry.written());
+                if (entry.values().containsKey(LAYER_TYPE)) {
+                    types.set(i, entry.get(LAYER_TYPE));
+                    typeSource[i] = entry.written().get(LAYER_TYPE);
+                }
+                if (entry.values().containsKey(POSITION_EMBEDDING)) {
+                    embeddingSource[i] = entry.written().get(POSITION_EMBEDDING);
+                }
+            }
+        }
+        for (LayerEntry entry : entries) {
+            List<Integer> indices = selected.get(entry);
+            if (entry.values().containsKey(SLIDING_WINDOW) && indices.stream().noneMatch(i -> types.get(i) == LayerType.SLIDING)) {
+                String which = indices.size() == 1 ? "layer " + indices.get(0) + " is full_attention"
+                        : "layers " + entry.selector().key().path.substring(LAYERS_ENTRIES.name().length() + 1) + " are all full_attention";
+                throw entry.written().get(SLIDING_WINDOW).error("has no effect: " + which + " (add layer_type: sliding_attention to make it slide)");
+            }
+        }
+        settle(NUM_HIDDEN_LAYERS, count);
+        settle(LAYER_TYPES, List.copyOf(types));
+
+        PositionEmbedding globalEmbedding = value(POSITION_EMBEDDING);
+        Optional<FfnSpec> ffn = intermediate > 0 ? Optional.of(new FfnSpec(intermediate, value(HIDDEN_ACT))) : Optional.empty();
+        NormSpec norm = new NormSpec(value(NORM), value(LAYER_NORM_EPS));
+        List<BlockSpec> blocks = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            Map<Key<?>, Object> layer = overrides.get(i);
+            Window window = new Window.Full();
+            if (types.get(i) == LayerType.SLIDING) {
+                Integer size = layerValue(layer, SLIDING_WINDOW);
+                if (size == null) {
+                    throw typeSource[i].error("layer " + i + " is sliding_attention, but no sliding_window is set (architecture " + architecture.yamlName()
+                            + " has no default window)");
+                }
+                window = new Window.Sliding(size);
+            }
+            PositionEmbedding embedding = (PositionEmbedding) layer.get(POSITION_EMBEDDING);
+            if (embedding == null) {
+                embedding = architecture.positionEmbedding(types.get(i), globalEmbedding);
+                embeddingSource[i] = keyOf(POSITION_EMBEDDING);
+            }
+            if (embedding == PositionEmbedding.ROPE && sizes.headDim() % 2 != 0) {
+                if (embeddingSource[i] != null) {
+                    throw embeddingSource[i].error("rope needs an even head_dim, but head_dim is " + sizes.headDim());
+                }
+                throw firstGiven(HEAD_DIM, HIDDEN_SIZE, NUM_ATTENTION_HEADS).error("head_dim " + sizes.headDim() + " is odd, but layer " + i
+                        + " uses rope, which rotates pairs of dimensions");
+            }
+            PositionBias bias = switch (embedding) {
+            case ALIBI -> new PositionBias.Alibi(value(ALIBI_SLOPES));
+            case APE -> new PositionBias.Ape(value(APE_SCALE));
+            default -> new PositionBias.None();
+            };
+            Optional<RopeSpec> rope = embedding == PositionEmbedding.ROPE ? Optional.of(new RopeSpec(layerValue(layer, ROPE_THETA), value(ROPE_PAIRING)))
+                    : Optional.empty();
+            AttentionSpec attention = new AttentionSpec(sizes.heads(), sizes.kvHeads(), sizes.headDim(),
+                    new Mask(value(CAUSAL), window, value(GLOBAL_TOKENS)), bias, rope, layerValue(layer, QK_NORM), norm.eps(),
+                    layerValue(layer, ATTENTION_ALGORITHM), layerValue(layer, CHUNK_SIZE));
+            blocks.add(new BlockSpec(i, attention, ffn, norm, value(NORM_POSITION),
+                    embedding == PositionEmbedding.SINUSOIDAL ? Optional.of(value(SINUSOIDAL_VARIANT)) : Optional.empty(), value(DROPOUT)));
+        }
+        return blocks;
+    }
+
+    /** A per-layer key's value for one layer: its layers: entry's, else the top-level value. */
+    @SuppressWarnings("unchecked")
+    private <T> T layerValue(Map<Key<?>, Object> layer, Key<T> key) throws ConfigException {
+        T value = (T) layer.get(key);
+        return value != null ? value : value(key);
+    }
+}

@@ -1,0 +1,73 @@
+package org.attentionlab.model.layers;
+
+import org.attentionlab.kernels.AttentionLaunch;
+import org.attentionlab.kernels.AttentionMasks;
+import org.attentionlab.kernels.PositionalBiases;
+import org.attentionlab.kernels.RotaryEmbedding;
+import org.attentionlab.kernels.SinusoidalEncoding;
+import org.attentionlab.model.spec.AlibiSlopes;
+import org.attentionlab.model.spec.AttentionAlgorithm;
+import org.attentionlab.model.spec.Mask;
+import org.attentionlab.model.spec.PositionBias;
+import org.attentionlab.model.spec.RopePairing;
+import org.attentionlab.model.spec.SinusoidalVariant;
+import org.attentionlab.model.spec.Window;
+
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/**
+ * The one place where spec values become the kernels' arguments: int codes, window sides, slope arrays. The specs
+ * say what a layer computes; the kernels keep their own conventions (tornado-kernels/README.md).
+ */
+final class KernelCodes {
+
+    private KernelCodes() {
+    }
+
+    /** The band of keys around each query: W keys including the query when causal, W/2 on each side when not. */
+    static AttentionMasks.Window window(Mask mask) {
+        return switch (mask.window()) {
+        case Window.Sliding sliding -> mask.causal() ? AttentionMasks.Window.causalSliding(sliding.size())
+                : AttentionMasks.Window.bidirectionalLocal(sliding.size());
+        case Window.Full full -> mask.causal() ? AttentionMasks.Window.causal() : AttentionMasks.Window.full();
+        };
+    }
+
+    static int biasKind(PositionBias bias) {
+        return switch (bias) {
+        case PositionBias.None none -> PositionalBiases.NONE;
+        case PositionBias.Alibi alibi -> PositionalBiases.ALIBI;
+        case PositionBias.Ape ape -> PositionalBiases.APE;
+        };
+    }
+
+    /** The kernels' slope array: ALiBi's slopes for {@code heads} heads, else the one-element placeholder. */
+    static FloatArray slopes(PositionBias bias, int heads) {
+        if (bias instanceof PositionBias.Alibi alibi) {
+            return alibi.rule() == AlibiSlopes.EDIFICE ? PositionalBiases.alibiSlopesEdifice(heads) : PositionalBiases.alibiSlopes(heads);
+        }
+        return PositionalBiases.noSlopes();
+    }
+
+    /** The APE scale, 0 when the bias is not APE (the kernels ignore it then). */
+    static float apeScale(PositionBias bias) {
+        return bias instanceof PositionBias.Ape ape ? (float) ape.scale() : 0f;
+    }
+
+    static AttentionLaunch.Algorithm algorithm(AttentionAlgorithm algorithm) {
+        return switch (algorithm) {
+        case STANDARD -> AttentionLaunch.Algorithm.STANDARD;
+        case CHUNKED -> AttentionLaunch.Algorithm.CHUNKED;
+        case MEMORY_EFFICIENT -> AttentionLaunch.Algorithm.MEMORY_EFFICIENT;
+        case FLASH -> AttentionLaunch.Algorithm.FLASH;
+        };
+    }
+
+    static int pairing(RopePairing pairing) {
+        return pairing == RopePairing.GPTJ ? RotaryEmbedding.GPTJ : RotaryEmbedding.NEOX;
+    }
+
+    static int sinusoidal(SinusoidalVariant variant) {
+        return variant == SinusoidalVariant.EDIFICE ? SinusoidalEncoding.EDIFICE : SinusoidalEncoding.STANDARD;
+    }
+}

@@ -1,0 +1,11 @@
+package org.attentionlab.model.spec;
+
+/** What the model returns. */
+public enum OutputMode implements YamlName {
+    /** The last position: [batch, hidden]. */
+    LAST,
+    /** Every position: [batch, seq, hidden]. */
+    ALL,
+    /** The mean over positions: [batch, hidden]. */
+    MEAN
+}

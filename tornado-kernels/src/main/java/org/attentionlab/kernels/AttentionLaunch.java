@@ -1,0 +1,107 @@
+package org.attentionlab.kernels;
+
+import java.util.Optional;
+
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.WorkerGrid;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+/**
+ * One call of {@link AttentionKernels}, described once: the algorithm, the shape, the mask (window sides and global
+ * tokens), the logit bias (kind, ALiBi slopes, APE scale), the scale and the chunk length. It owns what every caller
+ * would otherwise write again: the switch over the four kernels and their argument lists, the scratch size and the
+ * flash kernel's worker grid. Host-side only; the arguments keep the kernels' own int codes and conventions (see
+ * tornado-kernels/README.md).
+ *
+ * @param globalTokens sorted distinct positions, length >= 1 even when {@code numGlobal} is 0
+ * @param slopes       ALiBi slopes, length >= {@code numHeads} for ALiBi, else >= 1
+ * @param chunkSize    query chunk (chunked) or key chunk (memory_efficient) length; unused by standard and flash
+ */
+public record AttentionLaunch(Algorithm algorithm, int batch, int seqLen, int numHeads, int numKvHeads, int headDim, int windowLeft, int windowRight,
+        IntArray globalTokens, int numGlobal, int biasKind, FloatArray slopes, float apeScale, float scale, int chunkSize) {
+
+    /** The four kernels of {@link AttentionKernels}; all compute the same function. */
+    public enum Algorithm {
+        /** {@link AttentionKernels#standard}. */
+        STANDARD,
+        /** {@link AttentionKernels#chunked}. */
+        CHUNKED,
+        /** {@link AttentionKernels#memoryEfficient}. */
+        MEMORY_EFFICIENT,
+        /** {@link AttentionKernels#flash}, a KernelContext kernel: it runs on {@link #grid()} only. */
+        FLASH
+    }
+
+    public AttentionLaunch {
+        if (algorithm == null || globalTokens == null || slopes == null) {
+            throw new IllegalArgumentException("algorithm, globalTokens and slopes are required");
+        }
+        if (algorithm == Algorithm.CHUNKED && chunkSize < 1) {
+            throw new IllegalArgumentException("chunkSize must be >= 1, got " + chunkSize);
+        }
+    }
+
+    /** Floats of scratch the kernel needs; 0 for the algorithms that need none (their scratch argument is ignored). */
+    public int scratchSize() {
+        return switch (algorithm) {
+        case STANDARD -> AttentionKernels.standardScratchSize(batch, numHeads, seqLen, windowLeft, windowRight, numGlobal);
+        case CHUNKED -> AttentionKernels.chunkedScratchSize(batch, numHeads, chunkSize, seqLen, windowLeft, windowRight, numGlobal);
+        case MEMORY_EFFICIENT, FLASH -> 0;
+        };
+    }
+
+    /** The worker grid the task must be scheduled on: {@link AttentionKernels#flashGrid} for flash, none otherwise. */
+    public Optional<WorkerGrid> grid() {
+        return algorithm == Algorithm.FLASH ? Optional.of(AttentionKernels.flashGrid(batch, numHeads, seqLen)) : Optional.empty();
+    }
+
+    /**
+     * Adds the kernel as task {@code taskName} of {@code graph}, computing {@code out} from {@code q}, {@code k},
+     * {@code v}; {@code scratch} holds at least {@link #scratchSize()} floats (it may be null when that is 0). The
+     * caller registers {@link #grid()}, when there is one, under the graph's name and {@code taskName}.
+     *
+     * @throws IllegalArgumentException when the arrays do not fit the call
+     */
+    public TaskGraph addTask(TaskGraph graph, String taskName, FloatArray q, FloatArray k, FloatArray v, FloatArray out, FloatArray scratch) {
+        check(q, k, v, out, scratch);
+        return switch (algorithm) {
+        case STANDARD -> graph.task(taskName, AttentionKernels::standard, q, k, v, out, scratch, globalTokens, numGlobal, slopes, batch, seqLen, numHeads,
+                numKvHeads, headDim, windowLeft, windowRight, biasKind, apeScale, scale);
+        case CHUNKED -> graph.task(taskName, AttentionKernels::chunked, q, k, v, out, scratch, globalTokens, numGlobal, slopes, batch, seqLen, numHeads,
+                numKvHeads, headDim, windowLeft, windowRight, biasKind, apeScale, scale, chunkSize);
+        case MEMORY_EFFICIENT -> graph.task(taskName, AttentionKernels::memoryEfficient, q, k, v, out, globalTokens, numGlobal, slopes, batch, seqLen,
+                numHeads, numKvHeads, headDim, windowLeft, windowRight, biasKind, apeScale, scale, chunkSize);
+        case FLASH -> graph.task(taskName, AttentionKernels::flash, new KernelContext(), q, k, v, out, globalTokens, numGlobal, slopes, batch, seqLen,
+                numHeads, numKvHeads, headDim, windowLeft, windowRight, biasKind, apeScale, scale);
+        };
+    }
+
+    /**
+     * Calls a {@code @Parallel} kernel directly, as plain Java (its loops run sequentially).
+     *
+     * @throws IllegalStateException for flash, which needs a worker grid: use {@link #addTask}
+     */
+    public void call(FloatArray q, FloatArray k, FloatArray v, FloatArray out, FloatArray scratch) {
+        check(q, k, v, out, scratch);
+        switch (algorithm) {
+        case STANDARD -> AttentionKernels.standard(q, k, v, out, scratch, globalTokens, numGlobal, slopes, batch, seqLen, numHeads, numKvHeads, headDim,
+                windowLeft, windowRight, biasKind, apeScale, scale);
+        case CHUNKED -> AttentionKernels.chunked(q, k, v, out, scratch, globalTokens, numGlobal, slopes, batch, seqLen, numHeads, numKvHeads, headDim,
+                windowLeft, windowRight, biasKind, apeScale, scale, chunkSize);
+        case MEMORY_EFFICIENT -> AttentionKernels.memoryEfficient(q, k, v, out, globalTokens, numGlobal, slopes, batch, seqLen, numHeads, numKvHeads,
+                headDim, windowLeft, windowRight, biasKind, apeScale, scale, chunkSize);
+        case FLASH -> throw new IllegalStateException("the flash kernel needs a worker grid: add it to a TaskGraph with addTask");
+        }
+    }
+
+    private void check(FloatArray q, FloatArray k, FloatArray v, FloatArray out, FloatArray scratch) {
+        AttentionKernels.checkArguments(q, k, v, out, globalTokens, numGlobal, slopes, batch, seqLen, numHeads, numKvHeads, headDim, windowLeft,
+                windowRight, biasKind);
+        int needed = scratchSize();
+        if (needed > 0 && (scratch == null || scratch.getSize() < needed)) {
+            throw new IllegalArgumentException("scratch has " + (scratch == null ? 0 : scratch.getSize()) + " elements, needs " + needed);
+        }
+    }
+}
