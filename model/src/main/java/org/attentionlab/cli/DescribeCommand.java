@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 
 import org.attentionlab.model.Model;
 import org.attentionlab.model.config.ModelSpec;
+import org.attentionlab.model.config.ResolvedConfig;
 import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.spec.BlockSpec;
 import org.attentionlab.model.spec.LayerType;
@@ -37,12 +38,20 @@ final class DescribeCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object instead of the table.")
     private boolean json;
 
+    @Option(names = "--resolved", description = "Print the resolved config as one JSON object instead: every key's value, every layer's spec"
+            + " (what scripts/torch_models.py reads).")
+    private boolean resolved;
+
     @Override
     public Integer call() {
         shapeOptions.check();
         int batch = shapeOptions.batch;
         int seqLen = shapeOptions.seqLen;
         ModelSpec config = configOptions.load();
+        if (resolved) {
+            spec.commandLine().getOut().println(Json.write(ResolvedConfig.of(config)));
+            return Main.EXIT_OK;
+        }
         Model model = Model.build(config);
         long params = model.parameters().count();
         long flops = model.flops(batch, seqLen);

@@ -19,10 +19,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * {@code intermediate_size: 0} means no feed-forward block, for every architecture (it used to build zero-width
- * projections whose biases came from U(±1/√0) and made every output NaN). Where the block's norm comes before its
- * update (pre-norm, parallel), a model without FFN must equal the same model with an FFN whose output is zero; a
- * post-norm block would normalise once more, so there the check is that the output is finite and the FFN is gone.
+ * {@code intermediate_size: 0} means no feed-forward block, for every architecture and feed-forward type, gated ones
+ * included (it used to build zero-width projections whose biases came from U(±1/√0) and made every output NaN).
+ * Where the block's norm comes before its update (pre-norm, parallel), a model without FFN must equal the same model
+ * with an FFN whose output is zero; a post-norm block would normalise once more, so there the check is that the
+ * output is finite and the FFN is gone.
  */
 class NoFeedForwardTest {
 
@@ -51,7 +52,7 @@ class NoFeedForwardTest {
 
     @ParameterizedTest
     @ValueSource(strings = { "rnope-swa", "rnope-swa-ablations", "multihead-sliding-window", "hybrid-lstm-attention", "hybrid-lstm-attention-mlp",
-            "rnope-swa-hybrid-parallel", "rnope-swa-hybrid-prenorm", "ape" })
+            "rnope-swa-hybrid-parallel", "rnope-swa-hybrid-prenorm", "ape", "rnope-swa-geglu", "multihead-geglu-tokens", "cohere2", "mistral" })
     void zeroMeansNoFeedForwardBlock(String twin) {
         Model model = build(twin, "intermediate_size=0");
         for (Parameter p : model.parameters().all()) {

@@ -85,7 +85,8 @@ public class PyTorchTwinsTest {
 
     @ParameterizedTest
     @ValueSource(strings = { "rnope-swa", "rnope-swa-ablations", "multihead-sliding-window", "multihead-edifice-bidirectional", "hybrid-lstm-attention",
-            "hybrid-lstm-attention-mlp", "rnope-swa-hybrid-parallel", "rnope-swa-hybrid-prenorm", "ape" })
+            "hybrid-lstm-attention-mlp", "rnope-swa-hybrid-parallel", "rnope-swa-hybrid-prenorm", "ape", "rnope-swa-geglu", "multihead-geglu-tokens",
+            "cohere2", "mistral" })
     void matchesItsPyTorchTwin(String name) throws Exception {
         float[][] result = runTwin(ConfigLoader.load(resource(name + ".yaml")), name);
         assertClose(result[0], result[1], name);
