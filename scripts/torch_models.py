@@ -59,7 +59,7 @@ def resolve(config, overrides):
     result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if result.returncode != 0:
         lines = result.stderr.strip().splitlines()
-        raise UsageError(lines[-1] if lines else f"scripts/run describe {config} --resolved failed (exit {result.returncode})")
+        raise UsageError(lines[-1].removeprefix("error: ") if lines else f"scripts/run describe {config} --resolved failed (exit {result.returncode})")
     resolved = json.loads(result.stdout)
     if resolved.get("format") != RESOLVED_FORMAT:
         raise UsageError(f"scripts/run describe --resolved printed format {resolved.get('format')!r}, this twin reads {RESOLVED_FORMAT!r}")
