@@ -25,46 +25,34 @@ final class WorkGroupReductions {
     private WorkGroupReductions() {
     }
 
+    private static final int SUM = 0;
+    private static final int MAX = 1;
+    private static final int MIN = 2;
+
     /** The sum of every item's {@code value}; all items get it. {@code local} has at least the group's size. */
     static float sum(KernelContext context, float[] local, float value) {
-        int item = context.localIdx;
-        local[item] = value;
-        context.localBarrier();
-        for (int stride = context.localGroupSizeX / 2; stride > 0; stride /= 2) {
-            if (item < stride) {
-                local[item] += local[item + stride];
-            }
-            context.localBarrier();
-        }
-        float total = local[0];
-        context.localBarrier();
-        return total;
+        return reduce(context, local, value, SUM);
     }
 
     /** The largest of every item's {@code value}; all items get it. */
     static float max(KernelContext context, float[] local, float value) {
-        int item = context.localIdx;
-        local[item] = value;
-        context.localBarrier();
-        for (int stride = context.localGroupSizeX / 2; stride > 0; stride /= 2) {
-            if (item < stride) {
-                local[item] = TornadoMath.max(local[item], local[item + stride]);
-            }
-            context.localBarrier();
-        }
-        float result = local[0];
-        context.localBarrier();
-        return result;
+        return reduce(context, local, value, MAX);
     }
 
     /** The smallest of every item's {@code value}; all items get it. */
     static float min(KernelContext context, float[] local, float value) {
+        return reduce(context, local, value, MIN);
+    }
+
+    private static float reduce(KernelContext context, float[] local, float value, int operation) {
         int item = context.localIdx;
         local[item] = value;
         context.localBarrier();
         for (int stride = context.localGroupSizeX / 2; stride > 0; stride /= 2) {
             if (item < stride) {
-                local[item] = TornadoMath.min(local[item], local[item + stride]);
+                float a = local[item];
+                float b = local[item + stride];
+                local[item] = operation == SUM ? a + b : operation == MAX ? TornadoMath.max(a, b) : TornadoMath.min(a, b);
             }
             context.localBarrier();
         }
