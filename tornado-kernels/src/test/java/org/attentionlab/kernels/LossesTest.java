@@ -113,8 +113,8 @@ class LossesTest {
 
     // ---- kernels against references ----
 
-    @Property(tries = 150)
-    void crossEntropyMatchesReference(@ForAll @IntRange(min = 1, max = 60) int rows, @ForAll @IntRange(min = 1, max = 300) int classes,
+    @Property(tries = 80)
+    void crossEntropyMatchesReference(@ForAll @IntRange(min = 1, max = 40) int rows, @ForAll @IntRange(min = 1, max = 300) int classes,
             @ForAll @DoubleRange(min = 0.01, max = 1000) double scale, @ForAll boolean inPlace, @ForAll long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         float[] logits = RandomArrays.gaussian(random, rows * classes, scale);
@@ -208,7 +208,7 @@ class LossesTest {
     /** More rows than work-items in the summary group, one class right everywhere: the mean of a known loss. */
     @Test
     void manyRowsOfAKnownLoss() {
-        int rows = 1000;
+        int rows = 300;
         int classes = 4;
         float[] logits = new float[rows * classes];
         int[] targets = new int[rows];
@@ -219,7 +219,7 @@ class LossesTest {
         CrossEntropy result = crossEntropy(logits, targets, rows, classes, false);
         double loss = Math.log(3 + Math.E) - 1;
         assertEquals(loss, result.summary()[Losses.SUMMARY_LOSS], 1e-6);
-        assertEquals(800f, result.summary()[Losses.SUMMARY_COUNTED]);
-        assertEquals(800f, result.summary()[Losses.SUMMARY_CORRECT]);
+        assertEquals(240f, result.summary()[Losses.SUMMARY_COUNTED]);
+        assertEquals(240f, result.summary()[Losses.SUMMARY_CORRECT]);
     }
 }
