@@ -12,13 +12,16 @@ import uk.ac.manchester.tornado.api.enums.TornadoVMBackendType;
 /** A {@code --device} value: {@code jvm}, or {@code tornado:<backend>:<device>} on a TornadoVM SDK. */
 record DeviceSpec(String text, int backend, int device) {
 
-    private static final Pattern TORNADO = Pattern.compile("tornado(?::(\\d+):(\\d+))?");
+    private static final Pattern TORNADO = Pattern.compile("tornado(?::(\\d{1,9}):(\\d{1,9}))?");
 
     static DeviceSpec parse(String text) {
         if (text.equals("jvm")) {
             return new DeviceSpec(text, -1, -1);
         }
         Matcher m = TORNADO.matcher(text);
+        if (!m.matches() && text.startsWith("tornado")) {
+            throw new UsageException("malformed device '" + text + "': use tornado or tornado:<backend>:<device> with numbers (scripts/run devices lists them)");
+        }
         if (!m.matches()) {
             throw new UsageException("unknown device '" + text + "': use jvm or tornado:<backend>:<device> (scripts/run devices lists them)");
         }
