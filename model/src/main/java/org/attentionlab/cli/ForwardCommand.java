@@ -276,11 +276,23 @@ final class ForwardCommand implements Callable<Integer> {
         private Files() {
         }
 
+        /** All tensors of {@code file}; refused before reading when they cannot all be held on the heap. */
         static Map<String, Tensor> read(Path file) {
             try {
+                long elements = 0;
+                for (SafeTensors.TensorInfo info : SafeTensors.readHeader(file).tensors().values()) {
+                    elements += info.size();
+                }
+                long heap = Runtime.getRuntime().maxMemory();
+                if (4 * elements > heap) {
+                    throw new UsageException(String.format(Locale.ROOT, "%s: its tensors need %,d MB in memory, more than the heap's %,d MB: "
+                            + "give more heap (ATTENTION_LAB_JAVA_OPTS=-Xmx...)", file, (4 * elements) >> 20, heap >> 20));
+                }
                 return SafeTensors.read(file);
             } catch (IOException e) {
                 throw new UsageException(e.getMessage());
+            } catch (OutOfMemoryError e) {
+                throw new UsageException(file + ": out of memory while reading it: give more heap (ATTENTION_LAB_JAVA_OPTS=-Xmx...)");
             }
         }
 
