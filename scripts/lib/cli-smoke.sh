@@ -95,6 +95,10 @@ cp "$T/weights.safetensors" "$T/nan.safetensors"
 printf '\x00\x00\xc0\x7f' | dd of="$T/nan.safetensors" bs=1 seek="$data_start" conv=notrunc status=none
 cp "$T/weights.safetensors" "$T/huge.safetensors"
 for _ in $(seq 256); do printf '\xff\xff\x7f\x7f'; done | dd of="$T/huge.safetensors" bs=1 seek="$data_start" conv=notrunc status=none
+# a header promising 100 MB of floats, in a sparse file: refused before a byte of it is read into memory
+header='{"w":{"dtype":"F32","shape":[25000000],"data_offsets":[0,100000000]}}'
+printf "\\x$(printf %02x ${#header})\\x00\\x00\\x00\\x00\\x00\\x00\\x00%s" "$header" >"$T/sparse.safetensors"
+truncate -s $((8 + ${#header} + 100000000)) "$T/sparse.safetensors"
 head -c 4096 /dev/urandom >"$T/interrupted.safetensors"
 md5sum <"$T/interrupted.safetensors" >"$T/interrupted.md5"
 
@@ -163,6 +167,23 @@ while IFS= read -r line; do
   fi
 done <"$ROOT/scripts/lib/hostile-cli.txt"
 echo "hostile invocations: $hostile, $skipped of them skipped (they need root for mknod)"
+
+# --save-weights, --save-input and --output are what a PyTorch twin needs to reproduce a run (twins' own configs)
+if /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; then
+  twin="$ROOT/model/src/test/resources/twins/multihead-sliding-window.yaml"
+  check "a run saved for PyTorch" 0 "$RUN" "$twin" --seq-len 9 --batch 2 --iterations 1 --warmup 0 --save-weights "$tmp/tw.safetensors" \
+    --save-input "$tmp/ti.safetensors" --output "$tmp/to.safetensors"
+  if /usr/bin/python3 "$ROOT/scripts/torch_models.py" "$twin" --weights "$tmp/tw.safetensors" --input "$tmp/ti.safetensors" \
+      --output "$tmp/tt.safetensors" >/dev/null 2>&1 && /usr/bin/python3 - "$ROOT/scripts/goldens" "$tmp" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+from _fixtures import read_safetensors
+ours = read_safetensors(sys.argv[2] + "/to.safetensors")["output"].flatten()
+theirs = read_safetensors(sys.argv[2] + "/tt.safetensors")["output"].flatten()
+sys.exit(0 if len(ours) == len(theirs) and max(abs(float(a) - float(b)) for a, b in zip(ours, theirs)) < 1e-4 else 1)
+PY
+  then passed=$((passed + 1)); else echo "FAIL: the PyTorch twin does not reproduce a run from its saved weights and input"; failed=$((failed + 1)); fi
+fi
 
 if [ -n "${TORNADOVM_HOME:-}" ]; then
   # the same forward pass on the JVM and on TornadoVM's device 0:0: checksums agree within float tolerance
