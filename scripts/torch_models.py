@@ -461,7 +461,7 @@ def main():
         if not args.fixture and not (args.weights and args.input and args.output):
             missing = [option for option, value in (("--weights W", args.weights), ("--input IN", args.input), ("--output OUT", args.output)) if not value]
             raise UsageError("missing " + ", ".join(missing) + ": the twin runs CONFIG on the weights and input of a run (scripts/run CONFIG"
-                             " --save-weights W writes its weights), or draws its own with --fixture FILE")
+                             " --save-weights W --save-input IN writes them), or draws its own with --fixture FILE")
         resolved = resolve(args.config, args.set)
         cfg = Config(resolved)
         twin = choose_twin(args.twin, cfg, resolved)

@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** The layer table, parameter count, FLOPs per token and memory estimate of a config, without running it. */
-@Command(name = "describe", mixinStandardHelpOptions = true, description = "Describe the model a config builds: layers, parameters, FLOPs, memory.")
+@Command(name = "describe", mixinStandardHelpOptions = true, version = Main.VERSION, description = "Describe the model a config builds: layers, parameters, FLOPs, memory.")
 final class DescribeCommand implements Callable<Integer> {
 
     @Spec
@@ -42,17 +42,27 @@ final class DescribeCommand implements Callable<Integer> {
             + " (what scripts/torch_models.py reads).")
     private boolean resolved;
 
+    @Mixin
+    private VerboseOption verbose;
+
     @Override
     public Integer call() {
         shapeOptions.check();
         int batch = shapeOptions.batch;
         int seqLen = shapeOptions.seqLen;
+        FitCheck.checkPositions(batch, seqLen);
         ModelSpec config = configOptions.load();
         if (resolved) {
             spec.commandLine().getOut().println(Json.write(ResolvedConfig.of(config)));
             return Main.EXIT_OK;
         }
-        Model model = Model.build(config);
+        Model model;
+        try {
+            model = Model.build(config);
+        } catch (OutOfMemoryError e) {
+            throw FitCheck.outOfMemoryBuilding("building the model to describe it");
+        }
+        FitCheck.checkSizes(model, batch, seqLen);
         long params = model.parameters().count();
         long flops = model.flops(batch, seqLen);
         long weightBytes = 4 * params;
