@@ -79,6 +79,26 @@ class NoFeedForwardTest {
         assertArrayEquals(out, run(withFfn), 0f, twin + ": no FFN differs from an FFN that adds zero");
     }
 
+    /** The gated blocks are blocks of every architecture that has one: a gate_proj per layer, a finite output that the gate changes. */
+    @ParameterizedTest
+    @ValueSource(strings = { "rnope-swa", "multihead-sliding-window", "hybrid-lstm-attention", "hybrid-lstm-attention-mlp", "rnope-swa-hybrid-parallel" })
+    void everyArchitectureWithAFeedForwardBlockTakesAGatedOne(String twin) {
+        Model gated = build(twin, "intermediate_size=6", "ffn_type=geglu", "hidden_act=gelu");
+        int layers = gated.spec().blocks().size();
+        assertEquals(layers, gated.parameters().all().stream().filter(p -> p.name().matches("layers\\.\\d+\\.ffn\\.gate_proj\\.weight")).count(), twin);
+        float[] out = run(gated);
+        for (float v : out) {
+            assertTrue(Float.isFinite(v), twin + ": output " + v);
+        }
+        Model plain = build(twin, "intermediate_size=6", "hidden_act=gelu");
+        for (Parameter p : plain.parameters().all()) {
+            if (p.name().contains(".ffn.gate_proj.")) {
+                throw new AssertionError(twin + ": an mlp block declares " + p.name());
+            }
+        }
+        assertFalse(java.util.Arrays.equals(out, run(plain)), twin + ": the gate changes nothing");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = { "intermediate_size=4", "num_hidden_layers=2", "num_key_value_heads=1" })
     void apeRefusesWhatItWouldIgnore(String override) {
