@@ -3,6 +3,7 @@ package org.attentionlab.kernels;
 import uk.ac.manchester.tornado.api.annotations.Parallel;
 import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
  * Element-wise activations, row-wise softmax, residual additions and dropout.
@@ -16,6 +17,15 @@ public final class Activations {
     /** sqrt(2 / pi), the tanh-GELU constant. */
     private static final float SQRT_TWO_OVER_PI = 0.7978845608028654f;
     private static final float GELU_TANH_CUBIC = 0.044715f;
+    /** 1 / sqrt(2 pi), the normal density's constant. */
+    private static final float INVERSE_SQRT_TWO_PI = 0.3989422804014327f;
+    /**
+     * A cap on x^2 in the tanh-GELU derivative: beyond |x| of about 10 its sech^2 factor is exactly 0, and the cap
+     * keeps 0 * (1 + 3 * 0.044715 * x^2) from becoming 0 * inf = NaN once x^2 overflows (|x| &gt; 1.8e19).
+     */
+    private static final float GELU_TANH_SQUARE_CAP = 1e30f;
+    /** Added to a dropout seed once per step of {@link #dropoutAtStep} (odd, so every step count gives another seed). */
+    public static final int DROPOUT_STEP_STRIDE = 0x632BE5AB;
 
     /** Below this |x| erf uses its Taylor series, which keeps the relative error small near 0. */
     private static final float ERF_SERIES_LIMIT = 0.75f;
@@ -58,8 +68,7 @@ public final class Activations {
     /** Exact (erf) GELU, PyTorch's default {@code gelu}: {@code 0.5 x (1 + erf(x / sqrt 2))}. */
     public static void geluErf(FloatArray x, FloatArray out, int size) {
         for (@Parallel int i = 0; i < size; i++) {
-            float value = x.get(i);
-            out.set(i, 0.5f * value * (1.0f + erf(value * SQRT_HALF)));
+            out.set(i, geluErfOf(x.get(i)));
         }
     }
 
@@ -78,8 +87,7 @@ public final class Activations {
     /** SiLU (swish): {@code x / (1 + exp(-x))}; for very negative x the denominator overflows to +inf, giving -0. */
     public static void silu(FloatArray x, FloatArray out, int size) {
         for (@Parallel int i = 0; i < size; i++) {
-            float value = x.get(i);
-            out.set(i, value / (1.0f + TornadoMath.exp(-value)));
+            out.set(i, siluOf(x.get(i)));
         }
     }
 
@@ -92,9 +100,113 @@ public final class Activations {
     /** The SwiGLU feed-forward gate (Llama, Cohere): {@code out = silu(gate) * up}; {@code out} may be either input. */
     public static void swiGlu(FloatArray gate, FloatArray up, FloatArray out, int size) {
         for (@Parallel int i = 0; i < size; i++) {
-            float g = gate.get(i);
-            out.set(i, g / (1.0f + TornadoMath.exp(-g)) * up.get(i));
+            out.set(i, siluOf(gate.get(i)) * up.get(i));
         }
+    }
+
+    /** The GeGLU feed-forward gate (Shazeer 2020, erf GELU): {@code out = gelu(gate) * up}; {@code out} may be either input. */
+    public static void geGlu(FloatArray gate, FloatArray up, FloatArray out, int size) {
+        for (@Parallel int i = 0; i < size; i++) {
+            out.set(i, geluErfOf(gate.get(i)) * up.get(i));
+        }
+    }
+
+    // ---- backward of the element-wise activations ----
+    //
+    // Each takes the forward's input x (which the forward must therefore keep: the model's activations run in place)
+    // and the gradient of the output, and writes dx = dOut * f'(x). Element i is read before it is written, so dx
+    // may be dOut or x itself.
+
+    /** {@code dx = dOut * (Phi(x) + x phi(x))}: the derivative of {@code 0.5 x (1 + erf(x / sqrt 2))}, as PyTorch's {@code gelu_backward}. */
+    public static void geluErfBackward(FloatArray x, FloatArray dOut, FloatArray dx, int size) {
+        for (@Parallel int i = 0; i < size; i++) {
+            dx.set(i, dOut.get(i) * geluErfDerivative(x.get(i)));
+        }
+    }
+
+    /**
+     * The derivative of the tanh form {@code 0.5 x (1 + tanh(u))}, {@code u = sqrt(2/pi) (x + 0.044715 x^3)}:
+     * {@code 0.5 (1 + tanh u) + 0.5 x sech^2(u) sqrt(2/pi) (1 + 3 * 0.044715 x^2)}. {@code sech^2(u)} is computed as
+     * {@code 4 e / (1 + e)^2} with {@code e = exp(-2|u|)}, not as PyTorch's {@code 1 - tanh^2(u)}: the same function
+     * without the cancellation near |tanh| = 1, where a device's tanh one ulp below 1 (PoCL's at u = -1e4) would
+     * turn the exact 0 into 1e-7 times a factor of x^3.
+     */
+    public static void geluTanhBackward(FloatArray x, FloatArray dOut, FloatArray dx, int size) {
+        for (@Parallel int i = 0; i < size; i++) {
+            dx.set(i, dOut.get(i) * geluTanhDerivative(x.get(i)));
+        }
+    }
+
+    /** {@code dx = dOut * s (1 + x (1 - s))}, {@code s = sigmoid(x)}, the derivative of {@code x s}. */
+    public static void siluBackward(FloatArray x, FloatArray dOut, FloatArray dx, int size) {
+        for (@Parallel int i = 0; i < size; i++) {
+            dx.set(i, dOut.get(i) * siluDerivative(x.get(i)));
+        }
+    }
+
+    /** {@code dx = dOut} where {@code x > 0}, else 0 (PyTorch's {@code threshold_backward}: 0 at x = 0). */
+    public static void reluBackward(FloatArray x, FloatArray dOut, FloatArray dx, int size) {
+        for (@Parallel int i = 0; i < size; i++) {
+            float gradient = dOut.get(i);
+            dx.set(i, x.get(i) > 0.0f ? gradient : 0.0f);
+        }
+    }
+
+    /**
+     * The gradients of {@link #swiGlu} ({@code out = silu(gate) * up}): {@code dGate = dOut * up * silu'(gate)},
+     * {@code dUp = dOut * silu(gate)}. Both inputs are read before either output is written, so {@code dGate} may
+     * be {@code gate} and {@code dUp} may be {@code up} (the forward must keep both inputs).
+     */
+    public static void swiGluBackward(FloatArray gate, FloatArray up, FloatArray dOut, FloatArray dGate, FloatArray dUp, int size) {
+        for (@Parallel int i = 0; i < size; i++) {
+            float g = gate.get(i);
+            float u = up.get(i);
+            float gradient = dOut.get(i);
+            dGate.set(i, gradient * u * siluDerivative(g));
+            dUp.set(i, gradient * siluOf(g));
+        }
+    }
+
+    /** The gradients of {@link #geGlu}: {@code dGate = dOut * up * gelu'(gate)}, {@code dUp = dOut * gelu(gate)}; aliasing as {@link #swiGluBackward}. */
+    public static void geGluBackward(FloatArray gate, FloatArray up, FloatArray dOut, FloatArray dGate, FloatArray dUp, int size) {
+        for (@Parallel int i = 0; i < size; i++) {
+            float g = gate.get(i);
+            float u = up.get(i);
+            float gradient = dOut.get(i);
+            dGate.set(i, gradient * u * geluErfDerivative(g));
+            dUp.set(i, gradient * geluErfOf(g));
+        }
+    }
+
+    /** The erf GELU of one value, {@code 0.5 x (1 + erf(x / sqrt 2))}. */
+    private static float geluErfOf(float x) {
+        return 0.5f * x * (1.0f + erf(x * SQRT_HALF));
+    }
+
+    /** SiLU of one value, {@code x / (1 + exp(-x))}. */
+    private static float siluOf(float x) {
+        return x / (1.0f + TornadoMath.exp(-x));
+    }
+
+    /** d/dx of the erf GELU: the normal CDF plus x times the normal density. */
+    public static float geluErfDerivative(float x) {
+        float cdf = 0.5f * (1.0f + erf(x * SQRT_HALF));
+        return cdf + x * INVERSE_SQRT_TWO_PI * TornadoMath.exp(-0.5f * x * x);
+    }
+
+    /** d/dx of the tanh GELU, as described at {@link #geluTanhBackward}. */
+    public static float geluTanhDerivative(float x) {
+        float square = TornadoMath.min(x * x, GELU_TANH_SQUARE_CAP);
+        float inner = SQRT_TWO_OVER_PI * (x + GELU_TANH_CUBIC * square * x);
+        float decay = TornadoMath.exp(-2.0f * TornadoMath.abs(inner));
+        float sechSquared = 4.0f * decay / ((1.0f + decay) * (1.0f + decay));
+        return 0.5f * (1.0f + TornadoMath.tanh(inner)) + 0.5f * x * sechSquared * SQRT_TWO_OVER_PI * (1.0f + 3.0f * GELU_TANH_CUBIC * square);
+    }
+
+    /** d/dx of SiLU; for very negative x the sigmoid is 0 and so is the derivative. */
+    public static float siluDerivative(float x) {
+        float sigmoid = 1.0f / (1.0f + TornadoMath.exp(-x));
+        return sigmoid * (1.0f + x * (1.0f - sigmoid));
     }
 
     /**
@@ -156,7 +268,28 @@ public final class Activations {
         }
     }
 
+    /**
+     * The gradient of {@link #softmaxRows} from its output {@code y}: {@code dx_j = y_j (dOut_j - sum_k dOut_k y_k)}
+     * per row (a fully masked row, all zeros, gets zeros). {@code dx} may be {@code dOut} or {@code y}.
+     */
+    public static void softmaxRowsBackward(FloatArray y, FloatArray dOut, FloatArray dx, int rows, int cols) {
+        for (@Parallel int row = 0; row < rows; row++) {
+            int base = row * cols;
+            float projection = 0.0f;
+            for (int j = 0; j < cols; j++) {
+                projection += dOut.get(base + j) * y.get(base + j);
+            }
+            for (int j = 0; j < cols; j++) {
+                float probability = y.get(base + j);
+                dx.set(base + j, probability * (dOut.get(base + j) - projection));
+            }
+        }
+    }
+
     // ---- residual connections ----
+    //
+    // Backward: a residual x + f(x) passes its output gradient unchanged to both branches (the training graph
+    // accumulates the branch's input gradient into the residual stream's with accumulate).
 
     /** {@code out = a + b}; {@code out} may be either input. */
     public static void add(FloatArray a, FloatArray b, FloatArray out, int size) {
@@ -185,18 +318,32 @@ public final class Activations {
      * Inverted dropout with a counter-based generator: element {@code i} is kept iff
      * {@link #dropoutUniform}{@code (seed, i) >= p} and then scaled by {@code 1 / (1 - p)}; dropped elements are 0.
      * The mask depends only on {@code (seed, i)}, never on the device, the grid or the order of evaluation.
-     * {@code p = 0} returns {@code x} unchanged; {@code p = 1} drops everything.
+     * {@code p = 0} returns {@code x} unchanged; {@code p = 1} drops everything. The backward is this kernel
+     * again, on the output gradient with the same {@code p} and seed.
      *
      * @param out may be {@code x}
      */
     public static void dropout(FloatArray x, FloatArray out, int size, float p, int seed) {
         float scale = 1.0f / (1.0f - p);
         for (@Parallel int i = 0; i < size; i++) {
-            if (dropoutUniform(seed, i) >= p) {
-                out.set(i, x.get(i) * scale);
-            } else {
-                out.set(i, 0.0f);
-            }
+            out.set(i, dropoutUniform(seed, i) >= p ? x.get(i) * scale : 0.0f);
+        }
+    }
+
+    /**
+     * {@link #dropout} with a seed that changes every step without rebuilding the task graph (TornadoVM captures
+     * scalar arguments when a graph is built): exactly {@code dropout(x, out, size, p, seed + counter[0] *
+     * DROPOUT_STEP_STRIDE)} (32-bit wrap-around), with the counter read from device memory, e.g. the optimizer's
+     * step count.
+     *
+     * <p>Backward of either: the same kernel with the same {@code p}, seed and counter applied to the output
+     * gradient, {@code dx = dOut * mask / (1 - p)}, regenerates the mask from (seed, index) and needs nothing saved.
+     */
+    public static void dropoutAtStep(FloatArray x, FloatArray out, int size, float p, int seed, IntArray counter) {
+        float scale = 1.0f / (1.0f - p);
+        int stepSeed = seed + counter.get(0) * DROPOUT_STEP_STRIDE;
+        for (@Parallel int i = 0; i < size; i++) {
+            out.set(i, dropoutUniform(stepSeed, i) >= p ? x.get(i) * scale : 0.0f);
         }
     }
 

@@ -170,4 +170,51 @@ public final class LinearKernels {
         int atLeastOne = Math.max(value, 1);
         return (atLeastOne + multiple - 1) / multiple * multiple;
     }
+
+    // ---- backward of the embeddings ----
+    //
+    // The gradient of a lookup is a scatter-add into the table's gradient, which several tokens with the same id hit.
+    // Without float atomics (not every device has them, and their order would make the sum vary from run to run),
+    // each parallel iteration owns one column j of the table and walks the tokens in order: deterministic, the same
+    // sums on every device. Cost: tokens sequential steps per work-item, dim work-items (for [batch * seq] tokens
+    // this is as much work as the forward, with less parallelism: dim items instead of tokens * dim).
+
+    /**
+     * The gradient of {@link #embedding}, accumulated: {@code dTable[ids[t], j] += dOut[t, j]} for every token, in
+     * token order; tokens whose id is outside {@code [0, vocabSize)} contribute nothing (their forward rows were zeros).
+     *
+     * @param dOut   {@code [tokens, dim]}
+     * @param dTable {@code [vocabSize, dim]}, added to (zero it first for a fresh gradient)
+     */
+    public static void embeddingBackward(IntArray ids, FloatArray dOut, FloatArray dTable, int tokens, int dim, int vocabSize) {
+        for (@Parallel int j = 0; j < dim; j++) {
+            for (int token = 0; token < tokens; token++) {
+                int id = ids.get(token);
+                if (id >= 0 && id < vocabSize) {
+                    int index = id * dim + j;
+                    dTable.set(index, dTable.get(index) + dOut.get(token * dim + j));
+                }
+            }
+        }
+    }
+
+    /**
+     * The gradient of {@link #embeddedQkv}, accumulated: {@code dq}, {@code dk}, {@code dv} {@code [tokens, width]}
+     * added into the three chunks of row {@code ids[t]} of {@code dTable [vocabSize, 3 * width]}, in token order;
+     * out-of-range ids contribute nothing. One work-item per column of the width, each adding to its q, k and v column.
+     */
+    public static void embeddedQkvBackward(IntArray ids, FloatArray dq, FloatArray dk, FloatArray dv, FloatArray dTable, int tokens, int width, int vocabSize) {
+        for (@Parallel int j = 0; j < width; j++) {
+            for (int token = 0; token < tokens; token++) {
+                int id = ids.get(token);
+                if (id >= 0 && id < vocabSize) {
+                    int base = id * 3 * width + j;
+                    int index = token * width + j;
+                    dTable.set(base, dTable.get(base) + dq.get(index));
+                    dTable.set(base + width, dTable.get(base + width) + dk.get(index));
+                    dTable.set(base + 2 * width, dTable.get(base + 2 * width) + dv.get(index));
+                }
+            }
+        }
+    }
 }

@@ -22,6 +22,8 @@ public final class Normalization {
     public static final float LAYER_NORM_EPS = 1e-5f;
     /** Edifice's {@code qk_layer_norm} epsilon. */
     public static final float QK_LAYER_NORM_EPS = 1e-6f;
+    /** Floats per row that {@link #layerNormBackward} saves for {@link #layerNormParameterGradients}: mean, mean correction, rstd. */
+    public static final int LAYER_NORM_STATISTICS = 3;
 
     private Normalization() {
     }
@@ -59,12 +61,7 @@ public final class Normalization {
     public static void rmsNorm(FloatArray x, FloatArray weight, FloatArray out, int rows, int dim, float eps) {
         for (@Parallel int row = 0; row < rows; row++) {
             int base = row * dim;
-            float sumOfSquares = 0.0f;
-            for (int j = 0; j < dim; j++) {
-                float value = x.get(base + j);
-                sumOfSquares += value * value;
-            }
-            float inverseRms = 1.0f / TornadoMath.sqrt(sumOfSquares / dim + eps);
+            float inverseRms = inverseRms(x, base, dim, eps);
             for (int j = 0; j < dim; j++) {
                 out.set(base + j, x.get(base + j) * inverseRms * weight.get(j));
             }
@@ -89,6 +86,147 @@ public final class Normalization {
                 x.set(base + j, ((x.get(base + j) - mean) - meanCorrection) * inverseStd);
             }
         }
+    }
+
+    // ---- backward ----
+
+    /**
+     * LayerNorm backward, the input gradient: for each row, with {@code x̂ = (x - mean) * rstd} recomputed from
+     * {@code x} exactly as the forward computes it and {@code g = dOut * weight},
+     * {@code dx = rstd * (g - mean(g) - x̂ * mean(g * x̂))}. Writes the row's statistics
+     * ({@value #LAYER_NORM_STATISTICS} floats per row: mean, mean correction, rstd) into {@code rowStatistics} for
+     * {@link #layerNormParameterGradients}, which runs after it. The bias does not enter the input gradient.
+     *
+     * @param x             {@code [rows, dim]}, the forward's input (what the forward must keep)
+     * @param dOut          {@code [rows, dim]}, the gradient of the forward's output
+     * @param dx            {@code [rows, dim]}, overwritten; distinct from {@code x} and {@code dOut}, which the
+     *                      parameter gradients still read
+     * @param rowStatistics {@code [rows, LAYER_NORM_STATISTICS]}, overwritten
+     */
+    public static void layerNormBackward(FloatArray x, FloatArray weight, FloatArray dOut, FloatArray dx, FloatArray rowStatistics, int rows, int dim, float eps) {
+        for (@Parallel int row = 0; row < rows; row++) {
+            int base = row * dim;
+            float mean = rowMean(x, base, dim);
+            float meanCorrection = deviationMean(x, base, dim, mean);
+            float inverseStd = 1.0f / TornadoMath.sqrt(centredVariance(x, base, dim, mean, meanCorrection) + eps);
+            int statistics = row * LAYER_NORM_STATISTICS;
+            rowStatistics.set(statistics, mean);
+            rowStatistics.set(statistics + 1, meanCorrection);
+            rowStatistics.set(statistics + 2, inverseStd);
+            normalizedRowBackward(x, weight, 1, dOut, dx, base, dim, 1, mean, meanCorrection, inverseStd);
+        }
+    }
+
+    /**
+     * LayerNorm backward, the parameter gradients, accumulated: {@code dWeight[j] += sum over rows of dOut * x̂},
+     * {@code dBias[j] += sum over rows of dOut} (only when {@code hasBias != 0}; otherwise {@code dBias} is not
+     * touched). One parallel iteration per feature walks the rows in order: deterministic, no atomics, and the
+     * same sum on every device; the price is {@code rows} sequential steps per feature.
+     *
+     * @param rowStatistics what {@link #layerNormBackward} wrote for the same {@code x}
+     */
+    public static void layerNormParameterGradients(FloatArray x, FloatArray dOut, FloatArray rowStatistics, FloatArray dWeight, FloatArray dBias, int rows, int dim,
+            int hasBias) {
+        for (@Parallel int j = 0; j < dim; j++) {
+            float weightSum = 0.0f;
+            float biasSum = 0.0f;
+            for (int row = 0; row < rows; row++) {
+                int statistics = row * LAYER_NORM_STATISTICS;
+                float normalized = ((x.get(row * dim + j) - rowStatistics.get(statistics)) - rowStatistics.get(statistics + 1)) * rowStatistics.get(statistics + 2);
+                float gradient = dOut.get(row * dim + j);
+                weightSum += gradient * normalized;
+                biasSum += gradient;
+            }
+            dWeight.set(j, dWeight.get(j) + weightSum);
+            if (hasBias != 0) {
+                dBias.set(j, dBias.get(j) + biasSum);
+            }
+        }
+    }
+
+    /**
+     * RMSNorm backward, the input gradient: with {@code r = 1 / sqrt(mean(x^2) + eps)}, {@code x̂ = x r} and
+     * {@code g = dOut * weight}, {@code dx = r * (g - x̂ * mean(g * x̂))}. Writes {@code r} per row into
+     * {@code rowInverseRms} for {@link #rmsNormWeightGradients}.
+     *
+     * @param dx distinct from {@code x} and {@code dOut}
+     */
+    public static void rmsNormBackward(FloatArray x, FloatArray weight, FloatArray dOut, FloatArray dx, FloatArray rowInverseRms, int rows, int dim, float eps) {
+        for (@Parallel int row = 0; row < rows; row++) {
+            int base = row * dim;
+            float inverseRms = inverseRms(x, base, dim, eps);
+            rowInverseRms.set(row, inverseRms);
+            normalizedRowBackward(x, weight, 1, dOut, dx, base, dim, 0, 0.0f, 0.0f, inverseRms);
+        }
+    }
+
+    /** RMSNorm backward, the weight gradient, accumulated: {@code dWeight[j] += sum over rows of dOut * x * r} (rows in order). */
+    public static void rmsNormWeightGradients(FloatArray x, FloatArray dOut, FloatArray rowInverseRms, FloatArray dWeight, int rows, int dim) {
+        for (@Parallel int j = 0; j < dim; j++) {
+            float sum = 0.0f;
+            for (int row = 0; row < rows; row++) {
+                sum += dOut.get(row * dim + j) * (x.get(row * dim + j) * rowInverseRms.get(row));
+            }
+            dWeight.set(j, dWeight.get(j) + sum);
+        }
+    }
+
+    /**
+     * QK-LayerNorm backward ({@link #qkLayerNorm} has no parameters): per head vector
+     * {@code dx = rstd * (dOut - mean(dOut) - x̂ * mean(dOut * x̂))}, with the statistics recomputed from the
+     * pre-norm {@code x}. The forward normalises q and k in place (and RoPE then rotates them in place), so the
+     * forward must keep a copy of the pre-norm q and k: the projection's output before {@code qkLayerNorm}.
+     *
+     * @param x    {@code [batch, seqLen, heads, headDim]}, the pre-norm values
+     * @param dOut the gradient of the normalised values; {@code dx} may be {@code dOut} itself (in place, as the
+     *             forward) or {@code x}
+     */
+    public static void qkLayerNormBackward(FloatArray x, FloatArray dOut, FloatArray dx, int batch, int seqLen, int heads, int headDim, float eps) {
+        int vectors = batch * seqLen * heads;
+        for (@Parallel int vector = 0; vector < vectors; vector++) {
+            int base = vector * headDim;
+            float mean = rowMean(x, base, headDim);
+            float meanCorrection = deviationMean(x, base, headDim, mean);
+            float inverseStd = 1.0f / TornadoMath.sqrt(centredVariance(x, base, headDim, mean, meanCorrection) + eps);
+            normalizedRowBackward(x, x, 0, dOut, dx, base, headDim, 1, mean, meanCorrection, inverseStd);
+        }
+    }
+
+    /**
+     * The input gradient of {@code y = x̂ * weight} (+ bias) for one row, {@code x̂ = ((x - mean) - meanCorrection) * scale}
+     * with the row statistics treated as functions of x:
+     * {@code dx = scale * (g - mean(g) - x̂ * mean(g * x̂))} with {@code g = dOut * weight} ({@code dOut} when
+     * {@code hasWeight == 0}) for LayerNorm ({@code centred != 0}); RMSNorm ({@code centred == 0}, mean and
+     * correction 0) subtracts no mean, since its statistic does not depend on a mean of x. Two
+     * passes: the two means, then the gradient, element j read before it is written (so {@code dx} may alias
+     * {@code dOut} or {@code x}).
+     */
+    private static void normalizedRowBackward(FloatArray x, FloatArray weight, int hasWeight, FloatArray dOut, FloatArray dx, int base, int length, int centred,
+            float mean, float meanCorrection, float scale) {
+        float gradientSum = 0.0f;
+        float projectionSum = 0.0f;
+        for (int j = 0; j < length; j++) {
+            float g = hasWeight != 0 ? dOut.get(base + j) * weight.get(j) : dOut.get(base + j);
+            float normalized = ((x.get(base + j) - mean) - meanCorrection) * scale;
+            gradientSum += g;
+            projectionSum += g * normalized;
+        }
+        float meanGradient = centred != 0 ? gradientSum / length : 0.0f;
+        float meanProjection = projectionSum / length;
+        for (int j = 0; j < length; j++) {
+            float g = hasWeight != 0 ? dOut.get(base + j) * weight.get(j) : dOut.get(base + j);
+            float normalized = ((x.get(base + j) - mean) - meanCorrection) * scale;
+            dx.set(base + j, scale * (g - meanGradient - normalized * meanProjection));
+        }
+    }
+
+    private static float inverseRms(FloatArray x, int base, int length, float eps) {
+        float sumOfSquares = 0.0f;
+        for (int j = 0; j < length; j++) {
+            float value = x.get(base + j);
+            sumOfSquares += value * value;
+        }
+        return 1.0f / TornadoMath.sqrt(sumOfSquares / length + eps);
     }
 
     private static float rowMean(FloatArray x, int base, int length) {

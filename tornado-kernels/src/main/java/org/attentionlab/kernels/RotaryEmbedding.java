@@ -50,19 +50,44 @@ public final class RotaryEmbedding {
         int vectors = batch * seqLen * heads;
         for (@Parallel int vector = 0; vector < vectors; vector++) {
             for (@Parallel int pair = 0; pair < half; pair++) {
-                int position = (vector / heads) % seqLen + positionOffset;
-                float inverseFrequency = TornadoMath.pow(theta, -(2.0f * pair) / headDim);
-                float angle = position * inverseFrequency;
-                float cos = TornadoMath.cos(angle);
-                float sin = TornadoMath.sin(angle);
-                int base = vector * headDim;
-                int first = pairing == GPTJ ? base + 2 * pair : base + pair;
-                int second = pairing == GPTJ ? first + 1 : first + half;
-                float a = x.get(first);
-                float b = x.get(second);
-                x.set(first, a * cos - b * sin);
-                x.set(second, b * cos + a * sin);
+                rotatePair(x, vector, pair, seqLen, heads, headDim, positionOffset, theta, pairing, 1.0f);
             }
         }
+    }
+
+    /**
+     * The backward of {@link #apply}: a rotation is orthogonal, so the gradient of its input is the output gradient
+     * rotated by the opposite angle, {@code (a, b) -> (a cos + b sin, b cos - a sin)}, in place like the forward.
+     * Same arguments as the forward; nothing from the forward is needed.
+     *
+     * @param dx the gradient of the rotated q or k, {@code [batch, seqLen, heads, headDim]}; becomes the gradient
+     *           of the unrotated values
+     */
+    public static void applyBackward(FloatArray dx, int batch, int seqLen, int heads, int headDim, int positionOffset, float theta, int pairing) {
+        int half = headDim / 2;
+        int vectors = batch * seqLen * heads;
+        for (@Parallel int vector = 0; vector < vectors; vector++) {
+            for (@Parallel int pair = 0; pair < half; pair++) {
+                rotatePair(dx, vector, pair, seqLen, heads, headDim, positionOffset, theta, pairing, -1.0f);
+            }
+        }
+    }
+
+    /** Rotates pair {@code pair} of vector {@code vector} by {@code direction} (+1 or -1) times its angle. */
+    private static void rotatePair(FloatArray x, int vector, int pair, int seqLen, int heads, int headDim, int positionOffset, float theta, int pairing,
+            float direction) {
+        int half = headDim / 2;
+        int position = (vector / heads) % seqLen + positionOffset;
+        float inverseFrequency = TornadoMath.pow(theta, -(2.0f * pair) / headDim);
+        float angle = position * inverseFrequency;
+        float cos = TornadoMath.cos(angle);
+        float sin = direction * TornadoMath.sin(angle);
+        int base = vector * headDim;
+        int first = pairing == GPTJ ? base + 2 * pair : base + pair;
+        int second = pairing == GPTJ ? first + 1 : first + half;
+        float a = x.get(first);
+        float b = x.get(second);
+        x.set(first, a * cos - b * sin);
+        x.set(second, b * cos + a * sin);
     }
 }

@@ -106,17 +106,26 @@ class ActivationsTest {
         }
     }
 
+    interface GatedKernel {
+        void run(FloatArray gate, FloatArray up, FloatArray out, int size);
+    }
+
+    /** SwiGLU is silu(gate) * up, GeGLU is gelu(gate) * up (the erf form). */
     @Test
-    void swiGluIsSiluOfTheGateTimesUp() {
+    void gatedUnitsAreTheActivationOfTheGateTimesUp() {
         float[] gate = RandomArrays.gaussian(new SplittableRandom(21), 77, 3.0);
         float[] up = RandomArrays.gaussian(new SplittableRandom(22), 77, 2.0);
-        FloatArray out = new FloatArray(77);
-        Activations.swiGlu(FloatArray.fromArray(gate), FloatArray.fromArray(up), out, 77);
-        double[] expected = new double[77];
-        for (int i = 0; i < 77; i++) {
-            expected[i] = ActivationReference.silu(gate[i]) * up[i];
+        GatedKernel[] kernels = { Activations::swiGlu, Activations::geGlu };
+        DoubleUnaryOperator[] activations = { ActivationReference::silu, ActivationReference::geluErf };
+        for (int k = 0; k < kernels.length; k++) {
+            FloatArray out = new FloatArray(77);
+            kernels[k].run(FloatArray.fromArray(gate), FloatArray.fromArray(up), out, 77);
+            double[] expected = new double[77];
+            for (int i = 0; i < 77; i++) {
+                expected[i] = activations[k].applyAsDouble(gate[i]) * up[i];
+            }
+            assertClose(k == 0 ? "swiGlu" : "geGlu", expected, out.toHeapArray(), 1e-6, 1e-6);
         }
-        assertClose("swiGlu", expected, out.toHeapArray(), 1e-6, 1e-6);
     }
 
     @Test

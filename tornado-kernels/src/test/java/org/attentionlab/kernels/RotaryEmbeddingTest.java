@@ -1,11 +1,13 @@
 package org.attentionlab.kernels;
 
 import static org.attentionlab.kernels.testing.Closeness.assertWithin;
+import static org.attentionlab.kernels.testing.Closeness.toDoubles;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.SplittableRandom;
 
+import org.attentionlab.kernels.reference.FiniteDifferences;
 import org.attentionlab.kernels.reference.RotaryReference;
 import org.attentionlab.kernels.testing.RandomArrays;
 import org.junit.jupiter.api.Test;
@@ -58,6 +60,44 @@ class RotaryEmbeddingTest {
         RotaryEmbedding.apply(x, batch, seq, heads, headDim, offset, theta, interleaved ? RotaryEmbedding.GPTJ : RotaryEmbedding.NEOX);
         double[] expected = RotaryReference.rotate(input, batch, seq, heads, headDim, offset, theta, interleaved);
         assertWithin("rope", expected, x.toHeapArray(), bound(input, batch, seq, heads, headDim, offset, interleaved, 2.5e-7));
+    }
+
+    @Property(tries = 60)
+    void referenceBackwardMatchesFiniteDifferences(@ForAll @IntRange(min = 1, max = 3) int seq, @ForAll @IntRange(min = 1, max = 2) int heads,
+            @ForAll("evenHeadDims") int headDim, @ForAll @IntRange(min = 0, max = 50) int offset, @ForAll boolean interleaved, @ForAll long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        double[] x = toDoubles(RandomArrays.gaussian(random, seq * heads * headDim, 1.5));
+        double[] dOut = toDoubles(RandomArrays.gaussian(random, x.length, 1.0));
+        double[] numeric = FiniteDifferences.gradient(v -> RotaryReference.rotate(v, 1, seq, heads, headDim, offset, 10000.0, interleaved), x, dOut);
+        double[] analytic = RotaryReference.rotateBackward(dOut, 1, seq, heads, headDim, offset, 10000.0, interleaved);
+        for (int i = 0; i < x.length; i++) {
+            assertEquals(numeric[i], analytic[i], 1e-8, "element " + i);
+        }
+    }
+
+    /** The backward (rotation by minus the angle, in place) against the float64 transposed Jacobian; same bound as the forward. */
+    @Property(tries = 300)
+    void backwardMatchesFloat64Reference(@ForAll @IntRange(min = 1, max = 3) int batch, @ForAll @IntRange(min = 1, max = 12) int seq,
+            @ForAll @IntRange(min = 1, max = 4) int heads, @ForAll("evenHeadDims") int headDim, @ForAll @IntRange(min = 0, max = 150) int offset,
+            @ForAll("thetas") float theta, @ForAll boolean interleaved, @ForAll long seed) {
+        float[] gradient = RandomArrays.gaussian(new SplittableRandom(seed), batch * seq * heads * headDim, 1.5);
+        FloatArray dx = FloatArray.fromArray(gradient);
+        RotaryEmbedding.applyBackward(dx, batch, seq, heads, headDim, offset, theta, interleaved ? RotaryEmbedding.GPTJ : RotaryEmbedding.NEOX);
+        double[] expected = RotaryReference.rotateBackward(toDoubles(gradient), batch, seq, heads, headDim, offset, theta, interleaved);
+        assertWithin("rope backward", expected, dx.toHeapArray(), bound(gradient, batch, seq, heads, headDim, offset, interleaved, 2.5e-7));
+    }
+
+    /** The backward undoes the forward (rotations are orthogonal), at large positions too. */
+    @Property(tries = 100)
+    void backwardUndoesTheForward(@ForAll("evenHeadDims") int headDim, @ForAll @IntRange(min = 1, max = 9) int seq,
+            @ForAll @IntRange(min = 0, max = 100000) int offset, @ForAll boolean interleaved, @ForAll long seed) {
+        float[] input = RandomArrays.gaussian(new SplittableRandom(seed), seq * headDim, 3.0);
+        FloatArray x = FloatArray.fromArray(input);
+        int pairing = interleaved ? RotaryEmbedding.GPTJ : RotaryEmbedding.NEOX;
+        RotaryEmbedding.apply(x, 1, seq, 1, headDim, offset, RotaryEmbedding.DEFAULT_THETA, pairing);
+        RotaryEmbedding.applyBackward(x, 1, seq, 1, headDim, offset, RotaryEmbedding.DEFAULT_THETA, pairing);
+        double[] bound = bound(input, 1, seq, 1, headDim, 0, interleaved, 0);
+        assertWithin("backward of forward", toDoubles(input), x.toHeapArray(), bound);
     }
 
     /** Rotations preserve the length of every pair, whatever the position. */

@@ -12,13 +12,17 @@ import org.junit.jupiter.api.Test;
 import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.common.TornadoFunctions.Task3;
 import uk.ac.manchester.tornado.api.common.TornadoFunctions.Task4;
+import uk.ac.manchester.tornado.api.common.TornadoFunctions.Task6;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
  * Every kernel of {@link Activations} on a TornadoVM device against the same kernel called as plain Java. The
  * inputs are an odd number of Gaussian values (standard deviation 3) led by named extremes: zeros, tiny values,
- * both sides of erf's series/tail switch at 0.75, and magnitudes up to 1e4 where exp and tanh saturate.
+ * both sides of erf's series/tail switch at 0.75, and magnitudes up to 1e4 where exp and tanh saturate. The
+ * backward kernels get the same inputs and Gaussian output gradients; their differences are bounded relative to
+ * {@code max(|java|, |x| max(1, |dOut|))}, as the forward's (a few-ulp error of exp or tanh times a factor of x).
  */
 class ActivationsIT {
 
@@ -34,6 +38,17 @@ class ActivationsIT {
     private static float[] inputs(long seed) {
         float[] values = RandomArrays.gaussian(new SplittableRandom(seed), SIZE, 3.0);
         System.arraycopy(EXTREMES, 0, values, 0, EXTREMES.length);
+        return values;
+    }
+
+    /** {@link #inputs} with its zeros replaced: a kept zero would look dropped to the dropout tests. */
+    private static float[] nonZeroInputs(long seed) {
+        float[] values = inputs(seed);
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] == 0f) {
+                values[i] = 0.5f;
+            }
+        }
         return values;
     }
 
@@ -165,13 +180,7 @@ class ActivationsIT {
      */
     @Test
     void dropout() {
-        float[] input = inputs(14);
-        for (int i = 0; i < input.length; i++) {
-            if (input[i] == 0f) {
-                input[i] = 0.5f; // a kept zero would look dropped
-            }
-        }
-        FloatArray x = FloatArray.fromArray(input);
+        FloatArray x = FloatArray.fromArray(nonZeroInputs(14));
         float p = 0.3f;
         int seed = -123456789;
         FloatArray java = DeviceTasks.nans(SIZE);
@@ -188,5 +197,95 @@ class ActivationsIT {
         }
         System.out.println("dropout: the device dropped the same " + dropped + " of " + SIZE + " elements as Java");
         DeviceCheck.assertMatchesJava(java.toHeapArray(), device.toHeapArray(), "Activations.dropout p=0.3 (same mask)");
+    }
+
+    // ---- backward ----
+
+    @Test
+    void elementwiseBackward() {
+        float[] gradient = RandomArrays.gaussian(new SplittableRandom(15), SIZE, 1.0);
+        float[][] r = binary("geluErfBackward", Activations::geluErfBackward, inputs(16), gradient);
+        DeviceCheck.assertMatchesJava(r[0], r[1], r[2], "Activations.geluErfBackward");
+        r = binary("geluTanhBackward", Activations::geluTanhBackward, inputs(17), gradient);
+        DeviceCheck.assertMatchesJava(r[0], r[1], r[2], "Activations.geluTanhBackward (sech^2 from exp: 0 at +-1e4)");
+        r = binary("siluBackward", Activations::siluBackward, inputs(18), gradient);
+        DeviceCheck.assertMatchesJava(r[0], r[1], r[2], "Activations.siluBackward");
+        r = binary("reluBackward", Activations::reluBackward, inputs(19), gradient);
+        DeviceCheck.assertIdentical(r[0], r[1], "Activations.reluBackward");
+    }
+
+    @Test
+    void gatedBackward() {
+        checkGatedBackward("swiGluBackward", Activations::swiGluBackward);
+        checkGatedBackward("geGluBackward", Activations::geGluBackward);
+    }
+
+    private static void checkGatedBackward(String name, Task6<FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, Integer> kernel) {
+        FloatArray gate = FloatArray.fromArray(inputs(20));
+        FloatArray up = FloatArray.fromArray(RandomArrays.gaussian(new SplittableRandom(21), SIZE, 2.0));
+        FloatArray dOut = FloatArray.fromArray(RandomArrays.gaussian(new SplittableRandom(22), SIZE, 1.0));
+        FloatArray javaGate = DeviceTasks.nans(SIZE);
+        FloatArray javaUp = DeviceTasks.nans(SIZE);
+        kernel.apply(gate, up, dOut, javaGate, javaUp, SIZE);
+
+        FloatArray deviceGate = DeviceTasks.nans(SIZE);
+        FloatArray deviceUp = DeviceTasks.nans(SIZE);
+        TaskGraph graph = DeviceTasks.graph(name).transferToDevice(DataTransferMode.EVERY_EXECUTION, gate, up, dOut)
+                .task(DeviceTasks.TASK, kernel, gate, up, dOut, deviceGate, deviceUp, SIZE).transferToHost(DataTransferMode.EVERY_EXECUTION, deviceGate, deviceUp);
+        DeviceTasks.execute(graph);
+        float[] gateMagnitude = new float[SIZE];
+        float[] upMagnitude = new float[SIZE];
+        for (int i = 0; i < SIZE; i++) {
+            gateMagnitude[i] = Math.abs(gate.get(i)) * Math.abs(up.get(i) * dOut.get(i));
+            upMagnitude[i] = Math.abs(gate.get(i)) * Math.abs(dOut.get(i));
+        }
+        DeviceCheck.assertMatchesJava(javaGate.toHeapArray(), deviceGate.toHeapArray(), gateMagnitude, "Activations." + name + " dGate");
+        DeviceCheck.assertMatchesJava(javaUp.toHeapArray(), deviceUp.toHeapArray(), upMagnitude, "Activations." + name + " dUp");
+    }
+
+    /** From softmax outputs of rows like the forward test's: ordinary, 1e4-scale, masked, fully masked. */
+    @Test
+    void softmaxRowsBackward() {
+        int rows = 5;
+        int cols = 33;
+        float[] logits = RandomArrays.gaussian(new SplittableRandom(23), rows * cols, 1.0);
+        for (int j = 0; j < cols; j++) {
+            logits[cols + j] *= 1e4f;
+            if (j % 3 == 0) {
+                logits[2 * cols + j] = Float.NEGATIVE_INFINITY;
+            }
+            logits[3 * cols + j] = Float.NEGATIVE_INFINITY;
+        }
+        FloatArray y = new FloatArray(rows * cols);
+        Activations.softmaxRows(FloatArray.fromArray(logits), y, rows, cols);
+        FloatArray dOut = FloatArray.fromArray(RandomArrays.gaussian(new SplittableRandom(24), rows * cols, 1.0));
+        FloatArray java = DeviceTasks.nans(rows * cols);
+        Activations.softmaxRowsBackward(y, dOut, java, rows, cols);
+
+        FloatArray device = DeviceTasks.nans(rows * cols);
+        TaskGraph graph = DeviceTasks.graph("softmaxRowsBackward").transferToDevice(DataTransferMode.EVERY_EXECUTION, y, dOut)
+                .task(DeviceTasks.TASK, Activations::softmaxRowsBackward, y, dOut, device, rows, cols).transferToHost(DataTransferMode.EVERY_EXECUTION, device);
+        DeviceTasks.execute(graph);
+        DeviceCheck.assertMatchesJava(java.toHeapArray(), device.toHeapArray(), "Activations.softmaxRowsBackward");
+    }
+
+    /** The per-step mask (the step read from device memory) is the one Java draws, bit for bit, at a large step count. */
+    @Test
+    void dropoutAtStep() {
+        FloatArray x = FloatArray.fromArray(nonZeroInputs(25));
+        IntArray counter = IntArray.fromElements(987654);
+        float p = 0.3f;
+        int seed = 424242;
+        FloatArray java = DeviceTasks.nans(SIZE);
+        Activations.dropoutAtStep(x, java, SIZE, p, seed, counter);
+
+        FloatArray device = DeviceTasks.nans(SIZE);
+        TaskGraph graph = DeviceTasks.graph("dropoutAtStep").transferToDevice(DataTransferMode.EVERY_EXECUTION, x, counter)
+                .task(DeviceTasks.TASK, Activations::dropoutAtStep, x, device, SIZE, p, seed, counter).transferToHost(DataTransferMode.EVERY_EXECUTION, device);
+        DeviceTasks.execute(graph);
+        for (int i = 0; i < SIZE; i++) {
+            assertEquals(java.get(i) == 0f, device.get(i) == 0f, "dropoutAtStep mask at element " + i);
+        }
+        DeviceCheck.assertMatchesJava(java.toHeapArray(), device.toHeapArray(), "Activations.dropoutAtStep p=0.3, step 987654 (same mask)");
     }
 }

@@ -9,11 +9,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.common.TornadoFunctions.Task8;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
- * {@link RotaryEmbedding#apply} (in place) on a TornadoVM device against the same kernel called as plain Java, both
+ * {@link RotaryEmbedding#apply} and its backward (in place) on a TornadoVM device against the same kernels called as plain Java, both
  * pairings, at small positions and at positions past 1000 with a large base.
  *
  * <p>Tolerance: the angle is {@code position * theta^(-2p/d)} in fp32; OpenCL's {@code pow}, {@code sin} and
@@ -33,6 +34,18 @@ class RotaryEmbeddingIT {
     @ParameterizedTest(name = "pairing {0}, theta {1}, offset {2}")
     @CsvSource({ "0, 10000, 3", "1, 10000, 3", "0, 500000, 1000", "1, 500000, 1000" })
     void apply(int pairing, float theta, int positionOffset) {
+        compareWithJava("RotaryEmbedding.apply", RotaryEmbedding::apply, pairing, theta, positionOffset);
+    }
+
+    /** The backward, the rotation by minus the angle in place, on output gradients. */
+    @ParameterizedTest(name = "pairing {0}, theta {1}, offset {2}")
+    @CsvSource({ "0, 10000, 3", "1, 500000, 1000" })
+    void applyBackward(int pairing, float theta, int positionOffset) {
+        compareWithJava("RotaryEmbedding.applyBackward", RotaryEmbedding::applyBackward, pairing, theta, positionOffset);
+    }
+
+    private static void compareWithJava(String name, Task8<FloatArray, Integer, Integer, Integer, Integer, Integer, Float, Integer> kernel, int pairing, float theta,
+            int positionOffset) {
         int batch = 2;
         int seqLen = 11;
         int heads = 3;
@@ -40,10 +53,10 @@ class RotaryEmbeddingIT {
         float[] values = RandomArrays.gaussian(new SplittableRandom(31L + pairing + positionOffset), batch * seqLen * heads * headDim, 1.0);
         FloatArray java = FloatArray.fromArray(values);
         FloatArray device = FloatArray.fromArray(values);
-        RotaryEmbedding.apply(java, batch, seqLen, heads, headDim, positionOffset, theta, pairing);
+        kernel.apply(java, batch, seqLen, heads, headDim, positionOffset, theta, pairing);
 
         TaskGraph graph = DeviceTasks.graph("rope").transferToDevice(DataTransferMode.EVERY_EXECUTION, device)
-                .task(DeviceTasks.TASK, RotaryEmbedding::apply, device, batch, seqLen, heads, headDim, positionOffset, theta, pairing)
+                .task(DeviceTasks.TASK, kernel, device, batch, seqLen, heads, headDim, positionOffset, theta, pairing)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, device);
         DeviceTasks.execute(graph);
 
@@ -61,7 +74,7 @@ class RotaryEmbeddingIT {
             }
         }
         DeviceCheck.assertWithinJava(java.toHeapArray(), device.toHeapArray(), bound,
-                "RotaryEmbedding.apply " + (pairing == RotaryEmbedding.GPTJ ? "GPTJ" : "NEOX") + " theta " + theta + " positions " + positionOffset + ".."
+                name + " " + (pairing == RotaryEmbedding.GPTJ ? "GPTJ" : "NEOX") + " theta " + theta + " positions " + positionOffset + ".."
                         + (positionOffset + seqLen - 1));
     }
 }

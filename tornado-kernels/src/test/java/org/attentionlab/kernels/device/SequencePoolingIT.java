@@ -55,4 +55,27 @@ class SequencePoolingIT {
 
         DeviceCheck.assertMatchesJava(java.toHeapArray(), device.toHeapArray(), "SequencePooling.meanOverPositions " + batch + "x" + seqLen + "x" + width);
     }
+
+    /** Both backward kernels: the gradient of [batch, width] spread over [batch, seqLen, width], every element written. */
+    @ParameterizedTest(name = "batch {0}, seqLen {1}, width {2}")
+    @CsvSource({ "1, 1, 1", "3, 17, 29" })
+    void backward(int batch, int seqLen, int width) {
+        FloatArray dOut = input(batch, 1, width);
+        FloatArray javaLast = DeviceTasks.nans(batch * seqLen * width);
+        FloatArray javaMean = DeviceTasks.nans(batch * seqLen * width);
+        SequencePooling.lastPositionBackward(dOut, javaLast, batch, seqLen, width);
+        SequencePooling.meanOverPositionsBackward(dOut, javaMean, batch, seqLen, width);
+
+        FloatArray last = DeviceTasks.nans(batch * seqLen * width);
+        FloatArray mean = DeviceTasks.nans(batch * seqLen * width);
+        TaskGraph graph = DeviceTasks.graph("poolingBackward").transferToDevice(DataTransferMode.EVERY_EXECUTION, dOut)
+                .task("last", SequencePooling::lastPositionBackward, dOut, last, batch, seqLen, width)
+                .task("mean", SequencePooling::meanOverPositionsBackward, dOut, mean, batch, seqLen, width)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, last, mean);
+        DeviceTasks.execute(graph);
+
+        String shape = " " + batch + "x" + seqLen + "x" + width;
+        DeviceCheck.assertIdentical(javaLast.toHeapArray(), last.toHeapArray(), "SequencePooling.lastPositionBackward" + shape);
+        DeviceCheck.assertMatchesJava(javaMean.toHeapArray(), mean.toHeapArray(), "SequencePooling.meanOverPositionsBackward" + shape);
+    }
 }

@@ -41,8 +41,46 @@ public final class ActivationReference {
         return x >= 0 ? x / (1.0 + Math.exp(-x)) : x * Math.exp(x) / (1.0 + Math.exp(x));
     }
 
+    /** d/dx of {@link #geluErf}: the normal CDF plus x times the normal density. */
+    public static double geluErfDerivative(double x) {
+        return 0.5 * (1.0 + erf(x / Math.sqrt(2.0))) + x * Math.exp(-0.5 * x * x) / Math.sqrt(2.0 * Math.PI);
+    }
+
+    /** d/dx of {@link #geluTanh} by the chain rule, with sech^2 u = 1 / cosh^2 u. */
+    public static double geluTanhDerivative(double x) {
+        double c = Math.sqrt(2.0 / Math.PI);
+        double u = c * (x + 0.044715 * x * x * x);
+        double sech = Math.abs(u) > 350 ? 0.0 : 1.0 / Math.cosh(u);
+        return 0.5 * (1.0 + Math.tanh(u)) + 0.5 * x * sech * sech * c * (1.0 + 3 * 0.044715 * x * x);
+    }
+
+    /** d/dx of {@link #silu}: s + x s (1 - s), s = logistic(x). */
+    public static double siluDerivative(double x) {
+        double s = x >= 0 ? 1.0 / (1.0 + Math.exp(-x)) : Math.exp(x) / (1.0 + Math.exp(x));
+        return s + x * s * (1.0 - s);
+    }
+
+    /** The gradient of the softmax of each row, from its output: {@code dx_j = y_j dOut_j - y_j sum_k y_k dOut_k}. */
+    public static double[] softmaxRowsBackward(double[] y, double[] dOut, int rows, int cols) {
+        double[] dx = new double[y.length];
+        for (int r = 0; r < rows; r++) {
+            double projection = 0;
+            for (int k = 0; k < cols; k++) {
+                projection += y[r * cols + k] * dOut[r * cols + k];
+            }
+            for (int j = 0; j < cols; j++) {
+                dx[r * cols + j] = y[r * cols + j] * dOut[r * cols + j] - y[r * cols + j] * projection;
+            }
+        }
+        return dx;
+    }
+
     /** Softmax of each row via log-sum-exp; a row of all -inf gives zeros (the kernels' documented choice). */
     public static double[] softmaxRows(float[] x, int rows, int cols) {
+        return softmaxRows(org.attentionlab.kernels.testing.Closeness.toDoubles(x), rows, cols);
+    }
+
+    public static double[] softmaxRows(double[] x, int rows, int cols) {
         double[] out = new double[x.length];
         for (int r = 0; r < rows; r++) {
             double max = Double.NEGATIVE_INFINITY;

@@ -20,10 +20,11 @@ public final class RotaryReference {
 
     /** {@code x [batch, seq, heads, headDim]} rotated (a new array; odd headDim leaves the last element alone). */
     public static double[] rotate(float[] x, int batch, int seq, int heads, int headDim, int positionOffset, double theta, boolean interleaved) {
-        double[] out = new double[x.length];
-        for (int i = 0; i < x.length; i++) {
-            out[i] = x[i];
-        }
+        return rotate(org.attentionlab.kernels.testing.Closeness.toDoubles(x), batch, seq, heads, headDim, positionOffset, theta, interleaved);
+    }
+
+    public static double[] rotate(double[] x, int batch, int seq, int heads, int headDim, int positionOffset, double theta, boolean interleaved) {
+        double[] out = x.clone();
         for (int b = 0; b < batch; b++) {
             for (int s = 0; s < seq; s++) {
                 for (int h = 0; h < heads; h++) {
@@ -42,5 +43,27 @@ public final class RotaryReference {
             }
         }
         return out;
+    }
+
+    /**
+     * The gradient of {@link #rotate}'s input: the rotation's Jacobian is the 2 x 2 matrix
+     * {@code [[cos, -sin], [sin, cos]]} per pair, so {@code dx = J^T dOut}:
+     * {@code (dRe, dIm) -> (cos dRe + sin dIm, -sin dRe + cos dIm)}.
+     */
+    public static double[] rotateBackward(double[] dOut, int batch, int seq, int heads, int headDim, int positionOffset, double theta, boolean interleaved) {
+        double[] dx = dOut.clone();
+        for (int v = 0; v < batch * seq * heads; v++) {
+            int base = v * headDim;
+            int position = (v / heads) % seq + positionOffset;
+            for (int p = 0; p < headDim / 2; p++) {
+                int[] idx = pairIndices(p, headDim, interleaved);
+                double phi = angle(position, p, headDim, theta);
+                double dRe = dOut[base + idx[0]];
+                double dIm = dOut[base + idx[1]];
+                dx[base + idx[0]] = Math.cos(phi) * dRe + Math.sin(phi) * dIm;
+                dx[base + idx[1]] = -Math.sin(phi) * dRe + Math.cos(phi) * dIm;
+            }
+        }
+        return dx;
     }
 }
