@@ -81,40 +81,6 @@ class MatrixMultiplyTest {
         return h.toHeapArray();
     }
 
-    // ---- expectations ----
-
-    /** act(x W^T + b) (+ before) in float64, with the bound the fp32 kernel must meet. */
-    static void assertLinear(String what, float[] x, float[] w, float[] bias, float[] yBefore, float[] actual, int rows, int inner, int cols, int activation) {
-        MatrixReference.Result z = MatrixReference.timesTransposed(x, w, rows, inner, cols);
-        double[] expected = new double[rows * cols];
-        double[] bound = new double[rows * cols];
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                int i = r * cols + c;
-                double b = bias == null ? 0 : bias[c];
-                double zValue = z.values()[i] + b;
-                double zBound = MatrixReference.productBound(z.magnitudes()[i] + Math.abs(b), inner);
-                double value = MatrixReference.activate(activation, zValue);
-                double valueBound = activationBound(activation, zValue, value, zBound);
-                if (yBefore != null) {
-                    value += yBefore[i];
-                    valueBound += UNIT * Math.abs(value);
-                }
-                expected[i] = value;
-                bound[i] = valueBound;
-            }
-        }
-        assertWithin(what, expected, actual, bound);
-    }
-
-    /** The slope carries the product's error through; the fp32 activation adds its own (Activations' tests' bound). */
-    static double activationBound(int activation, double z, double value, double zBound) {
-        if (activation == MatrixReference.NONE) {
-            return zBound;
-        }
-        return MatrixReference.maxSlope(activation) * zBound + 2e-7 * (1 + Math.abs(z)) + 1e-6 * Math.abs(value);
-    }
-
     // ---- properties ----
 
     @Property(tries = 120)
@@ -127,7 +93,7 @@ class MatrixMultiplyTest {
         float[] bias = withBias ? RandomArrays.gaussian(random, cols, 1.0) : null;
         float[] before = accumulate ? RandomArrays.gaussian(random, rows * cols, 1.0) : null;
         float[] actual = linear(x, w, bias, before, rows, inner, cols, activation, groupItems);
-        assertLinear("linear act " + activation, x, w, bias, before, actual, rows, inner, cols, activation);
+        assertMeets("linear act " + activation, MatrixReference.linear(x, w, bias, before, rows, inner, cols, activation), actual);
     }
 
     @Property(tries = 80)
@@ -147,18 +113,12 @@ class MatrixMultiplyTest {
         float[] a = RandomArrays.gaussian(random, rows * inner, 1.0);
         float[] b = RandomArrays.gaussian(random, inner * cols, 1.0);
         float[] before = accumulate ? RandomArrays.gaussian(random, rows * cols, 1.0) : null;
-        float[] actual = product(transposedA, a, b, before, rows, inner, cols);
-        MatrixReference.Result z = transposedA ? MatrixReference.transposedTimes(a, b, rows, inner, cols) : MatrixReference.times(a, b, rows, inner, cols);
-        double[] expected = z.values().clone();
-        double[] bound = new double[expected.length];
-        for (int i = 0; i < expected.length; i++) {
-            bound[i] = MatrixReference.productBound(z.magnitudes()[i], inner);
-            if (before != null) {
-                expected[i] += before[i];
-                bound[i] += UNIT * Math.abs(expected[i]);
-            }
-        }
-        assertWithin(transposedA ? "a^T b" : "a b", expected, actual, bound);
+        assertMeets(transposedA ? "a^T b" : "a b", MatrixReference.product(transposedA, a, b, before, rows, inner, cols),
+                product(transposedA, a, b, before, rows, inner, cols));
+    }
+
+    static void assertMeets(String what, MatrixReference.Expected expected, float[] actual) {
+        assertWithin(what, expected.values(), actual, expected.bounds());
     }
 
     @Property(tries = 80)
@@ -170,24 +130,8 @@ class MatrixMultiplyTest {
         float[] up = RandomArrays.gaussian(random, hidden * inner, 1.0 / Math.sqrt(inner));
         float[] gateBias = withBias ? RandomArrays.gaussian(random, hidden, 1.0) : null;
         float[] upBias = withBias ? RandomArrays.gaussian(random, hidden, 1.0) : null;
-        float[] actual = gated(x, gate, up, gateBias, upBias, rows, inner, hidden, activation);
-
-        MatrixReference.Result zg = MatrixReference.timesTransposed(x, gate, rows, inner, hidden);
-        MatrixReference.Result zu = MatrixReference.timesTransposed(x, up, rows, inner, hidden);
-        double[] expected = new double[rows * hidden];
-        double[] bound = new double[rows * hidden];
-        for (int i = 0; i < expected.length; i++) {
-            int c = i % hidden;
-            double bg = gateBias == null ? 0 : gateBias[c];
-            double bu = upBias == null ? 0 : upBias[c];
-            double g = MatrixReference.activate(activation, zg.values()[i] + bg);
-            double u = zu.values()[i] + bu;
-            double gBound = activationBound(activation, zg.values()[i] + bg, g, MatrixReference.productBound(zg.magnitudes()[i] + Math.abs(bg), inner));
-            double uBound = MatrixReference.productBound(zu.magnitudes()[i] + Math.abs(bu), inner);
-            expected[i] = g * u;
-            bound[i] = Math.abs(u) * gBound + (Math.abs(g) + gBound) * uBound + UNIT * Math.abs(g * u);
-        }
-        assertWithin("gatedLinear act " + activation, expected, actual, bound);
+        assertMeets("gatedLinear act " + activation, MatrixReference.gatedLinear(x, gate, up, gateBias, upBias, rows, inner, hidden, activation),
+                gated(x, gate, up, gateBias, upBias, rows, inner, hidden, activation));
     }
 
     @Property(tries = 100)
@@ -221,15 +165,10 @@ class MatrixMultiplyTest {
         float[] x = RandomArrays.gaussian(random, rows * inner, 1.0);
         float[] w = RandomArrays.gaussian(random, cols * inner, 1.0 / Math.sqrt(inner));
         float[] bias = RandomArrays.gaussian(random, cols, 1.0);
-        assertLinear("linear " + rows + "x" + inner + "->" + cols, x, w, bias, null, linear(x, w, bias, null, rows, inner, cols, MatrixMultiply.NONE, 1), rows, inner,
-                cols, MatrixMultiply.NONE);
+        assertMeets("linear " + rows + "x" + inner + "->" + cols, MatrixReference.linear(x, w, bias, null, rows, inner, cols, MatrixMultiply.NONE),
+                linear(x, w, bias, null, rows, inner, cols, MatrixMultiply.NONE, 1));
         float[] b = RandomArrays.gaussian(random, inner * cols, 1.0);
-        MatrixReference.Result nn = MatrixReference.times(x, b, rows, inner, cols);
-        double[] bound = new double[nn.values().length];
-        for (int i = 0; i < bound.length; i++) {
-            bound[i] = MatrixReference.productBound(nn.magnitudes()[i], inner);
-        }
-        assertWithin("nn", nn.values(), product(false, x, b, null, rows, inner, cols), bound);
+        assertMeets("a b", MatrixReference.product(false, x, b, null, rows, inner, cols), product(false, x, b, null, rows, inner, cols));
     }
 
     /** The fused activations are Activations' kernels applied to the plain product, bit for bit (the same formulas). */
@@ -270,12 +209,7 @@ class MatrixMultiplyTest {
         float[] first = product(true, java.util.Arrays.copyOf(dy, half * out), java.util.Arrays.copyOf(x, half * in), zeros, out, half, in);
         float[] both = product(true, java.util.Arrays.copyOfRange(dy, half * out, 2 * half * out), java.util.Arrays.copyOfRange(x, half * in, 2 * half * in),
                 first, out, half, in);
-        MatrixReference.Result whole = MatrixReference.transposedTimes(dy, x, out, 2 * half, in);
-        double[] bound = new double[whole.values().length];
-        for (int i = 0; i < bound.length; i++) {
-            bound[i] = MatrixReference.productBound(whole.magnitudes()[i], 2 * half);
-        }
-        assertWithin("dW over two micro-batches", whole.values(), both, bound);
+        assertMeets("dW over two micro-batches", MatrixReference.product(true, dy, x, null, out, 2 * half, in), both);
     }
 
     /** The group size is a scheduling choice only: every size gives the same bits. */

@@ -10,6 +10,12 @@ public final class MatrixReference {
     public record Result(double[] values, double[] magnitudes) {
     }
 
+    /** Expected values and the bound an fp32 kernel's result must meet, element by element. */
+    public record Expected(double[] values, double[] bounds) {
+    }
+
+    private static final double UNIT = Math.pow(2, -24);
+
     /** The activation codes of {@code MatrixMultiply}, restated: 0 none, 1 ReLU, 2 GELU (erf), 3 GELU (tanh), 4 SiLU. */
     public static final int NONE = 0;
     public static final int RELU = 1;
@@ -91,5 +97,64 @@ public final class MatrixReference {
      */
     public static double productBound(double magnitude, int n) {
         return 1e-7 + (n + 2) * Math.pow(2, -24) * magnitude;
+    }
+
+    /**
+     * {@code act(x W^T + b) (+ before)}: the product's bound carried through the activation by its largest slope,
+     * the fp32 activation's own error (the bound of Activations' tests) and one rounding for the residual add.
+     */
+    public static Expected linear(float[] x, float[] w, float[] bias, float[] before, int rows, int inner, int cols, int activation) {
+        Result z = timesTransposed(x, w, rows, inner, cols);
+        double[] values = new double[rows * cols];
+        double[] bounds = new double[rows * cols];
+        for (int i = 0; i < values.length; i++) {
+            double b = bias == null ? 0 : bias[i % cols];
+            double zValue = z.values()[i] + b;
+            double value = activate(activation, zValue);
+            double bound = activationBound(activation, zValue, value, productBound(z.magnitudes()[i] + Math.abs(b), inner));
+            if (before != null) {
+                value += before[i];
+                bound += UNIT * Math.abs(value);
+            }
+            values[i] = value;
+            bounds[i] = bound;
+        }
+        return new Expected(values, bounds);
+    }
+
+    /** {@code act(x G^T + bg) * (x U^T + bu)}, each factor's bound carried through the product. */
+    public static Expected gatedLinear(float[] x, float[] gate, float[] up, float[] gateBias, float[] upBias, int rows, int inner, int hidden, int activation) {
+        Expected g = linear(x, gate, gateBias, null, rows, inner, hidden, activation);
+        Expected u = linear(x, up, upBias, null, rows, inner, hidden, NONE);
+        double[] values = new double[rows * hidden];
+        double[] bounds = new double[rows * hidden];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = g.values()[i] * u.values()[i];
+            bounds[i] = Math.abs(u.values()[i]) * g.bounds()[i] + (Math.abs(g.values()[i]) + g.bounds()[i]) * u.bounds()[i] + UNIT * Math.abs(values[i]);
+        }
+        return new Expected(values, bounds);
+    }
+
+    /** {@code a b (+ before)}, or {@code a^T b (+ before)}. */
+    public static Expected product(boolean transposeA, float[] a, float[] b, float[] before, int rows, int inner, int cols) {
+        Result z = transposeA ? transposedTimes(a, b, rows, inner, cols) : times(a, b, rows, inner, cols);
+        double[] values = z.values().clone();
+        double[] bounds = new double[values.length];
+        for (int i = 0; i < values.length; i++) {
+            bounds[i] = productBound(z.magnitudes()[i], inner);
+            if (before != null) {
+                values[i] += before[i];
+                bounds[i] += UNIT * Math.abs(values[i]);
+            }
+        }
+        return new Expected(values, bounds);
+    }
+
+    /** The activation's error: its largest slope times the argument's error, plus its own fp32 error. */
+    public static double activationBound(int activation, double z, double value, double zBound) {
+        if (activation == NONE) {
+            return zBound;
+        }
+        return maxSlope(activation) * zBound + 2e-7 * (1 + Math.abs(z)) + 1e-6 * Math.abs(value);
     }
 }
