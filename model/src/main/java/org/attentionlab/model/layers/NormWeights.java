@@ -4,6 +4,7 @@ import org.attentionlab.kernels.Normalization;
 import org.attentionlab.model.spec.Norm;
 import org.attentionlab.model.spec.NormSpec;
 import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.weights.Parameters;
 import org.attentionlab.model.weights.Parameters.Init;
 
@@ -55,5 +56,44 @@ final class NormWeights {
 
     static long flops(int rows, int width) {
         return 8L * rows * width;
+    }
+
+    // ---------------------------------------------------------------- training
+
+    /** {@link #addTask} under the layer's prefix in a training graph; {@code out} must not be {@code x} (the backward reads x). */
+    FloatArray addTrainingForward(TrainingTasks tasks, String taskName, FloatArray x, FloatArray out, int rows) {
+        switch (kind) {
+        case LAYERNORM -> tasks.graph().task(tasks.name(taskName), Normalization::layerNorm, x, weight, bias, out, rows, width, eps);
+        case RMSNORM -> tasks.graph().task(tasks.name(taskName), Normalization::rmsNorm, x, weight, out, rows, width, eps);
+        case NONE -> {
+            return x;
+        }
+        }
+        return out;
+    }
+
+    /**
+     * The backward of the norm of {@code x} for {@code dOut}: writes {@code dx} (which must be neither x nor dOut) and
+     * accumulates the weight (and bias) gradients; returns dx, or dOut itself when there is no norm.
+     */
+    FloatArray addBackward(TrainingTasks tasks, String taskName, FloatArray x, FloatArray dOut, FloatArray dx, int rows) {
+        switch (kind) {
+        case LAYERNORM -> {
+            FloatArray statistics = tasks.scratch("norm_statistics", rows * Normalization.LAYER_NORM_STATISTICS);
+            tasks.graph().task(tasks.name(taskName + "_dx"), Normalization::layerNormBackward, x, weight, dOut, dx, statistics, rows, width, eps);
+            tasks.graph().task(tasks.name(taskName + "_dw"), Normalization::layerNormParameterGradients, x, dOut, statistics, tasks.gradient(weight),
+                    tasks.gradient(bias), rows, width, 1);
+        }
+        case RMSNORM -> {
+            FloatArray inverseRms = tasks.scratch("norm_statistics", rows);
+            tasks.graph().task(tasks.name(taskName + "_dx"), Normalization::rmsNormBackward, x, weight, dOut, dx, inverseRms, rows, width, eps);
+            tasks.graph().task(tasks.name(taskName + "_dw"), Normalization::rmsNormWeightGradients, x, dOut, inverseRms, tasks.gradient(weight), rows,
+                    width);
+        }
+        case NONE -> {
+            return dOut;
+        }
+        }
+        return dx;
     }
 }
