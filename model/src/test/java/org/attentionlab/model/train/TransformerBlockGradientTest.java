@@ -28,7 +28,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * <p>Tolerance: the kernels run in float32 (unit roundoff 6e-8) over sums of at most a few dozen terms, and the
  * float64 differences are exact to ~1e-9; so each gradient element must be within {@code 1e-5} of the largest
  * gradient of its tensor (plus 1e-6; the worst seen was 9e-7). A missing or misplaced term is an error of the order of the
- * gradient itself (leaving out RoPE's backward on dq: errors of 0.2 to 2). A missing or misplaced term is an error of the order of the gradient itself.
+ * gradient itself (leaving out RoPE's backward on dq: errors of 0.2 to 2).
  */
 class TransformerBlockGradientTest {
 
