@@ -6,7 +6,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * Element-wise activations, row-wise softmax, residual additions and dropout.
+ * Element-wise activations, gated units, row-wise softmax, residual additions and dropout, and their backward.
  *
  * <p>Element-wise kernels read element {@code i} and write element {@code i} in the same iteration, so
  * {@code out} may be the input array itself.

@@ -21,6 +21,11 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * all timesteps at once, {@link LinearKernels#linear} with {@code x [batch * seq, inputSize]}, {@code weightIh},
  * {@code biasIh} into {@code inputGates [batch, seq, 4H]}; then {@link #sequence}, whose one work-group per batch
  * row walks the timesteps. {@link #cellStep} is one timestep as a {@code @Parallel} kernel (plain Java, streaming).
+ *
+ * <p>Training: {@link #sequenceForTraining} (the same recurrence, keeping the activated gates and cell states),
+ * {@link #sequenceBackward} (backward through time into the gate gradients and the initial state's) and
+ * {@link #recurrentWeightGradients} ({@code W_hh} and both biases); the input projection's gradients come from its
+ * linear backward applied to the gate gradients.
  */
 public final class LstmKernels {
 

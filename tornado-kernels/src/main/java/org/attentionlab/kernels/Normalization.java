@@ -15,6 +15,9 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * output from the same centred values {@code (x - m) - c}. The variance is a mean of squares, so never negative:
  * a constant row gives (nearly) zero variance and an output of (nearly) {@code bias}, never NaN. As in PyTorch's
  * fp32 kernels, squares overflow for magnitudes beyond about 1e19.
+ *
+ * <p>The backward kernels recompute the statistics from the forward's input the same way (so the forward keeps its
+ * input, nothing else); parameter gradients are a second kernel over features that walks the rows in order.
  */
 public final class Normalization {
 
