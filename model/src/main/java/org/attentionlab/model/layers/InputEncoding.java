@@ -25,7 +25,7 @@ public final class InputEncoding implements TrainableLayer {
 
     /** {@code project}: whether input_proj exists. */
     public InputEncoding(Parameters parameters, int embedDim, int hidden, boolean project, Optional<SinusoidalVariant> sinusoidal) {
-        this.projection = project ? new Linear(parameters, "input_proj", embedDim, hidden) : null;
+        this.projection = project ? new Linear(parameters, "input_proj", embedDim, hidden, true) : null;
         this.width = project ? hidden : embedDim;
         this.sinusoidal = sinusoidal.orElse(null);
     }
@@ -93,6 +93,15 @@ public final class InputEncoding implements TrainableLayer {
     }
 
     // ---------------------------------------------------------------- training
+
+    @Override
+    public List<Object> trainingConstants() {
+        List<Object> constants = new ArrayList<>();
+        if (projection != null) {
+            projection.addTrainingConstantsTo(constants);
+        }
+        return constants;
+    }
 
     @Override
     public TrainingForward addTrainingForward(TrainingTasks tasks, FloatArray input) {

@@ -1,9 +1,11 @@
 package org.attentionlab.model.layers;
 
+import java.util.List;
+
 import org.attentionlab.kernels.Normalization;
+import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.spec.Norm;
 import org.attentionlab.model.spec.NormSpec;
-import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.weights.Parameters;
 import org.attentionlab.model.weights.Parameters.Init;
@@ -11,8 +13,8 @@ import org.attentionlab.model.weights.Parameters.Init;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
- * A LayerNorm (weight and bias, as torch.nn.LayerNorm), an RMSNorm (weight only) over the last dimension, or
- * none ({@code norm: none}: no parameters, no task).
+ * A LayerNorm (weight and bias, as torch.nn.LayerNorm; weight only when the spec has no bias, as Cohere2's), an
+ * RMSNorm (weight only) over the last dimension, or none ({@code norm: none}: no parameters, no task).
  */
 final class NormWeights {
 
@@ -20,17 +22,30 @@ final class NormWeights {
     private final int width;
     private final float eps;
     final FloatArray weight;
-    final FloatArray bias;
+    /**
+     * The LayerNorm kernel's bias: the {@code .bias} parameter, or, for a bias-free LayerNorm, zeros that are no
+     * parameter (adding 0.0f changes no value, so this is exactly the norm without a bias).
+     */
+    private final FloatArray bias;
+    /** Whether {@link #bias} is a parameter (trained), not the zeros of a bias-free LayerNorm. */
+    private final boolean biasParameter;
 
     NormWeights(Parameters parameters, String name, NormSpec spec, int width) {
         this.kind = spec.kind();
         this.width = width;
         this.eps = (float) spec.eps();
         this.weight = kind == Norm.NONE ? null : parameters.add(name + ".weight", Init.ones(), width);
-        this.bias = kind == Norm.LAYERNORM ? parameters.add(name + ".bias", Init.zeros(), width) : null;
+        this.bias = kind != Norm.LAYERNORM ? null : spec.bias() ? parameters.add(name + ".bias", Init.zeros(), width) : zeros(width);
+        this.biasParameter = kind == Norm.LAYERNORM && spec.bias();
     }
 
-    void addWeightsTo(java.util.List<Object> weights) {
+    private static FloatArray zeros(int size) {
+        FloatArray zeros = new FloatArray(size);
+        zeros.init(0f);
+        return zeros;
+    }
+
+    void addWeightsTo(List<Object> weights) {
         if (weight != null) {
             weights.add(weight);
         }
@@ -60,6 +75,13 @@ final class NormWeights {
 
     // ---------------------------------------------------------------- training
 
+    /** What a training graph sends besides the parameters: the zero bias of a bias-free LayerNorm. */
+    void addTrainingConstantsTo(List<Object> constants) {
+        if (bias != null && !biasParameter) {
+            constants.add(bias);
+        }
+    }
+
     /** {@link #addTask} under the layer's prefix in a training graph; {@code out} must not be {@code x} (the backward reads x). */
     FloatArray addTrainingForward(TrainingTasks tasks, String taskName, FloatArray x, FloatArray out, int rows) {
         switch (kind) {
@@ -81,8 +103,9 @@ final class NormWeights {
         case LAYERNORM -> {
             FloatArray statistics = tasks.scratch("norm_statistics", rows * Normalization.LAYER_NORM_STATISTICS);
             tasks.graph().task(tasks.name(taskName + "_dx"), Normalization::layerNormBackward, x, weight, dOut, dx, statistics, rows, width, eps);
-            tasks.graph().task(tasks.name(taskName + "_dw"), Normalization::layerNormParameterGradients, x, dOut, statistics, tasks.gradient(weight),
-                    tasks.gradient(bias), rows, width, 1);
+            FloatArray dWeight = tasks.gradient(weight);
+            tasks.graph().task(tasks.name(taskName + "_dw"), Normalization::layerNormParameterGradients, x, dOut, statistics, dWeight,
+                    biasParameter ? tasks.gradient(bias) : dWeight, rows, width, biasParameter ? 1 : 0);
         }
         case RMSNORM -> {
             FloatArray inverseRms = tasks.scratch("norm_statistics", rows);

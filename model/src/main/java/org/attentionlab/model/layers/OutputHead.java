@@ -21,7 +21,11 @@ public final class OutputHead implements TrainableLayer {
     private final OutputMode output;
     private final int width;
 
+    /** {@code output}: how hidden states are returned (logits are a {@link LanguageModelHead} on every position). */
     public OutputHead(Parameters parameters, Optional<NormSpec> finalNorm, int width, OutputMode output) {
+        if (output == OutputMode.LOGITS) {
+            throw new IllegalArgumentException("the output head returns hidden states; logits come from a LanguageModelHead after it (output all)");
+        }
         this.finalNorm = finalNorm.map(norm -> new NormWeights(parameters, "final_norm", norm, width)).orElse(null);
         this.output = output;
         this.width = width;
@@ -64,7 +68,7 @@ public final class OutputHead implements TrainableLayer {
             finalNorm.addTask(tasks, "final_norm", x, x, batch * seqLen);
         }
         return switch (output) {
-        case ALL -> x;
+        case ALL, LOGITS -> x;
         case LAST -> {
             FloatArray out = tasks.scratch("pooled", batch * width);
             tasks.graph().task("last_position", SequencePooling::lastPosition, x, out, batch, seqLen, width);
@@ -91,13 +95,22 @@ public final class OutputHead implements TrainableLayer {
     // ---------------------------------------------------------------- training
 
     @Override
+    public List<Object> trainingConstants() {
+        List<Object> constants = new ArrayList<>();
+        if (finalNorm != null) {
+            finalNorm.addTrainingConstantsTo(constants);
+        }
+        return constants;
+    }
+
+    @Override
     public TrainingForward addTrainingForward(TrainingTasks tasks, FloatArray input) {
         int batch = tasks.shape().batch();
         int seqLen = tasks.shape().seqLen();
         int rows = batch * seqLen;
         FloatArray x = finalNorm == null ? input : finalNorm.addTrainingForward(tasks, "final_norm", input, tasks.keep("normed", rows * width), rows);
         FloatArray out = switch (output) {
-        case ALL -> x;
+        case ALL, LOGITS -> x;
         case LAST -> {
             FloatArray pooled = tasks.keep("pooled", batch * width);
             tasks.graph().task(tasks.name("last_position"), SequencePooling::lastPosition, x, pooled, batch, seqLen, width);
@@ -111,7 +124,7 @@ public final class OutputHead implements TrainableLayer {
         };
         return new TrainingForward(out, (t, dOut) -> {
             FloatArray dx = switch (output) {
-            case ALL -> dOut;
+            case ALL, LOGITS -> dOut;
             case LAST -> {
                 FloatArray positions = t.keep("d_positions", rows * width);
                 t.graph().task(t.name("last_position_backward"), SequencePooling::lastPositionBackward, dOut, positions, batch, seqLen, width);

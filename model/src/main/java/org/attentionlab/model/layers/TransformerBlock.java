@@ -25,12 +25,13 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * <li>post-norm: {@code LN(x + drop(attn(x)))}, then {@code LN(x + drop(FFN(x)))};</li>
  * <li>parallel (Cohere2): {@code x + drop(attn(LN(x))) + drop(FFN(LN(x)))} with one norm.</li>
  * </ul>
- * FFN = up_proj → activation → down_proj; a block may have no FFN ({@code intermediate_size: 0}, the default of the
- * hybrid LSTM model's attention): then it has no ffn_norm either. A layer whose position embedding is sinusoidal
- * first adds the encoding to its input stream.
+ * FFN = up_proj → activation → down_proj, or, gated (SwiGLU, GeGLU), down_proj(act(gate_proj(x)) * up_proj(x)); a
+ * block may have no FFN ({@code intermediate_size: 0}, the default of the hybrid LSTM model's attention): then it has
+ * no ffn_norm either. A layer whose position embedding is sinusoidal first adds the encoding to its input stream.
  * Parameters ({@code <prefix>} = {@code layers.<index>}): {@code <prefix>.attn_norm},
- * {@code <prefix>.attn.{q,k,v,o}_proj}, {@code <prefix>.ffn_norm}, {@code <prefix>.ffn.{up,down}_proj}, as PyTorch
- * modules of those names would call them.
+ * {@code <prefix>.attn.{q,k,v,o}_proj}, {@code <prefix>.ffn_norm}, {@code <prefix>.ffn.{gate,up,down}_proj}, as
+ * PyTorch modules of those names would call them; projections without biases ({@code attention_bias},
+ * {@code mlp_bias} false) and norms without them ({@code norm_bias} false) have no {@code .bias} tensors.
  */
 public final class TransformerBlock implements TrainableLayer {
 
@@ -58,12 +59,15 @@ public final class TransformerBlock implements TrainableLayer {
     private final Linear vProj;
     private final Linear oProj;
     private final NormWeights ffnNorm;
+    /** Null unless the FFN is gated. */
+    private final Linear gateProj;
     private final Linear upProj;
     private final Linear downProj;
     private final HiddenAct act;
     private final AttentionCore attention;
     /** q, k and v projection weights side by side, [q + 2 kv, width], for the fused projection kernel. */
     private final FloatArray qkvWeight;
+    /** Their biases side by side, or one element the kernel does not read (no attention bias). */
     private final FloatArray qkvBias;
 
     /** A block on a residual stream of {@code width} features; its parameters are {@code layers.<index>.*}. */
@@ -75,23 +79,26 @@ public final class TransformerBlock implements TrainableLayer {
         this.kvWidth = block.attention().keyValueWidth();
         this.position = block.normPosition();
         this.attnNorm = new NormWeights(parameters, prefix + ".attn_norm", block.norm(), width);
-        this.qProj = new Linear(parameters, prefix + ".attn.q_proj", width, qWidth);
-        this.kProj = new Linear(parameters, prefix + ".attn.k_proj", width, kvWidth);
-        this.vProj = new Linear(parameters, prefix + ".attn.v_proj", width, kvWidth);
-        this.oProj = new Linear(parameters, prefix + ".attn.o_proj", qWidth, width);
+        boolean attentionBias = block.attentionBias();
+        this.qProj = new Linear(parameters, prefix + ".attn.q_proj", width, qWidth, attentionBias);
+        this.kProj = new Linear(parameters, prefix + ".attn.k_proj", width, kvWidth, attentionBias);
+        this.vProj = new Linear(parameters, prefix + ".attn.v_proj", width, kvWidth, attentionBias);
+        this.oProj = new Linear(parameters, prefix + ".attn.o_proj", qWidth, width, attentionBias);
         FfnSpec ffn = block.ffn().orElse(null);
         this.ffnNorm = ffn != null && position != NormPosition.PARALLEL ? new NormWeights(parameters, prefix + ".ffn_norm", block.norm(), width) : null;
-        this.upProj = ffn != null ? new Linear(parameters, prefix + ".ffn.up_proj", width, ffn.size()) : null;
-        this.downProj = ffn != null ? new Linear(parameters, prefix + ".ffn.down_proj", ffn.size(), width) : null;
+        this.gateProj = ffn != null && ffn.gated() ? new Linear(parameters, prefix + ".ffn.gate_proj", width, ffn.size(), ffn.bias()) : null;
+        this.upProj = ffn != null ? new Linear(parameters, prefix + ".ffn.up_proj", width, ffn.size(), ffn.bias()) : null;
+        this.downProj = ffn != null ? new Linear(parameters, prefix + ".ffn.down_proj", ffn.size(), width, ffn.bias()) : null;
         this.act = ffn != null ? ffn.act() : null;
         this.attention = new AttentionCore(block.attention());
         this.qkvWeight = new FloatArray((qWidth + 2 * kvWidth) * width);
-        this.qkvBias = new FloatArray(qWidth + 2 * kvWidth);
+        this.qkvBias = new FloatArray(attentionBias ? qWidth + 2 * kvWidth : 1);
     }
 
     @Override
     public String describe() {
-        return (upProj == null ? "attention" : "block") + " " + block.index() + " (" + block.describe() + ", " + position.yamlName() + "-norm)";
+        String ffn = gateProj == null ? "" : ", " + block.ffn().orElseThrow().type().yamlName();
+        return (upProj == null ? "attention" : "block") + " " + block.index() + " (" + block.describe() + ffn + ", " + position.yamlName() + "-norm)";
     }
 
     @Override
@@ -110,6 +117,9 @@ public final class TransformerBlock implements TrainableLayer {
         if (ffnNorm != null) {
             ffnNorm.addWeightsTo(constants);
         }
+        if (gateProj != null) {
+            gateProj.addWeightsTo(constants);
+        }
         if (upProj != null) {
             upProj.addWeightsTo(constants);
             downProj.addWeightsTo(constants);
@@ -125,7 +135,7 @@ public final class TransformerBlock implements TrainableLayer {
             for (int i = 0; i < p.weight.getSize(); i++) {
                 qkvWeight.set(at * width + i, p.weight.get(i));
             }
-            for (int i = 0; i < p.out; i++) {
+            for (int i = 0; p.hasBias() && i < p.out; i++) {
                 qkvBias.set(at + i, p.bias.get(i));
             }
             at += p.out;
@@ -177,7 +187,8 @@ public final class TransformerBlock implements TrainableLayer {
         FloatArray k = tasks.scratch("k", rows * kvWidth);
         FloatArray v = tasks.scratch("v", rows * kvWidth);
         FloatArray heads = tasks.scratch("attention", rows * qWidth);
-        tasks.graph().task("qkv_proj", LinearKernels::qkvProjection, new KernelContext(), input, qkvWeight, qkvBias, q, k, v, rows, width, qWidth, kvWidth, 1);
+        tasks.graph().task("qkv_proj", LinearKernels::qkvProjection, new KernelContext(), input, qkvWeight, qkvBias, q, k, v, rows, width, qWidth, kvWidth,
+                block.attentionBias() ? 1 : 0);
         tasks.grid("qkv_proj", LinearKernels.qkvGrid(rows, qWidth, kvWidth));
         attention.addTasks(tasks, q, k, v, heads);
         oProj.addTask(tasks, "o_proj", heads, out, rows);
@@ -185,9 +196,18 @@ public final class TransformerBlock implements TrainableLayer {
 
     private void addFeedForward(LayerTasks tasks, FloatArray input, FloatArray out) {
         int rows = tasks.shape().rows();
-        FloatArray hidden = tasks.scratch("ffn_hidden", rows * upProj.out);
-        upProj.addTask(tasks, "up_proj", input, hidden, rows);
-        Activation.addTask(tasks, "ffn_act", act, hidden, rows * upProj.out);
+        int size = rows * upProj.out;
+        FloatArray hidden = tasks.scratch("ffn_hidden", size);
+        if (gateProj == null) {
+            upProj.addTask(tasks, "up_proj", input, hidden, rows);
+            Activation.addTask(tasks, "ffn_act", act, hidden, size);
+        } else {
+            FloatArray gate = tasks.scratch("ffn_gate", size);
+            FloatArray up = tasks.scratch("ffn_up", size);
+            gateProj.addTask(tasks, "gate_proj", input, gate, rows);
+            upProj.addTask(tasks, "up_proj", input, up, rows);
+            Activation.addGatedTask(tasks, "ffn_act", act, gate, up, hidden, size);
+        }
         downProj.addTask(tasks, "down_proj", hidden, out, rows);
     }
 
@@ -207,13 +227,16 @@ public final class TransformerBlock implements TrainableLayer {
         if (upProj != null) {
             f += upProj.flops(rows) + downProj.flops(rows) + 8L * rows * upProj.out + NormWeights.flops(rows, width);
         }
+        if (gateProj != null) {
+            f += gateProj.flops(rows) + (long) rows * gateProj.out;
+        }
         return f + 2L * rows * width;
     }
 
     @Override
     public long activationBytes(int batch, int seqLen) {
         long rows = (long) batch * seqLen;
-        long floats = rows * (3L * width + 2L * qWidth + 2L * kvWidth) + (upProj == null ? 0 : rows * upProj.out);
+        long floats = rows * (3L * width + 2L * qWidth + 2L * kvWidth) + (upProj == null ? 0 : rows * upProj.out) + (gateProj == null ? 0 : 2 * rows * gateProj.out);
         return 4 * floats + attention.scratchBytes(batch, seqLen);
     }
 
@@ -226,6 +249,15 @@ public final class TransformerBlock implements TrainableLayer {
     public List<Object> trainingConstants() {
         List<Object> constants = new ArrayList<>();
         attention.addConstantsTo(constants);
+        for (Linear projection : java.util.Arrays.asList(qProj, kProj, vProj, oProj, gateProj, upProj, downProj)) {
+            if (projection != null) {
+                projection.addTrainingConstantsTo(constants);
+            }
+        }
+        attnNorm.addTrainingConstantsTo(constants);
+        if (ffnNorm != null) {
+            ffnNorm.addTrainingConstantsTo(constants);
+        }
         return constants;
     }
 
@@ -366,22 +398,38 @@ public final class TransformerBlock implements TrainableLayer {
         });
     }
 
-    /** up_proj, the activation, down_proj. */
+    /** up_proj, the activation, down_proj; gated: down_proj(act(gate_proj(h)) * up_proj(h)). */
     private Branch ffnBranch(TrainingTasks tasks, FloatArray h) {
         int rows = tasks.shape().rows();
         int hiddenSize = rows * upProj.out;
-        FloatArray preActivation = tasks.keep("ffn_pre_activation", hiddenSize);
         FloatArray hidden = tasks.keep("ffn_hidden", hiddenSize);
         FloatArray update = tasks.keep("ffn_update", rows * width);
-        upProj.addTrainingForward(tasks, "up_proj", h, preActivation, rows);
-        Activation.addTrainingForward(tasks, "ffn_act", act, preActivation, hidden, hiddenSize);
+        FloatArray preActivation = gateProj == null ? tasks.keep("ffn_pre_activation", hiddenSize) : null;
+        FloatArray gate = gateProj == null ? null : tasks.keep("ffn_gate", hiddenSize);
+        FloatArray up = gateProj == null ? null : tasks.keep("ffn_up", hiddenSize);
+        if (gateProj == null) {
+            upProj.addTrainingForward(tasks, "up_proj", h, preActivation, rows);
+            Activation.addTrainingForward(tasks, "ffn_act", act, preActivation, hidden, hiddenSize);
+        } else {
+            gateProj.addTrainingForward(tasks, "gate_proj", h, gate, rows);
+            upProj.addTrainingForward(tasks, "up_proj", h, up, rows);
+            Activation.addGatedTrainingForward(tasks, "ffn_act", act, gate, up, hidden, hiddenSize);
+        }
         downProj.addTrainingForward(tasks, "down_proj", hidden, update, rows);
         return new Branch(update, (t, dUpdate) -> {
             FloatArray dHidden = t.scratch("d_ffn_hidden", hiddenSize);
             downProj.addBackward(t, "down_proj", hidden, dUpdate, dHidden, false, rows);
-            Activation.addBackward(t, "ffn_act_backward", act, preActivation, dHidden, dHidden, hiddenSize);
             FloatArray dh = t.scratch("d_ffn_input", rows * width);
-            upProj.addBackward(t, "up_proj", h, dHidden, dh, false, rows);
+            if (gateProj == null) {
+                Activation.addBackward(t, "ffn_act_backward", act, preActivation, dHidden, dHidden, hiddenSize);
+                upProj.addBackward(t, "up_proj", h, dHidden, dh, false, rows);
+            } else {
+                FloatArray dGate = t.scratch("d_ffn_gate", hiddenSize);
+                FloatArray dUp = t.scratch("d_ffn_up", hiddenSize);
+                Activation.addGatedBackward(t, "ffn_act_backward", act, gate, up, dHidden, dGate, dUp, hiddenSize);
+                gateProj.addBackward(t, "gate_proj", h, dGate, dh, false, rows);
+                upProj.addBackward(t, "up_proj", h, dUp, dh, true, rows);
+            }
             return dh;
         });
     }

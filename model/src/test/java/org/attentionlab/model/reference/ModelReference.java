@@ -200,14 +200,15 @@ public final class ModelReference {
         };
     }
 
-    /** up_proj, the activation, down_proj. */
+    /** up_proj, the activation, down_proj; gated: down_proj(act(gate_proj(h)) * up_proj(h)). */
     public double[] feedForward(BlockSpec block, int width, double[] h) {
         String prefix = "layers." + block.index() + ".ffn.";
         int size = block.ffn().get().size();
         double[] hidden = linear(prefix + "up_proj", h, rows(), width);
+        double[] gate = block.ffn().get().gated() ? linear(prefix + "gate_proj", h, rows(), width) : null;
         HiddenAct act = block.ffn().get().act();
         for (int i = 0; i < hidden.length; i++) {
-            hidden[i] = activate(act, hidden[i]);
+            hidden[i] = gate == null ? activate(act, hidden[i]) : activate(act, gate[i]) * hidden[i];
         }
         return linear(prefix + "down_proj", hidden, rows(), size);
     }

@@ -60,7 +60,10 @@ class TransformerBlockGradientTest {
                         + "num_attention_heads: 4\nnum_key_value_heads: 2\nhidden_size: 8\n"),
                 Arguments.of("chunked, rmsnorm parallel", "attention_algorithm: chunked\nchunk_size: 2\nnorm: rmsnorm\nnorm_position: parallel\n"),
                 Arguments.of("memory efficient, post, qk_norm, rope", "attention_algorithm: memory_efficient\nchunk_size: 4\nnorm_position: post\n"
-                        + "qk_norm: true\nposition_embedding: rope\n"));
+                        + "qk_norm: true\nposition_embedding: rope\n"),
+                Arguments.of("swiglu, no biases", "ffn_type: swiglu\nhidden_act: silu\nattention_bias: false\nmlp_bias: false\nnorm_bias: false\n"),
+                Arguments.of("geglu erf, parallel", "ffn_type: geglu\nhidden_act: gelu\nnorm_position: parallel\n"),
+                Arguments.of("geglu tanh, post, rmsnorm", "ffn_type: geglu\nhidden_act: gelu_pytorch_tanh\nnorm_position: post\nnorm: rmsnorm\n"));
     }
 
     @ParameterizedTest(name = "{0}")
