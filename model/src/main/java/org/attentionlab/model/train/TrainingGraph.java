@@ -74,7 +74,10 @@ public final class TrainingGraph implements AutoCloseable {
         return build("train_step", model, shape, objective, optimizer, microBatches, device);
     }
 
-    /** The forward and the loss of {@code model} for batches of {@code batch} x {@code seqLen}, without dropout. */
+    /**
+     * The forward and the loss of {@code model} for batches of {@code batch} x {@code seqLen}, without dropout; the
+     * parameters are sent with every batch (their host values: read a training graph's back first).
+     */
     public static TrainingGraph forEvaluation(Model model, int batch, int seqLen, Objective.Kind objective, TornadoDevice device) {
         return build("evaluate", model, new RunShape(batch, seqLen, false, 0), objective, null, 1, device);
     }
@@ -87,8 +90,14 @@ public final class TrainingGraph implements AutoCloseable {
         GridScheduler grids = new GridScheduler();
 
         List<Object> resident = new ArrayList<>();
+        List<Object> parameters = new ArrayList<>();
         for (Parameter p : model.parameters().all()) {
-            resident.add(p.data());
+            parameters.add(p.data());
+        }
+        // Training keeps the parameters on the device; an evaluation graph sends them every time, so that one graph
+        // serves every evaluation of a run (the host copies are refreshed by the training graph's readBack).
+        if (training) {
+            resident.addAll(parameters);
         }
         for (TrainableLayer layer : layers) {
             resident.addAll(layer.trainingConstants());
@@ -109,7 +118,8 @@ public final class TrainingGraph implements AutoCloseable {
         }
         // Transfers first, tasks after: what TornadoVM copies in before a graph's tasks run.
         graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, resident.toArray());
-        List<Object> everyStep = new ArrayList<>(inputs);
+        List<Object> everyStep = new ArrayList<>(training ? List.of() : parameters);
+        everyStep.addAll(inputs);
         objectives.forEach(o -> everyStep.addAll(o.targets()));
         graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, everyStep.toArray());
 
