@@ -16,14 +16,16 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * every execution) and the loss tasks, which leave the mean loss, the counted positions and the correct predictions
  * in {@link #summary()} ({@link Losses}' SUMMARY layout) and the gradient of the mean loss in the output's layout.
  */
-sealed interface Objective {
+sealed interface Objective permits Objective.CrossEntropy, Objective.MeanSquaredError {
 
     /** How a task's targets meet a model's output. */
     enum Kind {
         /** Cross-entropy of every position's logits with its next token (targets {@link Batch#IGNORED} do not count). */
         NEXT_TOKEN,
         /** Cross-entropy of one row of logits per sequence ({@code output: last}) with the last position's target. */
-        LAST_TOKEN
+        LAST_TOKEN,
+        /** Mean squared error of every position's output with its target vector, over the positions whose target counts. */
+        REGRESSION
     }
 
     /** Copies the batch's targets into the host buffers. */
@@ -46,6 +48,7 @@ sealed interface Objective {
         return switch (kind) {
         case NEXT_TOKEN -> new CrossEntropy(batch * seqLen, width, false);
         case LAST_TOKEN -> new CrossEntropy(batch, width, true);
+        case REGRESSION -> new MeanSquaredError(batch * seqLen, width);
         };
     }
 
@@ -98,6 +101,59 @@ sealed interface Objective {
             FloatArray dLogits = new FloatArray(rows * classes);
             graph.task(prefix + "loss_backward", Losses::crossEntropyBackward, logits, targets, rowStatistics, summary, dLogits, rows, classes);
             return dLogits;
+        }
+    }
+
+    /** {@link Losses#maskedMeanSquaredError}: regression of feature targets, where they count. */
+    final class MeanSquaredError implements Objective {
+        private final int rows;
+        private final int width;
+        private final FloatArray targets;
+        private final IntArray counted;
+        private final FloatArray summary = new FloatArray(Losses.SUMMARY);
+
+        MeanSquaredError(int rows, int width) {
+            this.rows = rows;
+            this.width = width;
+            this.targets = new FloatArray(rows * width);
+            this.counted = new IntArray(rows);
+        }
+
+        @Override
+        public void fill(Batch batch) {
+            if (!(batch instanceof Batch.Features features) || features.targetWidth() != width) {
+                throw new IllegalArgumentException("mean squared error needs feature targets of width " + width);
+            }
+            float[] values = features.targets();
+            for (int i = 0; i < values.length; i++) {
+                targets.set(i, values[i]);
+            }
+            int[] mask = features.counted();
+            for (int r = 0; r < rows; r++) {
+                counted.set(r, mask[r]);
+            }
+        }
+
+        @Override
+        public List<Object> targets() {
+            return List.of(targets, counted);
+        }
+
+        @Override
+        public FloatArray summary() {
+            return summary;
+        }
+
+        @Override
+        public FloatArray addTasks(TaskGraph graph, GridScheduler grids, String prefix, FloatArray prediction, boolean backward) {
+            graph.task(prefix + "loss", Losses::maskedMeanSquaredError, new KernelContext(), prediction, targets, counted, summary, rows, width);
+            grids.addWorkerGrid(graph.getTaskGraphName() + "." + prefix + "loss", Losses.summaryGrid());
+            if (!backward) {
+                return null;
+            }
+            FloatArray dPrediction = new FloatArray(rows * width);
+            graph.task(prefix + "loss_backward", Losses::maskedMeanSquaredErrorBackward, prediction, targets, counted, summary, dPrediction, rows, width);
+            return dPrediction;
         }
     }
 }

@@ -51,7 +51,18 @@ public final class TrainingGraph implements AutoCloseable {
         }
     }
 
+    /** What a graph does after the forward and the loss. */
+    private enum Mode {
+        /** The backward and the optimizer update: one training step. */
+        TRAIN,
+        /** The backward only, the gradients (zeroed first) back to the host every time: for checks against references. */
+        GRADIENTS,
+        /** Nothing: losses only. */
+        EVALUATE
+    }
+
     private final Model model;
+    private final Map<String, FloatArray> gradientsByName;
     private final List<Object> inputs;
     private final List<Objective> objectives;
     private final OptimizerState optimizer;
@@ -59,9 +70,10 @@ public final class TrainingGraph implements AutoCloseable {
     private final List<Object> readBack;
     private TornadoExecutionResult lastResult;
 
-    private TrainingGraph(Model model, List<Object> inputs, List<Objective> objectives, OptimizerState optimizer, TornadoExecutionPlan plan,
-            List<Object> readBack) {
+    private TrainingGraph(Model model, Map<String, FloatArray> gradientsByName, List<Object> inputs, List<Objective> objectives, OptimizerState optimizer,
+            TornadoExecutionPlan plan, List<Object> readBack) {
         this.model = model;
+        this.gradientsByName = gradientsByName;
         this.inputs = inputs;
         this.objectives = objectives;
         this.optimizer = optimizer;
@@ -71,7 +83,15 @@ public final class TrainingGraph implements AutoCloseable {
 
     /** The training step of {@code model} for batches of {@code shape} (dropout on), {@code optimizer.microBatches} per step. */
     static TrainingGraph forTraining(Model model, RunShape shape, Objective.Kind objective, OptimizerState optimizer, int microBatches, TornadoDevice device) {
-        return build("train_step", model, shape, objective, optimizer, microBatches, device);
+        return build("train_step", Mode.TRAIN, model, shape, objective, optimizer, microBatches, device);
+    }
+
+    /**
+     * The forward, the loss and the backward of {@code model} for batches of {@code shape}: every parameter's gradient
+     * of the mean loss ({@link #gradients}) after each execution, nothing updated.
+     */
+    static TrainingGraph forGradients(Model model, RunShape shape, Objective.Kind objective, TornadoDevice device) {
+        return build("gradients", Mode.GRADIENTS, model, shape, objective, null, 1, device);
     }
 
     /**
@@ -79,13 +99,25 @@ public final class TrainingGraph implements AutoCloseable {
      * parameters are sent with every batch (their host values: read a training graph's back first).
      */
     public static TrainingGraph forEvaluation(Model model, int batch, int seqLen, Objective.Kind objective, TornadoDevice device) {
-        return build("evaluate", model, new RunShape(batch, seqLen, false, 0), objective, null, 1, device);
+        return build("evaluate", Mode.EVALUATE, model, new RunShape(batch, seqLen, false, 0), objective, null, 1, device);
     }
 
-    private static TrainingGraph build(String name, Model model, RunShape shape, Objective.Kind objectiveKind, OptimizerState optimizer, int microBatches,
-            TornadoDevice device) {
+    private static TrainingGraph build(String name, Mode mode, Model model, RunShape shape, Objective.Kind objectiveKind, OptimizerState optimizer,
+            int microBatches, TornadoDevice device) {
         List<TrainableLayer> layers = trainableLayers(model);
-        boolean training = optimizer != null;
+        boolean training = mode == Mode.TRAIN;
+        boolean backward = mode != Mode.EVALUATE;
+        Map<FloatArray, FloatArray> gradients = new java.util.IdentityHashMap<>();
+        Map<String, FloatArray> gradientsByName = new java.util.LinkedHashMap<>();
+        if (training) {
+            gradients.putAll(optimizer.gradients());
+        } else if (backward) {
+            for (Parameter p : model.parameters().all()) {
+                FloatArray gradient = new FloatArray(p.data().getSize());
+                gradients.put(p.data(), gradient);
+                gradientsByName.put(p.name(), gradient);
+            }
+        }
         TaskGraph graph = new TaskGraph(name);
         GridScheduler grids = new GridScheduler();
 
@@ -96,7 +128,7 @@ public final class TrainingGraph implements AutoCloseable {
         }
         // Training keeps the parameters on the device; an evaluation graph sends them every time, so that one graph
         // serves every evaluation of a run (the host copies are refreshed by the training graph's readBack).
-        if (training) {
+        if (backward) {
             resident.addAll(parameters);
         }
         for (TrainableLayer layer : layers) {
@@ -118,12 +150,15 @@ public final class TrainingGraph implements AutoCloseable {
         }
         // Transfers first, tasks after: what TornadoVM copies in before a graph's tasks run.
         graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, resident.toArray());
-        List<Object> everyStep = new ArrayList<>(training ? List.of() : parameters);
+        List<Object> everyStep = new ArrayList<>(backward ? List.of() : parameters);
         everyStep.addAll(inputs);
         objectives.forEach(o -> everyStep.addAll(o.targets()));
         graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, everyStep.toArray());
 
-        TrainingTasks root = TrainingTasks.forGraph(graph, shape, grids, training ? optimizer.gradients() : Map.of(), stepCounter);
+        for (Map.Entry<String, FloatArray> gradient : gradientsByName.entrySet()) {
+            graph.task("zero_" + gradient.getKey().replace('.', '_'), AdamW::zeroGradients, gradient.getValue(), gradient.getValue().getSize());
+        }
+        TrainingTasks root = TrainingTasks.forGraph(graph, shape, grids, gradients, stepCounter);
         for (int micro = 0; micro < microBatches; micro++) {
             List<Backward> backwards = new ArrayList<>();
             FloatArray stream = null;
@@ -135,8 +170,8 @@ public final class TrainingGraph implements AutoCloseable {
                 backwards.add(forward.backward());
                 stream = forward.output();
             }
-            FloatArray gradient = objectives.get(micro).addTasks(graph, grids, "m" + micro + "_", stream, training);
-            for (int i = layers.size() - 1; i >= 0 && training; i--) {
+            FloatArray gradient = objectives.get(micro).addTasks(graph, grids, "m" + micro + "_", stream, backward);
+            for (int i = layers.size() - 1; i >= 0 && backward; i--) {
                 gradient = backwards.get(i).addTasks(root.forLayer("l" + i, micro, i > 0), gradient);
             }
         }
@@ -152,6 +187,7 @@ public final class TrainingGraph implements AutoCloseable {
             readBack.addAll(optimizer.checkpointed());
             graph.transferToHost(DataTransferMode.UNDER_DEMAND, readBack.toArray());
         }
+        results.addAll(gradientsByName.values());
         graph.transferToHost(DataTransferMode.EVERY_EXECUTION, results.toArray());
 
         TornadoExecutionPlan plan = new TornadoExecutionPlan(graph.snapshot());
@@ -159,7 +195,7 @@ public final class TrainingGraph implements AutoCloseable {
         if (device != null) {
             plan.withDevice(device);
         }
-        return new TrainingGraph(model, inputs, objectives, optimizer, plan, readBack);
+        return new TrainingGraph(model, gradientsByName, inputs, objectives, optimizer, plan, readBack);
     }
 
     /** Every layer of the model, as trainable layers; a layer that cannot be trained yet is an input error naming it. */
@@ -175,10 +211,11 @@ public final class TrainingGraph implements AutoCloseable {
         return layers;
     }
 
+    /** The config's checks make these hold; a caller that skipped them learns here. */
     private static void checkObjective(Objective.Kind kind, int outputRows, RunShape shape) {
         boolean perPosition = outputRows == shape.rows();
-        if (kind == Objective.Kind.NEXT_TOKEN && !perPosition && shape.seqLen() > 1) {
-            throw new IllegalArgumentException("next-token cross-entropy needs an output per position (output: all)");
+        if (kind != Objective.Kind.LAST_TOKEN && !perPosition && shape.seqLen() > 1) {
+            throw new IllegalArgumentException(kind + " needs an output at every position");
         }
         if (kind == Objective.Kind.LAST_TOKEN && perPosition && shape.seqLen() > 1) {
             throw new IllegalArgumentException("last-position cross-entropy needs one output per sequence (output: last)");
@@ -239,6 +276,13 @@ public final class TrainingGraph implements AutoCloseable {
             return;
         }
         lastResult.transferToHost(readBack.toArray());
+    }
+
+    /** The gradients of the last execution of a {@link #forGradients} graph, by parameter name. */
+    Map<String, float[]> gradients() {
+        Map<String, float[]> values = new java.util.LinkedHashMap<>();
+        gradientsByName.forEach((name, gradient) -> values.put(name, gradient.toHeapArray()));
+        return values;
     }
 
     public Model model() {
