@@ -90,14 +90,19 @@ public final class Model {
 
     /** The task graphs for one run shape; a global token at or past the sequence length is an input error. */
     public ModelExecution prepare(RunShape shape, TornadoDevice device) {
+        checkSequenceLength(shape.seqLen());
+        return ModelExecution.prepare(layers, inputWidth, shape, device);
+    }
+
+    /** A global token at or past the sequence length is an input error. */
+    public void checkSequenceLength(int seqLen) {
         for (BlockSpec block : spec.blocks()) {
             List<Integer> globals = block.attention().mask().globalTokens();
-            if (!globals.isEmpty() && globals.get(globals.size() - 1) >= shape.seqLen()) {
+            if (!globals.isEmpty() && globals.get(globals.size() - 1) >= seqLen) {
                 throw new InputException(spec.source() + ": global_tokens: position " + globals.get(globals.size() - 1)
-                        + " is outside a sequence of " + shape.seqLen() + " positions (use a longer sequence or drop the position)");
+                        + " is outside a sequence of " + seqLen + " positions (use a longer sequence or drop the position)");
             }
         }
-        return ModelExecution.prepare(layers, inputWidth, shape, device);
     }
 
     public long flops(int batch, int seqLen) {

@@ -252,8 +252,18 @@ public final class Losses {
         return WorkGroupReductions.groups(rows);
     }
 
+    /** {@link #rowsGrid(int)} with groups of {@code items} items (a power of two up to {@link WorkGroupReductions#GROUP}). */
+    public static WorkerGrid rowsGrid(int rows, int items) {
+        return WorkGroupReductions.groups(rows, items);
+    }
+
     /** The grid of the one-group kernels {@link #crossEntropySummary} and {@link #meanSquaredError}. */
     public static WorkerGrid summaryGrid() {
         return WorkGroupReductions.groups(1);
+    }
+
+    /** {@link #summaryGrid()} with a group of {@code items} items. */
+    public static WorkerGrid summaryGrid(int items) {
+        return WorkGroupReductions.groups(1, items);
     }
 }

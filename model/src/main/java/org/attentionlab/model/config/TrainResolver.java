@@ -92,7 +92,7 @@ final class TrainResolver implements ConfigErrors {
         String textFile = value(TEXT_FILE);
         Path folder = spec.source().toAbsolutePath().getParent();
         TrainSpec train = new TrainSpec(task, value(PAIRS), value(KEYS), value(VALUES), value(DIGITS), Optional.ofNullable(value(DEPTH)), value(VOCAB),
-                value(DELAY), Optional.ofNullable(textFile).map(folder::resolve), value(STEPS), value(BATCH_SIZE), seqLen, learningRate,
+                value(DELAY), Optional.ofNullable(textFile).map(file -> folder.resolve(file).normalize()), value(STEPS), value(BATCH_SIZE), seqLen, learningRate,
                 value(WARMUP_STEPS), value(LR_SCHEDULE), minLearningRate, value(WEIGHT_DECAY), betas.get(0), betas.get(1), value(ADAM_EPSILON),
                 value(GRAD_CLIP), value(GRAD_ACCUMULATION), value(DATA_SEED), evalGiven != null ? evalGiven : List.of(seqLen), value(EVAL_BATCHES),
                 value(LOG_INTERVAL), value(CHECKPOINT_INTERVAL));
@@ -137,8 +137,7 @@ final class TrainResolver implements ConfigErrors {
 
     private void checkLengths(Task task, TrainSpec train) throws ConfigException {
         if (train.seqLen() < task.minSeqLen()) {
-            throw at(SEQ_LEN, task.name() + " needs sequences of at least " + task.minSeqLen() + " positions (" + task.describe() + "), got "
-                    + train.seqLen());
+            throw at(SEQ_LEN, task.describe() + " needs sequences of at least " + task.minSeqLen() + " positions, got " + train.seqLen());
         }
         for (int length : train.evalLengths()) {
             if (length < task.minSeqLen()) {

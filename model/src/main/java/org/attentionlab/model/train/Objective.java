@@ -3,6 +3,7 @@ package org.attentionlab.model.train;
 import java.util.List;
 
 import org.attentionlab.kernels.Losses;
+import org.attentionlab.kernels.WorkGroupReductions;
 import org.attentionlab.model.tasks.Batch;
 
 import uk.ac.manchester.tornado.api.GridScheduler;
@@ -92,9 +93,9 @@ sealed interface Objective permits Objective.CrossEntropy, Objective.MeanSquared
         public FloatArray addTasks(TaskGraph graph, GridScheduler grids, String prefix, FloatArray logits, boolean backward) {
             FloatArray rowStatistics = new FloatArray(rows * Losses.ROW_STATISTICS);
             graph.task(prefix + "loss_rows", Losses::crossEntropyRows, new KernelContext(), logits, targets, rowStatistics, rows, classes);
-            grids.addWorkerGrid(graph.getTaskGraphName() + "." + prefix + "loss_rows", Losses.rowsGrid(rows));
+            grids.addWorkerGrid(graph.getTaskGraphName() + "." + prefix + "loss_rows", Losses.rowsGrid(rows, WorkGroupReductions.groupItemsForDefaultRuntime()));
             graph.task(prefix + "loss_summary", Losses::crossEntropySummary, new KernelContext(), rowStatistics, targets, summary, rows, classes);
-            grids.addWorkerGrid(graph.getTaskGraphName() + "." + prefix + "loss_summary", Losses.summaryGrid());
+            grids.addWorkerGrid(graph.getTaskGraphName() + "." + prefix + "loss_summary", Losses.summaryGrid(WorkGroupReductions.groupItemsForDefaultRuntime()));
             if (!backward) {
                 return null;
             }
@@ -147,7 +148,7 @@ sealed interface Objective permits Objective.CrossEntropy, Objective.MeanSquared
         @Override
         public FloatArray addTasks(TaskGraph graph, GridScheduler grids, String prefix, FloatArray prediction, boolean backward) {
             graph.task(prefix + "loss", Losses::maskedMeanSquaredError, new KernelContext(), prediction, targets, counted, summary, rows, width);
-            grids.addWorkerGrid(graph.getTaskGraphName() + "." + prefix + "loss", Losses.summaryGrid());
+            grids.addWorkerGrid(graph.getTaskGraphName() + "." + prefix + "loss", Losses.summaryGrid(WorkGroupReductions.groupItemsForDefaultRuntime()));
             if (!backward) {
                 return null;
             }

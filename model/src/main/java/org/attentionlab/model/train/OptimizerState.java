@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.attentionlab.kernels.AdamW;
+import org.attentionlab.kernels.WorkGroupReductions;
 import org.attentionlab.model.weights.Parameters;
 import org.attentionlab.model.weights.Parameters.Parameter;
 import org.attentionlab.model.weights.Tensor;
@@ -113,11 +114,11 @@ final class OptimizerState {
             FloatArray gradient = gradients.get(parameters.get(i).data());
             String name = "norm_" + i;
             graph.task(name, AdamW::sumOfSquares, new KernelContext(), gradient, partials, gradient.getSize(), slot);
-            grids.addWorkerGrid(graph.getTaskGraphName() + "." + name, AdamW.normGrid(gradient.getSize()));
+            grids.addWorkerGrid(graph.getTaskGraphName() + "." + name, AdamW.normGrid(gradient.getSize(), WorkGroupReductions.groupItemsForDefaultRuntime()));
             slot += AdamW.normGroups(gradient.getSize());
         }
         graph.task("prepare_step", AdamW::prepareStep, new KernelContext(), partials, slots, settings, step, state);
-        grids.addWorkerGrid(graph.getTaskGraphName() + ".prepare_step", AdamW.prepareGrid());
+        grids.addWorkerGrid(graph.getTaskGraphName() + ".prepare_step", AdamW.prepareGrid(WorkGroupReductions.groupItemsForDefaultRuntime()));
         for (int i = 0; i < parameters.size(); i++) {
             Parameter p = parameters.get(i);
             Moments m = moments.get(p.data());

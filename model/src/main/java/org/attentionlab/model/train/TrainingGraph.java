@@ -105,6 +105,7 @@ public final class TrainingGraph implements AutoCloseable {
     private static TrainingGraph build(String name, Mode mode, Model model, RunShape shape, Objective.Kind objectiveKind, OptimizerState optimizer,
             int microBatches, TornadoDevice device) {
         List<TrainableLayer> layers = trainableLayers(model);
+        model.checkSequenceLength(shape.seqLen());
         boolean training = mode == Mode.TRAIN;
         boolean backward = mode != Mode.EVALUATE;
         Map<FloatArray, FloatArray> gradients = new java.util.IdentityHashMap<>();
@@ -198,17 +199,18 @@ public final class TrainingGraph implements AutoCloseable {
         return new TrainingGraph(model, gradientsByName, inputs, objectives, optimizer, plan, readBack);
     }
 
+    /** The first layer of the model that cannot be trained yet (it has no backward), if any. */
+    static java.util.Optional<Layer> untrainableLayer(Model model) {
+        return model.layers().stream().filter(layer -> !(layer instanceof TrainableLayer)).findFirst();
+    }
+
     /** Every layer of the model, as trainable layers; a layer that cannot be trained yet is an input error naming it. */
     static List<TrainableLayer> trainableLayers(Model model) {
-        List<TrainableLayer> layers = new ArrayList<>();
-        for (Layer layer : model.layers()) {
-            if (!(layer instanceof TrainableLayer trainable)) {
-                throw new InputException(model.spec().source() + ": architecture " + model.spec().architecture().yamlName()
-                        + " cannot be trained yet: its layer '" + layer.describe() + "' has no backward");
-            }
-            layers.add(trainable);
-        }
-        return layers;
+        untrainableLayer(model).ifPresent(layer -> {
+            throw new InputException(model.spec().source() + ": architecture " + model.spec().architecture().yamlName()
+                    + " cannot be trained yet: its layer '" + layer.describe() + "' has no backward");
+        });
+        return model.layers().stream().map(layer -> (TrainableLayer) layer).toList();
     }
 
     /** The config's checks make these hold; a caller that skipped them learns here. */

@@ -37,4 +37,32 @@ class ConfigWriterTest {
         assertEquals(spec.lmHead(), back.lmHead(), yaml);
         assertEquals(spec.settings(), back.settings(), yaml);
     }
+
+    /** With its train: block, a training config comes back as the same model and the same run. */
+    @ParameterizedTest
+    @MethodSource("trainingConfigs")
+    void writtenTrainingConfigLoadsToTheSameRun(Path file) {
+        TrainingConfig config = ConfigLoader.loadTraining(file, List.of());
+        String yaml = ConfigWriter.write(config.model(), config.train());
+        TrainingConfig back = ConfigLoader.parseTraining(yaml, file, List.of());
+        assertEquals(config.model().blocks(), back.model().blocks(), yaml);
+        assertEquals(config.model().settings(), back.model().settings(), yaml);
+        assertEquals(config.train(), back.train(), yaml);
+    }
+
+    /** A text file named relative to the config is written as an absolute path: the checkpoint's config finds it anywhere. */
+    @org.junit.jupiter.api.Test
+    void textFileIsWrittenAbsolute() {
+        Path source = Path.of("..", "configs", "train", "text.yaml");
+        TrainingConfig config = ConfigLoader.parseTraining("architecture: rnope_swa\nvocab_size: 256\nnum_attention_heads: 2\nhidden_size: 8\n"
+                + "output: logits\ntrain:\n  task: text\n  text_file: corpus.txt\n", source, List.of());
+        String yaml = ConfigWriter.write(config.model(), config.train());
+        TrainingConfig back = ConfigLoader.parseTraining(yaml, Path.of("elsewhere", "checkpoint-1.safetensors"), List.of());
+        assertEquals(source.toAbsolutePath().getParent().resolve("corpus.txt").normalize(), back.train().textFile().orElseThrow());
+        assertEquals(config.train(), back.train());
+    }
+
+    static Stream<Path> trainingConfigs() throws IOException {
+        return Files.walk(Path.of("..", "configs", "train")).filter(p -> p.toString().endsWith(".yaml")).sorted().toList().stream();
+    }
 }
