@@ -21,7 +21,8 @@ public final class ConfigWriter {
 
     /** The config of {@code model} (and its {@code train:} block when {@code train} is not null). */
     public static String write(ModelSpec model, TrainSpec train) {
-        StringBuilder out = new StringBuilder("# resolved by Attention Lab from " + oneLine(model.source().toString()) + "\n");
+        // No file name here: a resumed run writes the very same text as the run it continues.
+        StringBuilder out = new StringBuilder("# resolved by Attention Lab: every key, with defaults, extends and overrides applied\n");
         for (Key<?> key : Keys.all()) {
             if (key.topLevel() && key != Keys.EXTENDS && key != Keys.LAYERS_ENTRIES && key != Keys.SLIDING_WINDOW_PATTERN && key != Keys.TRAIN_BLOCK) {
                 model.settings().find(key).ifPresent(value -> out.append(key.name()).append(": ").append(scalar(value)).append('\n'));
@@ -142,10 +143,6 @@ public final class ConfigWriter {
             }
         }
         return out.append('"').toString();
-    }
-
-    private static String oneLine(String text) {
-        return text.replace('\n', ' ').replace('\r', ' ');
     }
 
 }

@@ -140,6 +140,17 @@ final class RunDirectory {
 
     /** The lines of log.jsonl (a torn last line of a killed run is left out). */
     List<LogLine> readLog() throws IOException {
+        return new Reader(folder).log();
+    }
+
+    /** Reads a run's folder without checking it may be written (tests, tools). */
+    record Reader(Path folder) {
+        List<LogLine> log() throws IOException {
+            return readLines(folder);
+        }
+    }
+
+    private static List<LogLine> readLines(Path folder) throws IOException {
         Path log = folder.resolve(LOG);
         List<LogLine> lines = new ArrayList<>();
         if (!Files.exists(log)) {
