@@ -9,6 +9,7 @@ import java.util.SplittableRandom;
 
 import org.attentionlab.model.Model;
 import org.attentionlab.model.exec.RunShape;
+import org.attentionlab.model.exec.TaskRecorder;
 import org.attentionlab.model.exec.TrainableLayer;
 import org.attentionlab.model.exec.TrainableLayer.TrainingForward;
 import org.attentionlab.model.exec.TrainingTasks;
@@ -88,14 +89,26 @@ final class LayerTrainingRun {
         IntArray step = IntArray.fromElements(dropout.step());
         FloatArray x = FloatArray.fromArray(input);
         FloatArray dOut = FloatArray.fromArray(outputGradient);
-        TaskGraph graph = new TaskGraph("layer");
-        graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, resident.toArray());
-        graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, step, x, dOut);
         GridScheduler grids = new GridScheduler();
-        TrainingTasks tasks = TrainingTasks.forGraph(graph, new RunShape(batch, seqLen, dropout.on(), dropout.seed()), grids, gradients, step)
-                .forLayer("l", 0, true);
+        final TrainingTasks root = TrainingTasks.forGraphs("layer", new RunShape(batch, seqLen, dropout.on(), dropout.seed()), grids, gradients, step);
+        TrainingTasks tasks = root.forLayer("l", 0, true);
         TrainingForward forward = layer.addTrainingForward(tasks, x);
         FloatArray dInput = forward.backward().addTasks(tasks, dOut);
+        // The recorded graphs replayed onto one graph (the JVM implementation has no size limit); grids keep their
+        // recorded graph's name, so the one graph takes each name's grids over.
+        TaskGraph graph = new TaskGraph("layer_all");
+        graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, resident.toArray());
+        graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, step, x, dOut);
+        GridScheduler renamed = new GridScheduler();
+        for (TaskRecorder recorded : root.recordedGraphs()) {
+            recorded.replayOnto(graph);
+            for (String key : grids.keySet()) {
+                if (key.startsWith(recorded.getTaskGraphName() + ".")) {
+                    renamed.addWorkerGrid("layer_all" + key.substring(recorded.getTaskGraphName().length()), grids.get(key));
+                }
+            }
+        }
+        grids = renamed;
         List<Object> out = new ArrayList<>(byName.values());
         out.add(forward.output());
         out.add(dInput);
@@ -115,8 +128,8 @@ final class LayerTrainingRun {
 
     /** The dropout seed the layer's masks use for stream {@code stream} in this run (the layer's own derivation). */
     static int dropoutSeed(Dropout dropout, int batch, int seqLen, int stream) {
-        TrainingTasks tasks = TrainingTasks.forGraph(new TaskGraph("seed"), new RunShape(batch, seqLen, dropout.on(), dropout.seed()), new GridScheduler(),
-                Map.of(), new IntArray(1)).forLayer("l", 0, true);
+        TrainingTasks tasks = TrainingTasks.forGraphs("seed", new RunShape(batch, seqLen, dropout.on(), dropout.seed()), new GridScheduler(), Map.of(),
+                new IntArray(1)).forLayer("l", 0, true);
         return tasks.dropoutSeed(stream);
     }
 }
