@@ -57,7 +57,35 @@ final class Resolver implements ConfigErrors {
         this.source = source;
     }
 
+    /** The model; a train: block, when there is one, is checked too (a broken one is an error wherever the config is used). */
     ModelSpec resolve() throws ConfigException {
+        ModelSpec spec = resolveModel();
+        if (!raw.trainBlocks.isEmpty()) {
+            trainResolver(spec).resolve();
+        }
+        return spec;
+    }
+
+    /** The model and its train: block, which must exist. */
+    TrainingConfig resolveTraining() throws ConfigException {
+        ModelSpec spec = resolveModel();
+        if (raw.trainBlocks.isEmpty()) {
+            throw new ConfigException(source.toString(), "has no train: block, which scripts/run train needs (configs/README.md, \"Training\")", null);
+        }
+        TrainResolver train = trainResolver(spec);
+        return new TrainingConfig(spec, train.resolve(), train);
+    }
+
+    private TrainResolver trainResolver(ModelSpec spec) throws ConfigException {
+        TrainEntries merged = null;
+        for (Value.Pair block : raw.trainBlocks) {
+            TrainEntries read = TRAIN_BLOCK.type().read(block.value());
+            merged = merged == null ? read : read.over(merged);
+        }
+        return new TrainResolver(merged, raw.trainBlocks.get(0).key(), this, spec);
+    }
+
+    private ModelSpec resolveModel() throws ConfigException {
         architecturePair = raw.entries.get(ARCHITECTURE.name());
         if (architecturePair == null) {
             throw mainFile.error(mainFile.root, ARCHITECTURE.name(), "required key is missing (one of: "
@@ -76,6 +104,10 @@ final class Resolver implements ConfigErrors {
         }
         ModelSpec spec = build();
         architecture.check(spec, this);
+        if (spec.settings().find(NUM_LABELS).isPresent() && spec.output() == OutputMode.LOGITS) {
+            throw at(NUM_LABELS, "adds a score head to the hidden states, but output: logits ends the model in lm_head: use output: last or all"
+                    + " with num_labels, or leave num_labels out");
+        }
         return spec;
     }
 

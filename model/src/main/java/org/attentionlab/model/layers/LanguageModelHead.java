@@ -4,8 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.attentionlab.kernels.Activations;
-import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.exec.TrainableLayer;
+import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.spec.LmHeadSpec;
 import org.attentionlab.model.spec.Numbers;
 import org.attentionlab.model.weights.Parameters;
@@ -17,7 +18,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * logits multiplied by the logit scale when it is not 1 (Cohere2). A tied head has no {@code lm_head.weight}: it
  * reads the token embedding's table, whose [vocab, hidden] layout is a Linear's [out, in].
  */
-public final class LanguageModelHead implements Layer {
+public final class LanguageModelHead implements TrainableLayer {
 
     private final LmHeadSpec spec;
     private final Linear projection;
@@ -70,5 +71,37 @@ public final class LanguageModelHead implements Layer {
     @Override
     public long activationBytes(int batch, int seqLen) {
         return 4L * batch * seqLen * spec.vocabSize();
+    }
+
+    // ---------------------------------------------------------------- training
+
+    @Override
+    public List<Object> trainingConstants() {
+        List<Object> constants = new ArrayList<>();
+        projection.addTrainingConstantsTo(constants);
+        return constants;
+    }
+
+    @Override
+    public TrainingForward addTrainingForward(TrainingTasks tasks, FloatArray input) {
+        int rows = tasks.shape().rows();
+        int size = rows * spec.vocabSize();
+        FloatArray logits = tasks.keep("logits", size);
+        projection.addTrainingForward(tasks, "lm_head", input, logits, rows);
+        float scale = (float) spec.logitScale();
+        if (scale != 1) {
+            tasks.graph().task(tasks.name("logit_scale"), Activations::scale, logits, logits, scale, size);
+        }
+        return new TrainingForward(logits, (t, dOut) -> {
+            FloatArray dLogits = dOut;
+            if (scale != 1) {
+                dLogits = t.scratch("d_logits", size);
+                t.graph().task(t.name("logit_scale_backward"), Activations::scale, dOut, dLogits, scale, size);
+            }
+            // A tied head's weight is embed_tokens.weight: its gradient adds to the embedding's in the same buffer.
+            FloatArray dInput = t.inputNeedsGradient() ? t.keep("d_input", rows * projection.in) : null;
+            projection.addBackward(t, "lm_head", input, dLogits, dInput, false, rows);
+            return dInput;
+        });
     }
 }

@@ -3,7 +3,9 @@ package org.attentionlab.model.layers;
 import java.util.List;
 
 import org.attentionlab.kernels.LinearKernels;
+import org.attentionlab.kernels.MatrixMultiply;
 import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.weights.Parameters;
 import org.attentionlab.model.weights.Parameters.Init;
 
@@ -53,5 +55,38 @@ final class Linear {
 
     long flops(int rows) {
         return 2L * rows * in * out;
+    }
+
+    // ---------------------------------------------------------------- training
+
+    /** What a training graph sends besides the parameters: the placeholder bias argument of a projection without bias. */
+    void addTrainingConstantsTo(List<Object> constants) {
+        if (bias == null) {
+            constants.add(biasArgument);
+        }
+    }
+
+    /** {@link #addTask} under the layer's prefix in a training graph. */
+    void addTrainingForward(TrainingTasks tasks, String taskName, FloatArray x, FloatArray y, int rows) {
+        tasks.graph().task(tasks.name(taskName), LinearKernels::linear, new KernelContext(), x, weight, biasArgument, y, rows, in, out, hasBias() ? 1 : 0);
+        tasks.grid(taskName, LinearKernels.linearGrid(rows, out));
+    }
+
+    /**
+     * The backward of {@code y = x Wᵀ + b} for {@code dY}: {@code dW += dYᵀ x}, {@code db += Σ_rows dY} (when there is a
+     * bias), and, when
+     * {@code dX} is not null, {@code dX = dY W} ({@code dX += dY W} with {@code accumulateInput}).
+     */
+    void addBackward(TrainingTasks tasks, String taskName, FloatArray x, FloatArray dY, FloatArray dX, boolean accumulateInput, int rows) {
+        tasks.graph().task(tasks.name(taskName + "_dw"), MatrixMultiply::product, new KernelContext(), dY, x, tasks.gradient(weight), out, rows, in, 1, 1);
+        tasks.grid(taskName + "_dw", MatrixMultiply.grid(out, in));
+        if (bias != null) {
+            tasks.graph().task(tasks.name(taskName + "_db"), MatrixMultiply::columnSums, dY, tasks.gradient(bias), rows, out, 1);
+        }
+        if (dX != null) {
+            tasks.graph().task(tasks.name(taskName + "_dx"), MatrixMultiply::product, new KernelContext(), dY, weight, dX, rows, out, in, 0,
+                    accumulateInput ? 1 : 0);
+            tasks.grid(taskName + "_dx", MatrixMultiply.grid(rows, in));
+        }
     }
 }

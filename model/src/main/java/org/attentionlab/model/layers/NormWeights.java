@@ -6,6 +6,7 @@ import org.attentionlab.kernels.Normalization;
 import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.spec.Norm;
 import org.attentionlab.model.spec.NormSpec;
+import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.weights.Parameters;
 import org.attentionlab.model.weights.Parameters.Init;
 
@@ -26,6 +27,8 @@ final class NormWeights {
      * parameter (adding 0.0f changes no value, so this is exactly the norm without a bias).
      */
     private final FloatArray bias;
+    /** Whether {@link #bias} is a parameter (trained), not the zeros of a bias-free LayerNorm. */
+    private final boolean biasParameter;
 
     NormWeights(Parameters parameters, String name, NormSpec spec, int width) {
         this.kind = spec.kind();
@@ -33,6 +36,7 @@ final class NormWeights {
         this.eps = (float) spec.eps();
         this.weight = kind == Norm.NONE ? null : parameters.add(name + ".weight", Init.ones(), width);
         this.bias = kind != Norm.LAYERNORM ? null : spec.bias() ? parameters.add(name + ".bias", Init.zeros(), width) : zeros(width);
+        this.biasParameter = kind == Norm.LAYERNORM && spec.bias();
     }
 
     private static FloatArray zeros(int size) {
@@ -67,5 +71,52 @@ final class NormWeights {
 
     static long flops(int rows, int width) {
         return 8L * rows * width;
+    }
+
+    // ---------------------------------------------------------------- training
+
+    /** What a training graph sends besides the parameters: the zero bias of a bias-free LayerNorm. */
+    void addTrainingConstantsTo(List<Object> constants) {
+        if (bias != null && !biasParameter) {
+            constants.add(bias);
+        }
+    }
+
+    /** {@link #addTask} under the layer's prefix in a training graph; {@code out} must not be {@code x} (the backward reads x). */
+    FloatArray addTrainingForward(TrainingTasks tasks, String taskName, FloatArray x, FloatArray out, int rows) {
+        switch (kind) {
+        case LAYERNORM -> tasks.graph().task(tasks.name(taskName), Normalization::layerNorm, x, weight, bias, out, rows, width, eps);
+        case RMSNORM -> tasks.graph().task(tasks.name(taskName), Normalization::rmsNorm, x, weight, out, rows, width, eps);
+        case NONE -> {
+            return x;
+        }
+        }
+        return out;
+    }
+
+    /**
+     * The backward of the norm of {@code x} for {@code dOut}: writes {@code dx} (which must be neither x nor dOut) and
+     * accumulates the weight (and bias) gradients; returns dx, or dOut itself when there is no norm.
+     */
+    FloatArray addBackward(TrainingTasks tasks, String taskName, FloatArray x, FloatArray dOut, FloatArray dx, int rows) {
+        switch (kind) {
+        case LAYERNORM -> {
+            FloatArray statistics = tasks.scratch("norm_statistics", rows * Normalization.LAYER_NORM_STATISTICS);
+            tasks.graph().task(tasks.name(taskName + "_dx"), Normalization::layerNormBackward, x, weight, dOut, dx, statistics, rows, width, eps);
+            FloatArray dWeight = tasks.gradient(weight);
+            tasks.graph().task(tasks.name(taskName + "_dw"), Normalization::layerNormParameterGradients, x, dOut, statistics, dWeight,
+                    biasParameter ? tasks.gradient(bias) : dWeight, rows, width, biasParameter ? 1 : 0);
+        }
+        case RMSNORM -> {
+            FloatArray inverseRms = tasks.scratch("norm_statistics", rows);
+            tasks.graph().task(tasks.name(taskName + "_dx"), Normalization::rmsNormBackward, x, weight, dOut, dx, inverseRms, rows, width, eps);
+            tasks.graph().task(tasks.name(taskName + "_dw"), Normalization::rmsNormWeightGradients, x, dOut, inverseRms, tasks.gradient(weight), rows,
+                    width);
+        }
+        case NONE -> {
+            return dOut;
+        }
+        }
+        return dx;
     }
 }

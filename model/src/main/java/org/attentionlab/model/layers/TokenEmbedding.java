@@ -4,8 +4,10 @@ import java.util.List;
 import java.util.Optional;
 
 import org.attentionlab.kernels.LinearKernels;
+import org.attentionlab.kernels.SinusoidalEncoding;
 import org.attentionlab.model.exec.LayerTasks;
-import org.attentionlab.model.exec.TokenLayer;
+import org.attentionlab.model.exec.TrainableTokenLayer;
+import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.spec.SinusoidalVariant;
 import org.attentionlab.model.weights.Parameters;
 import org.attentionlab.model.weights.Parameters.Init;
@@ -18,7 +20,7 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * Face's {@code embed_tokens}), then an optional sinusoidal encoding added to every position. A tied language-model
  * head reads the same table ({@link #table()}).
  */
-public final class TokenEmbedding implements TokenLayer {
+public final class TokenEmbedding implements TrainableTokenLayer {
 
     private final int vocabSize;
     private final int width;
@@ -76,5 +78,23 @@ public final class TokenEmbedding implements TokenLayer {
     @Override
     public long activationBytes(int batch, int seqLen) {
         return 4L * batch * seqLen * width;
+    }
+
+    // ---------------------------------------------------------------- training
+
+    @Override
+    public TrainingForward addTrainingForward(TrainingTasks tasks, IntArray tokenIds) {
+        int rows = tasks.shape().rows();
+        FloatArray x = tasks.keep("stream", rows * width);
+        tasks.graph().task(tasks.name("embed_tokens"), LinearKernels::embedding, tokenIds, table, x, rows, width, vocabSize);
+        if (sinusoidal != null) {
+            tasks.graph().task(tasks.name("sinusoidal"), SinusoidalEncoding::add, x, tasks.shape().batch(), tasks.shape().seqLen(), width, 0,
+                    KernelCodes.sinusoidal(sinusoidal));
+        }
+        return new TrainingForward(x, (t, dOut) -> {
+            // The encoding passes the gradient unchanged; each id's row gathers the gradients of its positions.
+            t.graph().task(t.name("embed_tokens_backward"), LinearKernels::embeddingBackward, tokenIds, dOut, t.gradient(table), rows, width, vocabSize);
+            return null;
+        });
     }
 }
