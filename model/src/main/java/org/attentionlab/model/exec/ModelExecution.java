@@ -20,7 +20,8 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * one {@link TornadoExecutionPlan}. Weights go to the device on the first execution only; the stream between
  * layers stays on the device ({@code persistOnDevice} / {@code consumeFromDevice}); the input goes in and the
  * output comes back on every execution. Graphs execute one after another with {@code withGraph(i)}, as
- * TornadoVM requires for graphs that share device buffers.
+ * TornadoVM requires for graphs that share device buffers. For generation the same graphs also fill key/value caches
+ * ({@link #prefill}) or run one new position against them ({@link #decodeStep}); see {@link KvCaches}.
  */
 public final class ModelExecution implements AutoCloseable {
 
@@ -45,6 +46,33 @@ public final class ModelExecution implements AutoCloseable {
      * {@code inputWidth}, or token ids when it is a {@link TokenLayer}. {@code device} null: the runtime's default.
      */
     public static ModelExecution prepare(List<Layer> layers, int inputWidth, RunShape shape, TornadoDevice device) {
+        return prepare(layers, inputWidth, shape, device, null, false);
+    }
+
+    /**
+     * The forward pass of a prompt ({@code shape}: batch x prompt length, token ids) that also fills every attention
+     * layer's key/value cache in {@code caches} from its keys and values; the caches come back to the host with the
+     * output, for {@link #decodeStep} to send to the device once.
+     */
+    public static ModelExecution prefill(List<Layer> layers, RunShape shape, TornadoDevice device, KvCaches caches) {
+        return prepare(layers, 0, shape, device, caches, false);
+    }
+
+    /**
+     * One decode step: the token ids of one new position per sequence through every layer, attending to
+     * {@code caches} at the position {@code caches.position()} holds (set it before each {@link #run()}). The caches
+     * go to the device on the first execution and stay there (a step appends to them on the device); each execution
+     * sends the token ids and the position and returns the output of the new position only.
+     */
+    public static ModelExecution decodeStep(List<Layer> layers, TornadoDevice device, KvCaches caches) {
+        return prepare(layers, 0, RunShape.inference(caches.batch(), 1), device, caches, true);
+    }
+
+    /**
+     * The graphs: each layer's tasks are recorded first, so that the transfers of the cache buffers and the position
+     * a graph's tasks use are declared before them (TornadoVM wants a graph's transfers first).
+     */
+    private static ModelExecution prepare(List<Layer> layers, int inputWidth, RunShape shape, TornadoDevice device, KvCaches caches, boolean decoding) {
         Map<String, FloatArray> scratch = new HashMap<>();
         GridScheduler grids = new GridScheduler();
         List<ImmutableTaskGraph> graphs = new ArrayList<>();
@@ -69,12 +97,24 @@ public final class ModelExecution implements AutoCloseable {
             if (!constants.isEmpty()) {
                 graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, constants.toArray());
             }
-            LayerTasks tasks = new LayerTasks(graph, shape, scratch, grids);
+            TaskRecorder recorder = new TaskRecorder(graphName(i));
+            LayerTasks tasks = new LayerTasks(recorder, shape, scratch, grids, caches, decoding);
             stream = i == 0 && layer instanceof TokenLayer tokens ? tokens.addTasks(tasks, tokenInput) : layer.addTasks(tasks, i == 0 ? floatInput : stream);
+            List<Object> cacheBuffers = caches == null ? List.of() : caches.buffersAmong(recorder.arrays());
+            if (decoding && !cacheBuffers.isEmpty()) {
+                graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, cacheBuffers.toArray());
+            }
+            if (decoding && recorder.arrays().contains(caches.position())) {
+                graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, caches.position());
+            }
+            recorder.replayOnto(graph);
             if (i == layers.size() - 1) {
                 graph.transferToHost(DataTransferMode.EVERY_EXECUTION, stream);
             } else {
                 graph.persistOnDevice(stream);
+            }
+            if (!decoding && !cacheBuffers.isEmpty()) {
+                graph.transferToHost(DataTransferMode.EVERY_EXECUTION, cacheBuffers.toArray());
             }
             graphs.add(graph.snapshot());
         }

@@ -35,7 +35,7 @@ public final class EmbeddedQkvAttention implements TokenLayer {
         this.width = width;
         this.layer = layer;
         this.table = parameters.add("embedding.weight", new Init.Normal(1.0), vocabSize, 3 * width);
-        this.attention = new AttentionCore(layer.attention());
+        this.attention = new AttentionCore(layer.index(), layer.attention());
     }
 
     @Override

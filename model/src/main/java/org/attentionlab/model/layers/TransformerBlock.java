@@ -6,6 +6,7 @@ import java.util.List;
 import org.attentionlab.kernels.Activations;
 import org.attentionlab.kernels.LinearKernels;
 import org.attentionlab.kernels.SinusoidalEncoding;
+import org.attentionlab.model.exec.KvCaches;
 import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.exec.TrainableLayer;
 import org.attentionlab.model.exec.TrainingTasks;
@@ -90,7 +91,7 @@ public final class TransformerBlock implements TrainableLayer {
         this.upProj = ffn != null ? new Linear(parameters, prefix + ".ffn.up_proj", width, ffn.size(), ffn.bias()) : null;
         this.downProj = ffn != null ? new Linear(parameters, prefix + ".ffn.down_proj", ffn.size(), width, ffn.bias()) : null;
         this.act = ffn != null ? ffn.act() : null;
-        this.attention = new AttentionCore(block.attention());
+        this.attention = new AttentionCore(block.index(), block.attention());
         this.qkvWeight = new FloatArray((qWidth + 2 * kvWidth) * width);
         this.qkvBias = new FloatArray(attentionBias ? qWidth + 2 * kvWidth : 1);
     }
@@ -218,6 +219,11 @@ public final class TransformerBlock implements TrainableLayer {
             tasks.graph().task(residual.taskPrefix + "_dropout", Activations::dropout, update, update, rows * width, (float) block.dropout(), seed);
         }
         tasks.graph().task(residual.taskPrefix + "_residual", Activations::accumulate, x, update, rows * width);
+    }
+
+    @Override
+    public List<KvCaches.Layout> kvCacheLayouts(int maxLength) {
+        return List.of(attention.cacheLayout(maxLength));
     }
 
     @Override
