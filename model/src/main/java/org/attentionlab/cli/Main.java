@@ -15,8 +15,9 @@ import picocli.CommandLine.ParameterException;
  */
 @Command(name = "scripts/run", mixinStandardHelpOptions = true, version = Main.VERSION,
         description = "Run attention stacks described in YAML on the JVM or a TornadoVM device.%n"
-                + "  scripts/run configs/rnope-swa.yaml        a forward pass (same as: scripts/run forward CONFIG)",
-        subcommands = { ForwardCommand.class, DescribeCommand.class, DevicesCommand.class, TrainCommand.class, EvalCommand.class })
+                + "  scripts/run configs/rnope-swa.yaml        a forward pass (same as: scripts/run forward CONFIG)%n"
+                + "  scripts/run generate CHECKPOINT|CONFIG --prompt TEXT   generation with key/value caches",
+        subcommands = { ForwardCommand.class, DescribeCommand.class, DevicesCommand.class, TrainCommand.class, EvalCommand.class, GenerateCommand.class })
 public final class Main {
 
     public static final String VERSION = "Attention Lab 0.1.0";

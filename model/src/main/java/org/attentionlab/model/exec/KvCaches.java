@@ -4,13 +4,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 import org.attentionlab.model.spec.LayerType;
 
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
-import uk.ac.manchester.tornado.api.types.arrays.TornadoNativeArray;
 
 /**
  * The key/value caches of generation, one per attention layer, and the position being decoded. A sliding layer of
@@ -115,16 +113,13 @@ public final class KvCaches {
         return position;
     }
 
-    /** The key and value buffers among {@code arrays} (an identity set: what one graph's tasks use), in layer order. */
-    List<Object> buffersAmong(Set<TornadoNativeArray> arrays) {
+    /** The key and value buffers of {@code layer}'s attention, if it has any. */
+    List<Object> buffersOf(Layer layer) {
         List<Object> buffers = new ArrayList<>();
-        for (LayerCache cache : byLayer.values()) {
-            if (arrays.contains(cache.keys())) {
-                buffers.add(cache.keys());
-            }
-            if (arrays.contains(cache.values())) {
-                buffers.add(cache.values());
-            }
+        for (Layout layout : layer.kvCacheLayouts(maxLength)) {
+            LayerCache cache = layer(layout.layer());
+            buffers.add(cache.keys());
+            buffers.add(cache.values());
         }
         return buffers;
     }

@@ -69,8 +69,10 @@ public final class ModelExecution implements AutoCloseable {
     }
 
     /**
-     * The graphs: each layer's tasks are recorded first, so that the transfers of the cache buffers and the position
-     * a graph's tasks use are declared before them (TornadoVM wants a graph's transfers first).
+     * The graphs. In generation a graph also moves the caches of its layer's attention ({@link Layer#kvCacheLayouts}):
+     * a prefill reads them back after its tasks, a decode step sends them before its tasks, on the first execution
+     * only, and sends the position on every execution (to every graph: four bytes, and a graph whose tasks do not read
+     * it ignores it).
      */
     private static ModelExecution prepare(List<Layer> layers, int inputWidth, RunShape shape, TornadoDevice device, KvCaches caches, boolean decoding) {
         Map<String, FloatArray> scratch = new HashMap<>();
@@ -97,17 +99,15 @@ public final class ModelExecution implements AutoCloseable {
             if (!constants.isEmpty()) {
                 graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, constants.toArray());
             }
-            TaskRecorder recorder = new TaskRecorder(graphName(i));
-            LayerTasks tasks = new LayerTasks(recorder, shape, scratch, grids, caches, decoding);
-            stream = i == 0 && layer instanceof TokenLayer tokens ? tokens.addTasks(tasks, tokenInput) : layer.addTasks(tasks, i == 0 ? floatInput : stream);
-            List<Object> cacheBuffers = caches == null ? List.of() : caches.buffersAmong(recorder.arrays());
-            if (decoding && !cacheBuffers.isEmpty()) {
-                graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, cacheBuffers.toArray());
-            }
-            if (decoding && recorder.arrays().contains(caches.position())) {
+            List<Object> cacheBuffers = caches == null ? List.of() : caches.buffersOf(layer);
+            if (decoding) {
+                if (!cacheBuffers.isEmpty()) {
+                    graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, cacheBuffers.toArray());
+                }
                 graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, caches.position());
             }
-            recorder.replayOnto(graph);
+            LayerTasks tasks = new LayerTasks(graph, shape, scratch, grids, caches, decoding);
+            stream = i == 0 && layer instanceof TokenLayer tokens ? tokens.addTasks(tasks, tokenInput) : layer.addTasks(tasks, i == 0 ? floatInput : stream);
             if (i == layers.size() - 1) {
                 graph.transferToHost(DataTransferMode.EVERY_EXECUTION, stream);
             } else {

@@ -34,9 +34,18 @@ public final class Generation {
     }
 
     /**
-     * @param verification null unless asked for
+     * @param firstStepNanos the first decode step, which builds the decode graphs (and compiles them on a device)
+     * @param laterStepsNanos the decode steps after it, {@code generated.length - 2} of them
+     * @param verification   null unless asked for
      */
-    public record Result(int[] prompt, int[] generated, long prefillNanos, long decodeNanos, CacheMemory cacheMemory, Verification verification) {
+    public record Result(int[] prompt, int[] generated, long prefillNanos, long firstStepNanos, long laterStepsNanos, CacheMemory cacheMemory,
+            Verification verification) {
+
+        /** Mean time of a decode step after the first, in milliseconds (NaN when there is none). */
+        public double millisPerLaterStep() {
+            int steps = generated.length - 2;
+            return steps < 1 ? Double.NaN : laterStepsNanos / 1e6 / steps;
+        }
     }
 
     private Generation() {
@@ -57,7 +66,8 @@ public final class Generation {
         int mismatch = -1;
         double largestDifference = 0;
         long prefillNanos;
-        long decodeNanos = 0;
+        long firstStepNanos = 0;
+        long laterStepsNanos = 0;
         CacheMemory memory;
         try (Generator generator = Generator.start(model, maxLength, device)) {
             memory = new CacheMemory(generator.caches().layers().stream().map(c -> c.layout()).toList(), 1, maxLength);
@@ -84,11 +94,15 @@ public final class Generation {
                 if (i + 1 < maxNewTokens) {
                     start = System.nanoTime();
                     logits = generator.next(generated[i]);
-                    decodeNanos += System.nanoTime() - start;
+                    if (i == 0) {
+                        firstStepNanos = System.nanoTime() - start;
+                    } else {
+                        laterStepsNanos += System.nanoTime() - start;
+                    }
                 }
             }
         }
-        return new Result(prompt.clone(), generated, prefillNanos, decodeNanos, memory, verify ? new Verification(maxNewTokens, mismatch, largestDifference) : null);
+        return new Result(prompt.clone(), generated, prefillNanos, firstStepNanos, laterStepsNanos, memory, verify ? new Verification(maxNewTokens, mismatch, largestDifference) : null);
     }
 
     /** The logits at the last position of {@code ids}, by the ordinary forward pass over all of them (no cache). */
