@@ -156,7 +156,7 @@ public final class TrainingGraph implements AutoCloseable {
         everyStep.addAll(inputs);
         objectives.forEach(o -> everyStep.addAll(o.targets()));
 
-        // The tasks, recorded graph by graph: each layer's forward, the loss, each layer's backward, the optimizer.
+        // The tasks, graph by graph: each layer's forward, the loss, each layer's backward, the optimizer.
         TrainingTasks root = TrainingTasks.forGraphs(name, shape, grids, gradients, stepCounter);
         for (Map.Entry<String, FloatArray> gradient : gradientsByName.entrySet()) {
             root.graph().task("zero_" + gradient.getKey().replace('.', '_'), AdamW::zeroGradients, gradient.getValue(), gradient.getValue().getSize());
@@ -191,7 +191,7 @@ public final class TrainingGraph implements AutoCloseable {
         }
         results.addAll(gradientsByName.values());
 
-        List<ImmutableTaskGraph> graphs = GraphChain.link(root.recordedGraphs(), resident, everyStep, results, readBack);
+        List<ImmutableTaskGraph> graphs = GraphChain.link(root.graphs(), resident, everyStep, results, readBack);
         TornadoExecutionPlan plan = new TornadoExecutionPlan(graphs.toArray(ImmutableTaskGraph[]::new));
         plan.withGridScheduler(grids);
         if (device != null) {
