@@ -14,8 +14,9 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
  * What a layer builds its training tasks with. A training step is a chain of task graphs (one per layer's forward,
- * the loss, one per layer's backward, the optimizer's in parts), recorded first ({@link TaskRecorder}) so that the
- * chain can pass on exactly the arrays later graphs use; {@link #graph()} is the graph being recorded. Every task name
+ * the loss, one per layer's backward, the optimizer's in parts), each remembering the arrays its tasks take
+ * ({@link TrackedTaskGraph}), so that the chain can pass on exactly the arrays later graphs use; {@link #graph()} is the
+ * graph being built. Every task name
  * carries the layer's prefix ({@link #name}), unique over the whole step; buffers a layer keeps from its forward for
  * its backward are its own
  * ({@link #keep}), temporaries are shared by all layers ({@link #scratch}, safe because tasks run in order and a
@@ -25,17 +26,17 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  */
 public final class TrainingTasks {
 
-    /** The recorded graphs of one step, shared by every view: the last one is being recorded. */
+    /** The graphs of one step, shared by every view: the last one is being built. */
     private static final class Segments {
         final String name;
-        final List<TaskRecorder> recorders = new ArrayList<>();
+        final List<TrackedTaskGraph> graphs = new ArrayList<>();
 
         Segments(String name) {
             this.name = name;
         }
 
-        TaskRecorder current() {
-            return recorders.get(recorders.size() - 1);
+        TrackedTaskGraph current() {
+            return graphs.get(graphs.size() - 1);
         }
     }
 
@@ -67,7 +68,7 @@ public final class TrainingTasks {
     }
 
     /**
-     * The tasks of one step, recorded into graphs named {@code name_0}, {@code name_1}, ... ({@link #startGraph}).
+     * The tasks of one step, in graphs named {@code name_0}, {@code name_1}, ... ({@link #startGraph}).
      * {@code shape.dropout()} says whether dropout applies (training) or not (evaluation); {@code gradients} maps each
      * parameter buffer to its gradient buffer (empty when no backward is built); {@code stepCounter} holds the
      * optimizer's count of updates done, which seeds the dropout masks.
@@ -79,16 +80,16 @@ public final class TrainingTasks {
         return root;
     }
 
-    /** Ends the graph being recorded (unless it is still empty) and starts the next. */
+    /** Ends the graph being built (unless it is still empty) and starts the next. */
     public void startGraph() {
-        if (segments.recorders.isEmpty() || !segments.current().isEmpty()) {
-            segments.recorders.add(new TaskRecorder(segments.name + "_" + segments.recorders.size()));
+        if (segments.graphs.isEmpty() || !segments.current().isEmpty()) {
+            segments.graphs.add(new TrackedTaskGraph(segments.name + "_" + segments.graphs.size()));
         }
     }
 
-    /** The graphs recorded so far, in order (the last may be empty). */
-    public List<TaskRecorder> recordedGraphs() {
-        return List.copyOf(segments.recorders);
+    /** The graphs built so far, in order (the last may be empty). */
+    public List<TrackedTaskGraph> graphs() {
+        return List.copyOf(segments.graphs);
     }
 
     /**
@@ -101,13 +102,13 @@ public final class TrainingTasks {
     }
 
     /**
-     * Tasks per recorded graph, after which the next task starts a new one: TornadoVM 5.2.1 gives a graph 4 KB of
+     * Tasks per graph, after which the next task starts a new one: TornadoVM 5.2.1 gives a graph 4 KB of
      * low-level bytecode by default ({@code tornado.tvm.maxbytecodesize}), which a whole transformer block's backward
      * (about 35 tasks) overflows; a dozen tasks with the arrays they pass on fit.
      */
     static final int TASKS_PER_GRAPH = 12;
 
-    /** The graph being recorded (a new one once the current holds {@value #TASKS_PER_GRAPH} tasks). */
+    /** The graph being built (a new one once the current holds {@value #TASKS_PER_GRAPH} tasks). */
     public TaskGraph graph() {
         if (segments.current().size() >= TASKS_PER_GRAPH) {
             startGraph();

@@ -6,15 +6,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.attentionlab.model.exec.TaskRecorder;
+import org.attentionlab.model.exec.TrackedTaskGraph;
 
 import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
-import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.types.arrays.TornadoNativeArray;
 
 /**
- * Turns a step's recorded graphs into task graphs that run one after another on the same device buffers.
+ * Links a step's graphs so that they run one after another on the same device buffers: adds to each its transfers and
+ * the arrays it consumes from the graph before and persists for the next, from what each graph's tasks take.
  *
  * <p>Why a chain: TornadoVM 5.2.1 gives a task graph a fixed 8 KB buffer of internal bytecode and 1024 graph nodes
  * (both hard-coded, {@code TornadoTaskGraph} and {@code TornadoGraph}); a whole training step of even a two-layer model
@@ -33,14 +33,14 @@ final class GraphChain {
     }
 
     /**
-     * @param recorded  the graphs in execution order (an empty one is left out)
+     * @param built     the graphs in execution order (an empty one is left out)
      * @param once      arrays sent on the first execution only (parameters, constants, optimizer state)
      * @param every     arrays sent on every execution (the batches)
      * @param results   arrays the caller reads after every execution (losses, learning rate, norm)
      * @param onDemand  arrays it reads only now and then (parameters and optimizer state, for checkpoints)
      */
-    static List<ImmutableTaskGraph> link(List<TaskRecorder> recorded, List<Object> once, List<Object> every, List<Object> results, List<Object> onDemand) {
-        List<TaskRecorder> graphs = recorded.stream().filter(g -> !g.isEmpty()).toList();
+    static List<ImmutableTaskGraph> link(List<TrackedTaskGraph> built, List<Object> once, List<Object> every, List<Object> results, List<Object> onDemand) {
+        List<TrackedTaskGraph> graphs = built.stream().filter(g -> !g.isEmpty()).toList();
         int last = graphs.size() - 1;
         Map<TornadoNativeArray, int[]> span = new IdentityHashMap<>();
         List<TornadoNativeArray> order = new ArrayList<>();
@@ -68,8 +68,7 @@ final class GraphChain {
 
         List<ImmutableTaskGraph> linked = new ArrayList<>();
         for (int g = 0; g <= last; g++) {
-            TaskRecorder recorder = graphs.get(g);
-            TaskGraph graph = new TaskGraph(recorder.getTaskGraphName());
+            TrackedTaskGraph graph = graphs.get(g);
             List<Object> consumed = new ArrayList<>();
             List<Object> sentOnce = new ArrayList<>();
             List<Object> sentEvery = new ArrayList<>();
@@ -95,7 +94,6 @@ final class GraphChain {
             if (!sentEvery.isEmpty()) {
                 graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, sentEvery.toArray());
             }
-            recorder.replayOnto(graph);
             if (!persisted.isEmpty()) {
                 graph.persistOnDevice(persisted.toArray());
             }

@@ -9,21 +9,22 @@ import java.util.SplittableRandom;
 
 import org.attentionlab.model.Model;
 import org.attentionlab.model.exec.RunShape;
-import org.attentionlab.model.exec.TaskRecorder;
 import org.attentionlab.model.exec.TrainableLayer;
 import org.attentionlab.model.exec.TrainableLayer.TrainingForward;
 import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.weights.Parameters.Parameter;
 
 import uk.ac.manchester.tornado.api.GridScheduler;
+import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
 import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
-import uk.ac.manchester.tornado.api.enums.DataTransferMode;
+import uk.ac.manchester.tornado.api.TornadoExecutionResult;
+import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * One layer's training forward and backward as one task graph on the JVM implementation (every device buffer
+ * One layer's training forward and backward as chained task graphs on the JVM implementation (every device buffer
  * starts as NaN, so an element nothing writes shows), for a given input and output gradient: what the layer
  * returned, the input gradient and every parameter's gradient, by name.
  */
@@ -90,35 +91,26 @@ final class LayerTrainingRun {
         FloatArray x = FloatArray.fromArray(input);
         FloatArray dOut = FloatArray.fromArray(outputGradient);
         GridScheduler grids = new GridScheduler();
-        final TrainingTasks root = TrainingTasks.forGraphs("layer", new RunShape(batch, seqLen, dropout.on(), dropout.seed()), grids, gradients, step);
+        TrainingTasks root = TrainingTasks.forGraphs("layer", new RunShape(batch, seqLen, dropout.on(), dropout.seed()), grids, gradients, step);
         TrainingTasks tasks = root.forLayer("l", 0, true);
         TrainingForward forward = layer.addTrainingForward(tasks, x);
         FloatArray dInput = forward.backward().addTasks(tasks, dOut);
-        // The recorded graphs replayed onto one graph (the JVM implementation has no size limit); grids keep their
-        // recorded graph's name, so the one graph takes each name's grids over.
-        TaskGraph graph = new TaskGraph("layer_all");
-        graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, resident.toArray());
-        graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, step, x, dOut);
-        GridScheduler renamed = new GridScheduler();
-        for (TaskRecorder recorded : root.recordedGraphs()) {
-            recorded.replayOnto(graph);
-            for (String key : grids.keySet()) {
-                if (key.startsWith(recorded.getTaskGraphName() + ".")) {
-                    renamed.addWorkerGrid("layer_all" + key.substring(recorded.getTaskGraphName().length()), grids.get(key));
-                }
-            }
-        }
-        grids = renamed;
-        List<Object> out = new ArrayList<>(byName.values());
+        // The layer's graphs chained as a training step chains them (the layer's own check of GraphChain).
+        // The gradients of the layer's own parameters (the model's others stay 0), its output and input gradient.
+        java.util.Set<Object> used = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        root.graphs().forEach(g -> used.addAll(g.arrays()));
+        List<Object> out = new ArrayList<>(byName.values().stream().filter(used::contains).toList());
         out.add(forward.output());
         out.add(dInput);
-        graph.transferToHost(DataTransferMode.EVERY_EXECUTION, out.toArray());
-        try (TornadoExecutionPlan plan = new TornadoExecutionPlan(graph.snapshot())) {
-            if (!grids.keySet().isEmpty()) {
-                plan.withGridScheduler(grids);
+        List<ImmutableTaskGraph> graphs = GraphChain.link(root.graphs(), resident, List.of(step, x, dOut), out, List.of());
+        try (TornadoExecutionPlan plan = new TornadoExecutionPlan(graphs.toArray(ImmutableTaskGraph[]::new))) {
+            plan.withGridScheduler(grids);
+            TornadoExecutionResult result = null;
+            for (int i = 0; i < graphs.size(); i++) {
+                result = plan.withGraph(i).execute();
             }
-            plan.execute();
-        } catch (Exception e) {
+            result.transferToHost(out.toArray());
+        } catch (TornadoExecutionPlanException e) {
             throw new IllegalStateException(e);
         }
         Map<String, float[]> gradientValues = new LinkedHashMap<>();
