@@ -38,11 +38,12 @@ final class FitCheck {
     }
 
     /**
-     * Refuses a run whose input, layer outputs or any single buffer a layer asks for passes {@link #MAX_ELEMENTS},
-     * naming the buffer and the layer.
+     * Refuses a run the model cannot take ({@link Model#checkSeqLen}) and one whose input, layer outputs or any
+     * single buffer a layer asks for passes {@link #MAX_ELEMENTS}, naming the buffer and the layer.
      */
     static void checkSizes(Model model, int batch, int seqLen) {
         checkPositions(batch, seqLen);
+        model.checkSeqLen(seqLen);
         long positions = (long) batch * seqLen;
         String shape = String.format(Locale.ROOT, "at batch %,d x seq %,d", batch, seqLen);
         long input = positions * Math.max(1, model.inputWidth());

@@ -97,7 +97,8 @@ final class ForwardCommand implements Callable<Integer> {
             throw new UsageException("--iterations must be >= 1 and --warmup >= 0");
         }
         OutputTargets.check(List.of(new OutputTargets.Named("--output", output), new OutputTargets.Named("--save-weights", saveWeights),
-                new OutputTargets.Named("--save-input", saveInput)));
+                new OutputTargets.Named("--save-input", saveInput)), List.of(new OutputTargets.Named("the config", configOptions.file),
+                        new OutputTargets.Named("--weights", weights), new OutputTargets.Named("--input", input)));
         ModelSpec config = configOptions.load();
         DeviceSpec deviceSpec = device != null ? DeviceSpec.parse(device) : new DeviceSpec(config.device());
         TornadoDevice tornadoDevice = deviceSpec.resolve();

@@ -91,19 +91,24 @@ public final class Model {
         return layers.get(layers.size() - 1).outputWidth();
     }
 
-    /** The task graphs for one run shape; a global token at or past the sequence length is an input error. */
+    /** The task graphs for one run shape; a sequence length the model cannot run ({@link #checkSeqLen}) is an input error. */
     public ModelExecution prepare(RunShape shape, TornadoDevice device) {
         if (!parameters.allocated()) {
             throw new IllegalStateException("a model built without weights can be described, not run");
         }
+        checkSeqLen(shape.seqLen());
+        return ModelExecution.prepare(layers, inputWidth, shape, device);
+    }
+
+    /** Refuses a sequence length that a global token lies at or past (an input error naming the config). */
+    public void checkSeqLen(int seqLen) {
         for (BlockSpec block : spec.blocks()) {
             List<Integer> globals = block.attention().mask().globalTokens();
-            if (!globals.isEmpty() && globals.get(globals.size() - 1) >= shape.seqLen()) {
-                throw new InputException(spec.source() + ": global_tokens: position " + globals.get(globals.size() - 1)
-                        + " is outside a sequence of " + shape.seqLen() + " positions (use a longer sequence or drop the position)");
+            if (!globals.isEmpty() && globals.get(globals.size() - 1) >= seqLen) {
+                throw new InputException(spec.source() + ": global_tokens: position " + globals.get(globals.size() - 1) + " is outside a sequence of "
+                        + seqLen + " positions (use a longer sequence or drop the position)");
             }
         }
-        return ModelExecution.prepare(layers, inputWidth, shape, device);
     }
 
     public long flops(int batch, int seqLen) {

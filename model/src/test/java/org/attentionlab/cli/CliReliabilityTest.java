@@ -93,6 +93,23 @@ class CliReliabilityTest {
     }
 
     @Test
+    void anOutputNeverReplacesTheConfigOrAFileTheRunReadsAsSomethingElse() throws IOException {
+        Path config = dir.resolve("own.yaml");
+        Files.writeString(config, "architecture: rnope_swa\nembed_dim: 16\nnum_attention_heads: 2\n");
+        Path weights = dir.resolve("w.safetensors");
+        assertEquals(0, run(args(config.toString(), "--save-weights", weights.toString())).exit());
+        byte[] saved = Files.readAllBytes(weights);
+        assertInputError(run(args(config.toString(), "--output", config.toString())), "--output " + config, "it is the config of this run");
+        assertInputError(run(args(config.toString(), "--weights", weights.toString(), "--save-input", weights.toString())),
+                "--save-input " + weights, "it is --weights of this run");
+        assertTrue(Files.readString(config).startsWith("architecture: rnope_swa"));
+        assertArrayEquals(saved, Files.readAllBytes(weights));
+        Result back = run(args(config.toString(), "--weights", weights.toString(), "--save-weights", weights.toString()));
+        assertEquals(0, back.exit(), "weights written back where they were read: " + back.err());
+        assertArrayEquals(saved, Files.readAllBytes(weights));
+    }
+
+    @Test
     void outputsAreWrittenThroughLinksAndKeepTheirMode() throws IOException {
         Path target = dir.resolve("kept.safetensors");
         Files.writeString(target, "old");
@@ -140,6 +157,11 @@ class CliReliabilityTest {
         assertEquals(4.0 * (16 * perLayer + 2 * h), number(r.out(), "weight_bytes"), r.out());
         assertTrue(number(r.out(), "jvm_heap_bytes") > 2 * number(r.out(), "weight_bytes"), "host and simulated device copies: " + r.out());
         assertTrue(number(r.out(), "device_bytes") > number(r.out(), "weight_bytes"), r.out());
+    }
+
+    @Test
+    void describeRefusesWhatARunRefuses() {
+        assertInputError(run("describe", RNOPE, "--set", "global_tokens=[100]", "--seq-len", "10"), "global_tokens: position 100 is outside a sequence of 10");
     }
 
     @Test
@@ -252,6 +274,16 @@ class CliReliabilityTest {
     void everySubcommandAcceptsTheVerboseItsErrorsSuggest() {
         assertEquals(0, run("describe", RNOPE, "--verbose").exit());
         assertEquals(0, run("devices", "--verbose").exit());
+    }
+
+    @Test
+    void devicesChecksOneDevice() {
+        Result jvm = run("devices", "--device", "jvm");
+        assertEquals(0, jvm.exit(), jvm.err());
+        assertTrue(jvm.out().startsWith("jvm ") && jvm.out().strip().lines().count() == 1, jvm.out());
+        assertInputError(run("devices", "--device", "gpu"), "unknown device 'gpu'");
+        assertInputError(run("devices", "--device", "tornado:0:0:0"), "malformed device 'tornado:0:0:0'");
+        assertInputError(run("devices", "--device", "tornado:0:0"), "needs a TornadoVM SDK");
     }
 
     @Test
