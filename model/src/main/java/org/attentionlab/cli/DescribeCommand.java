@@ -11,6 +11,7 @@ import java.util.concurrent.Callable;
 import org.attentionlab.model.MemoryEstimate;
 import org.attentionlab.model.Model;
 import org.attentionlab.model.config.ModelSpec;
+import org.attentionlab.model.config.ResolvedConfig;
 import org.attentionlab.model.exec.Buffer;
 import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.spec.BlockSpec;
@@ -39,6 +40,10 @@ final class DescribeCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object instead of the table.")
     private boolean json;
 
+    @Option(names = "--resolved", description = "Print the resolved config as one JSON object instead: every key's value, every layer's spec"
+            + " (what scripts/torch_models.py reads).")
+    private boolean resolved;
+
     @Mixin
     private VerboseOption verbose;
 
@@ -49,6 +54,10 @@ final class DescribeCommand implements Callable<Integer> {
         int seqLen = shapeOptions.seqLen;
         FitCheck.checkPositions(batch, seqLen);
         ModelSpec config = configOptions.load();
+        if (resolved) {
+            spec.commandLine().getOut().println(Json.write(ResolvedConfig.of(config)));
+            return Main.EXIT_OK;
+        }
         Model model = Model.withoutWeights(config);
         FitCheck.checkSizes(model, batch, seqLen);
         long params = model.parameters().count();
@@ -109,11 +118,11 @@ final class DescribeCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "memory estimate   plain JVM: %s of heap, its arrays as the collector lays them out (this JVM's heap: at most %s)%n",
                 megabytes(memory.heapBytes()), megabytes(Runtime.getRuntime().maxMemory()));
         out.printf(Locale.ROOT, "                    weights %s on the host, %s packed for the kernels, %s on the simulated device%n",
-                megabytes(memory.weights()), megabytes(memory.packedWeights()), megabytes(memory.weights()));
+                megabytes(memory.weights()), megabytes(memory.packedWeights()), megabytes(memory.deviceWeights()));
         out.printf(Locale.ROOT, "                    buffers %s on the host, %s in the layers' graphs; input %s x 3, output %s x 2%n",
                 megabytes(memory.hostBuffers()), megabytes(memory.deviceBuffers()), megabytes(memory.input()), megabytes(memory.output()));
         out.printf(Locale.ROOT, "                  TornadoVM device: %s of device memory (weights %s, buffers %s in the layers' graphs, input %s)%n",
-                megabytes(memory.deviceBytes()), megabytes(memory.weights()), megabytes(memory.deviceBuffers()), megabytes(memory.input()));
+                megabytes(memory.deviceBytes()), megabytes(memory.deviceWeights()), megabytes(memory.deviceBuffers()), megabytes(memory.input()));
         if (largest != null) {
             out.printf(Locale.ROOT, "largest buffer    '%s' of layer %d '%s': %,d floats (%s)%n", largest.buffer().name(), largest.layer(),
                     layers.get(largest.layer()).describe(), largest.buffer().elements(), megabytes(largest.buffer().bytes()));

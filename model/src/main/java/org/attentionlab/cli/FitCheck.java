@@ -103,7 +103,8 @@ final class FitCheck {
             throw new UsageException(String.format(Locale.ROOT,
                     "out of memory on %s for batch %d x seq %d: it needs about %,d MB of device memory (weights %,d MB, activations and scratch %,d MB; %s) "
                             + "but the device has %,d MB: %s, or a device with more memory",
-                    deviceName, batch, seqLen, mb(needed), mb(memory.weights()), mb(needed - memory.weights()), describeHint, mb(global), WHAT_TO_TRY));
+                    deviceName, batch, seqLen, mb(needed), mb(memory.deviceWeights()), mb(needed - memory.deviceWeights()), describeHint, mb(global),
+                    WHAT_TO_TRY));
         }
     }
 

@@ -22,8 +22,8 @@ import com.sun.management.HotSpotDiagnosticMXBean;
  * <li>on the host: the parameters, the packed copies some layers keep for their kernels, and the buffers the layers
  * ask for, once per name and size (layers share them on the host);</li>
  * <li>on the device: each layer's graph holds its own copy of every buffer its tasks use and of the weights it reads
- * (a packed copy in place of the parameters it packs, counted here as those parameters); the stream between layers
- * is passed on, not copied;</li>
+ * (a packed copy in place of the parameters it packs, counted here as those parameters; weights it borrows from
+ * another layer once more); the stream between layers is passed on, not copied;</li>
  * <li>the input (host array and device copy) and the output.</li>
  * </ul>
  * On a TornadoVM device the device copies are in the device's global memory and host arrays are off-heap. On the
@@ -36,6 +36,7 @@ public final class MemoryEstimate {
 
     private final long weights;
     private final long packedWeights;
+    private final long deviceWeights;
     private final long hostBuffers;
     private final long deviceBuffers;
     private final long input;
@@ -43,10 +44,11 @@ public final class MemoryEstimate {
     private final long heapWeightBytes;
     private final long heapBytes;
 
-    private MemoryEstimate(long weights, long packedWeights, long hostBuffers, long deviceBuffers, long input, long output, long heapWeightBytes,
-            long heapBytes) {
+    private MemoryEstimate(long weights, long packedWeights, long deviceWeights, long hostBuffers, long deviceBuffers, long input, long output,
+            long heapWeightBytes, long heapBytes) {
         this.weights = weights;
         this.packedWeights = packedWeights;
+        this.deviceWeights = deviceWeights;
         this.hostBuffers = hostBuffers;
         this.deviceBuffers = deviceBuffers;
         this.input = input;
@@ -61,9 +63,11 @@ public final class MemoryEstimate {
             parameters.add(new Buffer(p.name(), p.numel()));
         }
         List<Buffer> packed = new ArrayList<>();
+        List<Buffer> onDevice = new ArrayList<>(parameters);
         List<Buffer> perLayer = new ArrayList<>();
         for (Layer layer : model.layers()) {
             packed.addAll(layer.packedWeights());
+            onDevice.addAll(layer.borrowedWeights());
             perLayer.addAll(layer.buffers(batch, seqLen));
         }
         // LayerTasks hands every layer that asks for the same name and size the same host array
@@ -74,10 +78,10 @@ public final class MemoryEstimate {
             outputElements = Buffer.saturatedProduct(outputElements, d);
         }
         Buffer out = new Buffer("output", outputElements);
-        long heapWeightBytes = sum(heap.footprint(parameters), heap.footprint(packed), heap.footprint(parameters));
+        long heapWeightBytes = sum(heap.footprint(parameters), heap.footprint(packed), heap.footprint(onDevice));
         long heapBytes = sum(heapWeightBytes, heap.footprint(shared), heap.footprint(perLayer), heap.footprint(List.of(in, in, in, out, out)));
-        return new MemoryEstimate(bytes(parameters), bytes(packed), bytes(shared), bytes(perLayer), in.bytes(), out.bytes(), heapWeightBytes,
-                heapBytes);
+        return new MemoryEstimate(bytes(parameters), bytes(packed), bytes(onDevice), bytes(shared), bytes(perLayer), in.bytes(), out.bytes(),
+                heapWeightBytes, heapBytes);
     }
 
     /** The parameters, in bytes. */
@@ -88,6 +92,11 @@ public final class MemoryEstimate {
     /** The packed copies of weights the layers keep besides their parameters, in bytes. */
     public long packedWeights() {
         return packedWeights;
+    }
+
+    /** The weights the layers' graphs hold on the device, in bytes: the parameters, and a copy of each borrowed one per borrowing layer. */
+    public long deviceWeights() {
+        return deviceWeights;
     }
 
     /** The layers' buffers on the host, once per name and size, in bytes. */
@@ -122,7 +131,7 @@ public final class MemoryEstimate {
 
     /** What a run on a TornadoVM device holds in the device's global memory. */
     public long deviceBytes() {
-        return sum(weights, deviceBuffers, input);
+        return sum(deviceWeights, deviceBuffers, input);
     }
 
     private static long bytes(List<Buffer> buffers) {

@@ -21,7 +21,8 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * {@link MemoryEstimate} against the heap a run really holds on the plain JVM: the live heap after a forced GC, with
  * the model built, its execution prepared and run once, and the copies the forward command keeps (its input, the
  * output copied out twice), minus the live heap before. Configs are chosen so that each side of the estimate
- * dominates once: weights, the attention scratch, per-layer buffers, an LSTM with its MLP head, an embedding table.
+ * dominates once: weights, the attention scratch, per-layer buffers, an LSTM with its MLP head, an embedding table, a
+ * tied language-model head (the embedding table on the device twice) with a gated feed-forward.
  */
 class MemoryEstimateTest {
 
@@ -43,7 +44,9 @@ class MemoryEstimateTest {
                         + "sliding_window: 32\nattention_algorithm: flash\nnorm_position: parallel\n", 2, 1024),
                 Arguments.of("lstm", "architecture: hybrid_lstm_attention_mlp\nembed_dim: 32\nlstm_hidden_size: 256\nlstm_layers: 2\nnum_attention_heads: 4\n"
                         + "output: all\nmlp_sizes: [512, 128]\nattention_algorithm: chunked\n", 4, 256),
-                Arguments.of("embedding", "architecture: ape\nvocab_size: 40000\nhidden_size: 128\nattention_algorithm: memory_efficient\n", 2, 512));
+                Arguments.of("embedding", "architecture: ape\nvocab_size: 40000\nhidden_size: 128\nattention_algorithm: memory_efficient\n", 2, 512),
+                Arguments.of("tied logits", "architecture: rnope_swa\nvocab_size: 20000\nhidden_size: 128\nnum_attention_heads: 2\nnum_hidden_layers: 2\n"
+                        + "tie_word_embeddings: true\noutput: logits\nffn_type: swiglu\nhidden_act: silu\n", 1, 64));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -56,6 +59,11 @@ class MemoryEstimateTest {
         long measured;
         try (ModelExecution execution = model.prepare(shape, null)) {
             float[] commandInput = new float[shape.rows() * Math.max(1, model.inputWidth())];
+            if (execution.tokenInput() != null) {
+                for (int i = 0; i < shape.rows(); i++) {
+                    execution.tokenInput().set(i, i % model.vocabSize());
+                }
+            }
             if (execution.floatInput() != null) {
                 for (int i = 0; i < commandInput.length; i++) {
                     execution.floatInput().set(i, (float) Math.sin(i));

@@ -29,6 +29,7 @@ import org.attentionlab.model.config.Key.Type;
 import org.attentionlab.model.spec.AlibiSlopes;
 import org.attentionlab.model.spec.AttentionAlgorithm;
 import org.attentionlab.model.spec.Device;
+import org.attentionlab.model.spec.FfnType;
 import org.attentionlab.model.spec.HiddenAct;
 import org.attentionlab.model.spec.LayerType;
 import org.attentionlab.model.spec.Norm;
@@ -71,9 +72,9 @@ public final class Keys {
     public static final Key<String> EXTENDS = key("extends", SHAPE, MODEL, new Type<>("path", "a readable config", Keys::path), new Default.Unset<>(),
             "start from another config (below)", "base");
     public static final Key<Integer> EMBED_DIM = specific("embed_dim", SHAPE, integer(1, MAX_WIDTH), new Default.Required<>("the width of each input vector"),
-            "width of each input vector: input is [batch, seq, embed_dim]");
+            "width of each input vector: input is [batch, seq, embed_dim] (not with vocab_size)");
     public static final Key<Integer> VOCAB_SIZE = specific("vocab_size", SHAPE, integer(1, MAX_VOCAB), fixed(100),
-            "number of token ids: input is [batch, seq] ids");
+            "number of token ids: input is [batch, seq] ids, embedded by embed_tokens [vocab_size, hidden_size] (ape: its embedded QKV)");
     public static final Key<Integer> HIDDEN_SIZE = key("hidden_size", SHAPE, MODEL, integer(1, MAX_WIDTH),
             new Default.Derived<>("heads × head_dim"), "model width; always num_attention_heads × head_dim", "d_model");
     public static final Key<Integer> NUM_ATTENTION_HEADS = key("num_attention_heads", SHAPE, MODEL, integer(1, MAX_HEADS), fixed(4),
@@ -113,8 +114,12 @@ public final class Keys {
             "hidden dropout of the residual updates (applied with scripts/run --dropout)", "hidden_dropout", "hidden_dropout_prob");
     public static final Key<Double> LAYER_NORM_EPS = key("layer_norm_eps", BLOCKS, MODEL, number(0, true, 1, true, "(0, 1]"), fixed(1e-5),
             "epsilon of every norm (and of QK-norm)", "eps", "rms_norm_eps");
-    public static final Key<HiddenAct> HIDDEN_ACT = key("hidden_act", BLOCKS, MODEL, choice(HiddenAct.class), fixed(HiddenAct.GELU),
-            "feed-forward (and MLP head) activation; gelu is the exact erf form", "activation");
+    public static final Key<HiddenAct> HIDDEN_ACT = key("hidden_act", BLOCKS, MODEL, choice(HiddenAct.class),
+            new Default.Derived<>("silu with ffn_type swiglu, else gelu"),
+            "feed-forward (and MLP head) activation; gelu is the exact erf form; swiglu needs silu, geglu gelu or gelu_pytorch_tanh", "activation");
+    public static final Key<FfnType> FFN_TYPE = key("ffn_type", BLOCKS, MODEL, choice(FfnType.class), fixed(FfnType.MLP),
+            "mlp: down(act(up(x))); swiglu: down(silu(gate(x)) × up(x)), as Llama, Mistral and Cohere2; geglu: the same with hidden_act's GELU",
+            "mlp_type", "feed_forward_type");
     public static final Key<SinusoidalVariant> SINUSOIDAL_VARIANT = key("sinusoidal_variant", POSITION, MODEL, choice(SinusoidalVariant.class),
             fixed(SinusoidalVariant.STANDARD), "standard: sin/cos at 10000^(-2k/d); edifice: Edifice's frequency 1/(1 + 0.01 k)");
     public static final Key<AlibiSlopes> ALIBI_SLOPES = key("alibi_slopes", POSITION, MODEL, choice(AlibiSlopes.class), fixed(AlibiSlopes.REFERENCE),
@@ -130,14 +135,26 @@ public final class Keys {
                     + AttentionKernels.MEMORY_EFFICIENT_MAX_CHUNK + " (the same result)");
     public static final Key<Boolean> QK_NORM = key("qk_norm", ATTENTION, LAYER, bool(), fixed(false),
             "normalise q and k per head before the dot product (Edifice qk_layernorm)", "qk_layernorm");
+    public static final Key<Boolean> ATTENTION_BIAS = key("attention_bias", ATTENTION, MODEL, bool(), fixed(true),
+            "biases on q_proj, k_proj, v_proj and o_proj (Llama, Mistral and Cohere2 have none)", "qkv_bias");
     public static final Key<Norm> NORM = key("norm", BLOCKS, MODEL, choice(Norm.class), fixed(Norm.LAYERNORM), "normalisation in each block");
     public static final Key<NormPosition> NORM_POSITION = key("norm_position", BLOCKS, MODEL, choice(NormPosition.class), fixed(NormPosition.PRE),
             "pre: x + f(norm(x)); post: norm(x + f(x)); parallel: x + attn(norm(x)) + ffn(norm(x)) from one norm (Cohere2)");
+    public static final Key<Boolean> MLP_BIAS = key("mlp_bias", BLOCKS, MODEL, bool(), fixed(true),
+            "biases on the feed-forward projections gate_proj, up_proj and down_proj", "ffn_bias");
+    public static final Key<Boolean> NORM_BIAS = key("norm_bias", BLOCKS, MODEL, bool(), fixed(true),
+            "a bias in every LayerNorm (Cohere2's LayerNorm has none; RMSNorm never has one)", "layer_norm_bias");
     public static final Key<List<Integer>> GLOBAL_TOKENS = key("global_tokens", LAYERS, MODEL,
             new Type<>("list of int", "distinct positions 0..2^30, at most 1024", Keys::globalTokens, Keys::showList), fixed(List.of()),
             "Longformer global attention positions");
     public static final Key<OutputMode> OUTPUT = key("output", RUNNING, MODEL, choice(OutputMode.class), fixed(OutputMode.LAST),
-            "last position [batch, hidden], every position [batch, seq, hidden], or the mean over positions");
+            "last position [batch, hidden], every position [batch, seq, hidden], the mean over positions, or the language-model head's logits"
+                    + " [batch, seq, vocab_size] (token input only)");
+    public static final Key<Boolean> TIE_WORD_EMBEDDINGS = specific("tie_word_embeddings", RUNNING, bool(), fixed(false),
+            "lm_head reuses embed_tokens.weight and has no tensor of its own (Cohere2: true; Llama, Mistral: false)", "tie_embeddings",
+            "tied_embeddings");
+    public static final Key<Double> LOGIT_SCALE = specific("logit_scale", RUNNING, new Type<>("float", "any finite", Value::number), fixed(1.0),
+            "the logits are multiplied by it (Cohere2: 0.0625)");
     public static final Key<Boolean> CAUSAL = key("causal", LAYERS, MODEL, bool(), fixed(true),
             "false = bidirectional (Longformer-style windows)");
     public static final Key<Long> SEED = key("seed", RUNNING, MODEL, new Type<>("int", "any 64-bit integer", v -> v.integer(Long.MIN_VALUE, Long.MAX_VALUE)),

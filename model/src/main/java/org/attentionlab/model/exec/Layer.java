@@ -50,4 +50,12 @@ public interface Layer {
     default List<Buffer> packedWeights() {
         return List.of();
     }
+
+    /**
+     * Weights this layer's tasks read that another layer declares as its parameters (a tied lm_head reads
+     * embed_tokens' table): the host holds them once, this layer's graph holds its own device copy.
+     */
+    default List<Buffer> borrowedWeights() {
+        return List.of();
+    }
 }

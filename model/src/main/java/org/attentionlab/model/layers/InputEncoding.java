@@ -25,7 +25,7 @@ public final class InputEncoding implements Layer {
 
     /** {@code project}: whether input_proj exists. */
     public InputEncoding(Parameters parameters, int embedDim, int hidden, boolean project, Optional<SinusoidalVariant> sinusoidal) {
-        this.projection = project ? new Linear(parameters, "input_proj", embedDim, hidden) : null;
+        this.projection = project ? new Linear(parameters, "input_proj", embedDim, hidden, true) : null;
         this.width = project ? hidden : embedDim;
         this.sinusoidal = sinusoidal.orElse(null);
     }

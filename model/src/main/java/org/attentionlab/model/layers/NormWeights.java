@@ -1,17 +1,19 @@
 package org.attentionlab.model.layers;
 
+import java.util.List;
+
 import org.attentionlab.kernels.Normalization;
+import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.spec.Norm;
 import org.attentionlab.model.spec.NormSpec;
-import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.weights.Parameters;
 import org.attentionlab.model.weights.Parameters.Init;
 
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
- * A LayerNorm (weight and bias, as torch.nn.LayerNorm), an RMSNorm (weight only) over the last dimension, or
- * none ({@code norm: none}: no parameters, no task).
+ * A LayerNorm (weight and bias, as torch.nn.LayerNorm; weight only when the spec has no bias, as Cohere2's), an
+ * RMSNorm (weight only) over the last dimension, or none ({@code norm: none}: no parameters, no task).
  */
 final class NormWeights {
 
@@ -19,17 +21,27 @@ final class NormWeights {
     private final int width;
     private final float eps;
     final FloatArray weight;
-    final FloatArray bias;
+    /**
+     * The LayerNorm kernel's bias: the {@code .bias} parameter, or, for a bias-free LayerNorm, zeros that are no
+     * parameter (adding 0.0f changes no value, so this is exactly the norm without a bias).
+     */
+    private final FloatArray bias;
 
     NormWeights(Parameters parameters, String name, NormSpec spec, int width) {
         this.kind = spec.kind();
         this.width = width;
         this.eps = (float) spec.eps();
         this.weight = kind == Norm.NONE ? null : parameters.add(name + ".weight", Init.ones(), width);
-        this.bias = kind == Norm.LAYERNORM ? parameters.add(name + ".bias", Init.zeros(), width) : null;
+        this.bias = kind != Norm.LAYERNORM ? null : spec.bias() ? parameters.add(name + ".bias", Init.zeros(), width) : zeros(width);
     }
 
-    void addWeightsTo(java.util.List<Object> weights) {
+    private static FloatArray zeros(int size) {
+        FloatArray zeros = new FloatArray(size);
+        zeros.init(0f);
+        return zeros;
+    }
+
+    void addWeightsTo(List<Object> weights) {
         if (weight != null) {
             weights.add(weight);
         }

@@ -21,7 +21,11 @@ public final class OutputHead implements Layer {
     private final OutputMode output;
     private final int width;
 
+    /** {@code output}: how hidden states are returned (logits are a {@link LanguageModelHead} on every position). */
     public OutputHead(Parameters parameters, Optional<NormSpec> finalNorm, int width, OutputMode output) {
+        if (output == OutputMode.LOGITS) {
+            throw new IllegalArgumentException("the output head returns hidden states; logits come from a LanguageModelHead after it (output all)");
+        }
         this.finalNorm = finalNorm.map(norm -> new NormWeights(parameters, "final_norm", norm, width)).orElse(null);
         this.output = output;
         this.width = width;
@@ -64,7 +68,7 @@ public final class OutputHead implements Layer {
             finalNorm.addTask(tasks, "final_norm", x, x, batch * seqLen);
         }
         return switch (output) {
-        case ALL -> x;
+        case ALL, LOGITS -> x;
         case LAST -> {
             FloatArray out = tasks.scratch("pooled", batch * width);
             tasks.graph().task("last_position", SequencePooling::lastPosition, x, out, batch, seqLen, width);

@@ -24,12 +24,13 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * <li>post-norm: {@code LN(x + drop(attn(x)))}, then {@code LN(x + drop(FFN(x)))};</li>
  * <li>parallel (Cohere2): {@code x + drop(attn(LN(x))) + drop(FFN(LN(x)))} with one norm.</li>
  * </ul>
- * FFN = up_proj → activation → down_proj; a block may have no FFN ({@code intermediate_size: 0}, the default of the
- * hybrid LSTM model's attention): then it has no ffn_norm either. A layer whose position embedding is sinusoidal
- * first adds the encoding to its input stream.
+ * FFN = up_proj → activation → down_proj, or, gated (SwiGLU, GeGLU), down_proj(act(gate_proj(x)) * up_proj(x)); a
+ * block may have no FFN ({@code intermediate_size: 0}, the default of the hybrid LSTM model's attention): then it has
+ * no ffn_norm either. A layer whose position embedding is sinusoidal first adds the encoding to its input stream.
  * Parameters ({@code <prefix>} = {@code layers.<index>}): {@code <prefix>.attn_norm},
- * {@code <prefix>.attn.{q,k,v,o}_proj}, {@code <prefix>.ffn_norm}, {@code <prefix>.ffn.{up,down}_proj}, as PyTorch
- * modules of those names would call them.
+ * {@code <prefix>.attn.{q,k,v,o}_proj}, {@code <prefix>.ffn_norm}, {@code <prefix>.ffn.{gate,up,down}_proj}, as
+ * PyTorch modules of those names would call them; projections without biases ({@code attention_bias},
+ * {@code mlp_bias} false) and norms without them ({@code norm_bias} false) have no {@code .bias} tensors.
  */
 public final class TransformerBlock implements Layer {
 
@@ -57,6 +58,8 @@ public final class TransformerBlock implements Layer {
     private final Linear vProj;
     private final Linear oProj;
     private final NormWeights ffnNorm;
+    /** Null unless the FFN is gated. */
+    private final Linear gateProj;
     private final Linear upProj;
     private final Linear downProj;
     private final HiddenAct act;
@@ -66,6 +69,7 @@ public final class TransformerBlock implements Layer {
      * the block is first run, so that a model built only to be described allocates no weights.
      */
     private FloatArray qkvWeight;
+    /** Their biases side by side, or one element the kernel does not read (no attention bias). */
     private FloatArray qkvBias;
 
     /** A block on a residual stream of {@code width} features; its parameters are {@code layers.<index>.*}. */
@@ -77,21 +81,24 @@ public final class TransformerBlock implements Layer {
         this.kvWidth = block.attention().keyValueWidth();
         this.position = block.normPosition();
         this.attnNorm = new NormWeights(parameters, prefix + ".attn_norm", block.norm(), width);
-        this.qProj = new Linear(parameters, prefix + ".attn.q_proj", width, qWidth);
-        this.kProj = new Linear(parameters, prefix + ".attn.k_proj", width, kvWidth);
-        this.vProj = new Linear(parameters, prefix + ".attn.v_proj", width, kvWidth);
-        this.oProj = new Linear(parameters, prefix + ".attn.o_proj", qWidth, width);
+        boolean attentionBias = block.attentionBias();
+        this.qProj = new Linear(parameters, prefix + ".attn.q_proj", width, qWidth, attentionBias);
+        this.kProj = new Linear(parameters, prefix + ".attn.k_proj", width, kvWidth, attentionBias);
+        this.vProj = new Linear(parameters, prefix + ".attn.v_proj", width, kvWidth, attentionBias);
+        this.oProj = new Linear(parameters, prefix + ".attn.o_proj", qWidth, width, attentionBias);
         FfnSpec ffn = block.ffn().orElse(null);
         this.ffnNorm = ffn != null && position != NormPosition.PARALLEL ? new NormWeights(parameters, prefix + ".ffn_norm", block.norm(), width) : null;
-        this.upProj = ffn != null ? new Linear(parameters, prefix + ".ffn.up_proj", width, ffn.size()) : null;
-        this.downProj = ffn != null ? new Linear(parameters, prefix + ".ffn.down_proj", ffn.size(), width) : null;
+        this.gateProj = ffn != null && ffn.gated() ? new Linear(parameters, prefix + ".ffn.gate_proj", width, ffn.size(), ffn.bias()) : null;
+        this.upProj = ffn != null ? new Linear(parameters, prefix + ".ffn.up_proj", width, ffn.size(), ffn.bias()) : null;
+        this.downProj = ffn != null ? new Linear(parameters, prefix + ".ffn.down_proj", ffn.size(), width, ffn.bias()) : null;
         this.act = ffn != null ? ffn.act() : null;
         this.attention = new AttentionCore(block.attention());
     }
 
     @Override
     public String describe() {
-        return (upProj == null ? "attention" : "block") + " " + block.index() + " (" + block.describe() + ", " + position.yamlName() + "-norm)";
+        String ffn = gateProj == null ? "" : ", " + block.ffn().orElseThrow().type().yamlName();
+        return (upProj == null ? "attention" : "block") + " " + block.index() + " (" + block.describe() + ffn + ", " + position.yamlName() + "-norm)";
     }
 
     @Override
@@ -110,6 +117,9 @@ public final class TransformerBlock implements Layer {
         if (ffnNorm != null) {
             ffnNorm.addWeightsTo(constants);
         }
+        if (gateProj != null) {
+            gateProj.addWeightsTo(constants);
+        }
         if (upProj != null) {
             upProj.addWeightsTo(constants);
             downProj.addWeightsTo(constants);
@@ -118,18 +128,22 @@ public final class TransformerBlock implements Layer {
         return constants;
     }
 
+    private int packedBiasSize() {
+        return block.attentionBias() ? qWidth + 2 * kvWidth : 1;
+    }
+
     /** Copies the current q/k/v projection parameters (seeded or loaded) into the fused layout. */
     private void packQkv() {
         if (qkvWeight == null) {
             qkvWeight = new FloatArray((qWidth + 2 * kvWidth) * width);
-            qkvBias = new FloatArray(qWidth + 2 * kvWidth);
+            qkvBias = new FloatArray(packedBiasSize());
         }
         int at = 0;
         for (Linear p : List.of(qProj, kProj, vProj)) {
             for (int i = 0; i < p.weight.getSize(); i++) {
                 qkvWeight.set(at * width + i, p.weight.get(i));
             }
-            for (int i = 0; i < p.out; i++) {
+            for (int i = 0; p.hasBias() && i < p.out; i++) {
                 qkvBias.set(at + i, p.bias.get(i));
             }
             at += p.out;
@@ -184,7 +198,8 @@ public final class TransformerBlock implements Layer {
         if (qkvWeight == null) {
             packQkv();
         }
-        tasks.graph().task("qkv_proj", LinearKernels::qkvProjection, new KernelContext(), input, qkvWeight, qkvBias, q, k, v, rows, width, qWidth, kvWidth, 1);
+        tasks.graph().task("qkv_proj", LinearKernels::qkvProjection, new KernelContext(), input, qkvWeight, qkvBias, q, k, v, rows, width, qWidth, kvWidth,
+                KernelCodes.hasBias(block.attentionBias()));
         tasks.grid("qkv_proj", LinearKernels.qkvGrid(rows, qWidth, kvWidth));
         attention.addTasks(tasks, q, k, v, heads);
         oProj.addTask(tasks, "o_proj", heads, out, rows);
@@ -192,9 +207,18 @@ public final class TransformerBlock implements Layer {
 
     private void addFeedForward(LayerTasks tasks, FloatArray input, FloatArray out) {
         int rows = tasks.shape().rows();
-        FloatArray hidden = tasks.scratch("ffn_hidden", rows * upProj.out);
-        upProj.addTask(tasks, "up_proj", input, hidden, rows);
-        Activation.addTask(tasks, "ffn_act", act, hidden, rows * upProj.out);
+        int size = rows * upProj.out;
+        FloatArray hidden = tasks.scratch("ffn_hidden", size);
+        if (gateProj == null) {
+            upProj.addTask(tasks, "up_proj", input, hidden, rows);
+            Activation.addTask(tasks, "ffn_act", act, hidden, size);
+        } else {
+            FloatArray gate = tasks.scratch("ffn_gate", size);
+            FloatArray up = tasks.scratch("ffn_up", size);
+            gateProj.addTask(tasks, "gate_proj", input, gate, rows);
+            upProj.addTask(tasks, "up_proj", input, up, rows);
+            Activation.addGatedTask(tasks, "ffn_act", act, gate, up, hidden, size);
+        }
         downProj.addTask(tasks, "down_proj", hidden, out, rows);
     }
 
@@ -214,6 +238,9 @@ public final class TransformerBlock implements Layer {
         if (upProj != null) {
             f += upProj.flops(rows) + downProj.flops(rows) + 8L * rows * upProj.out + NormWeights.flops(rows, width);
         }
+        if (gateProj != null) {
+            f += gateProj.flops(rows) + (long) rows * gateProj.out;
+        }
         return f + 2L * rows * width;
     }
 
@@ -225,6 +252,10 @@ public final class TransformerBlock implements Layer {
         buffers.addAll(attention.buffers(batch, seqLen));
         if (upProj != null) {
             buffers.add(Buffer.of("ffn_hidden", rows, upProj.out));
+            if (gateProj != null) {
+                buffers.add(Buffer.of("ffn_gate", rows, upProj.out));
+                buffers.add(Buffer.of("ffn_up", rows, upProj.out));
+            }
             if (position == NormPosition.PARALLEL) {
                 buffers.add(Buffer.of("ffn_update", rows, width));
             }
@@ -234,6 +265,6 @@ public final class TransformerBlock implements Layer {
 
     @Override
     public List<Buffer> packedWeights() {
-        return List.of(Buffer.of("qkv_weight", qWidth + 2L * kvWidth, width), new Buffer("qkv_bias", qWidth + 2L * kvWidth));
+        return List.of(Buffer.of("qkv_weight", qWidth + 2L * kvWidth, width), new Buffer("qkv_bias", packedBiasSize()));
     }
 }

@@ -36,15 +36,25 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 class LayerBuffersTest {
 
     static final Path CONFIGS = Path.of("..", "configs");
+    /** The PyTorch twins' configs: token input, gated feed-forward blocks, language-model heads. */
+    static final Path TWINS = Path.of("src", "test", "resources", "twins");
 
-    /** Every example config, as it is and with the algorithm and block layout that add buffers, at two shapes. */
+    static List<Path> configs() throws IOException {
+        List<Path> configs = new ArrayList<>();
+        for (Path folder : List.of(CONFIGS, TWINS)) {
+            try (Stream<Path> files = Files.walk(folder)) {
+                files.filter(p -> p.toString().endsWith(".yaml")).sorted().forEach(configs::add);
+            }
+        }
+        return configs;
+    }
+
+    /** Every example and twin config, as it is and with the algorithm and block layout that add buffers, at two shapes. */
     static Stream<Arguments> models() throws IOException {
         List<Arguments> cases = new ArrayList<>();
-        try (Stream<Path> files = Files.walk(CONFIGS)) {
-            for (Path config : files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList()) {
-                cases.add(Arguments.of(config, List.of(), 2, 16));
-                cases.add(Arguments.of(config, List.of("attention_algorithm=chunked", "norm_position=parallel", "output=mean"), 1, 40));
-            }
+        for (Path config : configs()) {
+            cases.add(Arguments.of(config, List.of(), 2, 16));
+            cases.add(Arguments.of(config, List.of("attention_algorithm=chunked", "norm_position=parallel"), 1, 40));
         }
         return cases.stream();
     }
@@ -70,20 +80,18 @@ class LayerBuffersTest {
 
     @Test
     void aModelWithoutWeightsDeclaresTheSameParametersAndAllocatesNone() throws IOException {
-        try (Stream<Path> files = Files.walk(CONFIGS)) {
-            for (Path config : files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList()) {
-                Model built = Model.build(ConfigLoader.load(config));
-                Model described = Model.withoutWeights(ConfigLoader.load(config));
-                List<Parameters.Parameter> declared = described.parameters().all();
-                assertEquals(built.parameters().all().stream().map(p -> p.name() + p.shapeText()).toList(),
-                        declared.stream().map(p -> p.name() + p.shapeText()).toList(), config.toString());
-                for (Parameters.Parameter p : declared) {
-                    assertNull(p.data(), p.name());
-                }
-                assertEquals(built.flops(2, 24), described.flops(2, 24), config.toString());
-                assertEquals(built.memory(2, 24).heapBytes(), described.memory(2, 24).heapBytes(), config.toString());
-                assertThrows(IllegalStateException.class, () -> described.prepare(RunShape.inference(1, 4), null));
+        for (Path config : configs()) {
+            Model built = Model.build(ConfigLoader.load(config));
+            Model described = Model.withoutWeights(ConfigLoader.load(config));
+            List<Parameters.Parameter> declared = described.parameters().all();
+            assertEquals(built.parameters().all().stream().map(p -> p.name() + p.shapeText()).toList(),
+                    declared.stream().map(p -> p.name() + p.shapeText()).toList(), config.toString());
+            for (Parameters.Parameter p : declared) {
+                assertNull(p.data(), p.name());
             }
+            assertEquals(built.flops(2, 24), described.flops(2, 24), config.toString());
+            assertEquals(built.memory(2, 24).heapBytes(), described.memory(2, 24).heapBytes(), config.toString());
+            assertThrows(IllegalStateException.class, () -> described.prepare(RunShape.inference(1, 4), null));
         }
     }
 }
