@@ -119,7 +119,7 @@ final class FitCheck {
         return new UsageException("out of memory " + what + " (" + describeHint + "): " + WHAT_TO_TRY + ", or more heap (ATTENTION_LAB_JAVA_OPTS=-Xmx...)");
     }
 
-    static long mb(long bytes) {
+    private static long mb(long bytes) {
         return (bytes + (1 << 20) - 1) >> 20;
     }
 }
