@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
+import org.attentionlab.model.MemoryEstimate;
 import org.attentionlab.model.Model;
 import org.attentionlab.model.config.ConfigLoader;
 import org.attentionlab.model.config.ModelSpec;
@@ -123,17 +124,36 @@ final class GenerateCommand implements Callable<Integer> {
         }
         try (Progress status = Progress.forRun(progress, json, spec.commandLine().getErr())) {
             status.stage("loading " + source);
-            Model model;
+            Model model = null;
+            ModelSpec config;
             long step = -1;
             if (checkpoint) {
                 TrainedModel.Loaded loaded = TrainedModel.load(source);
                 model = loaded.model();
                 step = loaded.step();
-                Generator.requireLanguageModel(model.spec());
+                config = model.spec();
             } else {
-                ModelSpec config = ConfigLoader.load(source, overrides);
-                Generator.requireLanguageModel(config);
-                model = Model.build(config);
+                config = ConfigLoader.load(source, overrides);
+            }
+            Generator.requireLanguageModel(config);
+            DeviceSpec deviceSpec = device != null ? DeviceSpec.parse(device) : new DeviceSpec(config.device());
+            TornadoDevice tornadoDevice = deviceSpec.resolve();
+            // sizes and memory are checked before a config's weights are allocated
+            Model measured = model != null ? model : Model.withoutWeights(config);
+            boolean byteLevel = measured.vocabSize() == BYTE_VOCABULARY;
+            int[] ids = promptIds(measured, byteLevel);
+            long positions = (long) ids.length + maxNewTokens;
+            if (positions > Generator.MAX_POSITIONS) {
+                throw new UsageException(String.format(Locale.ROOT, "the prompt's %,d tokens and --max-new-tokens %,d make %,d positions, more than the %,d"
+                        + " a generation may span", ids.length, maxNewTokens, positions, Generator.MAX_POSITIONS));
+            }
+            checkFits(measured, ids.length, (int) positions, tornadoDevice, deviceSpec.text());
+            if (model == null) {
+                try {
+                    model = Model.build(config);
+                } catch (OutOfMemoryError e) {
+                    throw FitCheck.outOfMemoryBuilding("building the model");
+                }
                 if (weights != null) {
                     status.stage("reading " + weights);
                     Map<String, Tensor> tensors = ForwardCommand.Files.read(weights);
@@ -143,16 +163,6 @@ final class GenerateCommand implements Callable<Integer> {
                     model.parameters().loadFrom(weights.toString(), tensors);
                 }
             }
-            DeviceSpec deviceSpec = device != null ? DeviceSpec.parse(device) : new DeviceSpec(model.spec().device());
-            TornadoDevice tornadoDevice = deviceSpec.resolve();
-            boolean byteLevel = model.vocabSize() == BYTE_VOCABULARY;
-            int[] ids = promptIds(model, byteLevel);
-            long positions = (long) ids.length + maxNewTokens;
-            if (positions > Generator.MAX_POSITIONS) {
-                throw new UsageException(String.format(Locale.ROOT, "the prompt's %,d tokens and --max-new-tokens %,d make %,d positions, more than the %,d"
-                        + " a generation may span", ids.length, maxNewTokens, positions, Generator.MAX_POSITIONS));
-            }
-            checkFits(model, ids.length, (int) positions, tornadoDevice, deviceSpec.text());
 
             Sampler sampler = new Sampler(temperature, topK, seed);
             int every = Math.max(1, maxNewTokens / 100);
@@ -217,12 +227,14 @@ final class GenerateCommand implements Callable<Integer> {
     }
 
     /**
-     * The prompt's forward pass as {@link FitCheck} checks a forward pass, then the caches: every buffer indexable,
-     * and all of them (held twice on the plain JVM: the host's copy and the simulated device's) within the memory.
+     * The prompt's forward pass as {@link FitCheck} checks a forward pass, then the caches: every buffer indexable, and
+     * all of them besides the forward pass within the memory (on the plain JVM held twice: the host's copy and the
+     * simulated device's).
      */
     private static void checkFits(Model model, int promptLength, int positions, TornadoDevice device, String deviceName) {
+        String hint = "scripts/run describe with --seq-len " + promptLength + " estimates the prompt's forward pass";
         FitCheck.checkSizes(model, 1, promptLength);
-        FitCheck.checkMemory(model, 1, promptLength, device, deviceName, "the prompt's forward pass");
+        FitCheck.checkMemory(model, 1, promptLength, device, deviceName, hint);
         List<KvCaches.Layout> layouts = Generator.cacheLayouts(model, positions);
         for (KvCaches.Layout layout : layouts) {
             if (layout.elements(1) > KvCaches.MAX_ELEMENTS) {
@@ -232,13 +244,14 @@ final class GenerateCommand implements Callable<Integer> {
             }
         }
         long caches = new CacheMemory(layouts, 1, positions).totalBytes();
-        long weights = 4 * model.parameters().count();
-        long needed = device == null ? 2 * (caches + weights) : caches + weights;
+        MemoryEstimate forward = model.memory(1, promptLength);
+        long needed = device == null ? forward.heapBytes() + 2 * caches : forward.deviceBytes() + caches;
         long available = device == null ? Runtime.getRuntime().maxMemory() : device.getMaxGlobalMemory();
         if (available > 0 && needed > available) {
-            throw new UsageException(String.format(Locale.ROOT, "out of memory: %,d positions need key/value caches of %,d MB and weights of %,d MB%s, more"
-                    + " than the %,d MB %s: generate fewer positions%s", positions, caches >> 20, weights >> 20, device == null ? " (twice on the plain JVM)"
-                            : "", available >> 20, device == null ? "the heap holds" : deviceName + " has",
+            throw new UsageException(String.format(Locale.ROOT, "out of memory: %,d positions need key/value caches of %,d MB%s besides the prompt's"
+                    + " forward pass (%,d MB), more than the %,d MB %s: generate fewer positions%s", positions, caches >> 20,
+                    device == null ? " (twice on the plain JVM: host and simulated device)" : "", (device == null ? forward.heapBytes()
+                            : forward.deviceBytes()) >> 20, available >> 20, device == null ? "the heap holds" : deviceName + " has",
                     device == null ? ", or give more heap (ATTENTION_LAB_JAVA_OPTS=-Xmx...)" : ""));
         }
     }

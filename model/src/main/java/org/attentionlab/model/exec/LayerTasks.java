@@ -22,6 +22,11 @@ public final class LayerTasks {
     private final KvCaches caches;
     private final boolean decoding;
 
+    /** The tasks of a plain forward pass. */
+    LayerTasks(TaskGraph graph, RunShape shape, Map<String, FloatArray> scratch, GridScheduler grids) {
+        this(graph, shape, scratch, grids, null, false);
+    }
+
     LayerTasks(TaskGraph graph, RunShape shape, Map<String, FloatArray> scratch, GridScheduler grids, KvCaches caches, boolean decoding) {
         this.graph = graph;
         this.shape = shape;
