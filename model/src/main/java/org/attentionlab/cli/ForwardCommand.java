@@ -97,7 +97,8 @@ final class ForwardCommand implements Callable<Integer> {
             throw new UsageException("--iterations must be >= 1 and --warmup >= 0");
         }
         OutputTargets.check(List.of(new OutputTargets.Named("--output", output), new OutputTargets.Named("--save-weights", saveWeights),
-                new OutputTargets.Named("--save-input", saveInput)));
+                new OutputTargets.Named("--save-input", saveInput)), List.of(new OutputTargets.Named("the config", configOptions.file),
+                        new OutputTargets.Named("--weights", weights), new OutputTargets.Named("--input", input)));
         ModelSpec config = configOptions.load();
         DeviceSpec deviceSpec = device != null ? DeviceSpec.parse(device) : new DeviceSpec(config.device());
         TornadoDevice tornadoDevice = deviceSpec.resolve();
@@ -105,6 +106,14 @@ final class ForwardCommand implements Callable<Integer> {
             FitCheck.checkPositions(shapeOptions.batch, shapeOptions.seqLen);
         }
         try (Progress status = Progress.forRun(progress, json, spec.commandLine().getErr())) {
+            // Every size is checked on the model's shapes before a weight is allocated.
+            Model unallocated = Model.withoutWeights(config);
+            InputData data = input == null ? null : InputData.read(input, unallocated, allowNonfinite);
+            int runBatch = data == null ? shapeOptions.batch : data.batch();
+            int runSeqLen = data == null ? shapeOptions.seqLen : data.seqLen();
+            FitCheck.checkSizes(unallocated, runBatch, runSeqLen);
+            String describeHint = "scripts/run describe " + configOptions.file + " --batch " + runBatch + " --seq-len " + runSeqLen + " estimates it";
+            FitCheck.checkMemory(unallocated, runBatch, runSeqLen, tornadoDevice, deviceSpec.text(), describeHint);
             status.stage("building the model and initialising its weights");
             Model model;
             try {
@@ -114,18 +123,8 @@ final class ForwardCommand implements Callable<Integer> {
             }
             if (weights != null) {
                 status.stage("reading " + weights);
-                Map<String, Tensor> checkpoint = Files.read(weights);
-                if (!allowNonfinite) {
-                    Files.checkFinite(weights, checkpoint);
-                }
-                model.parameters().loadFrom(weights.toString(), checkpoint);
+                loadWeights(model);
             }
-            InputData data = input == null ? null : InputData.read(input, model, allowNonfinite);
-            int runBatch = data == null ? shapeOptions.batch : data.batch();
-            int runSeqLen = data == null ? shapeOptions.seqLen : data.seqLen();
-            FitCheck.checkSizes(model, runBatch, runSeqLen);
-            String describeHint = "scripts/run describe " + configOptions.file + " --seq-len " + runSeqLen + " estimates it";
-            FitCheck.checkMemory(model, runBatch, runSeqLen, tornadoDevice, deviceSpec.text(), describeHint);
             if (data == null) {
                 data = InputData.synthetic(model, runBatch, runSeqLen, seed);
             }
@@ -162,6 +161,15 @@ final class ForwardCommand implements Callable<Integer> {
             report(config, deviceSpec, model, shape, outputShape, result, millis);
         }
         return Main.EXIT_OK;
+    }
+
+    /** Replaces the model's parameters with --weights' (in a method of its own: the checkpoint is garbage once they are copied). */
+    private void loadWeights(Model model) {
+        Map<String, Tensor> checkpoint = Files.read(weights);
+        if (!allowNonfinite) {
+            Files.checkFinite(weights, checkpoint);
+        }
+        model.parameters().loadFrom(weights.toString(), checkpoint);
     }
 
     /** An output with NaN or an infinity is a failed run, not a result (exit 1). */

@@ -65,22 +65,36 @@ public final class ConfigLoader {
     /** Lays each {@code KEY=VALUE} over {@code raw} as if a file extending it said {@code KEY: VALUE}. */
     private static void applyOverrides(RawConfig raw, List<String> overrides) throws ConfigException {
         for (String override : overrides) {
-            String source = "--set " + override;
+            String source = "--set " + shown(override);
             int equals = override.indexOf('=');
             if (equals < 1) {
                 throw new ConfigException(source, "expected KEY=VALUE, e.g. --set position_embedding=rope", null);
             }
-            String name = override.substring(0, equals).strip();
+            String key = override.substring(0, equals).strip();
+            if (key.startsWith(Keys.LAYERS_ENTRIES.name() + ".")) {
+                throw new ConfigException(source, "per-layer keys are set as a mapping: --set 'layers={0: {sliding_window: 64}}'", null);
+            }
+            if (key.length() > MAX_KEY_LENGTH) {
+                throw new ConfigException(source, "unknown key (" + key.length() + " characters long)", null);
+            }
+            // train.KEY=VALUE sets one key of the train: block (blocks merge key by key).
             String trainPrefix = Keys.TRAIN_BLOCK.name() + ".";
-            String text = name.startsWith(trainPrefix) ? Keys.TRAIN_BLOCK.name() + ":\n  " + name.substring(trainPrefix.length()) + ": "
-                    + override.substring(equals + 1) : name + ": " + override.substring(equals + 1);
+            String text = key.startsWith(trainPrefix) ? Keys.TRAIN_BLOCK.name() + ":\n  " + key.substring(trainPrefix.length()) + ": "
+                    + override.substring(equals + 1) : key + ": " + override.substring(equals + 1);
             YamlFile layer = YamlFile.parse(text, source);
-            for (Value.Pair pair : Value.pairs(layer, layer.root, key -> key)) {
-                if (!Keys.TOP_LEVEL.contains(pair.name()) || pair.name().equals(Keys.EXTENDS.name())) {
+            List<Value.Pair> pairs = Value.pairs(layer, layer.root, name -> name);
+            if (pairs.size() > 1) {
+                throw pairs.get(1).key().error("a --set sets one key, but its value starts another on a new line: give each key its own --set");
+            }
+            for (Value.Pair pair : pairs) {
+                if (pair.name().equals(Keys.EXTENDS.name())) {
+                    throw pair.key().error("cannot be set with --set (what a config extends belongs to the file): write extends: in the config file");
+                }
+                if (!Keys.TOP_LEVEL.contains(pair.name())) {
                     throw pair.key().error(unknownTopLevel(pair.name()));
                 }
             }
-            apply(raw, Value.pairs(layer, layer.root, key -> key));
+            apply(raw, pairs);
         }
     }
 
@@ -91,6 +105,16 @@ public final class ConfigLoader {
             return "is a training key: write it under train: (or --set train." + name + "=...)";
         }
         return "unknown key" + Suggestions.didYouMean(name, Keys.TOP_LEVEL);
+    }
+
+    /** Longer than any key name, so certainly unknown: refused without echoing it. */
+    private static final int MAX_KEY_LENGTH = 64;
+    /** How much of a --set argument an error message repeats. */
+    private static final int MAX_SHOWN = 100;
+
+    /** The override as error messages name it: in full, or its start and its length when it is long. */
+    private static String shown(String override) {
+        return override.length() <= MAX_SHOWN ? override : override.substring(0, MAX_SHOWN - 20) + "... (" + override.length() + " characters)";
     }
 
     /**

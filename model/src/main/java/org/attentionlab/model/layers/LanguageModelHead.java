@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.attentionlab.kernels.Activations;
+import org.attentionlab.model.exec.Buffer;
+import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.exec.TrainableLayer;
 import org.attentionlab.model.exec.TrainingTasks;
@@ -69,8 +71,13 @@ public final class LanguageModelHead implements TrainableLayer {
     }
 
     @Override
-    public long activationBytes(int batch, int seqLen) {
-        return 4L * batch * seqLen * spec.vocabSize();
+    public List<Buffer> buffers(int batch, int seqLen) {
+        return List.of(Buffer.of("logits", (long) batch * seqLen, spec.vocabSize()));
+    }
+
+    @Override
+    public List<Buffer> borrowedWeights() {
+        return spec.tied() ? List.of(Buffer.of("embed_tokens.weight", spec.vocabSize(), projection.in)) : List.of();
     }
 
     // ---------------------------------------------------------------- training

@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.Optional;
 
 import org.attentionlab.kernels.SequencePooling;
+import org.attentionlab.model.exec.Buffer;
+import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.exec.TrainableLayer;
 import org.attentionlab.model.exec.TrainingTasks;
@@ -88,8 +90,8 @@ public final class OutputHead implements TrainableLayer {
     }
 
     @Override
-    public long activationBytes(int batch, int seqLen) {
-        return 4L * batch * width;
+    public List<Buffer> buffers(int batch, int seqLen) {
+        return output == OutputMode.ALL ? List.of() : List.of(Buffer.of("pooled", batch, width));
     }
 
     // ---------------------------------------------------------------- training

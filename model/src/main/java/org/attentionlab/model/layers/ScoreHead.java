@@ -3,6 +3,7 @@ package org.attentionlab.model.layers;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.attentionlab.model.exec.Buffer;
 import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.exec.TrainableLayer;
 import org.attentionlab.model.exec.TrainingTasks;
@@ -66,8 +67,8 @@ public final class ScoreHead implements TrainableLayer {
     }
 
     @Override
-    public long activationBytes(int batch, int seqLen) {
-        return 4L * rows(batch, seqLen) * score.out;
+    public List<Buffer> buffers(int batch, int seqLen) {
+        return List.of(Buffer.of("score", pooledInput ? batch : (long) batch * seqLen, score.out));
     }
 
     // ---------------------------------------------------------------- training

@@ -5,6 +5,7 @@ import java.util.Optional;
 
 import org.attentionlab.kernels.LinearKernels;
 import org.attentionlab.kernels.SinusoidalEncoding;
+import org.attentionlab.model.exec.Buffer;
 import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.exec.TrainableTokenLayer;
 import org.attentionlab.model.exec.TrainingTasks;
@@ -76,8 +77,8 @@ public final class TokenEmbedding implements TrainableTokenLayer {
     }
 
     @Override
-    public long activationBytes(int batch, int seqLen) {
-        return 4L * batch * seqLen * width;
+    public List<Buffer> buffers(int batch, int seqLen) {
+        return List.of(Buffer.of("stream", (long) batch * seqLen, width));
     }
 
     // ---------------------------------------------------------------- training

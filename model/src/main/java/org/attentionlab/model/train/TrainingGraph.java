@@ -108,7 +108,7 @@ public final class TrainingGraph implements AutoCloseable {
     private static TrainingGraph build(String name, Mode mode, Model model, RunShape shape, Objective.Kind objectiveKind, OptimizerState optimizer,
             int microBatches, TornadoDevice device) {
         List<TrainableLayer> layers = trainableLayers(model);
-        model.checkSequenceLength(shape.seqLen());
+        model.checkSeqLen(shape.seqLen());
         boolean training = mode == Mode.TRAIN;
         boolean backward = mode != Mode.EVALUATE;
         Map<FloatArray, FloatArray> gradients = new java.util.IdentityHashMap<>();
