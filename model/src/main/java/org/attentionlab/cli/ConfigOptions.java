@@ -1,19 +1,26 @@
 package org.attentionlab.cli;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.attentionlab.model.Model;
 import org.attentionlab.model.config.ConfigLoader;
 import org.attentionlab.model.config.ModelSpec;
+import org.attentionlab.model.weights.HuggingFaceCheckpoint;
 
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** The config file and {@code --set key=value} overrides, shared by forward and describe. */
+/**
+ * The config, a YAML file or a Hugging Face checkpoint directory, and {@code --set key=value} overrides, shared by
+ * forward, describe and export-hf.
+ */
 final class ConfigOptions {
 
-    @Parameters(index = "0", paramLabel = "CONFIG", description = "A model config (YAML), e.g. configs/rnope-swa.yaml.")
+    @Parameters(index = "0", paramLabel = "CONFIG", description = "A model config (YAML), e.g. configs/rnope-swa.yaml, or a Hugging Face checkpoint"
+            + " directory (config.json and model.safetensors, whose weights are then used).")
     Path file;
 
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a top-level config field, e.g. --set position_embedding=rope (repeatable).")
@@ -21,5 +28,26 @@ final class ConfigOptions {
 
     ModelSpec load() {
         return ConfigLoader.load(file, overrides);
+    }
+
+    /** Whether CONFIG names a Hugging Face checkpoint directory, whose weights come with it. */
+    boolean isCheckpoint() {
+        return HuggingFaceCheckpoint.isCheckpointDirectory(file);
+    }
+
+    /** Puts the checkpoint directory's weights into {@code model} (NaN and infinities refused unless {@code allowNonfinite}). */
+    void loadCheckpointWeights(Model model, ModelSpec config, boolean allowNonfinite) {
+        HuggingFaceCheckpoint.Tensors tensors;
+        try {
+            tensors = HuggingFaceCheckpoint.read(file);
+        } catch (IOException e) {
+            throw new UsageException(e.getMessage());
+        } catch (OutOfMemoryError e) {
+            throw new UsageException(file + ": out of memory while reading its weights: give more heap (ATTENTION_LAB_JAVA_OPTS=-Xmx...)");
+        }
+        if (!allowNonfinite) {
+            ForwardCommand.Files.checkFinite(Path.of(tensors.source()), tensors.byName());
+        }
+        HuggingFaceCheckpoint.load(model.parameters(), config, tensors);
     }
 }

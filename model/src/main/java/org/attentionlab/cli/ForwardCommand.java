@@ -33,8 +33,8 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * A forward pass of a YAML-described model on seeded synthetic input (or a given one), timed over repeated runs
- * after warm-up.
+ * A forward pass of a YAML-described model (or a Hugging Face checkpoint directory's) on seeded synthetic input (or a
+ * given one), timed over repeated runs after warm-up.
  */
 @Command(name = "forward", mixinStandardHelpOptions = true, version = Main.VERSION, description = "Run a forward pass of the model a YAML config describes.")
 final class ForwardCommand implements Callable<Integer> {
@@ -63,7 +63,8 @@ final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object on stdout instead of the table.")
     private boolean json;
 
-    @Option(names = "--weights", paramLabel = "FILE", description = "Load the parameters from this safetensors file (names as --save-weights writes).")
+    @Option(names = "--weights", paramLabel = "FILE", description = "Load the parameters from this safetensors file (names as --save-weights writes);"
+            + " default: a checkpoint directory's own weights, else the config's seeded initialisation.")
     private Path weights;
 
     @Option(names = "--save-weights", paramLabel = "FILE", description = "Write the parameters to this safetensors file.")
@@ -119,6 +120,9 @@ final class ForwardCommand implements Callable<Integer> {
                     Files.checkFinite(weights, checkpoint);
                 }
                 model.parameters().loadFrom(weights.toString(), checkpoint);
+            } else if (configOptions.isCheckpoint()) {
+                status.stage("reading the weights of " + configOptions.file);
+                configOptions.loadCheckpointWeights(model, config, allowNonfinite);
             }
             InputData data = input == null ? null : InputData.read(input, model, allowNonfinite);
             int runBatch = data == null ? shapeOptions.batch : data.batch();
@@ -280,16 +284,7 @@ final class ForwardCommand implements Callable<Integer> {
         /** All tensors of {@code file}; refused before reading when they cannot all be held on the heap. */
         static Map<String, Tensor> read(Path file) {
             try {
-                long elements = 0;
-                for (SafeTensors.TensorInfo info : SafeTensors.readHeader(file).tensors().values()) {
-                    elements += info.size();
-                }
-                long heap = Runtime.getRuntime().maxMemory();
-                if (4 * elements > heap) {
-                    throw new UsageException(String.format(Locale.ROOT, "%s: its tensors need %,d MB in memory, more than the heap's %,d MB: "
-                            + "give more heap (ATTENTION_LAB_JAVA_OPTS=-Xmx...)", file, (4 * elements) >> 20, heap >> 20));
-                }
-                return SafeTensors.read(file);
+                return SafeTensors.readWithinHeap(file);
             } catch (IOException e) {
                 throw new UsageException(e.getMessage());
             } catch (OutOfMemoryError e) {
