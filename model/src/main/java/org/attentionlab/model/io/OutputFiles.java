@@ -234,7 +234,10 @@ public final class OutputFiles {
             }
             try {
                 Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (java.nio.file.DirectoryNotEmptyException e) {
+            } catch (java.nio.file.FileSystemException e) {
+                if (FileKind.of(target) != FileKind.DIRECTORY) {
+                    throw e;
+                }
                 throw new UnusableFileException("it became a directory that is not empty while being written (nothing in it was replaced)", e);
             }
         } finally {
