@@ -104,6 +104,21 @@ public final class HuggingFaceConfig {
             return fixed.values;
         }
 
+        /** Declared here, not in the outer class, so that the constants do not wait for the outer class (which reads them). */
+        private static Fixed hardCoded(RopePairing pairing, Norm norm, boolean normBias, NormPosition position) {
+            Map<Key<?>, Object> values = new LinkedHashMap<>();
+            values.put(Keys.POSITION_EMBEDDING, PositionEmbedding.ROPE);
+            values.put(Keys.ROPE_PAIRING, pairing);
+            values.put(Keys.NORM, norm);
+            if (norm == Norm.LAYERNORM) {
+                values.put(Keys.NORM_BIAS, normBias);
+            }
+            values.put(Keys.NORM_POSITION, position);
+            values.put(Keys.DROPOUT, 0.0);
+            values.put(Keys.OUTPUT, OutputMode.LOGITS);
+            return new Fixed(java.util.Collections.unmodifiableMap(values));
+        }
+
         static Optional<ModelType> named(String modelType) {
             for (ModelType type : values()) {
                 if (type.modelType.equals(modelType)) {
@@ -128,19 +143,6 @@ public final class HuggingFaceConfig {
         }
     }
 
-    private static Fixed hardCoded(RopePairing pairing, Norm norm, boolean normBias, NormPosition position) {
-        Map<Key<?>, Object> values = new LinkedHashMap<>();
-        values.put(Keys.POSITION_EMBEDDING, PositionEmbedding.ROPE);
-        values.put(Keys.ROPE_PAIRING, pairing);
-        values.put(Keys.NORM, norm);
-        if (norm == Norm.LAYERNORM) {
-            values.put(Keys.NORM_BIAS, normBias);
-        }
-        values.put(Keys.NORM_POSITION, position);
-        values.put(Keys.DROPOUT, 0.0);
-        values.put(Keys.OUTPUT, OutputMode.LOGITS);
-        return new Fixed(java.util.Collections.unmodifiableMap(values));
-    }
 
     // ---------------------------------------------------------------- the table
 
@@ -171,8 +173,12 @@ public final class HuggingFaceConfig {
                 return "–";
             }
             Object value = absent.get(type);
-            return value == DERIVED ? "derived" : value == null ? "null" : value instanceof Double d ? Numbers.plain(d) : String.valueOf(value);
+            return value == DERIVED ? "derived" : value == null ? "null" : value instanceof Double d ? plainNumber(d) : String.valueOf(value);
         }
+    }
+
+    private static String plainNumber(double value) {
+        return value != 0 && Math.abs(value) < 1e-3 ? BigDecimal.valueOf(value).stripTrailingZeros().toPlainString() : Numbers.plain(value);
     }
 
     /** Turns a field's value (given, or the absent default) into keys. */
