@@ -4,11 +4,13 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import org.attentionlab.model.Model;
 import org.attentionlab.model.config.ConfigLoader;
 import org.attentionlab.model.config.ModelSpec;
 import org.attentionlab.model.weights.HuggingFaceCheckpoint;
+import org.attentionlab.model.weights.Tensor;
 
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -35,8 +37,24 @@ final class ConfigOptions {
         return HuggingFaceCheckpoint.isCheckpointDirectory(file);
     }
 
-    /** Puts the checkpoint directory's weights into {@code model} (NaN and infinities refused unless {@code allowNonfinite}). */
-    void loadCheckpointWeights(Model model, ModelSpec config, boolean allowNonfinite) {
+    /**
+     * Puts the weights of a run into {@code model}: {@code weights} (a safetensors file with our names) when given, else
+     * a checkpoint directory's own; otherwise the model keeps its seeded initialisation. NaN and infinities are refused
+     * unless {@code allowNonfinite}.
+     */
+    void loadWeights(Model model, ModelSpec config, Path weights, boolean allowNonfinite) {
+        if (weights != null) {
+            Map<String, Tensor> checkpoint = ForwardCommand.Files.read(weights);
+            if (!allowNonfinite) {
+                ForwardCommand.Files.checkFinite(weights, checkpoint);
+            }
+            model.parameters().loadFrom(weights.toString(), checkpoint);
+        } else if (isCheckpoint()) {
+            loadCheckpointWeights(model, config, allowNonfinite);
+        }
+    }
+
+    private void loadCheckpointWeights(Model model, ModelSpec config, boolean allowNonfinite) {
         HuggingFaceCheckpoint.Tensors tensors;
         try {
             tensors = HuggingFaceCheckpoint.read(file);

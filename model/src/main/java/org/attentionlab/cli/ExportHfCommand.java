@@ -12,7 +12,6 @@ import org.attentionlab.model.io.OutputFiles;
 import org.attentionlab.model.io.UnusableFileException;
 import org.attentionlab.model.weights.HuggingFaceCheckpoint;
 import org.attentionlab.model.weights.HuggingFaceConfig;
-import org.attentionlab.model.weights.Tensor;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -67,15 +66,7 @@ final class ExportHfCommand implements Callable<Integer> {
         } catch (OutOfMemoryError e) {
             throw FitCheck.outOfMemoryBuilding("building the model to export it");
         }
-        if (weights != null) {
-            Map<String, Tensor> checkpoint = ForwardCommand.Files.read(weights);
-            if (!allowNonfinite) {
-                ForwardCommand.Files.checkFinite(weights, checkpoint);
-            }
-            model.parameters().loadFrom(weights.toString(), checkpoint);
-        } else if (configOptions.isCheckpoint()) {
-            configOptions.loadCheckpointWeights(model, config, allowNonfinite);
-        }
+        configOptions.loadWeights(model, config, weights, allowNonfinite);
         try {
             HuggingFaceCheckpoint.write(out, config, model.parameters());
         } catch (UnusableFileException e) {

@@ -113,16 +113,9 @@ final class ForwardCommand implements Callable<Integer> {
             } catch (OutOfMemoryError e) {
                 throw FitCheck.outOfMemoryBuilding("building the model");
             }
-            if (weights != null) {
-                status.stage("reading " + weights);
-                Map<String, Tensor> checkpoint = Files.read(weights);
-                if (!allowNonfinite) {
-                    Files.checkFinite(weights, checkpoint);
-                }
-                model.parameters().loadFrom(weights.toString(), checkpoint);
-            } else if (configOptions.isCheckpoint()) {
-                status.stage("reading the weights of " + configOptions.file);
-                configOptions.loadCheckpointWeights(model, config, allowNonfinite);
+            if (weights != null || configOptions.isCheckpoint()) {
+                status.stage("reading " + (weights != null ? weights : "the weights of " + configOptions.file));
+                configOptions.loadWeights(model, config, weights, allowNonfinite);
             }
             InputData data = input == null ? null : InputData.read(input, model, allowNonfinite);
             int runBatch = data == null ? shapeOptions.batch : data.batch();

@@ -70,31 +70,31 @@ public final class OutputFiles {
      * a path whose folder does not exist or cannot be written, or that names anything but a regular file.
      */
     public static Path target(Path path) throws UnusableFileException {
-        try {
-            Path current = path.toAbsolutePath();
-            for (int hops = 0;; hops++) {
-                Path folder = realFolder(current);
-                current = folder.resolve(current.getFileName());
-                if (!Files.isSymbolicLink(current)) {
-                    break;
-                }
-                if (hops == MAX_LINK_HOPS) {
-                    throw new UnusableFileException("too many levels of symbolic links", null);
-                }
-                current = folder.resolve(Files.readSymbolicLink(current));
-            }
-            FileKind kind = FileKind.of(current);
+        return checkedTarget(path, (current, kind) -> {
             if (kind != FileKind.MISSING && kind != FileKind.REGULAR_FILE) {
                 throw new UnusableFileException(shown(current, path) + "it is " + kind.description()
                         + "; only a regular file is written or replaced", null);
             }
-            if (!Files.isWritable(current.getParent())) {
-                throw new UnusableFileException("permission denied: cannot create files in " + current.getParent(),
-                        null);
-            }
             if (kind == FileKind.REGULAR_FILE && !Files.isWritable(current)) {
                 throw new UnusableFileException(shown(current, path) + "permission denied (the file is read-only)",
                         null);
+            }
+        });
+    }
+
+    /** What may be at a target path, checked once links are followed. */
+    @FunctionalInterface
+    private interface TargetRule {
+        void check(Path target, FileKind kind) throws IOException;
+    }
+
+    /** {@code path} with links followed, checked by {@code rule}, in a folder we may write; every failure as an UnusableFileException. */
+    private static Path checkedTarget(Path path, TargetRule rule) throws UnusableFileException {
+        try {
+            Path current = linksFollowed(path);
+            rule.check(current, FileKind.of(current));
+            if (!Files.isWritable(current.getParent())) {
+                throw new UnusableFileException("permission denied: cannot create files in " + current.getParent(), null);
             }
             return current;
         } catch (UnusableFileException e) {
@@ -103,6 +103,22 @@ public final class OutputFiles {
             throw new UnusableFileException("permission denied: " + e.getFile(), e);
         } catch (IOException e) {
             throw new UnusableFileException(String.valueOf(e.getMessage()), e);
+        }
+    }
+
+    /** {@code path} with symbolic links followed to what they finally name (which may not exist), in a real folder. */
+    private static Path linksFollowed(Path path) throws IOException {
+        Path current = path.toAbsolutePath();
+        for (int hops = 0;; hops++) {
+            Path folder = realFolder(current);
+            current = folder.resolve(current.getFileName());
+            if (!Files.isSymbolicLink(current)) {
+                return current;
+            }
+            if (hops == MAX_LINK_HOPS) {
+                throw new UnusableFileException("too many levels of symbolic links", null);
+            }
+            current = folder.resolve(Files.readSymbolicLink(current));
         }
     }
 
@@ -169,20 +185,7 @@ public final class OutputFiles {
      * empty (its files would be lost).
      */
     public static Path directoryTarget(Path path) throws UnusableFileException {
-        try {
-            Path current = path.toAbsolutePath();
-            for (int hops = 0;; hops++) {
-                Path folder = realFolder(current);
-                current = folder.resolve(current.getFileName());
-                if (!Files.isSymbolicLink(current)) {
-                    break;
-                }
-                if (hops == MAX_LINK_HOPS) {
-                    throw new UnusableFileException("too many levels of symbolic links", null);
-                }
-                current = folder.resolve(Files.readSymbolicLink(current));
-            }
-            FileKind kind = FileKind.of(current);
+        return checkedTarget(path, (current, kind) -> {
             if (kind != FileKind.MISSING && kind != FileKind.DIRECTORY) {
                 throw new UnusableFileException(shown(current, path) + "it is " + kind.description() + "; only a new or an empty directory is written", null);
             }
@@ -190,17 +193,7 @@ public final class OutputFiles {
                 throw new UnusableFileException(shown(current, path) + "it is a directory that is not empty; only a new or an empty directory is written"
                         + " (nothing in it is replaced)", null);
             }
-            if (!Files.isWritable(current.getParent())) {
-                throw new UnusableFileException("permission denied: cannot create files in " + current.getParent(), null);
-            }
-            return current;
-        } catch (UnusableFileException e) {
-            throw e;
-        } catch (AccessDeniedException e) {
-            throw new UnusableFileException("permission denied: " + e.getFile(), e);
-        } catch (IOException e) {
-            throw new UnusableFileException(String.valueOf(e.getMessage()), e);
-        }
+        });
     }
 
     private static boolean isEmptyDirectory(Path directory) throws IOException {
