@@ -61,9 +61,10 @@ echo "== hostile invocations (scripts/lib/hostile-cli.txt)"
 T="$tmp/hostile"
 mkdir -p "$T"
 COMPARE="$ROOT/scripts/compare"
+TEST="$ROOT/scripts/test"
 CONFIGS="$ROOT/configs"
 QUICK="--seq-len 4 --iterations 1 --warmup 0"
-export RUN COMPARE CONFIGS QUICK T
+export RUN COMPARE TEST CONFIGS QUICK T
 
 # Fixtures: special files are made here, in a temporary folder, never taken from /dev or /etc.
 is_root=0
@@ -99,6 +100,37 @@ for _ in $(seq 256); do printf '\xff\xff\x7f\x7f'; done | dd of="$T/huge.safeten
 header='{"w":{"dtype":"F32","shape":[25000000],"data_offsets":[0,100000000]}}'
 printf "\\x$(printf %02x ${#header})\\x00\\x00\\x00\\x00\\x00\\x00\\x00%s" "$header" >"$T/sparse.safetensors"
 truncate -s $((8 + ${#header} + 100000000)) "$T/sparse.safetensors"
+# configs as editors and scripts write them: a byte-order mark, CRLF, a tab, a very long line, huge and deep values
+small='architecture: rnope_swa\nembed_dim: 16\nnum_attention_heads: 2\n'
+printf "\xef\xbb\xbf$small" >"$T/bom.yaml"
+printf "$small" | sed 's/$/\r/' >"$T/crlf.yaml"
+printf 'architecture: rnope_swa\nembed_dim:\t16\n' >"$T/tab.yaml"
+{ printf "$small# "; head -c 900000 /dev/zero | tr '\0' x; printf '\n'; } >"$T/long-line.yaml"
+{ printf "${small}global_tokens: ["; seq -s, 0 100000 | tr -d '\n'; printf ']\n'; } >"$T/many-globals.yaml"
+{ printf "${small}global_tokens: ["; seq -s, 0 200000 | tr -d '\n'; printf ']\n'; } >"$T/too-long.yaml"
+{ printf "${small}mlp_sizes: "; printf '[%.0s' $(seq 50); printf ']%.0s' $(seq 50); printf '\n'; } >"$T/deep.yaml"
+printf "$small" >"$T/own.yaml"
+# extends: a cycle, a file extending itself, a chain too long, a chain through a relative path
+printf 'extends: cycle-b.yaml\n' >"$T/cycle-a.yaml"
+printf 'extends: cycle-c.yaml\n' >"$T/cycle-b.yaml"
+printf 'extends: cycle-a.yaml\n' >"$T/cycle-c.yaml"
+printf 'extends: self.yaml\n' >"$T/self.yaml"
+for i in $(seq 0 9); do printf 'extends: chain%d.yaml\n' $((i + 1)) >"$T/chain$i.yaml"; done
+printf "$small" >"$T/chain10.yaml"
+mkdir -p "$T/sub"
+printf 'extends: ../folder/../chain10.yaml\nnum_hidden_layers: 1\n' >"$T/sub/relative.yaml"
+# safetensors whose tensors overlap, or whose header names one tensor twice
+header='{"input":{"dtype":"F32","shape":[1,1,16],"data_offsets":[0,64]},"other":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}'
+printf "\\x$(printf %02x ${#header})\\x00\\x00\\x00\\x00\\x00\\x00\\x00%s" "$header" >"$T/overlap.safetensors"
+head -c 64 /dev/zero >>"$T/overlap.safetensors"
+header='{"input":{"dtype":"F32","shape":[1,1,16],"data_offsets":[0,64]},"input":{"dtype":"F32","shape":[1,1,16],"data_offsets":[0,64]}}'
+printf "\\x$(printf %02x ${#header})\\x00\\x00\\x00\\x00\\x00\\x00\\x00%s" "$header" >"$T/twice.safetensors"
+head -c 64 /dev/zero >>"$T/twice.safetensors"
+# inputs of another model: features 16 wide, token ids
+"$RUN" "$T/own.yaml" $QUICK --save-input "$T/narrow-input.safetensors" >/dev/null
+"$RUN" "$CONFIGS/ape.yaml" $QUICK --save-input "$T/ids-input.safetensors" >/dev/null
+"$RUN" "$T/own.yaml" $QUICK --save-weights "$T/own-weights.safetensors" >/dev/null
+md5sum <"$T/own-weights.safetensors" >"$T/own-weights.md5"
 head -c 4096 /dev/urandom >"$T/interrupted.safetensors"
 md5sum <"$T/interrupted.safetensors" >"$T/interrupted.md5"
 
@@ -185,7 +217,35 @@ PY
   then passed=$((passed + 1)); else echo "FAIL: the PyTorch twin does not reproduce a run from its saved weights and input"; failed=$((failed + 1)); fi
 fi
 
+# How scripts/run and scripts/bench start a TornadoVM JVM, tried on a stand-in "java": exactly the incubator-modules
+# line is dropped from stderr (any other warning stays, in order), the exit code is java's, SIGTERM reaches it.
+fake_java="$tmp/fake-java"
+printf '#!/bin/sh\necho "WARNING: Using incubator modules: jdk.incubator.vector" >&2\necho "WARNING: something else" >&2\necho "error: one line" >&2\n[ "$1" = sleep ] && exec sleep 30\nexit 3\n' >"$fake_java"
+chmod +x "$fake_java"
+check "the incubator-modules line is dropped, the exit code kept" 3 bash -c 'source "$1/scripts/lib/common.sh"; JAVA="$2"; run_tornadovm_java' - "$ROOT" "$fake_java"
+if [ "$(cat "$tmp/err")" = "$(printf 'WARNING: something else\nerror: one line')" ]; then passed=$((passed + 1)); else
+  echo "FAIL: the stand-in java's stderr came out as:"; sed 's/^/    /' "$tmp/err"; failed=$((failed + 1)); fi
+set -m
+bash -c 'source "$1/scripts/lib/common.sh"; JAVA="$2"; run_tornadovm_java sleep' - "$ROOT" "$fake_java" 2>/dev/null &
+wrapper=$!
+set +m
+sleep 1
+kill -s TERM "$wrapper"
+wait "$wrapper"
+code=$?
+if [ "$code" = 143 ]; then passed=$((passed + 1)); else echo "FAIL: SIGTERM to the wrapper: exit $code, expected 143 (java's)"; failed=$((failed + 1)); fi
+
 if [ -n "${TORNADOVM_HOME:-}" ]; then
+  # on TornadoVM too an error is one line on stderr (the JVM's incubator-modules warning is dropped), and nothing else
+  check "an error on a TornadoVM device is one line" 2 "$RUN" "$ROOT/configs/rnope-swa.yaml" --device tornado:0:0 --set bogus=1
+  check "devices with a TornadoVM SDK" 0 "$RUN" devices
+  if [ -s "$tmp/err" ]; then echo "FAIL: devices with a TornadoVM SDK wrote to stderr:"; sed 's/^/    /' "$tmp/err"; failed=$((failed + 1)); else
+    passed=$((passed + 1)); fi
+  # Ctrl-C while a TornadoVM run writes its weights: java's exit code, no temporary left, the old file untouched
+  interrupt INT "$T/interrupted.safetensors" "$RUN" "$T/large.yaml" $QUICK --device tornado:0:0 --save-weights "$T/interrupted.safetensors"
+  code=$?
+  if [ "$code" = 130 ] && untouched "$T/interrupted.safetensors"; then passed=$((passed + 1)); else
+    echo "FAIL: SIGINT to a TornadoVM run writing its weights: exit $code (expected 130), or the file or a temporary changed"; failed=$((failed + 1)); fi
   # the same forward pass on the JVM and on TornadoVM's device 0:0: checksums agree within float tolerance
   for config in "$ROOT"/configs/*.yaml; do
     name=$(basename "$config")

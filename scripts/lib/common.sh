@@ -112,3 +112,32 @@ check_tornadovm_sdk() {
     [ -d "$dir" ] || die "$where: the native library folder $dir (tornado-argfile's -Djava.library.path) does not exist"
   done
 }
+
+# The one line a JVM started with a TornadoVM SDK's argfile prints on stderr before anything else: the argfile's
+# --add-modules ALL-SYSTEM resolves jdk.incubator.vector. It would come before every one-line error.
+INCUBATOR_WARNING='^WARNING: Using incubator modules: '
+
+# Runs "$JAVA" "$@" (a TornadoVM SDK's JVM) and returns its exit code. Its stderr streams through as it comes, less
+# exactly the incubator-modules line; SIGINT and SIGTERM sent to this script (Ctrl-C included: java runs in its own
+# process group) are passed on to java, which deletes what it was writing and exits 130 or 143 as it would alone.
+run_tornadovm_java() {
+  local filtered filter java status
+  exec {filtered}> >(trap '' INT TERM; exec grep -v --line-buffered -e "$INCUBATOR_WARNING" >&2)
+  filter=$!
+  # job control for this one job: without it bash starts a background job with SIGINT ignored, and java keeps that
+  set -m
+  "$JAVA" "$@" 0<&0 2>&"$filtered" &
+  java=$!
+  set +m
+  trap 'kill -s TERM "$java" 2>/dev/null' TERM
+  trap 'kill -s INT "$java" 2>/dev/null' INT
+  while :; do
+    status=0
+    wait "$java" || status=$?
+    kill -0 "$java" 2>/dev/null || break # a trapped signal ended the wait, not java: wait again
+  done
+  trap - TERM INT
+  exec {filtered}>&-
+  wait "$filter" || true # the filter's last lines are out before the script goes on
+  return "$status"
+}

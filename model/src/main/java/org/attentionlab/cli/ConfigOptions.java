@@ -32,6 +32,25 @@ final class ConfigOptions {
         return ConfigLoader.load(file, overrides);
     }
 
+    /**
+     * What a run reads: the config, or a checkpoint directory's files (config.json, its safetensors and their index),
+     * then {@code others}; no output may replace them.
+     */
+    List<OutputTargets.Named> reads(List<OutputTargets.Named> others) {
+        List<OutputTargets.Named> reads = new ArrayList<>();
+        reads.add(new OutputTargets.Named("the config", file));
+        if (isCheckpoint()) {
+            try (var files = java.nio.file.Files.list(file)) {
+                files.filter(f -> f.getFileName().toString().endsWith(".safetensors") || f.getFileName().toString().endsWith(".json"))
+                        .forEach(f -> reads.add(new OutputTargets.Named("a file of the checkpoint " + file, f)));
+            } catch (IOException e) {
+                // an unlistable directory is reported when it is read
+            }
+        }
+        reads.addAll(others);
+        return reads;
+    }
+
     /** Whether CONFIG names a Hugging Face checkpoint directory, whose weights come with it. */
     boolean isCheckpoint() {
         return HuggingFaceCheckpoint.isCheckpointDirectory(file);

@@ -8,9 +8,11 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
+import org.attentionlab.model.MemoryEstimate;
 import org.attentionlab.model.Model;
 import org.attentionlab.model.config.ModelSpec;
 import org.attentionlab.model.config.ResolvedConfig;
+import org.attentionlab.model.exec.Buffer;
 import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.spec.BlockSpec;
 import org.attentionlab.model.spec.LayerType;
@@ -56,17 +58,12 @@ final class DescribeCommand implements Callable<Integer> {
             spec.commandLine().getOut().println(Json.write(ResolvedConfig.of(config)));
             return Main.EXIT_OK;
         }
-        Model model;
-        try {
-            model = Model.build(config);
-        } catch (OutOfMemoryError e) {
-            throw FitCheck.outOfMemoryBuilding("building the model to describe it");
-        }
+        Model model = Model.withoutWeights(config);
         FitCheck.checkSizes(model, batch, seqLen);
         long params = model.parameters().count();
         long flops = model.flops(batch, seqLen);
-        long weightBytes = 4 * params;
-        long activationBytes = model.activationBytes(batch, seqLen);
+        MemoryEstimate memory = model.memory(batch, seqLen);
+        LargestBuffer largest = LargestBuffer.of(model, batch, seqLen);
         int[] outputShape = model.outputShape(batch, seqLen);
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
@@ -74,8 +71,13 @@ final class DescribeCommand implements Callable<Integer> {
             o.put("config", config.oneLine());
             o.put("parameters", params);
             o.put("flops_per_token", (double) flops / ((long) batch * seqLen));
-            o.put("weight_bytes", weightBytes);
-            o.put("activation_bytes", activationBytes);
+            o.put("weight_bytes", memory.weights());
+            o.put("activation_bytes", memory.deviceBuffers());
+            o.put("jvm_heap_bytes", memory.heapBytes());
+            o.put("device_bytes", memory.deviceBytes());
+            if (largest != null) {
+                o.put("largest_buffer", Map.of("layer", largest.layer(), "name", largest.buffer().name(), "elements", largest.buffer().elements()));
+            }
             o.put("output_shape", Arrays.stream(outputShape).boxed().toList());
             o.put("output_size", model.outputSize());
             o.put("layers", config.blocks().stream().map(l -> {
@@ -110,12 +112,42 @@ final class DescribeCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "%-" + width + "s %14.4f%n", l.describe(), l.flops(batch, seqLen) / 1e9);
         }
         out.println();
-        out.printf(Locale.ROOT, "parameters        %,d (%.1f MB as fp32)%n", params, weightBytes / 1e6);
+        out.printf(Locale.ROOT, "parameters        %,d (%s as fp32)%n", params, megabytes(memory.weights()));
         out.printf(Locale.ROOT, "FLOPs per token   %,.0f (batch %d x seq %d: %.3f GFLOP per forward)%n", (double) flops / ((long) batch * seqLen), batch,
                 seqLen, flops / 1e9);
-        out.printf(Locale.ROOT, "memory estimate   %.1f MB weights + %.1f MB activations and scratch = %.1f MB on the device%n", weightBytes / 1e6,
-                activationBytes / 1e6, (weightBytes + activationBytes) / 1e6);
+        out.printf(Locale.ROOT, "memory estimate   plain JVM: %s of heap, its arrays as the collector lays them out (this JVM's heap: at most %s)%n",
+                megabytes(memory.heapBytes()), megabytes(Runtime.getRuntime().maxMemory()));
+        out.printf(Locale.ROOT, "                    weights %s on the host, %s packed for the kernels, %s on the simulated device%n",
+                megabytes(memory.weights()), megabytes(memory.packedWeights()), megabytes(memory.deviceWeights()));
+        out.printf(Locale.ROOT, "                    buffers %s on the host, %s in the layers' graphs; input %s x 3, output %s x 2%n",
+                megabytes(memory.hostBuffers()), megabytes(memory.deviceBuffers()), megabytes(memory.input()), megabytes(memory.output()));
+        out.printf(Locale.ROOT, "                  TornadoVM device: %s of device memory (weights %s, buffers %s in the layers' graphs, input %s)%n",
+                megabytes(memory.deviceBytes()), megabytes(memory.deviceWeights()), megabytes(memory.deviceBuffers()), megabytes(memory.input()));
+        if (largest != null) {
+            out.printf(Locale.ROOT, "largest buffer    '%s' of layer %d '%s': %,d floats (%s)%n", largest.buffer().name(), largest.layer(),
+                    layers.get(largest.layer()).describe(), largest.buffer().elements(), megabytes(largest.buffer().bytes()));
+        }
         out.printf(Locale.ROOT, "output            %s (output_size %d)%n", Arrays.toString(outputShape), model.outputSize());
         return Main.EXIT_OK;
+    }
+
+    /** The largest buffer any layer asks for, and which layer. */
+    private record LargestBuffer(int layer, Buffer buffer) {
+        static LargestBuffer of(Model model, int batch, int seqLen) {
+            LargestBuffer largest = null;
+            for (int i = 0; i < model.layers().size(); i++) {
+                for (Buffer b : model.layers().get(i).buffers(batch, seqLen)) {
+                    if (largest == null || b.elements() > largest.buffer().elements()) {
+                        largest = new LargestBuffer(i, b);
+                    }
+                }
+            }
+            return largest;
+        }
+    }
+
+    /** In MB of 2^20 bytes, as the rest of the CLI and the JVM's -Xmx count them. */
+    private static String megabytes(long bytes) {
+        return String.format(Locale.ROOT, "%,.1f MB", bytes / (double) (1 << 20));
     }
 }

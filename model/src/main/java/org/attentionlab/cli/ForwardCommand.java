@@ -98,7 +98,8 @@ final class ForwardCommand implements Callable<Integer> {
             throw new UsageException("--iterations must be >= 1 and --warmup >= 0");
         }
         OutputTargets.check(List.of(new OutputTargets.Named("--output", output), new OutputTargets.Named("--save-weights", saveWeights),
-                new OutputTargets.Named("--save-input", saveInput)));
+                new OutputTargets.Named("--save-input", saveInput)), configOptions.reads(List.of(new OutputTargets.Named("--weights", weights),
+                        new OutputTargets.Named("--input", input))));
         ModelSpec config = configOptions.load();
         DeviceSpec deviceSpec = device != null ? DeviceSpec.parse(device) : new DeviceSpec(config.device());
         TornadoDevice tornadoDevice = deviceSpec.resolve();
@@ -106,6 +107,14 @@ final class ForwardCommand implements Callable<Integer> {
             FitCheck.checkPositions(shapeOptions.batch, shapeOptions.seqLen);
         }
         try (Progress status = Progress.forRun(progress, json, spec.commandLine().getErr())) {
+            // Every size is checked on the model's shapes before a weight is allocated.
+            Model unallocated = Model.withoutWeights(config);
+            InputData data = input == null ? null : InputData.read(input, unallocated, allowNonfinite);
+            int runBatch = data == null ? shapeOptions.batch : data.batch();
+            int runSeqLen = data == null ? shapeOptions.seqLen : data.seqLen();
+            FitCheck.checkSizes(unallocated, runBatch, runSeqLen);
+            String describeHint = "scripts/run describe " + configOptions.file + " --batch " + runBatch + " --seq-len " + runSeqLen + " estimates it";
+            FitCheck.checkMemory(unallocated, runBatch, runSeqLen, tornadoDevice, deviceSpec.text(), describeHint);
             status.stage("building the model and initialising its weights");
             Model model;
             try {
@@ -117,12 +126,6 @@ final class ForwardCommand implements Callable<Integer> {
                 status.stage("reading " + (weights != null ? weights : "the weights of " + configOptions.file));
                 configOptions.loadWeights(model, config, weights, allowNonfinite);
             }
-            InputData data = input == null ? null : InputData.read(input, model, allowNonfinite);
-            int runBatch = data == null ? shapeOptions.batch : data.batch();
-            int runSeqLen = data == null ? shapeOptions.seqLen : data.seqLen();
-            FitCheck.checkSizes(model, runBatch, runSeqLen);
-            String describeHint = "scripts/run describe " + configOptions.file + " --seq-len " + runSeqLen + " estimates it";
-            FitCheck.checkMemory(model, runBatch, runSeqLen, tornadoDevice, deviceSpec.text(), describeHint);
             if (data == null) {
                 data = InputData.synthetic(model, runBatch, runSeqLen, seed);
             }

@@ -34,7 +34,18 @@ public final class Model {
 
     /** Builds the architecture the spec names, with weights initialised from the config's seed. */
     public static Model build(ModelSpec spec) {
-        Parameters parameters = new Parameters(spec.seed());
+        return on(spec, new Parameters(spec.seed()));
+    }
+
+    /**
+     * The same model with its parameters declared but not allocated ({@link Parameters#shapesOnly()}): its layers,
+     * parameter count, FLOPs, buffers and {@link #memory} for any size, in no time and memory; it cannot run.
+     */
+    public static Model withoutWeights(ModelSpec spec) {
+        return on(spec, Parameters.shapesOnly());
+    }
+
+    private static Model on(ModelSpec spec, Parameters parameters) {
         List<Layer> layers = spec.architecture().build(spec, parameters);
         return new Model(spec, parameters, layers, spec.input() instanceof InputSpec.Features features ? features.embedDim() : 0);
     }
@@ -80,16 +91,24 @@ public final class Model {
         return layers.get(layers.size() - 1).outputWidth();
     }
 
-    /** The task graphs for one run shape; a global token at or past the sequence length is an input error. */
+    /** The task graphs for one run shape; a sequence length the model cannot run ({@link #checkSeqLen}) is an input error. */
     public ModelExecution prepare(RunShape shape, TornadoDevice device) {
+        if (!parameters.allocated()) {
+            throw new IllegalStateException("a model built without weights can be described, not run");
+        }
+        checkSeqLen(shape.seqLen());
+        return ModelExecution.prepare(layers, inputWidth, shape, device);
+    }
+
+    /** Refuses a sequence length that a global token lies at or past (an input error naming the config). */
+    public void checkSeqLen(int seqLen) {
         for (BlockSpec block : spec.blocks()) {
             List<Integer> globals = block.attention().mask().globalTokens();
-            if (!globals.isEmpty() && globals.get(globals.size() - 1) >= shape.seqLen()) {
-                throw new InputException(spec.source() + ": global_tokens: position " + globals.get(globals.size() - 1)
-                        + " is outside a sequence of " + shape.seqLen() + " positions (use a longer sequence or drop the position)");
+            if (!globals.isEmpty() && globals.get(globals.size() - 1) >= seqLen) {
+                throw new InputException(spec.source() + ": global_tokens: position " + globals.get(globals.size() - 1) + " is outside a sequence of "
+                        + seqLen + " positions (use a longer sequence or drop the position)");
             }
         }
-        return ModelExecution.prepare(layers, inputWidth, shape, device);
     }
 
     public long flops(int batch, int seqLen) {
@@ -100,11 +119,8 @@ public final class Model {
         return f;
     }
 
-    public long activationBytes(int batch, int seqLen) {
-        long b = 0;
-        for (Layer l : layers) {
-            b += l.activationBytes(batch, seqLen);
-        }
-        return b;
+    /** What a run of this shape holds in memory, from the layers' own sizes (nothing is allocated). */
+    public MemoryEstimate memory(int batch, int seqLen) {
+        return MemoryEstimate.of(this, batch, seqLen, MemoryEstimate.HeapLayout.ofThisJvm());
     }
 }

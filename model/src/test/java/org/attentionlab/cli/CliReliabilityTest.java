@@ -93,6 +93,23 @@ class CliReliabilityTest {
     }
 
     @Test
+    void anOutputNeverReplacesTheConfigOrAFileTheRunReadsAsSomethingElse() throws IOException {
+        Path config = dir.resolve("own.yaml");
+        Files.writeString(config, "architecture: rnope_swa\nembed_dim: 16\nnum_attention_heads: 2\n");
+        Path weights = dir.resolve("w.safetensors");
+        assertEquals(0, run(args(config.toString(), "--save-weights", weights.toString())).exit());
+        byte[] saved = Files.readAllBytes(weights);
+        assertInputError(run(args(config.toString(), "--output", config.toString())), "--output " + config, "it is the config of this run");
+        assertInputError(run(args(config.toString(), "--weights", weights.toString(), "--save-input", weights.toString())),
+                "--save-input " + weights, "it is --weights of this run");
+        assertTrue(Files.readString(config).startsWith("architecture: rnope_swa"));
+        assertArrayEquals(saved, Files.readAllBytes(weights));
+        Result back = run(args(config.toString(), "--weights", weights.toString(), "--save-weights", weights.toString()));
+        assertEquals(0, back.exit(), "weights written back where they were read: " + back.err());
+        assertArrayEquals(saved, Files.readAllBytes(weights));
+    }
+
+    @Test
     void outputsAreWrittenThroughLinksAndKeepTheirMode() throws IOException {
         Path target = dir.resolve("kept.safetensors");
         Files.writeString(target, "old");
@@ -113,9 +130,44 @@ class CliReliabilityTest {
                 "reduce --seq-len or --batch");
         assertInputError(run(RNOPE, "--batch", "65536", "--seq-len", "65536"), "4,294,967,296 positions", "reduce --seq-len or --batch");
         assertInputError(run("describe", RNOPE, "--seq-len", "100000000"), "the input [1, 100000000, 256]", "reduce --seq-len or --batch");
-        assertInputError(run(RNOPE, "--seq-len", "3000000"), "layer 0 'block 0", "reduce --seq-len or --batch");
-        assertInputError(run(RNOPE, "--seq-len", "200000", "--set", "sliding_window=20000"), "the attention scratch of layer 0",
-                "use attention_algorithm=flash or memory_efficient");
+        assertInputError(run(RNOPE, "--seq-len", "3000000"), "layer 0 'block 0", "its buffer 'ffn_hidden' needs 3,072,000,000 elements",
+                "reduce --seq-len or --batch");
+        // 4 heads x 200,000 queries x 20,000 keys of the standard kernel's scratch
+        assertInputError(run(RNOPE, "--seq-len", "200000", "--set", "sliding_window=20000"), "layer 0 'block 0",
+                "its buffer 'scores' needs 16,000,000,000 elements", "use attention_algorithm=flash or memory_efficient");
+        assertInputError(run("describe", RNOPE, "--seq-len", "200000", "--set", "sliding_window=20000"), "its buffer 'scores' needs 16,000,000,000");
+    }
+
+    /** embed_dim = hidden_size 8192, 16 pre-norm layers with an FFN of 32768: 51 GB of weights. */
+    static String bigModel(Path dir) throws IOException {
+        Path big = dir.resolve("big.yaml");
+        Files.writeString(big, "architecture: rnope_swa\nembed_dim: 8192\nhidden_size: 8192\nnum_hidden_layers: 16\nintermediate_size: 32768\n"
+                + "num_attention_heads: 64\n");
+        return big.toString();
+    }
+
+    @Test
+    void describeAllocatesNoWeights() throws IOException {
+        Result r = run("describe", bigModel(dir), "--json");
+        assertEquals(0, r.exit(), r.err());
+        long h = 8192;
+        long f = 32768;
+        long perLayer = 2 * h + 4 * (h * h + h) + 2 * h + (h * f + f) + (f * h + h);
+        assertEquals(16 * perLayer + 2 * h, (long) number(r.out(), "parameters"), r.out());
+        assertEquals(4.0 * (16 * perLayer + 2 * h), number(r.out(), "weight_bytes"), r.out());
+        assertTrue(number(r.out(), "jvm_heap_bytes") > 2 * number(r.out(), "weight_bytes"), "host and simulated device copies: " + r.out());
+        assertTrue(number(r.out(), "device_bytes") > number(r.out(), "weight_bytes"), r.out());
+    }
+
+    @Test
+    void describeRefusesWhatARunRefuses() {
+        assertInputError(run("describe", RNOPE, "--set", "global_tokens=[100]", "--seq-len", "10"), "global_tokens: position 100 is outside a sequence of 10");
+    }
+
+    @Test
+    void aModelWhoseWeightsCannotFitIsRefusedBeforeItIsBuilt() throws IOException {
+        assertInputError(run(args(bigModel(dir))), "out of memory: the weights alone need about ", "but the heap holds at most",
+                "make the model smaller", "scripts/run describe ");
     }
 
     @Test
@@ -222,6 +274,16 @@ class CliReliabilityTest {
     void everySubcommandAcceptsTheVerboseItsErrorsSuggest() {
         assertEquals(0, run("describe", RNOPE, "--verbose").exit());
         assertEquals(0, run("devices", "--verbose").exit());
+    }
+
+    @Test
+    void devicesChecksOneDevice() {
+        Result jvm = run("devices", "--device", "jvm");
+        assertEquals(0, jvm.exit(), jvm.err());
+        assertTrue(jvm.out().startsWith("jvm ") && jvm.out().strip().lines().count() == 1, jvm.out());
+        assertInputError(run("devices", "--device", "gpu"), "unknown device 'gpu'");
+        assertInputError(run("devices", "--device", "tornado:0:0:0"), "malformed device 'tornado:0:0:0'");
+        assertInputError(run("devices", "--device", "tornado:0:0"), "needs a TornadoVM SDK");
     }
 
     @Test

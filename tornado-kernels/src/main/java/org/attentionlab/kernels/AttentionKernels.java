@@ -526,17 +526,27 @@ public final class AttentionKernels {
         return headDim >= 1 && headDim <= FLASH_MAX_HEAD_DIM;
     }
 
-    /** Floats of scratch {@link #standard} needs. */
+    /** Floats of scratch {@link #standard} needs; {@link ArithmeticException} when an int cannot hold them. */
     public static int standardScratchSize(int batch, int numHeads, int seqLen, int windowLeft, int windowRight, int numGlobal) {
-        return Math.multiplyExact(Math.multiplyExact(batch * numHeads, seqLen), AttentionMasks.maxVisibleKeys(seqLen, windowLeft, windowRight, numGlobal));
+        return Math.toIntExact(standardScratchElements(batch, numHeads, seqLen, windowLeft, windowRight, numGlobal));
     }
 
-    /** Floats of scratch {@link #chunked} needs. */
+    /** {@link #standardScratchSize} in 64 bits, so that a size no array can hold can be reported; exact or {@link ArithmeticException}. */
+    public static long standardScratchElements(int batch, int numHeads, int seqLen, int windowLeft, int windowRight, int numGlobal) {
+        return Math.multiplyExact(Math.multiplyExact((long) batch * numHeads, seqLen), AttentionMasks.maxVisibleKeys(seqLen, windowLeft, windowRight, numGlobal));
+    }
+
+    /** Floats of scratch {@link #chunked} needs; {@link ArithmeticException} when an int cannot hold them. */
     public static int chunkedScratchSize(int batch, int numHeads, int chunkSize, int seqLen, int windowLeft, int windowRight, int numGlobal) {
+        return Math.toIntExact(chunkedScratchElements(batch, numHeads, chunkSize, seqLen, windowLeft, windowRight, numGlobal));
+    }
+
+    /** {@link #chunkedScratchSize} in 64 bits, so that a size no array can hold can be reported; exact or {@link ArithmeticException}. */
+    public static long chunkedScratchElements(int batch, int numHeads, int chunkSize, int seqLen, int windowLeft, int windowRight, int numGlobal) {
         if (chunkSize < 1) {
             throw new IllegalArgumentException("chunkSize must be >= 1, got " + chunkSize);
         }
-        return Math.multiplyExact(Math.multiplyExact(batch * numHeads, chunkSize), AttentionMasks.maxVisibleKeys(seqLen, windowLeft, windowRight, numGlobal));
+        return Math.multiplyExact(Math.multiplyExact((long) batch * numHeads, chunkSize), AttentionMasks.maxVisibleKeys(seqLen, windowLeft, windowRight, numGlobal));
     }
 
     /** Throws {@link IllegalArgumentException} unless the arguments describe a valid call of the kernels. */

@@ -43,11 +43,19 @@ public record AttentionLaunch(Algorithm algorithm, int batch, int seqLen, int nu
         }
     }
 
-    /** Floats of scratch the kernel needs; 0 for the algorithms that need none (their scratch argument is ignored). */
+    /**
+     * Floats of scratch the kernel needs; 0 for the algorithms that need none (their scratch argument is ignored).
+     * {@link ArithmeticException} when an int cannot hold them.
+     */
     public int scratchSize() {
+        return Math.toIntExact(scratchElements());
+    }
+
+    /** {@link #scratchSize()} in 64 bits, for checking a run's sizes before anything is allocated; exact or {@link ArithmeticException}. */
+    public long scratchElements() {
         return switch (algorithm) {
-        case STANDARD -> AttentionKernels.standardScratchSize(batch, numHeads, seqLen, windowLeft, windowRight, numGlobal);
-        case CHUNKED -> AttentionKernels.chunkedScratchSize(batch, numHeads, chunkSize, seqLen, windowLeft, windowRight, numGlobal);
+        case STANDARD -> AttentionKernels.standardScratchElements(batch, numHeads, seqLen, windowLeft, windowRight, numGlobal);
+        case CHUNKED -> AttentionKernels.chunkedScratchElements(batch, numHeads, chunkSize, seqLen, windowLeft, windowRight, numGlobal);
         case MEMORY_EFFICIENT, FLASH -> 0;
         };
     }

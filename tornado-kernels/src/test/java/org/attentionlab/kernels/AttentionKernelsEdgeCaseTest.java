@@ -241,6 +241,15 @@ class AttentionKernelsEdgeCaseTest {
         assertThrows(ArithmeticException.class, () -> AttentionKernels.standardScratchSize(64, 64, 4096, AttentionMasks.UNBOUNDED, 0, 0));
     }
 
+    @Test
+    void scratchSizesBeyondAnIntAreExactIn64Bits() {
+        assertEquals(64L * 64 * 4096 * 4096, AttentionKernels.standardScratchElements(64, 64, 4096, AttentionMasks.UNBOUNDED, 0, 0));
+        assertEquals(4L * 200_000 * 20_000, AttentionKernels.standardScratchElements(1, 4, 200_000, Window.causalSliding(20_000).left(), 0, 0));
+        assertEquals(2L * 1024 * 65_536 * 1_000_000, AttentionKernels.chunkedScratchElements(2, 1024, 65_536, 1_000_000, AttentionMasks.UNBOUNDED, 0, 0));
+        assertThrows(ArithmeticException.class, () -> AttentionKernels.standardScratchElements(Integer.MAX_VALUE, 1024, Integer.MAX_VALUE,
+                AttentionMasks.UNBOUNDED, 0, 0), "beyond a long: an exception, never a wrapped size");
+    }
+
     @ParameterizedTest
     @EnumSource(value = AttentionAlgorithm.class, names = { "STANDARD", "CHUNKED", "MEMORY_EFFICIENT" })
     void plainJavaCallEqualsTheTaskGraphRun(AttentionAlgorithm algorithm) {

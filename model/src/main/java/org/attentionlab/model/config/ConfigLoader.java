@@ -62,20 +62,44 @@ public final class ConfigLoader {
     private static ModelSpec resolve(YamlFile main, Path file, List<String> overrides) throws ConfigException {
         RawConfig raw = collect(main, file, new ArrayList<>());
         for (String override : overrides) {
-            String source = "--set " + override;
+            String source = "--set " + shown(override);
             int equals = override.indexOf('=');
             if (equals < 1) {
                 throw new ConfigException(source, "expected KEY=VALUE, e.g. --set position_embedding=rope", null);
             }
-            YamlFile layer = YamlFile.parse(override.substring(0, equals).strip() + ": " + override.substring(equals + 1), source);
-            for (Value.Pair pair : Value.pairs(layer, layer.root, name -> name)) {
-                if (!Keys.TOP_LEVEL.contains(pair.name()) || pair.name().equals(Keys.EXTENDS.name())) {
+            String key = override.substring(0, equals).strip();
+            if (key.startsWith(Keys.LAYERS_ENTRIES.name() + ".")) {
+                throw new ConfigException(source, "per-layer keys are set as a mapping: --set 'layers={0: {sliding_window: 64}}'", null);
+            }
+            if (key.length() > MAX_KEY_LENGTH) {
+                throw new ConfigException(source, "unknown key (" + key.length() + " characters long)", null);
+            }
+            YamlFile layer = YamlFile.parse(key + ": " + override.substring(equals + 1), source);
+            List<Value.Pair> pairs = Value.pairs(layer, layer.root, name -> name);
+            if (pairs.size() > 1) {
+                throw pairs.get(1).key().error("a --set sets one key, but its value starts another on a new line: give each key its own --set");
+            }
+            for (Value.Pair pair : pairs) {
+                if (pair.name().equals(Keys.EXTENDS.name())) {
+                    throw pair.key().error("cannot be set with --set (what a config extends belongs to the file): write extends: in the config file");
+                }
+                if (!Keys.TOP_LEVEL.contains(pair.name())) {
                     throw pair.key().error("unknown key" + Suggestions.didYouMean(pair.name(), Keys.TOP_LEVEL));
                 }
             }
-            apply(raw, Value.pairs(layer, layer.root, name -> name));
+            apply(raw, pairs);
         }
         return new Resolver(raw, main, file).resolve();
+    }
+
+    /** Longer than any key name, so certainly unknown: refused without echoing it. */
+    private static final int MAX_KEY_LENGTH = 64;
+    /** How much of a --set argument an error message repeats. */
+    private static final int MAX_SHOWN = 100;
+
+    /** The override as error messages name it: in full, or its start and its length when it is long. */
+    private static String shown(String override) {
+        return override.length() <= MAX_SHOWN ? override : override.substring(0, MAX_SHOWN - 20) + "... (" + override.length() + " characters)";
     }
 
     /** The keys of one file and of what it extends, last writer wins; per-layer blocks accumulate. */

@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
 
+import org.attentionlab.kernels.AttentionKernels;
 import org.attentionlab.model.arch.Architecture;
 import org.attentionlab.model.arch.Architectures;
 import org.attentionlab.model.config.Key.Default;
@@ -126,9 +127,12 @@ public final class Keys {
     public static final Key<Double> APE_SCALE = key("ape_scale", POSITION, MODEL, new Type<>("float", "any finite", Value::number), fixed(0.1),
             "scale of the APE bias (1 - |i - j| / L) × ape_scale");
     public static final Key<AttentionAlgorithm> ATTENTION_ALGORITHM = key("attention_algorithm", ATTENTION, LAYER, choice(AttentionAlgorithm.class),
-            fixed(AttentionAlgorithm.STANDARD), "how attention is computed (same result up to rounding)");
+            fixed(AttentionAlgorithm.STANDARD), "how attention is computed (same result up to rounding); flash supports head_dim up to "
+                    + AttentionKernels.FLASH_MAX_HEAD_DIM + " (a larger one is refused)");
     public static final Key<Integer> CHUNK_SIZE = key("chunk_size", ATTENTION, LAYER, integer(1, MAX_CHUNK), fixed(32),
-            "query chunk (chunked) or key chunk (memory_efficient) length; Edifice's default");
+            "query chunk (chunked) or key chunk (memory_efficient) length; Edifice's default. memory_efficient keeps a chunk's scores in a"
+                    + " private array of " + AttentionKernels.MEMORY_EFFICIENT_MAX_CHUNK + " floats: a larger chunk runs as "
+                    + AttentionKernels.MEMORY_EFFICIENT_MAX_CHUNK + " (the same result)");
     public static final Key<Boolean> QK_NORM = key("qk_norm", ATTENTION, LAYER, bool(), fixed(false),
             "normalise q and k per head before the dot product (Edifice qk_layernorm)", "qk_layernorm");
     public static final Key<Boolean> ATTENTION_BIAS = key("attention_bias", ATTENTION, MODEL, bool(), fixed(true),

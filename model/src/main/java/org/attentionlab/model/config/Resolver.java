@@ -10,9 +10,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import org.attentionlab.kernels.AttentionKernels;
 import org.attentionlab.model.arch.Architecture;
 import org.attentionlab.model.arch.Architectures;
 import org.attentionlab.model.config.Key.Default;
+import org.attentionlab.model.spec.AttentionAlgorithm;
 import org.attentionlab.model.spec.AttentionSpec;
 import org.attentionlab.model.spec.BlockSpec;
 import org.attentionlab.model.spec.FfnSpec;
@@ -363,9 +365,15 @@ final class Resolver implements ConfigErrors {
             };
             Optional<RopeSpec> rope = embedding == PositionEmbedding.ROPE ? Optional.of(new RopeSpec(layerValue(layer, ROPE_THETA), value(ROPE_PAIRING)))
                     : Optional.empty();
+            AttentionAlgorithm algorithm = layerValue(layer, ATTENTION_ALGORITHM);
+            if (algorithm == AttentionAlgorithm.FLASH && !AttentionKernels.flashSupportsHeadDim(sizes.headDim())) {
+                throw atLayer(i, ATTENTION_ALGORITHM, "flash supports head_dim up to " + AttentionKernels.FLASH_MAX_HEAD_DIM
+                        + " (its key and value tiles live in the work-group's local memory), but head_dim is " + sizes.headDim()
+                        + ": use memory_efficient, or more num_attention_heads");
+            }
             AttentionSpec attention = new AttentionSpec(sizes.heads(), sizes.kvHeads(), sizes.headDim(),
-                    new Mask(value(CAUSAL), window, value(GLOBAL_TOKENS)), bias, rope, layerValue(layer, QK_NORM), norm.eps(),
-                    layerValue(layer, ATTENTION_ALGORITHM), layerValue(layer, CHUNK_SIZE));
+                    new Mask(value(CAUSAL), window, value(GLOBAL_TOKENS)), bias, rope, layerValue(layer, QK_NORM), norm.eps(), algorithm,
+                    layerValue(layer, CHUNK_SIZE));
             blocks.add(new BlockSpec(i, attention, value(ATTENTION_BIAS), ffn, norm, value(NORM_POSITION),
                     embedding == PositionEmbedding.SINUSOIDAL ? Optional.of(value(SINUSOIDAL_VARIANT)) : Optional.empty(), value(DROPOUT)));
         }

@@ -29,8 +29,16 @@ final class Suggestions {
         return bestDistance <= allowed ? best : null;
     }
 
-    /** " (did you mean x?)" or "" when there is no plausible suggestion. */
+    /**
+     * " (did you mean x?)" or "" when there is no plausible suggestion; for a key glued to its value by a colon
+     * without a space ({@code {sliding_window:3}}, which YAML reads as one key), how to write it.
+     */
     static String didYouMean(String typed, Collection<String> candidates) {
+        int colon = typed.indexOf(':');
+        if (colon > 0 && candidates.contains(typed.substring(0, colon))) {
+            return " (YAML reads '" + typed + "' as one key: put a space after the colon, " + typed.substring(0, colon) + ": "
+                    + typed.substring(colon + 1) + ")";
+        }
         String suggestion = closest(typed, candidates);
         return suggestion == null ? "" : " (did you mean " + suggestion + "?)";
     }

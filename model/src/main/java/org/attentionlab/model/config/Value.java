@@ -66,7 +66,7 @@ final class Value {
         try {
             value = Long.parseLong(text.replace("_", ""));
         } catch (NumberFormatException e) {
-            throw error("integer " + text + " is too large");
+            throw error("integer " + (text.length() > 40 ? text.substring(0, 20) + "... (" + text.length() + " characters)" : text) + " is too large");
         }
         if (value < min) {
             throw error("must be at least " + min + ", got " + value);

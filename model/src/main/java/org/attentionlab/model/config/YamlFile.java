@@ -137,7 +137,10 @@ final class YamlFile {
         } catch (MarkedYAMLException e) {
             Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
             String problem = e.getProblem() == null ? "malformed YAML" : e.getProblem();
-            if (e.getContext() != null) {
+            if (problem.contains("\\t(TAB)")) {
+                // SnakeYAML blames indentation for a tab anywhere it cannot be, after "key:" too
+                problem = "a tab character: YAML indents and separates with spaces only (replace the tab with spaces)";
+            } else if (e.getContext() != null) {
                 problem = e.getContext() + ": " + problem;
             }
             throw at(name, mark, SYNTAX_KEY, problem);

@@ -36,6 +36,26 @@ public interface Layer {
     /** Floating-point operations for one forward pass of a batch of {@code seqLen} positions (multiply-add = 2). */
     long flops(int batch, int seqLen);
 
-    /** Bytes of activations and scratch this layer holds on the device for this shape (weights excluded). */
-    long activationBytes(int batch, int seqLen);
+    /**
+     * The buffers {@link #addTasks} asks {@link LayerTasks#scratch} for in this shape, computed without allocating
+     * them (weights and the stream it reads excluded): what the run's memory estimate and size checks count.
+     */
+    List<Buffer> buffers(int batch, int seqLen);
+
+    /**
+     * Weights this layer keeps a second time, in a layout its kernels read (the fused q/k/v projection), besides its
+     * parameters: the host holds both, the device receives the packed copy in place of the parameters it packs.
+     * Computed without allocating anything.
+     */
+    default List<Buffer> packedWeights() {
+        return List.of();
+    }
+
+    /**
+     * Weights this layer's tasks read that another layer declares as its parameters (a tied lm_head reads
+     * embed_tokens' table): the host holds them once, this layer's graph holds its own device copy.
+     */
+    default List<Buffer> borrowedWeights() {
+        return List.of();
+    }
 }

@@ -6,6 +6,7 @@ import org.attentionlab.kernels.AttentionLaunch;
 import org.attentionlab.kernels.AttentionMasks;
 import org.attentionlab.kernels.Normalization;
 import org.attentionlab.kernels.RotaryEmbedding;
+import org.attentionlab.model.exec.Buffer;
 import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.spec.AttentionSpec;
 import org.attentionlab.model.spec.RopeSpec;
@@ -61,7 +62,7 @@ final class AttentionCore {
             tasks.graph().task("rope_k", RotaryEmbedding::apply, k, batch, seqLen, kvHeads, headDim, 0, theta, pairing);
         }
         AttentionLaunch launch = launch(batch, seqLen);
-        FloatArray scratch = launch.scratchSize() > 0 ? tasks.scratch("scores", launch.scratchSize()) : null;
+        FloatArray scratch = launch.scratchSize() > 0 ? tasks.scratch(Buffer.ATTENTION_SCORES, launch.scratchSize()) : null;
         launch.addTask(tasks.graph(), "attention", q, k, v, out, scratch);
         launch.grid().ifPresent(grid -> tasks.grid("attention", grid));
     }
@@ -97,7 +98,14 @@ final class AttentionCore {
         return attention + perElement * batch * seqLen * (spec.heads() + spec.kvHeads()) * spec.headDim();
     }
 
-    long scratchBytes(int batch, int seqLen) {
-        return 4L * launch(batch, seqLen).scratchSize();
+    /** The kernel's scratch ("scores"), when its algorithm has one. */
+    List<Buffer> buffers(int batch, int seqLen) {
+        long elements;
+        try {
+            elements = launch(batch, seqLen).scratchElements();
+        } catch (ArithmeticException e) {
+            elements = Long.MAX_VALUE;
+        }
+        return elements > 0 ? List.of(new Buffer(Buffer.ATTENTION_SCORES, elements)) : List.of();
     }
 }

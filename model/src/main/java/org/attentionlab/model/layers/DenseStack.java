@@ -3,6 +3,7 @@ package org.attentionlab.model.layers;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.attentionlab.model.exec.Buffer;
 import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.spec.HiddenAct;
@@ -88,11 +89,12 @@ public final class DenseStack implements Layer {
     }
 
     @Override
-    public long activationBytes(int batch, int seqLen) {
-        long floats = 0;
-        for (Linear l : layers) {
-            floats += (long) rows(batch, seqLen) * l.out;
+    public List<Buffer> buffers(int batch, int seqLen) {
+        long rows = pooledInput ? batch : (long) batch * seqLen;
+        List<Buffer> buffers = new ArrayList<>();
+        for (int i = 0; i < layers.size(); i++) {
+            buffers.add(Buffer.of("mlp_" + i, rows, layers.get(i).out));
         }
-        return 4 * floats;
+        return buffers;
     }
 }

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.attentionlab.kernels.LinearKernels;
+import org.attentionlab.model.exec.Buffer;
 import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.exec.TokenLayer;
 import org.attentionlab.model.spec.BlockSpec;
@@ -79,7 +80,11 @@ public final class EmbeddedQkvAttention implements TokenLayer {
     }
 
     @Override
-    public long activationBytes(int batch, int seqLen) {
-        return 16L * batch * seqLen * width + attention.scratchBytes(batch, seqLen);
+    public List<Buffer> buffers(int batch, int seqLen) {
+        long rows = (long) batch * seqLen;
+        List<Buffer> buffers = new ArrayList<>(List.of(Buffer.of("q", rows, width), Buffer.of("k", rows, width), Buffer.of("v", rows, width),
+                Buffer.of("stream", rows, width)));
+        buffers.addAll(attention.buffers(batch, seqLen));
+        return buffers;
     }
 }

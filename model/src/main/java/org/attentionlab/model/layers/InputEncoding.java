@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Optional;
 
 import org.attentionlab.kernels.SinusoidalEncoding;
+import org.attentionlab.model.exec.Buffer;
 import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.spec.SinusoidalVariant;
@@ -87,7 +88,7 @@ public final class InputEncoding implements Layer {
     }
 
     @Override
-    public long activationBytes(int batch, int seqLen) {
-        return 4L * batch * seqLen * width;
+    public List<Buffer> buffers(int batch, int seqLen) {
+        return projection == null ? List.of() : List.of(Buffer.of("stream", (long) batch * seqLen, width));
     }
 }

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.attentionlab.kernels.Activations;
+import org.attentionlab.model.exec.Buffer;
 import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.spec.LmHeadSpec;
@@ -68,7 +69,12 @@ public final class LanguageModelHead implements Layer {
     }
 
     @Override
-    public long activationBytes(int batch, int seqLen) {
-        return 4L * batch * seqLen * spec.vocabSize();
+    public List<Buffer> buffers(int batch, int seqLen) {
+        return List.of(Buffer.of("logits", (long) batch * seqLen, spec.vocabSize()));
+    }
+
+    @Override
+    public List<Buffer> borrowedWeights() {
+        return spec.tied() ? List.of(Buffer.of("embed_tokens.weight", spec.vocabSize(), projection.in)) : List.of();
     }
 }

@@ -21,24 +21,32 @@ final class Linear {
     final FloatArray weight;
     /** The bias, or null. */
     final FloatArray bias;
+    private final boolean hasBias;
     /** What the kernel's bias argument receives: the bias, or a one-element array it does not read. */
     private final FloatArray biasArgument;
 
     Linear(Parameters parameters, String name, int in, int out, boolean bias) {
-        this(in, out, parameters.add(name + ".weight", Init.linear(in), out, in), bias ? parameters.add(name + ".bias", Init.linear(in), out) : null);
+        this(in, out, parameters.add(name + ".weight", Init.linear(in), out, in), bias ? parameters.add(name + ".bias", Init.linear(in), out) : null,
+                bias);
     }
 
     /** A projection with a weight declared elsewhere (a tied lm_head reads embed_tokens.weight) and no bias. */
     Linear(int in, int out, FloatArray weight, FloatArray bias) {
+        this(in, out, weight, bias, bias != null);
+    }
+
+    /** {@code hasBias}: whether a bias was declared (its values are null in a model built without weights). */
+    private Linear(int in, int out, FloatArray weight, FloatArray bias, boolean hasBias) {
         this.in = in;
         this.out = out;
         this.weight = weight;
         this.bias = bias;
-        this.biasArgument = bias != null ? bias : new FloatArray(1);
+        this.hasBias = hasBias;
+        this.biasArgument = hasBias ? bias : new FloatArray(1);
     }
 
     boolean hasBias() {
-        return bias != null;
+        return hasBias;
     }
 
     void addWeightsTo(List<Object> weights) {

@@ -5,6 +5,7 @@ import java.util.List;
 
 import org.attentionlab.kernels.LinearKernels;
 import org.attentionlab.kernels.LstmKernels;
+import org.attentionlab.model.exec.Buffer;
 import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.weights.Parameters;
@@ -94,8 +95,13 @@ public final class Lstm implements Layer {
     }
 
     @Override
-    public long activationBytes(int batch, int seqLen) {
+    public List<Buffer> buffers(int batch, int seqLen) {
         long rows = (long) batch * seqLen;
-        return 4 * (rows * 4 * hidden + 2 * rows * hidden + 2L * batch * hidden);
+        List<Buffer> buffers = new ArrayList<>(List.of(Buffer.of("lstm_gates", rows, 4L * hidden), new Buffer("lstm_initial", 1),
+                Buffer.of("lstm_h_n", batch, hidden), Buffer.of("lstm_c_n", batch, hidden), Buffer.of("lstm_out_a", rows, hidden)));
+        if (layers.size() > 1) {
+            buffers.add(Buffer.of("lstm_out_b", rows, hidden));
+        }
+        return buffers;
     }
 }

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Optional;
 
 import org.attentionlab.kernels.SequencePooling;
+import org.attentionlab.model.exec.Buffer;
 import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.spec.NormSpec;
@@ -87,7 +88,7 @@ public final class OutputHead implements Layer {
     }
 
     @Override
-    public long activationBytes(int batch, int seqLen) {
-        return 4L * batch * width;
+    public List<Buffer> buffers(int batch, int seqLen) {
+        return output == OutputMode.ALL ? List.of() : List.of(Buffer.of("pooled", batch, width));
     }
 }

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Optional;
 
 import org.attentionlab.kernels.LinearKernels;
+import org.attentionlab.model.exec.Buffer;
 import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.exec.TokenLayer;
 import org.attentionlab.model.spec.SinusoidalVariant;
@@ -74,7 +75,7 @@ public final class TokenEmbedding implements TokenLayer {
     }
 
     @Override
-    public long activationBytes(int batch, int seqLen) {
-        return 4L * batch * seqLen * width;
+    public List<Buffer> buffers(int batch, int seqLen) {
+        return List.of(Buffer.of("stream", (long) batch * seqLen, width));
     }
 }

@@ -5,6 +5,7 @@ import java.util.List;
 
 import org.attentionlab.kernels.Activations;
 import org.attentionlab.kernels.LinearKernels;
+import org.attentionlab.model.exec.Buffer;
 import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.spec.BlockSpec;
@@ -63,10 +64,13 @@ public final class TransformerBlock implements Layer {
     private final Linear downProj;
     private final HiddenAct act;
     private final AttentionCore attention;
-    /** q, k and v projection weights side by side, [q + 2 kv, width], for the fused projection kernel. */
-    private final FloatArray qkvWeight;
+    /**
+     * q, k and v projection weights side by side, [q + 2 kv, width], for the fused projection kernel; allocated when
+     * the block is first run, so that a model built only to be described allocates no weights.
+     */
+    private FloatArray qkvWeight;
     /** Their biases side by side, or one element the kernel does not read (no attention bias). */
-    private final FloatArray qkvBias;
+    private FloatArray qkvBias;
 
     /** A block on a residual stream of {@code width} features; its parameters are {@code layers.<index>.*}. */
     public TransformerBlock(BlockSpec block, Parameters parameters, int width) {
@@ -89,8 +93,6 @@ public final class TransformerBlock implements Layer {
         this.downProj = ffn != null ? new Linear(parameters, prefix + ".ffn.down_proj", ffn.size(), width, ffn.bias()) : null;
         this.act = ffn != null ? ffn.act() : null;
         this.attention = new AttentionCore(block.attention());
-        this.qkvWeight = new FloatArray((qWidth + 2 * kvWidth) * width);
-        this.qkvBias = new FloatArray(attentionBias ? qWidth + 2 * kvWidth : 1);
     }
 
     @Override
@@ -126,8 +128,16 @@ public final class TransformerBlock implements Layer {
         return constants;
     }
 
+    private int packedBiasSize() {
+        return block.attentionBias() ? qWidth + 2 * kvWidth : 1;
+    }
+
     /** Copies the current q/k/v projection parameters (seeded or loaded) into the fused layout. */
     private void packQkv() {
+        if (qkvWeight == null) {
+            qkvWeight = new FloatArray((qWidth + 2 * kvWidth) * width);
+            qkvBias = new FloatArray(packedBiasSize());
+        }
         int at = 0;
         for (Linear p : List.of(qProj, kProj, vProj)) {
             for (int i = 0; i < p.weight.getSize(); i++) {
@@ -185,6 +195,9 @@ public final class TransformerBlock implements Layer {
         FloatArray k = tasks.scratch("k", rows * kvWidth);
         FloatArray v = tasks.scratch("v", rows * kvWidth);
         FloatArray heads = tasks.scratch("attention", rows * qWidth);
+        if (qkvWeight == null) {
+            packQkv();
+        }
         tasks.graph().task("qkv_proj", LinearKernels::qkvProjection, new KernelContext(), input, qkvWeight, qkvBias, q, k, v, rows, width, qWidth, kvWidth,
                 KernelCodes.hasBias(block.attentionBias()));
         tasks.grid("qkv_proj", LinearKernels.qkvGrid(rows, qWidth, kvWidth));
@@ -232,9 +245,26 @@ public final class TransformerBlock implements Layer {
     }
 
     @Override
-    public long activationBytes(int batch, int seqLen) {
+    public List<Buffer> buffers(int batch, int seqLen) {
         long rows = (long) batch * seqLen;
-        long floats = rows * (3L * width + 2L * qWidth + 2L * kvWidth) + (upProj == null ? 0 : rows * upProj.out) + (gateProj == null ? 0 : 2 * rows * gateProj.out);
-        return 4 * floats + attention.scratchBytes(batch, seqLen);
+        List<Buffer> buffers = new ArrayList<>(List.of(Buffer.of("normed", rows, width), Buffer.of("update", rows, width), Buffer.of("q", rows, qWidth),
+                Buffer.of("k", rows, kvWidth), Buffer.of("v", rows, kvWidth), Buffer.of("attention", rows, qWidth)));
+        buffers.addAll(attention.buffers(batch, seqLen));
+        if (upProj != null) {
+            buffers.add(Buffer.of("ffn_hidden", rows, upProj.out));
+            if (gateProj != null) {
+                buffers.add(Buffer.of("ffn_gate", rows, upProj.out));
+                buffers.add(Buffer.of("ffn_up", rows, upProj.out));
+            }
+            if (position == NormPosition.PARALLEL) {
+                buffers.add(Buffer.of("ffn_update", rows, width));
+            }
+        }
+        return buffers;
+    }
+
+    @Override
+    public List<Buffer> packedWeights() {
+        return List.of(Buffer.of("qkv_weight", qWidth + 2L * kvWidth, width), new Buffer("qkv_bias", packedBiasSize()));
     }
 }

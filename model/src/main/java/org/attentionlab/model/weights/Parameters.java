@@ -49,7 +49,7 @@ public final class Parameters {
         }
     }
 
-    /** One parameter: name, shape and values. */
+    /** One parameter: name, shape and values (null when the parameters are {@link #shapesOnly()}). */
     public record Parameter(String name, int[] shape, FloatArray data) {
         public long numel() {
             long n = 1;
@@ -68,13 +68,33 @@ public final class Parameters {
     static final long MAX_ELEMENTS = Integer.MAX_VALUE;
 
     private final long seed;
+    private final boolean allocated;
     private final Map<String, Parameter> tensors = new LinkedHashMap<>();
 
+    /** Parameters whose values are allocated and initialised from {@code seed} as they are declared. */
     public Parameters(long seed) {
-        this.seed = seed;
+        this(seed, true);
     }
 
-    /** Declares a parameter and returns its (initialised) values. */
+    private Parameters(long seed, boolean allocated) {
+        this.seed = seed;
+        this.allocated = allocated;
+    }
+
+    /**
+     * Parameters that are declared (names and shapes, with the same checks) but never allocated: {@link #add}
+     * returns null. A model built on them can be described and sized, as large as it may be, but not run.
+     */
+    public static Parameters shapesOnly() {
+        return new Parameters(0, false);
+    }
+
+    /** Whether the parameters have values (false for {@link #shapesOnly()}). */
+    public boolean allocated() {
+        return allocated;
+    }
+
+    /** Declares a parameter and returns its (initialised) values; null when the parameters are {@link #shapesOnly()}. */
     public FloatArray add(String name, Init init, int... shape) {
         if (tensors.containsKey(name)) {
             throw new IllegalStateException("parameter " + name + " declared twice");
@@ -87,8 +107,11 @@ public final class Parameters {
                         + " elements, more than a TornadoVM array (int-indexed) holds: make the dimensions that shape it smaller");
             }
         }
-        FloatArray data = new FloatArray((int) n);
-        initialise(name, init, data);
+        FloatArray data = null;
+        if (allocated) {
+            data = new FloatArray((int) n);
+            initialise(name, init, data);
+        }
         tensors.put(name, new Parameter(name, shape.clone(), data));
         return data;
     }
@@ -138,6 +161,9 @@ public final class Parameters {
      * names mapped to ours): messages show every name as {@code shownAs} gives it, so they speak the file's names.
      */
     public void loadFrom(String file, Map<String, Tensor> checkpoint, UnaryOperator<String> shownAs) {
+        if (!allocated) {
+            throw new IllegalStateException("parameters declared without values cannot be loaded into");
+        }
         List<String> missing = new ArrayList<>();
         List<String> reshaped = new ArrayList<>();
         List<String> wrongType = new ArrayList<>();
