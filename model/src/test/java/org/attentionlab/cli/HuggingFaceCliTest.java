@@ -101,5 +101,14 @@ class HuggingFaceCliTest {
         assertInputError(run(noWeights.toString(), "--iterations", "1"), noWeights + ": no model.safetensors or model.safetensors.index.json");
         assertInputError(run(checkpoint("mistral").toString(), "--set", "num_hidden_layers=9", "--iterations", "1"),
                 "model.safetensors: does not fit this model: 9 missing: model.layers.8.input_layernorm.weight [32]");
+
+        Path copy = Files.createDirectory(tmp.resolve("copy"));
+        for (String file : List.of("config.json", "model.safetensors")) {
+            Files.copy(checkpoint("mistral").resolve(file), copy.resolve(file));
+        }
+        byte[] before = Files.readAllBytes(copy.resolve("model.safetensors"));
+        assertInputError(run(copy.toString(), "--iterations", "1", "--save-weights", copy.resolve("model.safetensors").toString()),
+                "--save-weights " + copy.resolve("model.safetensors") + ": cannot write: it is a file of the checkpoint " + copy + " of this run");
+        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(copy.resolve("model.safetensors"))), "the checkpoint's weights are kept");
     }
 }
