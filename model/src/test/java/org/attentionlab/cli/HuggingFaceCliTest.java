@@ -103,8 +103,8 @@ class HuggingFaceCliTest {
                 "model.safetensors: does not fit this model: 9 missing: model.layers.8.input_layernorm.weight [32]");
 
         Path copy = Files.createDirectory(tmp.resolve("copy"));
-        for (String file : List.of("config.json", "model.safetensors")) {
-            Files.copy(checkpoint("mistral").resolve(file), copy.resolve(file));
+        for (String name : List.of("config.json", "model.safetensors")) {
+            Files.copy(checkpoint("mistral").resolve(name), copy.resolve(name));
         }
         byte[] before = Files.readAllBytes(copy.resolve("model.safetensors"));
         assertInputError(run(copy.toString(), "--iterations", "1", "--save-weights", copy.resolve("model.safetensors").toString()),
