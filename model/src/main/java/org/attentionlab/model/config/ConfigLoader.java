@@ -1,12 +1,12 @@
 package org.attentionlab.model.config;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.attentionlab.model.weights.HuggingFaceCheckpoint;
 import org.attentionlab.model.weights.HuggingFaceConfig;
 
 /**
@@ -39,7 +39,7 @@ public final class ConfigLoader {
      * in an override name the override: {@code --set slidng_window=4:1:1: slidng_window: unknown key ...}.
      */
     public static ModelSpec load(Path file, List<String> overrides) throws ConfigException {
-        if (Files.isDirectory(file)) {
+        if (HuggingFaceCheckpoint.isCheckpointDirectory(file)) {
             return HuggingFaceConfig.load(file, overrides);
         }
         YamlFile main = YamlFile.read(file);

@@ -226,6 +226,7 @@ public final class HuggingFaceConfig {
                     HuggingFaceConfig::readLayerTypes, (spec, type) -> spec.layerTypes().stream().map(LayerType::yamlName).toList()),
             new Field("sliding_window_pattern", "layer_types", only(ModelType.COHERE2, 4),
                     "layer i is full_attention iff (i + 1) % N == 0; with layer_types, the two must agree", (value, into) -> {
+                        // read together with layer_types (readLayerTypes), which it is the shorthand of
                     }, HuggingFaceConfig::writeSlidingWindowPattern),
             new Field("attention_bias", "attention_bias", of(false, NOT_READ, false), "",
                     (value, into) -> into.set(Keys.ATTENTION_BIAS, value.bool()), setting(Keys.ATTENTION_BIAS)),
