@@ -72,9 +72,9 @@ public class SlidingWindowAttentionBenchmark {
     public void setUp() {
         int size = seqLen * heads * headDim;
         SplittableRandom random = new SplittableRandom(7);
-        FloatArray q = random(size, random);
-        FloatArray k = random(size, random);
-        FloatArray v = random(size, random);
+        FloatArray q = BenchmarkArrays.uniform(size, random);
+        FloatArray k = BenchmarkArrays.uniform(size, random);
+        FloatArray v = BenchmarkArrays.uniform(size, random);
         out = new FloatArray(size);
         IntArray noGlobals = AttentionMasks.globalTokens();
         FloatArray noSlopes = PositionalBiases.noSlopes();
@@ -102,14 +102,6 @@ public class SlidingWindowAttentionBenchmark {
     private TornadoExecutionPlan plan(TaskGraph graph, GridScheduler grids) {
         TornadoExecutionPlan plan = new TornadoExecutionPlan(graph.transferToHost(DataTransferMode.EVERY_EXECUTION, out).snapshot());
         return grids == null ? plan : plan.withGridScheduler(grids);
-    }
-
-    private static FloatArray random(int size, SplittableRandom random) {
-        FloatArray a = new FloatArray(size);
-        for (int i = 0; i < size; i++) {
-            a.set(i, (float) (random.nextDouble() * 2 - 1));
-        }
-        return a;
     }
 
     @TearDown(Level.Trial)

@@ -303,7 +303,7 @@ public final class MatrixMultiply {
         float a2 = rowValues[valuesAt + 2];
         float a3 = rowValues[valuesAt + 3];
         for (int c = 0; c < blockCols; c++) {
-            acc[offset + c] += a0 * staged[c] + a1 * staged[BLOCK_COLUMNS + c] + a2 * staged[2 * BLOCK_COLUMNS + c] + a3 * staged[3 * BLOCK_COLUMNS + c];
+            acc[offset + c] = acc[offset + c] + a0 * staged[c] + a1 * staged[BLOCK_COLUMNS + c] + a2 * staged[2 * BLOCK_COLUMNS + c] + a3 * staged[3 * BLOCK_COLUMNS + c];
         }
     }
 
