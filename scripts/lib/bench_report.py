@@ -1,8 +1,10 @@
 """Tables of scripts/bench: our timings against the PyTorch peers measured in the same run, as ratios (peer time / ours:
 above 1 we are faster). Every table starts with what the peer runs on; when its sgemm is below the floor of
-scripts/peers/blas_report.py (a reference BLAS) no ratio is printed.
-  bench_report.py kernels DEVICE JMH_JSON ATTENTION_PEER_JSON LINEAR_PEER_JSON
-  bench_report.py model CONFIG OURS_JSON PEER_JSON"""
+scripts/peers/blas_report.py (a reference BLAS) no ratio is printed. A peer file argument may name several runs of
+the peer separated by commas (scripts/bench runs each peer before and after ours): the peer's best is used, so a
+busy moment of a shared machine is not counted against it.
+  bench_report.py kernels DEVICE JMH_JSON ATTENTION_PEER_JSON[,...] LINEAR_PEER_JSON[,...]
+  bench_report.py model CONFIG OURS_JSON PEER_JSON[,...]"""
 import json
 import sys
 
@@ -11,6 +13,29 @@ def load(path):
     with open(path) as f:
         text = f.read().strip()
     return json.loads(text) if text else {}
+
+
+def best(a, b, larger_is_better=False):
+    """The better of two runs of a peer, field by field: the shorter median time, the higher rate (tokens/s, sgemm)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return {key: best(a[key], b[key], larger_is_better or key in ("tokens_per_s", "sgemm_gflops")) if key in a and key in b
+                else a.get(key, b.get(key)) for key in {**a, **b}}
+    if isinstance(a, float) and isinstance(b, float):
+        return max(a, b) if larger_is_better else min(a, b)
+    return a
+
+
+def load_peer(paths):
+    """A peer measured once or several times (comma-separated files): its best figures."""
+    runs = [run for run in (load(path) for path in paths.split(",")) if run]
+    if not runs:
+        return {}
+    merged = runs[0]
+    for run in runs[1:]:
+        merged = best(merged, run)
+    if "blas" in merged:
+        merged["blas"]["sgemm_ok"] = merged["blas"]["sgemm_gflops"] >= merged["blas"]["min_sgemm_gflops"]
+    return merged
 
 
 def describe_peer(blas):
@@ -33,8 +58,8 @@ def ratio(peer_ms, ours_ms, ok):
 
 def kernels(device, jmh_path, attention_path, linear_path):
     results = load(jmh_path)
-    attention_peer = load(attention_path)
-    linear_peer = load(linear_path)
+    attention_peer = load_peer(attention_path)
+    linear_peer = load_peer(linear_path)
     blas = linear_peer.get("blas") or attention_peer.get("blas")
     print(f"device: {device}")
     ok = describe_peer(blas)
@@ -82,7 +107,7 @@ def kernels(device, jmh_path, attention_path, linear_path):
 
 def model(config, ours_path, peer_path):
     ours = load(ours_path)
-    peer = load(peer_path)
+    peer = load_peer(peer_path)
     print(f"model: {config}")
     ok = describe_peer(peer.get("blas")) and "unsupported" not in peer
     if "unsupported" in peer:
