@@ -52,6 +52,13 @@ def describe_peer(blas):
     return blas["sgemm_ok"]
 
 
+def median_and_p90(result):
+    """Our median and 90th percentile in ms (JMH sample mode: the peers report medians too)."""
+    metric = result["primaryMetric"]
+    percentiles = metric.get("scorePercentiles", {})
+    return percentiles.get("50.0", metric["score"]), percentiles.get("90.0", float("nan"))
+
+
 def ratio(peer_ms, ours_ms, ok):
     return f"{peer_ms / ours_ms:.2f}x" if ok and peer_ms is not None else "-"
 
@@ -69,16 +76,16 @@ def kernels(device, jmh_path, attention_path, linear_path):
     if attention:
         peers = attention_peer.get("peers", {})
         print()
-        print(f"{'attention':<18}{'ms/op':>10}{'± err':>9}{'useful GFLOP/s':>16}{'of sgemm':>10}{'vs dense':>10}{'vs banded':>11}")
+        print(f"{'attention':<18}{'median ms':>10}{'p90':>9}{'useful GFLOP/s':>16}{'of sgemm':>10}{'vs dense':>10}{'vs banded':>11}")
         useful = None
         for r in attention:
             p = r["params"]
             seq, window, heads, dim = int(p["seqLen"]), int(p["window"]), int(p["heads"]), int(p["headDim"])
             useful = 4 * dim * (seq * window - window * (window - 1) / 2) * heads
-            ms = r["primaryMetric"]["score"]
+            ms, p90 = median_and_p90(r)
             gflops = useful / ms / 1e6
             share = f"{100 * gflops / sgemm:.0f} %" if sgemm else "-"
-            print(f"{r['benchmark'].split('.')[-1]:<18}{ms:>10.1f}{r['primaryMetric']['scoreError']:>9.1f}{gflops:>16.2f}{share:>10}"
+            print(f"{r['benchmark'].split('.')[-1]:<18}{ms:>10.1f}{p90:>9.1f}{gflops:>16.2f}{share:>10}"
                   f"{ratio(peers.get('dense', {}).get('median_ms'), ms, ok):>10}{ratio(peers.get('banded', {}).get('median_ms'), ms, ok):>11}")
         for name in ("dense", "banded"):
             if name in peers and useful:
@@ -89,20 +96,20 @@ def kernels(device, jmh_path, attention_path, linear_path):
     matmul = [r for r in results if r["benchmark"].split(".")[-2] == "MatrixMultiplyBenchmark"]
     if matmul:
         print()
-        print(f"{'linear (x Wᵀ + b)':<22}{'ms/op':>9}{'± err':>8}{'GFLOP/s':>9}{'torch linear':>14}{'ratio':>8}{'torch x@Wᵀ':>13}{'ratio':>8}")
+        print(f"{'linear (x Wᵀ + b)':<22}{'median ms':>10}{'p90':>8}{'GFLOP/s':>9}{'torch linear':>14}{'ratio':>8}{'torch x@Wᵀ':>13}{'ratio':>8}")
         for r in matmul:
             p = r["params"]
             rows = int(p["rows"])
             inner, out = (int(n) for n in p["shape"].split("x"))
             key = f"{rows}x{inner}x{out}"
-            ms = r["primaryMetric"]["score"]
+            ms, p90 = median_and_p90(r)
             linear_ms = linear_peer.get("linear", {}).get(key, {}).get("median_ms")
             sgemm_ms = linear_peer.get("sgemm", {}).get(key, {}).get("median_ms")
             show = (lambda v: f"{v:.2f}" if v is not None else "-")
-            print(f"{f'{rows} x {inner} -> {out}':<22}{ms:>9.2f}{r['primaryMetric']['scoreError']:>8.2f}{2 * rows * inner * out / ms / 1e6:>9.1f}"
+            print(f"{f'{rows} x {inner} -> {out}':<22}{ms:>10.2f}{p90:>8.2f}{2 * rows * inner * out / ms / 1e6:>9.1f}"
                   f"{show(linear_ms):>14}{ratio(linear_ms, ms, ok):>8}{show(sgemm_ms):>13}{ratio(sgemm_ms, ms, ok):>8}")
         print("torch linear = torch.nn.functional.linear (with bias, as ours); torch x@Wᵀ = the bare sgemm (no bias)")
-    print("ratios = peer time / ours, measured in this run: above 1 we are faster")
+    print("ratios = peer median / our median, measured in this run: above 1 we are faster")
 
 
 def model(config, ours_path, peer_path):

@@ -36,7 +36,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * float64 dot product), as between the layers of a model.
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
+@BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 5, time = 1)

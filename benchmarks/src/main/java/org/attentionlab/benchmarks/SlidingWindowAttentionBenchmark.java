@@ -40,7 +40,7 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * (FIRST_EXECUTION); each operation copies the output back, as a model's last layer would.
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
+@BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 5, time = 1)
