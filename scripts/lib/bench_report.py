@@ -116,11 +116,13 @@ def model(config, ours_path, peer_path):
     ours = load(ours_path)
     peer = load_peer(peer_path)
     print(f"model: {config}")
-    ok = describe_peer(peer.get("blas")) and "unsupported" not in peer
     if "unsupported" in peer:
         print(f"peer: none for this config ({peer['unsupported']}): no ratio is printed")
+        ok = False
     else:
-        print(f"peer model: {peer['model']}, eval, no_grad, fp32, batch 1")
+        ok = describe_peer(peer.get("blas"))
+        if "model" in peer:
+            print(f"peer model: {peer['model']}, eval, no_grad, fp32, batch 1")
     devices = sorted({d for d in ours})
     header = f"{'L':>6}{'peer tok/s':>12}"
     for d in devices:
