@@ -1,6 +1,7 @@
-"""Hugging Face's Cohere2 and Mistral decoders as PyTorch twins, written from transformers' published
-`models/cohere2/modeling_cohere2.py` and `models/mistral/modeling_mistral.py` (and /work/shared/REFERENCES.md, "HF
-Cohere2 in detail"), not from Attention Lab's Java code. Module trees and parameter names are Hugging Face's
+#!/usr/bin/python3
+"""Hugging Face's Cohere2, Mistral and Llama decoders as PyTorch twins, written from transformers' published
+`models/cohere2/modeling_cohere2.py`, `models/mistral/modeling_mistral.py` and `models/llama/modeling_llama.py` (and
+/work/shared/REFERENCES.md, "HF Cohere2 in detail"), not from Attention Lab's Java code. Module trees and parameter names are Hugging Face's
 (`model.embed_tokens`, `model.layers.{i}.self_attn.q_proj`, `model.layers.{i}.mlp.gate_proj`,
 `model.layers.{i}.input_layernorm`, `model.norm`, `lm_head`); our safetensors names are mapped to and from them with
 the table the resolved config carries (`hugging_face_names`, written once, in the Java class
@@ -15,10 +16,24 @@ What the two models compute (inference, no cache, positions 0..L-1):
   embeddings when `tie_word_embeddings`; logits times `logit_scale`.
 - MistralForCausalLM: token embeddings; pre-norm layers `x + attn(rmsnorm(x))`, `x + mlp(rmsnorm(x))`
   (`input_layernorm`, `post_attention_layernorm`); attention without biases, GQA, RoPE with half-split pairs
-  (`cat(freqs, freqs)`, `rotate_half` on the two halves) on every layer and the sliding window on every layer; the same
-  gated MLP; final RMSNorm; untied `lm_head` unless `tie_word_embeddings`.
+  (`cat(freqs, freqs)`, `rotate_half` on the two halves) on every layer and the sliding window on every layer (none
+  when `sliding_window` is null); the same gated MLP; final RMSNorm; untied `lm_head` unless `tie_word_embeddings`.
+- LlamaForCausalLM: Mistral's layers without a window, with biases on q/k/v/o_proj when `attention_bias` and on the
+  MLP's projections when `mlp_bias`.
+
+Checkpoint directories (`config.json` and `model.safetensors`, as transformers' `save_pretrained` lays them out) are
+read and written here on their own terms: `pretrained_config` applies the defaults of transformers' configuration
+classes (`configuration_cohere2.py`, `configuration_mistral.py`, `configuration_llama.py`) to the fields a config.json
+gives, `from_pretrained` loads Hugging Face's tensor names strictly, `save_pretrained` writes them. Run a checkpoint:
+
+    /usr/bin/python3 scripts/hf_twins.py CHECKPOINT_DIR --input IN.safetensors --output OUT.safetensors
+        reads tensor `input` (token ids [batch, seq]) and writes the logits as tensor `output`.
 """
+import argparse
+import json
+import os
 import re
+import sys
 
 import torch
 import torch.nn as nn
@@ -137,13 +152,13 @@ def eager_attention(query, key, value, mask, n_rep, scaling):
 
 
 class GatedMLP(nn.Module):
-    """Llama/Mistral/Cohere2's MLP: down_proj(act_fn(gate_proj(x)) * up_proj(x)), no biases."""
+    """Llama/Mistral/Cohere2's MLP: down_proj(act_fn(gate_proj(x)) * up_proj(x)); biases only in Llama's, with mlp_bias."""
 
-    def __init__(self, config):
+    def __init__(self, config, bias=False):
         super().__init__()
-        self.gate_proj = nn.Linear(config["hidden_size"], config["intermediate_size"], bias=False)
-        self.up_proj = nn.Linear(config["hidden_size"], config["intermediate_size"], bias=False)
-        self.down_proj = nn.Linear(config["intermediate_size"], config["hidden_size"], bias=False)
+        self.gate_proj = nn.Linear(config["hidden_size"], config["intermediate_size"], bias=bias)
+        self.up_proj = nn.Linear(config["hidden_size"], config["intermediate_size"], bias=bias)
+        self.down_proj = nn.Linear(config["intermediate_size"], config["hidden_size"], bias=bias)
         self.act_fn = ACT2FN[config["hidden_act"]]
 
     def forward(self, x):
@@ -245,10 +260,12 @@ def mistral_rotate_half(x):
 
 
 class MistralDecoderLayer(nn.Module):
-    def __init__(self, config, layer_idx):
+    """MistralDecoderLayer, and LlamaDecoderLayer with no window and its bias switches."""
+
+    def __init__(self, config, layer_idx, sliding_window, attention_bias=False, mlp_bias=False):
         super().__init__()
-        self.self_attn = Attention(config, layer_idx, mistral_rotate_half, use_rope=True, sliding_window=config["sliding_window"], bias=False)
-        self.mlp = GatedMLP(config)
+        self.self_attn = Attention(config, layer_idx, mistral_rotate_half, use_rope=True, sliding_window=sliding_window, bias=attention_bias)
+        self.mlp = GatedMLP(config, bias=mlp_bias)
         self.input_layernorm = MistralRMSNorm(config["hidden_size"], config["rms_norm_eps"])
         self.post_attention_layernorm = MistralRMSNorm(config["hidden_size"], config["rms_norm_eps"])
 
@@ -302,7 +319,18 @@ def cohere2(config):
 
 
 def mistral(config):
-    return ForCausalLM(config, DecoderModel(config, MistralDecoderLayer, MistralRMSNorm, config["rms_norm_eps"], interleaved=False), 1.0)
+    def layer(c, i):
+        return MistralDecoderLayer(c, i, sliding_window=c["sliding_window"])
+    return ForCausalLM(config, DecoderModel(config, layer, MistralRMSNorm, config["rms_norm_eps"], interleaved=False), 1.0)
+
+
+def llama(config):
+    def layer(c, i):
+        return MistralDecoderLayer(c, i, sliding_window=None, attention_bias=c["attention_bias"], mlp_bias=c["mlp_bias"])
+    return ForCausalLM(config, DecoderModel(config, layer, MistralRMSNorm, config["rms_norm_eps"], interleaved=False), 1.0)
+
+
+BUILDERS = {"cohere2": cohere2, "mistral": mistral, "llama": llama}
 
 
 # ---------------------------------------------------------------- names
@@ -339,7 +367,7 @@ class HuggingFaceTwin:
     def __init__(self, family, resolved):
         self.name = family
         self.config = hf_config(resolved)
-        self.model = {"cohere2": cohere2, "mistral": mistral}[family](self.config).eval()
+        self.model = BUILDERS[family](self.config).eval()
         self.names = NameTable(resolved["hugging_face_names"])
         self.tied = self.config["tie_word_embeddings"]
 
@@ -365,3 +393,106 @@ class HuggingFaceTwin:
             missing = [m for m in missing if m != "lm_head.weight"]
         if missing or unexpected:
             raise KeyError(f"the weights do not fit {self.name}: missing {missing}, unexpected {unexpected}")
+
+
+# ---------------------------------------------------------------- checkpoint directories (transformers' from_pretrained and save_pretrained)
+
+# What transformers' configuration classes assume for a field config.json leaves out (Cohere2Config, MistralConfig,
+# LlamaConfig); None where the class derives the value.
+CONFIG_DEFAULTS = {
+    "cohere2": dict(vocab_size=256000, hidden_size=8192, intermediate_size=22528, logit_scale=0.0625, num_hidden_layers=40, num_attention_heads=64,
+                    num_key_value_heads=None, head_dim=None, hidden_act="silu", layer_norm_eps=1e-5, tie_word_embeddings=True, rope_theta=10000.0,
+                    rope_scaling=None, attention_bias=False, attention_dropout=0.0, sliding_window=4096, sliding_window_pattern=4, layer_types=None),
+    "mistral": dict(vocab_size=32000, hidden_size=4096, intermediate_size=14336, num_hidden_layers=32, num_attention_heads=32, num_key_value_heads=8,
+                    head_dim=None, hidden_act="silu", rms_norm_eps=1e-6, tie_word_embeddings=False, rope_theta=10000.0, sliding_window=4096,
+                    attention_dropout=0.0),
+    "llama": dict(vocab_size=32000, hidden_size=4096, intermediate_size=11008, num_hidden_layers=32, num_attention_heads=32, num_key_value_heads=None,
+                  head_dim=None, hidden_act="silu", rms_norm_eps=1e-6, tie_word_embeddings=False, rope_theta=10000.0, rope_scaling=None,
+                  attention_bias=False, attention_dropout=0.0, mlp_bias=False),
+}
+CAUSAL_LM = {"cohere2": "Cohere2ForCausalLM", "mistral": "MistralForCausalLM", "llama": "LlamaForCausalLM"}
+WEIGHTS_NAME, INDEX_NAME, CONFIG_NAME = "model.safetensors", "model.safetensors.index.json", "config.json"
+
+
+def pretrained_config(fields):
+    """(family, the config these models read) for the fields of a config.json, as the configuration class completes them."""
+    family = fields.get("model_type")
+    if family not in CONFIG_DEFAULTS:
+        raise ValueError(f"model_type {family!r} has no twin here (cohere2, mistral, llama)")
+    config = dict(CONFIG_DEFAULTS[family])
+    config.update({k: v for k, v in fields.items() if k in config})
+    if config.get("rope_scaling") is not None:
+        raise ValueError("rope_scaling is not null: these twins compute plain RoPE only")
+    if config["num_key_value_heads"] is None:
+        config["num_key_value_heads"] = config["num_attention_heads"]
+    if config["head_dim"] is None:
+        config["head_dim"] = config["hidden_size"] // config["num_attention_heads"]
+    if family == "cohere2" and config["layer_types"] is None:
+        pattern = config["sliding_window_pattern"]
+        config["layer_types"] = ["sliding_attention" if (i + 1) % pattern else "full_attention" for i in range(config["num_hidden_layers"])]
+    return family, config
+
+
+def read_weights(directory):
+    """The tensors of model.safetensors, else of the shards model.safetensors.index.json names, by Hugging Face's names."""
+    from _fixtures import read_safetensors
+    single = os.path.join(directory, WEIGHTS_NAME)
+    if os.path.exists(single):
+        return read_safetensors(single)
+    with open(os.path.join(directory, INDEX_NAME)) as f:
+        weight_map = json.load(f)["weight_map"]
+    tensors = {}
+    for shard in sorted(set(weight_map.values())):
+        tensors.update(read_safetensors(os.path.join(directory, shard)))
+    return tensors
+
+
+def from_pretrained(directory):
+    """(family, config, model) of a checkpoint directory, every tensor loaded by name (float32); nothing missing or left over."""
+    with open(os.path.join(directory, CONFIG_NAME)) as f:
+        family, config = pretrained_config(json.load(f))
+    model = BUILDERS[family](config).eval()
+    weights = {name: tensor.float() for name, tensor in read_weights(directory).items()}
+    if config["tie_word_embeddings"]:
+        weights.pop("lm_head.weight", None)
+    missing, unexpected = model.load_state_dict(weights, strict=False)
+    missing = [m for m in missing if not (config["tie_word_embeddings"] and m == "lm_head.weight")]
+    if missing or unexpected:
+        raise KeyError(f"{directory}: the weights do not fit {CAUSAL_LM[family]}: missing {missing}, unexpected {unexpected}")
+    return family, config, model
+
+
+def save_pretrained(model, config_fields, directory, dtype):
+    """config.json (the fields as given, sorted and indented as transformers writes them) and model.safetensors: Hugging
+    Face's names in `dtype`, a tied lm_head.weight left out, metadata {"format": "pt"}."""
+    from _fixtures import write_safetensors
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, CONFIG_NAME), "w") as f:
+        f.write(json.dumps(config_fields, indent=2, sort_keys=True) + "\n")
+    tied = pretrained_config(config_fields)[1]["tie_word_embeddings"]
+    state = {name: tensor.detach().to(dtype) for name, tensor in model.state_dict().items() if not (tied and name == "lm_head.weight")}
+    write_safetensors(os.path.join(directory, WEIGHTS_NAME), state, metadata={"format": "pt"})
+
+
+def main():
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "goldens"))
+    from _fixtures import read_safetensors, write_safetensors
+    parser = argparse.ArgumentParser(description="Run a Hugging Face checkpoint directory (cohere2, mistral, llama) on token ids.")
+    parser.add_argument("checkpoint")
+    parser.add_argument("--input", required=True)
+    parser.add_argument("--output", required=True)
+    args = parser.parse_args()
+    torch.use_deterministic_algorithms(True)
+    torch.set_num_threads(1)
+    try:
+        family, config, model = from_pretrained(args.checkpoint)
+        ids = read_safetensors(args.input)["input"].long()
+        with torch.no_grad():
+            write_safetensors(args.output, {"output": model(ids)})
+    except (OSError, KeyError, ValueError, RuntimeError) as e:
+        print(f"error: {type(e).__name__}: {e}".replace("\n", " "), file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,8 +1,8 @@
 """Shared helpers for the golden-file scripts and the PyTorch twins: a hand-written safetensors writer and reader
 (no safetensors package).
 
-Format: an 8-byte little-endian u64 header length, then a JSON header (keys sorted, no __metadata__, padded with
-spaces to a multiple of 8 bytes), then the raw little-endian tensor data in the order of the sorted keys.
+Format: an 8-byte little-endian u64 header length, then a JSON header (keys sorted, __metadata__ when given, padded
+with spaces to a multiple of 8 bytes), then the raw little-endian tensor data in the order of the sorted keys.
 """
 
 import json
@@ -10,21 +10,26 @@ import struct
 
 import numpy as np
 
-_DTYPES = {np.dtype("float32"): "F32", np.dtype("int32"): "I32", np.dtype("float64"): "F64", np.dtype("int64"): "I64"}
+_DTYPES = {np.dtype("float32"): "F32", np.dtype("int32"): "I32", np.dtype("float64"): "F64", np.dtype("int64"): "I64", np.dtype("float16"): "F16"}
 
 
-def write_safetensors(path, tensors):
-    """Writes {name: torch.Tensor or numpy array} to path; returns the number of bytes written."""
-    header = {}
+def write_safetensors(path, tensors, metadata=None):
+    """Writes {name: torch.Tensor or numpy array} (and string metadata) to path; returns the number of bytes written.
+    A torch bfloat16 tensor is written as BF16 (its bits, as numpy has no bfloat16)."""
+    header = {"__metadata__": dict(metadata)} if metadata else {}
     blobs = []
     offset = 0
     for name in sorted(tensors):
         value = tensors[name]
+        tag = None
+        if hasattr(value, "detach") and str(value.dtype) == "torch.bfloat16":
+            import torch
+            value, tag = value.detach().cpu().contiguous().view(torch.int16), "BF16"
         array = value.detach().cpu().contiguous().numpy() if hasattr(value, "detach") else np.asarray(value)
-        if array.dtype not in _DTYPES:
+        if tag is None and array.dtype not in _DTYPES:
             raise ValueError(f"{name}: unsupported dtype {array.dtype}")
         data = np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
-        header[name] = {"dtype": _DTYPES[array.dtype], "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}
+        header[name] = {"dtype": tag or _DTYPES[array.dtype], "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)
         offset += len(data)
     encoded = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")

@@ -298,5 +298,44 @@ if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
 else
   echo "(skipped: /usr/bin/python3 has no torch; apt-get install python3-torch python3-numpy)"
 fi
+# ---- Hugging Face checkpoint directories both ways (configs/README.md, "Hugging Face checkpoints"): the checkpoints the
+# PyTorch twins wrote run here with the twins' logits, and what export-hf writes runs in the twin with ours.
+echo "== Hugging Face checkpoints: the twins' run here, ours run in the twin (scripts/hf_twins.py)"
+HF="$ROOT/model/src/test/resources/hf-checkpoints"
+twin_agrees() { # description, OURS.safetensors, THEIRS.safetensors: tensor output within 1e-4 relative
+  if verdict=$(/usr/bin/python3 "$ROOT/scripts/lib/twin-check.py" "$2" "$3" 2>&1); then
+    passed=$((passed + 1))
+  else
+    echo "FAIL: $1: $verdict"
+    failed=$((failed + 1))
+  fi
+}
+has_torch=0
+/usr/bin/python3 -c 'import torch' 2>/dev/null && has_torch=1
+for name in cohere2 mistral llama; do
+  check "the twin's $name checkpoint runs here" 0 "$RUN" "$HF/$name" --input "$HF/$name.io.safetensors" --output "$tmp/hf-$name.safetensors" \
+    --iterations 1 --warmup 0 || continue
+  [ "$has_torch" = 1 ] && twin_agrees "the twin's $name checkpoint" "$tmp/hf-$name.safetensors" "$HF/$name.io.safetensors"
+done
+check "describe a checkpoint directory" 0 "$RUN" describe "$HF/cohere2"
+expect_output "it reads as Cohere2's layout" '^rnope_swa_hybrid: vocab 50 .*rope \(theta 10000, gptj\) on 6, layernorm \(no bias\) parallel'
+for name in cohere2 mistral; do
+  check "export-hf $name.yaml" 0 "$RUN" export-hf "$ROOT/model/src/test/resources/twins/$name.yaml" --out "$tmp/export-$name" || continue
+  expect_output "export-hf says what it wrote" "^wrote .*/export-$name: Hugging Face $name "
+  [ "$has_torch" = 1 ] || continue
+  check "the $name export runs here" 0 "$RUN" "$tmp/export-$name" --seq-len 24 --batch 2 --iterations 1 --warmup 0 \
+    --save-input "$tmp/export-in.safetensors" --output "$tmp/export-out.safetensors" &&
+    check "the $name export runs in the twin" 0 /usr/bin/python3 "$ROOT/scripts/hf_twins.py" "$tmp/export-$name" \
+      --input "$tmp/export-in.safetensors" --output "$tmp/export-twin.safetensors" &&
+    twin_agrees "the $name export in the twin" "$tmp/export-out.safetensors" "$tmp/export-twin.safetensors"
+done
+if check "export-hf of a checkpoint directory" 0 "$RUN" export-hf "$tmp/export-cohere2" --out "$tmp/export-again"; then
+  if cmp -s "$tmp/export-cohere2/model.safetensors" "$tmp/export-again/model.safetensors" && cmp -s "$tmp/export-cohere2/config.json" "$tmp/export-again/config.json"; then
+    passed=$((passed + 1))
+  else
+    echo "FAIL: a re-exported checkpoint differs from the one it was read from"; failed=$((failed + 1))
+  fi
+fi
+[ "$has_torch" = 1 ] || echo "(twin comparisons skipped: /usr/bin/python3 has no torch; apt-get install python3-torch python3-numpy)"
 echo "cli: $passed checks passed, $failed failed"
 [ "$failed" -eq 0 ]

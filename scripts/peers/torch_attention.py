@@ -1,19 +1,17 @@
 #!/usr/bin/python3
-"""PyTorch peers for the sliding-window attention benchmark, at the same shape, fp32, on all CPU cores:
+"""PyTorch peers for the sliding-window attention benchmark, at the same shape, fp32, 2 threads:
   dense   - dense masked attention (the common way to do SWA in PyTorch 1.13, which has no sliding-window kernel);
   banded  - Longformer-style banded chunks: each block of W queries against its 2W keys, then masked.
-Prints one JSON line: {"peers": {"dense": {"median_ms": ...}, "banded": {...}}, "torch": ..., "threads": ...}.
+Prints one JSON line: {"peers": {"dense": {"median_ms": ...}, "banded": {...}}, "blas": <blas_report>}.
 Both peers are checked to agree with each other before they are timed."""
 import argparse
 import json
 import math
-import os
 import statistics
 import time
 
+from blas_report import report  # first: it sets the OpenMP environment before torch loads
 import torch
-
-torch.set_num_threads(os.cpu_count())  # every core, as the JVM's flash kernel uses
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--seq-len", type=int, default=4096)
@@ -68,7 +66,8 @@ def timed(fn):
     return {"median_ms": statistics.median(times), "runs": args.runs}
 
 
+blas = report()  # also sets the peer's 2 threads
 with torch.no_grad():
     assert torch.allclose(dense(), banded(), atol=1e-5), "the two peers disagree"
-    result = {"peers": {"dense": timed(dense), "banded": timed(banded)}, "torch": torch.__version__, "threads": torch.get_num_threads()}
+    result = {"peers": {"dense": timed(dense), "banded": timed(banded)}, "blas": blas}
 print(json.dumps(result))

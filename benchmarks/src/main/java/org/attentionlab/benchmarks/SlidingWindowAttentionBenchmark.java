@@ -40,7 +40,7 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * (FIRST_EXECUTION); each operation copies the output back, as a model's last layer would.
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
+@BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 5, time = 1)
@@ -72,9 +72,9 @@ public class SlidingWindowAttentionBenchmark {
     public void setUp() {
         int size = seqLen * heads * headDim;
         SplittableRandom random = new SplittableRandom(7);
-        FloatArray q = random(size, random);
-        FloatArray k = random(size, random);
-        FloatArray v = random(size, random);
+        FloatArray q = BenchmarkArrays.uniform(size, random);
+        FloatArray k = BenchmarkArrays.uniform(size, random);
+        FloatArray v = BenchmarkArrays.uniform(size, random);
         out = new FloatArray(size);
         standard = plan(AttentionLaunch.Algorithm.STANDARD, q, k, v);
         chunked = plan(AttentionLaunch.Algorithm.CHUNKED, q, k, v);
@@ -94,14 +94,6 @@ public class SlidingWindowAttentionBenchmark {
         launch.addTask(graph, "attention", q, k, v, out, new FloatArray(Math.max(1, launch.scratchSize())));
         TornadoExecutionPlan plan = new TornadoExecutionPlan(graph.transferToHost(DataTransferMode.EVERY_EXECUTION, out).snapshot());
         return launch.grid().map(grid -> plan.withGridScheduler(new GridScheduler(name + ".attention", grid))).orElse(plan);
-    }
-
-    private static FloatArray random(int size, SplittableRandom random) {
-        FloatArray a = new FloatArray(size);
-        for (int i = 0; i < size; i++) {
-            a.set(i, (float) (random.nextDouble() * 2 - 1));
-        }
-        return a;
     }
 
     @TearDown(Level.Trial)

@@ -33,8 +33,8 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * A forward pass of a YAML-described model on seeded synthetic input (or a given one), timed over repeated runs
- * after warm-up.
+ * A forward pass of a YAML-described model (or a Hugging Face checkpoint directory's) on seeded synthetic input (or a
+ * given one), timed over repeated runs after warm-up.
  */
 @Command(name = "forward", mixinStandardHelpOptions = true, version = Main.VERSION, description = "Run a forward pass of the model a YAML config describes.")
 final class ForwardCommand implements Callable<Integer> {
@@ -63,7 +63,8 @@ final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object on stdout instead of the table.")
     private boolean json;
 
-    @Option(names = "--weights", paramLabel = "FILE", description = "Load the parameters from this safetensors file (names as --save-weights writes).")
+    @Option(names = "--weights", paramLabel = "FILE", description = "Load the parameters from this safetensors file (names as --save-weights writes);"
+            + " default: a checkpoint directory's own weights, else the config's seeded initialisation.")
     private Path weights;
 
     @Option(names = "--save-weights", paramLabel = "FILE", description = "Write the parameters to this safetensors file.")
@@ -97,8 +98,8 @@ final class ForwardCommand implements Callable<Integer> {
             throw new UsageException("--iterations must be >= 1 and --warmup >= 0");
         }
         OutputTargets.check(List.of(new OutputTargets.Named("--output", output), new OutputTargets.Named("--save-weights", saveWeights),
-                new OutputTargets.Named("--save-input", saveInput)), List.of(new OutputTargets.Named("the config", configOptions.file),
-                        new OutputTargets.Named("--weights", weights), new OutputTargets.Named("--input", input)));
+                new OutputTargets.Named("--save-input", saveInput)), configOptions.reads(List.of(new OutputTargets.Named("--weights", weights),
+                        new OutputTargets.Named("--input", input))));
         ModelSpec config = configOptions.load();
         DeviceSpec deviceSpec = device != null ? DeviceSpec.parse(device) : new DeviceSpec(config.device());
         TornadoDevice tornadoDevice = deviceSpec.resolve();
@@ -121,9 +122,9 @@ final class ForwardCommand implements Callable<Integer> {
             } catch (OutOfMemoryError e) {
                 throw FitCheck.outOfMemoryBuilding("building the model");
             }
-            if (weights != null) {
-                status.stage("reading " + weights);
-                loadWeights(model);
+            if (weights != null || configOptions.isCheckpoint()) {
+                status.stage("reading " + (weights != null ? weights : "the weights of " + configOptions.file));
+                configOptions.loadWeights(model, config, weights, allowNonfinite);
             }
             if (data == null) {
                 data = InputData.synthetic(model, runBatch, runSeqLen, seed);
@@ -161,15 +162,6 @@ final class ForwardCommand implements Callable<Integer> {
             report(config, deviceSpec, model, shape, outputShape, result, millis);
         }
         return Main.EXIT_OK;
-    }
-
-    /** Replaces the model's parameters with --weights' (in a method of its own: the checkpoint is garbage once they are copied). */
-    private void loadWeights(Model model) {
-        Map<String, Tensor> checkpoint = Files.read(weights);
-        if (!allowNonfinite) {
-            Files.checkFinite(weights, checkpoint);
-        }
-        model.parameters().loadFrom(weights.toString(), checkpoint);
     }
 
     /** An output with NaN or an infinity is a failed run, not a result (exit 1). */
@@ -288,16 +280,7 @@ final class ForwardCommand implements Callable<Integer> {
         /** All tensors of {@code file}; refused before reading when they cannot all be held on the heap. */
         static Map<String, Tensor> read(Path file) {
             try {
-                long elements = 0;
-                for (SafeTensors.TensorInfo info : SafeTensors.readHeader(file).tensors().values()) {
-                    elements += info.size();
-                }
-                long heap = Runtime.getRuntime().maxMemory();
-                if (4 * elements > heap) {
-                    throw new UsageException(String.format(Locale.ROOT, "%s: its tensors need %,d MB in memory, more than the heap's %,d MB: "
-                            + "give more heap (ATTENTION_LAB_JAVA_OPTS=-Xmx...)", file, (4 * elements) >> 20, heap >> 20));
-                }
-                return SafeTensors.read(file);
+                return SafeTensors.readWithinHeap(file);
             } catch (IOException e) {
                 throw new UsageException(e.getMessage());
             } catch (OutOfMemoryError e) {

@@ -10,14 +10,17 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.ParameterException;
 
 /**
- * {@code scripts/run}: forward passes of YAML-described models, device listing, model description.
+ * {@code scripts/run}: forward passes of YAML-described models (or Hugging Face checkpoint directories), device listing,
+ * model description, export as a Hugging Face checkpoint.
  * Exit codes: 0 success, 2 a mistake in the input (one line, no stack trace), 1 an internal failure.
  */
 @Command(name = "scripts/run", mixinStandardHelpOptions = true, version = Main.VERSION,
         description = "Run attention stacks described in YAML on the JVM or a TornadoVM device.%n"
                 + "  scripts/run configs/rnope-swa.yaml        a forward pass (same as: scripts/run forward CONFIG)%n"
+                + "  scripts/run path/to/hf-checkpoint/        the same for a Hugging Face checkpoint directory (config.json, model.safetensors)%n"
                 + "  scripts/run generate CHECKPOINT|CONFIG --prompt TEXT   generation with key/value caches",
-        subcommands = { ForwardCommand.class, DescribeCommand.class, DevicesCommand.class, TrainCommand.class, EvalCommand.class, GenerateCommand.class })
+        subcommands = { ForwardCommand.class, DescribeCommand.class, DevicesCommand.class, ExportHfCommand.class, TrainCommand.class, EvalCommand.class,
+                GenerateCommand.class })
 public final class Main {
 
     public static final String VERSION = "Attention Lab 0.1.0";

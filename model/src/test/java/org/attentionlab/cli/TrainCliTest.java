@@ -115,4 +115,33 @@ class TrainCliTest {
         assertInputError(CliTest.run("eval", run.resolve("checkpoint-1.safetensors").toString(), "--lengths", "12,3"),
                 "--lengths: associative_recall (2 pairs, keys 1-8, values 9-16) cannot draw sequences of 3 positions (from 5)");
     }
+
+    /** A regression (delayed recall through a score head): its loss is the masked mean squared error, with no accuracy. */
+    @Test
+    void aRegressionHasNoAccuracy(@TempDir Path tmp) throws IOException {
+        Path config = tmp.resolve("delay.yaml");
+        Files.writeString(config, """
+                architecture: rnope_swa
+                embed_dim: 6
+                hidden_size: 8
+                num_attention_heads: 2
+                sliding_window: 4
+                output: all
+                num_labels: 3
+                train:
+                  task: delayed_recall
+                  delay: 2
+                  steps: 2
+                  batch_size: 2
+                  seq_len: 10
+                  log_interval: 1
+                """);
+        Path run = tmp.resolve("run");
+        CliTest.Result trained = CliTest.run("train", config.toString(), "--out", run.toString());
+        assertEquals(0, trained.exit(), trained.err());
+        assertTrue(Files.readString(run.resolve("log.jsonl")).contains("\"accuracy\": null"), Files.readString(run.resolve("log.jsonl")));
+        CliTest.Result table = CliTest.run("eval", run.resolve("checkpoint-2.safetensors").toString(), "--lengths", "10,40");
+        assertEquals(0, table.exit(), table.err());
+        assertTrue(table.out().lines().anyMatch(l -> l.matches(" +40 +[0-9.]+ +- +[0-9]+")), table.out());
+    }
 }

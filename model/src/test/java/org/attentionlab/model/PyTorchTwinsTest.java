@@ -49,6 +49,13 @@ public class PyTorchTwinsTest {
         Tensor expected = weights.remove("output");
         Model model = Model.build(config);
         model.parameters().loadFrom(fixtureName, weights);
+        float[] out = run(model, input);
+        assertArrayEquals(expected.shape(), model.outputShape(input.shape()[0], input.shape()[1]), "output shape");
+        return new float[][] { out, expected.floats() };
+    }
+
+    /** The model's output for {@code input} (token ids [batch, seq] or features [batch, seq, width]), on the JVM. */
+    public static float[] run(Model model, Tensor input) {
         int[] inputShape = input.shape();
         try (ModelExecution execution = model.prepare(RunShape.inference(inputShape[0], inputShape[1]), null)) {
             if (model.takesTokenIds()) {
@@ -63,8 +70,7 @@ public class PyTorchTwinsTest {
                 }
             }
             FloatArray out = execution.run();
-            assertArrayEquals(expected.shape(), model.outputShape(inputShape[0], inputShape[1]), "output shape");
-            return new float[][] { out.toHeapArray(), expected.floats() };
+            return out.toHeapArray();
         }
     }
 

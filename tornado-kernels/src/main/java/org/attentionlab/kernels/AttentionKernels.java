@@ -179,7 +179,8 @@ public final class AttentionKernels {
     public static void flash(KernelContext context, FloatArray q, FloatArray k, FloatArray v, FloatArray out, IntArray globalTokens, int numGlobal,
             FloatArray slopes, int batch, int seqLen, int numHeads, int numKvHeads, int headDim, int windowLeft, int windowRight, int biasKind,
             float apeScale, float scale) {
-        int first = context.globalIdx * FLASH_BLOCK_Q;
+        int block = context.globalIdx;
+        int first = block * FLASH_BLOCK_Q;
         int bh = context.globalIdy;
         float[] scores = new float[FLASH_BLOCK];
         float[] acc = new float[FLASH_BLOCK];
@@ -188,7 +189,10 @@ public final class AttentionKernels {
         int[] tileKeys = new int[FLASH_TILE_K];
         float[] runningMax = new float[FLASH_BLOCK_Q];
         float[] runningSum = new float[FLASH_BLOCK_Q];
-        if (first < seqLen && bh < batch * numHeads) {
+        // Bounded by the block count, not by "first < seqLen": for a sequence shorter than a block TornadoVM 5.2.1 then
+        // knows the block is 0, where with "first < seqLen" it half-knew first and failed to compile some shapes
+        // ("logic node LogicConstantNode"; L = 5..16 with a window, seen in the model's device tests).
+        if (block < (seqLen + FLASH_BLOCK_Q - 1) / FLASH_BLOCK_Q && bh < batch * numHeads) {
             int dims = headDim <= FLASH_MAX_HEAD_DIM ? headDim : 0;
             int b = bh / numHeads;
             int h = bh - b * numHeads;

@@ -28,7 +28,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * contiguous loop over the columns. Each staged value is reused by {@value #BLOCK_ROWS} rows and each accumulator
  * is loaded and stored once per {@value #DEPTH_STEP} multiply-adds. No barrier and no local memory, so any local
  * size is correct, the JVM implementation runs the work-groups on all cores, and an OpenCL CPU compiler (PoCL)
- * vectorizes the column loops. Why the row loop is written out: see {@link #updateRows}.
+ * vectorizes the column loops. Why the row loop is written out: see {@link #updateFirstRows}.
  *
  * <p>The activation is an {@code int} ({@link #NONE}, {@link #RELU}, {@link #GELU_ERF}, {@link #GELU_TANH},
  * {@link #SILU}) with {@link Activations}' definitions; flags ({@code hasBias}, {@code accumulate}) are 0 or 1.
@@ -251,8 +251,9 @@ public final class MatrixMultiply {
 
     /**
      * {@code rowValues[i][j] = a[base + i * rowStride + j * depthStride]} for the block's rows i and depths j up to
-     * last; past the last depth a row repeats its value at depth 0 (the staged row there is zero, so it adds nothing,
-     * and it is a value of the row, finite if the row is), past the last row the last row repeats (never stored).
+     * last. Past the last depth a row repeats its value at the last depth (the staged row there is zero, so it adds
+     * nothing, and it is a value of the row, finite if the row is); past the last row the last row repeats (never
+     * stored).
      */
     static void gatherRowValues(float[] rowValues, FloatArray a, int base, int rowStride, int depthStride, int last, int lastRow) {
         for (int i = 0; i < BLOCK_ROWS; i++) {
@@ -303,7 +304,7 @@ public final class MatrixMultiply {
         float a2 = rowValues[valuesAt + 2];
         float a3 = rowValues[valuesAt + 3];
         for (int c = 0; c < blockCols; c++) {
-            acc[offset + c] += a0 * staged[c] + a1 * staged[BLOCK_COLUMNS + c] + a2 * staged[2 * BLOCK_COLUMNS + c] + a3 * staged[3 * BLOCK_COLUMNS + c];
+            acc[offset + c] = acc[offset + c] + a0 * staged[c] + a1 * staged[BLOCK_COLUMNS + c] + a2 * staged[2 * BLOCK_COLUMNS + c] + a3 * staged[3 * BLOCK_COLUMNS + c];
         }
     }
 

@@ -113,6 +113,13 @@ class NormalizationBackwardTest {
     @Test
     void layerNormReferenceOnANearlyConstantPairOfValues() {
         layerNormReferenceMatchesFiniteDifferences(2, 2, true, 295);
+        layerNormReferenceMatchesFiniteDifferences(2, 2, true, -201671);
+    }
+
+    /** Another row jqwik found: RMSNorm of single values, which bends sharply near zero. */
+    @Test
+    void rmsNormReferenceOnSingleValues() {
+        rmsNormReferenceMatchesFiniteDifferences(2, 1, -22);
     }
 
     @Property(tries = 60)

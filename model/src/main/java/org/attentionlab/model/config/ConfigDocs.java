@@ -13,6 +13,7 @@ import java.util.stream.Collectors;
 
 import org.attentionlab.model.arch.Architecture;
 import org.attentionlab.model.arch.Architectures;
+import org.attentionlab.model.weights.HuggingFaceConfig;
 import org.attentionlab.model.weights.HuggingFaceNames;
 
 /**
@@ -50,7 +51,8 @@ public final class ConfigDocs {
 
     /** {@code readme} with the text between each generated marker and its end replaced by what the code says now. */
     static String render(String readme) {
-        return replace(replace(replace(readme, "architectures", architectures()), "keys", keys()), "hugging-face-names", huggingFaceNames());
+        return replace(replace(replace(replace(readme, "architectures", architectures()), "keys", keys()), "hugging-face-names", huggingFaceNames()),
+                "hugging-face-config", huggingFaceConfig());
     }
 
     private static String replace(String readme, String section, String content) {
@@ -119,6 +121,40 @@ public final class ConfigDocs {
             out.append('\n');
         }
         return out.toString();
+    }
+
+    /**
+     * The config.json fields read and written ({@link HuggingFaceConfig#FIELDS}), what each model type fixes, and the
+     * fields that are read but do not change the forward pass.
+     */
+    static String huggingFaceConfig() {
+        List<HuggingFaceConfig.ModelType> types = List.of(HuggingFaceConfig.ModelType.values());
+        StringBuilder out = new StringBuilder("| config.json | sets |");
+        types.forEach(t -> out.append(' ').append(t.modelType()).append(" |"));
+        out.append(" rule |\n|---|---|").append("---|".repeat(types.size())).append("---|\n");
+        for (HuggingFaceConfig.Field field : HuggingFaceConfig.FIELDS) {
+            String sets = field.sets().equals("–") ? "–"
+                    : String.join(", ", java.util.Arrays.stream(field.sets().split(", ")).map(k -> "`" + k + "`").toList());
+            out.append("| `").append(field.name()).append("` | ").append(sets).append(" |");
+            types.forEach(t -> out.append(' ').append(cell(field.describeDefault(t))).append(" |"));
+            out.append(' ').append(cell(field.rule())).append(" |\n");
+        }
+        out.append("\nA column gives Hugging Face's value when the field is absent (derived: computed as Hugging Face computes it); – = not a field of"
+                + " that model type (an error). What each model type's modeling code fixes:\n\n");
+        for (HuggingFaceConfig.ModelType type : types) {
+            out.append("- **").append(type.modelType()).append("** (`").append(type.causalLm()).append("`): `architecture: ").append(type.architecture())
+                    .append('`');
+            type.fixed().forEach((key, value) -> out.append(", `").append(key.name()).append(": ").append(show(key, value)).append('`'));
+            out.append('\n');
+        }
+        out.append("\nRead and ignored, as they do not change the forward pass:\n\n");
+        HuggingFaceConfig.IGNORED.forEach((field, why) -> out.append("- `").append(field).append("`: ").append(cell(why)).append('\n'));
+        return out.append('\n').toString();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static String show(Key<?> key, Object value) {
+        return ((Key<Object>) key).show(value);
     }
 
     private static <T> String commonDefault(Key<T> key) {

@@ -6,8 +6,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.attentionlab.model.weights.HuggingFaceCheckpoint;
+import org.attentionlab.model.weights.HuggingFaceConfig;
+
 /**
- * Reads a YAML model config into a {@link ModelSpec}. Safe by construction: the file is composed to YAML nodes
+ * Reads a YAML model config (or a Hugging Face checkpoint directory, through {@link HuggingFaceConfig}) into a
+ * {@link ModelSpec}. Safe by construction: the file is composed to YAML nodes
  * and converted field by field, so no type named in the file is ever instantiated; size, aliases and nesting are
  * bounded. Every mistake is a {@link ConfigException} whose message is one line naming file, line, column and key.
  *
@@ -21,10 +25,12 @@ public final class ConfigLoader {
     private ConfigLoader() {
     }
 
-    /** Loads and resolves the config in {@code file}; messages name the file as given here. */
+    /**
+     * Loads and resolves the config in {@code file}, a YAML file or a Hugging Face checkpoint directory (its
+     * config.json, {@link HuggingFaceConfig}); messages name the file as given here.
+     */
     public static ModelSpec load(Path file) throws ConfigException {
-        YamlFile main = YamlFile.read(file);
-        return new Resolver(collect(main, file, new ArrayList<>()), main, file).resolve();
+        return load(file, List.of());
     }
 
     /**
@@ -33,7 +39,27 @@ public final class ConfigLoader {
      * in an override name the override: {@code --set slidng_window=4:1:1: slidng_window: unknown key ...}.
      */
     public static ModelSpec load(Path file, List<String> overrides) throws ConfigException {
+        if (HuggingFaceCheckpoint.isCheckpointDirectory(file)) {
+            return HuggingFaceConfig.load(file, overrides);
+        }
         YamlFile main = YamlFile.read(file);
+        return resolve(main, file, overrides);
+    }
+
+    /**
+     * Resolves config text as if it were the file {@code source}: messages name {@code source}, and an
+     * {@code extends} is resolved against its directory.
+     */
+    public static ModelSpec parse(String yaml, Path source) throws ConfigException {
+        return parse(yaml, source, List.of());
+    }
+
+    /** {@link #parse(String, Path)} with command-line overrides on top, as {@link #load(Path, List)} applies them. */
+    public static ModelSpec parse(String yaml, Path source, List<String> overrides) throws ConfigException {
+        return resolve(YamlFile.parse(yaml, source.toString()), source, overrides);
+    }
+
+    private static ModelSpec resolve(YamlFile main, Path file, List<String> overrides) throws ConfigException {
         RawConfig raw = collect(main, file, new ArrayList<>());
         applyOverrides(raw, overrides);
         return new Resolver(raw, main, file).resolve();
@@ -77,6 +103,7 @@ public final class ConfigLoader {
             if (key.length() > MAX_KEY_LENGTH) {
                 throw new ConfigException(source, "unknown key (" + key.length() + " characters long)", null);
             }
+            // train.KEY=VALUE sets one key of the train: block (blocks merge key by key).
             String trainPrefix = Keys.TRAIN_BLOCK.name() + ".";
             String text = key.startsWith(trainPrefix) ? Keys.TRAIN_BLOCK.name() + ":\n  " + key.substring(trainPrefix.length()) + ": "
                     + override.substring(equals + 1) : key + ": " + override.substring(equals + 1);
@@ -114,15 +141,6 @@ public final class ConfigLoader {
     /** The override as error messages name it: in full, or its start and its length when it is long. */
     private static String shown(String override) {
         return override.length() <= MAX_SHOWN ? override : override.substring(0, MAX_SHOWN - 20) + "... (" + override.length() + " characters)";
-    }
-
-    /**
-     * Resolves config text as if it were the file {@code source}: messages name {@code source}, and an
-     * {@code extends} is resolved against its directory.
-     */
-    public static ModelSpec parse(String yaml, Path source) throws ConfigException {
-        YamlFile main = YamlFile.parse(yaml, source.toString());
-        return new Resolver(collect(main, source, new ArrayList<>()), main, source).resolve();
     }
 
     /** The keys of one file and of what it extends, last writer wins; per-layer blocks accumulate. */

@@ -32,9 +32,18 @@ import java.util.regex.Pattern;
  * <li>Temporary files are named {@code .NAME.attentionlab-PID-RANDOM.tmp}. A shutdown hook deletes the ones this
  * process is writing when it is interrupted (SIGINT, SIGTERM); the next write to a folder deletes those left by
  * processes that no longer run (SIGKILL, power loss), never one of a live process.</li>
+ * <li>A directory ({@link #writeDirectory}) is written the same way: its files go into a temporary directory of that
+ * name beside it, which is renamed into place when every file is complete. Only a missing path or an empty directory
+ * is replaced, so no file that existed is lost.</li>
  * </ul>
  */
 public final class OutputFiles {
+
+    /** Writes the files of a new directory into {@code directory} (with {@link #write}, or any writer of whole files). */
+    @FunctionalInterface
+    public interface DirectoryContent {
+        void writeInto(Path directory) throws IOException;
+    }
 
     /** Writes a file's content to a stream (buffered by the caller of this interface). */
     @FunctionalInterface
@@ -61,31 +70,31 @@ public final class OutputFiles {
      * a path whose folder does not exist or cannot be written, or that names anything but a regular file.
      */
     public static Path target(Path path) throws UnusableFileException {
-        try {
-            Path current = path.toAbsolutePath();
-            for (int hops = 0;; hops++) {
-                Path folder = realFolder(current);
-                current = folder.resolve(current.getFileName());
-                if (!Files.isSymbolicLink(current)) {
-                    break;
-                }
-                if (hops == MAX_LINK_HOPS) {
-                    throw new UnusableFileException("too many levels of symbolic links", null);
-                }
-                current = folder.resolve(Files.readSymbolicLink(current));
-            }
-            FileKind kind = FileKind.of(current);
+        return checkedTarget(path, (current, kind) -> {
             if (kind != FileKind.MISSING && kind != FileKind.REGULAR_FILE) {
                 throw new UnusableFileException(shown(current, path) + "it is " + kind.description()
                         + "; only a regular file is written or replaced", null);
             }
-            if (!Files.isWritable(current.getParent())) {
-                throw new UnusableFileException("permission denied: cannot create files in " + current.getParent(),
-                        null);
-            }
             if (kind == FileKind.REGULAR_FILE && !Files.isWritable(current)) {
                 throw new UnusableFileException(shown(current, path) + "permission denied (the file is read-only)",
                         null);
+            }
+        });
+    }
+
+    /** What may be at a target path, checked once links are followed. */
+    @FunctionalInterface
+    private interface TargetRule {
+        void check(Path target, FileKind kind) throws IOException;
+    }
+
+    /** {@code path} with links followed, checked by {@code rule}, in a folder we may write; every failure as an UnusableFileException. */
+    private static Path checkedTarget(Path path, TargetRule rule) throws UnusableFileException {
+        try {
+            Path current = linksFollowed(path);
+            rule.check(current, FileKind.of(current));
+            if (!Files.isWritable(current.getParent())) {
+                throw new UnusableFileException("permission denied: cannot create files in " + current.getParent(), null);
             }
             return current;
         } catch (UnusableFileException e) {
@@ -94,6 +103,22 @@ public final class OutputFiles {
             throw new UnusableFileException("permission denied: " + e.getFile(), e);
         } catch (IOException e) {
             throw new UnusableFileException(String.valueOf(e.getMessage()), e);
+        }
+    }
+
+    /** {@code path} with symbolic links followed to what they finally name (which may not exist), in a real folder. */
+    private static Path linksFollowed(Path path) throws IOException {
+        Path current = path.toAbsolutePath();
+        for (int hops = 0;; hops++) {
+            Path folder = realFolder(current);
+            current = folder.resolve(current.getFileName());
+            if (!Files.isSymbolicLink(current)) {
+                return current;
+            }
+            if (hops == MAX_LINK_HOPS) {
+                throw new UnusableFileException("too many levels of symbolic links", null);
+            }
+            current = folder.resolve(Files.readSymbolicLink(current));
         }
     }
 
@@ -154,6 +179,97 @@ public final class OutputFiles {
         }
     }
 
+    /**
+     * The directory a {@link #writeDirectory} to {@code path} creates, symbolic links followed. Refuses a path whose
+     * folder does not exist or cannot be written, anything but a directory at the path, and a directory that is not
+     * empty (its files would be lost).
+     */
+    public static Path directoryTarget(Path path) throws UnusableFileException {
+        return checkedTarget(path, (current, kind) -> {
+            if (kind != FileKind.MISSING && kind != FileKind.DIRECTORY) {
+                throw new UnusableFileException(shown(current, path) + "it is " + kind.description() + "; only a new or an empty directory is written", null);
+            }
+            if (kind == FileKind.DIRECTORY && !isEmptyDirectory(current)) {
+                throw new UnusableFileException(shown(current, path) + "it is a directory that is not empty; only a new or an empty directory is written"
+                        + " (nothing in it is replaced)", null);
+            }
+        });
+    }
+
+    private static boolean isEmptyDirectory(Path directory) throws IOException {
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(directory)) {
+            return !entries.iterator().hasNext();
+        }
+    }
+
+    /**
+     * Writes a new directory at {@code path}: {@code content} fills a temporary directory beside it, which is renamed
+     * into place once complete, replacing nothing but an empty directory. On failure or interruption the temporary
+     * directory is deleted and {@code path} stays as it was.
+     */
+    public static void writeDirectory(Path path, DirectoryContent content) throws IOException {
+        Path target = directoryTarget(path);
+        Path folder = target.getParent();
+        deleteStaleTemporaries(folder);
+        Path temporary = folder.resolve(temporaryName(target.getFileName().toString()));
+        IN_PROGRESS.add(temporary);
+        try {
+            Files.createDirectory(temporary);
+            content.writeInto(temporary);
+            try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.READ)) {
+                channel.force(true);
+            }
+            // What is at the path may have changed while we wrote: rename(2) replaces an empty directory and fails on anything else.
+            FileKind now = FileKind.of(target);
+            if (Files.isSymbolicLink(target) || (now != FileKind.MISSING && now != FileKind.DIRECTORY)) {
+                throw new UnusableFileException("it changed while being written and is now "
+                        + (Files.isSymbolicLink(target) ? "a symbolic link" : now.description()), null);
+            }
+            try {
+                Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (java.nio.file.FileSystemException e) {
+                if (FileKind.of(target) != FileKind.DIRECTORY) {
+                    throw e;
+                }
+                throw new UnusableFileException("it became a directory that is not empty while being written (nothing in it was replaced)", e);
+            }
+        } finally {
+            try {
+                deleteTree(temporary);
+            } finally {
+                IN_PROGRESS.remove(temporary);
+            }
+        }
+    }
+
+    /** Deletes a temporary directory of ours and what it holds, never following a link out of it. */
+    static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        if (Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
+            // a writer may still be adding files while an interrupted process exits: list again until it is empty
+            for (int attempt = 0;; attempt++) {
+                try (DirectoryStream<Path> entries = Files.newDirectoryStream(root)) {
+                    for (Path entry : entries) {
+                        deleteTree(entry);
+                    }
+                } catch (NoSuchFileException e) {
+                    return;
+                }
+                try {
+                    Files.deleteIfExists(root);
+                    return;
+                } catch (java.nio.file.DirectoryNotEmptyException e) {
+                    if (attempt == 10) {
+                        throw e;
+                    }
+                }
+            }
+        }
+        Files.deleteIfExists(root);
+    }
+
     /** {@code .NAME.attentionlab-PID-RANDOM.tmp}, the name shortened so the whole stays a valid file name. */
     static String temporaryName(String name) {
         String shown = name.length() > MAX_SHOWN_NAME ? name.substring(0, MAX_SHOWN_NAME) : name;
@@ -171,7 +287,7 @@ public final class OutputFiles {
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder, ".*" + TEMPORARY_MARK + "*.tmp")) {
             for (Path entry : entries) {
                 Matcher m = TEMPORARY.matcher(entry.getFileName().toString());
-                if (!m.matches() || !Files.isRegularFile(entry, LinkOption.NOFOLLOW_LINKS)) {
+                if (!m.matches() || !(Files.isRegularFile(entry, LinkOption.NOFOLLOW_LINKS) || Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS))) {
                     continue;
                 }
                 long pid;
@@ -183,7 +299,7 @@ public final class OutputFiles {
                 boolean live = pid == self ? IN_PROGRESS.contains(entry) : ProcessHandle.of(pid).isPresent();
                 if (!live) {
                     try {
-                        Files.deleteIfExists(entry);
+                        deleteTree(entry);
                     } catch (IOException e) {
                         // someone else's leftover we may not delete: leave it
                     }
@@ -197,7 +313,7 @@ public final class OutputFiles {
     private static void deleteInProgress() {
         for (Path temporary : IN_PROGRESS) {
             try {
-                Files.deleteIfExists(temporary);
+                deleteTree(temporary);
             } catch (IOException e) {
                 // the JVM is exiting; nothing better can be done
             }

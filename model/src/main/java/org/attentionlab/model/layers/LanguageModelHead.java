@@ -5,6 +5,7 @@ import java.util.List;
 
 import org.attentionlab.kernels.Activations;
 import org.attentionlab.model.exec.Buffer;
+import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.exec.TrainableLayer;
 import org.attentionlab.model.exec.TrainingTasks;

@@ -68,7 +68,7 @@ public final class ScoreHead implements TrainableLayer {
 
     @Override
     public List<Buffer> buffers(int batch, int seqLen) {
-        return List.of(Buffer.of("score", rows(batch, seqLen), score.out));
+        return List.of(Buffer.of("score", pooledInput ? batch : (long) batch * seqLen, score.out));
     }
 
     // ---------------------------------------------------------------- training

@@ -8,6 +8,7 @@ import org.attentionlab.kernels.LinearKernels;
 import org.attentionlab.kernels.SinusoidalEncoding;
 import org.attentionlab.model.exec.Buffer;
 import org.attentionlab.model.exec.KvCaches;
+import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.exec.TrainableLayer;
 import org.attentionlab.model.exec.TrainingTasks;

@@ -45,9 +45,9 @@ final class Evaluator implements AutoCloseable {
             TrainingGraph.StepResult result = graph.run(List.of(task.draw(seed, b, batchSize, length)));
             weightedLoss += result.loss() * result.counted();
             counted += result.counted();
-            correct += result.correct();
+            correct = result.correct() < 0 ? -1 : correct + result.correct();
         }
-        return new TrainingGraph.StepResult(counted == 0 ? 0 : weightedLoss / counted, counted, correct, Double.NaN, Double.NaN);
+        return new TrainingGraph.StepResult(counted == 0 ? 0 : weightedLoss / counted, counted, correct < 0 ? -1 : correct, Double.NaN, Double.NaN);
     }
 
     @Override

@@ -42,11 +42,14 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  */
 public final class TrainingGraph implements AutoCloseable {
 
-    /** What one execution reports: mean loss over the micro-batches, counted and correct positions, and the update's learning rate and gradient norm (NaN in evaluation). */
+    /**
+     * What one execution reports: mean loss over the micro-batches, counted positions, correct predictions (-1 for a
+     * regression, which has none), and the update's learning rate and gradient norm (NaN in evaluation).
+     */
     public record StepResult(double loss, long counted, long correct, double learningRate, double gradientNorm) {
-        /** Correct predictions over counted positions (NaN when nothing counted). */
+        /** Correct predictions over counted positions; NaN for a regression or when nothing counted. */
         public double accuracy() {
-            return counted == 0 ? Double.NaN : (double) correct / counted;
+            return counted == 0 || correct < 0 ? Double.NaN : (double) correct / counted;
         }
     }
 
@@ -251,7 +254,8 @@ public final class TrainingGraph implements AutoCloseable {
         }
         double learningRate = optimizer == null ? Double.NaN : optimizer.stepState().get(AdamW.STATE_LEARNING_RATE);
         double norm = optimizer == null ? Double.NaN : optimizer.stepState().get(AdamW.STATE_GRADIENT_NORM);
-        return new StepResult(loss / objectives.size(), counted, correct, learningRate, norm);
+        boolean classifies = objectives.get(0) instanceof Objective.CrossEntropy;
+        return new StepResult(loss / objectives.size(), counted, classifies ? correct : -1, learningRate, norm);
     }
 
     private void fillInput(Object input, Batch batch) {

@@ -71,7 +71,7 @@ public final class Json {
 
     private String describeNext() {
         if (position >= text.length()) {
-            return "end of header";
+            return "the end of the text";
         }
         char c = text.charAt(position);
         return c < 0x20 || c == 0x7f ? String.format("character U+%04X", (int) c) : "'" + c + "'";
@@ -89,7 +89,7 @@ public final class Json {
 
     private Object value() throws ParseException {
         if (position >= text.length()) {
-            throw error("expected a value but found end of header");
+            throw error("expected a value but found the end of the text");
         }
         char c = text.charAt(position);
         return switch (c) {
@@ -292,11 +292,16 @@ public final class Json {
     }
 
     private static void append(StringBuilder out, Object value) {
+        if (value == NULL) {
+            out.append("null");
+            return;
+        }
         switch (value) {
         case null -> out.append("null");
         case String text -> out.append(quote(text));
         case Double d -> out.append(Double.isFinite(d) ? Double.toString(d) : "null");
         case Float f -> out.append(Float.isFinite(f) ? Double.toString(f) : "null");
+        case Number n -> out.append(n.text());
         case java.lang.Number n -> out.append(n);
         case Boolean b -> out.append(b);
         case Map<?, ?> map -> {
@@ -318,6 +323,39 @@ public final class Json {
             out.append(']');
         }
         default -> out.append(quote(value.toString()));
+        }
+    }
+
+    /**
+     * {@code value} as JSON with one member or item per line, indented by two spaces per level: as Python's
+     * {@code json.dumps(value, indent=2)} writes it, which is how Hugging Face writes config.json.
+     */
+    public static String writeIndented(Object value) {
+        StringBuilder out = new StringBuilder();
+        appendIndented(out, value, 0);
+        return out.toString();
+    }
+
+    private static void appendIndented(StringBuilder out, Object value, int depth) {
+        String indent = "  ".repeat(depth + 1);
+        if (value instanceof Map<?, ?> map && !map.isEmpty()) {
+            out.append("{\n");
+            String separator = "";
+            for (Map.Entry<?, ?> entry : map.entrySet()) {
+                out.append(separator).append(indent).append(quote(String.valueOf(entry.getKey()))).append(": ");
+                appendIndented(out, entry.getValue(), depth + 1);
+                separator = ",\n";
+            }
+            out.append('\n').append("  ".repeat(depth)).append('}');
+        } else if (value instanceof List<?> list && !list.isEmpty()) {
+            out.append("[\n");
+            for (int i = 0; i < list.size(); i++) {
+                out.append(i > 0 ? ",\n" : "").append(indent);
+                appendIndented(out, list.get(i), depth + 1);
+            }
+            out.append('\n').append("  ".repeat(depth)).append(']');
+        } else {
+            append(out, value);
         }
     }
 

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.UnaryOperator;
 
 import org.attentionlab.model.InputException;
 
@@ -152,6 +153,14 @@ public final class Parameters {
      * these shapes; every mismatch is listed in one message.
      */
     public void loadFrom(String file, Map<String, Tensor> checkpoint) {
+        loadFrom(file, checkpoint, UnaryOperator.identity());
+    }
+
+    /**
+     * {@link #loadFrom(String, Map)} for a checkpoint that names tensors otherwise (a Hugging Face checkpoint, its
+     * names mapped to ours): messages show every name as {@code shownAs} gives it, so they speak the file's names.
+     */
+    public void loadFrom(String file, Map<String, Tensor> checkpoint, UnaryOperator<String> shownAs) {
         if (!allocated) {
             throw new IllegalStateException("parameters declared without values cannot be loaded into");
         }
@@ -162,16 +171,16 @@ public final class Parameters {
         for (Parameter t : tensors.values()) {
             Tensor c = checkpoint.get(t.name());
             if (c == null) {
-                missing.add(t.name() + " " + t.shapeText());
+                missing.add(shownAs.apply(t.name()) + " " + t.shapeText());
             } else if (!Arrays.equals(c.shape(), t.shape())) {
-                reshaped.add(t.name() + " has shape " + Arrays.toString(c.shape()) + ", expected " + t.shapeText());
+                reshaped.add(shownAs.apply(t.name()) + " has shape " + Arrays.toString(c.shape()) + ", expected " + t.shapeText());
             } else if (!c.isFloatingPoint()) {
-                wrongType.add(t.name() + " is " + c.dtype());
+                wrongType.add(shownAs.apply(t.name()) + " is " + c.dtype());
             }
         }
         for (String name : checkpoint.keySet()) {
             if (!tensors.containsKey(name)) {
-                unexpected.add(name);
+                unexpected.add(shownAs.apply(name));
             }
         }
         List<String> problems = new ArrayList<>();

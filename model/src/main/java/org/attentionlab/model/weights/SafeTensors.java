@@ -124,6 +124,25 @@ public final class SafeTensors {
         }
     }
 
+    /** All tensors of {@code file}, refused from its header, before a byte of data is read, when the heap cannot hold them. */
+    public static Map<String, Tensor> readWithinHeap(Path file) throws SafeTensorsException {
+        long elements = 0;
+        for (TensorInfo info : readHeader(file).tensors().values()) {
+            elements += info.size();
+        }
+        requireHeapFor(file.toString(), elements);
+        return read(file);
+    }
+
+    /** Refuses {@code elements} tensor elements (read as 4-byte floats or ints) that the heap could not hold. */
+    public static void requireHeapFor(String file, long elements) throws SafeTensorsException {
+        long heap = Runtime.getRuntime().maxMemory();
+        if (4 * elements > heap) {
+            throw new SafeTensorsException(file, null, String.format(java.util.Locale.ROOT, "its tensors need %,d MB in memory, more than the heap's %,d MB: "
+                    + "give more heap (ATTENTION_LAB_JAVA_OPTS=-Xmx...)", (4 * elements) >> 20, heap >> 20));
+        }
+    }
+
     /** The checked header of {@code file}, without reading tensor data. */
     public static Header readHeader(Path file) throws SafeTensorsException {
         String name = file.toString();

@@ -31,10 +31,12 @@ class LoaderSafetyTest {
         assertEquals(0, error.line());
     }
 
+    /** A directory is read as a Hugging Face checkpoint, and without a config.json it is none. */
     @Test
     void directoryIsNotAConfig() {
         ConfigException error = assertThrows(ConfigException.class, () -> ConfigLoader.load(dir));
-        assertEquals(dir + ": cannot read the config: it is a directory, not a regular file", error.getMessage());
+        assertEquals(dir + ": not a Hugging Face checkpoint directory: it has no config.json (a config is a YAML file or such a directory)",
+                error.getMessage());
     }
 
     @Test

@@ -58,6 +58,9 @@ class AttentionKernelsIT {
         named.add(Arguments.of("full bidirectional, GQA 6/3, head_dim 64, ALiBi for 6 heads (not a power of two)",
                 alibi(AttentionCase.random(103, 1, 70, 6, 3, 64, AttentionMasks.UNBOUNDED, AttentionMasks.UNBOUNDED),
                         PositionalBiases.alibiSlopes(6).toHeapArray()).withChunkSize(16)));
+        // TornadoVM once failed to compile flash for a sequence shorter than one query block with a window.
+        named.add(Arguments.of("9 rows (shorter than a flash block), causal sliding window W=4, batch 2",
+                AttentionCase.random(107, 2, 9, 4, 4, 4, Window.causalSliding(4).left(), 0)));
         named.add(Arguments.of("size one everywhere, causal", AttentionCase.random(104, 1, 1, 1, 1, 1, Window.causal().left(), Window.causal().right())));
         named.add(Arguments.of("causal over 300 keys (three memory-efficient chunks, two flash key tiles), MQA 2/1, Edifice ALiBi",
                 alibi(AttentionCase.random(105, 1, 300, 2, 1, 8, Window.causal().left(), Window.causal().right()),

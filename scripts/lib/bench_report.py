@@ -1,0 +1,156 @@
+"""Tables of scripts/bench: our timings against the PyTorch peers measured in the same run, as ratios (peer time / ours:
+above 1 we are faster). Every table starts with what the peer runs on; when its sgemm is below the floor of
+scripts/peers/blas_report.py (a reference BLAS) no ratio is printed. A peer file argument may name several runs of
+the peer separated by commas (scripts/bench runs each peer before and after ours): the peer's best is used, so a
+busy moment of a shared machine is not counted against it.
+  bench_report.py kernels DEVICE JMH_JSON ATTENTION_PEER_JSON[,...] LINEAR_PEER_JSON[,...]
+  bench_report.py model CONFIG OURS_JSON PEER_JSON[,...]"""
+import json
+import sys
+
+
+def load(path):
+    with open(path) as f:
+        text = f.read().strip()
+    return json.loads(text) if text else {}
+
+
+def best(a, b, larger_is_better=False):
+    """The better of two runs of a peer, field by field: the shorter median time, the higher rate (tokens/s, sgemm)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return {key: best(a[key], b[key], larger_is_better or key in ("tokens_per_s", "sgemm_gflops")) if key in a and key in b
+                else a.get(key, b.get(key)) for key in {**a, **b}}
+    if isinstance(a, float) and isinstance(b, float):
+        return max(a, b) if larger_is_better else min(a, b)
+    return a
+
+
+def load_peer(paths):
+    """A peer measured once or several times (comma-separated files): its best figures."""
+    runs = [run for run in (load(path) for path in paths.split(",")) if run]
+    if not runs:
+        return {}
+    merged = runs[0]
+    for run in runs[1:]:
+        merged = best(merged, run)
+    if "blas" in merged:
+        merged["blas"]["sgemm_ok"] = merged["blas"]["sgemm_gflops"] >= merged["blas"]["min_sgemm_gflops"]
+    return merged
+
+
+def describe_peer(blas):
+    """One line on the peer, and whether its ratios may be printed."""
+    if not blas:
+        print("peer: none (no PyTorch peer ran; see the messages above)")
+        return False
+    libraries = ", ".join(blas.get("blas_libraries") or ["no BLAS library mapped"])
+    print(f"peer: PyTorch {blas['torch']}, {blas['threads']} threads, {blas['blas_info']}, BLAS {libraries}, "
+          f"OMP_WAIT_POLICY={blas.get('omp_wait_policy')}; sgemm {blas['sgemm_gflops']:.0f} GFLOP/s (1024^3, median of 10)")
+    if not blas["sgemm_ok"]:
+        print(f"peer's sgemm is below {blas['min_sgemm_gflops']:.0f} GFLOP/s (a reference BLAS?): no ratio is printed; "
+              f"install libopenblas0-pthread (Debian) and run again")
+    return blas["sgemm_ok"]
+
+
+def median_and_p90(result):
+    """Our median and 90th percentile in ms (JMH sample mode: the peers report medians too)."""
+    metric = result["primaryMetric"]
+    percentiles = metric.get("scorePercentiles", {})
+    return percentiles.get("50.0", metric["score"]), percentiles.get("90.0", float("nan"))
+
+
+def ratio(peer_ms, ours_ms, ok):
+    return f"{peer_ms / ours_ms:.2f}x" if ok and peer_ms is not None else "-"
+
+
+def kernels(device, jmh_path, attention_path, linear_path):
+    results = load(jmh_path)
+    attention_peer = load_peer(attention_path)
+    linear_peer = load_peer(linear_path)
+    blas = linear_peer.get("blas") or attention_peer.get("blas")
+    print(f"device: {device}")
+    ok = describe_peer(blas)
+    sgemm = blas["sgemm_gflops"] if blas else None
+
+    attention = [r for r in results if r["benchmark"].split(".")[-2] == "SlidingWindowAttentionBenchmark"]
+    if attention:
+        peers = attention_peer.get("peers", {})
+        print()
+        print(f"{'attention':<18}{'median ms':>10}{'p90':>9}{'useful GFLOP/s':>16}{'of sgemm':>10}{'vs dense':>10}{'vs banded':>11}")
+        useful = None
+        for r in attention:
+            p = r["params"]
+            seq, window, heads, dim = int(p["seqLen"]), int(p["window"]), int(p["heads"]), int(p["headDim"])
+            useful = 4 * dim * (seq * window - window * (window - 1) / 2) * heads
+            ms, p90 = median_and_p90(r)
+            gflops = useful / ms / 1e6
+            share = f"{100 * gflops / sgemm:.0f} %" if sgemm else "-"
+            print(f"{r['benchmark'].split('.')[-1]:<18}{ms:>10.1f}{p90:>9.1f}{gflops:>16.2f}{share:>10}"
+                  f"{ratio(peers.get('dense', {}).get('median_ms'), ms, ok):>10}{ratio(peers.get('banded', {}).get('median_ms'), ms, ok):>11}")
+        for name in ("dense", "banded"):
+            if name in peers and useful:
+                ms = peers[name]["median_ms"]
+                print(f"{'pytorch ' + name:<18}{ms:>10.1f}{'':>9}{useful / ms / 1e6:>16.2f}   (median of {peers[name]['runs']} runs)")
+        print("useful FLOPs = 4·d·(L·W − W(W−1)/2) per head; 'of sgemm' = useful GFLOP/s / the peer's sgemm GFLOP/s")
+
+    matmul = [r for r in results if r["benchmark"].split(".")[-2] == "MatrixMultiplyBenchmark"]
+    if matmul:
+        print()
+        print(f"{'linear (x Wᵀ + b)':<22}{'median ms':>10}{'p90':>8}{'GFLOP/s':>9}{'torch linear':>14}{'ratio':>8}{'torch x@Wᵀ':>13}{'ratio':>8}")
+        for r in matmul:
+            p = r["params"]
+            rows = int(p["rows"])
+            inner, out = (int(n) for n in p["shape"].split("x"))
+            key = f"{rows}x{inner}x{out}"
+            ms, p90 = median_and_p90(r)
+            linear_ms = linear_peer.get("linear", {}).get(key, {}).get("median_ms")
+            sgemm_ms = linear_peer.get("sgemm", {}).get(key, {}).get("median_ms")
+            show = (lambda v: f"{v:.2f}" if v is not None else "-")
+            print(f"{f'{rows} x {inner} -> {out}':<22}{ms:>10.2f}{p90:>8.2f}{2 * rows * inner * out / ms / 1e6:>9.1f}"
+                  f"{show(linear_ms):>14}{ratio(linear_ms, ms, ok):>8}{show(sgemm_ms):>13}{ratio(sgemm_ms, ms, ok):>8}")
+        print("torch linear = torch.nn.functional.linear (with bias, as ours); torch x@Wᵀ = the bare sgemm (no bias)")
+    print("ratios = peer median / our median, measured in this run: above 1 we are faster")
+
+
+def model(config, ours_path, peer_path):
+    ours = load(ours_path)
+    peer = load_peer(peer_path)
+    print(f"model: {config}")
+    if "unsupported" in peer:
+        print(f"peer: none for this config ({peer['unsupported']}): no ratio is printed")
+        ok = False
+    else:
+        ok = describe_peer(peer.get("blas"))
+        if "model" in peer:
+            print(f"peer model: {peer['model']}, eval, no_grad, fp32, batch 1")
+    devices = sorted({d for d in ours})
+    header = f"{'L':>6}{'peer tok/s':>12}"
+    for d in devices:
+        header += f"{d + ' tok/s':>24}{'ratio':>8}"
+    print(header)
+    seq_lens = sorted({int(L) for d in devices for L in ours[d]})
+    for L in seq_lens:
+        peer_tps = peer.get("tokens_per_s", {}).get(str(L))
+        line = f"{L:>6}{(f'{peer_tps:.0f}' if peer_tps else '-'):>12}"
+        for d in devices:
+            run = ours[d].get(str(L))
+            if run is None or "tokens_per_s" not in run:
+                line += f"{(run or {}).get('error', 'not run')[:22]:>24}{'-':>8}"
+                continue
+            tps = run["tokens_per_s"]
+            shown = f"{tps / peer_tps:.2f}x" if ok and peer_tps else "-"
+            line += f"{tps:>24.0f}{shown:>8}"
+        print(line)
+    for d in devices:
+        attention = {run.get("attention") for run in ours[d].values() if run.get("attention")}
+        print(f"{d}: {', '.join(sorted(attention)) or '?'} attention; timing = the CLI's median latency over its iterations (first run excluded)")
+    print("ratio = ours / peer tokens per second, measured in this run: above 1 we are faster")
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "kernels":
+        kernels(*sys.argv[2:6])
+    elif sys.argv[1] == "model":
+        model(*sys.argv[2:5])
+    else:
+        raise SystemExit(f"unknown report {sys.argv[1]}")
