@@ -12,13 +12,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 
 import org.attentionlab.model.Model;
 import org.attentionlab.model.config.ModelSpec;
 import org.attentionlab.model.exec.ModelExecution;
 import org.attentionlab.model.exec.RunShape;
+import org.attentionlab.model.exec.SyntheticInput;
 import org.attentionlab.model.weights.Json;
 import org.attentionlab.model.weights.SafeTensors;
 import org.attentionlab.model.weights.Tensor;
@@ -30,7 +30,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
-import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
  * A forward pass of a YAML-described model on seeded synthetic input (or a given one), timed over repeated runs
@@ -147,20 +146,7 @@ final class ForwardCommand implements Callable<Integer> {
 
     /** Seeded standard-normal features, or token ids uniform in [0, vocab). */
     static void fillSynthetic(ModelExecution execution, Model model, long seed) {
-        SplittableRandom random = new SplittableRandom(seed);
-        if (execution.tokenInput() != null) {
-            IntArray ids = execution.tokenInput();
-            for (int i = 0; i < ids.getSize(); i++) {
-                ids.set(i, random.nextInt(model.vocabSize()));
-            }
-            return;
-        }
-        FloatArray x = execution.floatInput();
-        for (int i = 0; i < x.getSize(); i++) {
-            double u1 = 1.0 - random.nextDouble();
-            double u2 = random.nextDouble();
-            x.set(i, (float) (Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2)));
-        }
+        SyntheticInput.fill(execution, execution.tokenInput() != null ? model.vocabSize() : 0, seed);
     }
 
     private void report(ModelSpec config, DeviceSpec deviceSpec, Model model, RunShape shape, int[] outputShape, FloatArray result, double[] millis) {
@@ -210,16 +196,8 @@ final class ForwardCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "peak heap    %.1f MB%n", peakHeapMb);
     }
 
-    /**
-     * Σ x_i · (1 + (i mod 7) / 7): a plain sum of normalised outputs is about 0 whatever they are; these weights
-     * make the checksum see every position and feature.
-     */
     static double checksum(FloatArray x) {
-        double sum = 0;
-        for (int i = 0; i < x.getSize(); i++) {
-            sum += x.get(i) * (1.0 + (i % 7) / 7.0);
-        }
-        return sum;
+        return SyntheticInput.checksum(x);
     }
 
     /** Nearest-rank percentile of sorted values. */

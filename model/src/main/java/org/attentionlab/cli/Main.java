@@ -16,7 +16,7 @@ import picocli.CommandLine.ParameterException;
 @Command(name = "scripts/run", mixinStandardHelpOptions = true, version = "Attention Lab 0.1.0",
         description = "Run attention stacks described in YAML on the JVM or a TornadoVM device.%n"
                 + "  scripts/run configs/rnope-swa.yaml        a forward pass (same as: scripts/run forward CONFIG)",
-        subcommands = { ForwardCommand.class, DescribeCommand.class, DevicesCommand.class })
+        subcommands = { ForwardCommand.class, DescribeCommand.class, DevicesCommand.class, SweepCommand.class, ReportCommand.class, CompareCommand.class })
 public final class Main {
 
     public static final int EXIT_OK = 0;

@@ -1,0 +1,61 @@
+package org.attentionlab.report;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.io.IOException;
+import java.util.List;
+
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.BitmapEncoder.BitmapFormat;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/** Line charts as PNG bytes, drawn headless with XChart. */
+final class Figures {
+
+    static final int WIDTH = 900;
+    static final int HEIGHT = 520;
+
+    static {
+        System.setProperty("java.awt.headless", "true");
+    }
+
+    private Figures() {
+    }
+
+    /** One line of a chart. */
+    record Line(String name, double[] x, double[] y) {
+    }
+
+    /** A chart with one line per entry and, when {@code markX} is positive, a dashed vertical line there. */
+    static byte[] lines(String title, String xTitle, String yTitle, List<Line> lines, boolean logX, double markX, String markName) throws IOException {
+        XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(xTitle).yAxisTitle(yTitle).build();
+        Styler styler = chart.getStyler();
+        styler.setLegendPosition(Styler.LegendPosition.OutsideS);
+        styler.setChartBackgroundColor(Color.WHITE);
+        chart.getStyler().setXAxisLogarithmic(logX);
+        chart.getStyler().setXAxisDecimalPattern("#,###.##");
+        double min = Double.POSITIVE_INFINITY;
+        double max = Double.NEGATIVE_INFINITY;
+        for (Line line : lines) {
+            XYSeries series = chart.addSeries(line.name(), line.x(), line.y());
+            series.setMarker(SeriesMarkers.CIRCLE);
+            for (double v : line.y()) {
+                if (Double.isFinite(v)) {
+                    min = Math.min(min, v);
+                    max = Math.max(max, v);
+                }
+            }
+        }
+        if (markX > 0 && Double.isFinite(min)) {
+            XYSeries mark = chart.addSeries(markName, new double[] { markX, markX }, new double[] { min, max });
+            mark.setMarker(SeriesMarkers.NONE);
+            mark.setLineColor(Color.DARK_GRAY);
+            mark.setLineStyle(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] { 6f, 4f }, 0f));
+        }
+        return BitmapEncoder.getBitmapBytes(chart, BitmapFormat.PNG);
+    }
+}
