@@ -69,9 +69,9 @@ public record SweepFile(Path file, String name, Path base, List<Assignment> set,
             return key + "=" + value.flowText();
         }
 
-        /** The value as the results show it: the YAML text of the value. */
-        public String shown() {
-            return value.flowText();
+        /** The value as results and messages show it: a number, boolean or text, or the YAML text of a list or mapping. */
+        public Object shown() {
+            return value.plainValue();
         }
     }
 

@@ -50,8 +50,8 @@ public final class SweepPlan {
             String settingsId) {
 
         /** The axis values of this cell (not the sweep-wide {@code set:}), as {@code key -> YAML text}. */
-        public Map<String, String> axisValues(int sweepWide) {
-            Map<String, String> values = new LinkedHashMap<>();
+        public Map<String, Object> axisValues(int sweepWide) {
+            Map<String, Object> values = new LinkedHashMap<>();
             for (SweepFile.Assignment a : assignments.subList(sweepWide, assignments.size())) {
                 values.put(a.key(), a.shown());
             }
@@ -156,9 +156,12 @@ public final class SweepPlan {
             for (int i = 0; i < assignments.size(); i++) {
                 if (e.file().equals("--set " + arguments.get(i))) {
                     SweepFile.Assignment culprit = assignments.get(i);
-                    boolean atKey = e.line() == 1 && e.column() <= culprit.key().length() && !culprit.key().startsWith("layers.");
+                    // A key no config may have is the axis key's fault; anything else the value's, which picks the cell.
+                    boolean atKey = e.line() == 1 && e.column() <= culprit.key().length() && !culprit.key().startsWith("layers.")
+                            && (e.problem().startsWith("unknown key") || e.problem().startsWith("not used by architecture"));
                     YamlNode where = atKey ? culprit.keyNode() : culprit.value();
-                    throw where.error(atKey ? e.problem() : e.keyPath() + ": " + e.problem());
+                    boolean samePath = atKey || e.keyPath().equals(culprit.key());
+                    throw where.error(samePath ? e.problem() : e.keyPath() + ": " + e.problem());
                 }
             }
             if (assignments.isEmpty()) {

@@ -146,7 +146,7 @@ public final class SweepRunner {
     }
 
     private String label(SweepPlan.Cell cell) {
-        Map<String, String> axes = cell.axisValues(plan.sweep().set().size());
+        Map<String, Object> axes = cell.axisValues(plan.sweep().set().size());
         if (axes.isEmpty()) {
             return "";
         }

@@ -191,6 +191,30 @@ public final class YamlNode {
         return out.append('"').toString();
     }
 
+    /**
+     * This node as a plain value for results: integers as {@link Long}, numbers as {@link Double}, booleans, null,
+     * other scalars as their text, lists and mappings as their {@link #flowText()}.
+     */
+    public Object plainValue() {
+        if (!(value.node instanceof ScalarNode scalar)) {
+            return flowText();
+        }
+        try {
+            if (scalar.getTag().equals(Tag.INT)) {
+                return value.integer(Long.MIN_VALUE, Long.MAX_VALUE);
+            }
+            if (scalar.getTag().equals(Tag.FLOAT)) {
+                return value.number();
+            }
+            if (scalar.getTag().equals(Tag.BOOL)) {
+                return value.bool();
+            }
+        } catch (ConfigException notPlain) {
+            return scalar.getValue();
+        }
+        return scalar.getTag().equals(Tag.NULL) ? null : scalar.getValue();
+    }
+
     /** How this node reads in "got ..." messages. */
     public String describe() {
         return Value.describeNode(value.node);
