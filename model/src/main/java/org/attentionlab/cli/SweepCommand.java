@@ -73,7 +73,12 @@ final class SweepCommand implements Callable<Integer> {
             if (slurmShards < 1 || slurmShards > 100_000) {
                 throw new UsageException("--shards must be in 1..100000, got " + slurmShards);
             }
-            Path script = SlurmScript.write(plan, out, slurmShards, root);
+            Path script;
+            try {
+                script = SlurmScript.write(plan, out, slurmShards, root);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage());
+            }
             printer.println("wrote " + script + ": submit it with  sbatch " + script);
             printer.println("then, when every task has finished:  scripts/run report " + out);
             return Main.EXIT_OK;
@@ -92,7 +97,12 @@ final class SweepCommand implements Callable<Integer> {
                 throw new UsageException(file + ": device " + cell.device() + " needs a TornadoVM SDK: set TORNADOVM_HOME (README.md, 'Running on a TornadoVM device')");
             }
         }
-        int failed = runner.run();
+        int failed;
+        try {
+            failed = runner.run();
+        } catch (IOException e) {
+            throw new UsageException("cannot write the results in " + out + ": " + e.getMessage());
+        }
         printer.println(failed == 0 ? "sweep done: results in " + out : failed + " cell(s) failed (their errors are in the results); rerun with --retry-failed to try them again");
         return failed == 0 ? Main.EXIT_OK : Main.EXIT_INTERNAL;
     }

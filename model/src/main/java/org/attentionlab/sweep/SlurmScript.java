@@ -39,8 +39,15 @@ public final class SlurmScript {
                 ""));
     }
 
-    /** Writes {@code out/sweep.sbatch} (atomically, executable); returns its path. */
+    /**
+     * Writes {@code out/sweep.sbatch} (atomically, executable); returns its path.
+     *
+     * @throws IllegalArgumentException when the output directory's path has white space, which #SBATCH lines cannot hold
+     */
     public static Path write(SweepPlan plan, Path out, int shards, Path projectRoot) throws IOException {
+        if (out.toAbsolutePath().normalize().toString().matches(".*\\s.*")) {
+            throw new IllegalArgumentException(out + ": a Slurm output directory cannot contain white space (#SBATCH --output cannot quote it)");
+        }
         Files.createDirectories(out);
         Path script = out.resolve(FILE);
         Path temporary = Files.createTempFile(out, "." + FILE, ".tmp");
