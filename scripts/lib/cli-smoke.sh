@@ -58,6 +58,134 @@ if [ -z "${TORNADOVM_HOME:-}" ]; then
 fi
 check "missing weights" 2 "$RUN" "$ROOT/configs/rnope-swa.yaml" --weights "$tmp/none.safetensors" --output "$tmp/out.safetensors"
 if [ -e "$tmp/out.safetensors" ]; then echo "FAIL: a failed run left an output file"; failed=$((failed + 1)); else passed=$((passed + 1)); fi
+echo "== hostile invocations (scripts/lib/hostile-cli.txt)"
+T="$tmp/hostile"
+mkdir -p "$T"
+COMPARE="$ROOT/scripts/compare"
+CONFIGS="$ROOT/configs"
+QUICK="--seq-len 4 --iterations 1 --warmup 0"
+export RUN COMPARE CONFIGS QUICK T
+
+# Fixtures: special files are made here, in a temporary folder, never taken from /dev or /etc.
+is_root=0
+if [ "$(id -u)" = 0 ] && mknod "$T/null" c 1 3 2>/dev/null && mknod "$T/zero.yaml" c 1 5 && mknod "$T/zero.safetensors" c 1 5; then
+  is_root=1
+  ln -s null "$T/to-null.safetensors"
+  printf 'extends: zero.yaml\n' >"$T/extends-zero.yaml"
+fi
+mkfifo "$T/pipe" "$T/pipe.yaml" "$T/pipe.safetensors"
+mkdir "$T/folder"
+printf 'extends: pipe.yaml\n' >"$T/extends-pipe.yaml"
+printf 'root:x:0:0:secret-bytes:/root:/bin/bash\nkey: [unclosed\n' >"$T/secret.txt"
+printf 'extends: secret.txt\n' >"$T/extends-secret.yaml"
+ln -s secret.txt "$T/secret-link.yaml"
+printf 'architecture: rnope_swa\nembed_dim: 8192\nhidden_size: 8192\nnum_hidden_layers: 16\nintermediate_size: 32768\nnum_attention_heads: 64\n' >"$T/big.yaml"
+printf 'architecture: rnope_swa\nembed_dim: 1024\nhidden_size: 1024\nintermediate_size: 4096\nnum_attention_heads: 16\n' >"$T/large.yaml"
+printf 'old' >"$T/link-target.safetensors"
+chmod 640 "$T/link-target.safetensors"
+ln -s link-target.safetensors "$T/via-link.safetensors"
+mkdir -p "$T/sdk-empty" "$T/sdk-partial/share/java/tornado"
+: >"$T/sdk-empty/tornado-argfile"
+touch "$T/sdk-partial/share/java/tornado/tornado-api-5.2.1.jar"
+printf -- '--module-path .:%s\n--add-modules ALL-SYSTEM,tornado.runtime,tornado.drivers.opencl\n' "$T/sdk-partial/share/java/tornado" \
+  >"$T/sdk-partial/tornado-argfile"
+# weights of a 1-layer rnope-swa; copies with a NaN, and with floats so large that the output overflows, at the start
+"$RUN" "$CONFIGS/rnope-swa.yaml" --set num_hidden_layers=1 $QUICK --save-weights "$T/weights.safetensors" >/dev/null
+data_start=$((8 + $(od -An -tu8 -N8 "$T/weights.safetensors" | tr -d ' ')))
+cp "$T/weights.safetensors" "$T/nan.safetensors"
+printf '\x00\x00\xc0\x7f' | dd of="$T/nan.safetensors" bs=1 seek="$data_start" conv=notrunc status=none
+cp "$T/weights.safetensors" "$T/huge.safetensors"
+for _ in $(seq 256); do printf '\xff\xff\x7f\x7f'; done | dd of="$T/huge.safetensors" bs=1 seek="$data_start" conv=notrunc status=none
+# a header promising 100 MB of floats, in a sparse file: refused before a byte of it is read into memory
+header='{"w":{"dtype":"F32","shape":[25000000],"data_offsets":[0,100000000]}}'
+printf "\\x$(printf %02x ${#header})\\x00\\x00\\x00\\x00\\x00\\x00\\x00%s" "$header" >"$T/sparse.safetensors"
+truncate -s $((8 + ${#header} + 100000000)) "$T/sparse.safetensors"
+head -c 4096 /dev/urandom >"$T/interrupted.safetensors"
+md5sum <"$T/interrupted.safetensors" >"$T/interrupted.md5"
+
+interrupt() { # SIGNAL FILE COMMAND...: sends SIGNAL to COMMAND while it writes FILE's temporary; returns its exit code
+  local signal="$1" folder name pid tries=0
+  folder=$(dirname "$2")
+  name=$(basename "$2")
+  shift 2
+  set -m # a background job without job control would ignore SIGINT
+  "$@" &
+  pid=$!
+  set +m
+  while ! compgen -G "$folder/.$name.attentionlab-*.tmp" >/dev/null && kill -0 "$pid" 2>/dev/null && [ "$tries" -lt 6000 ]; do
+    sleep 0.01
+    tries=$((tries + 1))
+  done
+  sleep 0.01
+  kill -s "$signal" "$pid" 2>/dev/null
+  wait "$pid"
+}
+untouched() { # FILE: the same bytes as before, and no temporary of ours anywhere in its folder
+  md5sum <"$1" | cmp -s - "${1%.safetensors}.md5" && ! compgen -G "$(dirname "$1")/.*.attentionlab-*.tmp" >/dev/null
+}
+
+hostile=0
+skipped=0
+while IFS= read -r line; do
+  case "$line" in ''|'#'*) continue ;; esac
+  needs_root=0
+  case "$line" in '[root] '*) needs_root=1; line="${line#\[root\] }" ;; esac
+  want=$(sed 's/ *|.*//' <<<"$line")
+  rest="${line#* | }"
+  pattern="${rest%% | *}"
+  rest="${rest#* | }"
+  command="${rest%% | *}"
+  after=""
+  [ "$command" != "$rest" ] && after="${rest#* | }"
+  hostile=$((hostile + 1))
+  if [ "$needs_root" = 1 ] && [ "$is_root" = 0 ]; then
+    skipped=$((skipped + 1))
+    continue
+  fi
+  eval "$command" >"$T/last-out" 2>"$T/last-err"
+  got=$?
+  problem=""
+  if [ "$got" -ne "$want" ]; then
+    problem="exit $got, expected $want"
+  elif [ "$want" -eq 2 ] && { [ "$(wc -l <"$T/last-err")" -ne 1 ] || grep -q -E 'Exception|^\s+at ' "$T/last-err"; }; then
+    problem="expected one line on stderr"
+  elif [ "$pattern" = "-" ]; then
+    [ -s "$T/last-err" ] && problem="expected nothing on stderr"
+  elif [ "${pattern#out:}" != "$pattern" ]; then
+    grep -q -E -- "${pattern#out:}" "$T/last-out" || problem="no /${pattern#out:}/ on stdout"
+  else
+    tail -n 1 "$T/last-err" | grep -q -E -- "$pattern" || problem="no /$pattern/ on stderr"
+  fi
+  if [ -z "$problem" ] && [ -n "$after" ] && ! eval "$after"; then
+    problem="afterwards, not so: $after"
+  fi
+  if [ -n "$problem" ]; then
+    echo "FAIL: $command: $problem"
+    sed 's/^/    /' "$T/last-err" | head -n 5
+    failed=$((failed + 1))
+  else
+    passed=$((passed + 1))
+  fi
+done <"$ROOT/scripts/lib/hostile-cli.txt"
+echo "hostile invocations: $hostile, $skipped of them skipped (they need root for mknod)"
+
+# --save-weights, --save-input and --output are what a PyTorch twin needs to reproduce a run (twins' own configs)
+if /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; then
+  twin="$ROOT/model/src/test/resources/twins/multihead-sliding-window.yaml"
+  check "a run saved for PyTorch" 0 "$RUN" "$twin" --seq-len 9 --batch 2 --iterations 1 --warmup 0 --save-weights "$tmp/tw.safetensors" \
+    --save-input "$tmp/ti.safetensors" --output "$tmp/to.safetensors"
+  if /usr/bin/python3 "$ROOT/scripts/torch_models.py" "$twin" --weights "$tmp/tw.safetensors" --input "$tmp/ti.safetensors" \
+      --output "$tmp/tt.safetensors" >/dev/null 2>&1 && /usr/bin/python3 - "$ROOT/scripts/goldens" "$tmp" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+from _fixtures import read_safetensors
+ours = read_safetensors(sys.argv[2] + "/to.safetensors")["output"].flatten()
+theirs = read_safetensors(sys.argv[2] + "/tt.safetensors")["output"].flatten()
+sys.exit(0 if len(ours) == len(theirs) and max(abs(float(a) - float(b)) for a, b in zip(ours, theirs)) < 1e-4 else 1)
+PY
+  then passed=$((passed + 1)); else echo "FAIL: the PyTorch twin does not reproduce a run from its saved weights and input"; failed=$((failed + 1)); fi
+fi
+
 if [ -n "${TORNADOVM_HOME:-}" ]; then
   # the same forward pass on the JVM and on TornadoVM's device 0:0: checksums agree within float tolerance
   for config in "$ROOT"/configs/*.yaml; do

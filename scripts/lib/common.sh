@@ -80,3 +80,35 @@ ensure_built() {
   fi
   touch "$BUILD_STAMP"
 }
+
+# Checks that TORNADOVM_HOME holds a complete TornadoVM SDK before a JVM is started with it: an empty argfile or a
+# missing jar otherwise surfaces as a NoClassDefFoundError in every command. Says what is missing in one line, exit 2.
+check_tornadovm_sdk() {
+  local home="${TORNADOVM_HOME:-}" argfile modules module jar dir option value lib
+  local where="TORNADOVM_HOME=$home is not a complete TornadoVM SDK"
+  [ -d "$home" ] || die "TORNADOVM_HOME=$home is not a directory"
+  argfile="$home/tornado-argfile"
+  [ -f "$argfile" ] || die "$where: it has no tornado-argfile"
+  [ -s "$argfile" ] || die "$where: its tornado-argfile is empty (reinstall the SDK)"
+  grep -q -E '^--module-path ' "$argfile" || die "$where: its tornado-argfile names no --module-path (reinstall the SDK)"
+  while read -r option value; do
+    IFS=':' read -r -a dirs <<<"$value"
+    for dir in "${dirs[@]}"; do
+      [ "$dir" = "." ] && continue
+      [ -d "$dir" ] || die "$where: $dir (tornado-argfile's $option) does not exist"
+      compgen -G "$dir/*.jar" >/dev/null || die "$where: $dir (tornado-argfile's $option) holds no jar"
+    done
+  done < <(grep -E '^--(upgrade-)?module-path ' "$argfile")
+  modules=$(sed -n 's/^--add-modules[ =]//p' "$argfile" | tr ',' ' ')
+  for module in tornado.api $modules; do
+    case "$module" in tornado.*) ;; *) continue ;; esac
+    jar="tornado-$(tr '.' '-' <<<"${module#tornado.}")"
+    compgen -G "$home/share/java/tornado/$jar-[0-9]*.jar" >/dev/null \
+      || die "$where: $home/share/java/tornado has no $jar-*.jar (module $module)"
+  done
+  lib=$(sed -n 's/^-Djava.library.path=//p' "$argfile")
+  IFS=':' read -r -a dirs <<<"$lib"
+  for dir in ${dirs[@]+"${dirs[@]}"}; do
+    [ -d "$dir" ] || die "$where: the native library folder $dir (tornado-argfile's -Djava.library.path) does not exist"
+  done
+}

@@ -1,9 +1,9 @@
 package org.attentionlab.analysis;
 
 import java.util.List;
-import java.util.SplittableRandom;
 
 import org.attentionlab.model.Model;
+import org.attentionlab.model.exec.SyntheticInput;
 
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 
@@ -61,21 +61,10 @@ public final class AnalysisContext {
 
     /** {@code positions} seeded positions of input (token ids or features), for {@code batch} sequences. */
     public AttentionProbe.Input randomInput(int positions, long inputSeed) {
-        SplittableRandom random = new SplittableRandom(inputSeed);
         if (model.takesTokenIds()) {
-            int[] ids = new int[batch * positions];
-            for (int i = 0; i < ids.length; i++) {
-                ids[i] = random.nextInt(model.vocabSize());
-            }
-            return new AttentionProbe.Input(batch, positions, ids, null);
+            return new AttentionProbe.Input(batch, positions, SyntheticInput.tokenIds(batch * positions, model.vocabSize(), inputSeed), null);
         }
-        float[] x = new float[batch * positions * model.inputWidth()];
-        for (int i = 0; i < x.length; i++) {
-            double u1 = 1.0 - random.nextDouble();
-            double u2 = random.nextDouble();
-            x[i] = (float) (Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2));
-        }
-        return new AttentionProbe.Input(batch, positions, null, x);
+        return new AttentionProbe.Input(batch, positions, null, SyntheticInput.features(batch * positions * model.inputWidth(), inputSeed));
     }
 
     /** The attention probabilities of every layer on {@link #input()}, computed on first use. */

@@ -17,7 +17,9 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
+import org.attentionlab.model.Model;
 import org.attentionlab.model.config.ConfigLoader;
+import org.attentionlab.model.weights.Tensor;
 import org.attentionlab.model.weights.Json;
 import org.attentionlab.report.Report;
 import org.attentionlab.sweep.ResultsFile;
@@ -72,6 +74,9 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--weights", paramLabel = "FILE", description = "Load the parameters from this safetensors file.")
     private Path weights;
 
+    @Option(names = "--allow-nonfinite", description = "Use --weights even when they hold NaN or infinite values (such outputs agree with nothing).")
+    private boolean allowNonfinite;
+
     @Option(names = "--out", paramLabel = "DIR", description = "Keep the results, compare.json, plots and report.html here (default: a temporary directory).")
     private Path out;
 
@@ -95,15 +100,26 @@ final class CompareCommand implements Callable<Integer> {
         List<Integer> lengthList = lengths == null ? List.of(seqLen == null ? 128 : seqLen) : parseLengths(lengths);
         List<String> deviceList = devices == null ? (System.getenv("TORNADOVM_HOME") == null ? List.of("jvm") : List.of("jvm", "tornado:0:0"))
                 : List.of(devices.split(",", -1));
+        if (devices != null && devices.isBlank()) {
+            throw new UsageException("--devices is empty: give a comma-separated list such as jvm,tornado:0:0");
+        }
         for (String d : deviceList) {
             if (d.isBlank()) {
-                throw new UsageException("--devices has an empty entry: give a comma-separated list such as jvm,tornado:0:0");
+                throw new UsageException("--devices '" + devices + "' has an empty entry: give a comma-separated list such as jvm,tornado:0:0");
             }
             DeviceSpec.parse(d.strip());
         }
-        ConfigLoader.load(config, overrides);
-        if (weights != null && !Files.isRegularFile(weights)) {
-            throw new UsageException(weights + ": no such file");
+        // what scripts/run forward would refuse is refused here, before any cell runs
+        Model model = Model.build(ConfigLoader.load(config, overrides));
+        for (int length : lengthList) {
+            FitCheck.checkSizes(model, batch, length);
+        }
+        if (weights != null) {
+            Map<String, Tensor> checkpoint = ForwardCommand.Files.read(weights);
+            model.parameters().loadFrom(weights.toString(), checkpoint);
+            if (!allowNonfinite) {
+                ForwardCommand.Files.checkFinite(weights, checkpoint);
+            }
         }
         Path dir = out != null ? out : Files.createTempDirectory("attention-lab-compare");
         if (out == null) {
@@ -217,8 +233,8 @@ final class CompareCommand implements Callable<Integer> {
                 printer.printf(Locale.ROOT, "-- seq_len %d, batch %d%n", c.length(), batch);
                 lastLength = c.length();
             }
-            printer.printf(Locale.ROOT, "%-28s %12.3f %12.3f %14.0f %18.6f %10s%n", c.deviceName(), c.medianMs(), c.p90Ms(), c.tokensPerS(), c.checksum(),
-                    c.agrees());
+            String checksum = Double.isFinite(c.checksum()) ? String.format(Locale.ROOT, "%18.6f", c.checksum()) : String.format(Locale.ROOT, "%18s", "not finite");
+            printer.printf(Locale.ROOT, "%-28s %12.3f %12.3f %14.0f %s %10s%n", c.deviceName(), c.medianMs(), c.p90Ms(), c.tokensPerS(), checksum, c.agrees());
         }
         for (Map<String, Object> row : rows) {
             if (!"ok".equals(row.get("status"))) {

@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** The layer table, parameter count, FLOPs per token and memory estimate of a config, without running it. */
-@Command(name = "describe", mixinStandardHelpOptions = true, description = "Describe the model a config builds: layers, parameters, FLOPs, memory.")
+@Command(name = "describe", mixinStandardHelpOptions = true, version = Main.VERSION, description = "Describe the model a config builds: layers, parameters, FLOPs, memory.")
 final class DescribeCommand implements Callable<Integer> {
 
     @Spec
@@ -37,13 +37,23 @@ final class DescribeCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object instead of the table.")
     private boolean json;
 
+    @Mixin
+    private VerboseOption verbose;
+
     @Override
     public Integer call() {
         shapeOptions.check();
         int batch = shapeOptions.batch;
         int seqLen = shapeOptions.seqLen;
+        FitCheck.checkPositions(batch, seqLen);
         ModelSpec config = configOptions.load();
-        Model model = Model.build(config);
+        Model model;
+        try {
+            model = Model.build(config);
+        } catch (OutOfMemoryError e) {
+            throw FitCheck.outOfMemoryBuilding("building the model to describe it");
+        }
+        FitCheck.checkSizes(model, batch, seqLen);
         long params = model.parameters().count();
         long flops = model.flops(batch, seqLen);
         long weightBytes = 4 * params;

@@ -13,8 +13,14 @@ record DeviceSpec(Device device) {
 
     /** A {@code --device} value. */
     static DeviceSpec parse(String text) {
-        return new DeviceSpec(Device.parse(text).orElseThrow(
-                () -> new UsageException("unknown device '" + text + "': use jvm or tornado:<backend>:<device> (scripts/run devices lists them)")));
+        return new DeviceSpec(Device.parse(text).orElseThrow(() -> text.startsWith("tornado")
+                ? new UsageException("malformed device '" + text + "': use tornado or tornado:<backend>:<device> with numbers (scripts/run devices lists them)")
+                : new UsageException("unknown device '" + text + "': use jvm or tornado:<backend>:<device> (scripts/run devices lists them)")));
+    }
+
+    /** The canonical spelling, {@code jvm} or {@code tornado:<backend>:<device>}. */
+    String text() {
+        return device.toString();
     }
 
     /** Whether TornadoVM's own runtime, not this project's JVM implementation, serves the API in this process. */

@@ -3,6 +3,7 @@ package org.attentionlab.cli;
 import java.util.concurrent.Callable;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 import uk.ac.manchester.tornado.api.TornadoBackend;
@@ -14,11 +15,14 @@ import uk.ac.manchester.tornado.api.common.TornadoDevice;
  * Lists the devices a forward pass can run on. Under the plain JVM that is the JVM itself; under a TornadoVM SDK
  * (scripts/run sets it up when TORNADOVM_HOME is set) it is every backend and device TornadoVM found, plus jvm.
  */
-@Command(name = "devices", description = "List the devices a model can run on (--device values).", mixinStandardHelpOptions = true)
+@Command(name = "devices", description = "List the devices a model can run on (--device values).", mixinStandardHelpOptions = true, version = Main.VERSION)
 final class DevicesCommand implements Callable<Integer> {
 
     @Spec
     private CommandSpec spec;
+
+    @Mixin
+    private VerboseOption verbose;
 
     private java.io.PrintWriter out() {
         return spec.commandLine().getOut();

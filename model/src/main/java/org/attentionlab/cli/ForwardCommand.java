@@ -30,12 +30,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
  * A forward pass of a YAML-described model on seeded synthetic input (or a given one), timed over repeated runs
  * after warm-up.
  */
-@Command(name = "forward", mixinStandardHelpOptions = true, description = "Run a forward pass of the model a YAML config describes.")
+@Command(name = "forward", mixinStandardHelpOptions = true, version = Main.VERSION, description = "Run a forward pass of the model a YAML config describes.")
 final class ForwardCommand implements Callable<Integer> {
 
     @Spec
@@ -74,11 +75,20 @@ final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--output", paramLabel = "FILE", description = "Write tensor 'output' of the last run to this safetensors file.")
     private Path output;
 
+    @Option(names = "--save-input", paramLabel = "FILE", description = "Write the input of the run (the synthetic one, or --input's) as tensor 'input' to this safetensors file.")
+    private Path saveInput;
+
     @Option(names = "--dropout", description = "Apply the config's dropout (seeded, the same on every device); off by default, as in PyTorch's eval().")
     private boolean dropout;
 
-    @Option(names = "--verbose", description = "Stack traces for internal errors.")
-    private boolean verbose;
+    @Option(names = "--allow-nonfinite", description = "Accept NaN or infinite values in --weights and --input, and report an output that is not finite instead of failing.")
+    private boolean allowNonfinite;
+
+    @Option(names = "--progress", negatable = true, description = "Show what a long run is doing on stderr (default: on a terminal, after 2 s, unless --json).")
+    private Boolean progress;
+
+    @Mixin
+    private VerboseOption verbose;
 
     @Override
     public Integer call() {
@@ -86,67 +96,105 @@ final class ForwardCommand implements Callable<Integer> {
         if (iterations < 1 || warmup < 0) {
             throw new UsageException("--iterations must be >= 1 and --warmup >= 0");
         }
+        OutputTargets.check(List.of(new OutputTargets.Named("--output", output), new OutputTargets.Named("--save-weights", saveWeights),
+                new OutputTargets.Named("--save-input", saveInput)));
         ModelSpec config = configOptions.load();
         DeviceSpec deviceSpec = device != null ? DeviceSpec.parse(device) : new DeviceSpec(config.device());
         TornadoDevice tornadoDevice = deviceSpec.resolve();
-        Model model = Model.build(config);
-        if (weights != null) {
-            model.parameters().loadFrom(weights.toString(), Files.read(weights));
+        if (input == null) {
+            FitCheck.checkPositions(shapeOptions.batch, shapeOptions.seqLen);
         }
-        InputData data = input == null ? null : InputData.read(input, model);
-        int runBatch = data == null ? shapeOptions.batch : data.batch();
-        int runSeqLen = data == null ? shapeOptions.seqLen : data.seqLen();
-        RunShape shape = new RunShape(runBatch, runSeqLen, dropout, (int) seed);
-
-        double[] millis = new double[iterations];
-        FloatArray result;
-        try {
-            result = timedRuns(model, shape, tornadoDevice, data, millis);
-        } catch (OutOfMemoryError e) {
-            throw new UsageException("out of memory for batch " + shape.batch() + " x seq " + shape.seqLen() + " (scripts/run describe " + configOptions.file
-                    + " --seq-len " + shape.seqLen() + " estimates it): try attention_algorithm=flash or memory_efficient, a smaller --seq-len or --batch, "
-                    + "or more heap (ATTENTION_LAB_JAVA_OPTS=-Xmx...)");
-        }
-        int[] outputShape = model.outputShape(runBatch, runSeqLen);
-        if (saveWeights != null) {
-            Map<String, Tensor> tensors = new LinkedHashMap<>();
-            for (var p : model.parameters().all()) {
-                tensors.put(p.name(), Tensor.ofFloats(p.shape(), p.data().toHeapArray()));
+        try (Progress status = Progress.forRun(progress, json, spec.commandLine().getErr())) {
+            status.stage("building the model and initialising its weights");
+            Model model;
+            try {
+                model = Model.build(config);
+            } catch (OutOfMemoryError e) {
+                throw FitCheck.outOfMemoryBuilding("building the model");
             }
-            Files.write(saveWeights, tensors);
+            if (weights != null) {
+                status.stage("reading " + weights);
+                Map<String, Tensor> checkpoint = Files.read(weights);
+                if (!allowNonfinite) {
+                    Files.checkFinite(weights, checkpoint);
+                }
+                model.parameters().loadFrom(weights.toString(), checkpoint);
+            }
+            InputData data = input == null ? null : InputData.read(input, model, allowNonfinite);
+            int runBatch = data == null ? shapeOptions.batch : data.batch();
+            int runSeqLen = data == null ? shapeOptions.seqLen : data.seqLen();
+            FitCheck.checkSizes(model, runBatch, runSeqLen);
+            String describeHint = "scripts/run describe " + configOptions.file + " --seq-len " + runSeqLen + " estimates it";
+            FitCheck.checkMemory(model, runBatch, runSeqLen, tornadoDevice, deviceSpec.text(), describeHint);
+            if (data == null) {
+                data = InputData.synthetic(model, runBatch, runSeqLen, seed);
+            }
+            RunShape shape = new RunShape(runBatch, runSeqLen, dropout, (int) seed);
+
+            double[] millis = new double[iterations];
+            FloatArray result;
+            try {
+                result = timedRuns(model, shape, tornadoDevice, deviceSpec, data, millis, status);
+            } catch (OutOfMemoryError e) {
+                throw FitCheck.outOfMemory("for batch " + shape.batch() + " x seq " + shape.seqLen(), describeHint);
+            }
+            int[] outputShape = model.outputShape(runBatch, runSeqLen);
+            if (!allowNonfinite) {
+                checkFiniteOutput(result, outputShape);
+            }
+            if (saveWeights != null) {
+                status.stage("writing " + saveWeights);
+                Map<String, Tensor> tensors = new LinkedHashMap<>();
+                for (var p : model.parameters().all()) {
+                    tensors.put(p.name(), Tensor.wrapping(p.shape(), p.data().toHeapArray()));
+                }
+                Files.write(saveWeights, tensors);
+            }
+            if (saveInput != null) {
+                status.stage("writing " + saveInput);
+                Files.write(saveInput, Map.of("input", data.tensor()));
+            }
+            if (output != null) {
+                status.stage("writing " + output);
+                Files.write(output, Map.of("output", Tensor.wrapping(outputShape, result.toHeapArray())));
+            }
+            status.close();
+            report(config, deviceSpec, model, shape, outputShape, result, millis);
         }
-        if (output != null) {
-            Files.write(output, Map.of("output", Tensor.ofFloats(outputShape, result.toHeapArray())));
-        }
-        report(config, deviceSpec, model, shape, outputShape, result, millis);
         return Main.EXIT_OK;
     }
 
+    /** An output with NaN or an infinity is a failed run, not a result (exit 1). */
+    private static void checkFiniteOutput(FloatArray result, int[] outputShape) {
+        for (int i = 0; i < result.getSize(); i++) {
+            float value = result.get(i);
+            if (!Float.isFinite(value)) {
+                throw new FailedRunException("the output is not finite: element " + i + " of 'output' " + Arrays.toString(outputShape) + " is " + value
+                        + " (the weights and input were finite); --allow-nonfinite reports it anyway");
+            }
+        }
+    }
 
     /** Warm-up runs, then timed runs into {@code millis}; returns a copy of the last output. */
-    private FloatArray timedRuns(Model model, RunShape shape, TornadoDevice tornadoDevice, InputData data, double[] millis) {
+    private FloatArray timedRuns(Model model, RunShape shape, TornadoDevice tornadoDevice, DeviceSpec deviceSpec, InputData data, double[] millis,
+            Progress status) {
         FloatArray result = null;
+        status.stage("preparing the task graphs");
         try (ModelExecution execution = model.prepare(shape, tornadoDevice)) {
-            if (data != null) {
-                data.fill(execution);
-            } else {
-                fillSynthetic(execution, model, seed);
-            }
+            data.fill(execution);
+            String first = deviceSpec.device().isJvm() ? "" : " (the first compiles the kernels for " + deviceSpec.text() + ")";
             for (int i = 0; i < warmup; i++) {
+                status.stage("warm-up run " + (i + 1) + " of " + warmup + (i == 0 ? first : ""));
                 execution.run();
             }
             for (int i = 0; i < millis.length; i++) {
+                status.stage("timed run " + (i + 1) + " of " + millis.length + (i == 0 && warmup == 0 ? first : ""));
                 long start = System.nanoTime();
                 result = execution.run();
                 millis[i] = (System.nanoTime() - start) / 1e6;
             }
             return FloatArray.fromArray(result.toHeapArray());
         }
-    }
-
-    /** Seeded standard-normal features, or token ids uniform in [0, vocab). */
-    static void fillSynthetic(ModelExecution execution, Model model, long seed) {
-        SyntheticInput.fill(execution, execution.tokenInput() != null ? model.vocabSize() : 0, seed);
     }
 
     private void report(ModelSpec config, DeviceSpec deviceSpec, Model model, RunShape shape, int[] outputShape, FloatArray result, double[] millis) {
@@ -196,6 +244,7 @@ final class ForwardCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "peak heap    %.1f MB%n", peakHeapMb);
     }
 
+    /** {@link SyntheticInput#checksum}: the same figure scripts/compare and sweeps compare across devices. */
     static double checksum(FloatArray x) {
         return SyntheticInput.checksum(x);
     }
@@ -221,11 +270,23 @@ final class ForwardCommand implements Callable<Integer> {
         private Files() {
         }
 
+        /** All tensors of {@code file}; refused before reading when they cannot all be held on the heap. */
         static Map<String, Tensor> read(Path file) {
             try {
+                long elements = 0;
+                for (SafeTensors.TensorInfo info : SafeTensors.readHeader(file).tensors().values()) {
+                    elements += info.size();
+                }
+                long heap = Runtime.getRuntime().maxMemory();
+                if (4 * elements > heap) {
+                    throw new UsageException(String.format(Locale.ROOT, "%s: its tensors need %,d MB in memory, more than the heap's %,d MB: "
+                            + "give more heap (ATTENTION_LAB_JAVA_OPTS=-Xmx...)", file, (4 * elements) >> 20, heap >> 20));
+                }
                 return SafeTensors.read(file);
             } catch (IOException e) {
                 throw new UsageException(e.getMessage());
+            } catch (OutOfMemoryError e) {
+                throw new UsageException(file + ": out of memory while reading it: give more heap (ATTENTION_LAB_JAVA_OPTS=-Xmx...)");
             }
         }
 
@@ -233,23 +294,39 @@ final class ForwardCommand implements Callable<Integer> {
             try {
                 SafeTensors.write(file, tensors);
             } catch (IOException e) {
-                throw new UsageException("cannot write " + file + ": " + e.getMessage());
+                throw new UsageException(e.getMessage());
+            }
+        }
+
+        /** Refuses NaN and infinities, naming the tensor and the element (--allow-nonfinite lets them through). */
+        static void checkFinite(Path file, Map<String, Tensor> tensors) {
+            for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+                int at = e.getValue().firstNonFinite();
+                if (at >= 0) {
+                    throw new UsageException(file + ": tensor '" + e.getKey() + "': element " + at + " is " + e.getValue().floats()[at]
+                            + "; pass --allow-nonfinite to use it anyway");
+                }
             }
         }
     }
 
-    /** A user-given input: its shape decides batch and sequence length. */
-    record InputData(int batch, int seqLen, float[] features, int[] ids) {
+    /** The input of a run, given (its shape decides batch and sequence length) or synthetic. */
+    record InputData(int batch, int seqLen, int width, float[] features, int[] ids) {
 
-        static InputData read(Path file, Model model) {
+        private static final int NAMES_SHOWN = 3;
+
+        static InputData read(Path file, Model model, boolean allowNonfinite) {
             Map<String, Tensor> tensors = Files.read(file);
             Tensor t = tensors.get("input");
             if (t == null) {
-                throw new UsageException(file + ": no tensor named 'input' (found " + new ArrayList<>(tensors.keySet()) + ")");
+                List<String> names = new ArrayList<>(tensors.keySet());
+                String shown = String.join(", ", names.subList(0, Math.min(NAMES_SHOWN, names.size())));
+                throw new UsageException(file + ": no tensor named 'input' (it holds " + names.size() + " tensor" + (names.size() == 1 ? "" : "s")
+                        + (names.isEmpty() ? "" : ": " + shown + (names.size() > NAMES_SHOWN ? " and " + (names.size() - NAMES_SHOWN) + " more" : "")) + ")");
             }
             int[] s = t.shape();
             if (model.takesTokenIds()) {
-                if (s.length != 2 || t.isFloatingPoint()) {
+                if (s.length != 2 || t.isFloatingPoint() || s[0] < 1 || s[1] < 1) {
                     throw new UsageException(file + ": input: expected token ids [batch, seq] (I32 or I64), got " + t.dtype() + " " + Arrays.toString(s));
                 }
                 int[] ids = t.ints();
@@ -258,12 +335,29 @@ final class ForwardCommand implements Callable<Integer> {
                         throw new UsageException(file + ": input: token id " + id + " is outside the vocabulary [0, " + model.vocabSize() + ")");
                     }
                 }
-                return new InputData(s[0], s[1], null, ids);
+                return new InputData(s[0], s[1], 0, null, ids);
             }
             if (s.length != 3 || s[2] != model.inputWidth() || !t.isFloatingPoint() || s[0] < 1 || s[1] < 1) {
                 throw new UsageException(file + ": input: expected floats [batch, seq, " + model.inputWidth() + "], got " + t.dtype() + " " + Arrays.toString(s));
             }
-            return new InputData(s[0], s[1], t.floats(), null);
+            if (!allowNonfinite) {
+                Files.checkFinite(file, Map.of("input", t));
+            }
+            return new InputData(s[0], s[1], s[2], t.floats(), null);
+        }
+
+        /** Seeded standard-normal features, or token ids uniform in [0, vocab). */
+        static InputData synthetic(Model model, int batch, int seqLen, long seed) {
+            int rows = batch * seqLen;
+            if (model.takesTokenIds()) {
+                return new InputData(batch, seqLen, 0, null, SyntheticInput.tokenIds(rows, model.vocabSize(), seed));
+            }
+            return new InputData(batch, seqLen, model.inputWidth(), SyntheticInput.features(rows * model.inputWidth(), seed), null);
+        }
+
+        /** As safetensors tensor 'input': floats [batch, seq, width] or I32 token ids [batch, seq]. */
+        Tensor tensor() {
+            return ids != null ? Tensor.ofInts(new int[] { batch, seqLen }, ids) : Tensor.wrapping(new int[] { batch, seqLen, width }, features);
         }
 
         void fill(ModelExecution execution) {

@@ -13,11 +13,13 @@ import picocli.CommandLine.ParameterException;
  * {@code scripts/run}: forward passes of YAML-described models, device listing, model description.
  * Exit codes: 0 success, 2 a mistake in the input (one line, no stack trace), 1 an internal failure.
  */
-@Command(name = "scripts/run", mixinStandardHelpOptions = true, version = "Attention Lab 0.1.0",
+@Command(name = "scripts/run", mixinStandardHelpOptions = true, version = Main.VERSION,
         description = "Run attention stacks described in YAML on the JVM or a TornadoVM device.%n"
                 + "  scripts/run configs/rnope-swa.yaml        a forward pass (same as: scripts/run forward CONFIG)",
         subcommands = { ForwardCommand.class, DescribeCommand.class, DevicesCommand.class, SweepCommand.class, ReportCommand.class, CompareCommand.class })
 public final class Main {
+
+    public static final String VERSION = "Attention Lab 0.1.0";
 
     public static final int EXIT_OK = 0;
     public static final int EXIT_INTERNAL = 1;
@@ -42,6 +44,10 @@ public final class Main {
                 err.println("error: " + e.getMessage());
                 return EXIT_INPUT;
             }
+            if (e instanceof FailedRunException) {
+                err.println("error: " + e.getMessage());
+                return EXIT_INTERNAL;
+            }
             err.println("internal error: " + e + (verbose ? "" : " (rerun with --verbose for the stack trace)"));
             if (verbose) {
                 e.printStackTrace(err);
@@ -52,7 +58,13 @@ public final class Main {
             cli.usage(err);
             return EXIT_INPUT;
         }
-        return cli.execute(withDefaultCommand(args, cli));
+        try {
+            return cli.execute(withDefaultCommand(args, cli));
+        } catch (OutOfMemoryError e) {
+            // the last resort: the commands check sizes and memory before they allocate, and catch this themselves
+            err.println("error: out of memory: " + FitCheck.WHAT_TO_TRY + ", or more heap (ATTENTION_LAB_JAVA_OPTS=-Xmx...)");
+            return EXIT_INPUT;
+        }
     }
 
     /** A first argument that is neither an option nor a subcommand is a config file: run {@code forward}. */

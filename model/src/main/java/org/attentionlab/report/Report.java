@@ -198,8 +198,9 @@ public final class Report {
                 int length = (int) number(e.get("length"));
                 double checksum = number(e.get("checksum"));
                 String key = row.get("variant") + "|" + row.get("repeat") + "|" + length + "|" + e.get("batch");
-                Double first = reference.putIfAbsent(key, checksum);
-                String agrees = first == null ? "(reference)" : agree(first, checksum) ? "yes" : "NO";
+                // a non-finite output agrees with nothing, and is no reference for the devices after it
+                Double first = Double.isFinite(checksum) ? reference.putIfAbsent(key, checksum) : null;
+                String agrees = !Double.isFinite(checksum) ? "NO" : first == null ? "(reference)" : agree(first, checksum) ? "yes" : "NO";
                 Map<String, Object> steady = map(e.get("steady"));
                 Map<String, Object> firstRun = map(e.get("first_run"));
                 out.add(new Comparison(label(row), String.valueOf(row.get("device")), String.valueOf(row.getOrDefault("device_name", row.get("device"))), length,

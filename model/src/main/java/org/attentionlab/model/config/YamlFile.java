@@ -4,15 +4,18 @@ import java.io.IOException;
 import java.io.StringReader;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Set;
+
+import org.attentionlab.model.io.UnusableFileException;
+import org.attentionlab.model.io.InputFiles;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.composer.Composer;
 import org.yaml.snakeyaml.error.Mark;
@@ -47,6 +50,7 @@ final class YamlFile {
 
     static final String SYNTAX_KEY = "yaml";
     static final String CANNOT_READ = "cannot read the config: ";
+    static final String NOT_YAML = "not a config: a config is a YAML file named *.yaml or *.yml (its content is not shown)";
 
     final String name;
     final MappingNode root;
@@ -56,30 +60,53 @@ final class YamlFile {
         this.root = root;
     }
 
+    /**
+     * Reads a config file: a regular file named *.yaml or *.yml, at most {@link #MAX_BYTES} bytes however large it
+     * claims to be. Only YAML files are parsed, so an error never shows a line of another file (an {@code extends}
+     * naming /etc/shadow gets no further than its name).
+     */
     static YamlFile read(Path path) throws ConfigException {
         String name = path.toString();
-        if (Files.isDirectory(path)) {
-            throw new ConfigException(name, CANNOT_READ + "it is a directory", null);
-        }
         byte[] bytes;
-        try {
-            long size = Files.size(path);
-            if (size > MAX_BYTES) {
-                throw new ConfigException(name, "the config is " + size + " bytes; the limit is " + MAX_BYTES, null);
+        try (FileChannel channel = InputFiles.openRegularFile(path)) {
+            if (!hasYamlName(path)) {
+                throw new ConfigException(name, NOT_YAML, null);
             }
-            bytes = Files.readAllBytes(path);
-        } catch (NoSuchFileException e) {
-            throw new ConfigException(name, CANNOT_READ + "no such file", e);
-        } catch (AccessDeniedException e) {
-            throw new ConfigException(name, CANNOT_READ + "permission denied", e);
+            bytes = InputFiles.readAtMost(channel, MAX_BYTES);
+        } catch (UnusableFileException e) {
+            throw new ConfigException(name, CANNOT_READ + e.reason(), e);
         } catch (IOException e) {
             throw new ConfigException(name, CANNOT_READ + e.getMessage(), e);
         }
         if (bytes.length > MAX_BYTES) {
-            throw new ConfigException(name, "the config is " + bytes.length + " bytes; the limit is " + MAX_BYTES,
-                    null);
+            long size = bytes.length;
+            try {
+                size = Math.max(size, Files.size(path));
+            } catch (IOException e) {
+                // the size is only for the message; what was read already proves the file too large
+            }
+            throw new ConfigException(name, "the config is " + (size > bytes.length ? size : "more than " + MAX_BYTES)
+                    + " bytes; the limit is " + MAX_BYTES, null);
         }
         return parse(decodeUtf8(name, bytes), name);
+    }
+
+    /** Whether the file's name, and the name of what a link points at, end in .yaml or .yml. */
+    static boolean hasYamlName(Path path) {
+        if (!isYamlName(path)) {
+            return false;
+        }
+        try {
+            return isYamlName(path.toRealPath());
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static boolean isYamlName(Path path) {
+        Path fileName = path.getFileName();
+        String lower = fileName == null ? "" : fileName.toString().toLowerCase(Locale.ROOT);
+        return lower.endsWith(".yaml") || lower.endsWith(".yml");
     }
 
     static YamlFile parse(String text, String name) throws ConfigException {

@@ -63,6 +63,9 @@ public final class Parameters {
         }
     }
 
+    /** Elements a TornadoVM array holds: it is int-indexed. */
+    static final long MAX_ELEMENTS = Integer.MAX_VALUE;
+
     private final long seed;
     private final Map<String, Parameter> tensors = new LinkedHashMap<>();
 
@@ -78,8 +81,12 @@ public final class Parameters {
         long n = 1;
         for (int d : shape) {
             n *= d;
+            if (n > MAX_ELEMENTS) {
+                throw new InputException("parameter " + name + " " + Arrays.toString(shape) + " has more than " + MAX_ELEMENTS
+                        + " elements, more than a TornadoVM array (int-indexed) holds: make the dimensions that shape it smaller");
+            }
         }
-        FloatArray data = new FloatArray(Math.toIntExact(n));
+        FloatArray data = new FloatArray((int) n);
         initialise(name, init, data);
         tensors.put(name, new Parameter(name, shape.clone(), data));
         return data;

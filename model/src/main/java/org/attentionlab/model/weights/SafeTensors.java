@@ -9,13 +9,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -24,6 +18,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+
+import org.attentionlab.model.io.UnusableFileException;
+import org.attentionlab.model.io.InputFiles;
+import org.attentionlab.model.io.OutputFiles;
 
 /**
  * Reads and writes the safetensors format: an 8-byte little-endian header length N, N bytes of JSON
@@ -37,8 +35,10 @@ import java.util.Set;
  *
  * <p>Writing emits F32 for float tensors and I32 for int tensors, in the map's iteration order (header order = data
  * order; the reference safetensors writer sorts, but readers, PyTorch's included, accept any order), with the header
- * padded with spaces to a multiple of 8 bytes as the reference writer does. The file is written to a temporary file
- * in the same directory and moved into place, so a failed write leaves any previous file untouched.
+ * padded with spaces to a multiple of 8 bytes as the reference writer does. Files are read and written through
+ * {@link InputFiles} and {@link OutputFiles}: only regular files are read, and a write replaces the file atomically
+ * (through a symbolic link, keeping the file's permissions), refuses device nodes, FIFOs and directories, and
+ * leaves nothing half-written, even when interrupted.
  */
 public final class SafeTensors {
 
@@ -142,18 +142,10 @@ public final class SafeTensors {
     }
 
     private static FileChannel open(Path file) throws SafeTensorsException {
-        String name = file.toString();
-        if (Files.isDirectory(file)) {
-            throw new SafeTensorsException(name, null, "cannot read: it is a directory");
-        }
         try {
-            return FileChannel.open(file, StandardOpenOption.READ);
-        } catch (NoSuchFileException e) {
-            throw new SafeTensorsException(name, null, "cannot read: no such file", e);
-        } catch (AccessDeniedException e) {
-            throw new SafeTensorsException(name, null, "cannot read: permission denied", e);
-        } catch (IOException e) {
-            throw new SafeTensorsException(name, null, "cannot read: " + e.getMessage(), e);
+            return InputFiles.openRegularFile(file);
+        } catch (UnusableFileException e) {
+            throw new SafeTensorsException(file.toString(), null, "cannot read: " + e.reason(), e);
         }
     }
 
@@ -450,43 +442,30 @@ public final class SafeTensors {
             prefix.put((byte) ' ');
         }
 
-        Path absolute = file.toAbsolutePath();
-        Path temporary = null;
         try {
-            temporary = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName() + ".", ".tmp");
-            try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(temporary), 1 << 16)) {
+            OutputFiles.write(file, out -> {
                 out.write(prefix.array());
                 ByteBuffer chunk = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
                 for (Tensor tensor : tensors.values()) {
                     if (tensor.isFloatingPoint()) {
-                        for (float value : tensor.floats()) {
+                        for (float value : tensor.floatsView()) {
                             chunk.putFloat(value);
                             flushIfFull(out, chunk);
                         }
                     } else {
-                        for (int value : tensor.ints()) {
+                        for (int value : tensor.intsView()) {
                             chunk.putInt(value);
                             flushIfFull(out, chunk);
                         }
                     }
                 }
                 out.write(chunk.array(), 0, chunk.position());
-            }
-            try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.WRITE)) {
-                channel.force(true);
-            }
-            try {
-                Files.move(temporary, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temporary, absolute, StandardCopyOption.REPLACE_EXISTING);
-            }
+            });
+        } catch (UnusableFileException e) {
+            throw new SafeTensorsException(name, null, "cannot write: " + e.reason(), e);
         } catch (IOException e) {
             throw new SafeTensorsException(name, null, "cannot write: " + e.getClass().getSimpleName() + " "
                     + e.getMessage(), e);
-        } finally {
-            if (temporary != null) {
-                Files.deleteIfExists(temporary);
-            }
         }
     }
 

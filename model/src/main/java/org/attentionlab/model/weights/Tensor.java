@@ -26,6 +26,14 @@ public final class Tensor {
         return floats(DType.F32, shape, data.clone());
     }
 
+    /**
+     * An F32 tensor that takes {@code data} as it is, without a copy: for large tensors built to be written once.
+     * The caller must not change {@code data} afterwards.
+     */
+    public static Tensor wrapping(int[] shape, float[] data) {
+        return floats(DType.F32, shape, data);
+    }
+
     /** An I32 tensor (token ids); {@code data.length} must equal the product of {@code shape}. */
     public static Tensor ofInts(int[] shape, int[] data) {
         return ints(DType.I32, shape, data.clone());
@@ -110,6 +118,31 @@ public final class Tensor {
             throw new IllegalStateException("a " + dtype + " tensor holds floats; use floats()");
         }
         return ints.clone();
+    }
+
+    /** The elements of a float tensor without a copy, for writers in this package; never modified. */
+    float[] floatsView() {
+        return floats;
+    }
+
+    /** The elements of an int tensor without a copy, for writers in this package; never modified. */
+    int[] intsView() {
+        return ints;
+    }
+
+    /**
+     * The index of the first element that is NaN or infinite, or -1 when all are finite (always -1 for ints).
+     */
+    public int firstNonFinite() {
+        if (floats == null) {
+            return -1;
+        }
+        for (int i = 0; i < floats.length; i++) {
+            if (!Float.isFinite(floats[i])) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /**

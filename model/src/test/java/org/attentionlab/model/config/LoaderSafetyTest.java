@@ -34,7 +34,7 @@ class LoaderSafetyTest {
     @Test
     void directoryIsNotAConfig() {
         ConfigException error = assertThrows(ConfigException.class, () -> ConfigLoader.load(dir));
-        assertEquals(dir + ": cannot read the config: it is a directory", error.getMessage());
+        assertEquals(dir + ": cannot read the config: it is a directory, not a regular file", error.getMessage());
     }
 
     @Test

@@ -160,7 +160,7 @@ class SafeTensorsCorruptionTest {
         SafeTensorsException error = assertThrows(SafeTensorsException.class, () -> SafeTensors.read(missing));
         assertEquals(missing + ": cannot read: no such file", error.getMessage());
         SafeTensorsException directory = assertThrows(SafeTensorsException.class, () -> SafeTensors.read(dir));
-        assertEquals(dir + ": cannot read: it is a directory", directory.getMessage());
+        assertEquals(dir + ": cannot read: it is a directory, not a regular file", directory.getMessage());
     }
 
     @Test
