@@ -3,6 +3,7 @@ package org.attentionlab.cli;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,6 +20,7 @@ import java.util.stream.Stream;
 
 import org.attentionlab.model.Model;
 import org.attentionlab.model.config.ConfigLoader;
+import org.attentionlab.model.io.OutputFiles;
 import org.attentionlab.model.weights.Tensor;
 import org.attentionlab.model.weights.Json;
 import org.attentionlab.report.Report;
@@ -127,7 +129,8 @@ final class CompareCommand implements Callable<Integer> {
         }
         Files.createDirectories(dir);
         Path sweepFile = dir.resolve("compare.yaml");
-        Files.writeString(sweepFile, sweepText(lengthList, deviceList));
+        String text = sweepText(lengthList, deviceList);
+        OutputFiles.write(sweepFile, stream -> stream.write(text.getBytes(StandardCharsets.UTF_8)));
         SweepPlan plan = SweepPlan.read(sweepFile);
         PrintWriter printer = spec.commandLine().getOut();
         PrintWriter progress = new PrintWriter(PrintWriter.nullWriter());
@@ -146,7 +149,8 @@ final class CompareCommand implements Callable<Integer> {
         boolean agree = comparisons.stream().noneMatch(c -> c.agrees().equals("NO"));
         Map<String, Object> summary = summary(rows, comparisons, agree);
         if (out != null) {
-            Files.writeString(dir.resolve("compare.json"), Json.write(summary) + "\n");
+            String summaryLine = Json.write(summary) + "\n";
+            OutputFiles.write(dir.resolve("compare.json"), stream -> stream.write(summaryLine.getBytes(StandardCharsets.UTF_8)));
             Report.write(dir);
         }
         if (json) {

@@ -3,9 +3,7 @@ package org.attentionlab.report;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -16,6 +14,7 @@ import java.util.TreeMap;
 
 import org.attentionlab.analysis.Analyses;
 import org.attentionlab.analysis.Analysis;
+import org.attentionlab.model.io.OutputFiles;
 import org.attentionlab.sweep.ResultsFile;
 
 /**
@@ -276,17 +275,8 @@ public final class Report {
         return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
     }
 
-    /** Writes {@code bytes} to {@code target} through a temporary file and a rename; never replaces a non-regular file. */
+    /** Writes {@code bytes} to {@code target} through {@link OutputFiles} (never half a file, never over a special file). */
     static void writeAtomically(Path target, byte[] bytes) throws IOException {
-        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)) {
-            throw new IOException(target + " exists and is not a regular file; not replacing it");
-        }
-        Path temporary = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
-        try {
-            Files.write(temporary, bytes);
-            Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(temporary);
-        }
+        OutputFiles.write(target, out -> out.write(bytes));
     }
 }

@@ -4,9 +4,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+
+import org.attentionlab.model.io.OutputFiles;
 
 /**
  * A Slurm job array for a sweep: task i of n runs {@code scripts/run sweep SWEEP --out DIR --shard i/n}, so each
@@ -40,7 +41,7 @@ public final class SlurmScript {
     }
 
     /**
-     * Writes {@code out/sweep.sbatch} (atomically, executable); returns its path.
+     * Writes {@code out/sweep.sbatch} (through {@link OutputFiles}, then executable); returns its path.
      *
      * @throws IllegalArgumentException when the output directory's path has white space, which #SBATCH lines cannot hold
      */
@@ -50,14 +51,9 @@ public final class SlurmScript {
         }
         Files.createDirectories(out);
         Path script = out.resolve(FILE);
-        Path temporary = Files.createTempFile(out, "." + FILE, ".tmp");
-        try {
-            Files.writeString(temporary, text(plan, out, shards, projectRoot), StandardCharsets.UTF_8);
-            Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString("rwxr-xr-x"));
-            Files.move(temporary, script, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(temporary);
-        }
+        byte[] text = text(plan, out, shards, projectRoot).getBytes(StandardCharsets.UTF_8);
+        OutputFiles.write(script, stream -> stream.write(text));
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
         return script;
     }
 

@@ -67,7 +67,7 @@ class SweepCliTest {
         assertTrue(summary instanceof java.util.Map<?, ?> m && Boolean.TRUE.equals(m.get("agree")) && ((java.util.List<?>) m.get("results")).size() == 4, r.out());
         assertTrue(Files.isRegularFile(out.resolve("compare.json")) && Files.isRegularFile(out.resolve("plots").resolve("tokens_per_s.png")));
         assertInputError(CliTest.run("compare", config, "--device", "jvm"), "use --devices a,b,c");
-        assertInputError(CliTest.run("compare", config, "--devices", "jvm,"), "--devices has an empty entry");
+        assertInputError(CliTest.run("compare", config, "--devices", "jvm,"), "--devices 'jvm,' has an empty entry");
         assertInputError(CliTest.run("compare", config, "--set", "slidng_window=4"), "--set slidng_window=4");
     }
 }
