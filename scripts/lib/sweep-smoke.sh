@@ -65,7 +65,7 @@ if need_packages "the report's Chromium check" chromium; then
   browse() { timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,2000 "$@" 2>/dev/null; }
   dom=$(browse --dump-dom "file://$tmp/whole/report.html")
   decoded=$(sed -n 's/.*plots decoded: \([0-9]*\) of \([0-9]*\).*/\1 \2/p' <<<"$dom" | head -n 1)
-  if [ -n "$decoded" ] && [ "${decoded% *}" = "${decoded#* }" ] && [ "${decoded% *}" -ge 4 ]; then pass; else fail "Chromium decoded '${decoded:-no marker}' of the report's plots"; fi
+  if [ -n "$decoded" ] && [ "${decoded% *}" = "${decoded#* }" ] && [ "${decoded% *}" -ge 5 ]; then pass; else fail "Chromium decoded '${decoded:-no marker}' of the report's plots"; fi
   browse --screenshot="$tmp/report.png" "file://$tmp/whole/report.html" >/dev/null
   browse --screenshot="$tmp/blank.png" "about:blank" >/dev/null
   report_bytes=$(stat -c %s "$tmp/report.png" 2>/dev/null || echo 0)

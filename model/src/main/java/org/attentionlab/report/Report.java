@@ -157,16 +157,11 @@ public final class Report {
             body.append("<p>No speed measurements in these results (a sweep times forward passes with <code>speed:</code>).</p>\n");
             return;
         }
-        Map<String, TreeMap<Double, List<Double>>> byVariant = new LinkedHashMap<>();
-        for (Map<String, Object> row : timed) {
-            for (Object entry : (List<?>) row.get("speed")) {
-                Map<String, Object> e = map(entry);
-                byVariant.computeIfAbsent(label(row) + " on " + row.get("device"), k -> new TreeMap<>())
-                        .computeIfAbsent(number(e.get("length")), k -> new ArrayList<>()).add(number(e.get("tokens_per_s")));
-            }
-        }
-        addPlot("tokens_per_s", Figures.lines("forward tokens/s against sequence length", "sequence length", "tokens/s", lines(byVariant), true, 0, ""),
-                "forward-pass throughput, one line per variant and device (median of the timed runs, mean over repeats)");
+        addPlot("tokens_per_s", Figures.lines("forward tokens/s against sequence length", "sequence length", "tokens/s", lines(speedBy(timed, "tokens_per_s")),
+                true, 0, ""), "forward-pass throughput, one line per variant and device (median of the timed runs, mean over repeats)");
+        addPlot("latency_ms", Figures.lines("forward time against sequence length", "sequence length", "median ms", lines(speedBy(timed, "median_ms")), true, 0,
+                ""), "median time of one forward pass: a straight line through the origin is linear in the length (a sliding window), one that bends"
+                        + " upwards is not (full attention)");
         body.append("<table><tr><th>variant</th><th>device</th><th>length</th><th>median ms</th><th>tokens/s</th><th>kernel ms</th><th>transfer ms</th>"
                 + "<th>first run: compile ms</th><th>checksum</th><th>agrees</th></tr>\n");
         for (Comparison c : compare(timed)) {
@@ -177,6 +172,19 @@ public final class Report {
         body.append("</table>\n<p class=small>agrees: the output checksum is within ").append(AGREEMENT)
                 .append(" relative of the first device's for the same variant, repeat and length. kernel/transfer ms: TornadoVM's profiler, mean per timed"
                         + " run (the JVM implementation measures its tasks and simulated copies and compiles nothing).</p>\n");
+    }
+
+    /** Per variant and device: a speed field at each length, over repeats. */
+    private static Map<String, TreeMap<Double, List<Double>>> speedBy(List<Map<String, Object>> timed, String field) {
+        Map<String, TreeMap<Double, List<Double>>> byVariant = new LinkedHashMap<>();
+        for (Map<String, Object> row : timed) {
+            for (Object entry : (List<?>) row.get("speed")) {
+                Map<String, Object> e = map(entry);
+                byVariant.computeIfAbsent(label(row) + " on " + row.get("device"), k -> new TreeMap<>())
+                        .computeIfAbsent(number(e.get("length")), k -> new ArrayList<>()).add(number(e.get(field)));
+            }
+        }
+        return byVariant;
     }
 
     /** One speed entry of one row, with whether its output agrees with the first device's. */

@@ -63,7 +63,7 @@ class ReportTest {
             assertTrue(colours.size() > 5, images.group(1) + " is blank");
             assertTrue(Files.isRegularFile(dir.resolve("plots").resolve(images.group(1) + ".png")));
         }
-        assertEquals(List.of("attention_distance", "tokens_per_s"), names);
+        assertEquals(List.of("attention_distance", "tokens_per_s", "latency_ms"), names);
         assertFalse(text.contains("http:") || text.contains("https:") || text.contains("src=\"plots/"), "the report needs nothing but itself");
         assertTrue(text.contains("&lt;boom&gt; &amp; more"), "errors are escaped");
         assertTrue(text.contains("<td>yes</td>"), "the device whose checksum is within 1e-4 agrees");
