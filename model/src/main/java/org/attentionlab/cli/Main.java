@@ -16,7 +16,8 @@ import picocli.CommandLine.ParameterException;
 @Command(name = "scripts/run", mixinStandardHelpOptions = true, version = Main.VERSION,
         description = "Run attention stacks described in YAML on the JVM or a TornadoVM device.%n"
                 + "  scripts/run configs/rnope-swa.yaml        a forward pass (same as: scripts/run forward CONFIG)",
-        subcommands = { ForwardCommand.class, DescribeCommand.class, DevicesCommand.class, SweepCommand.class, ReportCommand.class, CompareCommand.class })
+        subcommands = { ForwardCommand.class, DescribeCommand.class, DevicesCommand.class, TrainCommand.class, EvalCommand.class, SweepCommand.class,
+                ReportCommand.class, CompareCommand.class })
 public final class Main {
 
     public static final String VERSION = "Attention Lab 0.1.0";

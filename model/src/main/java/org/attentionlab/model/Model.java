@@ -1,14 +1,18 @@
 package org.attentionlab.model;
 
+import java.util.ArrayList;
 import java.util.List;
 
+import org.attentionlab.model.config.Keys;
 import org.attentionlab.model.config.ModelSpec;
 import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.exec.ModelExecution;
 import org.attentionlab.model.exec.RunShape;
 import org.attentionlab.model.exec.TokenLayer;
+import org.attentionlab.model.layers.ScoreHead;
 import org.attentionlab.model.spec.BlockSpec;
 import org.attentionlab.model.spec.InputSpec;
+import org.attentionlab.model.spec.OutputMode;
 import org.attentionlab.model.weights.Parameters;
 
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
@@ -35,7 +39,11 @@ public final class Model {
     /** Builds the architecture the spec names, with weights initialised from the config's seed. */
     public static Model build(ModelSpec spec) {
         Parameters parameters = new Parameters(spec.seed());
-        List<Layer> layers = spec.architecture().build(spec, parameters);
+        List<Layer> layers = new ArrayList<>(spec.architecture().build(spec, parameters));
+        spec.settings().find(Keys.NUM_LABELS).ifPresent(labels -> {
+            Layer last = layers.get(layers.size() - 1);
+            layers.add(new ScoreHead(parameters, last.outputWidth(), labels, spec.output() == OutputMode.LAST || spec.output() == OutputMode.MEAN));
+        });
         return new Model(spec, parameters, layers, spec.input() instanceof InputSpec.Features features ? features.embedDim() : 0);
     }
 
@@ -82,14 +90,19 @@ public final class Model {
 
     /** The task graphs for one run shape; a global token at or past the sequence length is an input error. */
     public ModelExecution prepare(RunShape shape, TornadoDevice device) {
+        checkSequenceLength(shape.seqLen());
+        return ModelExecution.prepare(layers, inputWidth, shape, device);
+    }
+
+    /** A global token at or past the sequence length is an input error. */
+    public void checkSequenceLength(int seqLen) {
         for (BlockSpec block : spec.blocks()) {
             List<Integer> globals = block.attention().mask().globalTokens();
-            if (!globals.isEmpty() && globals.get(globals.size() - 1) >= shape.seqLen()) {
+            if (!globals.isEmpty() && globals.get(globals.size() - 1) >= seqLen) {
                 throw new InputException(spec.source() + ": global_tokens: position " + globals.get(globals.size() - 1)
-                        + " is outside a sequence of " + shape.seqLen() + " positions (use a longer sequence or drop the position)");
+                        + " is outside a sequence of " + seqLen + " positions (use a longer sequence or drop the position)");
             }
         }
-        return ModelExecution.prepare(layers, inputWidth, shape, device);
     }
 
     public long flops(int batch, int seqLen) {

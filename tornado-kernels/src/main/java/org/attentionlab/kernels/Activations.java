@@ -373,4 +373,20 @@ public final class Activations {
         h ^= (h >> 16) & 0x0000FFFF;
         return h;
     }
+
+    // ---- element-wise product and scale (gated feed-forward blocks, logit scale) ----
+
+    /** {@code out = a * b} element by element (a gated block's {@code act(gate) * up}); {@code out} may be either input. */
+    public static void multiply(FloatArray a, FloatArray b, FloatArray out, int size) {
+        for (@Parallel int i = 0; i < size; i++) {
+            out.set(i, a.get(i) * b.get(i));
+        }
+    }
+
+    /** {@code out = factor * x} (Cohere2's logit scale); {@code out} may be {@code x}. */
+    public static void scale(FloatArray x, FloatArray out, float factor, int size) {
+        for (@Parallel int i = 0; i < size; i++) {
+            out.set(i, factor * x.get(i));
+        }
+    }
 }

@@ -246,8 +246,18 @@ public final class AdamW {
         return WorkGroupReductions.groups(normGroups(size));
     }
 
+    /** {@link #normGrid(int)} with groups of {@code items} items (a power of two up to {@link WorkGroupReductions#GROUP}). */
+    public static WorkerGrid normGrid(int size, int items) {
+        return WorkGroupReductions.groups(normGroups(size), items);
+    }
+
     /** The grid of {@link #prepareStep}: one work-group. */
     public static WorkerGrid prepareGrid() {
         return WorkGroupReductions.groups(1);
+    }
+
+    /** {@link #prepareGrid()} with a group of {@code items} items. */
+    public static WorkerGrid prepareGrid(int items) {
+        return WorkGroupReductions.groups(1, items);
     }
 }

@@ -34,14 +34,13 @@ public final class AttentionKernels {
 
     /** The largest key chunk of {@link #memoryEfficient}: its per-row scores live in a private array of this size. */
     public static final int MEMORY_EFFICIENT_MAX_CHUNK = 128;
-    /** Query rows per work-group of {@link #flash}, one work-item each (the local size of {@link #flashGrid}). */
-    public static final int FLASH_BLOCK_Q = 32;
-    /** Keys per tile of {@link #flash}. */
-    public static final int FLASH_TILE_K = 32;
-    /** The largest head dimension {@link #flash} supports; larger ones make it write NaN. */
-    public static final int FLASH_MAX_HEAD_DIM = 128;
-    /** Floats in one local-memory tile of {@link #flash}; K and V tiles together take 2 x 16 KiB = 32 KiB. */
-    public static final int FLASH_TILE_ELEMENTS = FLASH_TILE_K * FLASH_MAX_HEAD_DIM;
+    /** Query rows per work-item of {@link #flash}: {@link MatrixMultiply}'s block rows. */
+    public static final int FLASH_BLOCK_Q = MatrixMultiply.BLOCK_ROWS;
+    /** Keys per tile of {@link #flash}: {@link MatrixMultiply}'s block columns. */
+    public static final int FLASH_TILE_K = MatrixMultiply.BLOCK_COLUMNS;
+    /** The largest head dimension {@link #flash} supports (its output block's columns); larger ones make it write NaN. */
+    public static final int FLASH_MAX_HEAD_DIM = MatrixMultiply.BLOCK_COLUMNS;
+    private static final int FLASH_BLOCK = FLASH_BLOCK_Q * FLASH_TILE_K;
 
     /** The logit given to masked keys: exp(MASKED - anything finite) is exactly 0, with no infinity involved. */
     private static final float MASKED = -Float.MAX_VALUE;
@@ -167,130 +166,156 @@ public final class AttentionKernels {
     }
 
     /**
-     * Tiled flash-style attention over {@link #flashGrid}: a work-group is a block of consecutive query rows of one
-     * (batch, head), one work-item per row (x: query row, y: batch * numHeads + head). The group walks the keys
-     * any of its rows can see (the union of their bands plus the global tokens outside it; all keys if one of its
-     * rows is a global token) in tiles of {@link #FLASH_TILE_K}: the work-items stage a tile of K (transposed)
-     * and V in local memory, then each computes the whole tile of scores for its row with independent
-     * accumulators, masks it by its own band, and rescales its online softmax once per tile. Work per row:
-     * O(W + block) keys for a sliding window. {@code headDim} must be at most {@link #FLASH_MAX_HEAD_DIM}
-     * (otherwise the rows are written as NaN); any local size works, {@link #flashGrid} uses {@link #FLASH_BLOCK_Q}.
+     * Tiled flash-style attention over {@link #flashGrid}: a work-item takes a block of {@link #FLASH_BLOCK_Q}
+     * consecutive query rows of one (batch, head) (x: block, y: batch * numHeads + head) and walks the keys any of
+     * its rows can see (the union of their bands plus the global tokens outside it; all keys if one of its rows is a
+     * global token) in tiles of up to {@link #FLASH_TILE_K}. Per tile, both products are {@link MatrixMultiply}'s
+     * blocked product: the scores {@code Q_block K_tile^T} (inner dimension headDim), then the running output
+     * {@code += P V_tile} (inner dimension the tile's keys); between them each row masks its scores by its own band,
+     * adds the bias and rescales its online softmax once. Work per row: O(W + block) keys for a sliding window. No
+     * barrier and no local memory: any local size is correct. {@code headDim} must be at most
+     * {@link #FLASH_MAX_HEAD_DIM} (otherwise the rows are written as NaN).
      */
     public static void flash(KernelContext context, FloatArray q, FloatArray k, FloatArray v, FloatArray out, IntArray globalTokens, int numGlobal,
             FloatArray slopes, int batch, int seqLen, int numHeads, int numKvHeads, int headDim, int windowLeft, int windowRight, int biasKind,
             float apeScale, float scale) {
-        int row = context.globalIdx;
+        int first = context.globalIdx * FLASH_BLOCK_Q;
         int bh = context.globalIdy;
-        int lane = context.localIdx;
-        int groupSize = context.localGroupSizeX;
-        int group = context.groupIdx;
-        float[] keyTileTransposed = context.allocateFloatLocalArray(FLASH_TILE_ELEMENTS);
-        float[] valueTile = context.allocateFloatLocalArray(FLASH_TILE_ELEMENTS);
-        float[] scores = new float[FLASH_TILE_K];
-        float[] queryRow = new float[FLASH_MAX_HEAD_DIM];
-        float[] acc = new float[FLASH_MAX_HEAD_DIM];
+        float[] scores = new float[FLASH_BLOCK];
+        float[] acc = new float[FLASH_BLOCK];
+        float[] staged = new float[MatrixMultiply.DEPTH_STEP * FLASH_TILE_K];
+        float[] rowValues = new float[FLASH_BLOCK_Q * MatrixMultiply.DEPTH_STEP];
+        int[] tileKeys = new int[FLASH_TILE_K];
+        float[] runningMax = new float[FLASH_BLOCK_Q];
+        float[] runningSum = new float[FLASH_BLOCK_Q];
+        if (first < seqLen && bh < batch * numHeads) {
+            int dims = headDim <= FLASH_MAX_HEAD_DIM ? headDim : 0;
+            int b = bh / numHeads;
+            int h = bh - b * numHeads;
+            int kvHead = h / (numHeads / numKvHeads);
+            int lastRow = TornadoMath.min(FLASH_BLOCK_Q, seqLen - first) - 1;
+            int blockLast = first + lastRow;
+            boolean blockHasGlobalQuery = AttentionMasks.globalsBelow(globalTokens, numGlobal, blockLast + 1)
+                    > AttentionMasks.globalsBelow(globalTokens, numGlobal, first);
+            int groupStart = blockHasGlobalQuery ? 0 : AttentionMasks.bandStart(first, windowLeft);
+            int groupEnd = blockHasGlobalQuery ? seqLen : AttentionMasks.bandEnd(blockLast, windowRight, seqLen);
+            int before = AttentionMasks.globalsBelow(globalTokens, numGlobal, groupStart);
+            int through = AttentionMasks.globalsBelow(globalTokens, numGlobal, groupEnd);
+            int keyCount = AttentionMasks.visibleKeyCount(groupStart, groupEnd, before, through, numGlobal);
+            int queryRowStride = numHeads * headDim;
+            int queryBase = ((b * seqLen + first) * numHeads + h) * headDim;
+            int kvRowStride = numKvHeads * headDim;
+            int kvBase = (b * seqLen * numKvHeads + kvHead) * headDim;
 
-        int dims = headDim <= FLASH_MAX_HEAD_DIM ? headDim : 0;
-        int b = bh / numHeads;
-        int h = bh - b * numHeads;
-        int kvHead = h / (numHeads / numKvHeads);
-        boolean active = row < seqLen && bh < batch * numHeads;
+            MatrixMultiply.clear(acc);
+            for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+                runningMax[i] = MASKED;
+                runningSum[i] = 0.0f;
+            }
+            for (int tileStart = 0; tileStart < keyCount; tileStart += FLASH_TILE_K) {
+                int width = TornadoMath.min(FLASH_TILE_K, keyCount - tileStart);
+                for (int c = 0; c < width; c++) {
+                    tileKeys[c] = AttentionMasks.visibleKey(tileStart + c, groupStart, groupEnd, globalTokens, before, through);
+                }
+                // Rows past the sequence's end repeat the last row (clamped in gatherRowValues); never stored.
+                MatrixMultiply.clear(scores);
+                for (int d = 0; d < dims; d += MatrixMultiply.DEPTH_STEP) {
+                    int lastDepth = TornadoMath.min(MatrixMultiply.DEPTH_STEP, dims - d) - 1;
+                    stageTileRows(staged, k, tileKeys, kvBase + d, kvRowStride, lastDepth, width);
+                    MatrixMultiply.gatherRowValues(rowValues, q, queryBase + d, queryRowStride, 1, lastDepth, lastRow);
+                    MatrixMultiply.updateFirstRows(scores, staged, rowValues, width);
+                    MatrixMultiply.updateLastRows(scores, staged, rowValues, width);
+                }
+                for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+                    softmaxTileRow(scores, acc, runningMax, runningSum, i, first + TornadoMath.min(i, lastRow), tileKeys, width, dims,
+                            globalTokens, numGlobal, slopes, h, seqLen, windowLeft, windowRight, biasKind, apeScale, scale);
+                }
+                for (int t = 0; t < width; t += MatrixMultiply.DEPTH_STEP) {
+                    int lastKey = TornadoMath.min(MatrixMultiply.DEPTH_STEP, width - t) - 1;
+                    stageTileValues(staged, v, tileKeys, kvBase, kvRowStride, t, lastKey, dims);
+                    for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+                        rowValues[i * MatrixMultiply.DEPTH_STEP] = scores[i * FLASH_TILE_K + t];
+                        rowValues[i * MatrixMultiply.DEPTH_STEP + 1] = scores[i * FLASH_TILE_K + t + TornadoMath.min(1, lastKey)];
+                        rowValues[i * MatrixMultiply.DEPTH_STEP + 2] = scores[i * FLASH_TILE_K + t + TornadoMath.min(2, lastKey)];
+                        rowValues[i * MatrixMultiply.DEPTH_STEP + 3] = scores[i * FLASH_TILE_K + t + lastKey];
+                    }
+                    MatrixMultiply.updateFirstRows(acc, staged, rowValues, dims);
+                    MatrixMultiply.updateLastRows(acc, staged, rowValues, dims);
+                }
+            }
+            for (int i = 0; i <= lastRow; i++) {
+                float inverseSum = 1.0f / runningSum[i];
+                int at = queryBase + i * queryRowStride;
+                for (int d = 0; d < headDim; d++) {
+                    out.set(at + d, dims == headDim ? acc[i * FLASH_TILE_K + d] * inverseSum : Float.NaN);
+                }
+            }
+        }
+    }
 
-        // Group-uniform key range: every work-item computes the same one, so all reach the same barriers.
-        int blockFirst = group * groupSize;
-        int blockLast = TornadoMath.min(blockFirst + groupSize, seqLen) - 1;
-        boolean blockHasGlobalQuery = AttentionMasks.globalsBelow(globalTokens, numGlobal, blockLast + 1)
-                > AttentionMasks.globalsBelow(globalTokens, numGlobal, blockFirst);
-        int groupStart = blockHasGlobalQuery ? 0 : AttentionMasks.bandStart(blockFirst, windowLeft);
-        int groupEnd = blockHasGlobalQuery ? seqLen : AttentionMasks.bandEnd(blockLast, windowRight, seqLen);
-        int before = AttentionMasks.globalsBelow(globalTokens, numGlobal, groupStart);
-        int through = AttentionMasks.globalsBelow(globalTokens, numGlobal, groupEnd);
-        int keyCount = AttentionMasks.visibleKeyCount(groupStart, groupEnd, before, through, numGlobal);
+    /** {@code staged[j][c] = k[base + tileKeys[c] * rowStride + j]} for j up to lastDepth, zero rows beyond: K^T rows of the tile. */
+    private static void stageTileRows(float[] staged, FloatArray k, int[] tileKeys, int base, int rowStride, int lastDepth, int width) {
+        for (int c = 0; c < width; c++) {
+            int at = base + tileKeys[c] * rowStride;
+            staged[c] = k.get(at);
+            staged[FLASH_TILE_K + c] = lastDepth >= 1 ? k.get(at + 1) : 0.0f;
+            staged[2 * FLASH_TILE_K + c] = lastDepth >= 2 ? k.get(at + 2) : 0.0f;
+            staged[3 * FLASH_TILE_K + c] = lastDepth >= 3 ? k.get(at + 3) : 0.0f;
+        }
+    }
 
-        int query = active ? row : blockFirst;
+    /** {@code staged[j][d] = v[base + tileKeys[t + j] * rowStride + d]} for j up to lastKey, zero rows beyond: four value rows of the tile. */
+    private static void stageTileValues(float[] staged, FloatArray v, int[] tileKeys, int base, int rowStride, int t, int lastKey, int dims) {
+        int row0 = base + tileKeys[t] * rowStride;
+        int row1 = base + tileKeys[t + TornadoMath.min(1, lastKey)] * rowStride;
+        int row2 = base + tileKeys[t + TornadoMath.min(2, lastKey)] * rowStride;
+        int row3 = base + tileKeys[t + lastKey] * rowStride;
+        for (int d = 0; d < dims; d++) {
+            staged[d] = v.get(row0 + d);
+            staged[FLASH_TILE_K + d] = lastKey >= 1 ? v.get(row1 + d) : 0.0f;
+            staged[2 * FLASH_TILE_K + d] = lastKey >= 2 ? v.get(row2 + d) : 0.0f;
+            staged[3 * FLASH_TILE_K + d] = lastKey >= 3 ? v.get(row3 + d) : 0.0f;
+        }
+    }
+
+    /**
+     * Row i of a {@link #flash} tile: masks the row's scores by the query's visibility, adds scale and bias, and
+     * turns them into softmax weights against the row's running maximum (rescaling its running sum and output once).
+     * A row that sees no key of the tile gets zero weights.
+     */
+    private static void softmaxTileRow(float[] scores, float[] acc, float[] runningMax, float[] runningSum, int i, int query, int[] tileKeys, int width,
+            int dims, IntArray globalTokens, int numGlobal, FloatArray slopes, int h, int seqLen, int windowLeft,
+            int windowRight, int biasKind, float apeScale, float scale) {
         boolean queryIsGlobal = AttentionMasks.isGlobal(globalTokens, numGlobal, query);
         int rowStart = AttentionMasks.bandStart(query, windowLeft);
         int rowEnd = AttentionMasks.bandEnd(query, windowRight, seqLen);
-        int queryBase = ((b * seqLen + query) * numHeads + h) * headDim;
-        for (int d = 0; d < dims; d++) {
-            queryRow[d] = active ? q.get(queryBase + d) : 0.0f;
-            acc[d] = 0.0f;
+        int row = i * FLASH_TILE_K;
+        float tileMax = MASKED;
+        for (int c = 0; c < width; c++) {
+            int key = tileKeys[c];
+            boolean visible = queryIsGlobal || (key >= rowStart && key < rowEnd) || AttentionMasks.isGlobal(globalTokens, numGlobal, key);
+            float logit = visible ? scores[row + c] * scale + PositionalBiases.logitBias(biasKind, slopes, h, query, key, seqLen, apeScale) : MASKED;
+            scores[row + c] = logit;
+            tileMax = TornadoMath.max(tileMax, logit);
         }
-        float runningMax = MASKED;
-        float runningSum = 0.0f;
-
-        int tileElements = FLASH_TILE_K * dims;
-        for (int tileStart = 0; tileStart < keyCount; tileStart += FLASH_TILE_K) {
-            // Stage the tile; slots past the last key are zero so the score loops can run over the whole tile.
-            for (int e = lane; e < tileElements; e += groupSize) {
-                int c = e / dims;
-                int d = e - c * dims;
-                int t = tileStart + c;
-                float keyValue = 0.0f;
-                float valueValue = 0.0f;
-                if (t < keyCount) {
-                    int key = AttentionMasks.visibleKey(t, groupStart, groupEnd, globalTokens, before, through);
-                    int at = ((b * seqLen + key) * numKvHeads + kvHead) * headDim + d;
-                    keyValue = k.get(at);
-                    valueValue = v.get(at);
-                }
-                keyTileTransposed[d * FLASH_TILE_K + c] = keyValue;
-                valueTile[c * dims + d] = valueValue;
+        if (tileMax > MASKED) {
+            float newMax = TornadoMath.max(runningMax[i], tileMax);
+            float correction = TornadoMath.exp(runningMax[i] - newMax);
+            for (int d = 0; d < dims; d++) {
+                acc[row + d] = acc[row + d] * correction;
             }
-            context.localBarrier();
-
-            if (active) {
-                for (int c = 0; c < FLASH_TILE_K; c++) {
-                    scores[c] = 0.0f;
-                }
-                for (int d = 0; d < dims; d++) {
-                    float queryValue = queryRow[d];
-                    for (int c = 0; c < FLASH_TILE_K; c++) {
-                        scores[c] += queryValue * keyTileTransposed[d * FLASH_TILE_K + c];
-                    }
-                }
-                float tileMax = MASKED;
-                for (int c = 0; c < FLASH_TILE_K; c++) {
-                    int t = tileStart + c;
-                    float logit = MASKED;
-                    if (t < keyCount) {
-                        int key = AttentionMasks.visibleKey(t, groupStart, groupEnd, globalTokens, before, through);
-                        boolean visible = queryIsGlobal || (key >= rowStart && key < rowEnd) || AttentionMasks.isGlobal(globalTokens, numGlobal, key);
-                        if (visible) {
-                            logit = scores[c] * scale + PositionalBiases.logitBias(biasKind, slopes, h, query, key, seqLen, apeScale);
-                        }
-                    }
-                    scores[c] = logit;
-                    tileMax = TornadoMath.max(tileMax, logit);
-                }
-                if (tileMax > MASKED) {
-                    float newMax = TornadoMath.max(runningMax, tileMax);
-                    float correction = TornadoMath.exp(runningMax - newMax);
-                    runningSum = runningSum * correction;
-                    for (int d = 0; d < dims; d++) {
-                        acc[d] = acc[d] * correction;
-                    }
-                    for (int c = 0; c < FLASH_TILE_K; c++) {
-                        float weight = TornadoMath.exp(scores[c] - newMax);
-                        scores[c] = weight;
-                        runningSum += weight;
-                    }
-                    for (int c = 0; c < FLASH_TILE_K; c++) {
-                        float weight = scores[c];
-                        for (int d = 0; d < dims; d++) {
-                            acc[d] += weight * valueTile[c * dims + d];
-                        }
-                    }
-                    runningMax = newMax;
-                }
+            float sum = 0.0f;
+            for (int c = 0; c < width; c++) {
+                float logit = scores[row + c];
+                float weight = logit > MASKED ? TornadoMath.exp(logit - newMax) : 0.0f;
+                scores[row + c] = weight;
+                sum += weight;
             }
-            context.localBarrier();
-        }
-
-        if (active) {
-            float inverseSum = 1.0f / runningSum;
-            for (int d = 0; d < headDim; d++) {
-                out.set(queryBase + d, dims == headDim ? acc[d] * inverseSum : Float.NaN);
+            runningSum[i] = runningSum[i] * correction + sum;
+            runningMax[i] = newMax;
+        } else {
+            for (int c = 0; c < width; c++) {
+                scores[row + c] = 0.0f;
             }
         }
     }
@@ -508,16 +533,22 @@ public final class AttentionKernels {
     // ---------------------------------------------------------------------------------------------------------
 
     /**
-     * The grid {@link #flash} expects: x covers the query rows rounded up to {@link #FLASH_BLOCK_Q} with local size
-     * {@link #FLASH_BLOCK_Q}, y covers {@code batch * numHeads} with local size 1.
+     * The grid {@link #flash} expects: x covers the query blocks of {@link #FLASH_BLOCK_Q} rows, y covers
+     * {@code batch * numHeads}; {@link MatrixMultiply#groupItemsForDefaultDevice()} blocks per work-group.
      */
     public static WorkerGrid flashGrid(int batch, int numHeads, int seqLen) {
-        if (batch < 1 || numHeads < 1 || seqLen < 1) {
-            throw new IllegalArgumentException("flashGrid needs batch, numHeads, seqLen >= 1, got " + batch + ", " + numHeads + ", " + seqLen);
+        return flashGrid(batch, numHeads, seqLen, MatrixMultiply.groupItemsForDefaultDevice());
+    }
+
+    /** {@link #flashGrid(int, int, int)} with {@code groupItems} query blocks per work-group (any size gives the same result). */
+    public static WorkerGrid flashGrid(int batch, int numHeads, int seqLen, int groupItems) {
+        if (batch < 1 || numHeads < 1 || seqLen < 1 || groupItems < 1) {
+            throw new IllegalArgumentException("flashGrid needs batch, numHeads, seqLen, groupItems >= 1, got " + batch + ", " + numHeads + ", " + seqLen
+                    + ", " + groupItems);
         }
-        int rows = (seqLen + FLASH_BLOCK_Q - 1) / FLASH_BLOCK_Q * FLASH_BLOCK_Q;
-        WorkerGrid grid = new WorkerGrid2D(rows, batch * numHeads);
-        grid.setLocalWork(FLASH_BLOCK_Q, 1, 1);
+        int blocks = (seqLen + FLASH_BLOCK_Q - 1) / FLASH_BLOCK_Q;
+        WorkerGrid grid = new WorkerGrid2D(LinearKernels.roundUp(blocks, groupItems), batch * numHeads);
+        grid.setLocalWork(groupItems, 1, 1);
         return grid;
     }
 

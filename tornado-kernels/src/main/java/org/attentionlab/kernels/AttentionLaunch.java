@@ -78,6 +78,36 @@ public record AttentionLaunch(Algorithm algorithm, int batch, int seqLen, int nu
         };
     }
 
+    /** Floats of the backward's row statistics ({@link AttentionKernels#backwardRowStatisticsSize}). */
+    public int backwardStatisticsSize() {
+        return AttentionKernels.backwardRowStatisticsSize(batch, numHeads, seqLen);
+    }
+
+    /**
+     * Adds the backward of this call as four tasks of {@code graph}, named {@code taskPrefix} followed by
+     * {@code _log_sum_exp}, {@code _row_dot}, {@code _dq} and {@code _dkdv} (tornado-kernels/README.md, "Attention
+     * backward"): from the forward's {@code q}, {@code k}, {@code v}, its output {@code out} and the output gradient
+     * {@code dOut}, writes {@code dq}, {@code dk} and {@code dv}. One backward for every algorithm: they compute the
+     * same function. {@code rowStatistics} holds {@link #backwardStatisticsSize()} floats.
+     */
+    public TaskGraph addBackwardTasks(TaskGraph graph, String taskPrefix, FloatArray q, FloatArray k, FloatArray v, FloatArray out, FloatArray dOut,
+            FloatArray rowStatistics, FloatArray dq, FloatArray dk, FloatArray dv) {
+        checkArrays(q, k, v, out);
+        AttentionKernels.checkArguments(dq, dk, dv, dOut, globalTokens, numGlobal, slopes, batch, seqLen, numHeads, numKvHeads, headDim, windowLeft,
+                windowRight, biasKind);
+        if (rowStatistics.getSize() < backwardStatisticsSize()) {
+            throw new IllegalArgumentException("rowStatistics has " + rowStatistics.getSize() + " elements, needs " + backwardStatisticsSize());
+        }
+        return graph
+                .task(taskPrefix + "_log_sum_exp", AttentionKernels::rowLogSumExp, q, k, rowStatistics, globalTokens, numGlobal, slopes, batch, seqLen,
+                        numHeads, numKvHeads, headDim, windowLeft, windowRight, biasKind, apeScale, scale)
+                .task(taskPrefix + "_row_dot", AttentionKernels::rowOutputGradientDot, out, dOut, rowStatistics, batch, seqLen, numHeads, headDim)
+                .task(taskPrefix + "_dq", AttentionKernels::queryGradient, q, k, v, dOut, rowStatistics, dq, globalTokens, numGlobal, slopes, batch,
+                        seqLen, numHeads, numKvHeads, headDim, windowLeft, windowRight, biasKind, apeScale, scale)
+                .task(taskPrefix + "_dkdv", AttentionKernels::keyValueGradient, q, k, v, dOut, rowStatistics, dk, dv, globalTokens, numGlobal, slopes,
+                        batch, seqLen, numHeads, numKvHeads, headDim, windowLeft, windowRight, biasKind, apeScale, scale);
+    }
+
     /**
      * Calls a {@code @Parallel} kernel directly, as plain Java (its loops run sequentially).
      *
@@ -97,11 +127,15 @@ public record AttentionLaunch(Algorithm algorithm, int batch, int seqLen, int nu
     }
 
     private void check(FloatArray q, FloatArray k, FloatArray v, FloatArray out, FloatArray scratch) {
-        AttentionKernels.checkArguments(q, k, v, out, globalTokens, numGlobal, slopes, batch, seqLen, numHeads, numKvHeads, headDim, windowLeft,
-                windowRight, biasKind);
+        checkArrays(q, k, v, out);
         int needed = scratchSize();
         if (needed > 0 && (scratch == null || scratch.getSize() < needed)) {
             throw new IllegalArgumentException("scratch has " + (scratch == null ? 0 : scratch.getSize()) + " elements, needs " + needed);
         }
+    }
+
+    private void checkArrays(FloatArray q, FloatArray k, FloatArray v, FloatArray out) {
+        AttentionKernels.checkArguments(q, k, v, out, globalTokens, numGlobal, slopes, batch, seqLen, numHeads, numKvHeads, headDim, windowLeft,
+                windowRight, biasKind);
     }
 }

@@ -2,8 +2,8 @@ package org.attentionlab.kernels;
 
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.WorkerGrid;
-import uk.ac.manchester.tornado.api.WorkerGrid2D;
 import uk.ac.manchester.tornado.api.annotations.Parallel;
+import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
@@ -13,18 +13,13 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * <p>{@code x [rows, in]}, {@code weight [out, in]}, {@code bias [out]}, {@code y [rows, out]}:
  * {@code y = x W^T + b}. With {@code hasBias == 0} the bias array is not read (pass any array, e.g. of size 1).
  *
- * <p>The {@link KernelContext} kernels are barrier-free and use no local memory: one work-item per output
- * element over a 2D grid (x: output feature, y: row) rounded up to {@value #TILE} x {@value #TILE} groups,
- * items beyond the sizes doing nothing. Because no item waits for another, the JVM implementation runs their
- * work-groups in parallel on all cores, and a device needs no particular group size. The dot product keeps four
- * independent partial sums: a single serial chain of multiply-adds cannot be reordered by OpenCL compilers and
- * runs several times slower. Plain Java callers run them through a task graph (the JVM implementation walks
- * the grid), which is also how the model calls them.
+ * <p>The {@link KernelContext} kernels are {@link MatrixMultiply}'s blocked product (a work-item computes a block of
+ * {@value MatrixMultiply#BLOCK_ROWS} x {@value MatrixMultiply#BLOCK_COLUMNS} outputs) over
+ * {@link MatrixMultiply#grid}; {@link #linear} is {@link MatrixMultiply#linear} without activation, kept with its
+ * signature for the model. Plain Java callers run them through a task graph (the JVM implementation walks the grid),
+ * which is also how the model calls them.
  */
 public final class LinearKernels {
-
-    /** Work-group edge of the linear grids: 16 x 16 = 256 items, a size every GPU and PoCL accept. */
-    public static final int TILE = 16;
 
     private LinearKernels() {
     }
@@ -41,14 +36,24 @@ public final class LinearKernels {
      */
     public static void linear(KernelContext context, FloatArray x, FloatArray weight, FloatArray bias, FloatArray y, int rows, int inFeatures, int outFeatures,
             int hasBias) {
-        int feature = context.globalIdx;
-        int row = context.globalIdy;
-        if (feature < outFeatures && row < rows) {
-            float sum = dot(x, row * inFeatures, weight, feature * inFeatures, inFeatures);
-            if (hasBias != 0) {
-                sum += bias.get(feature);
+        // MatrixMultiply.linear's body, not a call of it: TornadoVM would not inline a method that large.
+        int col0 = context.globalIdx * MatrixMultiply.BLOCK_COLUMNS;
+        int row0 = context.globalIdy * MatrixMultiply.BLOCK_ROWS;
+        float[] acc = new float[MatrixMultiply.BLOCK_ROWS * MatrixMultiply.BLOCK_COLUMNS];
+        float[] staged = new float[MatrixMultiply.DEPTH_STEP * MatrixMultiply.BLOCK_COLUMNS];
+        float[] rowValues = new float[MatrixMultiply.BLOCK_ROWS * MatrixMultiply.DEPTH_STEP];
+        if (col0 < outFeatures && row0 < rows) {
+            int blockRows = TornadoMath.min(MatrixMultiply.BLOCK_ROWS, rows - row0);
+            int blockCols = TornadoMath.min(MatrixMultiply.BLOCK_COLUMNS, outFeatures - col0);
+            MatrixMultiply.clear(acc);
+            for (int step = 0; step < inFeatures; step += MatrixMultiply.DEPTH_STEP) {
+                int last = TornadoMath.min(MatrixMultiply.DEPTH_STEP, inFeatures - step) - 1;
+                MatrixMultiply.stage(staged, weight, col0 * inFeatures + step, inFeatures, 1, last, blockCols);
+                MatrixMultiply.gatherRowValues(rowValues, x, row0 * inFeatures + step, inFeatures, 1, last, blockRows - 1);
+                MatrixMultiply.updateFirstRows(acc, staged, rowValues, blockCols);
+                MatrixMultiply.updateLastRows(acc, staged, rowValues, blockCols);
             }
-            y.set(row * outFeatures + feature, sum);
+            MatrixMultiply.storeBlock(acc, bias, y, outFeatures, row0, blockRows, col0, blockCols, hasBias, MatrixMultiply.NONE, 0);
         }
     }
 
@@ -62,20 +67,36 @@ public final class LinearKernels {
      */
     public static void qkvProjection(KernelContext context, FloatArray x, FloatArray weight, FloatArray bias, FloatArray q, FloatArray k, FloatArray v, int rows,
             int inFeatures, int qFeatures, int kvFeatures, int hasBias) {
-        int feature = context.globalIdx;
-        int row = context.globalIdy;
         int outFeatures = qFeatures + 2 * kvFeatures;
-        if (feature < outFeatures && row < rows) {
-            float sum = dot(x, row * inFeatures, weight, feature * inFeatures, inFeatures);
-            if (hasBias != 0) {
-                sum += bias.get(feature);
+        int col0 = context.globalIdx * MatrixMultiply.BLOCK_COLUMNS;
+        int row0 = context.globalIdy * MatrixMultiply.BLOCK_ROWS;
+        float[] acc = new float[MatrixMultiply.BLOCK_ROWS * MatrixMultiply.BLOCK_COLUMNS];
+        float[] staged = new float[MatrixMultiply.DEPTH_STEP * MatrixMultiply.BLOCK_COLUMNS];
+        float[] rowValues = new float[MatrixMultiply.BLOCK_ROWS * MatrixMultiply.DEPTH_STEP];
+        if (col0 < outFeatures && row0 < rows) {
+            int blockRows = TornadoMath.min(MatrixMultiply.BLOCK_ROWS, rows - row0);
+            int blockCols = TornadoMath.min(MatrixMultiply.BLOCK_COLUMNS, outFeatures - col0);
+            MatrixMultiply.clear(acc);
+            for (int step = 0; step < inFeatures; step += MatrixMultiply.DEPTH_STEP) {
+                int last = TornadoMath.min(MatrixMultiply.DEPTH_STEP, inFeatures - step) - 1;
+                MatrixMultiply.stage(staged, weight, col0 * inFeatures + step, inFeatures, 1, last, blockCols);
+                MatrixMultiply.gatherRowValues(rowValues, x, row0 * inFeatures + step, inFeatures, 1, last, blockRows - 1);
+                MatrixMultiply.updateFirstRows(acc, staged, rowValues, blockCols);
+                MatrixMultiply.updateLastRows(acc, staged, rowValues, blockCols);
             }
-            if (feature < qFeatures) {
-                q.set(row * qFeatures + feature, sum);
-            } else if (feature < qFeatures + kvFeatures) {
-                k.set(row * kvFeatures + feature - qFeatures, sum);
-            } else {
-                v.set(row * kvFeatures + feature - qFeatures - kvFeatures, sum);
+            for (int i = 0; i < blockRows; i++) {
+                int row = row0 + i;
+                for (int c = 0; c < blockCols; c++) {
+                    int feature = col0 + c;
+                    float sum = acc[i * MatrixMultiply.BLOCK_COLUMNS + c] + (hasBias != 0 ? bias.get(feature) : 0.0f);
+                    if (feature < qFeatures) {
+                        q.set(row * qFeatures + feature, sum);
+                    } else if (feature < qFeatures + kvFeatures) {
+                        k.set(row * kvFeatures + feature - qFeatures, sum);
+                    } else {
+                        v.set(row * kvFeatures + feature - qFeatures - kvFeatures, sum);
+                    }
+                }
             }
         }
     }
@@ -154,11 +175,9 @@ public final class LinearKernels {
 
     // ---- host-side grid helpers (not kernels) ----
 
-    /** The grid {@link #linear} expects: global (outFeatures, rows) each rounded up to {@value #TILE}, local {@value #TILE} x {@value #TILE}. */
+    /** The grid {@link #linear} expects: {@link MatrixMultiply#grid(int, int)} for a {@code rows x outFeatures} output. */
     public static WorkerGrid linearGrid(int rows, int outFeatures) {
-        WorkerGrid grid = new WorkerGrid2D(roundUp(outFeatures, TILE), roundUp(rows, TILE));
-        grid.setLocalWork(TILE, TILE, 1);
-        return grid;
+        return MatrixMultiply.grid(rows, outFeatures);
     }
 
     /** The grid {@link #qkvProjection} expects: {@link #linearGrid} over {@code qFeatures + 2 kvFeatures} outputs. */

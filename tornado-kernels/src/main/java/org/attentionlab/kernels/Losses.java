@@ -192,6 +192,59 @@ public final class Losses {
         }
     }
 
+    /**
+     * Mean squared error over the counted rows only, for targets that exist at some positions (delayed recall has none
+     * before its delay): {@code summary[SUMMARY_LOSS] = sum over counted rows r and j of (prediction - target)^2 /
+     * (counted * width)}, {@code summary[SUMMARY_COUNTED] = counted} (rows), {@code summary[SUMMARY_CORRECT] = 0}; 0
+     * when no row counts. Run over {@link #summaryGrid}. With every row counted it is {@link #meanSquaredError} up to rounding.
+     *
+     * @param prediction {@code [rows, width]}, likewise {@code target}
+     * @param counted    {@code [rows]}: 1 where the row's target counts, 0 where it does not
+     */
+    public static void maskedMeanSquaredError(KernelContext context, FloatArray prediction, FloatArray target, IntArray counted, FloatArray summary, int rows,
+            int width) {
+        float[] local = context.allocateFloatLocalArray(WorkGroupReductions.GROUP);
+        int item = context.localIdx;
+        float partial = 0.0f;
+        float positions = 0.0f;
+        for (int row = item; row < rows; row += context.localGroupSizeX) {
+            if (counted.get(row) != 0) {
+                positions += 1.0f;
+                for (int j = 0; j < width; j++) {
+                    float difference = prediction.get(row * width + j) - target.get(row * width + j);
+                    partial += difference * difference;
+                }
+            }
+        }
+        float total = WorkGroupReductions.sum(context, local, partial);
+        float totalPositions = WorkGroupReductions.sum(context, local, positions);
+        if (item == 0) {
+            summary.set(SUMMARY_LOSS, totalPositions > 0.0f ? total / (totalPositions * width) : 0.0f);
+            summary.set(SUMMARY_COUNTED, totalPositions);
+            summary.set(SUMMARY_CORRECT, 0.0f);
+        }
+    }
+
+    /**
+     * The gradient of {@link #maskedMeanSquaredError}: {@code 2 (prediction - target) / (counted * width)} on counted
+     * rows, 0 on the others; may be {@code prediction} itself.
+     *
+     * @param summary what {@link #maskedMeanSquaredError} wrote (its count)
+     */
+    public static void maskedMeanSquaredErrorBackward(FloatArray prediction, FloatArray target, IntArray counted, FloatArray summary, FloatArray dPrediction,
+            int rows, int width) {
+        for (@Parallel int row = 0; row < rows; row++) {
+            for (@Parallel int j = 0; j < width; j++) {
+                int index = row * width + j;
+                float gradient = 0.0f;
+                if (counted.get(row) != 0) {
+                    gradient = 2.0f * (prediction.get(index) - target.get(index)) / (summary.get(SUMMARY_COUNTED) * width);
+                }
+                dPrediction.set(index, gradient);
+            }
+        }
+    }
+
     // ---- host-side grid helpers (not kernels) ----
 
     /** The grid {@link #crossEntropyRows} expects: one work-group of {@code WorkGroupReductions.GROUP} items per row. */
@@ -199,8 +252,18 @@ public final class Losses {
         return WorkGroupReductions.groups(rows);
     }
 
+    /** {@link #rowsGrid(int)} with groups of {@code items} items (a power of two up to {@link WorkGroupReductions#GROUP}). */
+    public static WorkerGrid rowsGrid(int rows, int items) {
+        return WorkGroupReductions.groups(rows, items);
+    }
+
     /** The grid of the one-group kernels {@link #crossEntropySummary} and {@link #meanSquaredError}. */
     public static WorkerGrid summaryGrid() {
         return WorkGroupReductions.groups(1);
+    }
+
+    /** {@link #summaryGrid()} with a group of {@code items} items. */
+    public static WorkerGrid summaryGrid(int items) {
+        return WorkGroupReductions.groups(1, items);
     }
 }

@@ -250,24 +250,46 @@ class AttentionKernelsEdgeCaseTest {
 
     @Test
     void flashGridCoversRowsInBlocksAndBatchTimesHeads() {
+        // 33 rows are 3 blocks of 16; the JVM implementation's device is a CPU: one block per work-group.
         WorkerGrid grid = AttentionKernels.flashGrid(2, 3, 33);
-        assertArrayEquals(new long[] { 64, 6, 1 }, grid.getGlobalWork());
-        assertArrayEquals(new long[] { AttentionKernels.FLASH_BLOCK_Q, 1, 1 }, grid.getLocalWork());
-        assertArrayEquals(new long[] { 32, 1, 1 }, AttentionKernels.flashGrid(1, 1, 1).getGlobalWork());
+        assertArrayEquals(new long[] { 3, 6, 1 }, grid.getGlobalWork());
+        assertArrayEquals(new long[] { 1, 1, 1 }, grid.getLocalWork());
+        WorkerGrid grouped = AttentionKernels.flashGrid(2, 3, 33, 4);
+        assertArrayEquals(new long[] { 4, 6, 1 }, grouped.getGlobalWork());
+        assertArrayEquals(new long[] { 4, 1, 1 }, grouped.getLocalWork());
+        assertArrayEquals(new long[] { 1, 1, 1 }, AttentionKernels.flashGrid(1, 1, 1).getGlobalWork());
         assertThrows(IllegalArgumentException.class, () -> AttentionKernels.flashGrid(1, 0, 5));
+        assertThrows(IllegalArgumentException.class, () -> AttentionKernels.flashGrid(1, 1, 5, 0));
+    }
+
+    /**
+     * More visible keys than one flash key tile ({@link AttentionKernels#FLASH_TILE_K}): the online softmax carries
+     * its maximum and sum across tiles, a tile may hold no key some row sees (the causal rows of the first block see
+     * nothing of the second tile), and a global token seen by all sits in another tile than most of a row's band.
+     */
+    @ParameterizedTest
+    @EnumSource(AttentionAlgorithm.class)
+    void severalFlashKeyTiles(AttentionAlgorithm algorithm) {
+        int tile = AttentionKernels.FLASH_TILE_K;
+        AttentionCase causal = withAlibi(AttentionCase.random(19, 1, 2 * tile + 37, 2, 1, 4, Window.causal().left(), 0));
+        Close.assertClose(causal.reference(), AttentionRunner.run(algorithm, causal), ABS, REL, algorithm + " causal over " + causal.seqLen() + " keys");
+        AttentionCase window = withApe(AttentionCase.random(20, 1, 2 * tile + 5, 2, 2, 3, tile + 20, 3, tile + 60), 0.2f);
+        Close.assertClose(window.reference(), AttentionRunner.run(algorithm, window), ABS, REL, algorithm + " window wider than a tile, a global token");
     }
 
     @Test
     void flashGivesTheSameResultForOtherLocalSizes() {
         AttentionCase c = withAlibi(AttentionCase.random(18, 2, 41, 2, 1, 7, Window.causalSliding(6).left(), 0, 20));
         double[] want = c.reference();
-        // Local size 1 is left out: the JVM implementation runs one-item groups without a barrier (reported).
-        for (int local : new int[] { 2, 8, 13, 64 }) {
-            int rows = (c.seqLen() + local - 1) / local * local;
-            WorkerGrid grid = new WorkerGrid2D(rows, c.batch() * c.numHeads());
-            grid.setLocalWork(local, 1, 1);
-            Close.assertClose(want, AttentionRunner.runFlash(c, grid), ABS, REL, "local size " + local);
+        float[] one = AttentionRunner.runFlash(c, AttentionKernels.flashGrid(c.batch(), c.numHeads(), c.seqLen(), 1));
+        Close.assertClose(want, one, ABS, REL, "one block per group");
+        for (int items : new int[] { 2, 3, 8 }) {
+            assertArrayEquals(one, AttentionRunner.runFlash(c, AttentionKernels.flashGrid(c.batch(), c.numHeads(), c.seqLen(), items)), items + " blocks per group");
         }
+        // A grid wider than the blocks (one item per row, as the previous kernel had): the spare items do nothing.
+        WorkerGrid wide = new WorkerGrid2D(c.seqLen(), c.batch() * c.numHeads());
+        wide.setLocalWork(c.seqLen(), 1, 1);
+        assertArrayEquals(one, AttentionRunner.runFlash(c, wide));
     }
 
     @Test

@@ -70,11 +70,10 @@ class LinearKernelsTest {
     }
 
     @Test
-    void gridIsRoundedUpToWholeTiles() {
-        WorkerGrid grid = LinearKernels.linearGrid(17, 1);
-        assertArrayEquals(new long[] { 16, 32, 1 }, grid.getGlobalWork());
-        assertArrayEquals(new long[] { 16, 16, 1 }, grid.getLocalWork());
-        assertArrayEquals(new long[] { 16 + 32 + 32, 16, 1 }, LinearKernels.qkvGrid(1, 16 + 8, 28).getGlobalWork());
+    void gridsAreMatrixMultiplyGrids() {
+        assertArrayEquals(MatrixMultiply.grid(17, 1).getGlobalWork(), LinearKernels.linearGrid(17, 1).getGlobalWork());
+        assertArrayEquals(MatrixMultiply.grid(17, 1).getLocalWork(), LinearKernels.linearGrid(17, 1).getLocalWork());
+        assertArrayEquals(MatrixMultiply.grid(3, 16 + 2 * 300).getGlobalWork(), LinearKernels.qkvGrid(3, 16, 300).getGlobalWork());
     }
 
     @Property(tries = 200)

@@ -27,7 +27,8 @@ final class Ape extends Architecture {
                 "the \"Attention Positional Encoding\" notebook: token ids are embedded to width 3 × hidden_size and split into q, k, v"
                         + " (\"embedded QKV\", no projection layers); the bias `(1 - |i - j| / L) × ape_scale` is added to the logits; attention"
                         + " is bidirectional by default and every position is returned. One attention layer, no feed-forward block, no norm"
-                        + " and no residual (`norm`, `norm_position`, `dropout` and `hidden_act` have nothing to act on).");
+                        + " and no residual (`norm`, `norm_position`, `dropout`, `hidden_act`, `ffn_type` and the bias switches have nothing"
+                        + " to act on), no language-model head.");
     }
 
     @Override

@@ -16,14 +16,15 @@ import org.attentionlab.model.weights.Parameters;
 final class MultiHeadSlidingWindow extends Architecture {
 
     MultiHeadSlidingWindow() {
-        super("multihead_sliding_window", Defaults.none().with(Keys.HEAD_DIM, 64).with(Keys.NUM_HIDDEN_LAYERS, 2).with(Keys.INTERMEDIATE_SIZE, 256)
+        super("multihead_sliding_window", TransformerStack.DEFAULTS.with(Keys.HEAD_DIM, 64).with(Keys.NUM_HIDDEN_LAYERS, 2).with(Keys.INTERMEDIATE_SIZE, 256)
                 .with(Keys.SLIDING_WINDOW, 60).with(Keys.SLIDING_WINDOW_PATTERN, LayerPattern.ALL_SLIDING)
                 .with(Keys.POSITION_EMBEDDING, PositionEmbedding.SINUSOIDAL).with(Keys.NORM_POSITION, NormPosition.POST).with(Keys.DROPOUT, 0.1),
-                Set.of(Keys.EMBED_DIM),
+                TransformerStack.OWN_KEYS,
                 "Edifice `MultiHead.build_sliding_window`: input projection to heads × head_dim, sinusoidal encoding added once, then per"
                         + " layer `norm(x + attn(x))`, `norm(x + ffn(x))` (post-norm), FFN `intermediate_size` (Edifice's `ffn_dim`) with GELU,"
                         + " last position out. Edifice's own sinusoidal formula is `sinusoidal_variant: edifice`; the default is the standard"
-                        + " one. If `hidden_size` is given, head_dim becomes hidden_size / heads (as Edifice's `build/1` does).");
+                        + " one. If `hidden_size` is given, head_dim becomes hidden_size / heads (as Edifice's `build/1` does). Token ids"
+                        + " (`vocab_size`) are embedded at hidden_size, without the projection.");
     }
 
     @Override

@@ -14,15 +14,16 @@ import org.attentionlab.model.weights.Parameters;
 final class RnopeSwa extends Architecture {
 
     RnopeSwa() {
-        super("rnope_swa", Defaults.none().with(Keys.HIDDEN_SIZE, 256).with(Keys.NUM_HIDDEN_LAYERS, 6).with(Keys.INTERMEDIATE_SIZE, Keys.FOUR_TIMES_HIDDEN)
-                .with(Keys.SLIDING_WINDOW, 128).with(Keys.SLIDING_WINDOW_PATTERN, LayerPattern.ALL_SLIDING).with(Keys.DROPOUT, 0.1), Set.of(Keys.EMBED_DIM),
+        super("rnope_swa", TransformerStack.DEFAULTS.with(Keys.HIDDEN_SIZE, 256).with(Keys.NUM_HIDDEN_LAYERS, 6).with(Keys.INTERMEDIATE_SIZE, Keys.FOUR_TIMES_HIDDEN)
+                .with(Keys.SLIDING_WINDOW, 128).with(Keys.SLIDING_WINDOW_PATTERN, LayerPattern.ALL_SLIDING).with(Keys.DROPOUT, 0.1), TransformerStack.OWN_KEYS,
                 "Edifice `RNoPESWA`: an input projection embed_dim → hidden_size when the two differ, pre-norm transformer blocks"
                         + " (`x + drop(attn(LN(x)))`, `x + drop(FFN(LN(x)))`, FFN = dense(intermediate) → GELU → dense(hidden)) with"
-                        + " sliding-window attention and no positional encoding, a final LayerNorm, last position out.");
+                        + " sliding-window attention and no positional encoding, a final LayerNorm, last position out. With RMSNorm, RoPE,"
+                        + " SwiGLU, no biases, token ids and logits it is a Mistral-style decoder (see \"Token input and logits\").");
     }
 
     @Override
     public List<Layer> build(ModelSpec spec, Parameters parameters) {
-        return TransformerStack.layers(spec, parameters, TransformerStack.widthsDiffer(spec));
+        return TransformerStack.layers(spec, parameters, false);
     }
 }

@@ -17,16 +17,18 @@ import org.attentionlab.model.weights.Parameters;
 final class RnopeSwaHybrid extends Architecture {
 
     RnopeSwaHybrid() {
-        super("rnope_swa_hybrid", Defaults.none().with(Keys.HIDDEN_SIZE, 256).with(Keys.NUM_HIDDEN_LAYERS, 4)
+        super("rnope_swa_hybrid", TransformerStack.DEFAULTS.with(Keys.HIDDEN_SIZE, 256).with(Keys.NUM_HIDDEN_LAYERS, 4)
                 .with(Keys.INTERMEDIATE_SIZE, Keys.FOUR_TIMES_HIDDEN).with(Keys.SLIDING_WINDOW, 4096).with(Keys.SLIDING_WINDOW_PATTERN, LayerPattern.every(4))
-                .with(Keys.POSITION_EMBEDDING, PositionEmbedding.ROPE).with(Keys.OUTPUT, OutputMode.ALL), Set.of(Keys.EMBED_DIM),
+                .with(Keys.POSITION_EMBEDDING, PositionEmbedding.ROPE).with(Keys.OUTPUT, OutputMode.ALL), TransformerStack.OWN_KEYS,
                 "Cohere \"Rope to Nope and Back Again\" (arXiv 2501.18795) as Hugging Face Cohere2 lays it out: every 4th layer is full"
                         + " attention with no positional encoding, the others are sliding-window layers with RoPE. Here `position_embedding`"
                         + " applies to the sliding layers; full layers have none unless a per-layer override says otherwise (that is the point"
-                        + " of the architecture). Cohere2 uses interleaved RoPE pairs (`rope_pairing: gptj`) and the parallel block"
-                        + " (`norm_position: parallel`); our defaults are `neox` and `pre`, small sizes so it runs quickly, and the paper's"
-                        + " window 4096 (any sequence length works; shorter sequences simply see all previous keys). An input projection"
-                        + " embed_dim → hidden_size when the two differ; a final norm.");
+                        + " of the architecture). Cohere2 uses interleaved RoPE pairs (`rope_pairing: gptj`), the parallel block"
+                        + " (`norm_position: parallel`), SwiGLU without biases and a LayerNorm without bias, token ids and tied logits"
+                        + " scaled by 0.0625 (configs/rnope-swa-hybrid.yaml sets all of it); the defaults are `neox`, `pre` and a GELU MLP"
+                        + " with biases, small sizes so it runs quickly, and the paper's window 4096 (any sequence length works; shorter"
+                        + " sequences simply see all previous keys). An input projection embed_dim → hidden_size when the two differ; a final"
+                        + " norm.");
     }
 
     /** The point of the architecture: global layers see no position information unless a layers: entry says so. */
@@ -37,6 +39,6 @@ final class RnopeSwaHybrid extends Architecture {
 
     @Override
     public List<Layer> build(ModelSpec spec, Parameters parameters) {
-        return TransformerStack.layers(spec, parameters, TransformerStack.widthsDiffer(spec));
+        return TransformerStack.layers(spec, parameters, false);
     }
 }

@@ -110,6 +110,7 @@ public final class ConfigDocs {
         case MODEL -> "top level";
         case LAYER -> "top level, per layer";
         case LAYER_ONLY -> "per layer";
+        case TRAIN -> "train:";
         };
     }
 

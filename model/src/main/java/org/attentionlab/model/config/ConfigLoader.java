@@ -35,21 +35,62 @@ public final class ConfigLoader {
     public static ModelSpec load(Path file, List<String> overrides) throws ConfigException {
         YamlFile main = YamlFile.read(file);
         RawConfig raw = collect(main, file, new ArrayList<>());
+        applyOverrides(raw, overrides);
+        return new Resolver(raw, main, file).resolve();
+    }
+
+    /**
+     * Loads {@code file} with overrides as {@link #load(Path, List)} does, for training: the model and its
+     * {@code train:} block resolved together (a config without one is an error). {@code --set train.KEY=VALUE} sets one
+     * key of the block.
+     */
+    public static TrainingConfig loadTraining(Path file, List<String> overrides) throws ConfigException {
+        YamlFile main = YamlFile.read(file);
+        RawConfig raw = collect(main, file, new ArrayList<>());
+        applyOverrides(raw, overrides);
+        return new Resolver(raw, main, file).resolveTraining();
+    }
+
+    /**
+     * {@link #loadTraining} on config text (a checkpoint's resolved config), as if it were the file {@code source},
+     * with {@code overrides} on top.
+     */
+    public static TrainingConfig parseTraining(String yaml, Path source, List<String> overrides) throws ConfigException {
+        YamlFile main = YamlFile.parse(yaml, source.toString());
+        RawConfig raw = collect(main, source, new ArrayList<>());
+        applyOverrides(raw, overrides);
+        return new Resolver(raw, main, source).resolveTraining();
+    }
+
+    /** Lays each {@code KEY=VALUE} over {@code raw} as if a file extending it said {@code KEY: VALUE}. */
+    private static void applyOverrides(RawConfig raw, List<String> overrides) throws ConfigException {
         for (String override : overrides) {
             String source = "--set " + override;
             int equals = override.indexOf('=');
             if (equals < 1) {
                 throw new ConfigException(source, "expected KEY=VALUE, e.g. --set position_embedding=rope", null);
             }
-            YamlFile layer = YamlFile.parse(override.substring(0, equals).strip() + ": " + override.substring(equals + 1), source);
-            for (Value.Pair pair : Value.pairs(layer, layer.root, name -> name)) {
+            String name = override.substring(0, equals).strip();
+            String trainPrefix = Keys.TRAIN_BLOCK.name() + ".";
+            String text = name.startsWith(trainPrefix) ? Keys.TRAIN_BLOCK.name() + ":\n  " + name.substring(trainPrefix.length()) + ": "
+                    + override.substring(equals + 1) : name + ": " + override.substring(equals + 1);
+            YamlFile layer = YamlFile.parse(text, source);
+            for (Value.Pair pair : Value.pairs(layer, layer.root, key -> key)) {
                 if (!Keys.TOP_LEVEL.contains(pair.name()) || pair.name().equals(Keys.EXTENDS.name())) {
-                    throw pair.key().error("unknown key" + Suggestions.didYouMean(pair.name(), Keys.TOP_LEVEL));
+                    throw pair.key().error(unknownTopLevel(pair.name()));
                 }
             }
-            apply(raw, Value.pairs(layer, layer.root, name -> name));
+            apply(raw, Value.pairs(layer, layer.root, key -> key));
         }
-        return new Resolver(raw, main, file).resolve();
+    }
+
+    /** "unknown key (did you mean ...?)", or where a train: key belongs. */
+    private static String unknownTopLevel(String name) {
+        Key<?> key = Keys.named(name);
+        if (key != null && key.inTrainBlock()) {
+            return "is a training key: write it under train: (or --set train." + name + "=...)";
+        }
+        return "unknown key" + Suggestions.didYouMean(name, Keys.TOP_LEVEL);
     }
 
     /**
@@ -65,6 +106,8 @@ public final class ConfigLoader {
     static final class RawConfig {
         final Map<String, Value.Pair> entries = new LinkedHashMap<>();
         final List<Value.Pair> layerBlocks = new ArrayList<>();
+        /** The train: blocks in the order they apply (base first, --set last); they merge key by key. */
+        final List<Value.Pair> trainBlocks = new ArrayList<>();
     }
 
     private static RawConfig collect(YamlFile file, Path path, List<Path> chain) throws ConfigException {
@@ -75,7 +118,7 @@ public final class ConfigLoader {
         Value.Pair pattern = null;
         for (Value.Pair pair : own) {
             if (!Keys.TOP_LEVEL.contains(pair.name())) {
-                throw pair.key().error("unknown key" + Suggestions.didYouMean(pair.name(), Keys.TOP_LEVEL));
+                throw pair.key().error(unknownTopLevel(pair.name()));
             }
             Key<?> key = Keys.named(pair.name());
             if (key == Keys.EXTENDS) {
@@ -104,6 +147,8 @@ public final class ConfigLoader {
             Key<?> key = Keys.named(pair.name());
             if (key == Keys.LAYERS_ENTRIES) {
                 result.layerBlocks.add(pair);
+            } else if (key == Keys.TRAIN_BLOCK) {
+                result.trainBlocks.add(pair);
             } else if (key != Keys.EXTENDS) {
                 if (key == Keys.LAYER_TYPES) {
                     result.entries.remove(Keys.SLIDING_WINDOW_PATTERN.name());

@@ -26,13 +26,15 @@ public record Key<T>(String name, Section section, Scope scope, Type<T> type, De
         /** At the top level (for every layer) and in a {@code layers:} entry (for the layers it selects). */
         LAYER,
         /** In a {@code layers:} entry only. */
-        LAYER_ONLY
+        LAYER_ONLY,
+        /** In the {@code train:} block only. */
+        TRAIN
     }
 
     /** The part of configs/README.md's key table a key is listed in. */
     public enum Section {
         SHAPE("Model shape"), LAYERS("Layers and windows"), ATTENTION("Attention"), POSITION("Positional information"), BLOCKS("Blocks"),
-        RUNNING("Output and running");
+        RUNNING("Output and running"), TRAINING("Training (the train: block)");
 
         final String title;
 
@@ -105,12 +107,17 @@ public record Key<T>(String name, Section section, Scope scope, Type<T> type, De
 
     /** Whether the key may be written at the top level. */
     public boolean topLevel() {
-        return scope != Scope.LAYER_ONLY;
+        return scope == Scope.MODEL || scope == Scope.LAYER;
     }
 
     /** Whether the key may be written in a {@code layers:} entry. */
     public boolean perLayer() {
-        return scope != Scope.MODEL;
+        return scope == Scope.LAYER || scope == Scope.LAYER_ONLY;
+    }
+
+    /** Whether the key is written in the {@code train:} block. */
+    public boolean inTrainBlock() {
+        return scope == Scope.TRAIN;
     }
 
     /** A value of this key as the docs write it. */

@@ -3,12 +3,14 @@ package org.attentionlab.model.config;
 import static org.attentionlab.model.config.Key.Scope.LAYER;
 import static org.attentionlab.model.config.Key.Scope.LAYER_ONLY;
 import static org.attentionlab.model.config.Key.Scope.MODEL;
+import static org.attentionlab.model.config.Key.Scope.TRAIN;
 import static org.attentionlab.model.config.Key.Section.ATTENTION;
 import static org.attentionlab.model.config.Key.Section.BLOCKS;
 import static org.attentionlab.model.config.Key.Section.LAYERS;
 import static org.attentionlab.model.config.Key.Section.RUNNING;
 import static org.attentionlab.model.config.Key.Section.POSITION;
 import static org.attentionlab.model.config.Key.Section.SHAPE;
+import static org.attentionlab.model.config.Key.Section.TRAINING;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -28,14 +30,17 @@ import org.attentionlab.model.config.Key.Type;
 import org.attentionlab.model.spec.AlibiSlopes;
 import org.attentionlab.model.spec.AttentionAlgorithm;
 import org.attentionlab.model.spec.Device;
+import org.attentionlab.model.spec.FfnType;
 import org.attentionlab.model.spec.HiddenAct;
 import org.attentionlab.model.spec.LayerType;
+import org.attentionlab.model.spec.LrSchedule;
 import org.attentionlab.model.spec.Norm;
 import org.attentionlab.model.spec.NormPosition;
 import org.attentionlab.model.spec.OutputMode;
 import org.attentionlab.model.spec.PositionEmbedding;
 import org.attentionlab.model.spec.RopePairing;
 import org.attentionlab.model.spec.SinusoidalVariant;
+import org.attentionlab.model.spec.TaskName;
 import org.attentionlab.model.spec.YamlName;
 import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.Tag;
@@ -70,9 +75,9 @@ public final class Keys {
     public static final Key<String> EXTENDS = key("extends", SHAPE, MODEL, new Type<>("path", "a readable config", Keys::path), new Default.Unset<>(),
             "start from another config (below)", "base");
     public static final Key<Integer> EMBED_DIM = specific("embed_dim", SHAPE, integer(1, MAX_WIDTH), new Default.Required<>("the width of each input vector"),
-            "width of each input vector: input is [batch, seq, embed_dim]");
+            "width of each input vector: input is [batch, seq, embed_dim] (not with vocab_size)");
     public static final Key<Integer> VOCAB_SIZE = specific("vocab_size", SHAPE, integer(1, MAX_VOCAB), fixed(100),
-            "number of token ids: input is [batch, seq] ids");
+            "number of token ids: input is [batch, seq] ids, embedded by embed_tokens [vocab_size, hidden_size] (ape: its embedded QKV)");
     public static final Key<Integer> HIDDEN_SIZE = key("hidden_size", SHAPE, MODEL, integer(1, MAX_WIDTH),
             new Default.Derived<>("heads × head_dim"), "model width; always num_attention_heads × head_dim", "d_model");
     public static final Key<Integer> NUM_ATTENTION_HEADS = key("num_attention_heads", SHAPE, MODEL, integer(1, MAX_HEADS), fixed(4),
@@ -112,8 +117,12 @@ public final class Keys {
             "hidden dropout of the residual updates (applied with scripts/run --dropout)", "hidden_dropout", "hidden_dropout_prob");
     public static final Key<Double> LAYER_NORM_EPS = key("layer_norm_eps", BLOCKS, MODEL, number(0, true, 1, true, "(0, 1]"), fixed(1e-5),
             "epsilon of every norm (and of QK-norm)", "eps", "rms_norm_eps");
-    public static final Key<HiddenAct> HIDDEN_ACT = key("hidden_act", BLOCKS, MODEL, choice(HiddenAct.class), fixed(HiddenAct.GELU),
-            "feed-forward (and MLP head) activation; gelu is the exact erf form", "activation");
+    public static final Key<HiddenAct> HIDDEN_ACT = key("hidden_act", BLOCKS, MODEL, choice(HiddenAct.class),
+            new Default.Derived<>("silu with ffn_type swiglu, else gelu"),
+            "feed-forward (and MLP head) activation; gelu is the exact erf form; swiglu needs silu, geglu gelu or gelu_pytorch_tanh", "activation");
+    public static final Key<FfnType> FFN_TYPE = key("ffn_type", BLOCKS, MODEL, choice(FfnType.class), fixed(FfnType.MLP),
+            "mlp: down(act(up(x))); swiglu: down(silu(gate(x)) × up(x)), as Llama, Mistral and Cohere2; geglu: the same with hidden_act's GELU",
+            "mlp_type", "feed_forward_type");
     public static final Key<SinusoidalVariant> SINUSOIDAL_VARIANT = key("sinusoidal_variant", POSITION, MODEL, choice(SinusoidalVariant.class),
             fixed(SinusoidalVariant.STANDARD), "standard: sin/cos at 10000^(-2k/d); edifice: Edifice's frequency 1/(1 + 0.01 k)");
     public static final Key<AlibiSlopes> ALIBI_SLOPES = key("alibi_slopes", POSITION, MODEL, choice(AlibiSlopes.class), fixed(AlibiSlopes.REFERENCE),
@@ -126,14 +135,26 @@ public final class Keys {
             "query chunk (chunked) or key chunk (memory_efficient) length; Edifice's default");
     public static final Key<Boolean> QK_NORM = key("qk_norm", ATTENTION, LAYER, bool(), fixed(false),
             "normalise q and k per head before the dot product (Edifice qk_layernorm)", "qk_layernorm");
+    public static final Key<Boolean> ATTENTION_BIAS = key("attention_bias", ATTENTION, MODEL, bool(), fixed(true),
+            "biases on q_proj, k_proj, v_proj and o_proj (Llama, Mistral and Cohere2 have none)", "qkv_bias");
     public static final Key<Norm> NORM = key("norm", BLOCKS, MODEL, choice(Norm.class), fixed(Norm.LAYERNORM), "normalisation in each block");
     public static final Key<NormPosition> NORM_POSITION = key("norm_position", BLOCKS, MODEL, choice(NormPosition.class), fixed(NormPosition.PRE),
             "pre: x + f(norm(x)); post: norm(x + f(x)); parallel: x + attn(norm(x)) + ffn(norm(x)) from one norm (Cohere2)");
+    public static final Key<Boolean> MLP_BIAS = key("mlp_bias", BLOCKS, MODEL, bool(), fixed(true),
+            "biases on the feed-forward projections gate_proj, up_proj and down_proj", "ffn_bias");
+    public static final Key<Boolean> NORM_BIAS = key("norm_bias", BLOCKS, MODEL, bool(), fixed(true),
+            "a bias in every LayerNorm (Cohere2's LayerNorm has none; RMSNorm never has one)", "layer_norm_bias");
     public static final Key<List<Integer>> GLOBAL_TOKENS = key("global_tokens", LAYERS, MODEL,
             new Type<>("list of int", "distinct positions 0..2^30, at most 1024", Keys::globalTokens, Keys::showList), fixed(List.of()),
             "Longformer global attention positions");
     public static final Key<OutputMode> OUTPUT = key("output", RUNNING, MODEL, choice(OutputMode.class), fixed(OutputMode.LAST),
-            "last position [batch, hidden], every position [batch, seq, hidden], or the mean over positions");
+            "last position [batch, hidden], every position [batch, seq, hidden], the mean over positions, or the language-model head's logits"
+                    + " [batch, seq, vocab_size] (token input only)");
+    public static final Key<Boolean> TIE_WORD_EMBEDDINGS = specific("tie_word_embeddings", RUNNING, bool(), fixed(false),
+            "lm_head reuses embed_tokens.weight and has no tensor of its own (Cohere2: true; Llama, Mistral: false)", "tie_embeddings",
+            "tied_embeddings");
+    public static final Key<Double> LOGIT_SCALE = specific("logit_scale", RUNNING, new Type<>("float", "any finite", Value::number), fixed(1.0),
+            "the logits are multiplied by it (Cohere2: 0.0625)");
     public static final Key<Boolean> CAUSAL = key("causal", LAYERS, MODEL, bool(), fixed(true),
             "false = bidirectional (Longformer-style windows)");
     public static final Key<Long> SEED = key("seed", RUNNING, MODEL, new Type<>("int", "any 64-bit integer", v -> v.integer(Long.MIN_VALUE, Long.MAX_VALUE)),
@@ -149,6 +170,62 @@ public final class Keys {
     public static final Key<List<LayerEntry>> LAYERS_ENTRIES = key("layers", LAYERS, MODEL, new Type<>("mapping", "layer selector: per-layer keys",
             LayerEntry::readAll), new Default.Unset<>(), "per-layer overrides (below)");
 
+    public static final Key<Integer> NUM_LABELS = key("num_labels", RUNNING, MODEL, integer(1, MAX_VOCAB), new Default.Unset<>(),
+            "a head `score` (hidden → num_labels, with bias) after the output: class logits (classification of output: last, or of every"
+            + " position) or regression outputs (delayed_recall); Hugging Face's num_labels and score", "num_classes");
+
+    // ---------------------------------------------------------------- training: the train: block (scripts/run train)
+
+    public static final Key<TrainEntries> TRAIN_BLOCK = key("train", TRAINING, MODEL, new Type<>("mapping", "the keys below", TrainEntries::read),
+            new Default.Unset<>(), "what scripts/run train does: the keys below, written under train:");
+    public static final Key<TaskName> TASK = trainKey("task", choice(TaskName.class), new Default.Required<>("what to train on"),
+            "the seeded task the batches are drawn from (below)");
+    public static final Key<Integer> PAIRS = trainKey("pairs", integer(1, 1 << 20), fixed(8), "associative_recall: key–value pairs per sequence",
+            "num_kv_pairs");
+    public static final Key<Integer> KEYS = trainKey("keys", integer(1, MAX_VOCAB), fixed(32), "associative_recall: distinct keys (token ids 1..keys)");
+    public static final Key<Integer> VALUES = trainKey("values", integer(1, MAX_VOCAB), fixed(32),
+            "associative_recall: distinct values (token ids keys+1..keys+values)");
+    public static final Key<Integer> DIGITS = trainKey("digits", integer(1, 32), fixed(5), "passkey_retrieval: digits of the pass key");
+    public static final Key<Double> DEPTH = trainKey("depth", number(0, false, 1, true, "[0, 1]"), new Default.Unset<>(),
+            "passkey_retrieval: where the key sits, 0 = at the start, 1 = just before the question; none: drawn per row");
+    public static final Key<Integer> VOCAB = trainKey("vocab", integer(2, MAX_VOCAB), fixed(16), "copying: tokens 1..vocab-1 and the separator 0");
+    public static final Key<Integer> DELAY = trainKey("delay", integer(0, MAX_POSITION), fixed(12), "delayed_recall: how many steps back the target is");
+    public static final Key<String> TEXT_FILE = trainKey("text_file", new Type<>("path", "a readable file", Keys::path), new Default.Unset<>(),
+            "text: the file to model, relative to the config (scripts/run train --text overrides it)");
+    public static final Key<Integer> STEPS = trainKey("steps", integer(1, Integer.MAX_VALUE), fixed(1000), "optimizer updates in the run", "max_steps");
+    public static final Key<Integer> BATCH_SIZE = trainKey("batch_size", integer(1, 1 << 20), fixed(16), "sequences per micro-batch",
+            "per_device_train_batch_size");
+    public static final Key<Integer> SEQ_LEN = trainKey("seq_len", integer(1, MAX_POSITION), fixed(64), "training sequence length", "block_size");
+    public static final Key<Double> LEARNING_RATE = trainKey("learning_rate", number(0, true, Double.POSITIVE_INFINITY, false, "(0, ∞)"), fixed(1e-3),
+            "peak learning rate (torch.optim.AdamW's default)", "lr");
+    public static final Key<Integer> WARMUP_STEPS = trainKey("warmup_steps", integer(0, Integer.MAX_VALUE), fixed(0),
+            "linear warm-up: update t uses learning_rate × t / warmup_steps");
+    public static final Key<LrSchedule> LR_SCHEDULE = trainKey("lr_schedule", choice(LrSchedule.class), fixed(LrSchedule.COSINE),
+            "after the warm-up: cosine down to min_learning_rate at the last step, or constant", "lr_scheduler_type");
+    public static final Key<Double> MIN_LEARNING_RATE = trainKey("min_learning_rate", number(0, false, Double.POSITIVE_INFINITY, false, "[0, ∞)"),
+            new Default.Derived<>("learning_rate / 10"), "where the cosine ends (nanoGPT's min_lr); at most learning_rate", "min_lr");
+    public static final Key<Double> WEIGHT_DECAY = trainKey("weight_decay", number(0, false, Double.POSITIVE_INFINITY, false, "[0, ∞)"), fixed(0.01),
+            "AdamW's decoupled weight decay, on tensors of 2 or more dimensions (weights, embeddings; not biases and norms)");
+    public static final Key<List<Double>> BETAS = trainKey("betas",
+            new Type<>("list of float", "two values in [0, 1)", Keys::betas, Keys::showList), fixed(List.of(0.9, 0.999)), "AdamW's (beta1, beta2)");
+    public static final Key<Double> ADAM_EPSILON = trainKey("adam_epsilon", number(0, true, 1, false, "(0, 1)"), fixed(1e-8),
+            "AdamW's eps");
+    public static final Key<Double> GRAD_CLIP = trainKey("grad_clip", number(0, false, Double.POSITIVE_INFINITY, false, "[0, ∞)"), fixed(1.0),
+            "clip the global gradient norm to this (clip_grad_norm_); 0 = no clipping", "max_grad_norm");
+    public static final Key<Integer> GRAD_ACCUMULATION = trainKey("grad_accumulation", integer(1, 1024), fixed(1),
+            "micro-batches whose gradients each update averages", "gradient_accumulation_steps");
+    public static final Key<Long> DATA_SEED = trainKey("data_seed", new Type<>("int", "any 64-bit integer", v -> v.integer(Long.MIN_VALUE, Long.MAX_VALUE)),
+            fixed(0L), "seed of the training batches and dropout masks (the model's seed initialises the weights)");
+    public static final Key<List<Integer>> EVAL_LENGTHS = trainKey("eval_lengths",
+            new Type<>("list of int", "1..64 lengths, each 1..2^30", Keys::evalLengths, Keys::showList), new Default.Derived<>("[seq_len]"),
+            "sequence lengths evaluated at every checkpoint and at the end");
+    public static final Key<Integer> EVAL_BATCHES = trainKey("eval_batches", integer(1, 1 << 20), fixed(4),
+            "batches per evaluated length (drawn with a seed of their own, never a training batch)");
+    public static final Key<Integer> LOG_INTERVAL = trainKey("log_interval", integer(1, Integer.MAX_VALUE), fixed(10),
+            "a log.jsonl line every this many steps", "logging_steps");
+    public static final Key<Integer> CHECKPOINT_INTERVAL = trainKey("checkpoint_interval", integer(1, Integer.MAX_VALUE), fixed(100),
+            "a checkpoint (and an evaluation) every this many steps, and at the end", "save_steps");
+
     /** Every key, in declaration order. */
     public static List<Key<?>> all() {
         return List.copyOf(ALL);
@@ -156,6 +233,9 @@ public final class Keys {
 
     /** The names a top-level mapping may use, in declaration order. */
     static final List<String> TOP_LEVEL = ALL.stream().filter(Key::topLevel).map(Key::name).toList();
+
+    /** The names the {@code train:} block may use, in declaration order. */
+    static final List<String> TRAIN_KEYS = ALL.stream().filter(Key::inTrainBlock).map(Key::name).toList();
 
     /** The names a {@code layers:} entry may use, in declaration order. */
     static final List<String> PER_LAYER = ALL.stream().filter(Key::perLayer).map(Key::name).toList();
@@ -195,6 +275,13 @@ public final class Keys {
 
     private static <T> Key<T> key(String name, Key.Section section, Key.Scope scope, Type<T> type, Default<T> fallback, String doc, String... aliases) {
         Key<T> key = new Key<>(name, section, scope, type, fallback, false, doc, List.of(aliases));
+        ALL.add(key);
+        return key;
+    }
+
+    /** A key of the train: block. */
+    private static <T> Key<T> trainKey(String name, Type<T> type, Default<T> fallback, String doc, String... aliases) {
+        Key<T> key = new Key<>(name, TRAINING, TRAIN, type, fallback, false, doc, List.of(aliases));
         ALL.add(key);
         return key;
     }
@@ -318,6 +405,30 @@ public final class Keys {
             sizes.add(item.integer(1, MAX_WIDTH));
         }
         return List.copyOf(sizes);
+    }
+
+    private static List<Double> betas(Value value) throws ConfigException {
+        List<Value> items = value.list();
+        if (items.size() != 2) {
+            throw value.error("expected two values [beta1, beta2], got " + items.size());
+        }
+        List<Double> betas = new ArrayList<>();
+        for (Value item : items) {
+            betas.add(item.number(0, false, 1, false));
+        }
+        return List.copyOf(betas);
+    }
+
+    private static List<Integer> evalLengths(Value value) throws ConfigException {
+        List<Value> items = value.list();
+        if (items.isEmpty() || items.size() > 64) {
+            throw value.error("expected 1 to 64 sequence lengths, got " + items.size());
+        }
+        List<Integer> lengths = new ArrayList<>();
+        for (Value item : items) {
+            lengths.add(item.integer(1, MAX_POSITION));
+        }
+        return List.copyOf(lengths);
     }
 
     private static Device device(Value value) throws ConfigException {

@@ -6,12 +6,15 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 import org.attentionlab.model.arch.Architecture;
 import org.attentionlab.model.spec.AttentionAlgorithm;
 import org.attentionlab.model.spec.BlockSpec;
 import org.attentionlab.model.spec.Device;
+import org.attentionlab.model.spec.FfnType;
 import org.attentionlab.model.spec.InputSpec;
+import org.attentionlab.model.spec.LmHeadSpec;
 import org.attentionlab.model.spec.LayerType;
 import org.attentionlab.model.spec.Norm;
 import org.attentionlab.model.spec.NormPosition;
@@ -22,18 +25,26 @@ import org.attentionlab.model.spec.PositionEmbedding;
 
 /**
  * A config resolved into what a model is built from: the architecture, every key's value ({@link #settings()}), the
- * input and one {@link BlockSpec} per attention layer. Immutable; {@link ConfigLoader} makes it, the architecture's
- * {@code build} turns it into layers.
+ * input, one {@link BlockSpec} per attention layer and the language-model head ({@code output: logits}).
+ * Immutable; {@link ConfigLoader} makes it, the architecture's {@code build} turns it into layers.
  *
  * @param source the file it was loaded from (as named to the loader)
+ * @param lmHead present exactly when the output is logits; its vocabulary is the token input's
  */
-public record ModelSpec(Path source, Architecture architecture, Settings settings, InputSpec input, List<BlockSpec> blocks) {
+public record ModelSpec(Path source, Architecture architecture, Settings settings, InputSpec input, List<BlockSpec> blocks, Optional<LmHeadSpec> lmHead) {
 
     public ModelSpec {
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(architecture, "architecture");
         Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(input, "input");
+        Objects.requireNonNull(lmHead, "lmHead");
+        if (lmHead.isPresent() != (settings.get(Keys.OUTPUT) == OutputMode.LOGITS)) {
+            throw new IllegalArgumentException("a language-model head goes with output logits, and only with it");
+        }
+        if (lmHead.isPresent() && !(input instanceof InputSpec.TokenIds ids && ids.vocabSize() == lmHead.get().vocabSize())) {
+            throw new IllegalArgumentException("the language-model head's vocabulary must be the token input's, got " + input + " and " + lmHead.get());
+        }
         blocks = List.copyOf(blocks);
         if (blocks.isEmpty()) {
             throw new IllegalArgumentException("a model has at least one layer");
@@ -52,7 +63,8 @@ public record ModelSpec(Path source, Architecture architecture, Settings setting
 
     /** The norm of every block (and of the final norm where the architecture has one). */
     public NormSpec norm() {
-        return new NormSpec(settings.get(Keys.NORM), settings.get(Keys.LAYER_NORM_EPS));
+        Norm kind = settings.get(Keys.NORM);
+        return new NormSpec(kind, settings.get(Keys.LAYER_NORM_EPS), kind == Norm.LAYERNORM && settings.get(Keys.NORM_BIAS));
     }
 
     public NormPosition normPosition() {
@@ -94,12 +106,27 @@ public record ModelSpec(Path source, Architecture architecture, Settings setting
             text.append(" kv ").append(kvHeads);
         }
         int intermediate = settings.get(Keys.INTERMEDIATE_SIZE);
-        text.append(intermediate > 0 ? ", ffn " + intermediate + " " + settings.get(Keys.HIDDEN_ACT).yamlName() : ", no ffn");
+        FfnType ffnType = settings.get(Keys.FFN_TYPE);
+        text.append(intermediate > 0 ? ", ffn " + intermediate + " " + (ffnType == FfnType.MLP ? "" : ffnType.yamlName() + " ")
+                + settings.get(Keys.HIDDEN_ACT).yamlName() : ", no ffn");
         text.append(", pe ").append(positionSummary());
         Norm norm = settings.get(Keys.NORM);
         text.append(", ").append(norm.yamlName());
+        if (norm == Norm.LAYERNORM && !settings.get(Keys.NORM_BIAS)) {
+            text.append(" without bias");
+        }
         if (norm != Norm.NONE) {
             text.append(' ').append(normPosition().yamlName());
+        }
+        List<String> biasFree = new ArrayList<>();
+        if (!settings.get(Keys.ATTENTION_BIAS)) {
+            biasFree.add("attention");
+        }
+        if (!settings.get(Keys.MLP_BIAS) && intermediate > 0) {
+            biasFree.add("mlp");
+        }
+        if (!biasFree.isEmpty()) {
+            text.append(", no ").append(String.join(" or ", biasFree)).append(" biases");
         }
         text.append(", ").append(settings.get(Keys.CAUSAL) ? "causal" : "bidirectional");
         text.append(", ").append(algorithmSummary());
@@ -109,6 +136,8 @@ public record ModelSpec(Path source, Architecture architecture, Settings setting
         }
         settings.find(Keys.MLP_SIZES).ifPresent(sizes -> text.append(", mlp ").append(sizes));
         text.append(", output ").append(output().yamlName());
+        lmHead.ifPresent(head -> text.append(" (").append(head.tied() ? "tied" : "untied").append(" lm_head")
+                .append(head.logitScale() == 1 ? "" : ", scale " + Numbers.plain(head.logitScale())).append(')'));
         text.append(", default device ").append(device()).append(", seed ").append(seed());
         return text.toString();
     }

@@ -16,13 +16,19 @@ import org.attentionlab.model.config.Key.Default;
 import org.attentionlab.model.spec.AttentionSpec;
 import org.attentionlab.model.spec.BlockSpec;
 import org.attentionlab.model.spec.FfnSpec;
+import org.attentionlab.model.spec.FfnType;
+import org.attentionlab.model.spec.HiddenAct;
 import org.attentionlab.model.spec.InputSpec;
 import org.attentionlab.model.spec.LayerType;
+import org.attentionlab.model.spec.LmHeadSpec;
 import org.attentionlab.model.spec.Mask;
+import org.attentionlab.model.spec.Norm;
 import org.attentionlab.model.spec.NormSpec;
+import org.attentionlab.model.spec.OutputMode;
 import org.attentionlab.model.spec.PositionBias;
 import org.attentionlab.model.spec.PositionEmbedding;
 import org.attentionlab.model.spec.RopeSpec;
+import org.attentionlab.model.spec.SinusoidalVariant;
 import org.attentionlab.model.spec.Window;
 
 /**
@@ -51,7 +57,35 @@ final class Resolver implements ConfigErrors {
         this.source = source;
     }
 
+    /** The model; a train: block, when there is one, is checked too (a broken one is an error wherever the config is used). */
     ModelSpec resolve() throws ConfigException {
+        ModelSpec spec = resolveModel();
+        if (!raw.trainBlocks.isEmpty()) {
+            trainResolver(spec).resolve();
+        }
+        return spec;
+    }
+
+    /** The model and its train: block, which must exist. */
+    TrainingConfig resolveTraining() throws ConfigException {
+        ModelSpec spec = resolveModel();
+        if (raw.trainBlocks.isEmpty()) {
+            throw new ConfigException(source.toString(), "has no train: block, which scripts/run train needs (configs/README.md, \"Training\")", null);
+        }
+        TrainResolver train = trainResolver(spec);
+        return new TrainingConfig(spec, train.resolve(), train);
+    }
+
+    private TrainResolver trainResolver(ModelSpec spec) throws ConfigException {
+        TrainEntries merged = null;
+        for (Value.Pair block : raw.trainBlocks) {
+            TrainEntries read = TRAIN_BLOCK.type().read(block.value());
+            merged = merged == null ? read : read.over(merged);
+        }
+        return new TrainResolver(merged, raw.trainBlocks.get(0).key(), this, spec);
+    }
+
+    private ModelSpec resolveModel() throws ConfigException {
         architecturePair = raw.entries.get(ARCHITECTURE.name());
         if (architecturePair == null) {
             throw mainFile.error(mainFile.root, ARCHITECTURE.name(), "required key is missing (one of: "
@@ -70,6 +104,10 @@ final class Resolver implements ConfigErrors {
         }
         ModelSpec spec = build();
         architecture.check(spec, this);
+        if (spec.settings().find(NUM_LABELS).isPresent() && spec.output() == OutputMode.LOGITS) {
+            throw at(NUM_LABELS, "adds a score head to the hidden states, but output: logits ends the model in lm_head: use output: last or all"
+                    + " with num_labels, or leave num_labels out");
+        }
         return spec;
     }
 
@@ -157,23 +195,72 @@ final class Resolver implements ConfigErrors {
         Integer intermediateGiven = given(INTERMEDIATE_SIZE);
         int intermediate = settle(INTERMEDIATE_SIZE, intermediateGiven != null ? intermediateGiven
                 : architecture.defaults().of(INTERMEDIATE_SIZE) == FOUR_TIMES_HIDDEN ? 4 * sizes.hidden() : value(INTERMEDIATE_SIZE));
-        List<BlockSpec> blocks = blocks(sizes, intermediate);
+        FfnType ffnType = settle(FFN_TYPE);
+        HiddenAct act = settle(HIDDEN_ACT, hiddenAct(ffnType));
+        Optional<FfnSpec> ffn = intermediate > 0 ? Optional.of(new FfnSpec(intermediate, ffnType, act, value(MLP_BIAS))) : Optional.empty();
+        List<BlockSpec> blocks = blocks(sizes, ffn);
+        Optional<LmHeadSpec> lmHead = lmHead(input);
         for (Key<?> key : Keys.all()) {
-            if (key.topLevel() && key != SLIDING_WINDOW_PATTERN && architecture.accepts(key) && !resolved.containsKey(key)) {
+            // embed_dim is the width of feature input only: token ids have none
+            boolean unused = key == SLIDING_WINDOW_PATTERN || key == EMBED_DIM && input instanceof InputSpec.TokenIds;
+            if (key.topLevel() && !unused && architecture.accepts(key) && !resolved.containsKey(key)) {
                 settle(key);
             }
         }
-        return new ModelSpec(source, architecture, new Settings(resolved), input, blocks);
+        return new ModelSpec(source, architecture, new Settings(resolved), input, blocks, lmHead);
     }
 
-    /** Token ids when the architecture reads them and the config gives a vocabulary (or it reads nothing else); else features. */
+    /**
+     * Token ids when the architecture reads them and the config gives a vocabulary (or it reads nothing else); else
+     * features. A sinusoidal encoding is added to either stream once.
+     */
     private InputSpec input() throws ConfigException {
-        if (architecture.accepts(VOCAB_SIZE) && (given(VOCAB_SIZE) != null || !architecture.accepts(EMBED_DIM))) {
-            return new InputSpec.TokenIds(settle(VOCAB_SIZE));
-        }
-        int embedDim = settle(EMBED_DIM);
         boolean sinusoidal = value(POSITION_EMBEDDING) == PositionEmbedding.SINUSOIDAL;
-        return new InputSpec.Features(embedDim, sinusoidal ? Optional.of(value(SINUSOIDAL_VARIANT)) : Optional.empty());
+        Optional<SinusoidalVariant> encoding = sinusoidal ? Optional.of(value(SINUSOIDAL_VARIANT)) : Optional.empty();
+        boolean readsTokens = architecture.accepts(VOCAB_SIZE);
+        if (readsTokens && (given(VOCAB_SIZE) != null || !architecture.accepts(EMBED_DIM))) {
+            if (given(EMBED_DIM) != null) {
+                throw keyOf(EMBED_DIM).error("not used with vocab_size: token ids are embedded to hidden_size by embed_tokens [vocab_size, hidden_size]"
+                        + " (give embed_dim for feature input or vocab_size for token ids, not both)");
+            }
+            return new InputSpec.TokenIds(settle(VOCAB_SIZE), encoding);
+        }
+        if (readsTokens && given(EMBED_DIM) == null) {
+            throw architecturePair.key().errorAs(EMBED_DIM.name(), "required for architecture " + architecture.yamlName()
+                    + " (the width of each input vector), or give vocab_size for token ids");
+        }
+        return new InputSpec.Features(settle(EMBED_DIM), encoding);
+    }
+
+    /**
+     * hidden_act as given, which must suit the feed-forward type; else SiLU for SwiGLU (as Llama's hidden_act: silu),
+     * GELU otherwise.
+     */
+    private HiddenAct hiddenAct(FfnType ffnType) throws ConfigException {
+        HiddenAct act = given(HIDDEN_ACT);
+        if (act == null) {
+            return ffnType == FfnType.SWIGLU ? HiddenAct.SILU : HiddenAct.GELU;
+        }
+        if (!ffnType.admits(act)) {
+            String fix = ffnType == FfnType.SWIGLU ? "silu, or use ffn_type geglu for a GELU gate" : "gelu or gelu_pytorch_tanh, or use ffn_type swiglu for a SiLU gate";
+            throw keyOf(HIDDEN_ACT).error("ffn_type " + ffnType.yamlName() + " cannot gate with " + act.yamlName() + " (use " + fix + ")");
+        }
+        return act;
+    }
+
+    /** The language-model head of output logits: it needs an architecture that has one and token input. */
+    private Optional<LmHeadSpec> lmHead(InputSpec input) throws ConfigException {
+        if (value(OUTPUT) != OutputMode.LOGITS) {
+            return Optional.empty();
+        }
+        if (!architecture.accepts(LOGIT_SCALE)) {
+            List<String> readers = Architectures.all().stream().filter(a -> a.accepts(LOGIT_SCALE)).map(Architecture::yamlName).toList();
+            throw at(OUTPUT, "architecture " + architecture.yamlName() + " has no language-model head (logits: " + String.join(", ", readers) + ")");
+        }
+        if (!(input instanceof InputSpec.TokenIds ids)) {
+            throw at(OUTPUT, "logits need token input: set vocab_size (lm_head maps hidden_size to vocab_size logits)");
+        }
+        return Optional.of(new LmHeadSpec(ids.vocabSize(), value(TIE_WORD_EMBEDDINGS), value(LOGIT_SCALE)));
     }
 
     private Sizes sizes() throws ConfigException {
@@ -227,7 +314,7 @@ final class Resolver implements ConfigErrors {
     }
 
     /** One block per layer: layer types, then the layers: entries in order, then every layer's values and checks. */
-    private List<BlockSpec> blocks(Sizes sizes, int intermediate) throws ConfigException {
+    private List<BlockSpec> blocks(Sizes sizes, Optional<FfnSpec> ffn) throws ConfigException {
         List<LayerType> typesGiven = given(LAYER_TYPES);
         Integer countGiven = given(NUM_HIDDEN_LAYERS);
         int count = countGiven != null ? countGiven : typesGiven != null ? typesGiven.size() : value(NUM_HIDDEN_LAYERS);
@@ -274,8 +361,8 @@ final class Resolver implements ConfigErrors {
         settle(LAYER_TYPES, List.copyOf(types));
 
         PositionEmbedding globalEmbedding = value(POSITION_EMBEDDING);
-        Optional<FfnSpec> ffn = intermediate > 0 ? Optional.of(new FfnSpec(intermediate, value(HIDDEN_ACT))) : Optional.empty();
-        NormSpec norm = new NormSpec(value(NORM), value(LAYER_NORM_EPS));
+        Norm normKind = value(NORM);
+        NormSpec norm = new NormSpec(normKind, value(LAYER_NORM_EPS), normKind == Norm.LAYERNORM && value(NORM_BIAS));
         List<BlockSpec> blocks = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             Map<Key<?>, Object> layer = overrides.get(i);
@@ -310,7 +397,7 @@ final class Resolver implements ConfigErrors {
             AttentionSpec attention = new AttentionSpec(sizes.heads(), sizes.kvHeads(), sizes.headDim(),
                     new Mask(value(CAUSAL), window, value(GLOBAL_TOKENS)), bias, rope, layerValue(layer, QK_NORM), norm.eps(),
                     layerValue(layer, ATTENTION_ALGORITHM), layerValue(layer, CHUNK_SIZE));
-            blocks.add(new BlockSpec(i, attention, ffn, norm, value(NORM_POSITION),
+            blocks.add(new BlockSpec(i, attention, value(ATTENTION_BIAS), ffn, norm, value(NORM_POSITION),
                     embedding == PositionEmbedding.SINUSOIDAL ? Optional.of(value(SINUSOIDAL_VARIANT)) : Optional.empty(), value(DROPOUT)));
         }
         return blocks;

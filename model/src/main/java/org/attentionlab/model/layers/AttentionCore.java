@@ -7,6 +7,7 @@ import org.attentionlab.kernels.AttentionMasks;
 import org.attentionlab.kernels.Normalization;
 import org.attentionlab.kernels.RotaryEmbedding;
 import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.spec.AttentionSpec;
 import org.attentionlab.model.spec.RopeSpec;
 
@@ -99,5 +100,63 @@ final class AttentionCore {
 
     long scratchBytes(int batch, int seqLen) {
         return 4L * launch(batch, seqLen).scratchSize();
+    }
+
+    // ---------------------------------------------------------------- training
+
+    /** The backward of {@link #addTrainingForward}: from the output gradient, the gradients of the projected q, k and v. */
+    @FunctionalInterface
+    interface Backward {
+        /** Writes {@code dq}, {@code dk}, {@code dv} (laid out as the projections' outputs) from {@code dOut}. */
+        void addTasks(TrainingTasks tasks, FloatArray dOut, FloatArray dq, FloatArray dk, FloatArray dv);
+    }
+
+    /**
+     * The tasks of {@link #addTasks} for training: {@code projectedQ} and {@code projectedK} are rotated in place, but
+     * with QK-norm they are kept as projected (its backward reads them) and copies are normalised and rotated;
+     * {@code out} must be kept too (the backward reads it). The backward recomputes the attention probabilities from
+     * each row's log-sum-exp (FlashAttention-2's backward), whichever algorithm ran the forward.
+     */
+    Backward addTrainingForward(TrainingTasks tasks, FloatArray projectedQ, FloatArray projectedK, FloatArray v, FloatArray out) {
+        int batch = tasks.shape().batch();
+        int seqLen = tasks.shape().seqLen();
+        int heads = spec.heads();
+        int kvHeads = spec.kvHeads();
+        int headDim = spec.headDim();
+        float eps = (float) spec.normEps();
+        FloatArray q = projectedQ;
+        FloatArray k = projectedK;
+        if (spec.qkNorm()) {
+            q = tasks.keep("q_normed", projectedQ.getSize());
+            k = tasks.keep("k_normed", projectedK.getSize());
+            TrainingOps.copy(tasks, "q_copy", projectedQ, q, projectedQ.getSize());
+            TrainingOps.copy(tasks, "k_copy", projectedK, k, projectedK.getSize());
+            tasks.graph().task(tasks.name("q_norm"), Normalization::qkLayerNorm, q, batch, seqLen, heads, headDim, eps);
+            tasks.graph().task(tasks.name("k_norm"), Normalization::qkLayerNorm, k, batch, seqLen, kvHeads, headDim, eps);
+        }
+        float theta = spec.rope().map(rope -> (float) rope.theta()).orElse(0f);
+        int pairing = spec.rope().map(rope -> KernelCodes.pairing(rope.pairing())).orElse(0);
+        if (spec.rope().isPresent()) {
+            tasks.graph().task(tasks.name("rope_q"), RotaryEmbedding::apply, q, batch, seqLen, heads, headDim, 0, theta, pairing);
+            tasks.graph().task(tasks.name("rope_k"), RotaryEmbedding::apply, k, batch, seqLen, kvHeads, headDim, 0, theta, pairing);
+        }
+        AttentionLaunch launch = launch(batch, seqLen);
+        FloatArray scratch = launch.scratchSize() > 0 ? tasks.scratch("scores", launch.scratchSize()) : null;
+        launch.addTask(tasks.graph(), tasks.name("attention"), q, k, v, out, scratch);
+        launch.grid().ifPresent(grid -> tasks.grid("attention", grid));
+        FloatArray attendedQ = q;
+        FloatArray attendedK = k;
+        return (t, dOut, dq, dk, dv) -> {
+            FloatArray statistics = t.scratch("attention_statistics", launch.backwardStatisticsSize());
+            launch.addBackwardTasks(t.graph(), t.name("attention"), attendedQ, attendedK, v, out, dOut, statistics, dq, dk, dv);
+            if (spec.rope().isPresent()) {
+                t.graph().task(t.name("rope_dq"), RotaryEmbedding::applyBackward, dq, batch, seqLen, heads, headDim, 0, theta, pairing);
+                t.graph().task(t.name("rope_dk"), RotaryEmbedding::applyBackward, dk, batch, seqLen, kvHeads, headDim, 0, theta, pairing);
+            }
+            if (spec.qkNorm()) {
+                t.graph().task(t.name("q_norm_backward"), Normalization::qkLayerNormBackward, projectedQ, dq, dq, batch, seqLen, heads, headDim, eps);
+                t.graph().task(t.name("k_norm_backward"), Normalization::qkLayerNormBackward, projectedK, dk, dk, batch, seqLen, kvHeads, headDim, eps);
+            }
+        };
     }
 }

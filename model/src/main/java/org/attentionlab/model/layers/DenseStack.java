@@ -25,7 +25,7 @@ public final class DenseStack implements Layer {
         this.pooledInput = pooledInput;
         int width = in;
         for (int i = 0; i < sizes.size(); i++) {
-            layers.add(new Linear(parameters, "mlp." + i, width, sizes.get(i)));
+            layers.add(new Linear(parameters, "mlp." + i, width, sizes.get(i), true));
             width = sizes.get(i);
         }
         this.act = act;

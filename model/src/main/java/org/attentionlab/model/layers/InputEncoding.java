@@ -5,8 +5,9 @@ import java.util.List;
 import java.util.Optional;
 
 import org.attentionlab.kernels.SinusoidalEncoding;
-import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.exec.TrainableLayer;
+import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.spec.SinusoidalVariant;
 import org.attentionlab.model.weights.Parameters;
 
@@ -16,7 +17,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * The input side of a transformer stack: an optional projection {@code input_proj} from embed_dim to the hidden
  * size, then an optional sinusoidal position encoding added to every position.
  */
-public final class InputEncoding implements Layer {
+public final class InputEncoding implements TrainableLayer {
 
     private final Linear projection;
     private final int width;
@@ -24,7 +25,7 @@ public final class InputEncoding implements Layer {
 
     /** {@code project}: whether input_proj exists. */
     public InputEncoding(Parameters parameters, int embedDim, int hidden, boolean project, Optional<SinusoidalVariant> sinusoidal) {
-        this.projection = project ? new Linear(parameters, "input_proj", embedDim, hidden) : null;
+        this.projection = project ? new Linear(parameters, "input_proj", embedDim, hidden, true) : null;
         this.width = project ? hidden : embedDim;
         this.sinusoidal = sinusoidal.orElse(null);
     }
@@ -89,5 +90,40 @@ public final class InputEncoding implements Layer {
     @Override
     public long activationBytes(int batch, int seqLen) {
         return 4L * batch * seqLen * width;
+    }
+
+    // ---------------------------------------------------------------- training
+
+    @Override
+    public List<Object> trainingConstants() {
+        List<Object> constants = new ArrayList<>();
+        if (projection != null) {
+            projection.addTrainingConstantsTo(constants);
+        }
+        return constants;
+    }
+
+    @Override
+    public TrainingForward addTrainingForward(TrainingTasks tasks, FloatArray input) {
+        int rows = tasks.shape().rows();
+        FloatArray x = tasks.keep("stream", rows * width);
+        if (projection != null) {
+            projection.addTrainingForward(tasks, "input_proj", input, x, rows);
+        } else {
+            TrainingOps.copy(tasks, "input_copy", input, x, rows * width);
+        }
+        if (sinusoidal != null) {
+            tasks.graph().task(tasks.name("sinusoidal"), SinusoidalEncoding::add, x, tasks.shape().batch(), tasks.shape().seqLen(), width, 0,
+                    KernelCodes.sinusoidal(sinusoidal));
+        }
+        return new TrainingForward(x, (t, dOut) -> {
+            // x + pe passes the gradient unchanged; the projection's input gradient only when asked for (features from
+            // data need none).
+            FloatArray dInput = t.inputNeedsGradient() ? (projection == null ? dOut : t.keep("d_input", rows * projection.in)) : null;
+            if (projection != null) {
+                projection.addBackward(t, "input_proj", input, dOut, dInput, false, rows);
+            }
+            return dInput;
+        });
     }
 }

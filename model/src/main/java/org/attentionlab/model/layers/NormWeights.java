@@ -1,17 +1,20 @@
 package org.attentionlab.model.layers;
 
+import java.util.List;
+
 import org.attentionlab.kernels.Normalization;
+import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.spec.Norm;
 import org.attentionlab.model.spec.NormSpec;
-import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.weights.Parameters;
 import org.attentionlab.model.weights.Parameters.Init;
 
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
- * A LayerNorm (weight and bias, as torch.nn.LayerNorm), an RMSNorm (weight only) over the last dimension, or
- * none ({@code norm: none}: no parameters, no task).
+ * A LayerNorm (weight and bias, as torch.nn.LayerNorm; weight only when the spec has no bias, as Cohere2's), an
+ * RMSNorm (weight only) over the last dimension, or none ({@code norm: none}: no parameters, no task).
  */
 final class NormWeights {
 
@@ -19,17 +22,30 @@ final class NormWeights {
     private final int width;
     private final float eps;
     final FloatArray weight;
-    final FloatArray bias;
+    /**
+     * The LayerNorm kernel's bias: the {@code .bias} parameter, or, for a bias-free LayerNorm, zeros that are no
+     * parameter (adding 0.0f changes no value, so this is exactly the norm without a bias).
+     */
+    private final FloatArray bias;
+    /** Whether {@link #bias} is a parameter (trained), not the zeros of a bias-free LayerNorm. */
+    private final boolean biasParameter;
 
     NormWeights(Parameters parameters, String name, NormSpec spec, int width) {
         this.kind = spec.kind();
         this.width = width;
         this.eps = (float) spec.eps();
         this.weight = kind == Norm.NONE ? null : parameters.add(name + ".weight", Init.ones(), width);
-        this.bias = kind == Norm.LAYERNORM ? parameters.add(name + ".bias", Init.zeros(), width) : null;
+        this.bias = kind != Norm.LAYERNORM ? null : spec.bias() ? parameters.add(name + ".bias", Init.zeros(), width) : zeros(width);
+        this.biasParameter = kind == Norm.LAYERNORM && spec.bias();
     }
 
-    void addWeightsTo(java.util.List<Object> weights) {
+    private static FloatArray zeros(int size) {
+        FloatArray zeros = new FloatArray(size);
+        zeros.init(0f);
+        return zeros;
+    }
+
+    void addWeightsTo(List<Object> weights) {
         if (weight != null) {
             weights.add(weight);
         }
@@ -55,5 +71,52 @@ final class NormWeights {
 
     static long flops(int rows, int width) {
         return 8L * rows * width;
+    }
+
+    // ---------------------------------------------------------------- training
+
+    /** What a training graph sends besides the parameters: the zero bias of a bias-free LayerNorm. */
+    void addTrainingConstantsTo(List<Object> constants) {
+        if (bias != null && !biasParameter) {
+            constants.add(bias);
+        }
+    }
+
+    /** {@link #addTask} under the layer's prefix in a training graph; {@code out} must not be {@code x} (the backward reads x). */
+    FloatArray addTrainingForward(TrainingTasks tasks, String taskName, FloatArray x, FloatArray out, int rows) {
+        switch (kind) {
+        case LAYERNORM -> tasks.graph().task(tasks.name(taskName), Normalization::layerNorm, x, weight, bias, out, rows, width, eps);
+        case RMSNORM -> tasks.graph().task(tasks.name(taskName), Normalization::rmsNorm, x, weight, out, rows, width, eps);
+        case NONE -> {
+            return x;
+        }
+        }
+        return out;
+    }
+
+    /**
+     * The backward of the norm of {@code x} for {@code dOut}: writes {@code dx} (which must be neither x nor dOut) and
+     * accumulates the weight (and bias) gradients; returns dx, or dOut itself when there is no norm.
+     */
+    FloatArray addBackward(TrainingTasks tasks, String taskName, FloatArray x, FloatArray dOut, FloatArray dx, int rows) {
+        switch (kind) {
+        case LAYERNORM -> {
+            FloatArray statistics = tasks.scratch("norm_statistics", rows * Normalization.LAYER_NORM_STATISTICS);
+            tasks.graph().task(tasks.name(taskName + "_dx"), Normalization::layerNormBackward, x, weight, dOut, dx, statistics, rows, width, eps);
+            FloatArray dWeight = tasks.gradient(weight);
+            tasks.graph().task(tasks.name(taskName + "_dw"), Normalization::layerNormParameterGradients, x, dOut, statistics, dWeight,
+                    biasParameter ? tasks.gradient(bias) : dWeight, rows, width, biasParameter ? 1 : 0);
+        }
+        case RMSNORM -> {
+            FloatArray inverseRms = tasks.scratch("norm_statistics", rows);
+            tasks.graph().task(tasks.name(taskName + "_dx"), Normalization::rmsNormBackward, x, weight, dOut, dx, inverseRms, rows, width, eps);
+            tasks.graph().task(tasks.name(taskName + "_dw"), Normalization::rmsNormWeightGradients, x, dOut, inverseRms, tasks.gradient(weight), rows,
+                    width);
+        }
+        case NONE -> {
+            return dOut;
+        }
+        }
+        return dx;
     }
 }

@@ -5,8 +5,9 @@ import java.util.List;
 import java.util.Optional;
 
 import org.attentionlab.kernels.SequencePooling;
-import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.exec.TrainableLayer;
+import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.spec.NormSpec;
 import org.attentionlab.model.spec.OutputMode;
 import org.attentionlab.model.weights.Parameters;
@@ -14,13 +15,17 @@ import org.attentionlab.model.weights.Parameters;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /** The end of a stack: an optional final norm ({@code final_norm}), then the output: last position, mean, or all. */
-public final class OutputHead implements Layer {
+public final class OutputHead implements TrainableLayer {
 
     private final NormWeights finalNorm;
     private final OutputMode output;
     private final int width;
 
+    /** {@code output}: how hidden states are returned (logits are a {@link LanguageModelHead} on every position). */
     public OutputHead(Parameters parameters, Optional<NormSpec> finalNorm, int width, OutputMode output) {
+        if (output == OutputMode.LOGITS) {
+            throw new IllegalArgumentException("the output head returns hidden states; logits come from a LanguageModelHead after it (output all)");
+        }
         this.finalNorm = finalNorm.map(norm -> new NormWeights(parameters, "final_norm", norm, width)).orElse(null);
         this.output = output;
         this.width = width;
@@ -63,7 +68,7 @@ public final class OutputHead implements Layer {
             finalNorm.addTask(tasks, "final_norm", x, x, batch * seqLen);
         }
         return switch (output) {
-        case ALL -> x;
+        case ALL, LOGITS -> x;
         case LAST -> {
             FloatArray out = tasks.scratch("pooled", batch * width);
             tasks.graph().task("last_position", SequencePooling::lastPosition, x, out, batch, seqLen, width);
@@ -85,5 +90,53 @@ public final class OutputHead implements Layer {
     @Override
     public long activationBytes(int batch, int seqLen) {
         return 4L * batch * width;
+    }
+
+    // ---------------------------------------------------------------- training
+
+    @Override
+    public List<Object> trainingConstants() {
+        List<Object> constants = new ArrayList<>();
+        if (finalNorm != null) {
+            finalNorm.addTrainingConstantsTo(constants);
+        }
+        return constants;
+    }
+
+    @Override
+    public TrainingForward addTrainingForward(TrainingTasks tasks, FloatArray input) {
+        int batch = tasks.shape().batch();
+        int seqLen = tasks.shape().seqLen();
+        int rows = batch * seqLen;
+        FloatArray x = finalNorm == null ? input : finalNorm.addTrainingForward(tasks, "final_norm", input, tasks.keep("normed", rows * width), rows);
+        FloatArray out = switch (output) {
+        case ALL, LOGITS -> x;
+        case LAST -> {
+            FloatArray pooled = tasks.keep("pooled", batch * width);
+            tasks.graph().task(tasks.name("last_position"), SequencePooling::lastPosition, x, pooled, batch, seqLen, width);
+            yield pooled;
+        }
+        case MEAN -> {
+            FloatArray pooled = tasks.keep("pooled", batch * width);
+            tasks.graph().task(tasks.name("mean_position"), SequencePooling::meanOverPositions, x, pooled, batch, seqLen, width);
+            yield pooled;
+        }
+        };
+        return new TrainingForward(out, (t, dOut) -> {
+            FloatArray dx = switch (output) {
+            case ALL, LOGITS -> dOut;
+            case LAST -> {
+                FloatArray positions = t.keep("d_positions", rows * width);
+                t.graph().task(t.name("last_position_backward"), SequencePooling::lastPositionBackward, dOut, positions, batch, seqLen, width);
+                yield positions;
+            }
+            case MEAN -> {
+                FloatArray positions = t.keep("d_positions", rows * width);
+                t.graph().task(t.name("mean_position_backward"), SequencePooling::meanOverPositionsBackward, dOut, positions, batch, seqLen, width);
+                yield positions;
+            }
+            };
+            return finalNorm == null ? dx : finalNorm.addBackward(t, "final_norm", input, dx, t.keep("d_input", rows * width), rows);
+        });
     }
 }

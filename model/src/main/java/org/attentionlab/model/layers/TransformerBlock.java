@@ -5,8 +5,10 @@ import java.util.List;
 
 import org.attentionlab.kernels.Activations;
 import org.attentionlab.kernels.LinearKernels;
-import org.attentionlab.model.exec.Layer;
+import org.attentionlab.kernels.SinusoidalEncoding;
 import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.exec.TrainableLayer;
+import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.spec.BlockSpec;
 import org.attentionlab.model.spec.FfnSpec;
 import org.attentionlab.model.spec.HiddenAct;
@@ -23,14 +25,15 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * <li>post-norm: {@code LN(x + drop(attn(x)))}, then {@code LN(x + drop(FFN(x)))};</li>
  * <li>parallel (Cohere2): {@code x + drop(attn(LN(x))) + drop(FFN(LN(x)))} with one norm.</li>
  * </ul>
- * FFN = up_proj → activation → down_proj; a block may have no FFN ({@code intermediate_size: 0}, the default of the
- * hybrid LSTM model's attention): then it has no ffn_norm either. A layer whose position embedding is sinusoidal
- * first adds the encoding to its input stream.
+ * FFN = up_proj → activation → down_proj, or, gated (SwiGLU, GeGLU), down_proj(act(gate_proj(x)) * up_proj(x)); a
+ * block may have no FFN ({@code intermediate_size: 0}, the default of the hybrid LSTM model's attention): then it has
+ * no ffn_norm either. A layer whose position embedding is sinusoidal first adds the encoding to its input stream.
  * Parameters ({@code <prefix>} = {@code layers.<index>}): {@code <prefix>.attn_norm},
- * {@code <prefix>.attn.{q,k,v,o}_proj}, {@code <prefix>.ffn_norm}, {@code <prefix>.ffn.{up,down}_proj}, as PyTorch
- * modules of those names would call them.
+ * {@code <prefix>.attn.{q,k,v,o}_proj}, {@code <prefix>.ffn_norm}, {@code <prefix>.ffn.{gate,up,down}_proj}, as
+ * PyTorch modules of those names would call them; projections without biases ({@code attention_bias},
+ * {@code mlp_bias} false) and norms without them ({@code norm_bias} false) have no {@code .bias} tensors.
  */
-public final class TransformerBlock implements Layer {
+public final class TransformerBlock implements TrainableLayer {
 
     /** The two residual updates of a block: their tasks' name prefix and their dropout stream. */
     private enum Residual {
@@ -56,12 +59,15 @@ public final class TransformerBlock implements Layer {
     private final Linear vProj;
     private final Linear oProj;
     private final NormWeights ffnNorm;
+    /** Null unless the FFN is gated. */
+    private final Linear gateProj;
     private final Linear upProj;
     private final Linear downProj;
     private final HiddenAct act;
     private final AttentionCore attention;
     /** q, k and v projection weights side by side, [q + 2 kv, width], for the fused projection kernel. */
     private final FloatArray qkvWeight;
+    /** Their biases side by side, or one element the kernel does not read (no attention bias). */
     private final FloatArray qkvBias;
 
     /** A block on a residual stream of {@code width} features; its parameters are {@code layers.<index>.*}. */
@@ -73,23 +79,26 @@ public final class TransformerBlock implements Layer {
         this.kvWidth = block.attention().keyValueWidth();
         this.position = block.normPosition();
         this.attnNorm = new NormWeights(parameters, prefix + ".attn_norm", block.norm(), width);
-        this.qProj = new Linear(parameters, prefix + ".attn.q_proj", width, qWidth);
-        this.kProj = new Linear(parameters, prefix + ".attn.k_proj", width, kvWidth);
-        this.vProj = new Linear(parameters, prefix + ".attn.v_proj", width, kvWidth);
-        this.oProj = new Linear(parameters, prefix + ".attn.o_proj", qWidth, width);
+        boolean attentionBias = block.attentionBias();
+        this.qProj = new Linear(parameters, prefix + ".attn.q_proj", width, qWidth, attentionBias);
+        this.kProj = new Linear(parameters, prefix + ".attn.k_proj", width, kvWidth, attentionBias);
+        this.vProj = new Linear(parameters, prefix + ".attn.v_proj", width, kvWidth, attentionBias);
+        this.oProj = new Linear(parameters, prefix + ".attn.o_proj", qWidth, width, attentionBias);
         FfnSpec ffn = block.ffn().orElse(null);
         this.ffnNorm = ffn != null && position != NormPosition.PARALLEL ? new NormWeights(parameters, prefix + ".ffn_norm", block.norm(), width) : null;
-        this.upProj = ffn != null ? new Linear(parameters, prefix + ".ffn.up_proj", width, ffn.size()) : null;
-        this.downProj = ffn != null ? new Linear(parameters, prefix + ".ffn.down_proj", ffn.size(), width) : null;
+        this.gateProj = ffn != null && ffn.gated() ? new Linear(parameters, prefix + ".ffn.gate_proj", width, ffn.size(), ffn.bias()) : null;
+        this.upProj = ffn != null ? new Linear(parameters, prefix + ".ffn.up_proj", width, ffn.size(), ffn.bias()) : null;
+        this.downProj = ffn != null ? new Linear(parameters, prefix + ".ffn.down_proj", ffn.size(), width, ffn.bias()) : null;
         this.act = ffn != null ? ffn.act() : null;
         this.attention = new AttentionCore(block.attention());
         this.qkvWeight = new FloatArray((qWidth + 2 * kvWidth) * width);
-        this.qkvBias = new FloatArray(qWidth + 2 * kvWidth);
+        this.qkvBias = new FloatArray(attentionBias ? qWidth + 2 * kvWidth : 1);
     }
 
     @Override
     public String describe() {
-        return (upProj == null ? "attention" : "block") + " " + block.index() + " (" + block.describe() + ", " + position.yamlName() + "-norm)";
+        String ffn = gateProj == null ? "" : ", " + block.ffn().orElseThrow().type().yamlName();
+        return (upProj == null ? "attention" : "block") + " " + block.index() + " (" + block.describe() + ffn + ", " + position.yamlName() + "-norm)";
     }
 
     @Override
@@ -108,6 +117,9 @@ public final class TransformerBlock implements Layer {
         if (ffnNorm != null) {
             ffnNorm.addWeightsTo(constants);
         }
+        if (gateProj != null) {
+            gateProj.addWeightsTo(constants);
+        }
         if (upProj != null) {
             upProj.addWeightsTo(constants);
             downProj.addWeightsTo(constants);
@@ -123,7 +135,7 @@ public final class TransformerBlock implements Layer {
             for (int i = 0; i < p.weight.getSize(); i++) {
                 qkvWeight.set(at * width + i, p.weight.get(i));
             }
-            for (int i = 0; i < p.out; i++) {
+            for (int i = 0; p.hasBias() && i < p.out; i++) {
                 qkvBias.set(at + i, p.bias.get(i));
             }
             at += p.out;
@@ -175,7 +187,8 @@ public final class TransformerBlock implements Layer {
         FloatArray k = tasks.scratch("k", rows * kvWidth);
         FloatArray v = tasks.scratch("v", rows * kvWidth);
         FloatArray heads = tasks.scratch("attention", rows * qWidth);
-        tasks.graph().task("qkv_proj", LinearKernels::qkvProjection, new KernelContext(), input, qkvWeight, qkvBias, q, k, v, rows, width, qWidth, kvWidth, 1);
+        tasks.graph().task("qkv_proj", LinearKernels::qkvProjection, new KernelContext(), input, qkvWeight, qkvBias, q, k, v, rows, width, qWidth, kvWidth,
+                block.attentionBias() ? 1 : 0);
         tasks.grid("qkv_proj", LinearKernels.qkvGrid(rows, qWidth, kvWidth));
         attention.addTasks(tasks, q, k, v, heads);
         oProj.addTask(tasks, "o_proj", heads, out, rows);
@@ -183,9 +196,18 @@ public final class TransformerBlock implements Layer {
 
     private void addFeedForward(LayerTasks tasks, FloatArray input, FloatArray out) {
         int rows = tasks.shape().rows();
-        FloatArray hidden = tasks.scratch("ffn_hidden", rows * upProj.out);
-        upProj.addTask(tasks, "up_proj", input, hidden, rows);
-        Activation.addTask(tasks, "ffn_act", act, hidden, rows * upProj.out);
+        int size = rows * upProj.out;
+        FloatArray hidden = tasks.scratch("ffn_hidden", size);
+        if (gateProj == null) {
+            upProj.addTask(tasks, "up_proj", input, hidden, rows);
+            Activation.addTask(tasks, "ffn_act", act, hidden, size);
+        } else {
+            FloatArray gate = tasks.scratch("ffn_gate", size);
+            FloatArray up = tasks.scratch("ffn_up", size);
+            gateProj.addTask(tasks, "gate_proj", input, gate, rows);
+            upProj.addTask(tasks, "up_proj", input, up, rows);
+            Activation.addGatedTask(tasks, "ffn_act", act, gate, up, hidden, size);
+        }
         downProj.addTask(tasks, "down_proj", hidden, out, rows);
     }
 
@@ -205,13 +227,235 @@ public final class TransformerBlock implements Layer {
         if (upProj != null) {
             f += upProj.flops(rows) + downProj.flops(rows) + 8L * rows * upProj.out + NormWeights.flops(rows, width);
         }
+        if (gateProj != null) {
+            f += gateProj.flops(rows) + (long) rows * gateProj.out;
+        }
         return f + 2L * rows * width;
     }
 
     @Override
     public long activationBytes(int batch, int seqLen) {
         long rows = (long) batch * seqLen;
-        long floats = rows * (3L * width + 2L * qWidth + 2L * kvWidth) + (upProj == null ? 0 : rows * upProj.out);
+        long floats = rows * (3L * width + 2L * qWidth + 2L * kvWidth) + (upProj == null ? 0 : rows * upProj.out) + (gateProj == null ? 0 : 2 * rows * gateProj.out);
         return 4 * floats + attention.scratchBytes(batch, seqLen);
+    }
+
+    // =================================================================================================================
+    // Training. The forward above is left as it is; this section computes the same block (the same kernels in the
+    // same order, so the same values) out of place, into buffers the block keeps for its backward (tasks.keep).
+    // =================================================================================================================
+
+    @Override
+    public List<Object> trainingConstants() {
+        List<Object> constants = new ArrayList<>();
+        attention.addConstantsTo(constants);
+        for (Linear projection : java.util.Arrays.asList(qProj, kProj, vProj, oProj, gateProj, upProj, downProj)) {
+            if (projection != null) {
+                projection.addTrainingConstantsTo(constants);
+            }
+        }
+        attnNorm.addTrainingConstantsTo(constants);
+        if (ffnNorm != null) {
+            ffnNorm.addTrainingConstantsTo(constants);
+        }
+        return constants;
+    }
+
+    @Override
+    public TrainingForward addTrainingForward(TrainingTasks tasks, FloatArray input) {
+        int size = tasks.shape().rows() * width;
+        FloatArray x = input;
+        if (block.sinusoidalInput().isPresent()) {
+            x = tasks.keep("encoded_input", size);
+            TrainingOps.copy(tasks, "input_copy", input, x, size);
+            tasks.graph().task(tasks.name("sinusoidal"), SinusoidalEncoding::add, x, tasks.shape().batch(), tasks.shape().seqLen(), width, 0,
+                    KernelCodes.sinusoidal(block.sinusoidalInput().get()));
+        }
+        return switch (position) {
+        case PRE -> preNormForward(tasks, x, size);
+        case POST -> postNormForward(tasks, x, size);
+        case PARALLEL -> parallelForward(tasks, x, size);
+        };
+    }
+
+    /** x1 = x + drop(attn(norm(x))), x2 = x1 + drop(ffn(norm(x1))); the sinusoidal encoding's gradient is the identity. */
+    private TrainingForward preNormForward(TrainingTasks tasks, FloatArray x, int size) {
+        int rows = tasks.shape().rows();
+        FloatArray attnInput = attnNorm.addTrainingForward(tasks, "attn_norm", x, tasks.keep("attn_normed", size), rows);
+        Branch attn = attentionBranch(tasks, attnInput);
+        FloatArray x1 = tasks.keep("attn_residual", size);
+        TrainingOps.add(tasks, "attn_residual", x, dropped(tasks, Residual.ATTENTION, attn.update(), size), x1, size);
+        Branch ffn = null;
+        FloatArray x2 = x1;
+        if (upProj != null) {
+            ffn = ffnBranch(tasks, ffnNorm.addTrainingForward(tasks, "ffn_norm", x1, tasks.keep("ffn_normed", size), rows));
+            x2 = tasks.keep("ffn_residual", size);
+            TrainingOps.add(tasks, "ffn_residual", x1, dropped(tasks, Residual.FEED_FORWARD, ffn.update(), size), x2, size);
+        }
+        Branch ffnBranch = ffn;
+        return new TrainingForward(x2, (t, dOut) -> {
+            FloatArray dx1 = dOut;
+            if (ffnBranch != null) {
+                FloatArray dBranchInput = ffnBranch.backward().addTasks(t, droppedGradient(t, Residual.FEED_FORWARD, dOut, size));
+                dx1 = t.keep("d_residual", size);
+                TrainingOps.add(t, "ffn_residual_backward", dOut, ffnNorm.addBackward(t, "ffn_norm", x1, dBranchInput, t.scratch("d_norm", size), rows), dx1,
+                        size);
+            }
+            FloatArray dBranchInput = attn.backward().addTasks(t, droppedGradient(t, Residual.ATTENTION, dx1, size));
+            FloatArray dNorm = attnNorm.addBackward(t, "attn_norm", x, dBranchInput, t.scratch("d_norm", size), rows);
+            return inputGradient(t, "attn_residual_backward", dx1, dNorm, size);
+        });
+    }
+
+    /** s1 = x + drop(attn(x)), x1 = norm(s1), s2 = x1 + drop(ffn(x1)), x2 = norm(s2). */
+    private TrainingForward postNormForward(TrainingTasks tasks, FloatArray x, int size) {
+        int rows = tasks.shape().rows();
+        Branch attn = attentionBranch(tasks, x);
+        FloatArray s1 = tasks.keep("attn_residual", size);
+        TrainingOps.add(tasks, "attn_residual", x, dropped(tasks, Residual.ATTENTION, attn.update(), size), s1, size);
+        FloatArray x1 = attnNorm.addTrainingForward(tasks, "attn_norm", s1, tasks.keep("attn_normed", size), rows);
+        Branch ffn = null;
+        FloatArray s2 = null;
+        FloatArray x2 = x1;
+        if (upProj != null) {
+            ffn = ffnBranch(tasks, x1);
+            s2 = tasks.keep("ffn_residual", size);
+            TrainingOps.add(tasks, "ffn_residual", x1, dropped(tasks, Residual.FEED_FORWARD, ffn.update(), size), s2, size);
+            x2 = ffnNorm.addTrainingForward(tasks, "ffn_norm", s2, tasks.keep("ffn_normed", size), rows);
+        }
+        Branch ffnBranch = ffn;
+        FloatArray ffnResidual = s2;
+        return new TrainingForward(x2, (t, dOut) -> {
+            FloatArray dx1 = dOut;
+            if (ffnBranch != null) {
+                FloatArray ds2 = ffnNorm.addBackward(t, "ffn_norm", ffnResidual, dOut, t.scratch("d_norm", size), rows);
+                FloatArray dBranchInput = ffnBranch.backward().addTasks(t, droppedGradient(t, Residual.FEED_FORWARD, ds2, size));
+                dx1 = t.keep("d_residual", size);
+                TrainingOps.add(t, "ffn_residual_backward", ds2, dBranchInput, dx1, size);
+            }
+            FloatArray ds1 = attnNorm.addBackward(t, "attn_norm", s1, dx1, t.scratch("d_norm", size), rows);
+            FloatArray dBranchInput = attn.backward().addTasks(t, droppedGradient(t, Residual.ATTENTION, ds1, size));
+            return inputGradient(t, "attn_residual_backward", ds1, dBranchInput, size);
+        });
+    }
+
+    /** out = x + drop(ffn(h)) + drop(attn(h)) with h = norm(x), the residuals added in the inference forward's order. */
+    private TrainingForward parallelForward(TrainingTasks tasks, FloatArray x, int size) {
+        int rows = tasks.shape().rows();
+        FloatArray h = attnNorm.addTrainingForward(tasks, "attn_norm", x, tasks.keep("attn_normed", size), rows);
+        Branch attn = attentionBranch(tasks, h);
+        FloatArray attnUpdate = dropped(tasks, Residual.ATTENTION, attn.update(), size);
+        Branch ffn = upProj == null ? null : ffnBranch(tasks, h);
+        FloatArray out = tasks.keep("output", size);
+        if (ffn != null) {
+            TrainingOps.add(tasks, "ffn_residual", x, dropped(tasks, Residual.FEED_FORWARD, ffn.update(), size), out, size);
+            tasks.graph().task(tasks.name("attn_residual"), Activations::accumulate, out, attnUpdate, size);
+        } else {
+            TrainingOps.add(tasks, "attn_residual", x, attnUpdate, out, size);
+        }
+        return new TrainingForward(out, (t, dOut) -> {
+            FloatArray dh = attn.backward().addTasks(t, droppedGradient(t, Residual.ATTENTION, dOut, size));
+            if (ffn != null) {
+                FloatArray dFfnInput = ffn.backward().addTasks(t, droppedGradient(t, Residual.FEED_FORWARD, dOut, size));
+                t.graph().task(t.name("branch_gradients"), Activations::accumulate, dh, dFfnInput, size);
+            }
+            FloatArray dNorm = attnNorm.addBackward(t, "attn_norm", x, dh, t.scratch("d_norm", size), rows);
+            return inputGradient(t, "residual_backward", dOut, dNorm, size);
+        });
+    }
+
+    /** A residual branch's training forward: its update (before dropout) and the backward from dUpdate to its input's gradient. */
+    private record Branch(FloatArray update, Backward backward) {
+    }
+
+    /** q, k, v projections of h, the attention core, o_proj. */
+    private Branch attentionBranch(TrainingTasks tasks, FloatArray h) {
+        int rows = tasks.shape().rows();
+        FloatArray q = tasks.keep("q", rows * qWidth);
+        FloatArray k = tasks.keep("k", rows * kvWidth);
+        FloatArray v = tasks.keep("v", rows * kvWidth);
+        FloatArray heads = tasks.keep("attention", rows * qWidth);
+        FloatArray update = tasks.keep("attn_update", rows * width);
+        // Three products instead of the fused one: the parameters are the three tensors themselves (the fused copy
+        // is packed from them for inference), and each output element is the same blocked sum either way.
+        qProj.addTrainingForward(tasks, "q_proj", h, q, rows);
+        kProj.addTrainingForward(tasks, "k_proj", h, k, rows);
+        vProj.addTrainingForward(tasks, "v_proj", h, v, rows);
+        AttentionCore.Backward attentionBackward = attention.addTrainingForward(tasks, q, k, v, heads);
+        oProj.addTrainingForward(tasks, "o_proj", heads, update, rows);
+        return new Branch(update, (t, dUpdate) -> {
+            FloatArray dHeads = t.scratch("d_attention", rows * qWidth);
+            oProj.addBackward(t, "o_proj", heads, dUpdate, dHeads, false, rows);
+            FloatArray dq = t.scratch("dq", rows * qWidth);
+            FloatArray dk = t.scratch("dk", rows * kvWidth);
+            FloatArray dv = t.scratch("dv", rows * kvWidth);
+            attentionBackward.addTasks(t, dHeads, dq, dk, dv);
+            FloatArray dh = t.scratch("d_attn_input", rows * width);
+            qProj.addBackward(t, "q_proj", h, dq, dh, false, rows);
+            kProj.addBackward(t, "k_proj", h, dk, dh, true, rows);
+            vProj.addBackward(t, "v_proj", h, dv, dh, true, rows);
+            return dh;
+        });
+    }
+
+    /** up_proj, the activation, down_proj; gated: down_proj(act(gate_proj(h)) * up_proj(h)). */
+    private Branch ffnBranch(TrainingTasks tasks, FloatArray h) {
+        int rows = tasks.shape().rows();
+        int hiddenSize = rows * upProj.out;
+        FloatArray hidden = tasks.keep("ffn_hidden", hiddenSize);
+        FloatArray update = tasks.keep("ffn_update", rows * width);
+        FloatArray preActivation = gateProj == null ? tasks.keep("ffn_pre_activation", hiddenSize) : null;
+        FloatArray gate = gateProj == null ? null : tasks.keep("ffn_gate", hiddenSize);
+        FloatArray up = gateProj == null ? null : tasks.keep("ffn_up", hiddenSize);
+        if (gateProj == null) {
+            upProj.addTrainingForward(tasks, "up_proj", h, preActivation, rows);
+            Activation.addTrainingForward(tasks, "ffn_act", act, preActivation, hidden, hiddenSize);
+        } else {
+            gateProj.addTrainingForward(tasks, "gate_proj", h, gate, rows);
+            upProj.addTrainingForward(tasks, "up_proj", h, up, rows);
+            Activation.addGatedTrainingForward(tasks, "ffn_act", act, gate, up, hidden, hiddenSize);
+        }
+        downProj.addTrainingForward(tasks, "down_proj", hidden, update, rows);
+        return new Branch(update, (t, dUpdate) -> {
+            FloatArray dHidden = t.scratch("d_ffn_hidden", hiddenSize);
+            downProj.addBackward(t, "down_proj", hidden, dUpdate, dHidden, false, rows);
+            FloatArray dh = t.scratch("d_ffn_input", rows * width);
+            if (gateProj == null) {
+                Activation.addBackward(t, "ffn_act_backward", act, preActivation, dHidden, dHidden, hiddenSize);
+                upProj.addBackward(t, "up_proj", h, dHidden, dh, false, rows);
+            } else {
+                FloatArray dGate = t.scratch("d_ffn_gate", hiddenSize);
+                FloatArray dUp = t.scratch("d_ffn_up", hiddenSize);
+                Activation.addGatedBackward(t, "ffn_act_backward", act, gate, up, dHidden, dGate, dUp, hiddenSize);
+                gateProj.addBackward(t, "gate_proj", h, dGate, dh, false, rows);
+                upProj.addBackward(t, "up_proj", h, dUp, dh, true, rows);
+            }
+            return dh;
+        });
+    }
+
+    /** The branch update after dropout (in place; nothing else reads the update before). */
+    private FloatArray dropped(TrainingTasks tasks, Residual residual, FloatArray update, int size) {
+        return TrainingOps.dropout(tasks, residual.taskPrefix + "_dropout", update, update, size, block.dropout(), dropoutStream(residual));
+    }
+
+    /** The gradient of a branch's update: the residual's gradient through the same dropout mask (into a temporary). */
+    private FloatArray droppedGradient(TrainingTasks tasks, Residual residual, FloatArray dOut, int size) {
+        return TrainingOps.dropout(tasks, residual.taskPrefix + "_dropout_backward", dOut, tasks.scratch("d_update", size), size, block.dropout(),
+                dropoutStream(residual));
+    }
+
+    private int dropoutStream(Residual residual) {
+        return block.index() * 2 + residual.dropoutStream;
+    }
+
+    /** The block's input gradient, {@code a + b}, into a buffer of its own (the layer below reads it as its output gradient). */
+    private static FloatArray inputGradient(TrainingTasks tasks, String task, FloatArray a, FloatArray b, int size) {
+        if (!tasks.inputNeedsGradient()) {
+            return null;
+        }
+        FloatArray dx = tasks.keep("d_input", size);
+        TrainingOps.add(tasks, task, a, b, dx, size);
+        return dx;
     }
 }

@@ -5,11 +5,12 @@ import java.util.Optional;
 
 /**
  * One attention layer of a stack, fully resolved (global settings, architecture defaults and per-layer overrides
- * applied): its attention, its feed-forward part (empty: the block has none, e.g. {@code intermediate_size: 0}), its
- * norm and where it sits, the hidden dropout of its residual updates, and the sinusoidal encoding it adds to its
- * input stream first (a per-layer {@code position_embedding: sinusoidal}).
+ * applied): its attention, whether its q/k/v/o projections have biases (Hugging Face's {@code attention_bias}), its
+ * feed-forward part (empty: the block has none, e.g. {@code intermediate_size: 0}), its norm and where it sits, the
+ * hidden dropout of its residual updates, and the sinusoidal encoding it adds to its input stream first (a per-layer
+ * {@code position_embedding: sinusoidal}).
  */
-public record BlockSpec(int index, AttentionSpec attention, Optional<FfnSpec> ffn, NormSpec norm, NormPosition normPosition,
+public record BlockSpec(int index, AttentionSpec attention, boolean attentionBias, Optional<FfnSpec> ffn, NormSpec norm, NormPosition normPosition,
         Optional<SinusoidalVariant> sinusoidalInput, double dropout) {
 
     public BlockSpec {

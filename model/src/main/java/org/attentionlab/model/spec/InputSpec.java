@@ -16,12 +16,24 @@ public sealed interface InputSpec {
         }
     }
 
-    /** Token ids [batch, seq], each below {@code vocabSize}. */
-    record TokenIds(int vocabSize) implements InputSpec {
+    /**
+     * Token ids [batch, seq], each below {@code vocabSize}, looked up in an embedding table; {@code sinusoidal}: an
+     * encoding added to the embedded stream once, before the first layer.
+     */
+    record TokenIds(int vocabSize, Optional<SinusoidalVariant> sinusoidal) implements InputSpec {
         public TokenIds {
+            Objects.requireNonNull(sinusoidal, "sinusoidal");
             if (vocabSize < 1) {
                 throw new IllegalArgumentException("vocabSize must be >= 1, got " + vocabSize);
             }
         }
+
+        /** Token ids without an input encoding. */
+        public TokenIds(int vocabSize) {
+            this(vocabSize, Optional.empty());
+        }
     }
+
+    /** The sinusoidal encoding added to the input stream once, if any. */
+    Optional<SinusoidalVariant> sinusoidal();
 }

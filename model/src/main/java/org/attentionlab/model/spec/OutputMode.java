@@ -7,5 +7,7 @@ public enum OutputMode implements YamlName {
     /** Every position: [batch, seq, hidden]. */
     ALL,
     /** The mean over positions: [batch, hidden]. */
-    MEAN
+    MEAN,
+    /** The language-model head's logits at every position: [batch, seq, vocab_size] (final norm, then lm_head). */
+    LOGITS
 }

@@ -61,7 +61,8 @@ class KeysTest {
     /** Derived defaults are computed by the resolver, one place each; a new one must be added there too. */
     @Test
     void everyDerivedDefaultIsOneTheResolverComputes() {
-        Set<Key<?>> computed = Set.of(Keys.HIDDEN_SIZE, Keys.HEAD_DIM, Keys.NUM_KEY_VALUE_HEADS, Keys.INTERMEDIATE_SIZE, Keys.LAYER_TYPES, Keys.LAYER_TYPE);
+        Set<Key<?>> computed = Set.of(Keys.HIDDEN_SIZE, Keys.HEAD_DIM, Keys.NUM_KEY_VALUE_HEADS, Keys.INTERMEDIATE_SIZE, Keys.LAYER_TYPES, Keys.LAYER_TYPE,
+                Keys.HIDDEN_ACT, Keys.MIN_LEARNING_RATE, Keys.EVAL_LENGTHS);
         for (Key<?> key : Keys.all()) {
             for (Architecture architecture : Architectures.all()) {
                 Default<?> value = architecture.defaults().of(key);

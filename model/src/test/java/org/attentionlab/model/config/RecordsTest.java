@@ -19,8 +19,10 @@ import org.attentionlab.model.spec.AttentionAlgorithm;
 import org.attentionlab.model.spec.AttentionSpec;
 import org.attentionlab.model.spec.BlockSpec;
 import org.attentionlab.model.spec.FfnSpec;
+import org.attentionlab.model.spec.FfnType;
 import org.attentionlab.model.spec.HiddenAct;
 import org.attentionlab.model.spec.LayerType;
+import org.attentionlab.model.spec.LmHeadSpec;
 import org.attentionlab.model.spec.Mask;
 import org.attentionlab.model.spec.Norm;
 import org.attentionlab.model.spec.NormPosition;
@@ -44,7 +46,7 @@ class RecordsTest {
     }
 
     private static BlockSpec sliding(int index, int window) {
-        return new BlockSpec(index, attention(new Window.Sliding(window), Optional.empty(), 4), Optional.empty(), new NormSpec(Norm.LAYERNORM, 1e-5),
+        return new BlockSpec(index, attention(new Window.Sliding(window), Optional.empty(), 4), true, Optional.empty(), new NormSpec(Norm.LAYERNORM, 1e-5),
                 NormPosition.PRE, Optional.empty(), 0.0);
     }
 
@@ -54,12 +56,17 @@ class RecordsTest {
         assertThrows(IllegalArgumentException.class, () -> new RopeSpec(0, RopePairing.NEOX));
         assertThrows(IllegalArgumentException.class, () -> new FfnSpec(0, HiddenAct.GELU));
         assertThrows(IllegalArgumentException.class, () -> new NormSpec(Norm.LAYERNORM, 0));
+        assertThrows(IllegalArgumentException.class, () -> new NormSpec(Norm.RMSNORM, 1e-5, true));
+        assertThrows(IllegalArgumentException.class, () -> new FfnSpec(8, FfnType.SWIGLU, HiddenAct.GELU, false));
+        assertThrows(IllegalArgumentException.class, () -> new FfnSpec(8, FfnType.GEGLU, HiddenAct.SILU, false));
+        assertThrows(IllegalArgumentException.class, () -> new LmHeadSpec(0, true, 1));
+        assertThrows(IllegalArgumentException.class, () -> new LmHeadSpec(10, true, Double.NaN));
         assertThrows(IllegalArgumentException.class, () -> attention(new Window.Full(), Optional.of(new RopeSpec(10000, RopePairing.NEOX)), 5));
         assertThrows(IllegalArgumentException.class, () -> new AttentionSpec(4, 3, 8, new Mask(true, new Window.Full(), List.of()),
                 new PositionBias.None(), Optional.empty(), false, 1e-5, AttentionAlgorithm.STANDARD, 32));
         assertThrows(IllegalArgumentException.class, () -> new Mask(true, new Window.Full(), List.of(3, 3)));
         assertThrows(IllegalArgumentException.class, () -> new BlockSpec(0, new AttentionSpec(2, 1, 4, new Mask(true, new Window.Full(), List.of()),
-                new PositionBias.Alibi(AlibiSlopes.REFERENCE), Optional.empty(), false, 1e-5, AttentionAlgorithm.STANDARD, 32), Optional.empty(),
+                new PositionBias.Alibi(AlibiSlopes.REFERENCE), Optional.empty(), false, 1e-5, AttentionAlgorithm.STANDARD, 32), true, Optional.empty(),
                 new NormSpec(Norm.NONE, 1e-5), NormPosition.PRE, Optional.of(SinusoidalVariant.STANDARD), 0.0));
         assertEquals("sliding W=4, pe none, standard", sliding(0, 4).describe());
         assertEquals(LayerType.SLIDING, sliding(0, 4).layerType());
@@ -74,6 +81,19 @@ class RecordsTest {
     }
 
     @Test
+    void modelSpecTiesItsHeadToLogitsAndTokenInput() throws ConfigException {
+        ModelSpec features = ConfigLoader.parse("architecture: rnope_swa\nembed_dim: 8\nnum_hidden_layers: 1\n", Path.of("x.yaml"));
+        assertThrows(IllegalArgumentException.class, () -> new ModelSpec(features.source(), features.architecture(), features.settings(), features.input(),
+                features.blocks(), Optional.of(new LmHeadSpec(10, false, 1))));
+        ModelSpec logits = ConfigLoader.parse("architecture: rnope_swa\nvocab_size: 10\nnum_hidden_layers: 1\noutput: logits\n", Path.of("x.yaml"));
+        assertEquals(Optional.of(new LmHeadSpec(10, false, 1)), logits.lmHead());
+        assertThrows(IllegalArgumentException.class, () -> new ModelSpec(logits.source(), logits.architecture(), logits.settings(), logits.input(),
+                logits.blocks(), Optional.of(new LmHeadSpec(11, false, 1))));
+        assertThrows(IllegalArgumentException.class, () -> new ModelSpec(logits.source(), logits.architecture(), logits.settings(), logits.input(),
+                logits.blocks(), Optional.empty()));
+    }
+
+    @Test
     void listsAreImmutableCopies() throws ConfigException {
         ModelSpec spec = ConfigLoader.parse("architecture: rnope_swa\nembed_dim: 8\nglobal_tokens: [3]\n", Path.of("x.yaml"));
         assertThrows(UnsupportedOperationException.class, () -> spec.blocks().clear());
@@ -82,7 +102,7 @@ class RecordsTest {
     }
 
     private static ModelSpec withBlocks(ModelSpec spec, List<BlockSpec> blocks) {
-        return new ModelSpec(spec.source(), spec.architecture(), spec.settings(), spec.input(), new ArrayList<>(blocks));
+        return new ModelSpec(spec.source(), spec.architecture(), spec.settings(), spec.input(), new ArrayList<>(blocks), spec.lmHead());
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.attentionlab.kernels.AttentionKernels;
 import org.attentionlab.kernels.AttentionMasks;
 import org.attentionlab.kernels.AttentionMasks.Window;
 import org.attentionlab.kernels.PositionalBiases;
@@ -26,8 +27,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * <p>The cases cover every mask and bias the kernels take: causal sliding window, bidirectional local window with
  * global tokens, asymmetric FlashAttention window, full and causal attention; grouped-query heads; ALiBi (a power of
  * two and not), APE; odd sizes, size 1, the largest flash head dimension, more keys than one memory-efficient chunk
- * and several flash work-groups; logits of 1e4. Each case costs one kernel JIT per algorithm (0.5 to 2 s on PoCL),
- * so there are few, each chosen to exercise something the others do not.
+ * and several flash query blocks and key tiles; logits of 1e4. Each case costs one kernel JIT per algorithm (0.5 to 2
+ * s on PoCL), so there are few, each chosen to exercise something the others do not.
  */
 class AttentionKernelsIT {
 
@@ -58,11 +59,11 @@ class AttentionKernelsIT {
                 alibi(AttentionCase.random(103, 1, 70, 6, 3, 64, AttentionMasks.UNBOUNDED, AttentionMasks.UNBOUNDED),
                         PositionalBiases.alibiSlopes(6).toHeapArray()).withChunkSize(16)));
         named.add(Arguments.of("size one everywhere, causal", AttentionCase.random(104, 1, 1, 1, 1, 1, Window.causal().left(), Window.causal().right())));
-        named.add(Arguments.of("causal over 150 keys (two memory-efficient chunks, five flash work-groups), MQA 2/1, Edifice ALiBi",
-                alibi(AttentionCase.random(105, 1, 150, 2, 1, 8, Window.causal().left(), Window.causal().right()),
+        named.add(Arguments.of("causal over 300 keys (three memory-efficient chunks, two flash key tiles), MQA 2/1, Edifice ALiBi",
+                alibi(AttentionCase.random(105, 1, 300, 2, 1, 8, Window.causal().left(), Window.causal().right()),
                         PositionalBiases.alibiSlopesEdifice(2).toHeapArray()).withChunkSize(200)));
-        named.add(Arguments.of("FlashAttention window (2, 5), head_dim 128 (the flash maximum), global token 32",
-                AttentionCase.random(106, 2, 33, 1, 1, 128, flashWindow.left(), flashWindow.right(), 32)));
+        named.add(Arguments.of("FlashAttention window (2, 5), head_dim 256 (the flash maximum), global token 32",
+                AttentionCase.random(106, 2, 33, 1, 1, AttentionKernels.FLASH_MAX_HEAD_DIM, flashWindow.left(), flashWindow.right(), 32)));
         List<Arguments> all = new ArrayList<>();
         for (AttentionAlgorithm algorithm : AttentionAlgorithm.values()) {
             for (Arguments a : named) {

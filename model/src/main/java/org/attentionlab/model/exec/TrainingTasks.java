@@ -1,0 +1,129 @@
+package org.attentionlab.model.exec;
+
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.Map;
+
+import uk.ac.manchester.tornado.api.GridScheduler;
+import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.WorkerGrid;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+/**
+ * What a layer builds its training tasks with. A whole training step is one task graph, so every task name carries
+ * the layer's prefix ({@link #name}); buffers a layer keeps from its forward for its backward are its own
+ * ({@link #keep}), temporaries are shared by all layers ({@link #scratch}, safe because tasks run in order and a
+ * layer's backward only starts when the next layer's has finished); parameter gradients are looked up by the
+ * parameter ({@link #gradient}). Dropout masks are drawn from the step counter in device memory, so that a step's
+ * masks differ from the last step's without a scalar argument changing, and the backward regenerates the forward's.
+ */
+public final class TrainingTasks {
+
+    private final TaskGraph graph;
+    private final RunShape shape;
+    private final GridScheduler grids;
+    private final Map<String, FloatArray> scratch;
+    private final Map<String, FloatArray> kept;
+    private final Map<FloatArray, FloatArray> gradients;
+    private final IntArray stepCounter;
+    private final String prefix;
+    private final String keptPrefix;
+    private final int microBatch;
+    private final boolean inputNeedsGradient;
+
+    private TrainingTasks(TaskGraph graph, RunShape shape, GridScheduler grids, Map<String, FloatArray> scratch, Map<String, FloatArray> kept,
+            Map<FloatArray, FloatArray> gradients, IntArray stepCounter, String prefix, String keptPrefix, int microBatch, boolean inputNeedsGradient) {
+        this.graph = graph;
+        this.shape = shape;
+        this.grids = grids;
+        this.scratch = scratch;
+        this.kept = kept;
+        this.gradients = gradients;
+        this.stepCounter = stepCounter;
+        this.prefix = prefix;
+        this.keptPrefix = keptPrefix;
+        this.microBatch = microBatch;
+        this.inputNeedsGradient = inputNeedsGradient;
+    }
+
+    /**
+     * The tasks of one graph. {@code shape.dropout()} says whether dropout applies (training) or not (evaluation);
+     * {@code gradients} maps each parameter buffer to its gradient buffer (empty when no backward is built);
+     * {@code stepCounter} holds the optimizer's count of updates done, which seeds the dropout masks.
+     */
+    public static TrainingTasks forGraph(TaskGraph graph, RunShape shape, GridScheduler grids, Map<FloatArray, FloatArray> gradients, IntArray stepCounter) {
+        return new TrainingTasks(graph, shape, grids, new HashMap<>(), new HashMap<>(), new IdentityHashMap<>(gradients), stepCounter, "", "", 0, false);
+    }
+
+    /**
+     * The view of layer {@code layerName} in micro-batch {@code microBatch}: its task names start with both, its kept
+     * buffers are its own (and shared by its micro-batches, which run one after the other).
+     */
+    public TrainingTasks forLayer(String layerName, int microBatch, boolean inputNeedsGradient) {
+        return new TrainingTasks(graph, shape, grids, scratch, kept, gradients, stepCounter, "m" + microBatch + "_" + layerName + "_", layerName + ".",
+                microBatch, inputNeedsGradient);
+    }
+
+    public TaskGraph graph() {
+        return graph;
+    }
+
+    public RunShape shape() {
+        return shape;
+    }
+
+    /** The graph-wide name of this layer's task {@code task}. */
+    public String name(String task) {
+        return prefix + task;
+    }
+
+    /** Registers the worker grid of this layer's KernelContext task {@code task} (its local name). */
+    public void grid(String task, WorkerGrid grid) {
+        grids.addWorkerGrid(graph.getTaskGraphName() + "." + name(task), grid);
+    }
+
+    /** A buffer of this layer that nothing else writes: what its forward keeps for its backward. */
+    public FloatArray keep(String name, int size) {
+        return kept.computeIfAbsent(keptPrefix + name + "#" + size, k -> new FloatArray(Math.max(1, size)));
+    }
+
+    /** A temporary shared by every layer asking for the same name and size. */
+    public FloatArray scratch(String name, int size) {
+        return scratch.computeIfAbsent(name + "#" + size, k -> new FloatArray(Math.max(1, size)));
+    }
+
+    /** The gradient buffer of a parameter buffer (the same for every use of the parameter, e.g. tied weights). */
+    public FloatArray gradient(FloatArray parameter) {
+        FloatArray gradient = gradients.get(parameter);
+        if (gradient == null) {
+            throw new IllegalStateException("no gradient buffer for a parameter of " + prefix + " (is it in the model's Parameters?)");
+        }
+        return gradient;
+    }
+
+    /** Whether the backward must return the input's gradient (false for the first layer reading features). */
+    public boolean inputNeedsGradient() {
+        return inputNeedsGradient;
+    }
+
+    /** Whether dropout applies: in training, not in evaluation. */
+    public boolean dropout() {
+        return shape.dropout();
+    }
+
+    /** The optimizer's count of updates done, in device memory: dropout's per-step seed. */
+    public IntArray stepCounter() {
+        return stepCounter;
+    }
+
+    /**
+     * The dropout seed of one of this layer's masks ({@code stream} numbers the layer's masks, e.g. 2·index + 0 for
+     * a block's attention residual): distinct per run seed, micro-batch and stream; the step is added on the device.
+     */
+    public int dropoutSeed(int stream) {
+        long mixed = (shape.dropoutSeed() * 0x9E3779B97F4A7C15L) ^ (microBatch * 0xBF58476D1CE4E5B9L) ^ (stream * 0x94D049BB133111EBL);
+        mixed ^= mixed >>> 31;
+        return (int) (mixed ^ (mixed >>> 32));
+    }
+}

@@ -1,0 +1,203 @@
+package org.attentionlab.model.train;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import org.attentionlab.kernels.reference.FiniteDifferences;
+import org.attentionlab.model.Model;
+import org.attentionlab.model.config.ConfigLoader;
+import org.attentionlab.model.config.Keys;
+import org.attentionlab.model.config.ModelSpec;
+import org.attentionlab.model.exec.RunShape;
+import org.attentionlab.model.reference.ModelReference;
+import org.attentionlab.model.spec.BlockSpec;
+import org.attentionlab.model.spec.InputSpec;
+import org.attentionlab.model.spec.Norm;
+import org.attentionlab.model.spec.NormPosition;
+import org.attentionlab.model.spec.OutputMode;
+import org.attentionlab.model.tasks.Batch;
+import org.attentionlab.model.tasks.DelayedRecall;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The whole model's gradient, as one training graph computes it (forward, loss, backward through every layer), against
+ * central finite differences of the mean loss computed by a float64 model written separately ({@link ModelReference}
+ * composed here). Tolerance as the block test's: 1e-5 of each tensor's largest gradient.
+ */
+class ModelGradientTest {
+
+    static final int BATCH = 2;
+    static final int SEQ = 6;
+
+    /** Token ids, two layers, a tied and scaled lm_head: next-token cross-entropy with ignored positions. */
+    @Test
+    void tokenModelWithTiedLanguageModelHead() {
+        check("""
+                architecture: rnope_swa
+                vocab_size: 13
+                hidden_size: 8
+                num_attention_heads: 2
+                num_hidden_layers: 2
+                intermediate_size: 12
+                sliding_window: 3
+                dropout: 0
+                output: logits
+                tie_word_embeddings: true
+                logit_scale: 0.5
+                layers:
+                  1: {position_embedding: rope}
+                """, Objective.Kind.NEXT_TOKEN);
+    }
+
+    /** Token ids, post-norm blocks, the last position classified by a score head. */
+    @Test
+    void classificationOfTheLastPosition() {
+        check("""
+                architecture: multihead_sliding_window
+                vocab_size: 11
+                num_attention_heads: 2
+                head_dim: 4
+                num_hidden_layers: 2
+                intermediate_size: 10
+                sliding_window: 4
+                dropout: 0
+                output: last
+                num_labels: 11
+                ffn_type: geglu
+                """, Objective.Kind.LAST_TOKEN);
+    }
+
+    /** Features through an input projection and a sinusoidal encoding, regression of every position through a score head. */
+    @Test
+    void regressionOfFeatures() {
+        check("""
+                architecture: rnope_swa_hybrid
+                embed_dim: 5
+                hidden_size: 8
+                num_attention_heads: 2
+                num_key_value_heads: 1
+                num_hidden_layers: 2
+                sliding_window: 3
+                intermediate_size: 8
+                dropout: 0
+                norm: rmsnorm
+                norm_position: parallel
+                output: all
+                num_labels: 3
+                """, Objective.Kind.REGRESSION);
+    }
+
+    private static void check(String yaml, Objective.Kind objective) {
+        ModelSpec spec = ConfigLoader.parse(yaml, Path.of("model.yaml"));
+        Model model = Model.build(spec);
+        LayerTrainingRun.randomizeParameters(model, 21);
+        Batch batch = batch(spec, model);
+        Map<String, float[]> gradients;
+        try (TrainingGraph graph = TrainingGraph.forGradients(model, new RunShape(BATCH, SEQ, false, 0), objective, null)) {
+            graph.run(List.of(batch));
+            gradients = graph.gradients();
+        }
+        Map<String, double[]> parameters = LayerTrainingRun.parameters(model);
+        for (String name : parameters.keySet()) {
+            double[] original = parameters.get(name);
+            double[] expected = FiniteDifferences.gradientOfScalar(values -> {
+                parameters.put(name, values);
+                double loss = loss(spec, parameters, batch);
+                parameters.put(name, original);
+                return loss;
+            }, original);
+            TransformerBlockGradientTest.Closeness.assertClose(name, expected, gradients.get(name), 1e-5);
+        }
+    }
+
+    /** Token ids with about a third of the targets ignored, or delayed-recall features. */
+    private static Batch batch(ModelSpec spec, Model model) {
+        if (spec.input() instanceof InputSpec.Features features) {
+            return new DelayedRecall(2, features.embedDim(), spec.settings().get(Keys.NUM_LABELS)).draw(3, 0, BATCH, SEQ);
+        }
+        int vocab = model.vocabSize();
+        int[] inputs = new int[BATCH * SEQ];
+        int[] targets = new int[BATCH * SEQ];
+        java.util.SplittableRandom random = new java.util.SplittableRandom(4);
+        for (int i = 0; i < inputs.length; i++) {
+            inputs[i] = random.nextInt(vocab);
+            targets[i] = random.nextDouble() < 0.3 && (i + 1) % SEQ != 0 ? Batch.IGNORED : random.nextInt(vocab);
+        }
+        return new Batch.Tokens(BATCH, SEQ, inputs, targets);
+    }
+
+    /** The mean loss of the model on the batch, in float64 from the definitions. */
+    static double loss(ModelSpec spec, Map<String, double[]> p, Batch batch) {
+        ModelReference reference = new ModelReference(p, BATCH, SEQ, ModelReference.DropoutMask.NONE);
+        int hidden = spec.hiddenSize();
+        double[] x;
+        if (batch instanceof Batch.Tokens tokens) {
+            double[] table = p.get("embed_tokens.weight");
+            x = new double[BATCH * SEQ * hidden];
+            for (int t = 0; t < tokens.inputs().length; t++) {
+                System.arraycopy(table, tokens.inputs()[t] * hidden, x, t * hidden, hidden);
+            }
+        } else {
+            Batch.Features features = (Batch.Features) batch;
+            int embedDim = features.width();
+            double[] in = new double[features.inputs().length];
+            for (int i = 0; i < in.length; i++) {
+                in[i] = features.inputs()[i];
+            }
+            x = p.containsKey("input_proj.weight") ? reference.linear("input_proj", in, BATCH * SEQ, embedDim) : in;
+        }
+        if (spec.input().sinusoidal().isPresent()) {
+            x = ModelReference.addSinusoidal(x, BATCH, SEQ, hidden, spec.input().sinusoidal().get());
+        }
+        for (BlockSpec block : spec.blocks()) {
+            x = reference.block(block, hidden, x);
+        }
+        boolean finalNorm = spec.normPosition() != NormPosition.POST && spec.norm().kind() != Norm.NONE;
+        OutputMode pooling = spec.output() == OutputMode.LOGITS ? OutputMode.ALL : spec.output();
+        double[] out = reference.head(finalNorm ? Optional.of(spec.norm()) : Optional.empty(), pooling, hidden, x);
+        int rows = out.length / hidden;
+        if (spec.lmHead().isPresent()) {
+            String head = spec.lmHead().get().tied() ? "embed_tokens" : "lm_head";
+            double[] logits = new double[rows * spec.lmHead().get().vocabSize()];
+            double[] w = p.get(head + ".weight");
+            int vocab = spec.lmHead().get().vocabSize();
+            for (int r = 0; r < rows; r++) {
+                for (int v = 0; v < vocab; v++) {
+                    double sum = 0;
+                    for (int j = 0; j < hidden; j++) {
+                        sum += out[r * hidden + j] * w[v * hidden + j];
+                    }
+                    logits[r * vocab + v] = sum * spec.lmHead().get().logitScale();
+                }
+            }
+            out = logits;
+        }
+        if (spec.settings().find(Keys.NUM_LABELS).isPresent()) {
+            out = reference.linear("score", out, rows, hidden);
+        }
+        int width = out.length / rows;
+        return switch (batch) {
+        case Batch.Tokens tokens -> {
+            int[] targets = rows == BATCH * SEQ ? tokens.targets() : new int[] { tokens.targets()[SEQ - 1], tokens.targets()[2 * SEQ - 1] };
+            yield ModelReference.crossEntropy(out, targets, width);
+        }
+        case Batch.Features features -> {
+            double total = 0;
+            int counted = 0;
+            for (int r = 0; r < rows; r++) {
+                if (features.counted()[r] == 0) {
+                    continue;
+                }
+                counted++;
+                for (int j = 0; j < width; j++) {
+                    double d = out[r * width + j] - features.targets()[r * width + j];
+                    total += d * d;
+                }
+            }
+            yield total / (counted * (double) width);
+        }
+        };
+    }
+}

@@ -1,0 +1,376 @@
+package org.attentionlab.kernels;
+
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
+import uk.ac.manchester.tornado.api.WorkerGrid;
+import uk.ac.manchester.tornado.api.WorkerGrid2D;
+import uk.ac.manchester.tornado.api.annotations.Parallel;
+import uk.ac.manchester.tornado.api.common.TornadoDevice;
+import uk.ac.manchester.tornado.api.enums.TornadoDeviceType;
+import uk.ac.manchester.tornado.api.math.TornadoMath;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/**
+ * Dense matrix products for projections and their gradients, row-major fp32 (see tornado-kernels/README.md,
+ * "Matrix products"):
+ * <ul>
+ * <li>{@link #linear}: {@code Y = act(X W^T + b) (+ Y)}, {@code torch.nn.Linear}'s forward ({@code W [cols, inner]});
+ * <li>{@link #gatedLinear}: {@code H = act(X G^T + bg) * (X U^T + bu)}, the SwiGLU/GeGLU feed-forward gate;
+ * <li>{@link #product}: {@code Y = A B (+ Y)} or {@code Y = A^T B (+ Y)}, e.g. {@code dX = dY W},
+ * {@code dW (+)= dY^T X};
+ * <li>{@link #columnSums}: {@code s (+)= sum over rows of A}, e.g. {@code db}.
+ * </ul>
+ *
+ * <p>Schedule: one work-item computes a block of {@value #BLOCK_ROWS} output rows by {@value #BLOCK_COLUMNS}
+ * output columns (x: column block, y: row block of {@link #grid}) in private accumulators, walking the inner
+ * dimension {@value #DEPTH_STEP} values at a time: it stages those rows of B (transposed from W for {@link #linear}) in
+ * a private array, then adds {@code a_i0 B_0 + a_i1 B_1 + a_i2 B_2 + a_i3 B_3} to each accumulator row in one
+ * contiguous loop over the columns. Each staged value is reused by {@value #BLOCK_ROWS} rows and each accumulator
+ * is loaded and stored once per {@value #DEPTH_STEP} multiply-adds. No barrier and no local memory, so any local
+ * size is correct, the JVM implementation runs the work-groups on all cores, and an OpenCL CPU compiler (PoCL)
+ * vectorizes the column loops. Why the row loop is written out: see {@link #updateRows}.
+ *
+ * <p>The activation is an {@code int} ({@link #NONE}, {@link #RELU}, {@link #GELU_ERF}, {@link #GELU_TANH},
+ * {@link #SILU}) with {@link Activations}' definitions; flags ({@code hasBias}, {@code accumulate}) are 0 or 1.
+ * Arrays not read (a bias with {@code hasBias == 0}) may be any array, e.g. of size 1.
+ */
+public final class MatrixMultiply {
+
+    /** Output rows per work-item. */
+    public static final int BLOCK_ROWS = 16;
+    /** Output columns per work-item: the length of the contiguous inner loop (long, so C2 picks 512-bit vectors). */
+    public static final int BLOCK_COLUMNS = 256;
+    /** Inner-dimension values per step: the staged rows of B and the products per accumulator update. */
+    public static final int DEPTH_STEP = 4;
+
+    public static final int NONE = 0;
+    /** {@code max(x, 0)}. */
+    public static final int RELU = 1;
+    /** {@code 0.5 x (1 + erf(x / sqrt 2))}, PyTorch's default {@code gelu} ({@link Activations#geluErf}). */
+    public static final int GELU_ERF = 2;
+    /** {@code gelu(approximate='tanh')} ({@link Activations#geluTanh}). */
+    public static final int GELU_TANH = 3;
+    /** {@code x / (1 + exp(-x))} ({@link Activations#silu}). */
+    public static final int SILU = 4;
+
+    /** Items per work-group along the row blocks on devices that are not GPUs (one item: no reason to group). */
+    public static final int CPU_GROUP_ITEMS = 1;
+    /** Items per work-group on GPUs: a warp of row blocks (not measured here: no GPU was available). */
+    public static final int GPU_GROUP_ITEMS = 32;
+
+    private static final int ACCUMULATORS = BLOCK_ROWS * BLOCK_COLUMNS;
+    private static final int STAGED = DEPTH_STEP * BLOCK_COLUMNS;
+    private static final int ROW_VALUES = BLOCK_ROWS * DEPTH_STEP;
+    private static final float SQRT_HALF = 0.70710678118654752f;
+    private static final float SQRT_TWO_OVER_PI = 0.7978845608028654f;
+    private static final float GELU_TANH_CUBIC = 0.044715f;
+
+    private MatrixMultiply() {
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Kernels.
+    // ---------------------------------------------------------------------------------------------------------
+
+    /**
+     * {@code y = act(x W^T + b) (+ y)} over {@link #grid}{@code (rows, cols)}: {@code torch.nn.Linear} with the
+     * activation and a residual add fused into the store. With {@code accumulate != 0} the result is added to
+     * what {@code y} holds (after the activation).
+     *
+     * @param x      {@code [rows, inner]}
+     * @param weight {@code [cols, inner]}
+     * @param bias   {@code [cols]}, read when {@code hasBias != 0}
+     * @param y      {@code [rows, cols]}
+     */
+    public static void linear(KernelContext context, FloatArray x, FloatArray weight, FloatArray bias, FloatArray y, int rows, int inner, int cols, int hasBias,
+            int activation, int accumulate) {
+        int col0 = context.globalIdx * BLOCK_COLUMNS;
+        int row0 = context.globalIdy * BLOCK_ROWS;
+        float[] acc = new float[ACCUMULATORS];
+        float[] staged = new float[STAGED];
+        float[] rowValues = new float[ROW_VALUES];
+        if (col0 < cols && row0 < rows) {
+            int blockRows = TornadoMath.min(BLOCK_ROWS, rows - row0);
+            int blockCols = TornadoMath.min(BLOCK_COLUMNS, cols - col0);
+            clear(acc);
+            for (int k = 0; k < inner; k += DEPTH_STEP) {
+                int last = TornadoMath.min(DEPTH_STEP, inner - k) - 1;
+                stage(staged, weight, col0 * inner + k, inner, 1, last, blockCols);
+                gatherRowValues(rowValues, x, row0 * inner + k, inner, 1, last, blockRows - 1);
+                updateFirstRows(acc, staged, rowValues, blockCols);
+                updateLastRows(acc, staged, rowValues, blockCols);
+            }
+            storeBlock(acc, bias, y, cols, row0, blockRows, col0, blockCols, hasBias, activation, accumulate);
+        }
+    }
+
+    /**
+     * The gated feed-forward input, {@code h = act(x G^T + bg) * (x U^T + bu)}, in one pass over x: SwiGLU with
+     * {@link #SILU} (Llama, Cohere 2), GeGLU with {@link #GELU_ERF} / {@link #GELU_TANH}. The gate and up
+     * projections are two weights in {@code torch.nn.Linear} layout, as checkpoints store them ({@code gate_proj},
+     * {@code up_proj}); the model then applies {@code down_proj} to h with {@link #linear}. Run over
+     * {@link #grid}{@code (rows, hidden)}.
+     *
+     * @param gate     {@code [hidden, inner]}, likewise {@code up}
+     * @param gateBias {@code [hidden]}, likewise {@code upBias}; read when {@code hasBias != 0}
+     * @param h        {@code [rows, hidden]}
+     */
+    public static void gatedLinear(KernelContext context, FloatArray x, FloatArray gate, FloatArray up, FloatArray gateBias, FloatArray upBias, FloatArray h,
+            int rows, int inner, int hidden, int hasBias, int activation) {
+        int col0 = context.globalIdx * BLOCK_COLUMNS;
+        int row0 = context.globalIdy * BLOCK_ROWS;
+        float[] gateAcc = new float[ACCUMULATORS];
+        float[] upAcc = new float[ACCUMULATORS];
+        float[] staged = new float[STAGED];
+        float[] rowValues = new float[ROW_VALUES];
+        if (col0 < hidden && row0 < rows) {
+            int blockRows = TornadoMath.min(BLOCK_ROWS, rows - row0);
+            int blockCols = TornadoMath.min(BLOCK_COLUMNS, hidden - col0);
+            clear(gateAcc);
+            clear(upAcc);
+            for (int k = 0; k < inner; k += DEPTH_STEP) {
+                int last = TornadoMath.min(DEPTH_STEP, inner - k) - 1;
+                gatherRowValues(rowValues, x, row0 * inner + k, inner, 1, last, blockRows - 1);
+                stage(staged, gate, col0 * inner + k, inner, 1, last, blockCols);
+                updateFirstRows(gateAcc, staged, rowValues, blockCols);
+                updateLastRows(gateAcc, staged, rowValues, blockCols);
+                stage(staged, up, col0 * inner + k, inner, 1, last, blockCols);
+                updateFirstRows(upAcc, staged, rowValues, blockCols);
+                updateLastRows(upAcc, staged, rowValues, blockCols);
+            }
+            for (int i = 0; i < blockRows; i++) {
+                int at = (row0 + i) * hidden + col0;
+                for (int c = 0; c < blockCols; c++) {
+                    float gateValue = gateAcc[i * BLOCK_COLUMNS + c] + (hasBias != 0 ? gateBias.get(col0 + c) : 0.0f);
+                    float upValue = upAcc[i * BLOCK_COLUMNS + c] + (hasBias != 0 ? upBias.get(col0 + c) : 0.0f);
+                    h.set(at + c, activate(activation, gateValue) * upValue);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code y = a b (+ y)}, or {@code y = a^T b (+ y)} with {@code transposeA != 0}, over
+     * {@link #grid}{@code (rows, cols)}. The gradients of a linear layer {@code Y = X W^T}:
+     * {@code dX [rows, in] = dY [rows, out] W [out, in]} is {@code product(dY, W, dX, rows, out, in, 0, 0)};
+     * {@code dW [out, in] (+)= dY^T X} is {@code product(dY, X, dW, out, rows, in, 1, accumulate)}, accumulated
+     * over micro-batches with {@code accumulate = 1}.
+     *
+     * @param a {@code [rows, inner]}, or {@code [inner, rows]} with {@code transposeA != 0}
+     * @param b {@code [inner, cols]}
+     * @param y {@code [rows, cols]}
+     */
+    public static void product(KernelContext context, FloatArray a, FloatArray b, FloatArray y, int rows, int inner, int cols, int transposeA,
+            int accumulate) {
+        int col0 = context.globalIdx * BLOCK_COLUMNS;
+        int row0 = context.globalIdy * BLOCK_ROWS;
+        float[] acc = new float[ACCUMULATORS];
+        float[] staged = new float[STAGED];
+        float[] rowValues = new float[ROW_VALUES];
+        if (col0 < cols && row0 < rows) {
+            int blockRows = TornadoMath.min(BLOCK_ROWS, rows - row0);
+            int blockCols = TornadoMath.min(BLOCK_COLUMNS, cols - col0);
+            int aRowStride = transposeA != 0 ? 1 : inner;
+            int aDepthStride = transposeA != 0 ? rows : 1;
+            clear(acc);
+            for (int k = 0; k < inner; k += DEPTH_STEP) {
+                int last = TornadoMath.min(DEPTH_STEP, inner - k) - 1;
+                stage(staged, b, col0 + k * cols, 1, cols, last, blockCols);
+                gatherRowValues(rowValues, a, row0 * aRowStride + k * aDepthStride, aRowStride, aDepthStride, last, blockRows - 1);
+                updateFirstRows(acc, staged, rowValues, blockCols);
+                updateLastRows(acc, staged, rowValues, blockCols);
+            }
+            storeBlock(acc, y, y, cols, row0, blockRows, col0, blockCols, 0, NONE, accumulate);
+        }
+    }
+
+    /**
+     * {@code sums[c] = sum_r a[r, c] (+ sums[c])}: the bias gradient {@code db = sum over rows of dY}. One
+     * {@code @Parallel} iteration per column, four interleaved partial sums over the rows.
+     *
+     * @param a    {@code [rows, cols]}
+     * @param sums {@code [cols]}
+     */
+    public static void columnSums(FloatArray a, FloatArray sums, int rows, int cols, int accumulate) {
+        for (@Parallel int c = 0; c < cols; c++) {
+            float sum0 = 0.0f;
+            float sum1 = 0.0f;
+            float sum2 = 0.0f;
+            float sum3 = 0.0f;
+            int blocked = rows - rows % 4;
+            for (int r = 0; r < blocked; r += 4) {
+                sum0 += a.get(r * cols + c);
+                sum1 += a.get((r + 1) * cols + c);
+                sum2 += a.get((r + 2) * cols + c);
+                sum3 += a.get((r + 3) * cols + c);
+            }
+            for (int r = blocked; r < rows; r++) {
+                sum0 += a.get(r * cols + c);
+            }
+            float total = (sum0 + sum1) + (sum2 + sum3);
+            sums.set(c, accumulate != 0 ? sums.get(c) + total : total);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Device helpers (inlined into the kernels; LinearKernels builds its projections on them).
+    // ---------------------------------------------------------------------------------------------------------
+
+    /** The activation {@code kind} of x, with {@link Activations}' formulas. */
+    public static float activate(int kind, float x) {
+        float result = x;
+        if (kind == RELU) {
+            result = TornadoMath.max(x, 0.0f);
+        } else if (kind == GELU_ERF) {
+            result = 0.5f * x * (1.0f + Activations.erf(x * SQRT_HALF));
+        } else if (kind == GELU_TANH) {
+            result = 0.5f * x * (1.0f + TornadoMath.tanh(SQRT_TWO_OVER_PI * (x + GELU_TANH_CUBIC * x * x * x)));
+        } else if (kind == SILU) {
+            result = x / (1.0f + TornadoMath.exp(-x));
+        }
+        return result;
+    }
+
+    /** Zeroes the accumulators (private arrays are not initialised on a device). */
+    static void clear(float[] acc) {
+        for (int i = 0; i < ACCUMULATORS; i++) {
+            acc[i] = 0.0f;
+        }
+    }
+
+    /** {@code staged[j][c] = b[at + c * columnStride + j * depthStride]} for j up to last, zero rows beyond. */
+    static void stage(float[] staged, FloatArray b, int at, int columnStride, int depthStride, int last, int blockCols) {
+        for (int c = 0; c < blockCols; c++) {
+            int from = at + c * columnStride;
+            staged[c] = b.get(from);
+            staged[BLOCK_COLUMNS + c] = last >= 1 ? b.get(from + depthStride) : 0.0f;
+            staged[2 * BLOCK_COLUMNS + c] = last >= 2 ? b.get(from + 2 * depthStride) : 0.0f;
+            staged[3 * BLOCK_COLUMNS + c] = last >= 3 ? b.get(from + 3 * depthStride) : 0.0f;
+        }
+    }
+
+    /**
+     * {@code rowValues[i][j] = a[base + i * rowStride + j * depthStride]} for the block's rows i and depths j up to
+     * last; past the last depth a row repeats its value at depth 0 (the staged row there is zero, so it adds nothing,
+     * and it is a value of the row, finite if the row is), past the last row the last row repeats (never stored).
+     */
+    static void gatherRowValues(float[] rowValues, FloatArray a, int base, int rowStride, int depthStride, int last, int lastRow) {
+        for (int i = 0; i < BLOCK_ROWS; i++) {
+            int at = base + TornadoMath.min(i, lastRow) * rowStride;
+            rowValues[i * DEPTH_STEP] = a.get(at);
+            rowValues[i * DEPTH_STEP + 1] = a.get(at + TornadoMath.min(1, last) * depthStride);
+            rowValues[i * DEPTH_STEP + 2] = a.get(at + TornadoMath.min(2, last) * depthStride);
+            rowValues[i * DEPTH_STEP + 3] = a.get(at + last * depthStride);
+        }
+    }
+
+    /**
+     * Adds {@code sum_j rowValues[i][j] staged[j]} to accumulator rows 0 to 7 ({@link #updateLastRows}: 8 to 15).
+     *
+     * <p>Written out row by row: HotSpot's C2 (JDK 25) vectorizes a loop only if all its array indices are the loop
+     * variable plus constants or one shared invariant, and only for a small loop body; a loop over the rows would make
+     * the accumulator offset a second invariant and stay scalar (3x slower, measured). With the rows written out each
+     * row's offset is a constant, and each row's loop is small. In two methods because TornadoVM inlines a method
+     * only below 600 graph nodes (16 rows are 602), which is also why the kernels hold the loop over the inner
+     * dimension themselves.
+     */
+    static void updateFirstRows(float[] acc, float[] staged, float[] rowValues, int blockCols) {
+        updateRow(acc, 0, staged, rowValues, 0, blockCols);
+        updateRow(acc, 1 * BLOCK_COLUMNS, staged, rowValues, 1 * DEPTH_STEP, blockCols);
+        updateRow(acc, 2 * BLOCK_COLUMNS, staged, rowValues, 2 * DEPTH_STEP, blockCols);
+        updateRow(acc, 3 * BLOCK_COLUMNS, staged, rowValues, 3 * DEPTH_STEP, blockCols);
+        updateRow(acc, 4 * BLOCK_COLUMNS, staged, rowValues, 4 * DEPTH_STEP, blockCols);
+        updateRow(acc, 5 * BLOCK_COLUMNS, staged, rowValues, 5 * DEPTH_STEP, blockCols);
+        updateRow(acc, 6 * BLOCK_COLUMNS, staged, rowValues, 6 * DEPTH_STEP, blockCols);
+        updateRow(acc, 7 * BLOCK_COLUMNS, staged, rowValues, 7 * DEPTH_STEP, blockCols);
+    }
+
+    /** Rows 8 to 15: see {@link #updateFirstRows}. */
+    static void updateLastRows(float[] acc, float[] staged, float[] rowValues, int blockCols) {
+        updateRow(acc, 8 * BLOCK_COLUMNS, staged, rowValues, 8 * DEPTH_STEP, blockCols);
+        updateRow(acc, 9 * BLOCK_COLUMNS, staged, rowValues, 9 * DEPTH_STEP, blockCols);
+        updateRow(acc, 10 * BLOCK_COLUMNS, staged, rowValues, 10 * DEPTH_STEP, blockCols);
+        updateRow(acc, 11 * BLOCK_COLUMNS, staged, rowValues, 11 * DEPTH_STEP, blockCols);
+        updateRow(acc, 12 * BLOCK_COLUMNS, staged, rowValues, 12 * DEPTH_STEP, blockCols);
+        updateRow(acc, 13 * BLOCK_COLUMNS, staged, rowValues, 13 * DEPTH_STEP, blockCols);
+        updateRow(acc, 14 * BLOCK_COLUMNS, staged, rowValues, 14 * DEPTH_STEP, blockCols);
+        updateRow(acc, 15 * BLOCK_COLUMNS, staged, rowValues, 15 * DEPTH_STEP, blockCols);
+    }
+
+    private static void updateRow(float[] acc, int offset, float[] staged, float[] rowValues, int valuesAt, int blockCols) {
+        float a0 = rowValues[valuesAt];
+        float a1 = rowValues[valuesAt + 1];
+        float a2 = rowValues[valuesAt + 2];
+        float a3 = rowValues[valuesAt + 3];
+        for (int c = 0; c < blockCols; c++) {
+            acc[offset + c] += a0 * staged[c] + a1 * staged[BLOCK_COLUMNS + c] + a2 * staged[2 * BLOCK_COLUMNS + c] + a3 * staged[3 * BLOCK_COLUMNS + c];
+        }
+    }
+
+    /** {@code y = act(acc + bias) (+ y)} for the block's rows and columns. */
+    static void storeBlock(float[] acc, FloatArray bias, FloatArray y, int cols, int row0, int blockRows, int col0, int blockCols, int hasBias,
+            int activation, int accumulate) {
+        for (int i = 0; i < blockRows; i++) {
+            int at = (row0 + i) * cols + col0;
+            for (int c = 0; c < blockCols; c++) {
+                float value = activate(activation, acc[i * BLOCK_COLUMNS + c] + (hasBias != 0 ? bias.get(col0 + c) : 0.0f));
+                y.set(at + c, accumulate != 0 ? y.get(at + c) + value : value);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Host-side helpers (never called from a kernel).
+    // ---------------------------------------------------------------------------------------------------------
+
+    /** The grid of every kernel here for a {@code rows x cols} output, with {@link #groupItemsForDefaultDevice()} items per group. */
+    public static WorkerGrid grid(int rows, int cols) {
+        return grid(rows, cols, DefaultDevice.GROUP_ITEMS);
+    }
+
+    /**
+     * The grid for a {@code rows x cols} output: x = column blocks of {@value #BLOCK_COLUMNS}, y = row blocks of
+     * {@value #BLOCK_ROWS} rounded up to {@code groupItems}, local size (1, groupItems). Any {@code groupItems >= 1}
+     * gives the same result.
+     */
+    public static WorkerGrid grid(int rows, int cols, int groupItems) {
+        if (groupItems < 1) {
+            throw new IllegalArgumentException("groupItems must be >= 1, got " + groupItems);
+        }
+        int columnBlocks = blocks(cols, BLOCK_COLUMNS);
+        int rowBlocks = LinearKernels.roundUp(blocks(rows, BLOCK_ROWS), groupItems);
+        WorkerGrid grid = new WorkerGrid2D(columnBlocks, rowBlocks);
+        grid.setLocalWork(1, groupItems, 1);
+        return grid;
+    }
+
+    /** {@link #GPU_GROUP_ITEMS} if TornadoVM's default device is a GPU, else {@link #CPU_GROUP_ITEMS} (also on the JVM). */
+    public static int groupItemsForDefaultDevice() {
+        return DefaultDevice.GROUP_ITEMS;
+    }
+
+    /** Work-items per group for a device of this type. */
+    public static int groupItemsFor(TornadoDeviceType type) {
+        return type == TornadoDeviceType.GPU ? GPU_GROUP_ITEMS : CPU_GROUP_ITEMS;
+    }
+
+    private static int blocks(int size, int block) {
+        return (Math.max(size, 1) + block - 1) / block;
+    }
+
+    /** Looked up once: the type of TornadoVM's default device (backend 0, device 0). */
+    private static final class DefaultDevice {
+        static final int GROUP_ITEMS = lookUp();
+
+        private static int lookUp() {
+            try {
+                TornadoDevice device = TornadoExecutionPlan.getDevice(0, 0);
+                return groupItemsFor(device.getDeviceType());
+            } catch (RuntimeException | LinkageError e) {
+                // No TornadoVM runtime that can name a device: the JVM implementation or a broken SDK, where the
+                // group size only matters for speed.
+                return CPU_GROUP_ITEMS;
+            }
+        }
+    }
+}

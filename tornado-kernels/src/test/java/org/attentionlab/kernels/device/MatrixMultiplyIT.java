@@ -1,0 +1,111 @@
+package org.attentionlab.kernels.device;
+
+import java.util.SplittableRandom;
+
+import org.attentionlab.kernels.MatrixMultiply;
+import org.attentionlab.kernels.reference.MatrixReference;
+import org.attentionlab.kernels.testing.RandomArrays;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.enums.DataTransferMode;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/**
+ * {@link MatrixMultiply} on a TornadoVM device against the unit tests' float64 expectations and bounds
+ * ({@link MatrixReference}): 37 rows (three row blocks, the last partial), inner 29 (the last step one deep),
+ * 300 columns (a full and a partial column block), so every edge of the blocks is crossed. Each kernel runs with
+ * one block per work-group (the CPU geometry) and with several (the GPU one); {@code columnSums} is checked
+ * against itself called as plain Java.
+ */
+class MatrixMultiplyIT {
+
+    private static final int ROWS = 37;
+    private static final int INNER = 29;
+    private static final int COLS = 300;
+
+    @BeforeEach
+    void requireDevice() {
+        DeviceRuntime.assumeDevice();
+    }
+
+    private static void assertMeets(MatrixReference.Expected expected, FloatArray actual, String what) {
+        DeviceCheck.assertWithinReference(expected.values(), actual.toHeapArray(), expected.bounds(), what);
+    }
+
+    @ParameterizedTest(name = "activation {0}, {1} blocks per group, accumulate {2}")
+    @CsvSource({ "0, 1, 0", "1, 1, 0", "2, 1, 0", "3, 4, 0", "4, 1, 0", "2, 1, 1", "0, 3, 1" })
+    void linear(int activation, int groupItems, int accumulate) {
+        SplittableRandom random = new SplittableRandom(61 + activation * 7L + groupItems);
+        float[] x = RandomArrays.gaussian(random, ROWS * INNER, 1.0);
+        float[] w = RandomArrays.gaussian(random, COLS * INNER, 1.0 / Math.sqrt(INNER));
+        float[] b = RandomArrays.gaussian(random, COLS, 1.0);
+        float[] before = accumulate != 0 ? RandomArrays.gaussian(random, ROWS * COLS, 1.0) : null;
+        FloatArray xa = FloatArray.fromArray(x);
+        FloatArray wa = FloatArray.fromArray(w);
+        FloatArray ba = FloatArray.fromArray(b);
+        FloatArray y = before != null ? FloatArray.fromArray(before) : DeviceTasks.nans(ROWS * COLS);
+        TaskGraph graph = DeviceTasks.graph("linear").transferToDevice(DataTransferMode.EVERY_EXECUTION, xa, wa, ba, y)
+                .task(DeviceTasks.TASK, MatrixMultiply::linear, new KernelContext(), xa, wa, ba, y, ROWS, INNER, COLS, 1, activation, accumulate)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, y);
+        DeviceTasks.execute(graph, MatrixMultiply.grid(ROWS, COLS, groupItems));
+        assertMeets(MatrixReference.linear(x, w, b, before, ROWS, INNER, COLS, activation), y,
+                "MatrixMultiply.linear " + ROWS + "x" + INNER + "->" + COLS + " activation " + activation + (accumulate != 0 ? " accumulating" : ""));
+    }
+
+    @ParameterizedTest(name = "activation {0}")
+    @ValueSource(ints = { MatrixMultiply.SILU, MatrixMultiply.GELU_TANH })
+    void gatedLinear(int activation) {
+        SplittableRandom random = new SplittableRandom(71 + activation);
+        float[] x = RandomArrays.gaussian(random, ROWS * INNER, 1.0);
+        float[] gate = RandomArrays.gaussian(random, COLS * INNER, 1.0 / Math.sqrt(INNER));
+        float[] up = RandomArrays.gaussian(random, COLS * INNER, 1.0 / Math.sqrt(INNER));
+        FloatArray xa = FloatArray.fromArray(x);
+        FloatArray ga = FloatArray.fromArray(gate);
+        FloatArray ua = FloatArray.fromArray(up);
+        FloatArray none = new FloatArray(1);
+        FloatArray h = DeviceTasks.nans(ROWS * COLS);
+        TaskGraph graph = DeviceTasks.graph("gatedLinear").transferToDevice(DataTransferMode.EVERY_EXECUTION, xa, ga, ua, none)
+                .task(DeviceTasks.TASK, MatrixMultiply::gatedLinear, new KernelContext(), xa, ga, ua, none, none, h, ROWS, INNER, COLS, 0, activation)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, h);
+        DeviceTasks.execute(graph, MatrixMultiply.grid(ROWS, COLS));
+        assertMeets(MatrixReference.gatedLinear(x, gate, up, null, null, ROWS, INNER, COLS, activation), h, "MatrixMultiply.gatedLinear activation " + activation);
+    }
+
+    @ParameterizedTest(name = "transposeA {0}")
+    @ValueSource(ints = { 0, 1 })
+    void productAccumulating(int transposeA) {
+        SplittableRandom random = new SplittableRandom(81 + transposeA);
+        float[] a = RandomArrays.gaussian(random, ROWS * INNER, 1.0);
+        float[] b = RandomArrays.gaussian(random, INNER * COLS, 1.0);
+        float[] before = RandomArrays.gaussian(random, ROWS * COLS, 1.0);
+        FloatArray aa = FloatArray.fromArray(a);
+        FloatArray ba = FloatArray.fromArray(b);
+        FloatArray y = FloatArray.fromArray(before);
+        TaskGraph graph = DeviceTasks.graph("product").transferToDevice(DataTransferMode.EVERY_EXECUTION, aa, ba, y)
+                .task(DeviceTasks.TASK, MatrixMultiply::product, new KernelContext(), aa, ba, y, ROWS, INNER, COLS, transposeA, 1)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, y);
+        DeviceTasks.execute(graph, MatrixMultiply.grid(ROWS, COLS));
+        assertMeets(MatrixReference.product(transposeA != 0, a, b, before, ROWS, INNER, COLS), y,
+                "MatrixMultiply.product " + (transposeA != 0 ? "a^T b" : "a b") + " + y");
+    }
+
+    @Test
+    void columnSums() {
+        int rows = 301;
+        float[] a = RandomArrays.gaussian(new SplittableRandom(91), rows * COLS, 1.0);
+        FloatArray input = FloatArray.fromArray(a);
+        FloatArray java = DeviceTasks.nans(COLS);
+        MatrixMultiply.columnSums(input, java, rows, COLS, 0);
+        FloatArray device = DeviceTasks.nans(COLS);
+        TaskGraph graph = DeviceTasks.graph("columnSums").transferToDevice(DataTransferMode.EVERY_EXECUTION, input)
+                .task(DeviceTasks.TASK, MatrixMultiply::columnSums, input, device, rows, COLS, 0).transferToHost(DataTransferMode.EVERY_EXECUTION, device);
+        DeviceTasks.execute(graph);
+        DeviceCheck.assertMatchesJava(java.toHeapArray(), device.toHeapArray(), "MatrixMultiply.columnSums 301 rows");
+    }
+}
