@@ -50,7 +50,7 @@ public record SweepFile(Path file, String name, Path base, List<Assignment> set,
         keys.put("repeats", "runs of each combination, with seed = the config's seed + repeat (default 1)");
         keys.put("devices", "where each combination runs: jvm, tornado:B:D (default [jvm])");
         keys.put("speed", "forward-pass timing: lengths, batch, iterations, warmup");
-        keys.put("eval", "loss and accuracy of the trained model at lengths (needs a train: block)");
+        keys.put("eval", "loss and accuracy of the trained model: lengths, batch, batches (default: the train: block's)");
         keys.put("analyses", "forward-only metrics per layer and head: metrics, length, batch, shift");
         keys.put("fpga", "TornadoVM FPGA options for one device: device, bitstreams, configuration, emulation");
         return keys;
@@ -86,8 +86,11 @@ public record SweepFile(Path file, String name, Path base, List<Assignment> set,
     public record DeviceEntry(Device device, YamlNode node) {
     }
 
-    /** What {@code eval:} asks for: loss and accuracy at each length, batches of {@code batch} sequences. */
-    public record EvalSettings(List<Integer> lengths, int batch, int batches, YamlNode node) {
+    /**
+     * What {@code eval:} asks for: loss and accuracy at each length, {@code batches} batches of {@code batch}
+     * sequences (empty: the train: block's eval_batches and batch_size).
+     */
+    public record EvalSettings(List<Integer> lengths, Optional<Integer> batch, Optional<Integer> batches, YamlNode node) {
     }
 
     /** What {@code analyses:} asks for: the metrics, on {@code batch} seeded sequences of {@code length}. */
@@ -226,11 +229,9 @@ public record SweepFile(Path file, String name, Path base, List<Assignment> set,
         if (!fields.containsKey("lengths")) {
             throw node.errorAs(node.path() + ".lengths", "required: the evaluation lengths, e.g. [64, 128, 256]");
         }
-        int batch = fields.containsKey("batch") ? fields.get("batch").integer(1, 4096) : 8;
-        int batches = fields.containsKey("batches") ? fields.get("batches").integer(1, 10_000) : 4;
-        List<Integer> lengths = lengths(fields.get("lengths"));
-        // Evaluation scores a trained model on a task; training (scripts/run train) is not in this build yet.
-        throw node.error("needs a trained model: training (a train: block, scripts/run train) is not in this build yet; use speed: and analyses:");
+        Optional<Integer> batch = fields.containsKey("batch") ? Optional.of(fields.get("batch").integer(1, 4096)) : Optional.empty();
+        Optional<Integer> batches = fields.containsKey("batches") ? Optional.of(fields.get("batches").integer(1, 10_000)) : Optional.empty();
+        return new EvalSettings(lengths(fields.get("lengths")), batch, batches, node);
     }
 
     private static AnalysisSettings analyses(YamlNode node) throws ConfigException {

@@ -15,11 +15,11 @@ import java.util.Optional;
 
 import org.attentionlab.model.config.ConfigException;
 import org.attentionlab.model.config.ConfigLoader;
-import org.attentionlab.model.config.Key;
-import org.attentionlab.model.config.Keys;
+import org.attentionlab.model.config.ConfigWriter;
 import org.attentionlab.model.config.ModelSpec;
 import org.attentionlab.model.config.YamlNode;
 import org.attentionlab.model.spec.Device;
+import org.attentionlab.model.spec.TrainSpec;
 
 /**
  * Every cell of a sweep, with its config resolved before anything runs: the product of the grid, the zipped groups,
@@ -27,6 +27,9 @@ import org.attentionlab.model.spec.Device;
  * override code); a value that breaks a config is reported at that value's line and column in the sweep file.
  */
 public final class SweepPlan {
+
+    /** How the config loader begins a problem with a key itself (not with its value). */
+    private static final List<String> KEY_PROBLEMS = List.of("unknown key", "unknown train key", "not used by architecture", "is a training key");
 
     private final SweepFile sweep;
     private final List<Cell> cells;
@@ -47,7 +50,7 @@ public final class SweepPlan {
 
     /** One cell: a resolved config on one device, with what it measures. */
     public record Cell(int index, String id, List<SweepFile.Assignment> assignments, int repeat, Device device, int deviceOccurrence, ModelSpec spec,
-            String settingsId) {
+            Optional<TrainSpec> train, String settingsId, String trainingId) {
 
         /** The axis values of this cell (not the sweep-wide {@code set:}), as {@code key -> YAML text}. */
         public Map<String, Object> axisValues(int sweepWide) {
@@ -89,12 +92,14 @@ public final class SweepPlan {
         for (List<SweepFile.Assignment> combination : combinations) {
             for (int repeat = 0; repeat < sweep.repeats(); repeat++) {
                 List<SweepFile.Assignment> assignments = new ArrayList<>(combination);
-                ModelSpec spec = resolve(sweep, assignments);
+                Resolved resolved = resolve(sweep, assignments);
                 if (repeat > 0) {
-                    assignments.add(seedAssignment(spec.seed() + repeat, sweep));
-                    spec = resolve(sweep, assignments);
+                    assignments.add(seedAssignment(resolved.model().seed() + repeat, sweep));
+                    resolved = resolve(sweep, assignments);
                 }
-                String settingsId = settingsId(sweep, spec);
+                checkStages(sweep, resolved);
+                String config = canonical(resolved);
+                String settingsId = settingsId(sweep, config);
                 List<SweepFile.Assignment> earlier = seen.putIfAbsent(settingsId, assignments);
                 if (earlier != null) {
                     SweepFile.Assignment last = assignments.isEmpty() ? null : assignments.get(assignments.size() - 1);
@@ -106,7 +111,8 @@ public final class SweepPlan {
                 for (SweepFile.DeviceEntry entry : sweep.devices()) {
                     int occurrence = occurrences.merge(entry.device(), 1, Integer::sum) - 1;
                     String id = hash(settingsId + "|device " + entry.device() + (occurrence > 0 ? "#" + occurrence : ""));
-                    cells.add(new Cell(cells.size(), id, List.copyOf(assignments), repeat, entry.device(), occurrence, spec, settingsId));
+                    cells.add(new Cell(cells.size(), id, List.copyOf(assignments), repeat, entry.device(), occurrence, resolved.model(), resolved.train(),
+                            settingsId, hash(config)));
                 }
             }
         }
@@ -148,17 +154,19 @@ public final class SweepPlan {
      * assignment is reported at the assignment's key or value in the sweep file; a problem elsewhere in the config
      * that the combination causes is reported at the combination's last value, with the loader's message.
      */
-    static ModelSpec resolve(SweepFile sweep, List<SweepFile.Assignment> assignments) throws ConfigException {
+    static Resolved resolve(SweepFile sweep, List<SweepFile.Assignment> assignments) throws ConfigException {
         List<String> arguments = assignments.stream().map(SweepFile.Assignment::setArgument).toList();
         try {
-            return ConfigLoader.load(sweep.base(), arguments);
+            ModelSpec model = ConfigLoader.load(sweep.base(), arguments);
+            // load() has checked a train: block if there is one; loadTraining() returns it
+            return new Resolved(model, hasTrainBlock(sweep, arguments) ? Optional.of(ConfigLoader.loadTraining(sweep.base(), arguments).train())
+                    : Optional.empty());
         } catch (ConfigException e) {
             for (int i = 0; i < assignments.size(); i++) {
                 if (e.file().equals("--set " + arguments.get(i))) {
                     SweepFile.Assignment culprit = assignments.get(i);
                     // A key no config may have is the axis key's fault; anything else the value's, which picks the cell.
-                    boolean atKey = e.line() == 1 && e.column() <= culprit.key().length() && !culprit.key().startsWith("layers.")
-                            && (e.problem().startsWith("unknown key") || e.problem().startsWith("not used by architecture"));
+                    boolean atKey = !culprit.key().startsWith("layers.") && KEY_PROBLEMS.stream().anyMatch(e.problem()::startsWith);
                     YamlNode where = atKey ? culprit.keyNode() : culprit.value();
                     boolean samePath = atKey || e.keyPath().equals(culprit.key());
                     throw where.error(samePath ? e.problem() : e.keyPath() + ": " + e.problem());
@@ -172,6 +180,39 @@ public final class SweepPlan {
         }
     }
 
+    /** A cell's resolved config: the model, and its train: block when it has one. */
+    record Resolved(ModelSpec model, Optional<TrainSpec> train) {
+    }
+
+    /** Whether the config with these overrides has a train: block (the loader's own answer). */
+    private static boolean hasTrainBlock(SweepFile sweep, List<String> arguments) throws ConfigException {
+        try {
+            ConfigLoader.loadTraining(sweep.base(), arguments);
+            return true;
+        } catch (ConfigException e) {
+            if (e.line() == 0 && e.problem().startsWith("has no train: block")) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /** What a sweep measures must fit the cell: evaluation needs training, given weights and training exclude each other. */
+    private static void checkStages(SweepFile sweep, Resolved resolved) throws ConfigException {
+        if (sweep.eval().isPresent() && resolved.train().isEmpty()) {
+            throw sweep.eval().get().node().error("needs a trained model: the config has no train: block (give one, e.g. set: {train.task: associative_recall})");
+        }
+        if (sweep.weights().isPresent() && resolved.train().isPresent()) {
+            throw new ConfigException(sweep.file().toString(), 1, 1, "weights", "the cells train their own weights (the config has a train: block); drop weights:");
+        }
+    }
+
+    /** The resolved config as YAML, without the comment naming the file it came from: the same wherever the files lie. */
+    static String canonical(Resolved resolved) {
+        String text = ConfigWriter.write(resolved.model(), resolved.train().orElse(null));
+        return text.startsWith("#") ? text.substring(text.indexOf('\n') + 1) : text;
+    }
+
     private static String describe(List<SweepFile.Assignment> assignments, int from) {
         List<String> parts = new ArrayList<>();
         for (SweepFile.Assignment a : assignments.subList(Math.min(from, assignments.size()), assignments.size())) {
@@ -181,26 +222,17 @@ public final class SweepPlan {
     }
 
     /**
-     * What identifies a combination whatever the device: the resolved settings and layers, the weights file and what
-     * the sweep measures. Overrides that resolve to the same config give the same id.
+     * What identifies a combination whatever the device: the resolved config (model and train: block), the weights
+     * file and what the sweep measures. Overrides that resolve to the same config give the same id.
      */
-    static String settingsId(SweepFile sweep, ModelSpec spec) {
-        StringBuilder text = new StringBuilder();
-        for (Key<?> key : Keys.all()) {
-            appendSetting(text, spec, key);
-        }
-        text.append("|input ").append(spec.input()).append("|blocks ").append(spec.blocks());
+    static String settingsId(SweepFile sweep, String config) {
+        StringBuilder text = new StringBuilder(config);
         sweep.weights().ifPresent(w -> text.append("|weights ").append(w).append(' ').append(sizeOf(w)));
         sweep.speed().ifPresent(s -> text.append("|speed ").append(s.identity()));
         sweep.eval().ifPresent(e -> text.append("|eval ").append(e.lengths()).append(' ').append(e.batch()).append(' ').append(e.batches()));
         sweep.analyses().ifPresent(a -> text.append("|analyses ").append(a.metrics()).append(' ').append(a.length()).append(' ').append(a.batch()).append(' ')
                 .append(a.shift()));
         return text.toString();
-    }
-
-    private static <T> void appendSetting(StringBuilder text, ModelSpec spec, Key<T> key) {
-        Optional<T> value = spec.settings().find(key);
-        value.ifPresent(v -> text.append(key.name()).append('=').append(key.show(v)).append(';'));
     }
 
     private static long sizeOf(Path file) {

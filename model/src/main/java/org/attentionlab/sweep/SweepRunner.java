@@ -129,7 +129,14 @@ public final class SweepRunner {
                     continue;
                 }
                 out.printf(Locale.ROOT, "[%d/%d] cell %s%s on %s ...%n", position, cells.size(), cell.id(), label(cell), cell.device());
-                Map<String, Object> row = runCell(cell, versions);
+                out.flush();
+                Map<String, Object> row;
+                try {
+                    row = runCell(cell, versions);
+                } catch (CellTraining.Stopped e) {
+                    out.println(e.getMessage() + "; rerun the same command to continue from the last checkpoint");
+                    return failed + 1;
+                }
                 results.append(row);
                 if (!"ok".equals(row.get("status"))) {
                     failed++;
@@ -180,6 +187,15 @@ public final class SweepRunner {
                 Path weights = sweep.weights().get();
                 model.parameters().loadFrom(weights.toString(), SafeTensors.read(weights));
             }
+            if (cell.train().isPresent()) {
+                Map<String, Object> train = new LinkedHashMap<>();
+                Path checkpoint = CellTraining.trainOrLoad(sweep, cell, options.out(), device, train, out);
+                row.put("train", train);
+                CellTraining.loadWeights(model, checkpoint);
+                List<Integer> lengths = sweep.eval().map(SweepFile.EvalSettings::lengths).orElse(cell.train().get().evalLengths());
+                row.put("eval", CellTraining.evaluate(checkpoint, lengths, sweep.eval().flatMap(SweepFile.EvalSettings::batches),
+                        sweep.eval().flatMap(SweepFile.EvalSettings::batch), device));
+            }
             sweep.fpga().filter(f -> f.device().equals(cell.device()))
                     .ifPresent(f -> row.put("fpga", Map.of("java_options", f.javaOptions(), "environment", f.environment())));
             if (sweep.speed().isPresent()) {
@@ -200,6 +216,8 @@ public final class SweepRunner {
                 row.put("analyses", analyses);
             }
             row.put("status", "ok");
+        } catch (CellTraining.Stopped e) {
+            throw e;
         } catch (RuntimeException | IOException | OutOfMemoryError | StackOverflowError e) {
             row.put("status", "failed");
             String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();

@@ -187,11 +187,51 @@ class SweepPlanTest {
     }
 
     @Test
-    void evaluationNeedsTrainingThisBuildDoesNotHave() {
+    void evaluationNeedsATrainBlockAndTrainAxesGoThroughSet() throws IOException {
         ConfigException e = error("""
                 base: base.yaml
                 eval: {lengths: [64, 128]}
                 """);
-        assertTrue(e.getMessage().startsWith(dir.resolve("sweep.yaml") + ":2:7: eval: needs a trained model"), e.getMessage());
+        assertTrue(e.getMessage().startsWith(dir.resolve("sweep.yaml") + ":2:7: eval: needs a trained model: the config has no train: block"), e.getMessage());
+        Files.writeString(dir.resolve("base.yaml"), TRAINABLE);
+        Path file = dir.resolve("train-sweep.yaml");
+        Files.writeString(file, """
+                base: base.yaml
+                grid:
+                  train.seq_len: [32, 64]
+                  position_embedding: [none, alibi]
+                eval: {lengths: [64, 128]}
+                """);
+        SweepPlan plan = SweepPlan.read(file);
+        assertEquals(4, plan.cells().size());
+        assertEquals(64, plan.cells().get(3).train().orElseThrow().seqLen());
+        assertEquals(2, plan.cells().stream().map(SweepPlan.Cell::trainingId).filter(plan.cells().get(0).trainingId()::equals).count() + 1,
+                "the training id depends on the model and train: block only");
+        Files.writeString(file, "base: base.yaml\ngrid:\n  train.stepz: [10]\nspeed: {lengths: [8]}\n");
+        e = assertThrows(ConfigException.class, () -> SweepPlan.read(file));
+        assertTrue(e.getMessage().startsWith(file + ":3:3: grid.train.stepz: "), e.getMessage());
     }
+
+    static final String TRAINABLE = """
+            architecture: rnope_swa
+            vocab_size: 65
+            hidden_size: 16
+            num_attention_heads: 2
+            num_hidden_layers: 1
+            sliding_window: 8
+            intermediate_size: 32
+            dropout: 0
+            output: logits
+            train:
+              task: associative_recall
+              pairs: 2
+              keys: 32
+              values: 32
+              steps: 4
+              batch_size: 2
+              seq_len: 32
+              eval_lengths: [32]
+              log_interval: 1
+              checkpoint_interval: 2
+            """;
 }

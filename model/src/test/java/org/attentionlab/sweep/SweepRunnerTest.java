@@ -116,4 +116,33 @@ class SweepRunnerTest {
         assertEquals(0, run(plan, out, 0, 2));
         assertEquals(3, ResultsFile.readAll(out).size());
     }
+
+    @Test
+    void cellsTrainOnceEvaluateEveryDeviceAndResumeFromTheLastCheckpoint() throws Exception {
+        Files.writeString(dir.resolve("base.yaml"), SweepPlanTest.TRAINABLE);
+        Path file = dir.resolve("sweep.yaml");
+        Files.writeString(file, "base: base.yaml\ndevices: [jvm, jvm]\neval: {lengths: [32, 48], batches: 1}\nspeed: {lengths: [16], iterations: 1}\n");
+        SweepPlan plan = SweepPlan.read(file);
+        Path out = dir.resolve("out");
+        assertEquals(0, run(plan, out, 0, 1));
+        List<Map<String, Object>> rows = ResultsFile.read(out.resolve("results.jsonl"));
+        assertEquals(2, rows.size());
+        assertEquals(rows.get(0).get("train"), rows.get(1).get("train"), "the second device loads the first one's checkpoint");
+        assertEquals(rows.get(0).get("eval"), rows.get(1).get("eval"));
+        Map<?, ?> train = (Map<?, ?>) rows.get(0).get("train");
+        assertEquals(4L, train.get("steps"));
+        assertEquals(4, ((List<?>) train.get("loss_curve")).size());
+        assertEquals(List.of(32L, 48L), ((List<?>) rows.get(0).get("eval")).stream().map(e -> ((Map<?, ?>) e).get("length")).toList());
+        Path folder = out.resolve((String) train.get("folder"));
+        try (var runs = Files.list(out.resolve("train"))) {
+            assertEquals(1, runs.count(), "one training for both devices");
+        }
+        // as if killed after checkpoint 2: the last checkpoint and every row gone; the rerun resumes and gets the same figures
+        Files.delete(folder.resolve("checkpoint-4.safetensors"));
+        Files.delete(out.resolve("results.jsonl"));
+        assertEquals(0, run(plan, out, 0, 1));
+        List<Map<String, Object>> again = ResultsFile.read(out.resolve("results.jsonl"));
+        assertEquals(rows.get(0).get("eval"), again.get(0).get("eval"), "a resumed run continues exactly");
+        assertEquals(rows.get(0).get("train"), again.get(0).get("train"));
+    }
 }
