@@ -32,12 +32,24 @@ final class Figures {
 
     /** A chart with one line per entry and, when {@code markX} is positive, a dashed vertical line there. */
     static byte[] lines(String title, String xTitle, String yTitle, List<Line> lines, boolean logX, double markX, String markName) throws IOException {
+        return lines(title, xTitle, yTitle, lines, logX, markX, markName, Double.NaN, Double.NaN);
+    }
+
+    /** {@link #lines}, with the y axis from {@code yMin} to {@code yMax} where they are not NaN (accuracy: 0 to 1). */
+    static byte[] lines(String title, String xTitle, String yTitle, List<Line> lines, boolean logX, double markX, String markName, double yMin, double yMax)
+            throws IOException {
         XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(xTitle).yAxisTitle(yTitle).build();
         Styler styler = chart.getStyler();
         styler.setLegendPosition(Styler.LegendPosition.OutsideS);
         styler.setChartBackgroundColor(Color.WHITE);
         chart.getStyler().setXAxisLogarithmic(logX);
         chart.getStyler().setXAxisDecimalPattern("#,###.##");
+        if (!Double.isNaN(yMin)) {
+            styler.setYAxisMin(yMin);
+        }
+        if (!Double.isNaN(yMax)) {
+            styler.setYAxisMax(yMax);
+        }
         double min = Double.POSITIVE_INFINITY;
         double max = Double.NEGATIVE_INFINITY;
         for (Line line : lines) {
@@ -49,6 +61,12 @@ final class Figures {
                     max = Math.max(max, v);
                 }
             }
+        }
+        if (!Double.isNaN(yMin)) {
+            min = yMin;
+        }
+        if (!Double.isNaN(yMax)) {
+            max = yMax;
         }
         if (markX > 0 && Double.isFinite(min)) {
             XYSeries mark = chart.addSeries(markName, new double[] { markX, markX }, new double[] { min, max });

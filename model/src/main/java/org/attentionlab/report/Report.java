@@ -98,8 +98,9 @@ public final class Report {
                             .computeIfAbsent(number(e.get("length")), k -> new ArrayList<>()).add(number(e.get(metric)));
                 }
             }
+            boolean accuracy = metric.equals("accuracy");
             addPlot(metric + "_vs_length", Figures.lines(metric + " against evaluation length (trained at " + (long) trainLength + ")", "evaluation length",
-                    metric, lines(byVariant), true, trainLength, "training length"),
+                    metric, lines(byVariant), true, trainLength, "training length", accuracy ? 0 : Double.NaN, accuracy ? 1 : Double.NaN),
                     metric + " at each evaluation length, one line per variant (mean over repeats); the dashed line is the training length");
         }
         List<Figures.Line> curves = new ArrayList<>();
