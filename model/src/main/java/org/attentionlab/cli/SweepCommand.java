@@ -27,7 +27,7 @@ import uk.ac.manchester.tornado.api.common.TornadoDevice;
  * {@code scripts/run sweep SWEEP.yaml --out DIR}: every cell of a sweep file, results appended to
  * {@code DIR/results.jsonl}; a rerun continues where a previous run stopped.
  */
-@Command(name = "sweep", mixinStandardHelpOptions = true, description = "Run a sweep file's cells; results go to DIR/results.jsonl (see README.md, 'Sweeps').")
+@Command(name = "sweep", mixinStandardHelpOptions = true, description = "Run a sweep file's cells; results go to DIR/results.jsonl (see README.md, 'Sweeps and reports').")
 final class SweepCommand implements Callable<Integer> {
 
     private static final Pattern SHARD = Pattern.compile("(\\d{1,6})/(\\d{1,6})");

@@ -43,7 +43,8 @@ final class Figures {
         XYStyler styler = chart.getStyler();
         styler.setLegendPosition(Styler.LegendPosition.OutsideS);
         styler.setChartBackgroundColor(Color.WHITE);
-        chart.getStyler().setXAxisLogarithmic(logX);
+        styler.setXAxisLogarithmic(logX);
+        styler.setXAxisLogarithmicDecadeOnly(false);
         chart.getStyler().setXAxisDecimalPattern("#,###.##");
         if (!Double.isNaN(yMin)) {
             styler.setYAxisMin(yMin);
