@@ -78,6 +78,8 @@ final class SweepCommand implements Callable<Integer> {
                 script = SlurmScript.write(plan, out, slurmShards, root);
             } catch (IllegalArgumentException e) {
                 throw new UsageException(e.getMessage());
+            } catch (IOException e) {
+                throw new UsageException("cannot write the Slurm script in " + out + ": " + e.getMessage());
             }
             printer.println("wrote " + script + ": submit it with  sbatch " + script);
             printer.println("then, when every task has finished:  scripts/run report " + out);

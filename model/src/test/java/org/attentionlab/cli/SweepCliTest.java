@@ -54,6 +54,10 @@ class SweepCliTest {
         assertTrue(Files.readString(out.resolve("report.html")).contains("data:image/png;base64,"));
         assertInputError(CliTest.run("sweep", file.toString(), "--out", out.toString(), "--shard", "2/2"), "--shard expects I/N with 0 <= I < N");
         assertInputError(CliTest.run("report", dir.resolve("none").toString()), "not a directory");
+        Path aFile = Files.writeString(dir.resolve("a-file"), "x");
+        assertInputError(CliTest.run("sweep", file.toString(), "--out", aFile.toString()), "cannot write the results in " + aFile);
+        assertInputError(CliTest.run("sweep", file.toString(), "--out", aFile.resolve("sub").toString(), "--slurm"), "cannot write the Slurm script in");
+        assertEquals("x", Files.readString(aFile), "nothing it pointed at changed");
     }
 
     @Test
