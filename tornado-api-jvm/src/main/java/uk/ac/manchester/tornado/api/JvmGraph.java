@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import org.attentionlab.tornadoapi.jvm.TaskKernel;
+
 /** What a snapshot of a {@link TaskGraph} holds. */
 record JvmGraph(String name, List<JvmTask> tasks, List<JvmTransfer> toDevice, List<JvmTransfer> toHost, Set<Object> persisted,
         Map<Object, String> consumed) {
@@ -22,8 +24,18 @@ record JvmGraph(String name, List<JvmTask> tasks, List<JvmTransfer> toDevice, Li
 record JvmTransfer(int mode, List<Object> objects) {
 }
 
-/** A task: its name, its code (a {@code TornadoFunctions.TaskN}) and the arguments it was given. */
-record JvmTask(String id, Object code, Class<?> taskInterface, Object[] args) {
+/**
+ * A task: its name, its code (a {@code TornadoFunctions.TaskN}), the arguments it was given, and the kernel method
+ * behind the code, whose {@code @Parallel} loops can run split over threads.
+ */
+record JvmTask(String id, Object code, Class<?> taskInterface, Object[] args, TaskKernel kernel) {
+
+    /** Runs the task on the given (device-side) arguments: its kernel split over threads where it can be, else its code. */
+    void run(Object[] deviceArgs) {
+        if (!kernel.runSplit(deviceArgs)) {
+            invoke(deviceArgs);
+        }
+    }
 
     /** Calls the task's code with the given (device-side) arguments. */
     void invoke(Object[] deviceArgs) {

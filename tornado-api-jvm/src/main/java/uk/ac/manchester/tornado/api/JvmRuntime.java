@@ -35,7 +35,7 @@ final class JvmRuntime {
 
         @Override
         public String getDescription() {
-            return "plain JVM, " + Runtime.getRuntime().availableProcessors() + " cores (KernelContext work-groups on virtual threads)";
+            return "plain JVM, " + Runtime.getRuntime().availableProcessors() + " cores (@Parallel loops split over threads, KernelContext work-groups on virtual threads)";
         }
 
         @Override

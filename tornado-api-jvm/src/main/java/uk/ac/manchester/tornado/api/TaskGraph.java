@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import org.attentionlab.tornadoapi.jvm.TaskKernel;
+
 import uk.ac.manchester.tornado.api.common.TornadoFunctions.Task;
 import uk.ac.manchester.tornado.api.common.TornadoFunctions.Task1;
 import uk.ac.manchester.tornado.api.common.TornadoFunctions.Task10;
@@ -181,7 +183,7 @@ public class TaskGraph {
                 throw new TornadoRuntimeException("task graph " + name + " already has a task named " + id + "; task names must be unique");
             }
         }
-        tasks.add(new JvmTask(id, code, taskInterface, args));
+        tasks.add(new JvmTask(id, code, taskInterface, args, TaskKernel.calledThrough(TaskGraph.class, code, args.length)));
         return this;
     }
 

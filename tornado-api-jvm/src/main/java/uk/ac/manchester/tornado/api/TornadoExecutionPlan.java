@@ -113,7 +113,7 @@ public class TornadoExecutionPlan implements AutoCloseable {
             deviceArgs[i] = memory.deviceArgument(g, hostArgs[i]);
         }
         if (contextIndex < 0) {
-            task.invoke(deviceArgs);
+            task.run(deviceArgs);
             return;
         }
         String key = graphs.get(g).name() + "." + task.id();
