@@ -48,6 +48,13 @@ check "compare" 0 "$ROOT/scripts/compare" "$ROOT/configs/ape.yaml" --devices jvm
 expect_output "compare agrees with itself" '^jvm +[0-9.]+ +[0-9.]+ +[0-9]+ +-?[0-9.]+ +yes$'
 check "devices" 0 "$RUN" devices
 expect_output "devices lists the JVM" '^jvm '
+printf 'architecture: rnope_swa\nvocab_size: 17\nhidden_size: 8\nnum_attention_heads: 2\nsliding_window: 4\noutput: logits\ntrain:\n  task: associative_recall\n  pairs: 2\n  keys: 8\n  values: 8\n  batch_size: 2\n  seq_len: 12\n  eval_batches: 1\n' >"$tmp/train.yaml"
+check "train" 0 "$RUN" train "$tmp/train.yaml" --out "$tmp/run" --set train.steps=3
+expect_output "train says how far it got" "^trained to step 3: $tmp/run\$"
+check "eval" 0 "$RUN" eval "$tmp/run/checkpoint-3.safetensors" --lengths 12,48 --batches 1
+expect_output "eval prints a row per length" '^ +48 +[0-9.]+ +[0-9.]+% +[0-9]+$'
+check "train into a folder that holds another run" 2 "$RUN" train "$tmp/train.yaml" --out "$tmp/run"
+check "resume a finished run" 0 "$RUN" train --resume "$tmp/run"
 check "a missing config" 2 "$RUN" "$tmp/missing.yaml"
 printf 'architecture: rnope_swa\nembed_dim: 16\nnum_attention_heads: 3\n' >"$tmp/bad.yaml"
 check "an inconsistent config" 2 "$RUN" "$tmp/bad.yaml"

@@ -14,6 +14,7 @@ import org.attentionlab.model.train.CheckpointEvaluation;
 import org.attentionlab.model.weights.Json;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -50,8 +51,8 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object instead of the table.")
     private boolean json;
 
-    @Option(names = "--verbose", description = "Stack traces for internal errors.")
-    private boolean verbose;
+    @Mixin
+    private VerboseOption verbose;
 
     @Override
     public Integer call() {

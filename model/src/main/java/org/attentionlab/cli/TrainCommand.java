@@ -12,6 +12,7 @@ import java.util.concurrent.Callable;
 import org.attentionlab.model.train.Trainer;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -51,8 +52,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--device", paramLabel = "DEVICE", description = "jvm or tornado:<backend>:<device> (default: jvm).")
     private String device;
 
-    @Option(names = "--verbose", description = "Stack traces for internal errors.")
-    private boolean verbose;
+    @Mixin
+    private VerboseOption verbose;
 
     @Override
     public Integer call() throws IOException {
@@ -67,9 +68,15 @@ final class TrainCommand implements Callable<Integer> {
         }
         TornadoDevice tornadoDevice = (device == null ? DeviceSpec.parse("jvm") : DeviceSpec.parse(device)).resolve();
         PrintWriter err = spec.commandLine().getErr();
-        TrainingProgress progress = new TrainingProgress(err, Boolean.getBoolean(TrainingProgress.TERMINAL_PROPERTY));
-        Trainer.Outcome outcome = resume != null ? Trainer.resume(resume, overrides, Optional.ofNullable(text), tornadoDevice, progress)
-                : Trainer.start(config, overrides, out, force, Optional.ofNullable(text), tornadoDevice, progress);
+        TrainingProgress progress = new TrainingProgress(err, Boolean.getBoolean(Progress.TERMINAL_PROPERTY));
+        Trainer.Outcome outcome;
+        try {
+            outcome = resume != null ? Trainer.resume(resume, overrides, Optional.ofNullable(text), tornadoDevice, progress)
+                    : Trainer.start(config, overrides, out, force, Optional.ofNullable(text), tornadoDevice, progress);
+        } catch (Trainer.DivergedException e) {
+            progress.finish();
+            throw new FailedRunException(e.getMessage());
+        }
         progress.finish();
         spec.commandLine().getOut().println((outcome.interrupted() ? "interrupted at step " : "trained to step ") + outcome.lastStep() + ": "
                 + outcome.folder());
@@ -82,8 +89,6 @@ final class TrainCommand implements Callable<Integer> {
      */
     static final class TrainingProgress implements Trainer.Listener {
 
-        /** Set by scripts/run when stderr is a terminal ([ -t 2 ]); Java cannot tell for stderr alone. */
-        static final String TERMINAL_PROPERTY = "attentionlab.stderr.terminal";
         private static final int BAR = 24;
 
         private final PrintWriter err;

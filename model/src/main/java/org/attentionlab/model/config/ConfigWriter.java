@@ -7,6 +7,7 @@ import org.attentionlab.model.spec.BlockSpec;
 import org.attentionlab.model.spec.LayerType;
 import org.attentionlab.model.spec.TrainSpec;
 import org.attentionlab.model.spec.YamlName;
+import org.attentionlab.model.weights.Json;
 
 /**
  * A resolved config written back as YAML that loads to the same model and training run: every top-level key with its
@@ -21,7 +22,8 @@ public final class ConfigWriter {
 
     /** The config of {@code model} (and its {@code train:} block when {@code train} is not null). */
     public static String write(ModelSpec model, TrainSpec train) {
-        StringBuilder out = new StringBuilder("# resolved by Attention Lab from " + oneLine(model.source().toString()) + "\n");
+        // No file name here: a resumed run writes the very same text as the run it continues.
+        StringBuilder out = new StringBuilder("# resolved by Attention Lab: every key, with defaults, extends and overrides applied\n");
         for (Key<?> key : Keys.all()) {
             if (key.topLevel() && key != Keys.EXTENDS && key != Keys.LAYERS_ENTRIES && key != Keys.SLIDING_WINDOW_PATTERN && key != Keys.TRAIN_BLOCK) {
                 model.settings().find(key).ifPresent(value -> out.append(key.name()).append(": ").append(scalar(value)).append('\n'));
@@ -109,8 +111,8 @@ public final class ConfigWriter {
     }
 
     /**
-     * A value as YAML: enums by name, numbers so that they read back as the same double (Java's shortest repr),
-     * lists in flow style, everything else as a double-quoted string.
+     * A value as YAML: enums by name, numbers so that they read back as the same double (Java's shortest repr, with
+     * the exponent's sign YAML 1.1 needs to see a float), lists in flow style, everything else as a double-quoted string.
      */
     static String scalar(Object value) {
         return switch (value) {
@@ -120,32 +122,10 @@ public final class ConfigWriter {
         case Integer number -> number.toString();
         case Long number -> number.toString();
         case Double number -> number == Math.rint(number) && Math.abs(number) < 1e15 ? Long.toString(number.longValue())
-                : Double.toString(number).replace("E", "e");
+                : Double.toString(number).replace("E-", "e-").replace("E", "e+");
         case List<?> list -> "[" + String.join(", ", list.stream().map(ConfigWriter::scalar).toList()) + "]";
-        default -> quoted(value.toString());
+        // A JSON string is a YAML double-quoted scalar.
+        default -> Json.write(value.toString());
         };
     }
-
-    private static String quoted(String text) {
-        StringBuilder out = new StringBuilder("\"");
-        for (char c : text.toCharArray()) {
-            switch (c) {
-            case '"' -> out.append("\\\"");
-            case '\\' -> out.append("\\\\");
-            default -> {
-                if (c < 0x20) {
-                    out.append(String.format("\\u%04x", (int) c));
-                } else {
-                    out.append(c);
-                }
-            }
-            }
-        }
-        return out.append('"').toString();
-    }
-
-    private static String oneLine(String text) {
-        return text.replace('\n', ' ').replace('\r', ' ');
-    }
-
 }

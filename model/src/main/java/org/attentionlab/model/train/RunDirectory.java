@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -14,6 +13,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import org.attentionlab.model.InputException;
+import org.attentionlab.model.io.OutputFiles;
 
 /**
  * The folder a run writes: {@code log.jsonl}, {@code checkpoint-<step>.safetensors} and {@code loss.png}. Checked
@@ -140,6 +140,17 @@ final class RunDirectory {
 
     /** The lines of log.jsonl (a torn last line of a killed run is left out). */
     List<LogLine> readLog() throws IOException {
+        return new Reader(folder).log();
+    }
+
+    /** Reads a run's folder without checking it may be written (tests, tools). */
+    record Reader(Path folder) {
+        List<LogLine> log() throws IOException {
+            return readLines(folder);
+        }
+    }
+
+    private static List<LogLine> readLines(Path folder) throws IOException {
         Path log = folder.resolve(LOG);
         List<LogLine> lines = new ArrayList<>();
         if (!Files.exists(log)) {
@@ -165,14 +176,8 @@ final class RunDirectory {
         return kept;
     }
 
-    /** Writes {@code bytes} to a temporary file next to {@code target} and renames it over the target. */
+    /** Writes {@code bytes} whole to {@code target} ({@link OutputFiles}: a temporary renamed over it). */
     static void writeAtomically(Path target, byte[] bytes) throws IOException {
-        Path temporary = Files.createTempFile(target.toAbsolutePath().getParent(), "." + target.getFileName() + ".", ".tmp");
-        try {
-            Files.write(temporary, bytes);
-            Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(temporary);
-        }
+        OutputFiles.write(target, out -> out.write(bytes));
     }
 }

@@ -45,6 +45,15 @@ public final class Trainer {
         void note(String message);
     }
 
+    /** The loss stopped being a number: the run's settings, not its input, went wrong (its checkpoints stay). */
+    public static final class DivergedException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        DivergedException(String message) {
+            super(message, null, false, false);
+        }
+    }
+
     /** How a run ended: the last completed step, and whether a signal stopped it first. */
     public record Outcome(long lastStep, boolean interrupted, Path folder) {
     }
@@ -138,7 +147,9 @@ public final class Trainer {
                 TrainingGraph.StepResult result = stepGraph.run(batches);
                 step++;
                 if (!Double.isFinite(result.loss())) {
-                    throw new InputException("the loss is " + result.loss() + " at step " + step + ": training diverged (lower train.learning_rate)");
+                    List<Path> saved = folder.checkpoints();
+                    throw new DivergedException("the loss is " + result.loss() + " at step " + step + ": training diverged (lower train.learning_rate)"
+                            + (saved.isEmpty() ? "" : "; the last checkpoint is " + saved.get(saved.size() - 1)));
                 }
                 long now = System.nanoTime();
                 // The first step of a process also compiles the kernels for the device: the estimate leaves it out.
@@ -162,7 +173,16 @@ public final class Trainer {
                 if (step % train.checkpointInterval() == 0 || step == train.steps()) {
                     // The parameters and moments come back from the device only here.
                     stepGraph.readBack();
-                    Checkpoint.write(folder.checkpoint(step), step, step * k, resolvedConfig, task.describe(), model, optimizer);
+                    try {
+                        Checkpoint.write(folder.checkpoint(step), step, step * k, resolvedConfig, task.describe(), model, optimizer);
+                    } catch (IOException e) {
+                        if (!interruption.requested()) {
+                            throw e;
+                        }
+                        // The signal's cleanup removed the checkpoint's temporary file under the writer: it is not kept.
+                        interrupted = true;
+                        break;
+                    }
                     listener.note("checkpoint " + folder.checkpoint(step));
                     List<LogLine> evaluations = new ArrayList<>();
                     for (int length : train.evalLengths()) {

@@ -127,9 +127,9 @@ public final class TrainingGraph implements AutoCloseable {
         for (Parameter p : model.parameters().all()) {
             parameters.add(p.data());
         }
-        // Training keeps the parameters on the device; an evaluation graph sends them every time, so that one graph
-        // serves every evaluation of a run (the host copies are refreshed by the training graph's readBack).
-        if (backward) {
+        // Training keeps the parameters on the device; evaluation and gradient graphs send the host's every time, so
+        // that one graph serves every evaluation of a run (the host copies are refreshed by the training graph's readBack).
+        if (training) {
             resident.addAll(parameters);
         }
         for (TrainableLayer layer : layers) {
@@ -151,7 +151,7 @@ public final class TrainingGraph implements AutoCloseable {
         }
         // Transfers first, tasks after: what TornadoVM copies in before a graph's tasks run.
         graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, resident.toArray());
-        List<Object> everyStep = new ArrayList<>(backward ? List.of() : parameters);
+        List<Object> everyStep = new ArrayList<>(training ? List.of() : parameters);
         everyStep.addAll(inputs);
         objectives.forEach(o -> everyStep.addAll(o.targets()));
         graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, everyStep.toArray());

@@ -65,4 +65,18 @@ class ConfigWriterTest {
     static Stream<Path> trainingConfigs() throws IOException {
         return Files.walk(Path.of("..", "configs", "train")).filter(p -> p.toString().endsWith(".yaml")).sorted().toList().stream();
     }
+
+    /** Numbers read back as the same double, large and small, and strings as the same text. */
+    @org.junit.jupiter.api.Test
+    void scalarsReadBackExactly() {
+        for (double value : new double[] { 1e-8, 0.1, 12345678.5, 1.5e20, 10000, 0.001, 3.0e-300 }) {
+            ModelSpec spec = ConfigLoader.parse("architecture: rnope_swa\nembed_dim: 8\nnum_attention_heads: 2\nrope_theta: " + ConfigWriter.scalar(value) + "\n",
+                    Path.of("x.yaml"));
+            assertEquals(value, spec.settings().get(Keys.ROPE_THETA), ConfigWriter.scalar(value));
+        }
+        String path = "a \"quoted\" \\ path\twith: colons.txt";
+        TrainingConfig config = ConfigLoader.parseTraining("architecture: rnope_swa\nvocab_size: 256\nnum_attention_heads: 2\nhidden_size: 8\n"
+                + "output: logits\ntrain:\n  task: text\n  text_file: " + ConfigWriter.scalar("/" + path) + "\n", Path.of("x.yaml"), List.of());
+        assertEquals(Path.of("/" + path), config.train().textFile().orElseThrow());
+    }
 }

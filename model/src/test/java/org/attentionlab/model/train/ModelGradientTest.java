@@ -26,15 +26,13 @@ import org.junit.jupiter.api.Test;
  * central finite differences of the mean loss computed by a float64 model written separately ({@link ModelReference}
  * composed here). Tolerance as the block test's: 1e-5 of each tensor's largest gradient.
  */
-class ModelGradientTest {
+public class ModelGradientTest {
 
     static final int BATCH = 2;
     static final int SEQ = 6;
 
     /** Token ids, two layers, a tied and scaled lm_head: next-token cross-entropy with ignored positions. */
-    @Test
-    void tokenModelWithTiedLanguageModelHead() {
-        check("""
+    public static final String TIED_LM_HEAD = """
                 architecture: rnope_swa
                 vocab_size: 13
                 hidden_size: 8
@@ -48,13 +46,10 @@ class ModelGradientTest {
                 logit_scale: 0.5
                 layers:
                   1: {position_embedding: rope}
-                """, Objective.Kind.NEXT_TOKEN);
-    }
+                """;
 
     /** Token ids, post-norm blocks, the last position classified by a score head. */
-    @Test
-    void classificationOfTheLastPosition() {
-        check("""
+    public static final String CLASSIFICATION = """
                 architecture: multihead_sliding_window
                 vocab_size: 11
                 num_attention_heads: 2
@@ -66,13 +61,10 @@ class ModelGradientTest {
                 output: last
                 num_labels: 11
                 ffn_type: geglu
-                """, Objective.Kind.LAST_TOKEN);
-    }
+                """;
 
-    /** Features through an input projection and a sinusoidal encoding, regression of every position through a score head. */
-    @Test
-    void regressionOfFeatures() {
-        check("""
+    /** Features through an input projection, regression of every position through a score head. */
+    public static final String REGRESSION = """
                 architecture: rnope_swa_hybrid
                 embed_dim: 5
                 hidden_size: 8
@@ -86,10 +78,29 @@ class ModelGradientTest {
                 norm_position: parallel
                 output: all
                 num_labels: 3
-                """, Objective.Kind.REGRESSION);
+                """;
+
+    @Test
+    void tokenModelWithTiedLanguageModelHead() {
+        check(TIED_LM_HEAD, "NEXT_TOKEN", 1e-5);
     }
 
-    private static void check(String yaml, Objective.Kind objective) {
+    @Test
+    void classificationOfTheLastPosition() {
+        check(CLASSIFICATION, "LAST_TOKEN", 1e-5);
+    }
+
+    @Test
+    void regressionOfFeatures() {
+        check(REGRESSION, "REGRESSION", 1e-5);
+    }
+
+    /**
+     * Every parameter's gradient from a gradient graph on TornadoVM's default device (the JVM implementation here)
+     * against the float64 finite differences, within {@code tolerance} of each tensor's largest gradient.
+     */
+    public static void check(String yaml, String objectiveKind, double tolerance) {
+        Objective.Kind objective = Objective.Kind.valueOf(objectiveKind);
         ModelSpec spec = ConfigLoader.parse(yaml, Path.of("model.yaml"));
         Model model = Model.build(spec);
         LayerTrainingRun.randomizeParameters(model, 21);
@@ -108,7 +119,7 @@ class ModelGradientTest {
                 parameters.put(name, original);
                 return loss;
             }, original);
-            TransformerBlockGradientTest.Closeness.assertClose(name, expected, gradients.get(name), 1e-5);
+            TransformerBlockGradientTest.Closeness.assertClose(name, expected, gradients.get(name), tolerance);
         }
     }
 

@@ -1,0 +1,118 @@
+package org.attentionlab.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** scripts/run train and eval as a user runs them: a short run end to end, and each mistake as one line with exit code 2. */
+class TrainCliTest {
+
+    static final String CONFIG = """
+            architecture: rnope_swa
+            vocab_size: 17
+            hidden_size: 8
+            num_attention_heads: 2
+            intermediate_size: 16
+            sliding_window: 4
+            output: logits
+            train:
+              task: associative_recall
+              pairs: 2
+              keys: 8
+              values: 8
+              steps: 2
+              batch_size: 2
+              seq_len: 12
+              eval_lengths: [12]
+              eval_batches: 1
+              checkpoint_interval: 1
+              log_interval: 1
+            """;
+
+    static Path config(Path tmp) throws IOException {
+        Path file = tmp.resolve("small.yaml");
+        Files.writeString(file, CONFIG);
+        return file;
+    }
+
+    static void assertInputError(CliTest.Result r, String message) {
+        assertEquals(2, r.exit(), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().contains(message), "expected '" + message + "' in: " + r.err());
+    }
+
+    @Test
+    void trainThenEvaluate(@TempDir Path tmp) throws IOException {
+        Path run = tmp.resolve("run");
+        CliTest.Result trained = CliTest.run("train", config(tmp).toString(), "--out", run.toString());
+        assertEquals(0, trained.exit(), trained.err());
+        assertTrue(trained.out().contains("trained to step 2: " + run), trained.out());
+        assertTrue(trained.err().contains("step 2/2 loss "), trained.err());
+        assertEquals(2, Files.readAllLines(run.resolve("log.jsonl")).stream().filter(l -> l.contains("\"loss\"")).count());
+
+        Path checkpoint = run.resolve("checkpoint-2.safetensors");
+        CliTest.Result table = CliTest.run("eval", checkpoint.toString(), "--lengths", "12,40", "--batches", "2");
+        assertEquals(0, table.exit(), table.err());
+        assertTrue(table.out().contains("(step 2)"), table.out());
+        assertTrue(table.out().lines().anyMatch(l -> l.strip().startsWith("40 ")), table.out());
+        CliTest.Result json = CliTest.run("eval", checkpoint.toString(), "--lengths", "12", "--json");
+        assertEquals(0, json.exit(), json.err());
+        assertTrue(json.out().strip().startsWith("{\"checkpoint\": ") && json.out().contains("\"results\": [{\"length\": 12, \"loss\": "), json.out());
+        assertTrue(Double.isFinite(CliTest.number(json.out(), "accuracy")));
+    }
+
+    @Test
+    void aNewRunNeedsAFolderWhoseParentExists(@TempDir Path tmp) throws IOException {
+        assertInputError(CliTest.run("train", config(tmp).toString()), "a new run needs --out DIR");
+        assertInputError(CliTest.run("train", config(tmp).toString(), "--out", tmp.resolve("missing/run").toString()),
+                "its parent folder " + tmp.resolve("missing") + " does not exist");
+        Files.writeString(tmp.resolve("file"), "x");
+        assertInputError(CliTest.run("train", config(tmp).toString(), "--out", tmp.resolve("file").toString()), "exists and is not a folder");
+    }
+
+    @Test
+    void anotherRunIsNeverReplacedUnlessForced(@TempDir Path tmp) throws IOException {
+        Path run = tmp.resolve("run");
+        assertEquals(0, CliTest.run("train", config(tmp).toString(), "--out", run.toString(), "--set", "train.steps=1").exit());
+        byte[] before = Files.readAllBytes(run.resolve("checkpoint-1.safetensors"));
+        assertInputError(CliTest.run("train", config(tmp).toString(), "--out", run.toString()),
+                "holds another run (log.jsonl, 1 checkpoint, loss.png): continue it with --resume");
+        assertEquals(java.util.Arrays.hashCode(before), java.util.Arrays.hashCode(Files.readAllBytes(run.resolve("checkpoint-1.safetensors"))));
+        CliTest.Result forced = CliTest.run("train", config(tmp).toString(), "--out", run.toString(), "--force");
+        assertEquals(0, forced.exit(), forced.err());
+        assertTrue(Files.exists(run.resolve("checkpoint-2.safetensors")));
+    }
+
+    @Test
+    void mistakesAreOneLine(@TempDir Path tmp) throws IOException {
+        Path config = config(tmp);
+        assertInputError(CliTest.run("train", config.toString(), "--out", tmp.resolve("a").toString(), "--resume", tmp.toString()),
+                "give either CONFIG --out DIR (a new run) or --resume DIR");
+        Files.createDirectories(tmp.resolve("empty"));
+        assertInputError(CliTest.run("train", "--resume", tmp.resolve("empty").toString()), "holds no checkpoint-<step>.safetensors to resume from");
+        assertInputError(CliTest.run("train", config.toString(), "--out", tmp.resolve("b").toString(), "--set", "train.stepz=3"),
+                "--set train.stepz=3:2:3: train.stepz: unknown train key (did you mean steps?)");
+        assertFalse(Files.exists(tmp.resolve("b")), "a refused run created its folder");
+        Path text = tmp.resolve("text.yaml");
+        Files.writeString(text, CONFIG.substring(0, CONFIG.indexOf("train:")).replace("vocab_size: 17", "vocab_size: 256") + "train:\n  task: text\n");
+        assertInputError(CliTest.run("train", text.toString(), "--out", tmp.resolve("c").toString()),
+                "train.text_file: task text needs a file to model: give text_file here or scripts/run train --text FILE");
+        assertInputError(CliTest.run("train", text.toString(), "--out", tmp.resolve("c").toString(), "--text", tmp.resolve("none.txt").toString()),
+                "--text " + tmp.resolve("none.txt") + ": no such file");
+        assertInputError(CliTest.run("eval", config.toString(), "--lengths", "12"), config + ": header length");
+        Path weights = tmp.resolve("weights.safetensors");
+        assertEquals(0, CliTest.run(config.toString(), "--iterations", "1", "--warmup", "0", "--save-weights", weights.toString()).exit());
+        assertInputError(CliTest.run("eval", weights.toString(), "--lengths", "12"), "not a training checkpoint of scripts/run train (metadata format is missing)");
+        Path run = tmp.resolve("run");
+        assertEquals(0, CliTest.run("train", config.toString(), "--out", run.toString(), "--set", "train.steps=1").exit());
+        assertInputError(CliTest.run("eval", run.resolve("checkpoint-1.safetensors").toString(), "--lengths", "12,3"),
+                "--lengths: associative_recall (2 pairs, keys 1-8, values 9-16) cannot draw sequences of 3 positions (from 5)");
+    }
+}
