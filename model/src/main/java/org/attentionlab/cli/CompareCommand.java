@@ -29,6 +29,7 @@ import org.attentionlab.sweep.SweepPlan;
 import org.attentionlab.sweep.SweepRunner;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -85,8 +86,8 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object on stdout instead of the table.")
     private boolean json;
 
-    @Option(names = "--verbose", description = "Stack traces for internal errors.")
-    private boolean verbose;
+    @Mixin
+    private VerboseOption verbose;
 
     @Override
     public Integer call() throws IOException, InterruptedException {

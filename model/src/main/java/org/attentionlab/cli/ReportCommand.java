@@ -8,6 +8,7 @@ import java.util.concurrent.Callable;
 import org.attentionlab.report.Report;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -18,6 +19,9 @@ final class ReportCommand implements Callable<Integer> {
 
     @Spec
     private CommandSpec spec;
+
+    @Mixin
+    private VerboseOption verbose;
 
     @Parameters(index = "0", paramLabel = "DIR", description = "A sweep's output directory (scripts/run sweep ... --out DIR).")
     private Path dir;

@@ -16,6 +16,7 @@ import org.attentionlab.sweep.SweepPlan;
 import org.attentionlab.sweep.SweepRunner;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -59,8 +60,8 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--shards", paramLabel = "N", defaultValue = "2", description = "Array tasks of --slurm (default: ${DEFAULT-VALUE}).")
     private int slurmShards;
 
-    @Option(names = "--verbose", description = "Stack traces for internal errors.")
-    private boolean verbose;
+    @Mixin
+    private VerboseOption verbose;
 
     @Override
     public Integer call() throws IOException, InterruptedException {
