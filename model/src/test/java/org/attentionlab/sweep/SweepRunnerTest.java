@@ -90,10 +90,42 @@ class SweepRunnerTest {
         List<String> lines = Files.readAllLines(file);
         // as if killed while writing the third row: two whole lines and half of the third
         Files.writeString(file, lines.get(0) + "\n" + lines.get(1) + "\n" + lines.get(2).substring(0, 40), StandardCharsets.UTF_8);
+        List<Map<String, Object>> before = ResultsFile.read(file);
         assertEquals(0, run(plan, out, 0, 1));
         List<Map<String, Object>> rows = ResultsFile.read(file);
         assertEquals(plan.cells().stream().map(SweepPlan.Cell::id).toList(), rows.stream().map(r -> r.get("cell")).toList());
         assertEquals(3, Files.readAllLines(file).size());
+        assertEquals(withoutTiming(before.get(0)), withoutTiming(rows.get(0)), "the rows a rerun keeps are untouched");
+        assertEquals(((Map<?, ?>) withoutTiming(rows.get(2))).keySet(), ((Map<?, ?>) withoutTiming(before.get(0))).keySet());
+    }
+
+    /** A row without SweepRunner.TIMING_FIELDS, at any depth. */
+    static Object withoutTiming(Object value) {
+        if (value instanceof Map<?, ?> map) {
+            Map<Object, Object> out = new java.util.LinkedHashMap<>();
+            map.forEach((k, v) -> {
+                if (!SweepRunner.TIMING_FIELDS.contains(k)) {
+                    out.put(k, withoutTiming(v));
+                }
+            });
+            return out;
+        }
+        if (value instanceof List<?> list) {
+            return list.stream().map(SweepRunnerTest::withoutTiming).toList();
+        }
+        return value;
+    }
+
+    @Test
+    void theShellChecksStripTheSameTimingFields() throws IOException {
+        String script = Files.readString(Path.of("..", "scripts", "lib", "rows-without-timing.py"));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("TIMING = \\{([^}]*)\\}").matcher(script);
+        assertTrue(m.find(), "rows-without-timing.py names its fields");
+        java.util.Set<String> fields = new java.util.TreeSet<>();
+        for (String quoted : m.group(1).split(",")) {
+            fields.add(quoted.strip().replace("\"", ""));
+        }
+        assertEquals(new java.util.TreeSet<>(SweepRunner.TIMING_FIELDS), fields);
     }
 
     @Test

@@ -18,7 +18,9 @@ class ConfigWriterTest {
         List<Path> roots = List.of(Path.of("..", "configs"), Path.of("src", "test", "resources", "twins"));
         return roots.stream().flatMap(root -> {
             try {
-                return Files.walk(root).filter(p -> p.toString().endsWith(".yaml")).sorted().toList().stream();
+                // configs/sweeps/ holds sweep files, not model configs
+                return Files.walk(root).filter(p -> p.toString().endsWith(".yaml") && !p.startsWith(Path.of("..", "configs", "sweeps"))).sorted().toList()
+                        .stream();
             } catch (IOException e) {
                 throw new IllegalStateException(e);
             }
