@@ -3,108 +3,95 @@
 Java code), for cross-framework checks.
 
     /usr/bin/python3 scripts/torch_models.py CONFIG.yaml --weights W.safetensors --input IN.safetensors --output OUT.safetensors
-        runs the twin of CONFIG with the given weights and input (both as `scripts/run --save-weights/--input`
-        use them) and writes tensor `output`.
+        runs the twin of CONFIG with the given weights and input (as `scripts/run --save-weights/--input` use them)
+        and writes tensor `output`.
     /usr/bin/python3 scripts/torch_models.py CONFIG.yaml --fixture OUT.safetensors --batch 2 --seq-len 11 --seed 1
         draws weights and an input, runs the twin and writes all three (weights by name, `input`, `output`) into
         one file: the tests load the weights and input into the Java model and compare outputs.
 
-The twin reads the config's fields with Attention Lab's documented defaults for the few fields it needs; the
-fixture configs spell every field out, so no default is taken on trust. Runs are deterministic (float32, CPU).
-Needs Debian's python3-torch, python3-numpy and python3-yaml.
+The config is resolved by the Java side, exactly as a run resolves it (`extends`, defaults, per-layer overrides):
+the twin reads `scripts/run describe CONFIG --resolved` (a JSON object of every key's value and every layer's
+spec), so it never guesses a default. Only the settings come from Java; the math here is written from the
+architectures' descriptions: Edifice's models and the project's README for the generic twin, and Hugging Face's
+published `modeling_cohere2.py` / `modeling_mistral.py` for the Cohere2 and Mistral twins (scripts/hf_twins.py),
+which keep Hugging Face's module tree and parameter names (`model.layers.0.self_attn.q_proj.weight`) and load our
+safetensors through the name table the resolved config carries (`hugging_face_names`, from the Java class
+`weights.HuggingFaceNames`, the one place that table is written).
+
+`--twin auto` (the default) runs a Hugging Face twin when the resolved config is exactly that model's layout and
+the generic twin otherwise; `--twin cohere2|mistral` insists on one (exit 2 with the first difference when the
+config is not its layout). Runs are deterministic (float32, CPU). Needs Debian's python3-torch and python3-numpy.
 """
 import argparse
+import json
 import math
 import os
+import subprocess
 import sys
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-import yaml
 
 torch.use_deterministic_algorithms(True)
 torch.set_num_threads(1)
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "goldens"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "goldens"))
+sys.path.insert(0, HERE)
 from _fixtures import read_safetensors, write_safetensors  # noqa: E402
+
+RESOLVED_FORMAT = "attention-lab resolved config 1"
+
+
+class UsageError(Exception):
+    """A mistake in what the user gave: one line on stderr, exit 2."""
+
 
 # ---------------------------------------------------------------- config
 
 
+def resolve(config, overrides):
+    """The Java side's resolution of CONFIG (with --set overrides), as the dict `describe --resolved` prints."""
+    command = [os.path.join(HERE, "run"), "describe", config, "--resolved"]
+    for override in overrides:
+        command += ["--set", override]
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if result.returncode != 0:
+        lines = result.stderr.strip().splitlines()
+        raise UsageError(lines[-1].removeprefix("error: ") if lines else f"scripts/run describe {config} --resolved failed (exit {result.returncode})")
+    resolved = json.loads(result.stdout)
+    if resolved.get("format") != RESOLVED_FORMAT:
+        raise UsageError(f"scripts/run describe --resolved printed format {resolved.get('format')!r}, this twin reads {RESOLVED_FORMAT!r}")
+    return resolved
+
+
 class Config:
-    """The fields of an Attention Lab YAML config, with the documented defaults for the few the twins read."""
+    """A resolved config: model-level settings by key name, the input, one dict per layer, the language-model head."""
 
-    def __init__(self, path):
-        with open(path) as f:
-            self.raw = yaml.safe_load(f)
-        c = self.raw
-        self.arch = c["architecture"]
-        self.embed_dim = c.get("embed_dim")
-        self.heads = c.get("num_attention_heads", 4 if self.arch != "ape" else 1)
-        self.kv_heads = c.get("num_key_value_heads", self.heads)
-        if self.arch in ("multihead_sliding_window", "hybrid_lstm_attention", "hybrid_lstm_attention_mlp"):
-            self.head_dim = c.get("head_dim", 64)
-            self.hidden = c.get("hidden_size", self.heads * self.head_dim)
-        else:
-            self.hidden = c.get("hidden_size", 256)
-            self.head_dim = c.get("head_dim", self.hidden // self.heads)
-        self.layers = c.get("num_hidden_layers", 1)
-        default_intermediate = {"multihead_sliding_window": 256, "hybrid_lstm_attention": 0, "hybrid_lstm_attention_mlp": 0, "ape": 0}
-        self.intermediate = c.get("intermediate_size", default_intermediate.get(self.arch, 4 * self.hidden))
-        self.window = c.get("sliding_window")
-        self.eps = float(c.get("layer_norm_eps", 1e-5))
-        self.act = c.get("hidden_act", "gelu")
-        self.norm = c.get("norm", "none" if self.arch == "ape" else "layernorm")
-        post_norm = self.arch in ("multihead_sliding_window", "hybrid_lstm_attention", "hybrid_lstm_attention_mlp")
-        self.norm_position = c.get("norm_position", "post" if post_norm else "pre")
-        default_pe = {"multihead_sliding_window": "sinusoidal", "rnope_swa_hybrid": "rope", "ape": "ape"}.get(self.arch, "none")
-        self.pe = c.get("position_embedding", default_pe)
-        self.sinusoidal_variant = c.get("sinusoidal_variant", "standard")
-        self.rope_theta = float(c.get("rope_theta", 10000.0))
-        self.rope_pairing = c.get("rope_pairing", "neox")
-        self.alibi_slopes = c.get("alibi_slopes", "reference")
-        self.ape_scale = float(c.get("ape_scale", 0.1))
-        self.qk_norm = bool(c.get("qk_norm", False))
-        self.causal = bool(c.get("causal", self.arch != "ape"))
-        self.global_tokens = list(c.get("global_tokens", []))
-        self.output = c.get("output", "all" if self.arch in ("ape", "rnope_swa_hybrid") else "last")
-        self.lstm_hidden = c.get("lstm_hidden_size", 256)
-        self.lstm_layers = c.get("lstm_layers", 1)
-        self.mlp_sizes = c.get("mlp_sizes", [256, 256])
-        self.vocab = c.get("vocab_size")
-        self.layer_types = c.get("layer_types")
-        if self.layer_types is None:
-            pattern = c.get("sliding_window_pattern")
-            if pattern:
-                self.layer_types = ["full_attention" if (i + 1) % pattern == 0 else "sliding_attention" for i in range(self.layers)]
-            else:
-                default = "sliding_attention" if self.window else "full_attention"
-                self.layer_types = [default] * self.layers
-        self.per_layer = [dict() for _ in range(self.layers)]
-        for key, override in (c.get("layers") or {}).items():
-            for i in self._indices(key):
-                self.per_layer[i].update(override)
+    def __init__(self, resolved):
+        s = resolved["settings"]
+        self.settings = s
+        self.arch = s["architecture"]
+        self.hidden = s["hidden_size"]
+        self.output = s["output"]
+        self.act = s["hidden_act"]
+        self.norm = s["norm"]
+        self.eps = float(s["layer_norm_eps"])
+        self.norm_bias = s["norm_bias"]
+        self.norm_position = s["norm_position"]
+        self.sinusoidal_variant = s["sinusoidal_variant"]
+        self.input = resolved["input"]
+        self.layers = resolved["layers"]
+        self.lm_head = resolved["lm_head"]
+        self.names = resolved["hugging_face_names"]
+        self.lstm_hidden = s.get("lstm_hidden_size")
+        self.lstm_layers = s.get("lstm_layers")
+        self.mlp_sizes = s.get("mlp_sizes")
 
-    def _indices(self, key):
-        if key == "all":
-            return range(self.layers)
-        if isinstance(key, int):
-            return [key]
-        lo, hi = str(key).split("-")
-        return range(int(lo), int(hi) + 1)
-
-    def layer(self, i):
-        """(layer type, window or None, position embedding, qk_norm) of layer i."""
-        o = self.per_layer[i]
-        kind = o.get("layer_type", self.layer_types[i])
-        window = o.get("sliding_window", self.window) if kind == "sliding_attention" else None
-        # Sinusoidal encoding at model level is added once to the input; layers inherit no encoding from it.
-        inherited = "none" if self.pe == "sinusoidal" else self.pe
-        if self.arch == "rnope_swa_hybrid" and kind == "full_attention":
-            inherited = "none"  # "Rope to Nope": full-attention layers have no positional encoding
-        pe = o.get("position_embedding", inherited)
-        return kind, window, pe, bool(o.get("qk_norm", self.qk_norm))
+    @property
+    def token_input(self):
+        return self.input["kind"] == "token_ids"
 
 # ---------------------------------------------------------------- building blocks
 
@@ -175,84 +162,107 @@ class RMSNorm(nn.Module):
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
 
 
+class LayerNorm(nn.Module):
+    """torch.nn.LayerNorm, with or without its bias (PyTorch 1.13's LayerNorm always has one)."""
+
+    def __init__(self, d, eps, bias):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(d))
+        self.bias = nn.Parameter(torch.zeros(d)) if bias else None
+        self.eps = eps
+
+    def forward(self, x):
+        return F.layer_norm(x, (x.shape[-1],), self.weight, self.bias, self.eps)
+
+
 def norm(cfg, d):
     if cfg.norm == "none":
         return nn.Identity()
-    return RMSNorm(d, cfg.eps) if cfg.norm == "rmsnorm" else nn.LayerNorm(d, eps=cfg.eps)
+    return RMSNorm(d, cfg.eps) if cfg.norm == "rmsnorm" else LayerNorm(d, cfg.eps, cfg.norm_bias)
 
 
 class Attention(nn.Module):
-    def __init__(self, cfg, width, kind, window, pe, qk_norm):
+    def __init__(self, width, layer):
         super().__init__()
-        self.cfg, self.kind, self.window, self.pe, self.qk_norm = cfg, kind, window, pe, qk_norm
-        h, kv, d = cfg.heads, cfg.kv_heads, cfg.head_dim
-        self.q_proj = nn.Linear(width, h * d)
-        self.k_proj = nn.Linear(width, kv * d)
-        self.v_proj = nn.Linear(width, kv * d)
-        self.o_proj = nn.Linear(h * d, width)
+        self.layer = layer
+        h, kv, d, bias = layer["num_attention_heads"], layer["num_key_value_heads"], layer["head_dim"], layer["attention_bias"]
+        self.q_proj = nn.Linear(width, h * d, bias=bias)
+        self.k_proj = nn.Linear(width, kv * d, bias=bias)
+        self.v_proj = nn.Linear(width, kv * d, bias=bias)
+        self.o_proj = nn.Linear(h * d, width, bias=bias)
 
     def forward(self, x):
         B, L, _ = x.shape
-        cfg = self.cfg
-        q = self.q_proj(x).view(B, L, cfg.heads, cfg.head_dim)
-        k = self.k_proj(x).view(B, L, cfg.kv_heads, cfg.head_dim)
-        v = self.v_proj(x).view(B, L, cfg.kv_heads, cfg.head_dim)
-        return self.o_proj(attend(cfg, q, k, v, self.window, self.pe, self.qk_norm).reshape(B, L, -1))
+        layer = self.layer
+        q = self.q_proj(x).view(B, L, layer["num_attention_heads"], layer["head_dim"])
+        k = self.k_proj(x).view(B, L, layer["num_key_value_heads"], layer["head_dim"])
+        v = self.v_proj(x).view(B, L, layer["num_key_value_heads"], layer["head_dim"])
+        return self.o_proj(attend(layer, q, k, v).reshape(B, L, -1))
 
 
-def attend(cfg, q, k, v, window, pe, qk_norm):
-    """Dense masked attention: q [B, L, H, D], k/v [B, L, KV, D] -> [B, L, H, D]."""
+def attend(layer, q, k, v):
+    """Dense masked attention of one resolved layer: q [B, L, H, D], k/v [B, L, KV, D] -> [B, L, H, D]."""
     B, L, H, D = q.shape
-    if qk_norm:
-        q = F.layer_norm(q, (D,), eps=cfg.eps)
-        k = F.layer_norm(k, (D,), eps=cfg.eps)
+    if layer["qk_norm"]:
+        q = F.layer_norm(q, (D,), eps=layer["qk_norm_eps"])
+        k = F.layer_norm(k, (D,), eps=layer["qk_norm_eps"])
+    pe = layer["position_embedding"]
     if pe == "rope":
-        q, k = rope(q, cfg.rope_theta, cfg.rope_pairing), rope(k, cfg.rope_theta, cfg.rope_pairing)
+        theta, pairing = float(layer["rope"]["theta"]), layer["rope"]["pairing"]
+        q, k = rope(q, theta, pairing), rope(k, theta, pairing)
     group = H // k.shape[2]
     k = k.repeat_interleave(group, dim=2)
     v = v.repeat_interleave(group, dim=2)
     scores = torch.einsum("blhd,bmhd->bhlm", q, k) / math.sqrt(D)
     distance = (torch.arange(L)[:, None] - torch.arange(L)[None, :]).abs().float()
     if pe == "alibi":
-        slopes = torch.tensor(alibi_slopes(H, cfg.alibi_slopes), dtype=torch.float32)
+        slopes = torch.tensor(alibi_slopes(H, layer["alibi_slopes"]), dtype=torch.float32)
         scores = scores - slopes[None, :, None, None] * distance[None, None]
     elif pe == "ape":
-        scores = scores + ((1 - distance / L) * cfg.ape_scale)[None, None]
-    mask = visible(L, cfg.causal, window, cfg.global_tokens)
+        scores = scores + ((1 - distance / L) * layer["ape_scale"])[None, None]
+    mask = visible(L, layer["causal"], layer["sliding_window"], layer["global_tokens"])
     scores = scores.masked_fill(~mask[None, None], float("-inf"))
     return torch.einsum("bhlm,bmhd->blhd", scores.softmax(-1), v)
 
 
 class FeedForward(nn.Module):
-    def __init__(self, cfg, width, inner):
+    """mlp: down(act(up(x))); swiglu and geglu: down(act(gate(x)) * up(x)), the gate's activation being hidden_act."""
+
+    def __init__(self, width, ffn):
         super().__init__()
-        self.up_proj = nn.Linear(width, inner)
-        self.down_proj = nn.Linear(inner, width)
-        self.act = activation(cfg.act)
+        inner, bias = ffn["intermediate_size"], ffn["bias"]
+        self.gated = ffn["type"] != "mlp"
+        if self.gated:
+            self.gate_proj = nn.Linear(width, inner, bias=bias)
+        self.up_proj = nn.Linear(width, inner, bias=bias)
+        self.down_proj = nn.Linear(inner, width, bias=bias)
+        self.act = activation(ffn["hidden_act"])
 
     def forward(self, x):
+        if self.gated:
+            return self.down_proj(self.act(self.gate_proj(x)) * self.up_proj(x))
         return self.down_proj(self.act(self.up_proj(x)))
 
 
 class Block(nn.Module):
     """A transformer block: pre-norm, post-norm or Cohere2's parallel block; FFN optional."""
 
-    def __init__(self, cfg, width, i, ffn=True):
+    def __init__(self, cfg, width, layer):
         super().__init__()
-        kind, window, pe, qk_norm = cfg.layer(i)
-        self.cfg, self.pe = cfg, pe
+        self.cfg, self.layer = cfg, layer
         self.attn_norm = norm(cfg, width)
-        self.attn = Attention(cfg, width, kind, window, pe, qk_norm)
-        if ffn:
-            if cfg.norm_position != "parallel":
+        self.attn = Attention(width, layer)
+        ffn = layer["ffn"]
+        if ffn is not None:
+            if layer["norm_position"] != "parallel":
                 self.ffn_norm = norm(cfg, width)
-            self.ffn = FeedForward(cfg, width, cfg.intermediate)
-        self.has_ffn = ffn
+            self.ffn = FeedForward(width, ffn)
+        self.has_ffn = ffn is not None
 
     def forward(self, x):
-        if self.pe == "sinusoidal":
-            x = x + sinusoidal(x.shape[1], x.shape[2], self.cfg.sinusoidal_variant)
-        position = self.cfg.norm_position
+        if self.layer["sinusoidal_input"] is not None:
+            x = x + sinusoidal(x.shape[1], x.shape[2], self.layer["sinusoidal_input"])
+        position = self.layer["norm_position"]
         if position == "parallel":
             h = self.attn_norm(x)
             return x + self.attn(h) + (self.ffn(h) if self.has_ffn else 0)
@@ -272,30 +282,44 @@ def pool(cfg, x):
 
 
 class TransformerStack(nn.Module):
-    """rnope_swa, rnope_swa_hybrid and multihead_sliding_window."""
+    """rnope_swa, rnope_swa_hybrid and multihead_sliding_window: features (projected when Edifice's model says so) or
+    token ids (embed_tokens), the blocks, a final norm unless post-norm, then pooling or lm_head's logits."""
 
     def __init__(self, cfg):
         super().__init__()
         self.cfg = cfg
-        project = cfg.arch == "multihead_sliding_window" or cfg.embed_dim != cfg.hidden
-        if project:
-            self.input_proj = nn.Linear(cfg.embed_dim, cfg.hidden)
-        self.project = project
-        self.layers = nn.ModuleList([Block(cfg, cfg.hidden, i) for i in range(cfg.layers)])
+        if cfg.token_input:
+            self.embed_tokens = nn.Embedding(cfg.input["vocab_size"], cfg.hidden)
+            self.project = False
+        else:
+            embed_dim = cfg.input["embed_dim"]
+            self.project = cfg.arch == "multihead_sliding_window" or embed_dim != cfg.hidden
+            if self.project:
+                self.input_proj = nn.Linear(embed_dim, cfg.hidden)
+        self.layers = nn.ModuleList([Block(cfg, cfg.hidden, layer) for layer in cfg.layers])
         self.final = cfg.norm_position != "post" and cfg.norm != "none"
         if self.final:
             self.final_norm = norm(cfg, cfg.hidden)
+        head = cfg.lm_head
+        if head is not None and not head["tie_word_embeddings"]:
+            self.lm_head = nn.Linear(cfg.hidden, head["vocab_size"], bias=False)
 
     def forward(self, x):
-        if self.project:
+        if self.cfg.token_input:
+            x = self.embed_tokens(x)
+        elif self.project:
             x = self.input_proj(x)
-        if self.cfg.pe == "sinusoidal":
-            x = x + sinusoidal(x.shape[1], x.shape[2], self.cfg.sinusoidal_variant)
+        if self.cfg.input["sinusoidal"] is not None:
+            x = x + sinusoidal(x.shape[1], x.shape[2], self.cfg.input["sinusoidal"])
         for layer in self.layers:
             x = layer(x)
         if self.final:
             x = self.final_norm(x)
-        return pool(self.cfg, x)
+        head = self.cfg.lm_head
+        if head is None:
+            return pool(self.cfg, x)
+        weight = self.embed_tokens.weight if head["tie_word_embeddings"] else self.lm_head.weight
+        return F.linear(x, weight) * head["logit_scale"]
 
 
 class HybridLstmAttention(nn.Module):
@@ -304,8 +328,8 @@ class HybridLstmAttention(nn.Module):
     def __init__(self, cfg):
         super().__init__()
         self.cfg = cfg
-        self.lstm = nn.LSTM(cfg.embed_dim, cfg.lstm_hidden, num_layers=cfg.lstm_layers, batch_first=True)
-        self.layers = nn.ModuleList([Block(cfg, cfg.lstm_hidden, i, ffn=cfg.intermediate > 0) for i in range(cfg.layers)])
+        self.lstm = nn.LSTM(cfg.input["embed_dim"], cfg.lstm_hidden, num_layers=cfg.lstm_layers, batch_first=True)
+        self.layers = nn.ModuleList([Block(cfg, cfg.lstm_hidden, layer) for layer in cfg.layers])
         if cfg.arch == "hybrid_lstm_attention_mlp":
             sizes = [cfg.lstm_hidden] + list(cfg.mlp_sizes)
             self.mlp = nn.ModuleList([nn.Linear(sizes[i], sizes[i + 1]) for i in range(len(sizes) - 1)])
@@ -330,33 +354,101 @@ class Ape(nn.Module):
     def __init__(self, cfg):
         super().__init__()
         self.cfg = cfg
-        self.embedding = nn.Embedding(cfg.vocab, 3 * cfg.hidden)
+        self.embedding = nn.Embedding(cfg.input["vocab_size"], 3 * cfg.hidden)
 
     def forward(self, ids):
         cfg = self.cfg
+        layer = cfg.layers[0]
         B, L = ids.shape
         q, k, v = torch.chunk(self.embedding(ids), 3, dim=-1)
-        shape = (B, L, cfg.heads, cfg.hidden // cfg.heads)
-        kind, window, pe, qk_norm = cfg.layer(0)
-        out = attend(cfg, q.reshape(shape), k.reshape(shape), v.reshape(shape), window, pe, qk_norm)
+        shape = (B, L, layer["num_attention_heads"], layer["head_dim"])
+        out = attend(layer, q.reshape(shape), k.reshape(shape), v.reshape(shape))
         return pool(cfg, out.reshape(B, L, cfg.hidden))
 
 
-def build(cfg):
+def build_generic(cfg):
     if cfg.arch in ("rnope_swa", "rnope_swa_hybrid", "multihead_sliding_window"):
         return TransformerStack(cfg)
     if cfg.arch in ("hybrid_lstm_attention", "hybrid_lstm_attention_mlp"):
         return HybridLstmAttention(cfg)
     if cfg.arch == "ape":
         return Ape(cfg)
-    sys.exit(f"error: unknown architecture {cfg.arch}")
+    raise UsageError(f"no twin for architecture {cfg.arch}")
+
+# ---------------------------------------------------------------- twins
+
+
+class GenericTwin:
+    """Parameters under our names, as scripts/run --save-weights writes them."""
+
+    name = "generic"
+
+    def __init__(self, cfg):
+        self.model = build_generic(cfg).eval()
+
+    @staticmethod
+    def fixture_std(p):
+        """Spread-out values so that every term of the forward pass matters, norms included (models of 1-4 layers)."""
+        return 0.5 if p.dim() > 1 else 0.2
+
+    def state_dict(self):
+        return self.model.state_dict()
+
+    def load(self, weights):
+        self.model.load_state_dict(weights)
+
+
+def choose_twin(kind, cfg, resolved):
+    import hf_twins
+    if kind == "generic":
+        return GenericTwin(cfg)
+    if kind == "auto":
+        for family in hf_twins.FAMILIES:
+            if hf_twins.difference(family, resolved) is None:
+                return hf_twins.HuggingFaceTwin(family, resolved)
+        return GenericTwin(cfg)
+    problem = hf_twins.difference(kind, resolved)
+    if problem is not None:
+        raise UsageError(f"the config is not {kind}'s layout: {problem}")
+    return hf_twins.HuggingFaceTwin(kind, resolved)
 
 # ---------------------------------------------------------------- main
+
+
+def draw_fixture(twin, cfg, args):
+    torch.manual_seed(args.seed)
+    with torch.no_grad():
+        for name, p in twin.model.named_parameters():
+            p.copy_(torch.randn_like(p) * twin.fixture_std(p) + (1.0 if name.endswith("norm.weight") else 0.0))
+    if cfg.token_input:
+        x = torch.randint(0, cfg.input["vocab_size"], (args.batch, args.seq_len), dtype=torch.int64)
+    else:
+        x = torch.randn(args.batch, args.seq_len, cfg.input["embed_dim"])
+    with torch.no_grad():
+        y = twin.model(x)
+    tensors = {name: p.detach().clone() for name, p in twin.state_dict().items()}
+    tensors["input"] = x
+    tensors["output"] = y
+    write_safetensors(args.fixture, tensors)
+
+
+def run(twin, cfg, args):
+    weights = read_safetensors(args.weights)
+    twin.load({k: v.float() for k, v in weights.items()})
+    inputs = read_safetensors(args.input)
+    if "input" not in inputs:
+        raise UsageError(f"{args.input}: no tensor named 'input'")
+    x = inputs["input"]
+    x = x.long() if cfg.token_input else x.float()
+    with torch.no_grad():
+        write_safetensors(args.output, {"output": twin.model(x)})
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("config")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a top-level key, as scripts/run --set")
+    parser.add_argument("--twin", choices=["auto", "generic", "cohere2", "mistral"], default="auto")
     parser.add_argument("--weights")
     parser.add_argument("--input")
     parser.add_argument("--output")
@@ -365,31 +457,24 @@ def main():
     parser.add_argument("--seq-len", type=int, default=11)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    cfg = Config(args.config)
-    model = build(cfg).eval()
-    if args.fixture:
-        torch.manual_seed(args.seed)
-        with torch.no_grad():
-            for name, p in model.named_parameters():
-                # spread-out values so that every term of the forward pass matters, norms included
-                p.copy_(torch.randn_like(p) * (0.5 if p.dim() > 1 else 0.2) + (1.0 if name.endswith("norm.weight") else 0.0))
-        if cfg.arch == "ape":
-            x = torch.randint(0, cfg.vocab, (args.batch, args.seq_len), dtype=torch.int64)
+    try:
+        if not args.fixture and not (args.weights and args.input and args.output):
+            missing = [option for option, value in (("--weights W", args.weights), ("--input IN", args.input), ("--output OUT", args.output)) if not value]
+            raise UsageError("missing " + ", ".join(missing) + ": the twin runs CONFIG on the weights and input of a run (scripts/run CONFIG"
+                             " --save-weights W --save-input IN writes them), or draws its own with --fixture FILE")
+        resolved = resolve(args.config, args.set)
+        cfg = Config(resolved)
+        twin = choose_twin(args.twin, cfg, resolved)
+        if args.fixture:
+            draw_fixture(twin, cfg, args)
         else:
-            x = torch.randn(args.batch, args.seq_len, cfg.embed_dim)
-        with torch.no_grad():
-            y = model(x)
-        tensors = {name: p.detach().clone() for name, p in model.state_dict().items()}
-        tensors["input"] = x
-        tensors["output"] = y
-        write_safetensors(args.fixture, tensors)
-        return
-    weights = read_safetensors(args.weights)
-    model.load_state_dict({k: v.float() for k, v in weights.items()})
-    x = read_safetensors(args.input)["input"]
-    x = x.long() if cfg.arch == "ape" else x.float()
-    with torch.no_grad():
-        write_safetensors(args.output, {"output": model(x)})
+            run(twin, cfg, args)
+    except UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    except (OSError, KeyError, RuntimeError, ValueError) as e:
+        print(f"error: {type(e).__name__}: {e}".replace("\n", " "), file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

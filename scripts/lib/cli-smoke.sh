@@ -207,5 +207,31 @@ if [ -n "${TORNADOVM_HOME:-}" ]; then
     fi
   done
 fi
+# ---- the documented PyTorch comparison (configs/README.md, "Checking against PyTorch"): every example config,
+# the ablations through their extends included, run by the CLI and by its PyTorch twin on the same weights and input.
+echo "== every example config against its PyTorch twin (scripts/torch_models.py)"
+if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+  TWIN=(/usr/bin/python3 "$ROOT/scripts/torch_models.py")
+  check "the twin without --input says what it needs" 2 "${TWIN[@]}" "$ROOT/configs/rnope-swa.yaml" --weights "$tmp/w.safetensors"
+  expect_stderr() { if grep -q -E "$2" "$tmp/err"; then passed=$((passed + 1)); else echo "FAIL: $1: no /$2/ in stderr"; failed=$((failed + 1)); fi; }
+  expect_stderr "the twin names what is missing" '^error: missing --input IN, --output OUT: '
+  check "the twin passes a config error on" 2 "${TWIN[@]}" "$tmp/bad.yaml" --weights w --input i --output o
+  expect_stderr "the twin shows the config error" '^error: [^ ]*bad.yaml:3:1: num_attention_heads: hidden_size 256 .* is not divisible'
+  for config in "$ROOT"/configs/*.yaml "$ROOT"/configs/*/*.yaml; do
+    name=${config#"$ROOT/configs/"}
+    check "$name saved for PyTorch" 0 "$RUN" "$config" --seq-len 12 --batch 2 --iterations 1 --warmup 0 --save-weights "$tmp/w.safetensors" \
+      --save-input "$tmp/in.safetensors" --output "$tmp/out.safetensors" || continue
+    check "$name's PyTorch twin" 0 "${TWIN[@]}" "$config" --weights "$tmp/w.safetensors" --input "$tmp/in.safetensors" --output "$tmp/out_torch.safetensors" \
+      || continue
+    if verdict=$(/usr/bin/python3 "$ROOT/scripts/lib/twin-check.py" "$tmp/out.safetensors" "$tmp/out_torch.safetensors" 2>&1); then
+      passed=$((passed + 1))
+    else
+      echo "FAIL: $name differs from its PyTorch twin: $verdict"
+      failed=$((failed + 1))
+    fi
+  done
+else
+  echo "(skipped: /usr/bin/python3 has no torch; apt-get install python3-torch python3-numpy)"
+fi
 echo "cli: $passed checks passed, $failed failed"
 [ "$failed" -eq 0 ]

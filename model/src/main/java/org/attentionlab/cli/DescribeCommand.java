@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 
 import org.attentionlab.model.Model;
 import org.attentionlab.model.config.ModelSpec;
+import org.attentionlab.model.config.ResolvedConfig;
 import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.spec.BlockSpec;
 import org.attentionlab.model.spec.LayerType;
@@ -37,6 +38,10 @@ final class DescribeCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object instead of the table.")
     private boolean json;
 
+    @Option(names = "--resolved", description = "Print the resolved config as one JSON object instead: every key's value, every layer's spec"
+            + " (what scripts/torch_models.py reads).")
+    private boolean resolved;
+
     @Mixin
     private VerboseOption verbose;
 
@@ -47,6 +52,10 @@ final class DescribeCommand implements Callable<Integer> {
         int seqLen = shapeOptions.seqLen;
         FitCheck.checkPositions(batch, seqLen);
         ModelSpec config = configOptions.load();
+        if (resolved) {
+            spec.commandLine().getOut().println(Json.write(ResolvedConfig.of(config)));
+            return Main.EXIT_OK;
+        }
         Model model;
         try {
             model = Model.build(config);

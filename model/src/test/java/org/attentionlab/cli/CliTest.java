@@ -126,6 +126,18 @@ class CliTest {
     }
 
     @Test
+    void describeResolvedPrintsTheResolvedConfigAsOneJsonObject() throws Exception {
+        Path ablation = CONFIGS.resolve("ablations/rnope-swa-rope.yaml");
+        Result r = run("describe", ablation.toString(), "--resolved", "--set", "num_hidden_layers=2");
+        assertEquals(0, r.exit(), r.err());
+        assertEquals(1, r.out().strip().lines().count(), r.out());
+        assertEquals(org.attentionlab.model.weights.Json.write(org.attentionlab.model.config.ResolvedConfig.of(
+                org.attentionlab.model.config.ConfigLoader.load(ablation, List.of("num_hidden_layers=2")))), r.out().strip());
+        assertTrue(r.out().startsWith("{\"format\": \"attention-lab resolved config 1\""), r.out());
+        assertTrue(r.out().contains("\"num_hidden_layers\": 2,") && r.out().contains("\"rope\": {\"theta\": 10000.0, \"pairing\": \"neox\"}"), r.out());
+    }
+
+    @Test
     void devicesListsTheJvm() {
         Result r = run("devices");
         assertEquals(0, r.exit(), r.err());

@@ -19,10 +19,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * {@code intermediate_size: 0} means no feed-forward block, for every architecture (it used to build zero-width
- * projections whose biases came from U(±1/√0) and made every output NaN). Where the block's norm comes before its
- * update (pre-norm, parallel), a model without FFN must equal the same model with an FFN whose output is zero; a
- * post-norm block would normalise once more, so there the check is that the output is finite and the FFN is gone.
+ * {@code intermediate_size: 0} means no feed-forward block, for every architecture and feed-forward type, gated ones
+ * included (it used to build zero-width projections whose biases came from U(±1/√0) and made every output NaN).
+ * Where the block's norm comes before its update (pre-norm, parallel), a model without FFN must equal the same model
+ * with an FFN whose output is zero; a post-norm block would normalise once more, so there the check is that the
+ * output is finite and the FFN is gone.
  */
 class NoFeedForwardTest {
 
@@ -51,7 +52,7 @@ class NoFeedForwardTest {
 
     @ParameterizedTest
     @ValueSource(strings = { "rnope-swa", "rnope-swa-ablations", "multihead-sliding-window", "hybrid-lstm-attention", "hybrid-lstm-attention-mlp",
-            "rnope-swa-hybrid-parallel", "rnope-swa-hybrid-prenorm", "ape" })
+            "rnope-swa-hybrid-parallel", "rnope-swa-hybrid-prenorm", "ape", "rnope-swa-geglu", "multihead-geglu-tokens", "cohere2", "mistral" })
     void zeroMeansNoFeedForwardBlock(String twin) {
         Model model = build(twin, "intermediate_size=0");
         for (Parameter p : model.parameters().all()) {
@@ -76,6 +77,26 @@ class NoFeedForwardTest {
             }
         }
         assertArrayEquals(out, run(withFfn), 0f, twin + ": no FFN differs from an FFN that adds zero");
+    }
+
+    /** The gated blocks are blocks of every architecture that has one: a gate_proj per layer, a finite output that the gate changes. */
+    @ParameterizedTest
+    @ValueSource(strings = { "rnope-swa", "multihead-sliding-window", "hybrid-lstm-attention", "hybrid-lstm-attention-mlp", "rnope-swa-hybrid-parallel" })
+    void everyArchitectureWithAFeedForwardBlockTakesAGatedOne(String twin) {
+        Model gated = build(twin, "intermediate_size=6", "ffn_type=geglu", "hidden_act=gelu");
+        int layers = gated.spec().blocks().size();
+        assertEquals(layers, gated.parameters().all().stream().filter(p -> p.name().matches("layers\\.\\d+\\.ffn\\.gate_proj\\.weight")).count(), twin);
+        float[] out = run(gated);
+        for (float v : out) {
+            assertTrue(Float.isFinite(v), twin + ": output " + v);
+        }
+        Model plain = build(twin, "intermediate_size=6", "hidden_act=gelu");
+        for (Parameter p : plain.parameters().all()) {
+            if (p.name().contains(".ffn.gate_proj.")) {
+                throw new AssertionError(twin + ": an mlp block declares " + p.name());
+            }
+        }
+        assertFalse(java.util.Arrays.equals(out, run(plain)), twin + ": the gate changes nothing");
     }
 
     @ParameterizedTest

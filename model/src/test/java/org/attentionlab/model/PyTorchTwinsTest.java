@@ -23,7 +23,9 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 /**
  * Every architecture against its PyTorch twin (scripts/torch_models.py): the fixture holds weights drawn by torch
  * under the names PyTorch modules give them, an input and torch's output; the model loads the weights by name and
- * must produce the same output within 1e-4 relative.
+ * must produce the same output within 1e-4 relative. {@code cohere2} and {@code mistral} are checked against Hugging
+ * Face's Cohere2 and Mistral decoders (scripts/hf_twins.py, HF module names, mapped to ours by
+ * {@code weights.HuggingFaceNames}), at 40 positions.
  */
 public class PyTorchTwinsTest {
 
@@ -85,7 +87,8 @@ public class PyTorchTwinsTest {
 
     @ParameterizedTest
     @ValueSource(strings = { "rnope-swa", "rnope-swa-ablations", "multihead-sliding-window", "multihead-edifice-bidirectional", "hybrid-lstm-attention",
-            "hybrid-lstm-attention-mlp", "rnope-swa-hybrid-parallel", "rnope-swa-hybrid-prenorm", "ape" })
+            "hybrid-lstm-attention-mlp", "rnope-swa-hybrid-parallel", "rnope-swa-hybrid-prenorm", "ape", "rnope-swa-geglu", "multihead-geglu-tokens",
+            "cohere2", "mistral" })
     void matchesItsPyTorchTwin(String name) throws Exception {
         float[][] result = runTwin(ConfigLoader.load(resource(name + ".yaml")), name);
         assertClose(result[0], result[1], name);

@@ -216,4 +216,25 @@ class ActivationsTest {
         }
         org.attentionlab.kernels.testing.Closeness.assertWithin("accumulateScaled", scaled, scaledAccumulator.toHeapArray(), bound);
     }
+
+    // ---- element-wise product and scale ----
+
+    @Property(tries = 200)
+    void multiplyAndScaleAreOneRoundedOperationPerElement(@ForAll @IntRange(min = 1, max = 500) int size, @ForAll @FloatRange(min = -100, max = 100) float factor,
+            @ForAll long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        float[] a = RandomArrays.gaussian(random, size, 5.0);
+        float[] b = RandomArrays.gaussian(random, size, 5.0);
+        FloatArray product = new FloatArray(size);
+        Activations.multiply(FloatArray.fromArray(a), FloatArray.fromArray(b), product, size);
+        FloatArray scaled = FloatArray.fromArray(a);
+        Activations.scale(scaled, scaled, factor, size);
+        for (int i = 0; i < size; i++) {
+            assertEquals((float) ((double) a[i] * b[i]), product.get(i), "product " + i);
+            assertEquals((float) ((double) factor * a[i]), scaled.get(i), "scaled in place " + i);
+        }
+        FloatArray inPlace = FloatArray.fromArray(a);
+        Activations.multiply(inPlace, FloatArray.fromArray(b), inPlace, size);
+        assertArrayEquals(product.toHeapArray(), inPlace.toHeapArray(), "multiply may write its first input");
+    }
 }

@@ -1,6 +1,7 @@
 package org.attentionlab.model.arch;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 import org.attentionlab.model.config.ConfigErrors;
@@ -11,6 +12,7 @@ import org.attentionlab.model.config.ModelSpec;
 import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.spec.LayerType;
 import org.attentionlab.model.spec.PositionEmbedding;
+import org.attentionlab.model.weights.HuggingFaceNames;
 import org.attentionlab.model.weights.Parameters;
 
 /**
@@ -67,6 +69,14 @@ public abstract class Architecture {
      */
     public PositionEmbedding positionEmbedding(LayerType layerType, PositionEmbedding configured) {
         return configured.isAttentionLevel() ? configured : PositionEmbedding.NONE;
+    }
+
+    /**
+     * Hugging Face's names for this architecture's parameters, when it has an HF counterpart (the PyTorch twins and
+     * checkpoint conversion use them); empty otherwise.
+     */
+    public Optional<HuggingFaceNames> huggingFaceNames() {
+        return Optional.empty();
     }
 
     /** Checks the rules this architecture adds; a broken one is reported at the key it concerns. */

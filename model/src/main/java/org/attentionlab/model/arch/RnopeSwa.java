@@ -1,6 +1,7 @@
 package org.attentionlab.model.arch;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 import org.attentionlab.model.config.Defaults;
@@ -8,6 +9,7 @@ import org.attentionlab.model.config.Keys;
 import org.attentionlab.model.config.LayerPattern;
 import org.attentionlab.model.config.ModelSpec;
 import org.attentionlab.model.exec.Layer;
+import org.attentionlab.model.weights.HuggingFaceNames;
 import org.attentionlab.model.weights.Parameters;
 
 /** Edifice's RNoPE-SWA: sliding-window attention blocks without positional encoding. */
@@ -20,6 +22,12 @@ final class RnopeSwa extends Architecture {
                         + " (`x + drop(attn(LN(x)))`, `x + drop(FFN(LN(x)))`, FFN = dense(intermediate) → GELU → dense(hidden)) with"
                         + " sliding-window attention and no positional encoding, a final LayerNorm, last position out. With RMSNorm, RoPE,"
                         + " SwiGLU, no biases, token ids and logits it is a Mistral-style decoder (see \"Token input and logits\").");
+    }
+
+    /** As Mistral (and Llama) name theirs: a pre-norm decoder of these blocks is MistralForCausalLM. */
+    @Override
+    public Optional<HuggingFaceNames> huggingFaceNames() {
+        return Optional.of(HuggingFaceNames.DECODER);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package org.attentionlab.model.arch;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 import org.attentionlab.model.config.Defaults;
@@ -11,6 +12,7 @@ import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.spec.LayerType;
 import org.attentionlab.model.spec.OutputMode;
 import org.attentionlab.model.spec.PositionEmbedding;
+import org.attentionlab.model.weights.HuggingFaceNames;
 import org.attentionlab.model.weights.Parameters;
 
 /** Cohere "Rope to Nope and Back Again" / Hugging Face Cohere2: RoPE sliding layers interleaved with full NoPE layers. */
@@ -35,6 +37,12 @@ final class RnopeSwaHybrid extends Architecture {
     @Override
     public PositionEmbedding positionEmbedding(LayerType layerType, PositionEmbedding configured) {
         return layerType == LayerType.FULL ? PositionEmbedding.NONE : super.positionEmbedding(layerType, configured);
+    }
+
+    /** As Cohere2 names its decoder. */
+    @Override
+    public Optional<HuggingFaceNames> huggingFaceNames() {
+        return Optional.of(HuggingFaceNames.DECODER);
     }
 
     @Override

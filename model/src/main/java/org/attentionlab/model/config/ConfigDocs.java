@@ -6,15 +6,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 import org.attentionlab.model.arch.Architecture;
 import org.attentionlab.model.arch.Architectures;
+import org.attentionlab.model.weights.HuggingFaceNames;
 
 /**
- * The generated sections of configs/README.md: the defaults of every architecture and the table of every key, made
- * from {@link Keys} and {@link Architectures} so the docs cannot drift from the code. {@code scripts/update-config-docs}
+ * The generated sections of configs/README.md: the defaults of every architecture, the table of every key and the
+ * Hugging Face parameter names, made from {@link Keys}, {@link Architectures} and {@link HuggingFaceNames} so the docs
+ * cannot drift from the code. {@code scripts/update-config-docs}
  * rewrites them ({@link #main}); a test fails when the committed README differs.
  */
 public final class ConfigDocs {
@@ -46,7 +50,7 @@ public final class ConfigDocs {
 
     /** {@code readme} with the text between each generated marker and its end replaced by what the code says now. */
     static String render(String readme) {
-        return replace(replace(readme, "architectures", architectures()), "keys", keys());
+        return replace(replace(replace(readme, "architectures", architectures()), "keys", keys()), "hugging-face-names", huggingFaceNames());
     }
 
     private static String replace(String readme, String section, String content) {
@@ -94,6 +98,23 @@ public final class ConfigDocs {
                             .append(" | ").append(cell(key.type().range().get())).append(" | ").append(where(key)).append(" | ")
                             .append(cell(key.doc() + readers(key))).append(" |\n");
                 }
+            }
+            out.append('\n');
+        }
+        return out.toString();
+    }
+
+    /** Our parameter names beside Hugging Face's, for the architectures that have them ({@link HuggingFaceNames}). */
+    static String huggingFaceNames() {
+        StringBuilder out = new StringBuilder();
+        Map<HuggingFaceNames, List<String>> users = new LinkedHashMap<>();
+        for (Architecture architecture : Architectures.all()) {
+            architecture.huggingFaceNames().ifPresent(names -> users.computeIfAbsent(names, n -> new ArrayList<>()).add(architecture.yamlName()));
+        }
+        for (Map.Entry<HuggingFaceNames, List<String>> entry : users.entrySet()) {
+            out.append("| ours (").append(String.join(", ", entry.getValue())).append(") | Hugging Face |\n|---|---|\n");
+            for (HuggingFaceNames.Row row : entry.getKey().rows()) {
+                out.append("| `").append(row.ours()).append("` | `").append(row.huggingFace()).append("` |\n");
             }
             out.append('\n');
         }

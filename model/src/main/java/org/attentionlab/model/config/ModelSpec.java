@@ -113,7 +113,7 @@ public record ModelSpec(Path source, Architecture architecture, Settings setting
         Norm norm = settings.get(Keys.NORM);
         text.append(", ").append(norm.yamlName());
         if (norm == Norm.LAYERNORM && !settings.get(Keys.NORM_BIAS)) {
-            text.append(" without bias");
+            text.append(" (no bias)");
         }
         if (norm != Norm.NONE) {
             text.append(' ').append(normPosition().yamlName());

@@ -255,7 +255,8 @@ final class Resolver implements ConfigErrors {
         }
         if (!architecture.accepts(LOGIT_SCALE)) {
             List<String> readers = Architectures.all().stream().filter(a -> a.accepts(LOGIT_SCALE)).map(Architecture::yamlName).toList();
-            throw at(OUTPUT, "architecture " + architecture.yamlName() + " has no language-model head (logits: " + String.join(", ", readers) + ")");
+            throw at(OUTPUT, "architecture " + architecture.yamlName() + " has no language-model head (output logits is for " + String.join(", ", readers)
+                    + ")");
         }
         if (!(input instanceof InputSpec.TokenIds ids)) {
             throw at(OUTPUT, "logits need token input: set vocab_size (lm_head maps hidden_size to vocab_size logits)");

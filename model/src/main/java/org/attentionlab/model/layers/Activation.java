@@ -29,16 +29,19 @@ final class Activation {
     }
 
     /**
-     * {@code out = act(gate) * up}, leaving {@code gate} and {@code up} as they are (a backward pass needs both):
-     * SwiGLU in one fused kernel, other activations as the activation into {@code out}, then the product.
+     * {@code out = act(gate) * up}, leaving {@code gate} and {@code up} as they are (their backward kernels,
+     * {@code swiGluBackward} and {@code geGluBackward}, read both): SwiGLU and the erf GeGLU in one fused kernel each;
+     * another activation (the tanh GELU) into {@code out}, then the product.
      */
     static void addGatedTask(LayerTasks tasks, String taskName, HiddenAct act, FloatArray gate, FloatArray up, FloatArray out, int size) {
-        if (act == HiddenAct.SILU) {
-            tasks.graph().task(taskName, Activations::swiGlu, gate, up, out, size);
-            return;
+        switch (act) {
+        case SILU -> tasks.graph().task(taskName, Activations::swiGlu, gate, up, out, size);
+        case GELU -> tasks.graph().task(taskName, Activations::geGlu, gate, up, out, size);
+        default -> {
+            addTask(tasks, taskName, act, gate, out, size);
+            tasks.graph().task(taskName + "_up", Activations::multiply, out, up, out, size);
         }
-        addTask(tasks, taskName, act, gate, out, size);
-        tasks.graph().task(taskName + "_up", Activations::multiply, out, up, out, size);
+        }
     }
 
     // ---------------------------------------------------------------- training

@@ -67,6 +67,11 @@ public final class KernelCodes {
         return pairing == RopePairing.GPTJ ? RotaryEmbedding.GPTJ : RotaryEmbedding.NEOX;
     }
 
+    /** The linear kernels' {@code hasBias} argument: 1 when the projection has a bias (its array is then read), else 0. */
+    static int hasBias(boolean bias) {
+        return bias ? 1 : 0;
+    }
+
     public static int sinusoidal(SinusoidalVariant variant) {
         return variant == SinusoidalVariant.EDIFICE ? SinusoidalEncoding.EDIFICE : SinusoidalEncoding.STANDARD;
     }

@@ -49,7 +49,7 @@ final class Linear {
     }
 
     void addTask(LayerTasks tasks, String taskName, FloatArray x, FloatArray y, int rows) {
-        tasks.graph().task(taskName, LinearKernels::linear, new KernelContext(), x, weight, biasArgument, y, rows, in, out, hasBias() ? 1 : 0);
+        tasks.graph().task(taskName, LinearKernels::linear, new KernelContext(), x, weight, biasArgument, y, rows, in, out, KernelCodes.hasBias(hasBias()));
         tasks.grid(taskName, LinearKernels.linearGrid(rows, out));
     }
 

@@ -188,7 +188,7 @@ public final class TransformerBlock implements TrainableLayer {
         FloatArray v = tasks.scratch("v", rows * kvWidth);
         FloatArray heads = tasks.scratch("attention", rows * qWidth);
         tasks.graph().task("qkv_proj", LinearKernels::qkvProjection, new KernelContext(), input, qkvWeight, qkvBias, q, k, v, rows, width, qWidth, kvWidth,
-                block.attentionBias() ? 1 : 0);
+                KernelCodes.hasBias(block.attentionBias()));
         tasks.grid("qkv_proj", LinearKernels.qkvGrid(rows, qWidth, kvWidth));
         attention.addTasks(tasks, q, k, v, heads);
         oProj.addTask(tasks, "o_proj", heads, out, rows);

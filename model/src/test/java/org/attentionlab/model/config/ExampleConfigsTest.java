@@ -9,12 +9,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 import org.attentionlab.model.spec.BlockSpec;
+import org.attentionlab.model.spec.FfnSpec;
+import org.attentionlab.model.spec.FfnType;
+import org.attentionlab.model.spec.HiddenAct;
 import org.attentionlab.model.spec.InputSpec;
 import org.attentionlab.model.spec.LayerType;
+import org.attentionlab.model.spec.LmHeadSpec;
+import org.attentionlab.model.spec.Norm;
 import org.attentionlab.model.spec.NormPosition;
+import org.attentionlab.model.spec.NormSpec;
 import org.attentionlab.model.spec.PositionEmbedding;
 import org.attentionlab.model.spec.RopePairing;
 import org.attentionlab.model.spec.RopeSpec;
@@ -81,7 +88,7 @@ class ExampleConfigsTest {
     }
 
     @Test
-    void cohereExampleHasRopeOnSlidingLayersOnly() throws ConfigException {
+    void cohereExampleIsCohere2sLayout() throws ConfigException {
         ModelSpec config = load("rnope-swa-hybrid.yaml");
         assertEquals(List.of(LayerType.SLIDING, LayerType.SLIDING, LayerType.SLIDING, LayerType.FULL),
                 config.layerTypes());
@@ -89,6 +96,15 @@ class ExampleConfigsTest {
                 PositionEmbedding.NONE), config.blocks().stream().map(BlockSpec::positionEmbedding).toList());
         assertEquals(List.of(4096, 4096, 4096, 0), config.blocks().stream().map(BlockSpec::window).toList());
         assertEquals(2, config.blocks().get(0).attention().kvHeads());
+        assertEquals(new InputSpec.TokenIds(256), config.input());
+        assertEquals(Optional.of(new LmHeadSpec(256, true, 0.0625)), config.lmHead());
+        for (BlockSpec block : config.blocks()) {
+            assertEquals(NormPosition.PARALLEL, block.normPosition());
+            assertEquals(new NormSpec(Norm.LAYERNORM, 1e-5, false), block.norm());
+            assertEquals(Optional.of(new FfnSpec(1024, FfnType.SWIGLU, HiddenAct.SILU, false)), block.ffn());
+            assertFalse(block.attentionBias());
+            block.attention().rope().ifPresent(rope -> assertEquals(new RopeSpec(10000, RopePairing.GPTJ), rope));
+        }
     }
 
     @Test

@@ -24,7 +24,8 @@ class PyTorchTwinsOnDeviceIT {
 
     @ParameterizedTest
     @ValueSource(strings = { "rnope-swa", "rnope-swa-ablations", "multihead-sliding-window", "multihead-edifice-bidirectional", "hybrid-lstm-attention",
-            "hybrid-lstm-attention-mlp", "rnope-swa-hybrid-parallel", "rnope-swa-hybrid-prenorm", "ape" })
+            "hybrid-lstm-attention-mlp", "rnope-swa-hybrid-parallel", "rnope-swa-hybrid-prenorm", "ape", "rnope-swa-geglu", "multihead-geglu-tokens",
+            "cohere2", "mistral" })
     void matchesItsPyTorchTwinOnTheDevice(String name) throws Exception {
         float[][] result = PyTorchTwinsTest.runTwin(ConfigLoader.load(PyTorchTwinsTest.resource(name + ".yaml")), name);
         PyTorchTwinsTest.assertClose(result[0], result[1], name + " on TornadoVM");

@@ -288,4 +288,26 @@ class ActivationsIT {
         }
         DeviceCheck.assertMatchesJava(java.toHeapArray(), device.toHeapArray(), "Activations.dropoutAtStep p=0.3, step 987654 (same mask)");
     }
+
+    // ---- element-wise product and scale ----
+
+    /** One float multiplication per element: the device rounds it as Java does. */
+    @Test
+    void multiply() {
+        float[][] r = binary("multiply", Activations::multiply, inputs(31), inputs(32));
+        DeviceCheck.assertIdentical(r[0], r[1], "Activations.multiply");
+    }
+
+    @Test
+    void scale() {
+        float[] input = inputs(33);
+        FloatArray x = FloatArray.fromArray(input);
+        FloatArray java = DeviceTasks.nans(SIZE);
+        Activations.scale(x, java, 0.0625f, SIZE);
+        FloatArray device = DeviceTasks.nans(SIZE);
+        TaskGraph graph = DeviceTasks.graph("scale").transferToDevice(DataTransferMode.EVERY_EXECUTION, x)
+                .task(DeviceTasks.TASK, Activations::scale, x, device, 0.0625f, SIZE).transferToHost(DataTransferMode.EVERY_EXECUTION, device);
+        DeviceTasks.execute(graph);
+        DeviceCheck.assertIdentical(java.toHeapArray(), device.toHeapArray(), "Activations.scale");
+    }
 }
