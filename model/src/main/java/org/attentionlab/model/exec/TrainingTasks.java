@@ -1,7 +1,9 @@
 package org.attentionlab.model.exec;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 
 import uk.ac.manchester.tornado.api.GridScheduler;
@@ -11,8 +13,12 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * What a layer builds its training tasks with. A whole training step is one task graph, so every task name carries
- * the layer's prefix ({@link #name}); buffers a layer keeps from its forward for its backward are its own
+ * What a layer builds its training tasks with. A training step is a chain of task graphs (one per layer's forward,
+ * the loss, one per layer's backward, the optimizer's in parts), each remembering the arrays its tasks take
+ * ({@link TrackedTaskGraph}), so that the chain can pass on exactly the arrays later graphs use; {@link #graph()} is the
+ * graph being built. Every task name
+ * carries the layer's prefix ({@link #name}), unique over the whole step; buffers a layer keeps from its forward for
+ * its backward are its own
  * ({@link #keep}), temporaries are shared by all layers ({@link #scratch}, safe because tasks run in order and a
  * layer's backward only starts when the next layer's has finished); parameter gradients are looked up by the
  * parameter ({@link #gradient}). Dropout masks are drawn from the step counter in device memory, so that a step's
@@ -20,7 +26,21 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  */
 public final class TrainingTasks {
 
-    private final TaskGraph graph;
+    /** The graphs of one step, shared by every view: the last one is being built. */
+    private static final class Segments {
+        final String name;
+        final List<TrackedTaskGraph> graphs = new ArrayList<>();
+
+        Segments(String name) {
+            this.name = name;
+        }
+
+        TrackedTaskGraph current() {
+            return graphs.get(graphs.size() - 1);
+        }
+    }
+
+    private final Segments segments;
     private final RunShape shape;
     private final GridScheduler grids;
     private final Map<String, FloatArray> scratch;
@@ -32,9 +52,9 @@ public final class TrainingTasks {
     private final int microBatch;
     private final boolean inputNeedsGradient;
 
-    private TrainingTasks(TaskGraph graph, RunShape shape, GridScheduler grids, Map<String, FloatArray> scratch, Map<String, FloatArray> kept,
+    private TrainingTasks(Segments segments, RunShape shape, GridScheduler grids, Map<String, FloatArray> scratch, Map<String, FloatArray> kept,
             Map<FloatArray, FloatArray> gradients, IntArray stepCounter, String prefix, String keptPrefix, int microBatch, boolean inputNeedsGradient) {
-        this.graph = graph;
+        this.segments = segments;
         this.shape = shape;
         this.grids = grids;
         this.scratch = scratch;
@@ -48,12 +68,28 @@ public final class TrainingTasks {
     }
 
     /**
-     * The tasks of one graph. {@code shape.dropout()} says whether dropout applies (training) or not (evaluation);
-     * {@code gradients} maps each parameter buffer to its gradient buffer (empty when no backward is built);
-     * {@code stepCounter} holds the optimizer's count of updates done, which seeds the dropout masks.
+     * The tasks of one step, in graphs named {@code name_0}, {@code name_1}, ... ({@link #startGraph}).
+     * {@code shape.dropout()} says whether dropout applies (training) or not (evaluation); {@code gradients} maps each
+     * parameter buffer to its gradient buffer (empty when no backward is built); {@code stepCounter} holds the
+     * optimizer's count of updates done, which seeds the dropout masks.
      */
-    public static TrainingTasks forGraph(TaskGraph graph, RunShape shape, GridScheduler grids, Map<FloatArray, FloatArray> gradients, IntArray stepCounter) {
-        return new TrainingTasks(graph, shape, grids, new HashMap<>(), new HashMap<>(), new IdentityHashMap<>(gradients), stepCounter, "", "", 0, false);
+    public static TrainingTasks forGraphs(String name, RunShape shape, GridScheduler grids, Map<FloatArray, FloatArray> gradients, IntArray stepCounter) {
+        TrainingTasks root = new TrainingTasks(new Segments(name), shape, grids, new HashMap<>(), new HashMap<>(), new IdentityHashMap<>(gradients),
+                stepCounter, "", "", 0, false);
+        root.startGraph();
+        return root;
+    }
+
+    /** Ends the graph being built (unless it is still empty) and starts the next. */
+    public void startGraph() {
+        if (segments.graphs.isEmpty() || !segments.current().isEmpty()) {
+            segments.graphs.add(new TrackedTaskGraph(segments.name + "_" + segments.graphs.size()));
+        }
+    }
+
+    /** The graphs built so far, in order (the last may be empty). */
+    public List<TrackedTaskGraph> graphs() {
+        return List.copyOf(segments.graphs);
     }
 
     /**
@@ -61,12 +97,23 @@ public final class TrainingTasks {
      * buffers are its own (and shared by its micro-batches, which run one after the other).
      */
     public TrainingTasks forLayer(String layerName, int microBatch, boolean inputNeedsGradient) {
-        return new TrainingTasks(graph, shape, grids, scratch, kept, gradients, stepCounter, "m" + microBatch + "_" + layerName + "_", layerName + ".",
+        return new TrainingTasks(segments, shape, grids, scratch, kept, gradients, stepCounter, "m" + microBatch + "_" + layerName + "_", layerName + ".",
                 microBatch, inputNeedsGradient);
     }
 
+    /**
+     * Tasks per graph, after which the next task starts a new one: TornadoVM 5.2.1 gives a graph 4 KB of
+     * low-level bytecode by default ({@code tornado.tvm.maxbytecodesize}), which a whole transformer block's backward
+     * (about 35 tasks) overflows; a dozen tasks with the arrays they pass on fit.
+     */
+    static final int TASKS_PER_GRAPH = 12;
+
+    /** The graph being built (a new one once the current holds {@value #TASKS_PER_GRAPH} tasks). */
     public TaskGraph graph() {
-        return graph;
+        if (segments.current().size() >= TASKS_PER_GRAPH) {
+            startGraph();
+        }
+        return segments.current();
     }
 
     public RunShape shape() {
@@ -80,7 +127,7 @@ public final class TrainingTasks {
 
     /** Registers the worker grid of this layer's KernelContext task {@code task} (its local name). */
     public void grid(String task, WorkerGrid grid) {
-        grids.addWorkerGrid(graph.getTaskGraphName() + "." + name(task), grid);
+        grids.addWorkerGrid(segments.current().getTaskGraphName() + "." + name(task), grid);
     }
 
     /** A buffer of this layer that nothing else writes: what its forward keeps for its backward. */

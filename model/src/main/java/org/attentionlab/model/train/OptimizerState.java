@@ -8,13 +8,12 @@ import java.util.Map;
 
 import org.attentionlab.kernels.AdamW;
 import org.attentionlab.kernels.WorkGroupReductions;
+import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.weights.Parameters;
 import org.attentionlab.model.weights.Parameters.Parameter;
 import org.attentionlab.model.weights.Tensor;
 
-import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.KernelContext;
-import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
@@ -99,11 +98,16 @@ final class OptimizerState {
         return saved;
     }
 
+    /** Parameters per recorded graph of the update: TornadoVM caps a graph's size (see GraphChain). */
+    private static final int PARAMETERS_PER_GRAPH = 8;
+
     /**
      * One update, after the backward passes accumulated into the gradients: the global gradient norm (partial sums per
      * buffer, then one work-group), the learning rate and clip factor, AdamW on every parameter, gradients zeroed.
+     * Recorded into graphs of {@value #PARAMETERS_PER_GRAPH} parameters each.
      */
-    void addUpdateTasks(TaskGraph graph, GridScheduler grids) {
+    void addUpdateTasks(TrainingTasks tasks) {
+        int items = WorkGroupReductions.groupItemsForDefaultRuntime();
         int slots = 0;
         for (Parameter p : parameters) {
             slots += AdamW.normGroups(p.data().getSize());
@@ -111,24 +115,28 @@ final class OptimizerState {
         FloatArray partials = new FloatArray(slots);
         int slot = 0;
         for (int i = 0; i < parameters.size(); i++) {
+            if (i % PARAMETERS_PER_GRAPH == 0) {
+                tasks.startGraph();
+            }
             FloatArray gradient = gradients.get(parameters.get(i).data());
-            String name = "norm_" + i;
-            graph.task(name, AdamW::sumOfSquares, new KernelContext(), gradient, partials, gradient.getSize(), slot);
-            grids.addWorkerGrid(graph.getTaskGraphName() + "." + name, AdamW.normGrid(gradient.getSize(), WorkGroupReductions.groupItemsForDefaultRuntime()));
+            tasks.graph().task(tasks.name("norm_" + i), AdamW::sumOfSquares, new KernelContext(), gradient, partials, gradient.getSize(), slot);
+            tasks.grid("norm_" + i, AdamW.normGrid(gradient.getSize(), items));
             slot += AdamW.normGroups(gradient.getSize());
         }
-        graph.task("prepare_step", AdamW::prepareStep, new KernelContext(), partials, slots, settings, step, state);
-        grids.addWorkerGrid(graph.getTaskGraphName() + ".prepare_step", AdamW.prepareGrid(WorkGroupReductions.groupItemsForDefaultRuntime()));
+        tasks.startGraph();
+        tasks.graph().task(tasks.name("prepare_step"), AdamW::prepareStep, new KernelContext(), partials, slots, settings, step, state);
+        tasks.grid("prepare_step", AdamW.prepareGrid(items));
         for (int i = 0; i < parameters.size(); i++) {
+            if (i % PARAMETERS_PER_GRAPH == 0) {
+                tasks.startGraph();
+            }
             Parameter p = parameters.get(i);
             Moments m = moments.get(p.data());
             float decay = p.shape().length >= 2 ? (float) hyperparameters.weightDecay() : 0f;
-            graph.task("update_" + i, AdamW::update, p.data(), gradients.get(p.data()), m.firstMoment(), m.secondMoment(), settings, state, decay,
+            FloatArray gradient = gradients.get(p.data());
+            tasks.graph().task(tasks.name("update_" + i), AdamW::update, p.data(), gradient, m.firstMoment(), m.secondMoment(), settings, state, decay,
                     p.data().getSize());
-        }
-        for (int i = 0; i < parameters.size(); i++) {
-            FloatArray gradient = gradients.get(parameters.get(i).data());
-            graph.task("zero_" + i, AdamW::zeroGradients, gradient, gradient.getSize());
+            tasks.graph().task(tasks.name("zero_" + i), AdamW::zeroGradients, gradient, gradient.getSize());
         }
     }
 

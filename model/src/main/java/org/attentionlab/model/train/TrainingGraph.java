@@ -19,19 +19,19 @@ import org.attentionlab.model.tasks.Batch;
 import org.attentionlab.model.weights.Parameters.Parameter;
 
 import uk.ac.manchester.tornado.api.GridScheduler;
-import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.TornadoExecutionResult;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
-import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * One training step as one execution of one task graph that stays on the device: for each micro-batch the layers'
- * training forward, the loss and the layers' backward in reverse (accumulating the parameter gradients), then the
- * optimizer update. Parameters, gradients and the optimizer's state go to the device on the first execution and stay
+ * One training step as one execution of a chain of task graphs that stays on the device: for each micro-batch the
+ * layers' training forward, the loss and the layers' backward in reverse (accumulating the parameter gradients), then
+ * the optimizer update ({@link GraphChain}: one graph per layer's forward or backward, the loss, the optimizer in parts,
+ * passing their arrays on). Parameters, gradients and the optimizer's state go to the device on the first execution and stay
  * there; a step sends only its batches' inputs and targets and brings back only the losses, the learning rate and the
  * gradient norm. The parameters and the optimizer state come back on demand ({@link #readBack}) for checkpoints and
  * evaluation. Whatever changes between steps (the update count that drives the schedule and the dropout masks) lives
@@ -67,17 +67,21 @@ public final class TrainingGraph implements AutoCloseable {
     private final List<Objective> objectives;
     private final OptimizerState optimizer;
     private final TornadoExecutionPlan plan;
+    private final int graphCount;
+    private final List<Object> results;
     private final List<Object> readBack;
     private TornadoExecutionResult lastResult;
 
     private TrainingGraph(Model model, Map<String, FloatArray> gradientsByName, List<Object> inputs, List<Objective> objectives, OptimizerState optimizer,
-            TornadoExecutionPlan plan, List<Object> readBack) {
+            TornadoExecutionPlan plan, int graphCount, List<Object> results, List<Object> readBack) {
         this.model = model;
         this.gradientsByName = gradientsByName;
         this.inputs = inputs;
         this.objectives = objectives;
         this.optimizer = optimizer;
         this.plan = plan;
+        this.graphCount = graphCount;
+        this.results = results;
         this.readBack = readBack;
     }
 
@@ -119,16 +123,15 @@ public final class TrainingGraph implements AutoCloseable {
                 gradientsByName.put(p.name(), gradient);
             }
         }
-        TaskGraph graph = new TaskGraph(name);
         GridScheduler grids = new GridScheduler();
 
+        // What is sent once and stays (parameters in training, constants, the optimizer's state), and what every
+        // execution sends (the batches; in evaluation and gradient graphs also the host's parameters).
         List<Object> resident = new ArrayList<>();
         List<Object> parameters = new ArrayList<>();
         for (Parameter p : model.parameters().all()) {
             parameters.add(p.data());
         }
-        // Training keeps the parameters on the device; evaluation and gradient graphs send the host's every time, so
-        // that one graph serves every evaluation of a run (the host copies are refreshed by the training graph's readBack).
         if (training) {
             resident.addAll(parameters);
         }
@@ -149,21 +152,20 @@ public final class TrainingGraph implements AutoCloseable {
             objectives.add(Objective.of(objectiveKind, shape.batch(), shape.seqLen(), model.outputSize()));
             checkObjective(objectiveKind, outputRows, shape);
         }
-        // Transfers first, tasks after: what TornadoVM copies in before a graph's tasks run.
-        graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, resident.toArray());
         List<Object> everyStep = new ArrayList<>(training ? List.of() : parameters);
         everyStep.addAll(inputs);
         objectives.forEach(o -> everyStep.addAll(o.targets()));
-        graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, everyStep.toArray());
 
+        // The tasks, graph by graph: each layer's forward, the loss, each layer's backward, the optimizer.
+        TrainingTasks root = TrainingTasks.forGraphs(name, shape, grids, gradients, stepCounter);
         for (Map.Entry<String, FloatArray> gradient : gradientsByName.entrySet()) {
-            graph.task("zero_" + gradient.getKey().replace('.', '_'), AdamW::zeroGradients, gradient.getValue(), gradient.getValue().getSize());
+            root.graph().task("zero_" + gradient.getKey().replace('.', '_'), AdamW::zeroGradients, gradient.getValue(), gradient.getValue().getSize());
         }
-        TrainingTasks root = TrainingTasks.forGraph(graph, shape, grids, gradients, stepCounter);
         for (int micro = 0; micro < microBatches; micro++) {
             List<Backward> backwards = new ArrayList<>();
             FloatArray stream = null;
             for (int i = 0; i < layers.size(); i++) {
+                root.startGraph();
                 TrainingTasks tasks = root.forLayer("l" + i, micro, i > 0);
                 TrainableLayer layer = layers.get(i);
                 TrainingForward forward = i == 0 && layer instanceof TrainableTokenLayer tokens ? tokens.addTrainingForward(tasks, (IntArray) inputs.get(micro))
@@ -171,32 +173,31 @@ public final class TrainingGraph implements AutoCloseable {
                 backwards.add(forward.backward());
                 stream = forward.output();
             }
-            FloatArray gradient = objectives.get(micro).addTasks(graph, grids, "m" + micro + "_", stream, backward);
+            root.startGraph();
+            FloatArray gradient = objectives.get(micro).addTasks(root.graph(), grids, "m" + micro + "_", stream, backward);
             for (int i = layers.size() - 1; i >= 0 && backward; i--) {
+                root.startGraph();
                 gradient = backwards.get(i).addTasks(root.forLayer("l" + i, micro, i > 0), gradient);
             }
         }
         List<Object> results = new ArrayList<>();
         objectives.forEach(o -> results.add(o.summary()));
         List<Object> readBack = new ArrayList<>();
-        for (Parameter p : model.parameters().all()) {
-            readBack.add(p.data());
-        }
         if (training) {
-            optimizer.addUpdateTasks(graph, grids);
+            optimizer.addUpdateTasks(root);
             results.add(optimizer.stepState());
+            readBack.addAll(parameters);
             readBack.addAll(optimizer.checkpointed());
-            graph.transferToHost(DataTransferMode.UNDER_DEMAND, readBack.toArray());
         }
         results.addAll(gradientsByName.values());
-        graph.transferToHost(DataTransferMode.EVERY_EXECUTION, results.toArray());
 
-        TornadoExecutionPlan plan = new TornadoExecutionPlan(graph.snapshot());
+        List<ImmutableTaskGraph> graphs = GraphChain.link(root.graphs(), resident, everyStep, results, readBack);
+        TornadoExecutionPlan plan = new TornadoExecutionPlan(graphs.toArray(ImmutableTaskGraph[]::new));
         plan.withGridScheduler(grids);
         if (device != null) {
             plan.withDevice(device);
         }
-        return new TrainingGraph(model, gradientsByName, inputs, objectives, optimizer, plan, readBack);
+        return new TrainingGraph(model, gradientsByName, inputs, objectives, optimizer, plan, graphs.size(), results, readBack);
     }
 
     /** The first layer of the model that cannot be trained yet (it has no backward), if any. */
@@ -236,7 +237,11 @@ public final class TrainingGraph implements AutoCloseable {
             fillInput(inputs.get(micro), batches.get(micro));
             objectives.get(micro).fill(batches.get(micro));
         }
-        lastResult = plan.execute();
+        // The graphs share device buffers: TornadoVM runs them one at a time, in order.
+        for (int i = 0; i < graphCount; i++) {
+            lastResult = plan.withGraph(i).execute();
+        }
+        lastResult.transferToHost(results.toArray());
         double loss = 0;
         long counted = 0;
         long correct = 0;

@@ -15,14 +15,16 @@ import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.weights.Parameters.Parameter;
 
 import uk.ac.manchester.tornado.api.GridScheduler;
+import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
 import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
-import uk.ac.manchester.tornado.api.enums.DataTransferMode;
+import uk.ac.manchester.tornado.api.TornadoExecutionResult;
+import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * One layer's training forward and backward as one task graph on the JVM implementation (every device buffer
+ * One layer's training forward and backward as chained task graphs on the JVM implementation (every device buffer
  * starts as NaN, so an element nothing writes shows), for a given input and output gradient: what the layer
  * returned, the input gradient and every parameter's gradient, by name.
  */
@@ -88,24 +90,27 @@ final class LayerTrainingRun {
         IntArray step = IntArray.fromElements(dropout.step());
         FloatArray x = FloatArray.fromArray(input);
         FloatArray dOut = FloatArray.fromArray(outputGradient);
-        TaskGraph graph = new TaskGraph("layer");
-        graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, resident.toArray());
-        graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, step, x, dOut);
         GridScheduler grids = new GridScheduler();
-        TrainingTasks tasks = TrainingTasks.forGraph(graph, new RunShape(batch, seqLen, dropout.on(), dropout.seed()), grids, gradients, step)
-                .forLayer("l", 0, true);
+        TrainingTasks root = TrainingTasks.forGraphs("layer", new RunShape(batch, seqLen, dropout.on(), dropout.seed()), grids, gradients, step);
+        TrainingTasks tasks = root.forLayer("l", 0, true);
         TrainingForward forward = layer.addTrainingForward(tasks, x);
         FloatArray dInput = forward.backward().addTasks(tasks, dOut);
-        List<Object> out = new ArrayList<>(byName.values());
+        // The layer's graphs chained as a training step chains them (the layer's own check of GraphChain).
+        // The gradients of the layer's own parameters (the model's others stay 0), its output and input gradient.
+        java.util.Set<Object> used = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        root.graphs().forEach(g -> used.addAll(g.arrays()));
+        List<Object> out = new ArrayList<>(byName.values().stream().filter(used::contains).toList());
         out.add(forward.output());
         out.add(dInput);
-        graph.transferToHost(DataTransferMode.EVERY_EXECUTION, out.toArray());
-        try (TornadoExecutionPlan plan = new TornadoExecutionPlan(graph.snapshot())) {
-            if (!grids.keySet().isEmpty()) {
-                plan.withGridScheduler(grids);
+        List<ImmutableTaskGraph> graphs = GraphChain.link(root.graphs(), resident, List.of(step, x, dOut), out, List.of());
+        try (TornadoExecutionPlan plan = new TornadoExecutionPlan(graphs.toArray(ImmutableTaskGraph[]::new))) {
+            plan.withGridScheduler(grids);
+            TornadoExecutionResult result = null;
+            for (int i = 0; i < graphs.size(); i++) {
+                result = plan.withGraph(i).execute();
             }
-            plan.execute();
-        } catch (Exception e) {
+            result.transferToHost(out.toArray());
+        } catch (TornadoExecutionPlanException e) {
             throw new IllegalStateException(e);
         }
         Map<String, float[]> gradientValues = new LinkedHashMap<>();
@@ -115,8 +120,8 @@ final class LayerTrainingRun {
 
     /** The dropout seed the layer's masks use for stream {@code stream} in this run (the layer's own derivation). */
     static int dropoutSeed(Dropout dropout, int batch, int seqLen, int stream) {
-        TrainingTasks tasks = TrainingTasks.forGraph(new TaskGraph("seed"), new RunShape(batch, seqLen, dropout.on(), dropout.seed()), new GridScheduler(),
-                Map.of(), new IntArray(1)).forLayer("l", 0, true);
+        TrainingTasks tasks = TrainingTasks.forGraphs("seed", new RunShape(batch, seqLen, dropout.on(), dropout.seed()), new GridScheduler(), Map.of(),
+                new IntArray(1)).forLayer("l", 0, true);
         return tasks.dropoutSeed(stream);
     }
 }

@@ -35,11 +35,12 @@ public final class TaskKernel {
 
     /**
      * The task whose code {@code code} (a {@code TaskN} with {@code arity} arguments) is being added by a call into
-     * {@code api}: the call site is the first stack frame below {@code api}'s frames.
+     * {@code api}: the call site is the first stack frame below {@code api}'s frames and those of its subclasses (a
+     * subclass that passes the call on, e.g. to remember what a graph's tasks take, is not where the code comes from).
      */
     public static TaskKernel calledThrough(Class<?> api, Object code, int arity) {
         StackWalker.StackFrame frame = WALKER.walk(frames -> frames.dropWhile(f -> f.getDeclaringClass() != api)
-                .dropWhile(f -> f.getDeclaringClass() == api)
+                .dropWhile(f -> api.isAssignableFrom(f.getDeclaringClass()))
                 .findFirst()
                 .orElse(null));
         return new TaskKernel(frame, code, arity);
