@@ -205,7 +205,9 @@ public final class AttentionProbe {
             FloatArray weight = required(parameters, prefix + ".attn_norm.weight");
             float eps = (float) block.norm().eps();
             if (block.norm().kind() == Norm.LAYERNORM) {
-                Normalization.layerNorm(x, weight, required(parameters, prefix + ".attn_norm.bias"), h, rows, width, eps);
+                // a bias-free LayerNorm (norm_bias: false) adds zeros, as the layer does
+                FloatArray bias = block.norm().bias() ? required(parameters, prefix + ".attn_norm.bias") : new FloatArray(width);
+                Normalization.layerNorm(x, weight, bias, h, rows, width, eps);
             } else {
                 Normalization.rmsNorm(x, weight, h, rows, width, eps);
             }
@@ -265,7 +267,10 @@ public final class AttentionProbe {
         return new LayerAttention(block.index(), spec, batch, seqLen, stride, scratch.toHeapArray(), out.toHeapArray(), window, globals, globalList.size());
     }
 
-    /** x·Wᵀ + b on the host, in double, with the layer's parameters {@code name.weight} [out, in] and {@code name.bias}. */
+    /**
+     * x·Wᵀ + b on the host, in double, with the layer's parameters {@code name.weight} [out, in] and {@code name.bias}
+     * (none for a projection without bias, {@code attention_bias: false}).
+     */
     private static FloatArray linear(FloatArray x, Map<String, FloatArray> parameters, String name, int rows, int in, int out) {
         FloatArray weight = required(parameters, name + ".weight");
         FloatArray bias = parameters.get(name + ".bias");

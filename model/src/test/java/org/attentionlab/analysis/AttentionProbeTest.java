@@ -40,9 +40,13 @@ class AttentionProbeTest {
     @ParameterizedTest
     @ValueSource(strings = { "sliding_window: 5\nposition_embedding: none", "sliding_window: 6\nposition_embedding: rope\nrope_pairing: gptj\nqk_norm: true",
             "sliding_window: 64\nposition_embedding: alibi\nnum_key_value_heads: 2", "sliding_window: 4\nposition_embedding: ape\ncausal: false",
-            "sliding_window: 3\nposition_embedding: rope\nglobal_tokens: [0, 7]" })
+            "sliding_window: 3\nposition_embedding: rope\nglobal_tokens: [0, 7]",
+            "sliding_window: 5\nposition_embedding: alibi\nattention_bias: false\nnorm_bias: false" })
     void probabilitiesReproduceTheLayer(String variant) {
         Model model = Model.build(ConfigLoader.parse(BASE + variant + "\n", Path.of("probe.yaml")));
+        if (variant.contains("attention_bias: false")) {
+            assertTrue(model.parameters().all().stream().noneMatch(q -> q.name().endsWith("_proj.bias") || q.name().endsWith("norm.bias")), "no biases");
+        }
         int batch = 2;
         int seqLen = 11;
         int width = 16;
@@ -58,7 +62,7 @@ class AttentionProbeTest {
         }
         int heads = layer.heads();
         int headDim = layer.headDim();
-        int kvHeads = p.get("layers.0.attn.v_proj.bias").length / headDim;
+        int kvHeads = p.get("layers.0.attn.v_proj.weight").length / width / headDim;
         double[] v = linear(input.features(), p.get("layers.0.attn.v_proj.weight"), p.get("layers.0.attn.v_proj.bias"), batch * seqLen, width, kvHeads * headDim);
         double[] attended = new double[batch * seqLen * heads * headDim];
         boolean[] ok = { true };
@@ -89,8 +93,9 @@ class AttentionProbeTest {
                 square += Math.pow(expected[r * width + c] - mean, 2) / width;
             }
             for (int c = 0; c < width; c++) {
+                float[] normBias = p.get("layers.0.attn_norm.bias");
                 expected[r * width + c] = (expected[r * width + c] - mean) / Math.sqrt(square + 1e-5) * p.get("layers.0.attn_norm.weight")[c]
-                        + p.get("layers.0.attn_norm.bias")[c];
+                        + (normBias == null ? 0 : normBias[c]);
             }
         }
         float[] actual;
@@ -121,7 +126,7 @@ class AttentionProbeTest {
         double[] y = new double[rows * out];
         for (int r = 0; r < rows; r++) {
             for (int o = 0; o < out; o++) {
-                double acc = bias[o];
+                double acc = bias == null ? 0 : bias[o];
                 for (int i = 0; i < in; i++) {
                     acc += x[r * in + i] * weight[o * in + i];
                 }
