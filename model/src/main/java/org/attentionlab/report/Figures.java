@@ -54,8 +54,11 @@ final class Figures {
         }
         double min = Double.POSITIVE_INFINITY;
         double max = Double.NEGATIVE_INFINITY;
+        java.util.Map<String, Integer> used = new java.util.HashMap<>();
         for (Line line : lines) {
-            XYSeries series = chart.addSeries(line.name(), line.x(), line.y());
+            // XChart refuses two series of one name
+            int seen = used.merge(line.name(), 1, Integer::sum);
+            XYSeries series = chart.addSeries(seen == 1 ? line.name() : line.name() + " (" + seen + ")", line.x(), line.y());
             series.setMarker(SeriesMarkers.CIRCLE);
             for (double v : line.y()) {
                 if (Double.isFinite(v)) {

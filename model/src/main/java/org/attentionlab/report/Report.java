@@ -104,9 +104,11 @@ public final class Report {
                     metric + " at each evaluation length, one line per variant (mean over repeats); the dashed line is the training length");
         }
         List<Figures.Line> curves = new ArrayList<>();
+        java.util.Set<Object> trainings = new java.util.HashSet<>();
         for (Map<String, Object> row : evaluated) {
             Object curve = map(row.get("train")).get("loss_curve");
-            if (curve instanceof List<?> points && !points.isEmpty()) {
+            // the cells of one variant on several devices share one training (its folder): one curve
+            if (curve instanceof List<?> points && !points.isEmpty() && trainings.add(map(row.get("train")).get("folder"))) {
                 double[] x = new double[points.size()];
                 double[] y = new double[points.size()];
                 for (int i = 0; i < points.size(); i++) {

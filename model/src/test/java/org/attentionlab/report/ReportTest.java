@@ -73,6 +73,22 @@ class ReportTest {
     }
 
     @Test
+    void oneLossCurvePerTrainingAndEvaluationPerDevice() throws IOException {
+        Map<String, Object> train = Map.of("seq_len", 64L, "folder", "train/abc", "loss_curve", List.of(List.of(1L, 4.0), List.of(2L, 3.5)));
+        List<Object> eval = List.of(Map.of("length", 64L, "loss", 3.4, "accuracy", 0.5), Map.of("length", 128L, "loss", 3.6, "accuracy", 0.25));
+        try (ResultsFile results = ResultsFile.open(ResultsFile.fileFor(dir, 0, 1))) {
+            for (String device : List.of("jvm", "tornado:0:0")) {
+                results.append(Map.of("cell", device, "variant", "v", "status", "ok", "sweep", "t", "repeat", 0L, "device", device, "axes", Map.of("pe", "none"),
+                        "train", train, "eval", eval));
+            }
+        }
+        String text = Files.readString(Report.write(dir));
+        for (String plot : List.of("accuracy_vs_length", "loss_vs_length", "loss_curves")) {
+            assertTrue(text.contains("<img alt=\"" + plot + "\""), plot);
+        }
+    }
+
+    @Test
     void checksumsAgreeWithinTheToleranceOnly() {
         assertTrue(Report.agree(100.0, 100.009));
         assertFalse(Report.agree(100.0, 100.02));
