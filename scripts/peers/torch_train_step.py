@@ -1,8 +1,8 @@
 #!/usr/bin/python3
-"""PyTorch peer for scripts/run train's throughput: the PyTorch twin (scripts/torch_models.py) of a config's blocks,
-with a token embedding in front and an lm_head behind (as the config's vocab_size and output: logits ask), trained
-with next-token cross-entropy, clip_grad_norm_ and torch.optim.AdamW on random byte sequences, fp32, on all CPU cores.
-Dropout is not modelled (the twins have none). Prints one JSON line: {"tokens_per_s": ..., "median_step_ms": ...}.
+"""PyTorch peer for scripts/run train's throughput: the PyTorch twin (scripts/torch_models.py, built from the config as
+the Java side resolves it) of a token model with output: logits, trained with next-token cross-entropy,
+clip_grad_norm_ and torch.optim.AdamW on random token sequences, fp32, on all CPU cores. Dropout is not modelled (the
+twins have none). Prints one JSON line: {"tokens_per_s": ..., "median_step_ms": ...}.
   /usr/bin/python3 scripts/peers/torch_train_step.py configs/train/rnope-swa-text.yaml --batch 8 --seq-len 256"""
 import argparse
 import json
@@ -12,7 +12,6 @@ import sys
 import time
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -28,25 +27,13 @@ args = parser.parse_args()
 torch.set_num_threads(os.cpu_count())  # every core: the peer at its best on this machine
 torch.use_deterministic_algorithms(False)
 
-cfg = torch_models.Config(args.config)
-vocab = cfg.vocab
-cfg.embed_dim = cfg.hidden  # the blocks read the embedded tokens: no input projection
-cfg.output = "all"
-
-
-class LanguageModel(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.embed_tokens = nn.Embedding(vocab, cfg.hidden)
-        self.body = torch_models.build(cfg)
-        self.lm_head = nn.Linear(cfg.hidden, vocab, bias=False)
-
-    def forward(self, ids):
-        return self.lm_head(self.body(self.embed_tokens(ids)))
-
+cfg = torch_models.Config(torch_models.resolve(args.config, []))
+if not cfg.token_input or cfg.lm_head is None:
+    sys.exit(f"error: {args.config}: the peer trains token models with output: logits")
+vocab = cfg.lm_head["vocab_size"]
 
 torch.manual_seed(3)
-model = LanguageModel().train()
+model = torch_models.build_generic(cfg).train()
 optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
 times = []
 for step in range(args.warmup + args.steps):

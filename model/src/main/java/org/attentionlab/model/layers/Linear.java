@@ -68,7 +68,7 @@ final class Linear {
 
     /** {@link #addTask} under the layer's prefix in a training graph. */
     void addTrainingForward(TrainingTasks tasks, String taskName, FloatArray x, FloatArray y, int rows) {
-        tasks.graph().task(tasks.name(taskName), LinearKernels::linear, new KernelContext(), x, weight, biasArgument, y, rows, in, out, hasBias() ? 1 : 0);
+        tasks.graph().task(tasks.name(taskName), LinearKernels::linear, new KernelContext(), x, weight, biasArgument, y, rows, in, out, KernelCodes.hasBias(hasBias()));
         tasks.grid(taskName, LinearKernels.linearGrid(rows, out));
     }
 

@@ -105,7 +105,7 @@ final class NormWeights {
             tasks.graph().task(tasks.name(taskName + "_dx"), Normalization::layerNormBackward, x, weight, dOut, dx, statistics, rows, width, eps);
             FloatArray dWeight = tasks.gradient(weight);
             tasks.graph().task(tasks.name(taskName + "_dw"), Normalization::layerNormParameterGradients, x, dOut, statistics, dWeight,
-                    biasParameter ? tasks.gradient(bias) : dWeight, rows, width, biasParameter ? 1 : 0);
+                    biasParameter ? tasks.gradient(bias) : dWeight, rows, width, KernelCodes.hasBias(biasParameter));
         }
         case RMSNORM -> {
             FloatArray inverseRms = tasks.scratch("norm_statistics", rows);

@@ -30,14 +30,13 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 /**
  * One training step as one execution of a chain of task graphs that stays on the device: for each micro-batch the
  * layers' training forward, the loss and the layers' backward in reverse (accumulating the parameter gradients), then
- * the optimizer update ({@link GraphChain}: one graph per layer's forward or backward, the loss, the optimizer in parts,
- * passing their arrays on). Parameters, gradients and the optimizer's state go to the device on the first execution and stay
- * there; a step sends only its batches' inputs and targets and brings back only the losses, the learning rate and the
- * gradient norm. The parameters and the optimizer state come back on demand ({@link #readBack}) for checkpoints and
+ * the optimizer update ({@link GraphChain}: graphs of a dozen tasks that pass their arrays on). Parameters, gradients
+ * and the optimizer's state go to the device on the first execution and stay there; a step sends only its batches'
+ * inputs and targets and brings back only the losses, the learning rate and the gradient norm. The parameters and the optimizer state come back on demand ({@link #readBack}) for checkpoints and
  * evaluation. Whatever changes between steps (the update count that drives the schedule and the dropout masks) lives
  * in device buffers, because TornadoVM fixes a task's scalar arguments when the graph is built.
  *
- * <p>Gradient accumulation unrolls the micro-batches in the graph (each has its own input buffers), so that one
+ * <p>Gradient accumulation unrolls the micro-batches in the chain (each has its own input buffers), so that one
  * execution is still exactly one optimizer step. An evaluation graph ({@link #forEvaluation}) is the forward and the
  * loss only, without dropout.
  */
@@ -102,7 +101,7 @@ public final class TrainingGraph implements AutoCloseable {
      * The forward and the loss of {@code model} for batches of {@code batch} x {@code seqLen}, without dropout; the
      * parameters are sent with every batch (their host values: read a training graph's back first).
      */
-    public static TrainingGraph forEvaluation(Model model, int batch, int seqLen, Objective.Kind objective, TornadoDevice device) {
+    static TrainingGraph forEvaluation(Model model, int batch, int seqLen, Objective.Kind objective, TornadoDevice device) {
         return build("evaluate", Mode.EVALUATE, model, new RunShape(batch, seqLen, false, 0), objective, null, 1, device);
     }
 

@@ -80,6 +80,21 @@ public class ModelGradientTest {
                 num_labels: 3
                 """;
 
+    /** Features through input_proj and the sinusoidal encoding (Edifice's), post-norm blocks, regression at every position. */
+    public static final String SINUSOIDAL_INPUT = """
+            architecture: multihead_sliding_window
+            embed_dim: 5
+            num_attention_heads: 2
+            head_dim: 4
+            num_hidden_layers: 1
+            intermediate_size: 6
+            sliding_window: 3
+            sinusoidal_variant: edifice
+            dropout: 0
+            output: all
+            num_labels: 3
+            """;
+
     @Test
     void tokenModelWithTiedLanguageModelHead() {
         check(TIED_LM_HEAD, "NEXT_TOKEN", 1e-5);
@@ -93,6 +108,17 @@ public class ModelGradientTest {
     @Test
     void regressionOfFeatures() {
         check(REGRESSION, "REGRESSION", 1e-5);
+    }
+
+    @Test
+    void sinusoidalInputEncodingAndProjection() {
+        check(SINUSOIDAL_INPUT, "REGRESSION", 1e-5);
+    }
+
+    /** The mean over positions (its backward spreads the gradient evenly), classified by the score head. */
+    @Test
+    void classificationOfTheMeanOverPositions() {
+        check(CLASSIFICATION.replace("output: last", "output: mean"), "LAST_TOKEN", 1e-5);
     }
 
     /**
