@@ -12,13 +12,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 
 import org.attentionlab.model.Model;
 import org.attentionlab.model.config.ModelSpec;
 import org.attentionlab.model.exec.ModelExecution;
 import org.attentionlab.model.exec.RunShape;
+import org.attentionlab.model.exec.SyntheticInput;
 import org.attentionlab.model.weights.Json;
 import org.attentionlab.model.weights.SafeTensors;
 import org.attentionlab.model.weights.Tensor;
@@ -244,16 +244,9 @@ final class ForwardCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "peak heap    %.1f MB%n", peakHeapMb);
     }
 
-    /**
-     * Σ x_i · (1 + (i mod 7) / 7): a plain sum of normalised outputs is about 0 whatever they are; these weights
-     * make the checksum see every position and feature.
-     */
+    /** {@link SyntheticInput#checksum}: the same figure scripts/compare and sweeps compare across devices. */
     static double checksum(FloatArray x) {
-        double sum = 0;
-        for (int i = 0; i < x.getSize(); i++) {
-            sum += x.get(i) * (1.0 + (i % 7) / 7.0);
-        }
-        return sum;
+        return SyntheticInput.checksum(x);
     }
 
     /** Nearest-rank percentile of sorted values. */
@@ -346,22 +339,11 @@ final class ForwardCommand implements Callable<Integer> {
 
         /** Seeded standard-normal features, or token ids uniform in [0, vocab). */
         static InputData synthetic(Model model, int batch, int seqLen, long seed) {
-            SplittableRandom random = new SplittableRandom(seed);
             int rows = batch * seqLen;
             if (model.takesTokenIds()) {
-                int[] ids = new int[rows];
-                for (int i = 0; i < ids.length; i++) {
-                    ids[i] = random.nextInt(model.vocabSize());
-                }
-                return new InputData(batch, seqLen, 0, null, ids);
+                return new InputData(batch, seqLen, 0, null, SyntheticInput.tokenIds(rows, model.vocabSize(), seed));
             }
-            float[] x = new float[rows * model.inputWidth()];
-            for (int i = 0; i < x.length; i++) {
-                double u1 = 1.0 - random.nextDouble();
-                double u2 = random.nextDouble();
-                x[i] = (float) (Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2));
-            }
-            return new InputData(batch, seqLen, model.inputWidth(), x, null);
+            return new InputData(batch, seqLen, model.inputWidth(), SyntheticInput.features(rows * model.inputWidth(), seed), null);
         }
 
         /** As safetensors tensor 'input': floats [batch, seq, width] or I32 token ids [batch, seq]. */

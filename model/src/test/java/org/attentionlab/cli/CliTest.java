@@ -9,13 +9,13 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+import org.attentionlab.model.ExampleConfigs;
 import org.attentionlab.model.weights.SafeTensors;
 import org.attentionlab.model.weights.Tensor;
 import org.junit.jupiter.api.Test;
@@ -38,12 +38,8 @@ class CliTest {
         return new Result(exit, out.toString(), err.toString());
     }
 
-    static Stream<Path> exampleConfigs() throws IOException {
-        List<Path> configs = new ArrayList<>();
-        try (Stream<Path> files = Files.walk(CONFIGS)) {
-            files.filter(p -> p.toString().endsWith(".yaml")).sorted().forEach(configs::add);
-        }
-        return configs.stream();
+    static Stream<Path> exampleConfigs() {
+        return ExampleConfigs.examples().stream();
     }
 
     @ParameterizedTest

@@ -8,9 +8,11 @@ import java.util.Map;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
 import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.TornadoExecutionResult;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
+import uk.ac.manchester.tornado.api.enums.ProfilerMode;
 import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
@@ -152,6 +154,30 @@ public final class ModelExecution implements AutoCloseable {
             plan.withGraph(i).execute();
         }
         return output;
+    }
+
+    /** TornadoVM's profiler figures of one run, summed over the layers' graphs (nanoseconds and bytes). */
+    public record Profile(long totalNanos, long kernelNanos, long transferNanos, long compileNanos, long bytesTransferred) {
+        Profile plus(TornadoExecutionResult result) {
+            var p = result.getProfilerResult();
+            return new Profile(totalNanos + p.getTotalTime(), kernelNanos + p.getDeviceKernelTime(), transferNanos + p.getDataTransfersTime(),
+                    compileNanos + p.getCompileTime(), bytesTransferred + p.getTotalBytesTransferred());
+        }
+    }
+
+    /** Turns TornadoVM's profiler on for the following runs (its figures come from {@link #runProfiled()}). */
+    public ModelExecution withProfiler() {
+        plan.withProfiler(ProfilerMode.SILENT);
+        return this;
+    }
+
+    /** {@link #run()}, returning the profiler's figures (all zero unless {@link #withProfiler()} was called). */
+    public Profile runProfiled() {
+        Profile profile = new Profile(0, 0, 0, 0, 0);
+        for (int i = 0; i < graphCount; i++) {
+            profile = profile.plus(plan.withGraph(i).execute());
+        }
+        return profile;
     }
 
     @Override

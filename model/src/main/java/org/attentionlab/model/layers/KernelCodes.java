@@ -19,13 +19,13 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * The one place where spec values become the kernels' arguments: int codes, window sides, slope arrays. The specs
  * say what a layer computes; the kernels keep their own conventions (tornado-kernels/README.md).
  */
-final class KernelCodes {
+public final class KernelCodes {
 
     private KernelCodes() {
     }
 
     /** The band of keys around each query: W keys including the query when causal, W/2 on each side when not. */
-    static AttentionMasks.Window window(Mask mask) {
+    public static AttentionMasks.Window window(Mask mask) {
         return switch (mask.window()) {
         case Window.Sliding sliding -> mask.causal() ? AttentionMasks.Window.causalSliding(sliding.size())
                 : AttentionMasks.Window.bidirectionalLocal(sliding.size());
@@ -33,7 +33,7 @@ final class KernelCodes {
         };
     }
 
-    static int biasKind(PositionBias bias) {
+    public static int biasKind(PositionBias bias) {
         return switch (bias) {
         case PositionBias.None none -> PositionalBiases.NONE;
         case PositionBias.Alibi alibi -> PositionalBiases.ALIBI;
@@ -42,7 +42,7 @@ final class KernelCodes {
     }
 
     /** The kernels' slope array: ALiBi's slopes for {@code heads} heads, else the one-element placeholder. */
-    static FloatArray slopes(PositionBias bias, int heads) {
+    public static FloatArray slopes(PositionBias bias, int heads) {
         if (bias instanceof PositionBias.Alibi alibi) {
             return alibi.rule() == AlibiSlopes.EDIFICE ? PositionalBiases.alibiSlopesEdifice(heads) : PositionalBiases.alibiSlopes(heads);
         }
@@ -50,11 +50,11 @@ final class KernelCodes {
     }
 
     /** The APE scale, 0 when the bias is not APE (the kernels ignore it then). */
-    static float apeScale(PositionBias bias) {
+    public static float apeScale(PositionBias bias) {
         return bias instanceof PositionBias.Ape ape ? (float) ape.scale() : 0f;
     }
 
-    static AttentionLaunch.Algorithm algorithm(AttentionAlgorithm algorithm) {
+    public static AttentionLaunch.Algorithm algorithm(AttentionAlgorithm algorithm) {
         return switch (algorithm) {
         case STANDARD -> AttentionLaunch.Algorithm.STANDARD;
         case CHUNKED -> AttentionLaunch.Algorithm.CHUNKED;
@@ -63,7 +63,7 @@ final class KernelCodes {
         };
     }
 
-    static int pairing(RopePairing pairing) {
+    public static int pairing(RopePairing pairing) {
         return pairing == RopePairing.GPTJ ? RotaryEmbedding.GPTJ : RotaryEmbedding.NEOX;
     }
 
@@ -72,7 +72,7 @@ final class KernelCodes {
         return bias ? 1 : 0;
     }
 
-    static int sinusoidal(SinusoidalVariant variant) {
+    public static int sinusoidal(SinusoidalVariant variant) {
         return variant == SinusoidalVariant.EDIFICE ? SinusoidalEncoding.EDIFICE : SinusoidalEncoding.STANDARD;
     }
 }

@@ -65,6 +65,41 @@ public final class Json {
         return value;
     }
 
+    /**
+     * Parses one JSON value into plain Java values: insertion-ordered maps, lists, strings, booleans, null, and
+     * numbers as {@link Long} (integers that fit) or {@link Double}.
+     *
+     * @throws IllegalArgumentException when the text is not one JSON value
+     */
+    public static Object read(String text) {
+        try {
+            return plain(parse(text));
+        } catch (ParseException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
+    private static Object plain(Object value) {
+        if (value == NULL) {
+            return null;
+        }
+        if (value instanceof Number number) {
+            BigInteger integer = number.integerValue();
+            return integer != null && integer.bitLength() < 64 ? (Object) integer.longValue() : (Object) Double.parseDouble(number.text());
+        }
+        if (value instanceof Map<?, ?> map) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            map.forEach((k, v) -> out.put((String) k, plain(v)));
+            return out;
+        }
+        if (value instanceof List<?> list) {
+            List<Object> out = new ArrayList<>();
+            list.forEach(v -> out.add(plain(v)));
+            return out;
+        }
+        return value;
+    }
+
     private ParseException error(String problem) {
         return new ParseException(problem + " at character " + position);
     }

@@ -8,21 +8,15 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 
+import org.attentionlab.model.ExampleConfigs;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** A resolved config written back as YAML loads to the same model: every example config and every PyTorch twin's. */
 class ConfigWriterTest {
 
-    static Stream<Path> configs() throws IOException {
-        List<Path> roots = List.of(Path.of("..", "configs"), Path.of("src", "test", "resources", "twins"));
-        return roots.stream().flatMap(root -> {
-            try {
-                return Files.walk(root).filter(p -> p.toString().endsWith(".yaml")).sorted().toList().stream();
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        });
+    static Stream<Path> configs() {
+        return ExampleConfigs.examplesAndTwins().stream();
     }
 
     @ParameterizedTest

@@ -5,13 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
 
+import org.attentionlab.model.ExampleConfigs;
 import org.attentionlab.model.spec.BlockSpec;
 import org.attentionlab.model.spec.FfnSpec;
 import org.attentionlab.model.spec.FfnType;
@@ -40,10 +40,7 @@ class ExampleConfigsTest {
 
     @TestFactory
     Stream<DynamicTest> everyExampleLoads() throws IOException {
-        List<Path> files;
-        try (Stream<Path> walk = Files.walk(CONFIGS)) {
-            files = walk.filter(path -> path.toString().endsWith(".yaml")).sorted().toList();
-        }
+        List<Path> files = ExampleConfigs.examples();
         assertTrue(files.size() >= 7, "expected the example configs under " + CONFIGS.toAbsolutePath());
         List<DynamicTest> tests = new ArrayList<>();
         for (Path file : files) {

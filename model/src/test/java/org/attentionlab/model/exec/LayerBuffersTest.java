@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -15,6 +14,7 @@ import java.util.Map;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 
+import org.attentionlab.model.ExampleConfigs;
 import org.attentionlab.model.Model;
 import org.attentionlab.model.config.ConfigLoader;
 import org.attentionlab.model.weights.Parameters;
@@ -39,14 +39,8 @@ class LayerBuffersTest {
     /** The PyTorch twins' configs: token input, gated feed-forward blocks, language-model heads. */
     static final Path TWINS = Path.of("src", "test", "resources", "twins");
 
-    static List<Path> configs() throws IOException {
-        List<Path> configs = new ArrayList<>();
-        for (Path folder : List.of(CONFIGS, TWINS)) {
-            try (Stream<Path> files = Files.walk(folder)) {
-                files.filter(p -> p.toString().endsWith(".yaml")).sorted().forEach(configs::add);
-            }
-        }
-        return configs;
+    static List<Path> configs() {
+        return ExampleConfigs.examplesAndTwins();
     }
 
     /** Every example and twin config, as it is and with the algorithm and block layout that add buffers, at two shapes. */
