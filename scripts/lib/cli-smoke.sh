@@ -61,6 +61,14 @@ expect_output "generate --json reports the caches by layer kind" '^\{"source": .
 check "generate from a model that is not a language model" 2 "$RUN" generate "$ROOT/configs/rnope-swa.yaml" --prompt "Hello"
 check "train into a folder that holds another run" 2 "$RUN" train "$tmp/train.yaml" --out "$tmp/run"
 check "resume a finished run" 0 "$RUN" train --resume "$tmp/run"
+# The LSTM hybrids (features: delayed recall) and ape (token ids, a score head) train too.
+printf 'architecture: hybrid_lstm_attention\nembed_dim: 4\nlstm_hidden_size: 8\nlstm_layers: 2\nnum_attention_heads: 2\nhead_dim: 4\noutput: all\nnum_labels: 4\ntrain:\n  task: delayed_recall\n  delay: 3\n  batch_size: 2\n  seq_len: 8\n  eval_batches: 1\n' >"$tmp/train-hybrid.yaml"
+printf 'architecture: hybrid_lstm_attention_mlp\nembed_dim: 4\nlstm_hidden_size: 8\nnum_attention_heads: 2\nhead_dim: 4\nmlp_sizes: [6, 5]\noutput: all\nnum_labels: 2\ntrain:\n  task: delayed_recall\n  delay: 2\n  batch_size: 2\n  seq_len: 8\n  eval_batches: 1\n' >"$tmp/train-hybrid-mlp.yaml"
+printf 'architecture: ape\nvocab_size: 8\nhidden_size: 8\noutput: all\nnum_labels: 8\ntrain:\n  task: copying\n  vocab: 8\n  batch_size: 2\n  seq_len: 10\n  eval_batches: 1\n' >"$tmp/train-ape.yaml"
+for arch in hybrid hybrid-mlp ape; do
+  check "train $arch" 0 "$RUN" train "$tmp/train-$arch.yaml" --out "$tmp/run-$arch" --set train.steps=2
+  expect_output "train $arch says how far it got" "^trained to step 2: $tmp/run-$arch\$"
+done
 check "a missing config" 2 "$RUN" "$tmp/missing.yaml"
 printf 'architecture: rnope_swa\nembed_dim: 16\nnum_attention_heads: 3\n' >"$tmp/bad.yaml"
 check "an inconsistent config" 2 "$RUN" "$tmp/bad.yaml"
