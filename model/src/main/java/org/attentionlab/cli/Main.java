@@ -18,7 +18,7 @@ import picocli.CommandLine.ParameterException;
         description = "Run attention stacks described in YAML on the JVM or a TornadoVM device.%n"
                 + "  scripts/run configs/rnope-swa.yaml        a forward pass (same as: scripts/run forward CONFIG)%n"
                 + "  scripts/run path/to/hf-checkpoint/        the same for a Hugging Face checkpoint directory (config.json, model.safetensors)",
-        subcommands = { ForwardCommand.class, DescribeCommand.class, DevicesCommand.class, ExportHfCommand.class, TrainCommand.class, EvalCommand.class,
+        subcommands = { ForwardCommand.class, DescribeCommand.class, DevicesCommand.class, ExportHfCommand.class, TrainCommand.class, EvalCommand.class, BatchesCommand.class,
                 SweepCommand.class, ReportCommand.class, CompareCommand.class })
 public final class Main {
 
