@@ -20,7 +20,7 @@ import picocli.CommandLine.ParameterException;
                 + "  scripts/run path/to/hf-checkpoint/        the same for a Hugging Face checkpoint directory (config.json, model.safetensors)%n"
                 + "  scripts/run generate CHECKPOINT|CONFIG --prompt TEXT   generation with key/value caches",
         subcommands = { ForwardCommand.class, DescribeCommand.class, DevicesCommand.class, ExportHfCommand.class, TrainCommand.class, EvalCommand.class,
-                SweepCommand.class, ReportCommand.class, CompareCommand.class, GenerateCommand.class })
+                BatchesCommand.class, SweepCommand.class, ReportCommand.class, CompareCommand.class, GenerateCommand.class })
 public final class Main {
 
     public static final String VERSION = "Attention Lab 0.1.0";
