@@ -123,6 +123,8 @@ def visible(L, causal, window, globals_):
         if g < L:
             mask[g, :] = True
             mask[:, g] = True
+    if causal:
+        mask &= j <= i  # a global token at g sees the keys up to g and is seen from g on (configs/README.md)
     return mask
 
 

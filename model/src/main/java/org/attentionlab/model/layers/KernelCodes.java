@@ -14,6 +14,7 @@ import org.attentionlab.model.spec.SinusoidalVariant;
 import org.attentionlab.model.spec.Window;
 
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
  * The one place where spec values become the kernels' arguments: int codes, window sides, slope arrays. The specs
@@ -31,6 +32,11 @@ public final class KernelCodes {
                 : AttentionMasks.Window.bidirectionalLocal(sliding.size());
         case Window.Full full -> mask.causal() ? AttentionMasks.Window.causal() : AttentionMasks.Window.full();
         };
+    }
+
+    /** The kernels' {@code windows} argument for {@code heads} query heads: each head's band ({@link #window}). */
+    public static IntArray windows(Mask mask, int heads) {
+        return AttentionMasks.windows(heads, window(mask));
     }
 
     public static int biasKind(PositionBias bias) {

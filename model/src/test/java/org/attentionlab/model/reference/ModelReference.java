@@ -234,7 +234,7 @@ public final class ModelReference {
             left = all;
             right = mask.causal() ? 0 : all;
         }
-        return new AttentionReference.Mask(left, right, mask.globalTokens().stream().mapToInt(Integer::intValue).toArray());
+        return new AttentionReference.Mask(left, right, mask.globalTokens().stream().mapToInt(Integer::intValue).toArray(), mask.causal());
     }
 
     private AttentionReference.PositionBias bias(PositionBias bias, int heads) {
