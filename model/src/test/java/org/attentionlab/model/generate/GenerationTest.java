@@ -37,7 +37,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * logits), a Mistral-style decoder (RMSNorm, RoPE, SwiGLU, GQA, untied head, flash attention), ALiBi, APE on the last
  * layer and on a one-layer model, QK-norm, Edifice's multi-head model on token ids (sinusoidal encoding, post-norm);
  * windows smaller than the prompt (several wraps of the rolling buffer during generation), larger than the whole
- * sequence, and a window of one; global tokens (causal: they see the keys before them and every later query sees them).
+ * sequence, and a window of one; a window per head; global tokens (causal: they see the keys before them and every later query sees them).
  */
 public class GenerationTest {
 
@@ -77,6 +77,8 @@ public class GenerationTest {
         // global tokens under causality: seen by every later query past the window, and a global query sees every earlier key
         cases.add(Arguments.of("alibi W=2, global tokens 0 and 4", ALIBI + "sliding_window: 2\nglobal_tokens: [0, 4]\n", 6, 12));
         cases.add(Arguments.of("mistral W=3, global token at the prompt's end", MISTRAL + "sliding_window: 3\nglobal_tokens: [1, 6]\n", 7, 10));
+        // a window per head: the rolling buffer holds the widest head's 6 slots, the narrower heads read a suffix of it
+        cases.add(Arguments.of("mistral, a window per head", MISTRAL + "sliding_window: [1, 3, 2, 6]\nlayers:\n  2: {sliding_window: [4, 4, 1, 2]}\n", 7, 14));
         return cases;
     }
 
