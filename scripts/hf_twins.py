@@ -64,8 +64,9 @@ def difference(family, resolved):
         checks += [(s["norm"] == "rmsnorm", "the norm is not rmsnorm"),
                    (not s["attention_bias"], "attention projections have biases (Mistral's have none)"),
                    (resolved["lm_head"] is None or resolved["lm_head"]["logit_scale"] == 1, "logits are scaled (Mistral does not scale them)")]
-    windows = {layer["sliding_window"] for layer in layers if layer["layer_type"] == "sliding_attention"}
-    checks += [(len(windows) <= 1, f"sliding layers have different windows {sorted(windows)}")]
+    windows = {str(layer["sliding_window"]) for layer in layers if layer["layer_type"] == "sliding_attention"}
+    checks += [(len(windows) <= 1, f"sliding layers have different windows {sorted(windows)}"),
+               (all(not isinstance(layer["sliding_window"], list) for layer in layers), "a window per attention head")]
     for layer in layers:
         i = layer["index"]
         sliding = layer["layer_type"] == "sliding_attention"

@@ -110,20 +110,37 @@ def alibi_slopes(n, variant):
     return power_of_two(c) + power_of_two(2 * c)[0::2][: n - c]
 
 
-def visible(L, causal, window, globals_):
-    i = torch.arange(L)[:, None]
-    j = torch.arange(L)[None, :]
-    if window is None:
-        mask = (j <= i) if causal else torch.ones(L, L, dtype=torch.bool)
-    elif causal:
-        mask = (j <= i) & (j > i - window)  # Hugging Face's sliding-window rule: W keys including the query
-    else:
-        mask = (j - i).abs() <= window // 2  # Longformer: w/2 on each side
+def mask_mod(causal, window, globals_, L):
+    """The layer's mask as a FlexAttention mask_mod (b, h, q_idx, kv_idx) -> visible, on index tensors. window: None
+    (full), W, or a list of one W per attention head (multi-scale local attention)."""
+    is_global = torch.zeros(L, dtype=torch.bool)
     for g in globals_:
         if g < L:
-            mask[g, :] = True
-            mask[:, g] = True
-    return mask
+            is_global[g] = True
+    sizes = None if window is None else torch.tensor(window if isinstance(window, list) else [window])
+
+    def visible(b, h, q_idx, kv_idx):
+        if sizes is None:
+            band = torch.ones_like(q_idx - kv_idx, dtype=torch.bool)
+        else:
+            w = sizes[h if len(sizes) > 1 else torch.zeros_like(h)]
+            if causal:
+                band = (kv_idx <= q_idx) & (q_idx - kv_idx < w)  # Hugging Face's sliding-window rule: W keys including the query
+            else:
+                band = (q_idx - kv_idx).abs() <= w // 2  # Longformer: w/2 on each side
+        seen = band | is_global[q_idx] | is_global[kv_idx]
+        if causal:
+            seen = seen & (kv_idx <= q_idx)  # a global token at g sees the keys up to g and is seen from g on (configs/README.md)
+        return seen
+    return visible
+
+
+def visible(L, H, causal, window, globals_):
+    """[H, L, L]: the mask_mod evaluated at every (head, query, key), as FlexAttention's create_mask does."""
+    h = torch.arange(H)[:, None, None]
+    i = torch.arange(L)[None, :, None]
+    j = torch.arange(L)[None, None, :]
+    return mask_mod(causal, window, globals_, L)(0, h, i, j)
 
 
 def rope(x, theta, pairing):
@@ -222,8 +239,8 @@ def attend(layer, q, k, v):
         scores = scores - slopes[None, :, None, None] * distance[None, None]
     elif pe == "ape":
         scores = scores + ((1 - distance / L) * layer["ape_scale"])[None, None]
-    mask = visible(L, layer["causal"], layer["sliding_window"], layer["global_tokens"])
-    scores = scores.masked_fill(~mask[None, None], float("-inf"))
+    mask = visible(L, H, layer["causal"], layer["sliding_window"], layer["global_tokens"])
+    scores = scores.masked_fill(~mask[None], float("-inf"))
     return torch.einsum("bhlm,bmhd->blhd", scores.softmax(-1), v)
 
 

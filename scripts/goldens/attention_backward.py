@@ -26,11 +26,14 @@ from attention import REPO, alibi_bias, alibi_slopes, ape_bias, causal_mask, den
 RELATIVE_OUTPUT = os.path.join("tornado-kernels", "src", "test", "resources", "goldens", "attention_backward.safetensors")
 
 
-def causal_with_globals(seq_len, global_tokens):
-    """Causal, plus global tokens that see and are seen by every position (the kernels' rule: no causality for them)."""
+def causal_with_globals(seq_len, global_tokens, window=None):
+    """A causal mask (a sliding window of W keys, or all earlier keys) plus Longformer/BigBird global tokens under
+    causality (configs/README.md): a global token at g attends to every key up to g and every query from g on attends
+    to it; no query sees a later key, global or not."""
+    band = causal_mask(seq_len) if window is None else hf_sliding_window_mask(seq_len, window)
     is_global = torch.zeros(seq_len, dtype=torch.bool)
     is_global[list(global_tokens)] = True
-    return causal_mask(seq_len) | is_global[:, None] | is_global[None, :]
+    return (band | is_global[:, None] | is_global[None, :]) & causal_mask(seq_len)
 
 
 def row_log_sum_exp(q, k, mask, bias, scale):
@@ -48,6 +51,7 @@ CASES = {
     "local_w4_global_0_9": (1, 12, 2, 1, 4, lambda L: longformer_mask(L, 4, [0, 9]), None),
     "ape_causal_s0.3": (2, 8, 2, 2, 3, causal_mask, lambda L: ape_bias(L, 0.3)),
     "causal_global_last_mqa": (1, 10, 4, 1, 6, lambda L: causal_with_globals(L, [L - 1]), None),
+    "causal_swa_w3_global_2_7_gqa": (2, 12, 4, 2, 5, lambda L: causal_with_globals(L, [2, 7], window=3), None),
 }
 
 

@@ -86,11 +86,11 @@ public class SlidingWindowAttentionBenchmark {
     private TornadoExecutionPlan plan(AttentionLaunch.Algorithm algorithm, FloatArray q, FloatArray k, FloatArray v) {
         IntArray noGlobals = AttentionMasks.globalTokens();
         FloatArray noSlopes = PositionalBiases.noSlopes();
-        Window w = Window.causalSliding(window);
-        AttentionLaunch launch = new AttentionLaunch(algorithm, 1, seqLen, heads, heads, headDim, w.left(), w.right(), noGlobals, 0, PositionalBiases.NONE,
+        IntArray windows = AttentionMasks.windows(heads, Window.causalSliding(window));
+        AttentionLaunch launch = new AttentionLaunch(algorithm, 1, seqLen, heads, heads, headDim, windows, true, noGlobals, 0, PositionalBiases.NONE,
                 noSlopes, 0f, (float) (1 / Math.sqrt(headDim)), chunkSize);
         String name = algorithm.name().toLowerCase(Locale.ROOT);
-        TaskGraph graph = new TaskGraph(name).transferToDevice(DataTransferMode.FIRST_EXECUTION, q, k, v, noGlobals, noSlopes);
+        TaskGraph graph = new TaskGraph(name).transferToDevice(DataTransferMode.FIRST_EXECUTION, q, k, v, noGlobals, windows, noSlopes);
         launch.addTask(graph, "attention", q, k, v, out, new FloatArray(Math.max(1, launch.scratchSize())));
         TornadoExecutionPlan plan = new TornadoExecutionPlan(graph.transferToHost(DataTransferMode.EVERY_EXECUTION, out).snapshot());
         return launch.grid().map(grid -> plan.withGridScheduler(new GridScheduler(name + ".attention", grid))).orElse(plan);

@@ -47,12 +47,13 @@ public final class AttentionProbe {
         private final int stride;
         private final float[] weights;
         private final float[] headOutputs;
-        private final AttentionMasks.Window window;
+        private final IntArray windows;
+        private final int causal;
         private final IntArray globals;
         private final int numGlobal;
 
-        LayerAttention(int layer, AttentionSpec spec, int batch, int seqLen, int stride, float[] weights, float[] headOutputs, AttentionMasks.Window window,
-                IntArray globals, int numGlobal) {
+        LayerAttention(int layer, AttentionSpec spec, int batch, int seqLen, int stride, float[] weights, float[] headOutputs, IntArray windows,
+                int causal, IntArray globals, int numGlobal) {
             this.layer = layer;
             this.spec = spec;
             this.batch = batch;
@@ -60,7 +61,8 @@ public final class AttentionProbe {
             this.stride = stride;
             this.weights = weights;
             this.headOutputs = headOutputs;
-            this.window = window;
+            this.windows = windows;
+            this.causal = causal;
             this.globals = globals;
             this.numGlobal = numGlobal;
         }
@@ -98,19 +100,16 @@ public final class AttentionProbe {
             for (int b = 0; b < batch; b++) {
                 for (int h = 0; h < spec.heads(); h++) {
                     for (int i = 0; i < seqLen; i++) {
-                        boolean global = AttentionMasks.isGlobal(globals, numGlobal, i);
-                        int start = global ? 0 : AttentionMasks.bandStart(i, window.left());
-                        int end = global ? seqLen : AttentionMasks.bandEnd(i, window.right(), seqLen);
-                        int before = AttentionMasks.globalsBelow(globals, numGlobal, start);
-                        int through = AttentionMasks.globalsBelow(globals, numGlobal, end);
-                        int count = AttentionMasks.visibleKeyCount(start, end, before, through, numGlobal);
+                        int[] visible = AttentionMasks.visibleKeysOf(i, AttentionMasks.windowLeft(windows, h), AttentionMasks.windowRight(windows, h), causal,
+                                globals, numGlobal, seqLen);
+                        int count = visible.length;
                         int base = ((b * spec.heads() + h) * seqLen + i) * stride;
                         double sum = 0;
                         for (int t = 0; t < count; t++) {
                             sum += weights[base + t];
                         }
                         for (int t = 0; t < count; t++) {
-                            keys[t] = AttentionMasks.visibleKey(t, start, end, globals, before, through);
+                            keys[t] = visible[t];
                             p[t] = weights[base + t] / sum;
                         }
                         row.accept(b, h, i, keys, p, count);
@@ -253,18 +252,19 @@ public final class AttentionProbe {
             RotaryEmbedding.apply(q, batch, seqLen, spec.heads(), spec.headDim(), 0, (float) rope.theta(), pairing);
             RotaryEmbedding.apply(k, batch, seqLen, spec.kvHeads(), spec.headDim(), 0, (float) rope.theta(), pairing);
         });
-        AttentionMasks.Window window = KernelCodes.window(spec.mask());
+        IntArray windows = KernelCodes.windows(spec.mask(), spec.heads());
         List<Integer> globalList = spec.mask().globalTokens();
         IntArray globals = AttentionMasks.globalTokens(globalList.stream().mapToInt(Integer::intValue).toArray());
         FloatArray slopes = KernelCodes.slopes(spec.bias(), spec.heads());
         AttentionLaunch launch = new AttentionLaunch(AttentionLaunch.Algorithm.STANDARD, batch, seqLen, spec.heads(), spec.kvHeads(), spec.headDim(),
-                window.left(), window.right(), globals, globalList.size(), KernelCodes.biasKind(spec.bias()), slopes, KernelCodes.apeScale(spec.bias()),
+                windows, spec.mask().causal(), globals, globalList.size(), KernelCodes.biasKind(spec.bias()), slopes, KernelCodes.apeScale(spec.bias()),
                 (float) (1.0 / Math.sqrt(spec.headDim())), spec.chunkSize());
         FloatArray scratch = new FloatArray(Math.max(1, launch.scratchSize()));
         FloatArray out = new FloatArray(batch * seqLen * spec.queryWidth());
         launch.call(q, k, v, out, scratch);
-        int stride = AttentionMasks.maxVisibleKeys(seqLen, window.left(), window.right(), globalList.size());
-        return new LayerAttention(block.index(), spec, batch, seqLen, stride, scratch.toHeapArray(), out.toHeapArray(), window, globals, globalList.size());
+        int stride = AttentionMasks.maxVisibleKeys(seqLen, windows, spec.heads(), globalList.size());
+        return new LayerAttention(block.index(), spec, batch, seqLen, stride, scratch.toHeapArray(), out.toHeapArray(), windows,
+                spec.mask().causal() ? 1 : 0, globals, globalList.size());
     }
 
     /**

@@ -87,7 +87,7 @@ final class DescribeCommand implements Callable<Integer> {
                 Map<String, Object> layer = new LinkedHashMap<>();
                 layer.put("index", l.index());
                 layer.put("type", l.layerType().yamlName());
-                layer.put("window", l.window());
+                layer.put("window", l.windowValue() == null ? 0 : l.windowValue());
                 layer.put("position_embedding", l.positionEmbedding().yamlName());
                 layer.put("attention_algorithm", l.attention().algorithm().yamlName());
                 layer.put("qk_norm", l.attention().qkNorm());
@@ -101,7 +101,7 @@ final class DescribeCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "%-5s %-18s %-8s %-6s %-17s %-7s%n", "layer", "type", "window", "PE", "algorithm", "qk_norm");
         for (BlockSpec l : config.blocks()) {
             out.printf(Locale.ROOT, "%-5d %-18s %-8s %-6s %-17s %-7s%n", l.index(), l.layerType().yamlName(),
-                    l.layerType() == LayerType.SLIDING ? Integer.toString(l.window()) : "-", l.positionEmbedding().yamlName(),
+                    l.layerType() == LayerType.SLIDING ? String.valueOf(l.windowValue()).replace(" ", "") : "-", l.positionEmbedding().yamlName(),
                     l.attention().algorithm().yamlName(), l.attention().qkNorm() ? "yes" : "no");
         }
         out.println();

@@ -92,7 +92,7 @@ public class PyTorchTwinsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = { "rnope-swa", "rnope-swa-ablations", "multihead-sliding-window", "multihead-edifice-bidirectional", "hybrid-lstm-attention",
+    @ValueSource(strings = { "rnope-swa", "rnope-swa-ablations", "multiscale-swa", "multihead-sliding-window", "multihead-edifice-bidirectional", "hybrid-lstm-attention",
             "hybrid-lstm-attention-mlp", "rnope-swa-hybrid-parallel", "rnope-swa-hybrid-prenorm", "ape", "rnope-swa-geglu", "multihead-geglu-tokens",
             "cohere2", "mistral" })
     void matchesItsPyTorchTwin(String name) throws Exception {

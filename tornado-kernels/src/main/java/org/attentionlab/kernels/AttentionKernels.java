@@ -16,19 +16,20 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * <p>Layouts: q and out are {@code [batch, seqLen, numHeads, headDim]}, k and v {@code [batch, seqLen, numKvHeads,
  * headDim]}, row-major; query head {@code h} reads kv head {@code h / (numHeads / numKvHeads)} (grouped-query
  * attention; {@code numKvHeads} divides {@code numHeads}). The mask is {@link AttentionMasks}' rule given by
- * {@code windowLeft}, {@code windowRight} and the global tokens; the bias is {@link PositionalBiases}' kind
+ * {@code windows} (each query head's band, {@code [numHeads * 2]}: left, right), {@code causal} (1: no query sees a
+ * later key, global tokens included) and the global tokens; the bias is {@link PositionalBiases}' kind
  * {@code biasKind} with {@code slopes} (ALiBi, length {@code >= numHeads}, else length {@code >= 1}) and
  * {@code apeScale} (APE). {@code scale} multiplies {@code q . k} (usually {@code 1 / sqrt(headDim)}).
  *
- * <p>Every kernel visits only the keys a query can see: its band {@code [i - windowLeft, i + windowRight]} plus the
- * global tokens outside it (a global query visits all keys), so a sliding window of W keys costs O(L W), never
- * O(L^2) with a mask. The softmax subtracts the row maximum and never forms an infinity, so logits of any finite
- * size give finite results; every row sees at least its own key, so the normaliser is >= 1.
+ * <p>Every kernel visits only the keys a query can see: its head's band {@code [i - windowLeft, i + windowRight]}
+ * plus the global tokens outside it (a global query visits all keys up to its causal limit), so a sliding window of
+ * W keys costs O(L W), never O(L^2) with a mask. The softmax subtracts the row maximum and never forms an infinity,
+ * so logits of any finite size give finite results; every row sees at least its own key, so the normaliser is >= 1.
  *
  * <p>Argument order, shared by all four (the flash kernel takes a {@link KernelContext} first and no scratch;
  * {@code chunkSize} is last where there is one):
  * {@code q, k, v, out, [scratch], globalTokens, numGlobal, slopes, batch, seqLen, numHeads, numKvHeads, headDim,
- * windowLeft, windowRight, biasKind, apeScale, scale, [chunkSize]}.
+ * windows, causal, biasKind, apeScale, scale, [chunkSize]}.
  */
 public final class AttentionKernels {
 
@@ -59,13 +60,13 @@ public final class AttentionKernels {
      * with global tokens or without a window.
      */
     public static void standard(FloatArray q, FloatArray k, FloatArray v, FloatArray out, FloatArray scratch, IntArray globalTokens, int numGlobal,
-            FloatArray slopes, int batch, int seqLen, int numHeads, int numKvHeads, int headDim, int windowLeft, int windowRight, int biasKind,
+            FloatArray slopes, int batch, int seqLen, int numHeads, int numKvHeads, int headDim, IntArray windows, int causal, int biasKind,
             float apeScale, float scale) {
-        int stride = AttentionMasks.maxVisibleKeys(seqLen, windowLeft, windowRight, numGlobal);
+        int stride = AttentionMasks.maxVisibleKeys(seqLen, windows, numHeads, numGlobal);
         for (@Parallel int bh = 0; bh < batch * numHeads; bh++) {
             for (@Parallel int i = 0; i < seqLen; i++) {
                 attendRowThroughScratch(q, k, v, out, scratch, (bh * seqLen + i) * stride, globalTokens, numGlobal, slopes, bh, i, seqLen, numHeads,
-                        numKvHeads, headDim, windowLeft, windowRight, biasKind, apeScale, scale);
+                        numKvHeads, headDim, windows, causal, biasKind, apeScale, scale);
             }
         }
     }
@@ -77,9 +78,9 @@ public final class AttentionKernels {
      * peak memory of one chunk of queries instead of all of them. Same results as {@link #standard}.
      */
     public static void chunked(FloatArray q, FloatArray k, FloatArray v, FloatArray out, FloatArray scratch, IntArray globalTokens, int numGlobal,
-            FloatArray slopes, int batch, int seqLen, int numHeads, int numKvHeads, int headDim, int windowLeft, int windowRight, int biasKind,
+            FloatArray slopes, int batch, int seqLen, int numHeads, int numKvHeads, int headDim, IntArray windows, int causal, int biasKind,
             float apeScale, float scale, int chunkSize) {
-        int stride = AttentionMasks.maxVisibleKeys(seqLen, windowLeft, windowRight, numGlobal);
+        int stride = AttentionMasks.maxVisibleKeys(seqLen, windows, numHeads, numGlobal);
         for (@Parallel int bh = 0; bh < batch * numHeads; bh++) {
             for (@Parallel int r = 0; r < chunkSize; r++) {
                 int scratchBase = (bh * chunkSize + r) * stride;
@@ -87,7 +88,7 @@ public final class AttentionKernels {
                     int i = chunkStart + r;
                     if (i < seqLen) {
                         attendRowThroughScratch(q, k, v, out, scratch, scratchBase, globalTokens, numGlobal, slopes, bh, i, seqLen, numHeads, numKvHeads,
-                                headDim, windowLeft, windowRight, biasKind, apeScale, scale);
+                                headDim, windows, causal, biasKind, apeScale, scale);
                     }
                 }
             }
@@ -102,7 +103,7 @@ public final class AttentionKernels {
      * and the global tokens. No head_dim limit.
      */
     public static void memoryEfficient(FloatArray q, FloatArray k, FloatArray v, FloatArray out, IntArray globalTokens, int numGlobal, FloatArray slopes,
-            int batch, int seqLen, int numHeads, int numKvHeads, int headDim, int windowLeft, int windowRight, int biasKind, float apeScale, float scale,
+            int batch, int seqLen, int numHeads, int numKvHeads, int headDim, IntArray windows, int causal, int biasKind, float apeScale, float scale,
             int chunkSize) {
         int chunk = TornadoMath.min(TornadoMath.max(chunkSize, 1), MEMORY_EFFICIENT_MAX_CHUNK);
         for (@Parallel int bh = 0; bh < batch * numHeads; bh++) {
@@ -113,11 +114,12 @@ public final class AttentionKernels {
                 int kvHead = h / (numHeads / numKvHeads);
                 int queryBase = ((b * seqLen + i) * numHeads + h) * headDim;
                 boolean queryIsGlobal = AttentionMasks.isGlobal(globalTokens, numGlobal, i);
-                int start = queryIsGlobal ? 0 : AttentionMasks.bandStart(i, windowLeft);
-                int end = queryIsGlobal ? seqLen : AttentionMasks.bandEnd(i, windowRight, seqLen);
+                int start = AttentionMasks.keysStart(i, queryIsGlobal, AttentionMasks.windowLeft(windows, h));
+                int end = AttentionMasks.keysEnd(i, queryIsGlobal, AttentionMasks.windowRight(windows, h), causal, seqLen);
                 int before = AttentionMasks.globalsBelow(globalTokens, numGlobal, start);
                 int through = AttentionMasks.globalsBelow(globalTokens, numGlobal, end);
-                int count = AttentionMasks.visibleKeyCount(start, end, before, through, numGlobal);
+                int count = AttentionMasks.visibleKeyCount(start, end, 0, before, through,
+                        AttentionMasks.globalsBelow(globalTokens, numGlobal, AttentionMasks.keyLimit(i, causal, seqLen)));
 
                 for (int d = 0; d < headDim; d++) {
                     out.set(queryBase + d, 0.0f);
@@ -128,7 +130,7 @@ public final class AttentionKernels {
                     int n = TornadoMath.min(chunk, count - chunkStart);
                     float chunkMax = MASKED;
                     for (int c = 0; c < n; c++) {
-                        int key = AttentionMasks.visibleKey(chunkStart + c, start, end, globalTokens, before, through);
+                        int key = AttentionMasks.visibleKey(chunkStart + c, start, end, globalTokens, 0, before, through);
                         int keyBase = ((b * seqLen + key) * numKvHeads + kvHead) * headDim;
                         float dot = 0.0f;
                         for (int d = 0; d < headDim; d++) {
@@ -150,7 +152,7 @@ public final class AttentionKernels {
                     for (int d = 0; d < headDim; d++) {
                         float acc = out.get(queryBase + d) * correction;
                         for (int c = 0; c < n; c++) {
-                            int key = AttentionMasks.visibleKey(chunkStart + c, start, end, globalTokens, before, through);
+                            int key = AttentionMasks.visibleKey(chunkStart + c, start, end, globalTokens, 0, before, through);
                             acc += chunkScores[c] * v.get(((b * seqLen + key) * numKvHeads + kvHead) * headDim + d);
                         }
                         out.set(queryBase + d, acc);
@@ -177,7 +179,7 @@ public final class AttentionKernels {
      * {@link #FLASH_MAX_HEAD_DIM} (otherwise the rows are written as NaN).
      */
     public static void flash(KernelContext context, FloatArray q, FloatArray k, FloatArray v, FloatArray out, IntArray globalTokens, int numGlobal,
-            FloatArray slopes, int batch, int seqLen, int numHeads, int numKvHeads, int headDim, int windowLeft, int windowRight, int biasKind,
+            FloatArray slopes, int batch, int seqLen, int numHeads, int numKvHeads, int headDim, IntArray windows, int causal, int biasKind,
             float apeScale, float scale) {
         int block = context.globalIdx;
         int first = block * FLASH_BLOCK_Q;
@@ -201,11 +203,13 @@ public final class AttentionKernels {
             int blockLast = first + lastRow;
             boolean blockHasGlobalQuery = AttentionMasks.globalsBelow(globalTokens, numGlobal, blockLast + 1)
                     > AttentionMasks.globalsBelow(globalTokens, numGlobal, first);
-            int groupStart = blockHasGlobalQuery ? 0 : AttentionMasks.bandStart(first, windowLeft);
-            int groupEnd = blockHasGlobalQuery ? seqLen : AttentionMasks.bandEnd(blockLast, windowRight, seqLen);
+            // The union of the rows' runs of keys: from the first row's start to the last row's end (no row's limit passes the last row's).
+            int groupStart = AttentionMasks.keysStart(first, blockHasGlobalQuery, AttentionMasks.windowLeft(windows, h));
+            int groupEnd = AttentionMasks.keysEnd(blockLast, blockHasGlobalQuery, AttentionMasks.windowRight(windows, h), causal, seqLen);
             int before = AttentionMasks.globalsBelow(globalTokens, numGlobal, groupStart);
             int through = AttentionMasks.globalsBelow(globalTokens, numGlobal, groupEnd);
-            int keyCount = AttentionMasks.visibleKeyCount(groupStart, groupEnd, before, through, numGlobal);
+            int keyCount = AttentionMasks.visibleKeyCount(groupStart, groupEnd, 0, before, through,
+                    AttentionMasks.globalsBelow(globalTokens, numGlobal, AttentionMasks.keyLimit(blockLast, causal, seqLen)));
             int queryRowStride = numHeads * headDim;
             int queryBase = ((b * seqLen + first) * numHeads + h) * headDim;
             int kvRowStride = numKvHeads * headDim;
@@ -219,7 +223,7 @@ public final class AttentionKernels {
             for (int tileStart = 0; tileStart < keyCount; tileStart += FLASH_TILE_K) {
                 int width = TornadoMath.min(FLASH_TILE_K, keyCount - tileStart);
                 for (int c = 0; c < width; c++) {
-                    tileKeys[c] = AttentionMasks.visibleKey(tileStart + c, groupStart, groupEnd, globalTokens, before, through);
+                    tileKeys[c] = AttentionMasks.visibleKey(tileStart + c, groupStart, groupEnd, globalTokens, 0, before, through);
                 }
                 // Rows past the sequence's end repeat the last row (clamped in gatherRowValues); never stored.
                 MatrixMultiply.clear(scores);
@@ -232,7 +236,7 @@ public final class AttentionKernels {
                 }
                 for (int i = 0; i < FLASH_BLOCK_Q; i++) {
                     softmaxTileRow(scores, acc, runningMax, runningSum, i, first + TornadoMath.min(i, lastRow), tileKeys, width, dims,
-                            globalTokens, numGlobal, slopes, h, seqLen, windowLeft, windowRight, biasKind, apeScale, scale);
+                            globalTokens, numGlobal, slopes, h, seqLen, windows, causal, biasKind, apeScale, scale);
                 }
                 for (int t = 0; t < width; t += MatrixMultiply.DEPTH_STEP) {
                     int lastKey = TornadoMath.min(MatrixMultiply.DEPTH_STEP, width - t) - 1;
@@ -288,16 +292,17 @@ public final class AttentionKernels {
      * A row that sees no key of the tile gets zero weights.
      */
     private static void softmaxTileRow(float[] scores, float[] acc, float[] runningMax, float[] runningSum, int i, int query, int[] tileKeys, int width,
-            int dims, IntArray globalTokens, int numGlobal, FloatArray slopes, int h, int seqLen, int windowLeft,
-            int windowRight, int biasKind, float apeScale, float scale) {
+            int dims, IntArray globalTokens, int numGlobal, FloatArray slopes, int h, int seqLen, IntArray windows,
+            int causal, int biasKind, float apeScale, float scale) {
         boolean queryIsGlobal = AttentionMasks.isGlobal(globalTokens, numGlobal, query);
-        int rowStart = AttentionMasks.bandStart(query, windowLeft);
-        int rowEnd = AttentionMasks.bandEnd(query, windowRight, seqLen);
+        int rowStart = AttentionMasks.bandStart(query, AttentionMasks.windowLeft(windows, h));
+        int rowEnd = AttentionMasks.bandEnd(query, AttentionMasks.windowRight(windows, h), seqLen);
         int row = i * FLASH_TILE_K;
         float tileMax = MASKED;
         for (int c = 0; c < width; c++) {
             int key = tileKeys[c];
-            boolean visible = queryIsGlobal || (key >= rowStart && key < rowEnd) || AttentionMasks.isGlobal(globalTokens, numGlobal, key);
+            boolean visible = (causal == 0 || key <= query)
+                    && (queryIsGlobal || (key >= rowStart && key < rowEnd) || AttentionMasks.isGlobal(globalTokens, numGlobal, key));
             float logit = visible ? scores[row + c] * scale + PositionalBiases.logitBias(biasKind, slopes, h, query, key, seqLen, apeScale) : MASKED;
             scores[row + c] = logit;
             tileMax = TornadoMath.max(tileMax, logit);
@@ -326,22 +331,23 @@ public final class AttentionKernels {
 
     /** One row of {@link #standard} / {@link #chunked}: logits to scratch, max, exponentials, weighted sum of V. */
     private static void attendRowThroughScratch(FloatArray q, FloatArray k, FloatArray v, FloatArray out, FloatArray scratch, int scratchBase,
-            IntArray globalTokens, int numGlobal, FloatArray slopes, int bh, int i, int seqLen, int numHeads, int numKvHeads, int headDim, int windowLeft,
-            int windowRight, int biasKind, float apeScale, float scale) {
+            IntArray globalTokens, int numGlobal, FloatArray slopes, int bh, int i, int seqLen, int numHeads, int numKvHeads, int headDim, IntArray windows,
+            int causal, int biasKind, float apeScale, float scale) {
         int b = bh / numHeads;
         int h = bh - b * numHeads;
         int kvHead = h / (numHeads / numKvHeads);
         int queryBase = ((b * seqLen + i) * numHeads + h) * headDim;
         boolean queryIsGlobal = AttentionMasks.isGlobal(globalTokens, numGlobal, i);
-        int start = queryIsGlobal ? 0 : AttentionMasks.bandStart(i, windowLeft);
-        int end = queryIsGlobal ? seqLen : AttentionMasks.bandEnd(i, windowRight, seqLen);
+        int start = AttentionMasks.keysStart(i, queryIsGlobal, AttentionMasks.windowLeft(windows, h));
+        int end = AttentionMasks.keysEnd(i, queryIsGlobal, AttentionMasks.windowRight(windows, h), causal, seqLen);
         int before = AttentionMasks.globalsBelow(globalTokens, numGlobal, start);
         int through = AttentionMasks.globalsBelow(globalTokens, numGlobal, end);
-        int count = AttentionMasks.visibleKeyCount(start, end, before, through, numGlobal);
+        int count = AttentionMasks.visibleKeyCount(start, end, 0, before, through,
+                AttentionMasks.globalsBelow(globalTokens, numGlobal, AttentionMasks.keyLimit(i, causal, seqLen)));
 
         float rowMax = MASKED;
         for (int t = 0; t < count; t++) {
-            int key = AttentionMasks.visibleKey(t, start, end, globalTokens, before, through);
+            int key = AttentionMasks.visibleKey(t, start, end, globalTokens, 0, before, through);
             int keyBase = ((b * seqLen + key) * numKvHeads + kvHead) * headDim;
             float dot = 0.0f;
             for (int d = 0; d < headDim; d++) {
@@ -361,7 +367,7 @@ public final class AttentionKernels {
         for (int d = 0; d < headDim; d++) {
             float acc = 0.0f;
             for (int t = 0; t < count; t++) {
-                int key = AttentionMasks.visibleKey(t, start, end, globalTokens, before, through);
+                int key = AttentionMasks.visibleKey(t, start, end, globalTokens, 0, before, through);
                 acc += scratch.get(scratchBase + t) * v.get(((b * seqLen + key) * numKvHeads + kvHead) * headDim + d);
             }
             out.set(queryBase + d, acc * inverseSum);
@@ -385,7 +391,7 @@ public final class AttentionKernels {
      * logits because the running sum is at least 1.
      */
     public static void rowLogSumExp(FloatArray q, FloatArray k, FloatArray rowStatistics, IntArray globalTokens, int numGlobal, FloatArray slopes, int batch,
-            int seqLen, int numHeads, int numKvHeads, int headDim, int windowLeft, int windowRight, int biasKind, float apeScale, float scale) {
+            int seqLen, int numHeads, int numKvHeads, int headDim, IntArray windows, int causal, int biasKind, float apeScale, float scale) {
         for (@Parallel int bh = 0; bh < batch * numHeads; bh++) {
             for (@Parallel int i = 0; i < seqLen; i++) {
                 int b = bh / numHeads;
@@ -393,15 +399,16 @@ public final class AttentionKernels {
                 int kvHead = h / (numHeads / numKvHeads);
                 int queryBase = ((b * seqLen + i) * numHeads + h) * headDim;
                 boolean queryIsGlobal = AttentionMasks.isGlobal(globalTokens, numGlobal, i);
-                int start = queryIsGlobal ? 0 : AttentionMasks.bandStart(i, windowLeft);
-                int end = queryIsGlobal ? seqLen : AttentionMasks.bandEnd(i, windowRight, seqLen);
+                int start = AttentionMasks.keysStart(i, queryIsGlobal, AttentionMasks.windowLeft(windows, h));
+                int end = AttentionMasks.keysEnd(i, queryIsGlobal, AttentionMasks.windowRight(windows, h), causal, seqLen);
                 int before = AttentionMasks.globalsBelow(globalTokens, numGlobal, start);
                 int through = AttentionMasks.globalsBelow(globalTokens, numGlobal, end);
-                int count = AttentionMasks.visibleKeyCount(start, end, before, through, numGlobal);
+                int count = AttentionMasks.visibleKeyCount(start, end, 0, before, through,
+                        AttentionMasks.globalsBelow(globalTokens, numGlobal, AttentionMasks.keyLimit(i, causal, seqLen)));
                 float runningMax = MASKED;
                 float runningSum = 0.0f;
                 for (int t = 0; t < count; t++) {
-                    int key = AttentionMasks.visibleKey(t, start, end, globalTokens, before, through);
+                    int key = AttentionMasks.visibleKey(t, start, end, globalTokens, 0, before, through);
                     float logit = backwardLogit(q, k, queryBase, ((b * seqLen + key) * numKvHeads + kvHead) * headDim, headDim, scale, biasKind, slopes, h,
                             i, key, seqLen, apeScale);
                     if (logit > runningMax) {
@@ -439,8 +446,8 @@ public final class AttentionKernels {
      * its own row of {@code dq}, summing the keys in ascending order: deterministic.
      */
     public static void queryGradient(FloatArray q, FloatArray k, FloatArray v, FloatArray dOut, FloatArray rowStatistics, FloatArray dq,
-            IntArray globalTokens, int numGlobal, FloatArray slopes, int batch, int seqLen, int numHeads, int numKvHeads, int headDim, int windowLeft,
-            int windowRight, int biasKind, float apeScale, float scale) {
+            IntArray globalTokens, int numGlobal, FloatArray slopes, int batch, int seqLen, int numHeads, int numKvHeads, int headDim, IntArray windows,
+            int causal, int biasKind, float apeScale, float scale) {
         for (@Parallel int bh = 0; bh < batch * numHeads; bh++) {
             for (@Parallel int i = 0; i < seqLen; i++) {
                 int b = bh / numHeads;
@@ -450,16 +457,17 @@ public final class AttentionKernels {
                 float logSumExp = rowStatistics.get(bh * seqLen + i);
                 float rowDelta = rowStatistics.get((batch * numHeads + bh) * seqLen + i);
                 boolean queryIsGlobal = AttentionMasks.isGlobal(globalTokens, numGlobal, i);
-                int start = queryIsGlobal ? 0 : AttentionMasks.bandStart(i, windowLeft);
-                int end = queryIsGlobal ? seqLen : AttentionMasks.bandEnd(i, windowRight, seqLen);
+                int start = AttentionMasks.keysStart(i, queryIsGlobal, AttentionMasks.windowLeft(windows, h));
+                int end = AttentionMasks.keysEnd(i, queryIsGlobal, AttentionMasks.windowRight(windows, h), causal, seqLen);
                 int before = AttentionMasks.globalsBelow(globalTokens, numGlobal, start);
                 int through = AttentionMasks.globalsBelow(globalTokens, numGlobal, end);
-                int count = AttentionMasks.visibleKeyCount(start, end, before, through, numGlobal);
+                int count = AttentionMasks.visibleKeyCount(start, end, 0, before, through,
+                        AttentionMasks.globalsBelow(globalTokens, numGlobal, AttentionMasks.keyLimit(i, causal, seqLen)));
                 for (int d = 0; d < headDim; d++) {
                     dq.set(queryBase + d, 0.0f);
                 }
                 for (int t = 0; t < count; t++) {
-                    int key = AttentionMasks.visibleKey(t, start, end, globalTokens, before, through);
+                    int key = AttentionMasks.visibleKey(t, start, end, globalTokens, 0, before, through);
                     int keyBase = ((b * seqLen + key) * numKvHeads + kvHead) * headDim;
                     float probability = TornadoMath.exp(backwardLogit(q, k, queryBase, keyBase, headDim, scale, biasKind, slopes, h, i, key, seqLen, apeScale)
                             - logSumExp);
@@ -482,7 +490,7 @@ public final class AttentionKernels {
      */
     public static void keyValueGradient(FloatArray q, FloatArray k, FloatArray v, FloatArray dOut, FloatArray rowStatistics, FloatArray dk,
             FloatArray dv, IntArray globalTokens, int numGlobal, FloatArray slopes, int batch, int seqLen, int numHeads, int numKvHeads, int headDim,
-            int windowLeft, int windowRight, int biasKind, float apeScale, float scale) {
+            IntArray windows, int causal, int biasKind, float apeScale, float scale) {
         for (@Parallel int bkv = 0; bkv < batch * numKvHeads; bkv++) {
             for (@Parallel int j = 0; j < seqLen; j++) {
                 int b = bkv / numKvHeads;
@@ -491,19 +499,20 @@ public final class AttentionKernels {
                 int rowCount = batch * numHeads * seqLen;
                 int keyBase = ((b * seqLen + j) * numKvHeads + kvHead) * headDim;
                 boolean keyIsGlobal = AttentionMasks.isGlobal(globalTokens, numGlobal, j);
-                int start = keyIsGlobal ? 0 : AttentionMasks.queryBandStart(j, windowRight);
-                int end = keyIsGlobal ? seqLen : AttentionMasks.queryBandEnd(j, windowLeft, seqLen);
-                int before = AttentionMasks.globalsBelow(globalTokens, numGlobal, start);
-                int through = AttentionMasks.globalsBelow(globalTokens, numGlobal, end);
-                int count = AttentionMasks.visibleKeyCount(start, end, before, through, numGlobal);
+                int from = AttentionMasks.globalsBelow(globalTokens, numGlobal, AttentionMasks.queryFloor(j, causal));
                 for (int d = 0; d < headDim; d++) {
                     dk.set(keyBase + d, 0.0f);
                     dv.set(keyBase + d, 0.0f);
                 }
                 for (int g = 0; g < group; g++) {
                     int h = kvHead * group + g;
+                    int start = AttentionMasks.queriesStart(j, keyIsGlobal, AttentionMasks.windowRight(windows, h), causal);
+                    int end = AttentionMasks.queriesEnd(j, keyIsGlobal, AttentionMasks.windowLeft(windows, h), seqLen);
+                    int before = AttentionMasks.globalsBelow(globalTokens, numGlobal, start);
+                    int through = AttentionMasks.globalsBelow(globalTokens, numGlobal, end);
+                    int count = AttentionMasks.visibleKeyCount(start, end, from, before, through, numGlobal);
                     for (int t = 0; t < count; t++) {
-                        int query = AttentionMasks.visibleKey(t, start, end, globalTokens, before, through);
+                        int query = AttentionMasks.visibleKey(t, start, end, globalTokens, from, before, through);
                         int row = (b * numHeads + h) * seqLen + query;
                         int queryBase = ((b * seqLen + query) * numHeads + h) * headDim;
                         float probability = TornadoMath.exp(backwardLogit(q, k, queryBase, keyBase, headDim, scale, biasKind, slopes, h, query, j, seqLen,
@@ -562,39 +571,40 @@ public final class AttentionKernels {
     }
 
     /** Floats of scratch {@link #standard} needs; {@link ArithmeticException} when an int cannot hold them. */
-    public static int standardScratchSize(int batch, int numHeads, int seqLen, int windowLeft, int windowRight, int numGlobal) {
-        return Math.toIntExact(standardScratchElements(batch, numHeads, seqLen, windowLeft, windowRight, numGlobal));
+    public static int standardScratchSize(int batch, int numHeads, int seqLen, IntArray windows, int numGlobal) {
+        return Math.toIntExact(standardScratchElements(batch, numHeads, seqLen, windows, numGlobal));
     }
 
     /** {@link #standardScratchSize} in 64 bits, so that a size no array can hold can be reported; exact or {@link ArithmeticException}. */
-    public static long standardScratchElements(int batch, int numHeads, int seqLen, int windowLeft, int windowRight, int numGlobal) {
-        return Math.multiplyExact(Math.multiplyExact((long) batch * numHeads, seqLen), AttentionMasks.maxVisibleKeys(seqLen, windowLeft, windowRight, numGlobal));
+    public static long standardScratchElements(int batch, int numHeads, int seqLen, IntArray windows, int numGlobal) {
+        return Math.multiplyExact(Math.multiplyExact((long) batch * numHeads, seqLen), AttentionMasks.maxVisibleKeys(seqLen, windows, numHeads, numGlobal));
     }
 
     /** Floats of scratch {@link #chunked} needs; {@link ArithmeticException} when an int cannot hold them. */
-    public static int chunkedScratchSize(int batch, int numHeads, int chunkSize, int seqLen, int windowLeft, int windowRight, int numGlobal) {
-        return Math.toIntExact(chunkedScratchElements(batch, numHeads, chunkSize, seqLen, windowLeft, windowRight, numGlobal));
+    public static int chunkedScratchSize(int batch, int numHeads, int chunkSize, int seqLen, IntArray windows, int numGlobal) {
+        return Math.toIntExact(chunkedScratchElements(batch, numHeads, chunkSize, seqLen, windows, numGlobal));
     }
 
     /** {@link #chunkedScratchSize} in 64 bits, so that a size no array can hold can be reported; exact or {@link ArithmeticException}. */
-    public static long chunkedScratchElements(int batch, int numHeads, int chunkSize, int seqLen, int windowLeft, int windowRight, int numGlobal) {
+    public static long chunkedScratchElements(int batch, int numHeads, int chunkSize, int seqLen, IntArray windows, int numGlobal) {
         if (chunkSize < 1) {
             throw new IllegalArgumentException("chunkSize must be >= 1, got " + chunkSize);
         }
-        return Math.multiplyExact(Math.multiplyExact((long) batch * numHeads, chunkSize), AttentionMasks.maxVisibleKeys(seqLen, windowLeft, windowRight, numGlobal));
+        return Math.multiplyExact(Math.multiplyExact((long) batch * numHeads, chunkSize), AttentionMasks.maxVisibleKeys(seqLen, windows, numHeads, numGlobal));
     }
 
     /** Throws {@link IllegalArgumentException} unless the arguments describe a valid call of the kernels. */
     public static void checkArguments(FloatArray q, FloatArray k, FloatArray v, FloatArray out, IntArray globalTokens, int numGlobal, FloatArray slopes,
-            int batch, int seqLen, int numHeads, int numKvHeads, int headDim, int windowLeft, int windowRight, int biasKind) {
+            int batch, int seqLen, int numHeads, int numKvHeads, int headDim, IntArray windows, int causal, int biasKind) {
         if (batch < 1 || seqLen < 1 || numHeads < 1 || numKvHeads < 1 || headDim < 1) {
             throw new IllegalArgumentException("batch, seqLen, numHeads, numKvHeads, headDim must be >= 1");
         }
         if (numHeads % numKvHeads != 0) {
             throw new IllegalArgumentException("numKvHeads " + numKvHeads + " does not divide numHeads " + numHeads);
         }
-        if (windowLeft < 0 || windowRight < 0) {
-            throw new IllegalArgumentException("window sides must be >= 0, got (" + windowLeft + ", " + windowRight + ")");
+        AttentionMasks.checkWindows(windows, numHeads);
+        if (causal != 0 && causal != 1) {
+            throw new IllegalArgumentException("causal must be 0 or 1, got " + causal);
         }
         long queryElements = (long) batch * seqLen * numHeads * headDim;
         long keyElements = (long) batch * seqLen * numKvHeads * headDim;

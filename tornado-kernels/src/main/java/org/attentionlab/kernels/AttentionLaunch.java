@@ -9,17 +9,19 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * One call of {@link AttentionKernels}, described once: the algorithm, the shape, the mask (window sides and global
- * tokens), the logit bias (kind, ALiBi slopes, APE scale), the scale and the chunk length. It owns what every caller
+ * One call of {@link AttentionKernels}, described once: the algorithm, the shape, the mask (each head's window sides,
+ * causality and global tokens), the logit bias (kind, ALiBi slopes, APE scale), the scale and the chunk length. It owns what every caller
  * would otherwise write again: the switch over the four kernels and their argument lists, the scratch size and the
  * flash kernel's worker grid. Host-side only; the arguments keep the kernels' own int codes and conventions (see
  * tornado-kernels/README.md).
  *
+ * @param windows      each query head's band, {@code [numHeads * 2]} (left, right): {@link AttentionMasks#windows}
+ * @param causal       no query sees a later key, global tokens included (the kernels' {@code causal} = 1)
  * @param globalTokens sorted distinct positions, length >= 1 even when {@code numGlobal} is 0
  * @param slopes       ALiBi slopes, length >= {@code numHeads} for ALiBi, else >= 1
  * @param chunkSize    query chunk (chunked) or key chunk (memory_efficient) length; unused by standard and flash
  */
-public record AttentionLaunch(Algorithm algorithm, int batch, int seqLen, int numHeads, int numKvHeads, int headDim, int windowLeft, int windowRight,
+public record AttentionLaunch(Algorithm algorithm, int batch, int seqLen, int numHeads, int numKvHeads, int headDim, IntArray windows, boolean causal,
         IntArray globalTokens, int numGlobal, int biasKind, FloatArray slopes, float apeScale, float scale, int chunkSize) {
 
     /** The four kernels of {@link AttentionKernels}; all compute the same function. */
@@ -35,8 +37,8 @@ public record AttentionLaunch(Algorithm algorithm, int batch, int seqLen, int nu
     }
 
     public AttentionLaunch {
-        if (algorithm == null || globalTokens == null || slopes == null) {
-            throw new IllegalArgumentException("algorithm, globalTokens and slopes are required");
+        if (algorithm == null || windows == null || globalTokens == null || slopes == null) {
+            throw new IllegalArgumentException("algorithm, windows, globalTokens and slopes are required");
         }
         if (algorithm == Algorithm.CHUNKED && chunkSize < 1) {
             throw new IllegalArgumentException("chunkSize must be >= 1, got " + chunkSize);
@@ -54,8 +56,8 @@ public record AttentionLaunch(Algorithm algorithm, int batch, int seqLen, int nu
     /** {@link #scratchSize()} in 64 bits, for checking a run's sizes before anything is allocated; exact or {@link ArithmeticException}. */
     public long scratchElements() {
         return switch (algorithm) {
-        case STANDARD -> AttentionKernels.standardScratchElements(batch, numHeads, seqLen, windowLeft, windowRight, numGlobal);
-        case CHUNKED -> AttentionKernels.chunkedScratchElements(batch, numHeads, chunkSize, seqLen, windowLeft, windowRight, numGlobal);
+        case STANDARD -> AttentionKernels.standardScratchElements(batch, numHeads, seqLen, windows, numGlobal);
+        case CHUNKED -> AttentionKernels.chunkedScratchElements(batch, numHeads, chunkSize, seqLen, windows, numGlobal);
         case MEMORY_EFFICIENT, FLASH -> 0;
         };
     }
@@ -76,13 +78,13 @@ public record AttentionLaunch(Algorithm algorithm, int batch, int seqLen, int nu
         check(q, k, v, out, scratch);
         return switch (algorithm) {
         case STANDARD -> graph.task(taskName, AttentionKernels::standard, q, k, v, out, scratch, globalTokens, numGlobal, slopes, batch, seqLen, numHeads,
-                numKvHeads, headDim, windowLeft, windowRight, biasKind, apeScale, scale);
+                numKvHeads, headDim, windows, causalCode(), biasKind, apeScale, scale);
         case CHUNKED -> graph.task(taskName, AttentionKernels::chunked, q, k, v, out, scratch, globalTokens, numGlobal, slopes, batch, seqLen, numHeads,
-                numKvHeads, headDim, windowLeft, windowRight, biasKind, apeScale, scale, chunkSize);
+                numKvHeads, headDim, windows, causalCode(), biasKind, apeScale, scale, chunkSize);
         case MEMORY_EFFICIENT -> graph.task(taskName, AttentionKernels::memoryEfficient, q, k, v, out, globalTokens, numGlobal, slopes, batch, seqLen,
-                numHeads, numKvHeads, headDim, windowLeft, windowRight, biasKind, apeScale, scale, chunkSize);
+                numHeads, numKvHeads, headDim, windows, causalCode(), biasKind, apeScale, scale, chunkSize);
         case FLASH -> graph.task(taskName, AttentionKernels::flash, new KernelContext(), q, k, v, out, globalTokens, numGlobal, slopes, batch, seqLen,
-                numHeads, numKvHeads, headDim, windowLeft, windowRight, biasKind, apeScale, scale);
+                numHeads, numKvHeads, headDim, windows, causalCode(), biasKind, apeScale, scale);
         };
     }
 
@@ -101,19 +103,19 @@ public record AttentionLaunch(Algorithm algorithm, int batch, int seqLen, int nu
     public TaskGraph addBackwardTasks(TaskGraph graph, String taskPrefix, FloatArray q, FloatArray k, FloatArray v, FloatArray out, FloatArray dOut,
             FloatArray rowStatistics, FloatArray dq, FloatArray dk, FloatArray dv) {
         checkArrays(q, k, v, out);
-        AttentionKernels.checkArguments(dq, dk, dv, dOut, globalTokens, numGlobal, slopes, batch, seqLen, numHeads, numKvHeads, headDim, windowLeft,
-                windowRight, biasKind);
+        AttentionKernels.checkArguments(dq, dk, dv, dOut, globalTokens, numGlobal, slopes, batch, seqLen, numHeads, numKvHeads, headDim, windows,
+                causalCode(), biasKind);
         if (rowStatistics.getSize() < backwardStatisticsSize()) {
             throw new IllegalArgumentException("rowStatistics has " + rowStatistics.getSize() + " elements, needs " + backwardStatisticsSize());
         }
         return graph
                 .task(taskPrefix + "_log_sum_exp", AttentionKernels::rowLogSumExp, q, k, rowStatistics, globalTokens, numGlobal, slopes, batch, seqLen,
-                        numHeads, numKvHeads, headDim, windowLeft, windowRight, biasKind, apeScale, scale)
+                        numHeads, numKvHeads, headDim, windows, causalCode(), biasKind, apeScale, scale)
                 .task(taskPrefix + "_row_dot", AttentionKernels::rowOutputGradientDot, out, dOut, rowStatistics, batch, seqLen, numHeads, headDim)
                 .task(taskPrefix + "_dq", AttentionKernels::queryGradient, q, k, v, dOut, rowStatistics, dq, globalTokens, numGlobal, slopes, batch,
-                        seqLen, numHeads, numKvHeads, headDim, windowLeft, windowRight, biasKind, apeScale, scale)
+                        seqLen, numHeads, numKvHeads, headDim, windows, causalCode(), biasKind, apeScale, scale)
                 .task(taskPrefix + "_dkdv", AttentionKernels::keyValueGradient, q, k, v, dOut, rowStatistics, dk, dv, globalTokens, numGlobal, slopes,
-                        batch, seqLen, numHeads, numKvHeads, headDim, windowLeft, windowRight, biasKind, apeScale, scale);
+                        batch, seqLen, numHeads, numKvHeads, headDim, windows, causalCode(), biasKind, apeScale, scale);
     }
 
     /** Floats of the decode step's {@code scores} ({@link CachedAttention#scoresSize}) against a cache of {@code capacity} slots. */
@@ -128,23 +130,26 @@ public record AttentionLaunch(Algorithm algorithm, int batch, int seqLen, int nu
      * ({@code [batch, numHeads, headDim]}; the record's {@code seqLen} is not used) attends to the keys and values
      * before it in {@code keyCache} and {@code valueCache} ({@code capacity} slots) and to its own {@code k} and
      * {@code v}, into {@code out}; then {@code k} and {@code v} are appended to the caches. The algorithm does not
-     * matter (one query row); the mask must be causal ({@code windowRight} 0) without global tokens, whose keys would
-     * change as the sequence grows. {@code scores} holds {@link #cachedScoresSize} floats.
+     * matter (one query row); the mask must be causal, so that no earlier position changes as the sequence grows
+     * (global tokens are fine: one attends to the keys before it and is seen by the queries after it); the caches
+     * must be sized by {@link CachedAttention#capacity(IntArray, int, int, int)}. {@code scores} holds
+     * {@link #cachedScoresSize} floats.
      */
     public TaskGraph addCachedTasks(TaskGraph graph, String taskPrefix, FloatArray q, FloatArray k, FloatArray v, FloatArray keyCache, FloatArray valueCache,
             FloatArray out, FloatArray scores, IntArray position, int capacity) {
-        if (windowRight != 0 || numGlobal != 0) {
-            throw new IllegalArgumentException("a key/value cache serves causal attention without global tokens, got window (" + windowLeft + ", "
-                    + windowRight + ") and " + numGlobal + " global tokens");
+        if (!causal) {
+            throw new IllegalArgumentException("a key/value cache serves causal attention only: with bidirectional attention a later token would "
+                    + "change the earlier positions");
         }
+        AttentionMasks.checkWindows(windows, numHeads);
         CachedAttention.checkArguments(q, k, v, keyCache, valueCache, out, scores, position, slopes, batch, numHeads, numKvHeads, headDim, capacity,
                 biasKind);
         return graph
-                .task(taskPrefix + "_scores", CachedAttention::scores, q, k, keyCache, scores, position, slopes, batch, numHeads, numKvHeads, headDim,
-                        capacity, windowLeft, biasKind, apeScale, scale)
-                .task(taskPrefix + "_softmax", CachedAttention::softmax, scores, position, batch * numHeads, capacity, windowLeft)
-                .task(taskPrefix + "_values", CachedAttention::weightedValues, v, valueCache, scores, out, position, batch, numHeads, numKvHeads, headDim,
-                        capacity, windowLeft)
+                .task(taskPrefix + "_scores", CachedAttention::scores, q, k, keyCache, scores, position, globalTokens, numGlobal, slopes, batch, numHeads,
+                        numKvHeads, headDim, capacity, windows, biasKind, apeScale, scale)
+                .task(taskPrefix + "_softmax", CachedAttention::softmax, scores, position, globalTokens, numGlobal, batch, numHeads, capacity, windows)
+                .task(taskPrefix + "_values", CachedAttention::weightedValues, v, valueCache, scores, out, position, globalTokens, numGlobal, batch,
+                        numHeads, numKvHeads, headDim, capacity, windows)
                 .task(taskPrefix + "_store", CachedAttention::store, k, v, keyCache, valueCache, position, batch, numKvHeads * headDim, capacity);
     }
 
@@ -157,11 +162,11 @@ public record AttentionLaunch(Algorithm algorithm, int batch, int seqLen, int nu
         check(q, k, v, out, scratch);
         switch (algorithm) {
         case STANDARD -> AttentionKernels.standard(q, k, v, out, scratch, globalTokens, numGlobal, slopes, batch, seqLen, numHeads, numKvHeads, headDim,
-                windowLeft, windowRight, biasKind, apeScale, scale);
+                windows, causalCode(), biasKind, apeScale, scale);
         case CHUNKED -> AttentionKernels.chunked(q, k, v, out, scratch, globalTokens, numGlobal, slopes, batch, seqLen, numHeads, numKvHeads, headDim,
-                windowLeft, windowRight, biasKind, apeScale, scale, chunkSize);
+                windows, causalCode(), biasKind, apeScale, scale, chunkSize);
         case MEMORY_EFFICIENT -> AttentionKernels.memoryEfficient(q, k, v, out, globalTokens, numGlobal, slopes, batch, seqLen, numHeads, numKvHeads,
-                headDim, windowLeft, windowRight, biasKind, apeScale, scale, chunkSize);
+                headDim, windows, causalCode(), biasKind, apeScale, scale, chunkSize);
         case FLASH -> throw new IllegalStateException("the flash kernel needs a worker grid: add it to a TaskGraph with addTask");
         }
     }
@@ -174,8 +179,13 @@ public record AttentionLaunch(Algorithm algorithm, int batch, int seqLen, int nu
         }
     }
 
+    /** The kernels' {@code causal} argument. */
+    private int causalCode() {
+        return causal ? 1 : 0;
+    }
+
     private void checkArrays(FloatArray q, FloatArray k, FloatArray v, FloatArray out) {
-        AttentionKernels.checkArguments(q, k, v, out, globalTokens, numGlobal, slopes, batch, seqLen, numHeads, numKvHeads, headDim, windowLeft,
-                windowRight, biasKind);
+        AttentionKernels.checkArguments(q, k, v, out, globalTokens, numGlobal, slopes, batch, seqLen, numHeads, numKvHeads, headDim, windows,
+                causalCode(), biasKind);
     }
 }

@@ -9,20 +9,29 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * The visibility rule shared by every attention kernel, and host-side helpers that build its parameters.
  *
  * <h2>The rule</h2>
- * Key {@code j} is visible to query {@code i} (both positions in {@code [0, L)}) iff
+ * Key {@code j} is visible to query {@code i} (both positions in {@code [0, L)}) for head {@code h} iff
  * <pre>
- *   i - windowLeft &lt;= j &lt;= i + windowRight      (the band, clamped to [0, L))
- *   or i is a global token  or  j is a global token   (Longformer: global tokens attend to all and are attended by all)
+ *   (causal == 0  or  j &lt;= i)                                  (causality binds everything, global tokens too)
+ *   and ( i - windowLeft[h] &lt;= j &lt;= i + windowRight[h]         (the head's band, clamped to [0, L))
+ *         or i is a global token  or  j is a global token )    (Longformer: global tokens attend to all and are attended by all)
  * </pre>
- * {@code windowLeft} and {@code windowRight} are non-negative; any value {@code >= L - 1} means "unbounded on that
- * side" (the kernels clamp, so {@link #UNBOUNDED} is safe). Query {@code i} always sees itself, so no row of the
- * softmax is empty. Global tokens are a sorted {@link IntArray} of distinct positions and a count; the array has
+ * So in a causal model a global token at position g attends to every key {@code <= g} and every later query attends
+ * to it (Longformer/BigBird global attention under a causal mask); without causality it sees and is seen by every
+ * position. {@code windowLeft} and {@code windowRight} are non-negative; any value {@code >= L - 1} means "unbounded
+ * on that side" (the kernels clamp, so {@link #UNBOUNDED} is safe). Query {@code i} always sees itself, so no row of
+ * the softmax is empty. Global tokens are a sorted {@link IntArray} of distinct positions and a count; the array has
  * length {@code >= 1} even when the count is 0 (TornadoVM cannot pass an empty array).
+ *
+ * <h2>Windows per head</h2>
+ * The kernels take the bands as one {@link IntArray} {@code windows} of {@code [numHeads * 2]}: head h's
+ * {@code windowLeft} at {@code 2h}, its {@code windowRight} at {@code 2h + 1} ({@link #windows}). A model with one
+ * window repeats it for every head; multi-scale local attention gives each head its own. Grouped-query attention
+ * applies the window of the query head.
  *
  * <h2>Masks as (windowLeft, windowRight)</h2>
  * <ul>
  *   <li>full / bidirectional: {@code (L, L)} or {@code (UNBOUNDED, UNBOUNDED)}</li>
- *   <li>causal: {@code (L, 0)}</li>
+ *   <li>causal: {@code (L, 0)} with {@code causal = 1}</li>
  *   <li>causal sliding window of W keys: {@code (W - 1, 0)}, so {@code i - W < j <= i}. W counts the query itself;
  *       this is Edifice's {@code window_mask(L, W)} and Hugging Face's {@code sliding_window = W}
  *       ({@code kv_idx <= q_idx and kv_idx > q_idx - W}). FlashAttention spells the same mask
@@ -31,10 +40,17 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  *   <li>bidirectional local window w (Longformer's {@code attention_window}): {@code (w / 2, w / 2)}</li>
  * </ul>
  *
- * <p>The {@code static} methods taking only primitives and arrays ({@link #isVisible}, {@link #bandStart},
- * {@link #bandEnd}, {@link #queryBandStart}, {@link #queryBandEnd}, {@link #isGlobal}, {@link #globalsBelow},
- * {@link #visibleKeyCount}, {@link #visibleKey}, {@link #maxVisibleKeys}) are called from inside kernels; the rest is
- * host code.
+ * <p>The {@code static} methods taking only primitives and arrays are called from inside kernels; the rest (below
+ * "Host-side helpers") is host code.
+ *
+ * <h2>Enumerating what a row sees</h2>
+ * A query's visible keys, in ascending order, are: the global tokens in {@code [0, bandStart)}, its band
+ * {@code [bandStart, bandEnd)}, the global tokens in {@code [bandEnd, limit)}, where {@code limit} is
+ * {@link #keyLimit} ({@code i + 1} when causal) and the band is {@link #keysStart}/{@link #keysEnd} (all of
+ * {@code [0, limit)} for a global query). The queries that see key j are the same shape read the other way round
+ * ({@link #queriesStart}/{@link #queriesEnd}, from {@link #queryFloor}: j when causal). {@link #visibleKeyCount} and
+ * {@link #visibleKey} enumerate either, given the indices of the global tokens at the four boundaries
+ * ({@link #globalsBelow}).
  */
 public final class AttentionMasks {
 
@@ -48,10 +64,31 @@ public final class AttentionMasks {
     // Kernel-side helpers: primitives and TornadoVM arrays only, no allocation.
     // ---------------------------------------------------------------------------------------------------------
 
-    /** Whether key {@code key} is visible to query {@code query} under the rule above. */
-    public static boolean isVisible(int query, int key, int windowLeft, int windowRight, IntArray globalTokens, int numGlobal) {
+    /** Head {@code head}'s {@code windowLeft} in a {@code [numHeads * 2]} window array. */
+    public static int windowLeft(IntArray windows, int head) {
+        return windows.get(2 * head);
+    }
+
+    /** Head {@code head}'s {@code windowRight} in a {@code [numHeads * 2]} window array. */
+    public static int windowRight(IntArray windows, int head) {
+        return windows.get(2 * head + 1);
+    }
+
+    /** Whether key {@code key} is visible to query {@code query} under the rule above, for one head's band. */
+    public static boolean isVisible(int query, int key, int windowLeft, int windowRight, int causal, IntArray globalTokens, int numGlobal) {
         boolean inBand = key <= query ? query - key <= windowLeft : key - query <= windowRight;
-        return inBand || isGlobal(globalTokens, numGlobal, query) || isGlobal(globalTokens, numGlobal, key);
+        boolean allowed = causal == 0 || key <= query;
+        return allowed && (inBand || isGlobal(globalTokens, numGlobal, query) || isGlobal(globalTokens, numGlobal, key));
+    }
+
+    /** One past the last key query {@code query} may see at all: {@code query + 1} when causal, else {@code seqLen}. */
+    public static int keyLimit(int query, int causal, int seqLen) {
+        return causal != 0 ? query + 1 : seqLen;
+    }
+
+    /** The first query that may see key {@code key} at all: {@code key} when causal, else 0. */
+    public static int queryFloor(int key, int causal) {
+        return causal != 0 ? key : 0;
     }
 
     /** First key of query {@code query}'s band (inclusive), clamped at 0. */
@@ -64,11 +101,21 @@ public final class AttentionMasks {
         return windowRight >= seqLen - 1 - query ? seqLen : query + windowRight + 1;
     }
 
+    /** Start of the contiguous run of keys query {@code query} sees: 0 for a global query, else its band's start. */
+    public static int keysStart(int query, boolean queryIsGlobal, int windowLeft) {
+        return queryIsGlobal ? 0 : bandStart(query, windowLeft);
+    }
+
+    /** End (exclusive) of that run: {@link #keyLimit} for a global query, else its band's end, never past the limit. */
+    public static int keysEnd(int query, boolean queryIsGlobal, int windowRight, int causal, int seqLen) {
+        int limit = keyLimit(query, causal, seqLen);
+        int end = queryIsGlobal ? limit : bandEnd(query, windowRight, seqLen);
+        return end < limit ? end : limit;
+    }
+
     /**
      * First query (inclusive) whose band holds key {@code key}: the band condition {@code i - windowLeft <= j <= i +
-     * windowRight} read for i is {@code j - windowRight <= i <= j + windowLeft}, the rule with its sides swapped. The
-     * queries that see a key are these plus the global queries outside them (all queries if the key is global), the
-     * same shape as a query's keys, so {@link #visibleKeyCount} and {@link #visibleKey} enumerate them too.
+     * windowRight} read for i is {@code j - windowRight <= i <= j + windowLeft}, the rule with its sides swapped.
      */
     public static int queryBandStart(int key, int windowRight) {
         return bandStart(key, windowRight);
@@ -77,6 +124,18 @@ public final class AttentionMasks {
     /** One past the last query whose band holds key {@code key} (see {@link #queryBandStart}), clamped at {@code seqLen}. */
     public static int queryBandEnd(int key, int windowLeft, int seqLen) {
         return bandEnd(key, windowLeft, seqLen);
+    }
+
+    /** Start of the contiguous run of queries that see key {@code key}: from {@link #queryFloor} for a global key, else its query band's start, never before the floor. */
+    public static int queriesStart(int key, boolean keyIsGlobal, int windowRight, int causal) {
+        int floor = queryFloor(key, causal);
+        int start = keyIsGlobal ? floor : queryBandStart(key, windowRight);
+        return start > floor ? start : floor;
+    }
+
+    /** End (exclusive) of that run: {@code seqLen} for a global key, else its query band's end. */
+    public static int queriesEnd(int key, boolean keyIsGlobal, int windowLeft, int seqLen) {
+        return keyIsGlobal ? seqLen : queryBandEnd(key, windowLeft, seqLen);
     }
 
     /** Whether {@code position} is one of the first {@code numGlobal} entries of {@code globalTokens}. */
@@ -102,38 +161,45 @@ public final class AttentionMasks {
     }
 
     /**
-     * The number of keys in the ascending sequence "global tokens before the band, the band
-     * {@code [bandStart, bandEnd)}, global tokens after it", where {@code globalsBefore} and {@code globalsThrough}
-     * are {@link #globalsBelow} of {@code bandStart} and {@code bandEnd}. For a non-global query with its own band
-     * this sequence is exactly its visible keys; for a global query use the band {@code [0, L)}.
+     * The number of positions in the ascending sequence "global tokens in {@code [from, bandStart)}, the band
+     * {@code [bandStart, bandEnd)}, global tokens in {@code [bandEnd, to)}", where {@code globalsFrom},
+     * {@code globalsBefore}, {@code globalsThrough} and {@code globalsTo} are {@link #globalsBelow} of {@code from},
+     * {@code bandStart}, {@code bandEnd} and {@code to}. For a query with its run of keys ({@link #keysStart},
+     * {@link #keysEnd}), {@code from = 0} and {@code to = } {@link #keyLimit}, this is exactly its visible keys; for a
+     * key with its run of queries, {@code from = } {@link #queryFloor} and {@code to = seqLen}, the queries that see it.
      */
-    public static int visibleKeyCount(int bandStart, int bandEnd, int globalsBefore, int globalsThrough, int numGlobal) {
-        return globalsBefore + (bandEnd - bandStart) + (numGlobal - globalsThrough);
+    public static int visibleKeyCount(int bandStart, int bandEnd, int globalsFrom, int globalsBefore, int globalsThrough, int globalsTo) {
+        return (globalsBefore - globalsFrom) + (bandEnd - bandStart) + (globalsTo - globalsThrough);
     }
 
-    /** The {@code t}-th key (ascending) of the sequence described in {@link #visibleKeyCount}. */
-    public static int visibleKey(int t, int bandStart, int bandEnd, IntArray globalTokens, int globalsBefore, int globalsThrough) {
+    /** The {@code t}-th position (ascending) of the sequence described in {@link #visibleKeyCount}. */
+    public static int visibleKey(int t, int bandStart, int bandEnd, IntArray globalTokens, int globalsFrom, int globalsBefore, int globalsThrough) {
+        int lead = globalsBefore - globalsFrom;
         int key;
-        if (t < globalsBefore) {
-            key = globalTokens.get(t);
-        } else if (t < globalsBefore + bandEnd - bandStart) {
-            key = bandStart + t - globalsBefore;
+        if (t < lead) {
+            key = globalTokens.get(globalsFrom + t);
+        } else if (t < lead + bandEnd - bandStart) {
+            key = bandStart + t - lead;
         } else {
-            key = globalTokens.get(t - globalsBefore - (bandEnd - bandStart) + globalsThrough);
+            key = globalTokens.get(t - lead - (bandEnd - bandStart) + globalsThrough);
         }
         return key;
     }
 
     /**
-     * The most keys any query sees: the row stride of the score scratch of {@link AttentionKernels#standard} and
-     * {@link AttentionKernels#chunked}. A global query sees all {@code seqLen} keys, so any global token makes it
-     * {@code seqLen}; otherwise the band width, at most {@code seqLen}.
+     * The most keys any query of any head sees: the row stride of the score scratch of {@link AttentionKernels#standard}
+     * and {@link AttentionKernels#chunked}. A global query may see all {@code seqLen} keys, so any global token makes
+     * it {@code seqLen}; otherwise the widest head's band, at most {@code seqLen}.
      */
-    public static int maxVisibleKeys(int seqLen, int windowLeft, int windowRight, int numGlobal) {
-        int left = windowLeft < seqLen ? windowLeft : seqLen;
-        int right = windowRight < seqLen ? windowRight : seqLen;
-        int band = left + right + 1;
-        int widest = band < seqLen ? band : seqLen;
+    public static int maxVisibleKeys(int seqLen, IntArray windows, int numHeads, int numGlobal) {
+        int widest = 1;
+        for (int h = 0; h < numHeads; h++) {
+            int left = windowLeft(windows, h) < seqLen ? windowLeft(windows, h) : seqLen;
+            int right = windowRight(windows, h) < seqLen ? windowRight(windows, h) : seqLen;
+            int band = left + right + 1;
+            int clamped = band < seqLen ? band : seqLen;
+            widest = clamped > widest ? clamped : widest;
+        }
         return numGlobal > 0 ? seqLen : widest;
     }
 
@@ -192,9 +258,77 @@ public final class AttentionMasks {
         return windowSize - 1;
     }
 
+    /**
+     * The keys query {@code query} sees with one head's band, ascending: the kernels' own enumeration
+     * ({@link #keysStart}, {@link #keysEnd}, {@link #visibleKey}), for host code that reads their scores.
+     */
+    public static int[] visibleKeysOf(int query, int windowLeft, int windowRight, int causal, IntArray globalTokens, int numGlobal, int seqLen) {
+        boolean queryIsGlobal = isGlobal(globalTokens, numGlobal, query);
+        int start = keysStart(query, queryIsGlobal, windowLeft);
+        int end = keysEnd(query, queryIsGlobal, windowRight, causal, seqLen);
+        int before = globalsBelow(globalTokens, numGlobal, start);
+        int through = globalsBelow(globalTokens, numGlobal, end);
+        int[] keys = new int[visibleKeyCount(start, end, 0, before, through, globalsBelow(globalTokens, numGlobal, keyLimit(query, causal, seqLen)))];
+        for (int t = 0; t < keys.length; t++) {
+            keys[t] = visibleKey(t, start, end, globalTokens, 0, before, through);
+        }
+        return keys;
+    }
+
+    /** How many keys query {@code query} sees with one head's band ({@link #visibleKeysOf} without building them). */
+    public static int visibleKeyCountOf(int query, int windowLeft, int windowRight, int causal, IntArray globalTokens, int numGlobal, int seqLen) {
+        boolean queryIsGlobal = isGlobal(globalTokens, numGlobal, query);
+        int start = keysStart(query, queryIsGlobal, windowLeft);
+        int end = keysEnd(query, queryIsGlobal, windowRight, causal, seqLen);
+        return visibleKeyCount(start, end, 0, globalsBelow(globalTokens, numGlobal, start), globalsBelow(globalTokens, numGlobal, end),
+                globalsBelow(globalTokens, numGlobal, keyLimit(query, causal, seqLen)));
+    }
+
+    /** The kernels' {@code windows} argument: the same band for each of {@code numHeads} heads. */
+    public static IntArray windows(int numHeads, Window window) {
+        if (numHeads < 1) {
+            throw new IllegalArgumentException("numHeads must be >= 1, got " + numHeads);
+        }
+        Window[] perHead = new Window[numHeads];
+        Arrays.fill(perHead, window);
+        return windows(perHead);
+    }
+
+    /** The kernels' {@code windows} argument: head h's band is {@code perHead[h]}. */
+    public static IntArray windows(Window... perHead) {
+        if (perHead.length < 1) {
+            throw new IllegalArgumentException("a window array needs at least one head");
+        }
+        IntArray windows = new IntArray(2 * perHead.length);
+        for (int h = 0; h < perHead.length; h++) {
+            windows.set(2 * h, perHead[h].left());
+            windows.set(2 * h + 1, perHead[h].right());
+        }
+        return windows;
+    }
+
+    /** Head {@code head}'s band of a kernels' {@code windows} argument. */
+    public static Window window(IntArray windows, int head) {
+        return new Window(windowLeft(windows, head), windowRight(windows, head));
+    }
+
+    /** Throws unless {@code windows} holds a non-negative (left, right) pair for each of {@code numHeads} heads. */
+    public static void checkWindows(IntArray windows, int numHeads) {
+        if (windows == null || windows.getSize() < 2L * numHeads) {
+            throw new IllegalArgumentException("windows needs 2 x " + numHeads + " elements (left, right per head), has "
+                    + (windows == null ? 0 : windows.getSize()));
+        }
+        for (int h = 0; h < numHeads; h++) {
+            if (windowLeft(windows, h) < 0 || windowRight(windows, h) < 0) {
+                throw new IllegalArgumentException("window sides must be >= 0, head " + h + " has (" + windowLeft(windows, h) + ", "
+                        + windowRight(windows, h) + ")");
+            }
+        }
+    }
+
     /** Edifice's {@code causal_mask(L)}: {@code [L * L]}, row-major by query, 1 where {@code j <= i}, else 0. */
     public static FloatArray causalMask(int seqLen) {
-        return denseMask(seqLen, UNBOUNDED, 0, new IntArray(1), 0);
+        return denseMask(seqLen, UNBOUNDED, 0, 1, new IntArray(1), 0);
     }
 
     /**
@@ -211,13 +345,13 @@ public final class AttentionMasks {
         return mask;
     }
 
-    /** The rule above as a dense {@code [L * L]} 0/1 matrix, for inspection and host-side checks. */
-    public static FloatArray denseMask(int seqLen, int windowLeft, int windowRight, IntArray globalTokens, int numGlobal) {
+    /** The rule above for one band as a dense {@code [L * L]} 0/1 matrix, for inspection and host-side checks. */
+    public static FloatArray denseMask(int seqLen, int windowLeft, int windowRight, int causal, IntArray globalTokens, int numGlobal) {
         checkGlobalTokens(globalTokens, numGlobal, seqLen);
         FloatArray mask = new FloatArray(seqLen * seqLen);
         for (int i = 0; i < seqLen; i++) {
             for (int j = 0; j < seqLen; j++) {
-                mask.set(i * seqLen + j, isVisible(i, j, windowLeft, windowRight, globalTokens, numGlobal) ? 1f : 0f);
+                mask.set(i * seqLen + j, isVisible(i, j, windowLeft, windowRight, causal, globalTokens, numGlobal) ? 1f : 0f);
             }
         }
         return mask;

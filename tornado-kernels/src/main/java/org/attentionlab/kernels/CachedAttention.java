@@ -13,9 +13,12 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * key and value of absolute position {@code p} live in slot {@code p mod capacity}. A sliding layer of window W keeps
  * W slots (Mistral's rolling buffer: position p overwrites p - W, which no later query sees); a full layer keeps one
  * slot per position of the whole generation ({@code capacity} at least the last position + 1, so {@code p mod
- * capacity = p}). The query at position p sees the keys {@code p - windowLeft <= j <= p} (causal; a sliding window of
- * W keys including the query is {@code windowLeft = W - 1}, a full layer {@link AttentionMasks#UNBOUNDED}), which
- * requires {@code capacity >= min(windowLeft, p) + 1}: the host sizes the caches so.
+ * capacity = p}). The query at position p of head h sees the keys {@code p - windowLeft[h] <= j <= p} (causal; a
+ * sliding window of W keys including the query is {@code windowLeft = W - 1}, a full layer
+ * {@link AttentionMasks#UNBOUNDED}), plus the global tokens before them (every key {@code <= p} when p is a global
+ * token: {@link AttentionMasks}' rule with {@code causal = 1}), which requires {@code capacity >= min(max_h
+ * windowLeft[h], p) + 1} without global tokens and one slot per position with them
+ * ({@link #capacity(IntArray, int, int, int)}): the host sizes the caches so.
  *
  * <p>The position p of the step is read from {@code position[0]}, a one-element device buffer the host updates
  * before each execution: TornadoVM captures scalar arguments when a task graph is built, so a value that changes
@@ -95,24 +98,28 @@ public final class CachedAttention {
 
     /**
      * The logits of the query at position {@code p = position[0]} against its visible keys, {@code scale * q.k_j +
-     * bias(p, j)} for {@code j = first .. p} with {@code first = max(0, p - windowLeft)}, into
-     * {@code scores[bh * (capacity + 1) + (j - first)]}: keys before p from {@code keyCache}, the key of p itself from
-     * {@code k}. One work-item per (batch x head, key).
+     * bias(p, j)} over the keys {@code j <= p} the causal rule admits for head h (the global tokens before its band,
+     * then the band {@code max(0, p - windowLeft[h]) .. p}; every key {@code <= p} if p is a global token), ascending,
+     * into {@code scores[bh * (capacity + 1) + t]} for the t-th of them ({@link #firstKey}, {@link #keyCount}): keys
+     * before p from {@code keyCache}, the key of p itself from {@code k}. One work-item per (batch x head, key).
      *
-     * @param k      the new key, {@code [batch, numKvHeads, headDim]}
-     * @param scores {@link #scoresSize} floats
+     * @param k       the new key, {@code [batch, numKvHeads, headDim]}
+     * @param windows the heads' bands, {@code [numHeads * 2]} (the left sides are read: the mask is causal)
+     * @param scores  {@link #scoresSize} floats
      */
-    public static void scores(FloatArray q, FloatArray k, FloatArray keyCache, FloatArray scores, IntArray position, FloatArray slopes, int batch,
-            int numHeads, int numKvHeads, int headDim, int capacity, int windowLeft, int biasKind, float apeScale, float scale) {
+    public static void scores(FloatArray q, FloatArray k, FloatArray keyCache, FloatArray scores, IntArray position, IntArray globalTokens, int numGlobal,
+            FloatArray slopes, int batch, int numHeads, int numKvHeads, int headDim, int capacity, IntArray windows, int biasKind, float apeScale,
+            float scale) {
         for (@Parallel int bh = 0; bh < batch * numHeads; bh++) {
             for (@Parallel int t = 0; t < capacity; t++) {
                 int query = position.get(0);
-                int first = AttentionMasks.bandStart(query, windowLeft);
-                if (t <= query - first) {
-                    int b = bh / numHeads;
-                    int h = bh - b * numHeads;
+                int b = bh / numHeads;
+                int h = bh - b * numHeads;
+                int start = firstKey(query, h, windows, globalTokens, numGlobal);
+                int before = AttentionMasks.globalsBelow(globalTokens, numGlobal, start);
+                if (t < keyCount(query, start, before)) {
                     int kvHead = h / (numHeads / numKvHeads);
-                    int key = first + t;
+                    int key = AttentionMasks.visibleKey(t, start, query + 1, globalTokens, 0, before, before);
                     int queryBase = bh * headDim;
                     float dot = 0.0f;
                     if (key == query) {
@@ -138,10 +145,13 @@ public final class CachedAttention {
      * reciprocal of their sum goes to the row's last element, {@code scores[row * (capacity + 1) + capacity]}. One
      * work-item per (batch x head), summing in ascending key order.
      */
-    public static void softmax(FloatArray scores, IntArray position, int rows, int capacity, int windowLeft) {
-        for (@Parallel int row = 0; row < rows; row++) {
+    public static void softmax(FloatArray scores, IntArray position, IntArray globalTokens, int numGlobal, int batch, int numHeads, int capacity,
+            IntArray windows) {
+        for (@Parallel int row = 0; row < batch * numHeads; row++) {
             int query = position.get(0);
-            int count = query - AttentionMasks.bandStart(query, windowLeft) + 1;
+            int h = row - row / numHeads * numHeads;
+            int start = firstKey(query, h, windows, globalTokens, numGlobal);
+            int count = keyCount(query, start, AttentionMasks.globalsBelow(globalTokens, numGlobal, start));
             int base = row * (capacity + 1);
             float rowMax = MASKED;
             for (int t = 0; t < count; t++) {
@@ -160,30 +170,41 @@ public final class CachedAttention {
     /**
      * {@code out[b, h, d] = (sum_j w_j v_j[d]) / sum_j w_j} over the visible keys in ascending position, from the
      * numerators and reciprocal {@link #softmax} left in {@code scores}: values before p from {@code valueCache}, the
-     * value of p itself from {@code v}. One work-item per (batch x head, d).
+     * value of p itself (always the last) from {@code v}. One work-item per (batch x head, d).
      *
      * @param v the new value, {@code [batch, numKvHeads, headDim]}
      */
-    public static void weightedValues(FloatArray v, FloatArray valueCache, FloatArray scores, FloatArray out, IntArray position, int batch, int numHeads,
-            int numKvHeads, int headDim, int capacity, int windowLeft) {
+    public static void weightedValues(FloatArray v, FloatArray valueCache, FloatArray scores, FloatArray out, IntArray position, IntArray globalTokens,
+            int numGlobal, int batch, int numHeads, int numKvHeads, int headDim, int capacity, IntArray windows) {
         for (@Parallel int bh = 0; bh < batch * numHeads; bh++) {
             for (@Parallel int d = 0; d < headDim; d++) {
                 int query = position.get(0);
-                int first = AttentionMasks.bandStart(query, windowLeft);
-                int cached = query - first;
                 int b = bh / numHeads;
                 int h = bh - b * numHeads;
                 int kvHead = h / (numHeads / numKvHeads);
+                int start = firstKey(query, h, windows, globalTokens, numGlobal);
+                int before = AttentionMasks.globalsBelow(globalTokens, numGlobal, start);
+                int cached = keyCount(query, start, before) - 1;
                 int base = bh * (capacity + 1);
                 float acc = 0.0f;
                 for (int t = 0; t < cached; t++) {
-                    int slot = (first + t) % capacity;
+                    int slot = AttentionMasks.visibleKey(t, start, query + 1, globalTokens, 0, before, before) % capacity;
                     acc += scores.get(base + t) * valueCache.get(((b * capacity + slot) * numKvHeads + kvHead) * headDim + d);
                 }
                 acc += scores.get(base + cached) * v.get((b * numKvHeads + kvHead) * headDim + d);
                 out.set(bh * headDim + d, acc * scores.get(base + capacity));
             }
         }
+    }
+
+    /** The first key of the contiguous run query {@code query} sees with head {@code head}'s band (0 when the query is a global token). */
+    private static int firstKey(int query, int head, IntArray windows, IntArray globalTokens, int numGlobal) {
+        return AttentionMasks.keysStart(query, AttentionMasks.isGlobal(globalTokens, numGlobal, query), AttentionMasks.windowLeft(windows, head));
+    }
+
+    /** Keys a causal query sees: the {@code globalsBefore} global tokens before its run, then the run {@code start .. query}. */
+    private static int keyCount(int query, int start, int globalsBefore) {
+        return AttentionMasks.visibleKeyCount(start, query + 1, 0, globalsBefore, 0, 0);
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -205,6 +226,21 @@ public final class CachedAttention {
             throw new IllegalArgumentException("maxLength must be >= 1 and windowLeft >= 0, got " + maxLength + ", " + windowLeft);
         }
         return windowLeft >= maxLength - 1 ? maxLength : windowLeft + 1;
+    }
+
+    /**
+     * Slots for a layer with per-head windows and global tokens: the widest head's {@link #capacity(int, int)} (a
+     * narrower head reads a suffix of the same rolling buffer), or {@code maxLength} when there are global tokens (a
+     * global token's key stays visible to every later query, and a global query sees every earlier key, so no slot
+     * may be overwritten).
+     */
+    public static int capacity(IntArray windows, int numHeads, int numGlobal, int maxLength) {
+        AttentionMasks.checkWindows(windows, numHeads);
+        int widest = 0;
+        for (int h = 0; h < numHeads; h++) {
+            widest = Math.max(widest, AttentionMasks.windowLeft(windows, h));
+        }
+        return numGlobal > 0 ? capacity(AttentionMasks.UNBOUNDED, maxLength) : capacity(widest, maxLength);
     }
 
     /** Throws {@link IllegalArgumentException} unless the arrays and sizes describe a valid decode step of the kernels. */

@@ -72,7 +72,8 @@ class AttentionBackwardEdgeCaseTest {
         Result global = AttentionBackwardRunner.runPlain(allGlobal, dOut);
         AttentionBackwardPropertyTest.assertMatchesReference(allGlobal, dOut, global, "all global");
         Result full = AttentionBackwardRunner.runPlain(
-                new AttentionCase(allGlobal.batch(), seqLen, 3, 1, 6, AttentionMasks.UNBOUNDED, AttentionMasks.UNBOUNDED, new int[0], allGlobal.biasKind(),
+                new AttentionCase(allGlobal.batch(), seqLen, 3, 1, 6, AttentionCase.uniformWindows(3, AttentionMasks.UNBOUNDED, AttentionMasks.UNBOUNDED), false,
+                        new int[0], allGlobal.biasKind(),
                         allGlobal.slopes(), 0f, allGlobal.scale(), 8, allGlobal.q(), allGlobal.k(), allGlobal.v()),
                 dOut);
         assertArrayEquals(full.dq(), global.dq(), 0f);
@@ -81,9 +82,9 @@ class AttentionBackwardEdgeCaseTest {
     }
 
     /**
-     * A global token at the last position of a causal mask is a key every earlier query sees (the rule has no
-     * causality for global tokens): its dk and dv collect every query's share, which the reference confirms, and a
-     * window of one key plus that token makes its dv the sum of all queries' P-weighted dOut.
+     * Without causality (the flag off, a one-sided band), a global token at the last position is a key every earlier
+     * query sees: its dk and dv collect every query's share, which the reference confirms. With the flag on, see
+     * {@link GlobalTokensCausalTest}: no earlier query sees it.
      */
     @Test
     void aGlobalTokenAtTheLastPositionReceivesGradientFromEveryQuery() {
@@ -154,7 +155,7 @@ class AttentionBackwardEdgeCaseTest {
                 }
             }
         }
-        AttentionCase mha = new AttentionCase(gqa.batch(), gqa.seqLen(), heads, heads, gqa.headDim(), gqa.windowLeft(), gqa.windowRight(),
+        AttentionCase mha = new AttentionCase(gqa.batch(), gqa.seqLen(), heads, heads, gqa.headDim(), gqa.windows(), gqa.causal(),
                 gqa.globalTokens(), gqa.biasKind(), gqa.slopes(), gqa.apeScale(), gqa.scale(), 8, gqa.q(), repeatedK, repeatedV);
         float[] dOut = outputGradient(gqa, 32);
         Result grouped = AttentionBackwardRunner.runPlain(gqa, dOut);
@@ -273,7 +274,8 @@ class AttentionBackwardEdgeCaseTest {
     /**
      * The queries keyValueGradient walks for key j (its query band plus the global queries outside it, all queries
      * if j is global, by visibleKeyCount/visibleKey) are exactly, in ascending order, the queries i with
-     * isVisible(i, j): every L up to 12, every pair of window sides up to L + 1 and unbounded, five sets of globals.
+     * isVisible(i, j): every L up to 12, every pair of window sides up to L + 1 and unbounded, five sets of globals,
+     * causal and not.
      */
     @Test
     void theQueriesEnumeratedForAKeyAreExactlyThoseThatSeeIt() {
@@ -286,23 +288,27 @@ class AttentionBackwardEdgeCaseTest {
                     for (int right = 0; right <= seqLen + 2; right++) {
                         int windowLeft = left == seqLen + 2 ? AttentionMasks.UNBOUNDED : left;
                         int windowRight = right == seqLen + 2 ? AttentionMasks.UNBOUNDED : right;
-                        for (int key = 0; key < seqLen; key++) {
-                            boolean keyIsGlobal = AttentionMasks.isGlobal(globals, numGlobal, key);
-                            int start = keyIsGlobal ? 0 : AttentionMasks.queryBandStart(key, windowRight);
-                            int end = keyIsGlobal ? seqLen : AttentionMasks.queryBandEnd(key, windowLeft, seqLen);
-                            int before = AttentionMasks.globalsBelow(globals, numGlobal, start);
-                            int through = AttentionMasks.globalsBelow(globals, numGlobal, end);
-                            int count = AttentionMasks.visibleKeyCount(start, end, before, through, numGlobal);
-                            int t = 0;
-                            for (int query = 0; query < seqLen; query++) {
-                                if (AttentionMasks.isVisible(query, key, windowLeft, windowRight, globals, numGlobal)) {
-                                    assertTrue(t < count, "too few queries for key " + key);
-                                    assertEquals(query, AttentionMasks.visibleKey(t, start, end, globals, before, through));
-                                    t++;
+                        for (int causal = 0; causal <= 1; causal++) {
+                            for (int key = 0; key < seqLen; key++) {
+                                boolean keyIsGlobal = AttentionMasks.isGlobal(globals, numGlobal, key);
+                                int from = AttentionMasks.globalsBelow(globals, numGlobal, AttentionMasks.queryFloor(key, causal));
+                                int start = AttentionMasks.queriesStart(key, keyIsGlobal, windowRight, causal);
+                                int end = AttentionMasks.queriesEnd(key, keyIsGlobal, windowLeft, seqLen);
+                                int before = AttentionMasks.globalsBelow(globals, numGlobal, start);
+                                int through = AttentionMasks.globalsBelow(globals, numGlobal, end);
+                                int count = AttentionMasks.visibleKeyCount(start, end, from, before, through, numGlobal);
+                                int t = 0;
+                                for (int query = 0; query < seqLen; query++) {
+                                    if (AttentionMasks.isVisible(query, key, windowLeft, windowRight, causal, globals, numGlobal)) {
+                                        assertTrue(t < count, "too few queries for key " + key);
+                                        assertEquals(query, AttentionMasks.visibleKey(t, start, end, globals, from, before, through));
+                                        t++;
+                                    }
                                 }
+                                assertEquals(t, count, "queries of key " + key + ", L " + seqLen + ", window (" + windowLeft + ", " + windowRight + ")"
+                                        + ", causal " + causal);
+                                checked++;
                             }
-                            assertEquals(t, count, "queries of key " + key + ", L " + seqLen + ", window (" + windowLeft + ", " + windowRight + ")");
-                            checked++;
                         }
                     }
                 }

@@ -31,7 +31,7 @@ class AttentionBackwardGoldensTest {
         goldens = Goldens.load("/goldens/attention_backward.safetensors");
     }
 
-    /** A golden case's mask and bias, as the script builds them. */
+    /** A golden case's mask and bias, as the script builds them; a one-sided band is a causal mask (global tokens included). */
     record Spec(String name, Window window, int[] globalTokens, int biasKind, float apeScale) {
         @Override
         public String toString() {
@@ -43,7 +43,8 @@ class AttentionBackwardGoldensTest {
         return Stream.of(new Spec("swa_w4_gqa_alibi_h6", Window.causalSliding(4), new int[0], PositionalBiases.ALIBI, 0f),
                 new Spec("local_w4_global_0_9", Window.bidirectionalLocal(4), new int[] { 0, 9 }, PositionalBiases.NONE, 0f),
                 new Spec("ape_causal_s0.3", Window.causal(), new int[0], PositionalBiases.APE, 0.3f),
-                new Spec("causal_global_last_mqa", Window.causal(), new int[] { 9 }, PositionalBiases.NONE, 0f));
+                new Spec("causal_global_last_mqa", Window.causal(), new int[] { 9 }, PositionalBiases.NONE, 0f),
+                new Spec("causal_swa_w3_global_2_7_gqa", Window.causalSliding(3), new int[] { 2, 7 }, PositionalBiases.NONE, 0f));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -55,7 +56,8 @@ class AttentionBackwardGoldensTest {
         int heads = q.dim(2);
         int headDim = q.dim(3);
         float[] slopes = spec.biasKind() == PositionalBiases.ALIBI ? PositionalBiases.alibiSlopes(heads).toHeapArray() : new float[] { 0f };
-        AttentionCase c = new AttentionCase(q.dim(0), q.dim(1), heads, k.dim(2), headDim, spec.window().left(), spec.window().right(), spec.globalTokens(),
+        AttentionCase c = new AttentionCase(q.dim(0), q.dim(1), heads, k.dim(2), headDim, AttentionCase.uniformWindows(heads, spec.window().left(), spec.window().right()),
+                spec.window().right() == 0, spec.globalTokens(),
                 spec.biasKind(), slopes, spec.apeScale(), (float) (1.0 / Math.sqrt(headDim)), 8, q.values(), k.values(), v.values());
         Result result = AttentionBackwardRunner.runPlain(c, goldens.tensor(spec.name() + ".dout").values());
         Close.assertClose(goldens.tensor(spec.name() + ".out").values(), result.out(), ABS, REL, spec.name() + " out");

@@ -34,7 +34,7 @@ class AttentionGoldensTest {
         goldens = Goldens.load("/goldens/attention.safetensors");
     }
 
-    /** A golden case's mask and bias, as the script builds them. */
+    /** A golden case's mask and bias, as the script builds them; a one-sided band is a causal mask (global tokens included). */
     record Spec(String name, Window window, int[] globalTokens, int biasKind, float apeScale) {
     }
 
@@ -60,7 +60,8 @@ class AttentionGoldensTest {
         int heads = q.dim(2);
         int headDim = q.dim(3);
         float[] slopes = spec.biasKind() == PositionalBiases.ALIBI ? PositionalBiases.alibiSlopes(heads).toHeapArray() : new float[] { 0f };
-        AttentionCase c = new AttentionCase(q.dim(0), q.dim(1), heads, k.dim(2), headDim, spec.window().left(), spec.window().right(), spec.globalTokens(),
+        AttentionCase c = new AttentionCase(q.dim(0), q.dim(1), heads, k.dim(2), headDim, AttentionCase.uniformWindows(heads, spec.window().left(), spec.window().right()),
+                spec.window().right() == 0, spec.globalTokens(),
                 spec.biasKind(), slopes, spec.apeScale(), (float) (1.0 / Math.sqrt(headDim)), 3, q.values(), k.values(), v.values());
         assertArrayEquals(q.shape(), out.shape());
         Close.assertClose(out.values(), AttentionRunner.run(algorithm, c), ABS, REL, algorithm + " on " + spec.name());

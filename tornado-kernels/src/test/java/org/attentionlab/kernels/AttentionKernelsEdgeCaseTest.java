@@ -153,9 +153,9 @@ class AttentionKernelsEdgeCaseTest {
         for (int chunk : new int[] { 1, 2, 4, 30, 31, 32, 100 }) {
             assertArrayEquals(standard, AttentionRunner.run(AttentionAlgorithm.CHUNKED, c.withChunkSize(chunk)), 0f, "chunk " + chunk);
         }
-        assertEquals(2 * 2 * 4 * 31, AttentionKernels.chunkedScratchSize(2, 2, 4, 31, 5, 0, 1), "a global token widens rows to L");
-        assertEquals(2 * 2 * 4 * 6, AttentionKernels.chunkedScratchSize(2, 2, 4, 31, 5, 0, 0));
-        assertThrows(IllegalArgumentException.class, () -> AttentionKernels.chunkedScratchSize(1, 1, 0, 5, 1, 0, 0));
+        assertEquals(2 * 2 * 4 * 31, AttentionKernels.chunkedScratchSize(2, 2, 4, 31, sides(2, 5, 0), 1), "a global token widens rows to L");
+        assertEquals(2 * 2 * 4 * 6, AttentionKernels.chunkedScratchSize(2, 2, 4, 31, sides(2, 5, 0), 0));
+        assertThrows(IllegalArgumentException.class, () -> AttentionKernels.chunkedScratchSize(1, 1, 0, 5, sides(1, 1, 0), 0));
     }
 
     @Test
@@ -236,18 +236,18 @@ class AttentionKernelsEdgeCaseTest {
 
     @Test
     void standardScratchIsProportionalToTheWindow() {
-        assertEquals(8 * 4096 * 256, AttentionKernels.standardScratchSize(1, 8, 4096, Window.causalSliding(256).left(), 0, 0));
-        assertEquals(8 * 4096 * 4096, AttentionKernels.standardScratchSize(1, 8, 4096, Window.causal().left(), 0, 0));
-        assertThrows(ArithmeticException.class, () -> AttentionKernels.standardScratchSize(64, 64, 4096, AttentionMasks.UNBOUNDED, 0, 0));
+        assertEquals(8 * 4096 * 256, AttentionKernels.standardScratchSize(1, 8, 4096, AttentionMasks.windows(8, Window.causalSliding(256)), 0));
+        assertEquals(8 * 4096 * 4096, AttentionKernels.standardScratchSize(1, 8, 4096, AttentionMasks.windows(8, Window.causal()), 0));
+        assertThrows(ArithmeticException.class, () -> AttentionKernels.standardScratchSize(64, 64, 4096, sides(64, AttentionMasks.UNBOUNDED, 0), 0));
     }
 
     @Test
     void scratchSizesBeyondAnIntAreExactIn64Bits() {
-        assertEquals(64L * 64 * 4096 * 4096, AttentionKernels.standardScratchElements(64, 64, 4096, AttentionMasks.UNBOUNDED, 0, 0));
-        assertEquals(4L * 200_000 * 20_000, AttentionKernels.standardScratchElements(1, 4, 200_000, Window.causalSliding(20_000).left(), 0, 0));
-        assertEquals(2L * 1024 * 65_536 * 1_000_000, AttentionKernels.chunkedScratchElements(2, 1024, 65_536, 1_000_000, AttentionMasks.UNBOUNDED, 0, 0));
+        assertEquals(64L * 64 * 4096 * 4096, AttentionKernels.standardScratchElements(64, 64, 4096, sides(64, AttentionMasks.UNBOUNDED, 0), 0));
+        assertEquals(4L * 200_000 * 20_000, AttentionKernels.standardScratchElements(1, 4, 200_000, AttentionMasks.windows(4, Window.causalSliding(20_000)), 0));
+        assertEquals(2L * 1024 * 65_536 * 1_000_000, AttentionKernels.chunkedScratchElements(2, 1024, 65_536, 1_000_000, sides(1024, AttentionMasks.UNBOUNDED, 0), 0));
         assertThrows(ArithmeticException.class, () -> AttentionKernels.standardScratchElements(Integer.MAX_VALUE, 1024, Integer.MAX_VALUE,
-                AttentionMasks.UNBOUNDED, 0, 0), "beyond a long: an exception, never a wrapped size");
+                sides(1024, AttentionMasks.UNBOUNDED, 0), 0), "beyond a long: an exception, never a wrapped size");
     }
 
     @ParameterizedTest
@@ -301,21 +301,30 @@ class AttentionKernelsEdgeCaseTest {
         assertArrayEquals(one, AttentionRunner.runFlash(c, wide));
     }
 
+    /** The kernels' window argument: (left, right) repeated for {@code heads} heads. */
+    private static IntArray sides(int heads, int left, int right) {
+        return IntArray.fromArray(AttentionCase.uniformWindows(heads, left, right));
+    }
+
     @Test
     void argumentChecksRejectInconsistentCalls() {
         FloatArray q = new FloatArray(2 * 5 * 4 * 3);
         FloatArray kv = new FloatArray(2 * 5 * 2 * 3);
         FloatArray slopes = PositionalBiases.alibiSlopes(4);
         IntArray none = AttentionMasks.globalTokens();
-        AttentionKernels.checkArguments(q, kv, kv, q, none, 0, slopes, 2, 5, 4, 2, 3, 1, 0, PositionalBiases.ALIBI);
-        assertThrows(IllegalArgumentException.class, () -> AttentionKernels.checkArguments(q, kv, kv, q, none, 0, slopes, 2, 5, 4, 3, 3, 1, 0, 0));
-        assertThrows(IllegalArgumentException.class, () -> AttentionKernels.checkArguments(q, kv, kv, q, none, 0, slopes, 2, 6, 4, 2, 3, 1, 0, 0));
-        assertThrows(IllegalArgumentException.class, () -> AttentionKernels.checkArguments(q, kv, kv, q, none, 0, slopes, 2, 5, 4, 2, 3, -1, 0, 0));
+        AttentionKernels.checkArguments(q, kv, kv, q, none, 0, slopes, 2, 5, 4, 2, 3, sides(4, 1, 0), 0, PositionalBiases.ALIBI);
+        assertThrows(IllegalArgumentException.class, () -> AttentionKernels.checkArguments(q, kv, kv, q, none, 0, slopes, 2, 5, 4, 3, 3, sides(4, 1, 0), 0, 0));
+        assertThrows(IllegalArgumentException.class, () -> AttentionKernels.checkArguments(q, kv, kv, q, none, 0, slopes, 2, 6, 4, 2, 3, sides(4, 1, 0), 0, 0));
+        assertThrows(IllegalArgumentException.class, () -> AttentionKernels.checkArguments(q, kv, kv, q, none, 0, slopes, 2, 5, 4, 2, 3, sides(4, -1, 0), 0, 0));
         assertThrows(IllegalArgumentException.class,
-                () -> AttentionKernels.checkArguments(q, kv, kv, q, none, 0, PositionalBiases.noSlopes(), 2, 5, 4, 2, 3, 1, 0, PositionalBiases.ALIBI));
-        assertThrows(IllegalArgumentException.class, () -> AttentionKernels.checkArguments(q, kv, kv, q, none, 0, slopes, 2, 5, 4, 2, 3, 1, 0, 3));
+                () -> AttentionKernels.checkArguments(q, kv, kv, q, none, 0, PositionalBiases.noSlopes(), 2, 5, 4, 2, 3, sides(4, 1, 0), 0, PositionalBiases.ALIBI));
+        assertThrows(IllegalArgumentException.class, () -> AttentionKernels.checkArguments(q, kv, kv, q, none, 0, slopes, 2, 5, 4, 2, 3, sides(4, 1, 0), 0, 3));
         assertThrows(IllegalArgumentException.class,
-                () -> AttentionKernels.checkArguments(q, kv, kv, q, IntArray.fromElements(3, 1), 2, slopes, 2, 5, 4, 2, 3, 1, 0, 0));
+                () -> AttentionKernels.checkArguments(q, kv, kv, q, IntArray.fromElements(3, 1), 2, slopes, 2, 5, 4, 2, 3, sides(4, 1, 0), 0, 0));
+        assertThrows(IllegalArgumentException.class, () -> AttentionKernels.checkArguments(q, kv, kv, q, none, 0, slopes, 2, 5, 4, 2, 3, sides(3, 1, 0), 0, 0),
+                "a window per head");
+        assertThrows(IllegalArgumentException.class, () -> AttentionKernels.checkArguments(q, kv, kv, q, none, 0, slopes, 2, 5, 4, 2, 3, sides(4, 1, 0), 2, 0),
+                "causal is 0 or 1");
     }
 
     @Test

@@ -21,7 +21,8 @@ import net.jqwik.api.statistics.Statistics;
 /**
  * Each attention algorithm against the float64 reference on random cases: odd sizes, batch 1-3, seq 1-40, heads
  * 1-6 and 12 with kv heads dividing them, head_dim 1-24, every mask kind (full, causal, causal sliding windows
- * 1..L+3, bidirectional local windows, arbitrary (left, right) bands) with 0-3 global tokens, and every bias kind
+ * 1..L+3, bidirectional local windows, arbitrary (left, right) bands; a third with a window per head; causal kinds
+ * mostly with the causal flag that binds global tokens too) with 0-3 global tokens, and every bias kind
  * (ALiBi with the reference or Edifice slopes, APE with random scales). Tolerance for all four fp32 kernels:
  * |got - want| <= 1e-5 + 1e-4 |want| (inputs in [-1, 1), |logits| below about 50).
  */
@@ -94,34 +95,7 @@ class AttentionKernelsPropertyTest {
 
     static AttentionCase build(Shape shape, Recipe recipe) {
         int L = shape.seqLen();
-        int left;
-        int right;
-        int draw = recipe.windowDraw();
-        switch (recipe.mask()) {
-            case FULL -> {
-                boolean unbounded = draw % 2 == 0;
-                left = unbounded ? AttentionMasks.UNBOUNDED : L;
-                right = unbounded ? AttentionMasks.UNBOUNDED : L;
-            }
-            case CAUSAL -> {
-                left = draw % 2 == 0 ? AttentionMasks.UNBOUNDED : L;
-                right = 0;
-            }
-            case CAUSAL_SLIDING -> {
-                AttentionMasks.Window w = AttentionMasks.Window.causalSliding(1 + draw % (L + 3));
-                left = w.left();
-                right = w.right();
-            }
-            case BIDIRECTIONAL_LOCAL -> {
-                AttentionMasks.Window w = AttentionMasks.Window.bidirectionalLocal(draw % (L + 4));
-                left = w.left();
-                right = w.right();
-            }
-            default -> {
-                left = draw % (L + 3);
-                right = (draw / 97) % (L + 3);
-            }
-        }
+        int[] sides = window(recipe.mask(), recipe.windowDraw(), L);
         Random random = new Random(recipe.seed());
         TreeSet<Integer> globals = new TreeSet<>();
         int globalCount = Math.min(recipe.globalCount(), L);
@@ -129,8 +103,26 @@ class AttentionKernelsPropertyTest {
             globals.add(random.nextInt(L));
         }
         int heads = shape.heads().heads();
-        AttentionCase c = AttentionCase.random(random.nextLong(), shape.batch(), L, heads, shape.heads().kvHeads(), shape.headDim(), left, right,
+        AttentionCase c = AttentionCase.random(random.nextLong(), shape.batch(), L, heads, shape.heads().kvHeads(), shape.headDim(), sides[0], sides[1],
                 globals.stream().mapToInt(Integer::intValue).toArray());
+        // A third of the cases give every head its own window of the same kind (multi-scale local attention).
+        if (random.nextInt(3) == 0) {
+            int[] perHead = new int[2 * heads];
+            for (int h = 0; h < heads; h++) {
+                int[] own = window(recipe.mask(), random.nextInt(10_000), L);
+                perHead[2 * h] = own[0];
+                perHead[2 * h + 1] = own[1];
+            }
+            c = c.withWindows(perHead);
+        }
+        // Causal masks bind the global tokens too (configs/README.md); a quarter keep the flag off, as do the two-sided kinds
+        // (a band may take it either way).
+        boolean causal = switch (recipe.mask()) {
+            case CAUSAL, CAUSAL_SLIDING -> random.nextInt(4) != 0;
+            case BAND -> random.nextBoolean();
+            default -> false;
+        };
+        c = c.withCausal(causal);
         c = c.withChunkSize(1 + recipe.chunkDraw() % (L + 8));
         if (random.nextInt(4) == 0) {
             c = c.withScale(0.1f + random.nextFloat());
@@ -140,6 +132,23 @@ class AttentionKernelsPropertyTest {
                     (random.nextBoolean() ? PositionalBiases.alibiSlopes(heads) : PositionalBiases.alibiSlopesEdifice(heads)).toHeapArray(), 0f);
             case PositionalBiases.APE -> c.withBias(PositionalBiases.APE, new float[] { 0f }, random.nextBoolean() ? 0.1f : random.nextFloat() * 4f - 2f);
             default -> c;
+        };
+    }
+
+    /** (left, right) of a mask kind for a sequence of L positions, from a drawn number. */
+    private static int[] window(MaskKind kind, int draw, int L) {
+        return switch (kind) {
+            case FULL -> draw % 2 == 0 ? new int[] { AttentionMasks.UNBOUNDED, AttentionMasks.UNBOUNDED } : new int[] { L, L };
+            case CAUSAL -> new int[] { draw % 2 == 0 ? AttentionMasks.UNBOUNDED : L, 0 };
+            case CAUSAL_SLIDING -> {
+                AttentionMasks.Window w = AttentionMasks.Window.causalSliding(1 + draw % (L + 3));
+                yield new int[] { w.left(), w.right() };
+            }
+            case BIDIRECTIONAL_LOCAL -> {
+                AttentionMasks.Window w = AttentionMasks.Window.bidirectionalLocal(draw % (L + 4));
+                yield new int[] { w.left(), w.right() };
+            }
+            case BAND -> new int[] { draw % (L + 3), (draw / 97) % (L + 3) };
         };
     }
 }

@@ -18,14 +18,14 @@ class AttentionLaunchTest {
 
     private static AttentionLaunch launch(Algorithm algorithm) {
         Window w = Window.causalSliding(4);
-        return new AttentionLaunch(algorithm, 2, 10, 4, 2, 8, w.left(), w.right(), AttentionMasks.globalTokens(), 0, PositionalBiases.NONE,
+        return new AttentionLaunch(algorithm, 2, 10, 4, 2, 8, AttentionMasks.windows(4, w), true, AttentionMasks.globalTokens(), 0, PositionalBiases.NONE,
                 PositionalBiases.noSlopes(), 0f, 0.25f, 3);
     }
 
     @Test
     void scratchIsWhatTheKernelsAskForAndOnlyFlashHasAGrid() {
-        assertEquals(AttentionKernels.standardScratchSize(2, 4, 10, 3, 0, 0), launch(Algorithm.STANDARD).scratchSize());
-        assertEquals(AttentionKernels.chunkedScratchSize(2, 4, 3, 10, 3, 0, 0), launch(Algorithm.CHUNKED).scratchSize());
+        assertEquals(AttentionKernels.standardScratchSize(2, 4, 10, AttentionMasks.windows(4, Window.causalSliding(4)), 0), launch(Algorithm.STANDARD).scratchSize());
+        assertEquals(AttentionKernels.chunkedScratchSize(2, 4, 3, 10, AttentionMasks.windows(4, Window.causalSliding(4)), 0), launch(Algorithm.CHUNKED).scratchSize());
         assertEquals(0, launch(Algorithm.MEMORY_EFFICIENT).scratchSize());
         assertEquals(0, launch(Algorithm.FLASH).scratchSize());
         for (Algorithm algorithm : Algorithm.values()) {
@@ -47,7 +47,7 @@ class AttentionLaunchTest {
         IllegalStateException flash = assertThrows(IllegalStateException.class, () -> launch(Algorithm.FLASH).call(q, kv, kv, q, null));
         assertTrue(flash.getMessage().contains("worker grid"), flash.getMessage());
         Window w = Window.causalSliding(4);
-        assertThrows(IllegalArgumentException.class, () -> new AttentionLaunch(Algorithm.CHUNKED, 1, 4, 1, 1, 4, w.left(), w.right(),
+        assertThrows(IllegalArgumentException.class, () -> new AttentionLaunch(Algorithm.CHUNKED, 1, 4, 1, 1, 4, AttentionMasks.windows(1, w), true,
                 AttentionMasks.globalTokens(), 0, PositionalBiases.NONE, PositionalBiases.noSlopes(), 0f, 1f, 0));
     }
 }

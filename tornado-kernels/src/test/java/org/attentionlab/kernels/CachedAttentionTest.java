@@ -47,14 +47,60 @@ class CachedAttentionTest {
     static final double ABS = 1e-5;
     static final double REL = 1e-4;
 
-    record Case(int batch, int heads, int kvHeads, int headDim, int window, int extraSlots, int length, int prompt, int biasKind, long seed) {
+    /** A generation: W per head ({@code windows[h]}, 0 = full) and global tokens (causal: seen from their position on). */
+    record Case(int batch, int heads, int kvHeads, int headDim, int[] windows, int[] globals, int extraSlots, int length, int prompt, int biasKind,
+            long seed) {
 
-        long windowLeft() {
-            return window == 0 ? AttentionMasks.UNBOUNDED : window - 1;
+        /** One window for every head, no global tokens. */
+        Case(int batch, int heads, int kvHeads, int headDim, int window, int extraSlots, int length, int prompt, int biasKind, long seed) {
+            this(batch, heads, kvHeads, headDim, sameWindow(heads, window), new int[0], extraSlots, length, prompt, biasKind, seed);
+        }
+
+        private static int[] sameWindow(int heads, int window) {
+            int[] windows = new int[heads];
+            java.util.Arrays.fill(windows, window);
+            return windows;
+        }
+
+        long windowLeft(int head) {
+            return windows[head] == 0 ? AttentionMasks.UNBOUNDED : windows[head] - 1;
+        }
+
+        long[] windowLefts() {
+            long[] lefts = new long[heads];
+            for (int h = 0; h < heads; h++) {
+                lefts[h] = windowLeft(h);
+            }
+            return lefts;
+        }
+
+        /** The kernels' window argument: (W - 1, 0) per head. */
+        IntArray kernelWindows() {
+            IntArray sides = new IntArray(2 * heads);
+            for (int h = 0; h < heads; h++) {
+                sides.set(2 * h, (int) windowLeft(h));
+            }
+            return sides;
+        }
+
+        IntArray kernelGlobals() {
+            return AttentionMasks.globalTokens(globals);
+        }
+
+        /** The global tokens of a prefix of {@code length} positions. */
+        int[] globalsBelow(int length) {
+            return java.util.Arrays.stream(globals).filter(g -> g < length).toArray();
         }
 
         int capacity() {
-            return CachedAttention.capacity((int) windowLeft(), length) + extraSlots;
+            return CachedAttention.capacity(kernelWindows(), heads, globals.length, length) + extraSlots;
+        }
+
+        @Override
+        public String toString() {
+            return "Case[batch=" + batch + ", heads=" + heads + "/" + kvHeads + ", headDim=" + headDim + ", windows=" + java.util.Arrays.toString(windows)
+                    + ", globals=" + java.util.Arrays.toString(globals) + ", extraSlots=" + extraSlots + ", length=" + length + ", prompt=" + prompt
+                    + ", bias=" + biasKind + ", seed=" + seed + "]";
         }
     }
 
@@ -64,7 +110,9 @@ class CachedAttentionTest {
 
     @Property(tries = 300)
     void decodeStepsAreTheLastRowOfTheWholeSequence(@ForAll("cases") Case c) {
-        Statistics.label("window").collect(c.window() == 0 ? "full" : c.window() < c.length() ? "sliding, wraps" : "sliding, no wrap");
+        Statistics.label("window").collect(c.windows()[0] == 0 ? "full" : c.windows()[0] < c.length() ? "sliding, wraps" : "sliding, no wrap");
+        Statistics.label("heads' windows").collect(java.util.Arrays.stream(c.windows()).distinct().count() > 1 ? "per head" : "one");
+        Statistics.label("global tokens").collect(c.globals().length);
         Statistics.label("bias").collect(c.biasKind());
         Sequence s = Sequence.random(c);
         for (Step step : s.decode()) {
@@ -90,7 +138,17 @@ class CachedAttentionTest {
         return Combinators.combine(Arbitraries.integers().between(1, 2), heads, Arbitraries.integers().between(1, 16), Arbitraries.integers().between(0, 12),
                 Arbitraries.integers().between(0, 3).map(extra -> extra == 3 ? 0 : extra), lengths,
                 Arbitraries.of(PositionalBiases.NONE, PositionalBiases.ALIBI, PositionalBiases.APE), Arbitraries.longs())
-                .as((batch, h, headDim, window, extra, l, bias, seed) -> new Case(batch, h[0], h[1], headDim, window, extra, l[0], l[1], bias, seed));
+                .as((batch, h, headDim, window, extra, l, bias, seed) -> {
+                    // A third of the cases give each head its own window, a third have global tokens (anywhere, also past the prompt).
+                    java.util.Random draw = new java.util.Random(seed);
+                    int[] windows = new int[h[0]];
+                    boolean perHead = draw.nextInt(3) == 0;
+                    for (int head = 0; head < windows.length; head++) {
+                        windows[head] = perHead ? draw.nextInt(13) : window;
+                    }
+                    int[] globals = draw.nextInt(3) == 0 ? draw.ints(1 + draw.nextInt(3), 0, l[0]).sorted().distinct().toArray() : new int[0];
+                    return new Case(batch, h[0], h[1], headDim, windows, globals, extra, l[0], l[1], bias, seed);
+                });
     }
 
     /** A window of one key: the output is the token's own value, exactly, at every position. */
@@ -141,12 +199,14 @@ class CachedAttentionTest {
             if (p >= start) {
                 float[] query = queryAt(p, heads * headDim);
                 FloatArray out = nans(heads * headDim);
-                CachedAttention.scores(FloatArray.fromArray(query), key, keyCache, scores, position, slopes, 1, heads, kvHeads, headDim, capacity, window - 1,
-                        biasKind, apeScale, scale);
-                CachedAttention.softmax(scores, position, heads, capacity, window - 1);
-                CachedAttention.weightedValues(value, valueCache, scores, out, position, 1, heads, kvHeads, headDim, capacity, window - 1);
-                double[] want = CachedAttentionReference.row(query, j -> keyAt(j, kvWidth), j -> valueAt(j, kvWidth), p, window - 1, heads, kvHeads, headDim,
-                        bias, scale);
+                IntArray none = AttentionMasks.globalTokens();
+                IntArray windows = AttentionMasks.windows(heads, AttentionMasks.Window.causalSliding(window));
+                CachedAttention.scores(FloatArray.fromArray(query), key, keyCache, scores, position, none, 0, slopes, 1, heads, kvHeads, headDim, capacity,
+                        windows, biasKind, apeScale, scale);
+                CachedAttention.softmax(scores, position, none, 0, 1, heads, capacity, windows);
+                CachedAttention.weightedValues(value, valueCache, scores, out, position, none, 0, 1, heads, kvHeads, headDim, capacity, windows);
+                double[] want = CachedAttentionReference.row(query, j -> keyAt(j, kvWidth), j -> valueAt(j, kvWidth), p, window - 1, heads, kvHeads,
+                        headDim, bias, scale);
                 Close.assertClose(want, out.toHeapArray(), ABS, REL, "position " + p + ", slot " + p % capacity);
             }
             CachedAttention.store(key, value, keyCache, valueCache, position, 1, kvWidth, capacity);
@@ -240,7 +300,6 @@ class CachedAttentionTest {
 
         int kvWidth = c.kvHeads() * c.headDim();
         int capacity = c.capacity();
-        int windowLeft = (int) c.windowLeft();
         FloatArray q = new FloatArray(c.batch() * c.heads() * c.headDim());
         FloatArray k = new FloatArray(c.batch() * kvWidth);
         FloatArray v = new FloatArray(c.batch() * kvWidth);
@@ -250,9 +309,11 @@ class CachedAttentionTest {
         FloatArray out = new FloatArray(q.getSize());
         IntArray position = new IntArray(1);
         FloatArray slopes = PositionalBiases.alibiSlopes(c.heads());
-        AttentionLaunch launch = new AttentionLaunch(AttentionLaunch.Algorithm.STANDARD, c.batch(), 1, c.heads(), c.kvHeads(), c.headDim(), windowLeft, 0,
-                AttentionMasks.globalTokens(new int[0]), 0, PositionalBiases.ALIBI, slopes, 0f, direct.scale(), 1);
-        TaskGraph graph = new TaskGraph("decode").transferToDevice(DataTransferMode.FIRST_EXECUTION, keyCache, valueCache, slopes)
+        IntArray windows = c.kernelWindows();
+        IntArray globals = c.kernelGlobals();
+        AttentionLaunch launch = new AttentionLaunch(AttentionLaunch.Algorithm.STANDARD, c.batch(), 1, c.heads(), c.kvHeads(), c.headDim(), windows, true,
+                globals, 0, PositionalBiases.ALIBI, slopes, 0f, direct.scale(), 1);
+        TaskGraph graph = new TaskGraph("decode").transferToDevice(DataTransferMode.FIRST_EXECUTION, keyCache, valueCache, slopes, windows, globals)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, position, q, k, v);
         launch.addCachedTasks(graph, "attention", q, k, v, keyCache, valueCache, out, scores, position, capacity);
         graph.transferToHost(DataTransferMode.EVERY_EXECUTION, out);
@@ -264,7 +325,7 @@ class CachedAttentionTest {
                 direct.copyPosition(p, q, k, v);
                 var profile = plan.execute().getProfilerResult();
                 assertArrayEquals(step.out(), out.toHeapArray(), "position " + p);
-                long firstTime = p == 0 ? 2L * keyCache.getSize() * 4 + slopes.getSize() * 4 : 0;
+                long firstTime = p == 0 ? 2L * keyCache.getSize() * 4 + slopes.getSize() * 4 + windows.getSize() * 4 + globals.getSize() * 4 : 0;
                 assertEquals(firstTime + 4 + 4L * (q.getSize() + k.getSize() + v.getSize()), profile.getTotalBytesCopyIn(), "bytes in at position " + p);
                 assertEquals(4L * out.getSize(), profile.getTotalBytesCopyOut(), "bytes out at position " + p);
             }
@@ -285,21 +346,38 @@ class CachedAttentionTest {
         assertEquals(1, CachedAttention.capacity(0, 10));
         assertEquals(10, CachedAttention.capacity(AttentionMasks.UNBOUNDED, 10));
         assertThrows(IllegalArgumentException.class, () -> CachedAttention.capacity(3, 0));
+        IntArray multiScale = AttentionMasks.windows(AttentionMasks.Window.causalSliding(2), AttentionMasks.Window.causalSliding(8),
+                AttentionMasks.Window.causalSliding(4));
+        assertEquals(8, CachedAttention.capacity(multiScale, 3, 0, 100), "the widest head");
+        assertEquals(5, CachedAttention.capacity(multiScale, 3, 0, 5));
+        assertEquals(100, CachedAttention.capacity(multiScale, 3, 1, 100), "a global token keeps every position");
+    }
+
+    /** Global tokens in a causal model: a decode step at a global position sees every earlier key, later steps see it. */
+    @Test
+    void globalTokensAtThePromptsStartMiddleAndInTheGeneration() {
+        for (int[] globals : new int[][] { { 0 }, { 6 }, { 0, 9, 17 }, { 23 } }) {
+            Case c = new Case(2, 4, 2, 8, new int[] { 2, 3, 1, 5 }, globals, 0, 24, 7, PositionalBiases.ALIBI, 13);
+            Sequence s = Sequence.random(c);
+            for (Step step : s.decode()) {
+                Close.assertClose(s.fullSequenceReferenceLastRows(step.position() + 1), step.out(), ABS, REL, "position " + step.position() + " of " + c);
+                assertArrayEquals(s.standardLastRows(step.position() + 1), step.out(), 0f, "position " + step.position() + " of " + c);
+            }
+        }
     }
 
     @Test
-    void aCacheServesOnlyCausalMasksWithoutGlobalTokens() {
+    void aCacheServesOnlyCausalMasks() {
         FloatArray any = new FloatArray(1000);
         IntArray position = new IntArray(1);
-        AttentionLaunch bidirectional = new AttentionLaunch(AttentionLaunch.Algorithm.STANDARD, 1, 1, 2, 1, 4, 3, 3, AttentionMasks.globalTokens(new int[0]), 0,
-                PositionalBiases.NONE, PositionalBiases.noSlopes(), 0f, 0.5f, 1);
+        IntArray windows = AttentionMasks.windows(2, new AttentionMasks.Window(3, 0));
+        AttentionLaunch bidirectional = new AttentionLaunch(AttentionLaunch.Algorithm.STANDARD, 1, 1, 2, 1, 4, AttentionMasks.windows(2,
+                new AttentionMasks.Window(3, 3)), false, AttentionMasks.globalTokens(new int[0]), 0, PositionalBiases.NONE, PositionalBiases.noSlopes(), 0f,
+                0.5f, 1);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> bidirectional.addCachedTasks(new TaskGraph("g"), "a", any, any, any, any, any, any, any, position, 4));
         assertTrue(e.getMessage().contains("causal"), e.getMessage());
-        AttentionLaunch global = new AttentionLaunch(AttentionLaunch.Algorithm.STANDARD, 1, 1, 2, 1, 4, 3, 0, AttentionMasks.globalTokens(new int[] { 0 }), 1,
-                PositionalBiases.NONE, PositionalBiases.noSlopes(), 0f, 0.5f, 1);
-        assertThrows(IllegalArgumentException.class, () -> global.addCachedTasks(new TaskGraph("g"), "a", any, any, any, any, any, any, any, position, 4));
-        AttentionLaunch causal = new AttentionLaunch(AttentionLaunch.Algorithm.STANDARD, 1, 1, 2, 1, 4, 3, 0, AttentionMasks.globalTokens(new int[0]), 0,
+        AttentionLaunch causal = new AttentionLaunch(AttentionLaunch.Algorithm.STANDARD, 1, 1, 2, 1, 4, windows, true, AttentionMasks.globalTokens(new int[0]), 0,
                 PositionalBiases.NONE, PositionalBiases.noSlopes(), 0f, 0.5f, 1);
         e = assertThrows(IllegalArgumentException.class,
                 () -> causal.addCachedTasks(new TaskGraph("g"), "a", any, any, any, new FloatArray(4), any, any, any, position, 4));
@@ -403,7 +481,9 @@ class CachedAttentionTest {
             int kvWidth = c.kvHeads() * c.headDim();
             int qWidth = c.heads() * c.headDim();
             int capacity = c.capacity();
-            int windowLeft = (int) c.windowLeft();
+            IntArray windows = c.kernelWindows();
+            IntArray globals = c.kernelGlobals();
+            int numGlobal = c.globals().length;
             FloatArray keyCache = nans(c.batch() * capacity * kvWidth);
             FloatArray valueCache = nans(c.batch() * capacity * kvWidth);
             FloatArray scores = nans(CachedAttention.scoresSize(c.batch(), c.heads(), capacity));
@@ -418,10 +498,11 @@ class CachedAttentionTest {
                 FloatArray out = nans(c.batch() * qWidth);
                 FloatArray key = FloatArray.fromArray(row(k, kvWidth, p));
                 FloatArray value = FloatArray.fromArray(row(v, kvWidth, p));
-                CachedAttention.scores(FloatArray.fromArray(row(q, qWidth, p)), key, keyCache, scores, position, slopes, c.batch(), c.heads(), c.kvHeads(),
-                        c.headDim(), capacity, windowLeft, c.biasKind(), apeScale, scale());
-                CachedAttention.softmax(scores, position, c.batch() * c.heads(), capacity, windowLeft);
-                CachedAttention.weightedValues(value, valueCache, scores, out, position, c.batch(), c.heads(), c.kvHeads(), c.headDim(), capacity, windowLeft);
+                CachedAttention.scores(FloatArray.fromArray(row(q, qWidth, p)), key, keyCache, scores, position, globals, numGlobal, slopes, c.batch(),
+                        c.heads(), c.kvHeads(), c.headDim(), capacity, windows, c.biasKind(), apeScale, scale());
+                CachedAttention.softmax(scores, position, globals, numGlobal, c.batch(), c.heads(), capacity, windows);
+                CachedAttention.weightedValues(value, valueCache, scores, out, position, globals, numGlobal, c.batch(), c.heads(), c.kvHeads(), c.headDim(),
+                        capacity, windows);
                 CachedAttention.store(key, value, keyCache, valueCache, position, c.batch(), kvWidth, capacity);
                 steps.add(new Step(p, out.toHeapArray()));
             }
@@ -432,8 +513,9 @@ class CachedAttentionTest {
         float[] standardLastRows(int length) {
             int kvWidth = c.kvHeads() * c.headDim();
             int qWidth = c.heads() * c.headDim();
+            int[] globals = c.globalsBelow(length);
             AttentionLaunch launch = new AttentionLaunch(AttentionLaunch.Algorithm.STANDARD, c.batch(), length, c.heads(), c.kvHeads(), c.headDim(),
-                    (int) c.windowLeft(), 0, AttentionMasks.globalTokens(new int[0]), 0, c.biasKind(), slopes, apeScale, scale(), 1);
+                    c.kernelWindows(), true, AttentionMasks.globalTokens(globals), globals.length, c.biasKind(), slopes, apeScale, scale(), 1);
             FloatArray out = nans(c.batch() * length * qWidth);
             launch.call(FloatArray.fromArray(prefix(q, qWidth, length)), FloatArray.fromArray(prefix(k, kvWidth, length)),
                     FloatArray.fromArray(prefix(v, kvWidth, length)), out, new FloatArray(Math.max(1, launch.scratchSize())));
@@ -453,7 +535,7 @@ class CachedAttentionTest {
             for (int b = 0; b < c.batch(); b++) {
                 int sequence = b;
                 double[] row = CachedAttentionReference.row(row(q, qWidth, position, sequence), j -> row(k, kvWidth, j, sequence),
-                        j -> row(v, kvWidth, j, sequence), position, c.windowLeft(), c.heads(), c.kvHeads(), c.headDim(),
+                        j -> row(v, kvWidth, j, sequence), position, c.windowLefts(), c.globals(), c.heads(), c.kvHeads(), c.headDim(),
                         referenceBias(c.biasKind(), slopes, apeScale), scale());
                 System.arraycopy(row, 0, out, b * qWidth, qWidth);
             }
@@ -466,7 +548,8 @@ class CachedAttentionTest {
             int qWidth = c.heads() * c.headDim();
             double[] all = AttentionReference.attention(new AttentionReference.Shape(c.batch(), length, c.heads(), c.kvHeads(), c.headDim()),
                     prefix(q, qWidth, length), prefix(k, kvWidth, length), prefix(v, kvWidth, length),
-                    new AttentionReference.Mask(c.windowLeft(), 0, new int[0]), referenceBias(c.biasKind(), slopes, apeScale), scale());
+                    new AttentionReference.Mask(c.windowLefts(), new long[c.heads()], c.globalsBelow(length), true), referenceBias(c.biasKind(), slopes, apeScale),
+                    scale());
             double[] last = new double[c.batch() * qWidth];
             for (int b = 0; b < c.batch(); b++) {
                 System.arraycopy(all, (b * length + length - 1) * qWidth, last, b * qWidth, qWidth);

@@ -10,6 +10,7 @@ import org.attentionlab.model.config.ModelSpec;
 import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.spec.NormPosition;
 import org.attentionlab.model.spec.PositionEmbedding;
+import org.attentionlab.model.spec.Window;
 import org.attentionlab.model.weights.Parameters;
 
 /** Edifice's MultiHead sliding-window model: sinusoidal input encoding, post-norm blocks. */
@@ -17,7 +18,7 @@ final class MultiHeadSlidingWindow extends Architecture {
 
     MultiHeadSlidingWindow() {
         super("multihead_sliding_window", TransformerStack.DEFAULTS.with(Keys.HEAD_DIM, 64).with(Keys.NUM_HIDDEN_LAYERS, 2).with(Keys.INTERMEDIATE_SIZE, 256)
-                .with(Keys.SLIDING_WINDOW, 60).with(Keys.SLIDING_WINDOW_PATTERN, LayerPattern.ALL_SLIDING)
+                .with(Keys.SLIDING_WINDOW, new Window.Sliding(60)).with(Keys.SLIDING_WINDOW_PATTERN, LayerPattern.ALL_SLIDING)
                 .with(Keys.POSITION_EMBEDDING, PositionEmbedding.SINUSOIDAL).with(Keys.NORM_POSITION, NormPosition.POST).with(Keys.DROPOUT, 0.1),
                 TransformerStack.OWN_KEYS,
                 "Edifice `MultiHead.build_sliding_window`: input projection to heads × head_dim, sinusoidal encoding added once, then per"

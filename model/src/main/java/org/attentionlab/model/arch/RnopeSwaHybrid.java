@@ -12,6 +12,7 @@ import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.spec.LayerType;
 import org.attentionlab.model.spec.OutputMode;
 import org.attentionlab.model.spec.PositionEmbedding;
+import org.attentionlab.model.spec.Window;
 import org.attentionlab.model.weights.HuggingFaceNames;
 import org.attentionlab.model.weights.Parameters;
 
@@ -20,7 +21,7 @@ final class RnopeSwaHybrid extends Architecture {
 
     RnopeSwaHybrid() {
         super("rnope_swa_hybrid", TransformerStack.DEFAULTS.with(Keys.HIDDEN_SIZE, 256).with(Keys.NUM_HIDDEN_LAYERS, 4)
-                .with(Keys.INTERMEDIATE_SIZE, Keys.FOUR_TIMES_HIDDEN).with(Keys.SLIDING_WINDOW, 4096).with(Keys.SLIDING_WINDOW_PATTERN, LayerPattern.every(4))
+                .with(Keys.INTERMEDIATE_SIZE, Keys.FOUR_TIMES_HIDDEN).with(Keys.SLIDING_WINDOW, new Window.Sliding(4096)).with(Keys.SLIDING_WINDOW_PATTERN, LayerPattern.every(4))
                 .with(Keys.POSITION_EMBEDDING, PositionEmbedding.ROPE).with(Keys.OUTPUT, OutputMode.ALL), TransformerStack.OWN_KEYS,
                 "Cohere \"Rope to Nope and Back Again\" (arXiv 2501.18795) as Hugging Face Cohere2 lays it out: every 4th layer is full"
                         + " attention with no positional encoding, the others are sliding-window layers with RoPE. Here `position_embedding`"

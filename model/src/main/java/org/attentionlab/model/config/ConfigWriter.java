@@ -4,7 +4,6 @@ import java.util.List;
 import java.util.Map;
 
 import org.attentionlab.model.spec.BlockSpec;
-import org.attentionlab.model.spec.LayerType;
 import org.attentionlab.model.spec.TrainSpec;
 import org.attentionlab.model.spec.YamlName;
 import org.attentionlab.model.weights.Json;
@@ -51,7 +50,7 @@ public final class ConfigWriter {
             if (key == Keys.LAYER_TYPE) {
                 value = block.layerType();
             } else if (key == Keys.SLIDING_WINDOW) {
-                value = block.layerType() == LayerType.SLIDING ? block.window() : null;
+                value = block.windowValue();
             } else if (key == Keys.POSITION_EMBEDDING) {
                 value = block.positionEmbedding();
             } else if (key == Keys.ROPE_THETA) {
@@ -124,6 +123,7 @@ public final class ConfigWriter {
         case Double number -> number == Math.rint(number) && Math.abs(number) < 1e15 ? Long.toString(number.longValue())
                 : Double.toString(number).replace("E-", "e-").replace("E", "e+");
         case List<?> list -> "[" + String.join(", ", list.stream().map(ConfigWriter::scalar).toList()) + "]";
+        case org.attentionlab.model.spec.Window.Sliding sliding -> scalar(sliding.yamlValue());
         // A JSON string is a YAML double-quoted scalar.
         default -> Json.write(value.toString());
         };

@@ -42,6 +42,7 @@ import org.attentionlab.model.spec.PositionEmbedding;
 import org.attentionlab.model.spec.RopePairing;
 import org.attentionlab.model.spec.SinusoidalVariant;
 import org.attentionlab.model.spec.TaskName;
+import org.attentionlab.model.spec.Window;
 import org.attentionlab.model.spec.YamlName;
 import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.Tag;
@@ -97,8 +98,10 @@ public final class Keys {
 
     public static final Key<LayerType> LAYER_TYPE = key("layer_type", LAYERS, LAYER_ONLY, choice(LayerType.class), new Default.Derived<>("from layer_types"),
             "this layer's type (in a layers: entry)");
-    public static final Key<Integer> SLIDING_WINDOW = key("sliding_window", LAYERS, LAYER, integer(1, MAX_WINDOW), new Default.Unset<>(),
-            "W for sliding layers (convention above)", "window_size", "window");
+    public static final Key<Window.Sliding> SLIDING_WINDOW = key("sliding_window", LAYERS, LAYER,
+            new Type<>("int or list of int", "1..2^30, or a list of one such W per attention head", Keys::slidingWindow, Window.Sliding::toString),
+            new Default.Unset<>(), "W for sliding layers (convention above); a list gives each attention head its own W (multi-scale local attention)",
+            "window_size", "window");
     public static final Key<List<LayerType>> LAYER_TYPES = key("layer_types", LAYERS, MODEL,
             new Type<>("list of enum", "sliding_attention, full_attention; length = num_hidden_layers", Keys::layerTypes, Keys::showList),
             new Default.Derived<>("from sliding_window_pattern"), "type of each layer, as Hugging Face layer_types");
@@ -394,6 +397,22 @@ public final class Keys {
             }
         }
         return List.copyOf(positions);
+    }
+
+    /** W, or a list of W per attention head (its length is checked against num_attention_heads when the layers resolve). */
+    private static Window.Sliding slidingWindow(Value value) throws ConfigException {
+        if (!value.isList()) {
+            return new Window.Sliding(value.integer(1, MAX_WINDOW));
+        }
+        List<Value> items = value.list();
+        if (items.isEmpty() || items.size() > MAX_HEADS) {
+            throw value.error("has " + items.size() + " windows; give one W per attention head (1.." + MAX_HEADS + "), or a single W for all");
+        }
+        List<Integer> sizes = new ArrayList<>();
+        for (Value item : items) {
+            sizes.add(item.integer(1, MAX_WINDOW));
+        }
+        return new Window.Sliding(sizes);
     }
 
     private static List<Integer> mlpSizes(Value value) throws ConfigException {

@@ -144,9 +144,9 @@ public record ModelSpec(Path source, Architecture architecture, Settings setting
 
     private String layerSummary() {
         List<String> parts = new ArrayList<>();
-        List<Integer> windows = blocks.stream().filter(b -> b.layerType() == LayerType.SLIDING).map(BlockSpec::window).toList();
+        List<Object> windows = blocks.stream().filter(b -> b.layerType() == LayerType.SLIDING).map(BlockSpec::windowValue).toList();
         if (!windows.isEmpty()) {
-            List<Integer> distinct = windows.stream().distinct().toList();
+            List<Object> distinct = windows.stream().distinct().toList();
             parts.add(windows.size() + " sliding W=" + (distinct.size() == 1 ? distinct.get(0).toString() : distinct.toString()));
         }
         long full = blocks.size() - windows.size();

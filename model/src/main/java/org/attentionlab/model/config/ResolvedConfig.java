@@ -72,6 +72,7 @@ public final class ResolvedConfig {
         case Architecture architecture -> architecture.yamlName();
         case Device device -> device.toString();
         case List<?> list -> list.stream().map(ResolvedConfig::plain).toList();
+        case org.attentionlab.model.spec.Window.Sliding sliding -> sliding.yamlValue();
         default -> value;
         };
     }
@@ -104,7 +105,7 @@ public final class ResolvedConfig {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("index", block.index());
         out.put("layer_type", plain(block.layerType()));
-        out.put("sliding_window", block.window() > 0 ? block.window() : null);
+        out.put("sliding_window", block.windowValue());
         out.put("causal", attention.mask().causal());
         out.put("global_tokens", attention.mask().globalTokens());
         out.put("num_attention_heads", attention.heads());

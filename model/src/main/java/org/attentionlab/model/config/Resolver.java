@@ -362,6 +362,10 @@ final class Resolver implements ConfigErrors {
         }
         settle(NUM_HIDDEN_LAYERS, count);
         settle(LAYER_TYPES, List.copyOf(types));
+        Window.Sliding topLevelWindow = value(SLIDING_WINDOW);
+        if (topLevelWindow != null) {
+            checkWindowsPerHead(topLevelWindow, sizes.heads(), -1);
+        }
 
         PositionEmbedding globalEmbedding = value(POSITION_EMBEDDING);
         Norm normKind = value(NORM);
@@ -371,12 +375,13 @@ final class Resolver implements ConfigErrors {
             Map<Key<?>, Object> layer = overrides.get(i);
             Window window = new Window.Full();
             if (types.get(i) == LayerType.SLIDING) {
-                Integer size = layerValue(layer, SLIDING_WINDOW);
-                if (size == null) {
+                Window.Sliding sliding = layerValue(layer, SLIDING_WINDOW);
+                if (sliding == null) {
                     throw typeSource[i].error("layer " + i + " is sliding_attention, but no sliding_window is set (architecture " + architecture.yamlName()
                             + " has no default window)");
                 }
-                window = new Window.Sliding(size);
+                checkWindowsPerHead(sliding, sizes.heads(), i);
+                window = sliding;
             }
             PositionEmbedding embedding = (PositionEmbedding) layer.get(POSITION_EMBEDDING);
             if (embedding == null) {
@@ -410,6 +415,15 @@ final class Resolver implements ConfigErrors {
                     embedding == PositionEmbedding.SINUSOIDAL ? Optional.of(value(SINUSOIDAL_VARIANT)) : Optional.empty(), value(DROPOUT)));
         }
         return blocks;
+    }
+
+    /** A list of windows must give one W per attention head: at layer {@code layer}'s sliding_window, or the top-level one for -1. */
+    private void checkWindowsPerHead(Window.Sliding sliding, int heads, int layer) throws ConfigException {
+        if (sliding.perHead() && sliding.sizes().size() != heads) {
+            String problem = "has " + sliding.sizes().size() + " windows, but num_attention_heads is " + heads
+                    + " (a list gives one W per attention head; a single W serves them all)";
+            throw layer < 0 ? at(SLIDING_WINDOW, problem) : atLayer(layer, SLIDING_WINDOW, problem);
+        }
     }
 
     /** A per-layer key's value for one layer: its layers: entry's, else the top-level value. */

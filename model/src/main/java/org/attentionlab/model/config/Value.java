@@ -45,6 +45,10 @@ final class Value {
         return file.error(node, keyPath, problem);
     }
 
+    boolean isList() {
+        return node instanceof SequenceNode;
+    }
+
     boolean isNull() {
         return node instanceof ScalarNode scalar && scalar.getTag().equals(Tag.NULL);
     }

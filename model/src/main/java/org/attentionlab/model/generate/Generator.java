@@ -43,8 +43,9 @@ public final class Generator implements AutoCloseable {
     /**
      * Refuses, in one line naming the config and the key, a model the caches cannot serve exactly: one that does not
      * read token ids and return logits, or whose earlier positions would change as the sequence grows (a
-     * bidirectional layer, global tokens, or an APE bias below the last layer: APE's bias depends on the sequence
-     * length, so every position's hidden state does).
+     * bidirectional layer, or an APE bias below the last layer: APE's bias depends on the sequence length, so every
+     * position's hidden state does). Global tokens are fine: under causality one attends to the keys before it and is
+     * seen by the later queries, so nothing earlier changes (their layers keep every position in the cache).
      */
     public static void requireLanguageModel(ModelSpec spec) {
         String file = spec.source().toString();
@@ -62,10 +63,6 @@ public final class Generator implements AutoCloseable {
             if (!block.attention().mask().causal()) {
                 throw new InputException(at + "causal: generation needs causal attention; this layer is bidirectional (causal: false), so a position"
                         + " would attend to tokens that are not generated yet");
-            }
-            if (!block.attention().mask().globalTokens().isEmpty()) {
-                throw new InputException(at + "global_tokens: a global token attends to every later position, so its keys and values change as the"
-                        + " sequence grows and cannot be cached; generation needs a config without global_tokens");
             }
             if (block.attention().bias() instanceof PositionBias.Ape && block.index() < blocks.size() - 1) {
                 throw new InputException(at + "position_embedding: ape's bias (1 - |i - j| / L) depends on the sequence length L, so the hidden states"
@@ -113,6 +110,7 @@ public final class Generator implements AutoCloseable {
         if (prompt.length < 1 || prompt.length > caches.maxLength()) {
             throw new IllegalArgumentException("a prompt of " + prompt.length + " tokens does not fit 1.." + caches.maxLength() + " positions");
         }
+        model.checkSeqLen(prompt.length);
         float[] last;
         try (ModelExecution forward = ModelExecution.prefill(model.layers(), RunShape.inference(1, prompt.length), device, caches)) {
             last = lastLogits(forward, prompt, model.vocabSize());

@@ -27,7 +27,7 @@ final class AttentionCore {
 
     private final int layer;
     private final AttentionSpec spec;
-    private final AttentionMasks.Window window;
+    private final IntArray windows;
     private final FloatArray slopes;
     private final IntArray globalTokens;
     private final int numGlobal;
@@ -36,17 +36,18 @@ final class AttentionCore {
     AttentionCore(int layer, AttentionSpec spec) {
         this.layer = layer;
         this.spec = spec;
-        this.window = KernelCodes.window(spec.mask());
+        this.windows = KernelCodes.windows(spec.mask(), spec.heads());
         this.slopes = KernelCodes.slopes(spec.bias(), spec.heads());
         List<Integer> globals = spec.mask().globalTokens();
         this.numGlobal = globals.size();
         this.globalTokens = AttentionMasks.globalTokens(globals.stream().mapToInt(Integer::intValue).toArray());
     }
 
-    /** Constants the kernels read (ALiBi slopes, global-token positions): sent once, like weights. */
+    /** Constants the kernels read (ALiBi slopes, global-token positions, the heads' windows): sent once, like weights. */
     void addConstantsTo(List<Object> constants) {
         constants.add(slopes);
         constants.add(globalTokens);
+        constants.add(windows);
     }
 
     /**
@@ -110,40 +111,37 @@ final class AttentionCore {
 
     /**
      * This layer's cache for generating up to {@code maxLength} positions: a sliding window of W keys keeps
-     * {@code min(W, maxLength)} slots, a full layer {@code maxLength}.
+     * {@code min(W, maxLength)} slots (the widest head's W when each head has its own), a full layer or one with global
+     * tokens {@code maxLength}.
      */
     KvCaches.Layout cacheLayout(int maxLength) {
         return new KvCaches.Layout(layer, spec.mask().layerType(), spec.mask().window() instanceof Window.Sliding sliding ? sliding.size() : 0,
-                CachedAttention.capacity(window.left(), maxLength), spec.keyValueWidth());
+                CachedAttention.capacity(windows, spec.heads(), numGlobal, maxLength), spec.keyValueWidth());
     }
 
     /** The kernel call of this layer for one run shape. */
     private AttentionLaunch launch(int batch, int seqLen) {
-        return new AttentionLaunch(KernelCodes.algorithm(spec.algorithm()), batch, seqLen, spec.heads(), spec.kvHeads(), spec.headDim(), window.left(),
-                window.right(), globalTokens, numGlobal, KernelCodes.biasKind(spec.bias()), slopes, KernelCodes.apeScale(spec.bias()),
+        return new AttentionLaunch(KernelCodes.algorithm(spec.algorithm()), batch, seqLen, spec.heads(), spec.kvHeads(), spec.headDim(), windows,
+                spec.mask().causal(), globalTokens, numGlobal, KernelCodes.biasKind(spec.bias()), slopes, KernelCodes.apeScale(spec.bias()),
                 (float) (1.0 / Math.sqrt(spec.headDim())), spec.chunkSize());
     }
 
-    /** Keys summed over all queries of one sequence that this layer's mask admits (the kernels' own counting). */
+    /** (query, key) pairs summed over all queries of one sequence and every head that this layer's mask admits (the kernels' own counting). */
     long visiblePairs(int seqLen) {
-        int globalsInRange = AttentionMasks.globalsBelow(globalTokens, numGlobal, seqLen);
+        int causal = spec.mask().causal() ? 1 : 0;
         long pairs = 0;
-        for (int i = 0; i < seqLen; i++) {
-            if (AttentionMasks.isGlobal(globalTokens, numGlobal, i)) {
-                pairs += seqLen;
-                continue;
+        for (int h = 0; h < spec.heads(); h++) {
+            for (int i = 0; i < seqLen; i++) {
+                pairs += AttentionMasks.visibleKeyCountOf(i, AttentionMasks.windowLeft(windows, h), AttentionMasks.windowRight(windows, h), causal,
+                        globalTokens, numGlobal, seqLen);
             }
-            int start = AttentionMasks.bandStart(i, window.left());
-            int end = AttentionMasks.bandEnd(i, window.right(), seqLen);
-            pairs += AttentionMasks.visibleKeyCount(start, end, AttentionMasks.globalsBelow(globalTokens, numGlobal, start),
-                    AttentionMasks.globalsBelow(globalTokens, numGlobal, end), globalsInRange);
         }
         return pairs;
     }
 
     /** Multiply-adds of QKᵀ and PV (2 FLOPs each) plus QK-norm and RoPE. */
     long flops(int batch, int seqLen) {
-        long attention = 4L * spec.headDim() * spec.heads() * batch * visiblePairs(seqLen);
+        long attention = 4L * spec.headDim() * batch * visiblePairs(seqLen);
         long perElement = (spec.qkNorm() ? 8L : 0) + (spec.rope().isPresent() ? 6L : 0);
         return attention + perElement * batch * seqLen * (spec.heads() + spec.kvHeads()) * spec.headDim();
     }

@@ -14,6 +14,7 @@ import org.attentionlab.model.spec.SinusoidalVariant;
 import org.attentionlab.model.spec.Window;
 
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
  * The one place where spec values become the kernels' arguments: int codes, window sides, slope arrays. The specs
@@ -24,13 +25,22 @@ public final class KernelCodes {
     private KernelCodes() {
     }
 
-    /** The band of keys around each query: W keys including the query when causal, W/2 on each side when not. */
-    public static AttentionMasks.Window window(Mask mask) {
+    /** Head {@code head}'s band of keys around each query: W keys including the query when causal, W/2 on each side when not. */
+    public static AttentionMasks.Window window(Mask mask, int head) {
         return switch (mask.window()) {
-        case Window.Sliding sliding -> mask.causal() ? AttentionMasks.Window.causalSliding(sliding.size())
-                : AttentionMasks.Window.bidirectionalLocal(sliding.size());
+        case Window.Sliding sliding -> mask.causal() ? AttentionMasks.Window.causalSliding(sliding.size(head))
+                : AttentionMasks.Window.bidirectionalLocal(sliding.size(head));
         case Window.Full full -> mask.causal() ? AttentionMasks.Window.causal() : AttentionMasks.Window.full();
         };
+    }
+
+    /** The kernels' {@code windows} argument for {@code heads} query heads: each head's band ({@link #window}). */
+    public static IntArray windows(Mask mask, int heads) {
+        AttentionMasks.Window[] perHead = new AttentionMasks.Window[heads];
+        for (int h = 0; h < heads; h++) {
+            perHead[h] = window(mask, h);
+        }
+        return AttentionMasks.windows(perHead);
     }
 
     public static int biasKind(PositionBias bias) {

@@ -34,9 +34,14 @@ public record BlockSpec(int index, AttentionSpec attention, boolean attentionBia
         return attention.mask().layerType();
     }
 
-    /** W of a sliding layer, 0 for a full one. */
+    /** W of a sliding layer (its widest head's when each head has its own), 0 for a full one. */
     public int window() {
         return attention.mask().window() instanceof Window.Sliding sliding ? sliding.size() : 0;
+    }
+
+    /** sliding_window as a config writes it (W, or every head's W), null for a full layer. */
+    public Object windowValue() {
+        return attention.mask().window() instanceof Window.Sliding sliding ? sliding.yamlValue() : null;
     }
 
     /** This layer's position embedding, as a config names it. */
@@ -56,7 +61,7 @@ public record BlockSpec(int index, AttentionSpec attention, boolean attentionBia
 
     /** A short description such as {@code sliding W=128, pe rope (theta 10000, neox), flash chunk 32}. */
     public String describe() {
-        StringBuilder text = new StringBuilder(layerType() == LayerType.SLIDING ? "sliding W=" + window() : "full");
+        StringBuilder text = new StringBuilder(layerType() == LayerType.SLIDING ? "sliding W=" + windowValue() : "full");
         text.append(", pe ").append(positionEmbedding().yamlName());
         attention.rope().ifPresent(rope -> text.append(" (theta ").append(Numbers.plain(rope.theta())).append(", ").append(rope.pairing().yamlName())
                 .append(')'));

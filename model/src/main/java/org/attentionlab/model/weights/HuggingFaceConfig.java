@@ -39,6 +39,7 @@ import org.attentionlab.model.spec.Numbers;
 import org.attentionlab.model.spec.OutputMode;
 import org.attentionlab.model.spec.PositionEmbedding;
 import org.attentionlab.model.spec.RopePairing;
+import org.attentionlab.model.spec.Window;
 import org.attentionlab.model.spec.YamlName;
 
 /**
@@ -620,7 +621,7 @@ public final class HuggingFaceConfig {
         if (type == ModelType.MISTRAL) {
             return spec.blocks().stream().filter(b -> b.layerType() == LayerType.SLIDING).map(BlockSpec::window).findFirst().orElse(null);
         }
-        return spec.settings().find(Keys.SLIDING_WINDOW).orElse(null);
+        return spec.settings().find(Keys.SLIDING_WINDOW).map(Window.Sliding::size).orElse(null);
     }
 
     /** Cohere2's layer types: layer_types when given (it must agree with a sliding_window_pattern given beside it), else the pattern's. */
@@ -696,6 +697,12 @@ public final class HuggingFaceConfig {
      */
     public static Map<String, Object> export(ModelSpec spec) {
         ModelType type = modelTypeFor(spec);
+        for (BlockSpec block : spec.blocks()) {
+            if (block.attention().mask().window() instanceof Window.Sliding sliding && sliding.perHead()) {
+                throw new InputException(spec.source() + ": sliding_window: " + sliding + " (layer " + block.index() + ") gives each attention head its"
+                        + " own window, which Hugging Face's " + type + " config.json cannot express (its sliding_window is one W for every head)");
+            }
+        }
         Map<String, Object> json = new TreeMap<>();
         json.put("architectures", List.of(type.causalLm()));
         json.put("model_type", type.modelType());

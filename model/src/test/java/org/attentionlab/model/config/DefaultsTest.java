@@ -24,6 +24,7 @@ import org.attentionlab.model.spec.PositionEmbedding;
 import org.attentionlab.model.spec.RopePairing;
 import org.attentionlab.model.spec.RopeSpec;
 import org.attentionlab.model.spec.SinusoidalVariant;
+import org.attentionlab.model.spec.Window;
 import org.junit.jupiter.api.Test;
 
 /** What a config that names only its architecture resolves to; the numbers come from the seeds and the README. */
@@ -70,7 +71,7 @@ class DefaultsTest {
         assertEquals(64, s.get(Keys.HEAD_DIM));
         assertEquals(6, s.get(Keys.NUM_HIDDEN_LAYERS));
         assertEquals(1024, s.get(Keys.INTERMEDIATE_SIZE));
-        assertEquals(128, s.get(Keys.SLIDING_WINDOW));
+        assertEquals(new Window.Sliding(128), s.get(Keys.SLIDING_WINDOW));
         assertEquals(Collections.nCopies(6, LayerType.SLIDING), spec.layerTypes());
         assertTrue(spec.blocks().stream().allMatch(b -> b.window() == 128));
         assertTrue(spec.blocks().stream().allMatch(b -> b.positionEmbedding() == PositionEmbedding.NONE));
@@ -96,7 +97,7 @@ class DefaultsTest {
         assertEquals(256, spec.hiddenSize());
         assertEquals(2, spec.blocks().size());
         assertEquals(256, s.get(Keys.INTERMEDIATE_SIZE));
-        assertEquals(60, s.get(Keys.SLIDING_WINDOW));
+        assertEquals(new Window.Sliding(60), s.get(Keys.SLIDING_WINDOW));
         assertEquals(List.of(LayerType.SLIDING, LayerType.SLIDING), spec.layerTypes());
         assertEquals(PositionEmbedding.SINUSOIDAL, s.get(Keys.POSITION_EMBEDDING));
         assertEquals(new InputSpec.Features(1024, Optional.of(SinusoidalVariant.STANDARD)), spec.input());
@@ -146,7 +147,7 @@ class DefaultsTest {
         assertCommonDefaults(spec);
         assertEquals(256, spec.hiddenSize());
         assertEquals(4, spec.settings().get(Keys.NUM_ATTENTION_HEADS));
-        assertEquals(4096, spec.settings().get(Keys.SLIDING_WINDOW));
+        assertEquals(new Window.Sliding(4096), spec.settings().get(Keys.SLIDING_WINDOW));
         List<LayerType> expectedTypes = List.of(LayerType.SLIDING, LayerType.SLIDING, LayerType.SLIDING, LayerType.FULL, LayerType.SLIDING,
                 LayerType.SLIDING, LayerType.SLIDING, LayerType.FULL);
         assertEquals(expectedTypes, spec.layerTypes());

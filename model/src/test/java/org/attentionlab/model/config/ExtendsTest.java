@@ -11,6 +11,7 @@ import java.util.List;
 import org.attentionlab.model.spec.BlockSpec;
 import org.attentionlab.model.spec.LayerType;
 import org.attentionlab.model.spec.PositionEmbedding;
+import org.attentionlab.model.spec.Window;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,7 +35,7 @@ class ExtendsTest {
         ModelSpec config = ConfigLoader.load(child);
         assertEquals(child, config.source());
         assertEquals(32, config.settings().get(Keys.EMBED_DIM));
-        assertEquals(8, config.settings().get(Keys.SLIDING_WINDOW));
+        assertEquals(new Window.Sliding(8), config.settings().get(Keys.SLIDING_WINDOW));
         assertEquals(true, config.settings().get(Keys.QK_NORM));
         assertEquals(true, config.blocks().get(0).attention().qkNorm());
     }

@@ -30,7 +30,7 @@ class PyTorchTwinsOnDeviceIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = { "rnope-swa", "rnope-swa-ablations", "multihead-sliding-window", "multihead-edifice-bidirectional", "hybrid-lstm-attention",
+    @ValueSource(strings = { "rnope-swa", "rnope-swa-ablations", "multiscale-swa", "multihead-sliding-window", "multihead-edifice-bidirectional", "hybrid-lstm-attention",
             "hybrid-lstm-attention-mlp", "rnope-swa-hybrid-parallel", "rnope-swa-hybrid-prenorm", "ape", "rnope-swa-geglu", "multihead-geglu-tokens",
             "cohere2", "mistral" })
     void matchesItsPyTorchTwinOnTheDevice(String name) throws Exception {

@@ -37,7 +37,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * logits), a Mistral-style decoder (RMSNorm, RoPE, SwiGLU, GQA, untied head, flash attention), ALiBi, APE on the last
  * layer and on a one-layer model, QK-norm, Edifice's multi-head model on token ids (sinusoidal encoding, post-norm);
  * windows smaller than the prompt (several wraps of the rolling buffer during generation), larger than the whole
- * sequence, and a window of one.
+ * sequence, and a window of one; a window per head; global tokens (causal: they see the keys before them and every later query sees them).
  */
 public class GenerationTest {
 
@@ -74,6 +74,11 @@ public class GenerationTest {
         cases.add(Arguments.of("ape, one full layer", APE_ONE_LAYER + "sliding_window: 64\n", 3, 10));
         cases.add(Arguments.of("qk_norm, rope, W=3", QK_NORM + "sliding_window: 3\n", 4, 10));
         cases.add(Arguments.of("multihead on tokens W=4", MULTIHEAD + "sliding_window: 4\n", 5, 12));
+        // global tokens under causality: seen by every later query past the window, and a global query sees every earlier key
+        cases.add(Arguments.of("alibi W=2, global tokens 0 and 4", ALIBI + "sliding_window: 2\nglobal_tokens: [0, 4]\n", 6, 12));
+        cases.add(Arguments.of("mistral W=3, global token at the prompt's end", MISTRAL + "sliding_window: 3\nglobal_tokens: [1, 6]\n", 7, 10));
+        // a window per head: the rolling buffer holds the widest head's 6 slots, the narrower heads read a suffix of it
+        cases.add(Arguments.of("mistral, a window per head", MISTRAL + "sliding_window: [1, 3, 2, 6]\nlayers:\n  2: {sliding_window: [4, 4, 1, 2]}\n", 7, 14));
         return cases;
     }
 
@@ -244,9 +249,19 @@ public class GenerationTest {
         assertRefused("architecture: rnope_swa\nembed_dim: 8\nhidden_size: 8\nnum_attention_heads: 2\nsliding_window: 4\n", "vocab_size");
         assertRefused(ALIBI.replace("output: logits\n", "output: all\n") + "sliding_window: 4\n", "output");
         assertRefused(ALIBI + "sliding_window: 4\ncausal: false\n", "causal");
-        assertRefused(ALIBI + "sliding_window: 4\nglobal_tokens: [0]\n", "global_tokens");
+        assertRefused(ALIBI + "sliding_window: 4\ncausal: false\nglobal_tokens: [0]\n", "causal");
         assertRefused(APE_LAST_LAYER.replace("  1: {position_embedding: ape}", "  0: {position_embedding: ape}") + "sliding_window: 4\n", "ape");
         assertRefused("architecture: ape\nvocab_size: 10\n", "output");
+    }
+
+    /** A global token past the prompt is refused when the prompt comes (naming the key), as any forward pass refuses it. */
+    @Test
+    void globalTokensPastThePromptAreRefused() {
+        Model model = model(ALIBI + "sliding_window: 4\nglobal_tokens: [5]\n");
+        try (Generator generator = Generator.start(model, 12, null)) {
+            InputException e = assertThrows(InputException.class, () -> generator.prefill(new int[] { 1, 2, 3 }));
+            assertTrue(e.getMessage().contains("global_tokens: position 5 is outside a sequence of 3"), e.getMessage());
+        }
     }
 
     private static void assertRefused(String yaml, String key) {

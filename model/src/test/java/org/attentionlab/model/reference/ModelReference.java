@@ -221,20 +221,24 @@ public final class ModelReference {
         return NormalizationReference.layerNorm(x, ones, new double[headDim], x.length / headDim, headDim, eps);
     }
 
-    /** The mask by its definition (configs/README.md, "Sliding-window convention"). */
+    /** The mask by its definition (configs/README.md, "Sliding-window convention"), each head with its own W when the config gives a list. */
     private AttentionReference.Mask mask(BlockSpec block) {
         var mask = block.attention().mask();
+        int heads = block.attention().heads();
         long all = seqLen;
-        long left;
-        long right;
-        if (mask.window() instanceof Window.Sliding sliding) {
-            left = mask.causal() ? sliding.size() - 1 : sliding.size() / 2;
-            right = mask.causal() ? 0 : sliding.size() / 2;
-        } else {
-            left = all;
-            right = mask.causal() ? 0 : all;
+        long[] left = new long[heads];
+        long[] right = new long[heads];
+        for (int h = 0; h < heads; h++) {
+            if (mask.window() instanceof Window.Sliding sliding) {
+                int w = sliding.size(h);
+                left[h] = mask.causal() ? w - 1 : w / 2;
+                right[h] = mask.causal() ? 0 : w / 2;
+            } else {
+                left[h] = all;
+                right[h] = mask.causal() ? 0 : all;
+            }
         }
-        return new AttentionReference.Mask(left, right, mask.globalTokens().stream().mapToInt(Integer::intValue).toArray());
+        return new AttentionReference.Mask(left, right, mask.globalTokens().stream().mapToInt(Integer::intValue).toArray(), mask.causal());
     }
 
     private AttentionReference.PositionBias bias(PositionBias bias, int heads) {

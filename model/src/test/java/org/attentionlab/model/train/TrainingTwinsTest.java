@@ -115,7 +115,7 @@ public class TrainingTwinsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = { "rnope-swa", "rnope-swa-ablations", "multihead-sliding-window", "multihead-edifice-bidirectional", "rnope-swa-hybrid-parallel",
+    @ValueSource(strings = { "rnope-swa", "rnope-swa-ablations", "multiscale-swa", "multihead-sliding-window", "multihead-edifice-bidirectional", "rnope-swa-hybrid-parallel",
             "rnope-swa-hybrid-prenorm", "rnope-swa-geglu", "multihead-geglu-tokens", "cohere2", "mistral", "rnope-swa-recall", "rnope-swa-passkey",
             "rnope-swa-text" })
     void gradientsMatchAutograd(String name) {
@@ -123,7 +123,7 @@ public class TrainingTwinsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = { "rnope-swa", "rnope-swa-ablations", "multihead-sliding-window", "multihead-edifice-bidirectional", "rnope-swa-hybrid-parallel",
+    @ValueSource(strings = { "rnope-swa", "rnope-swa-ablations", "multiscale-swa", "multihead-sliding-window", "multihead-edifice-bidirectional", "rnope-swa-hybrid-parallel",
             "rnope-swa-hybrid-prenorm", "rnope-swa-geglu", "multihead-geglu-tokens", "cohere2", "mistral", "rnope-swa-recall", "rnope-swa-passkey",
             "rnope-swa-text" })
     void twentyAdamWStepsMatchTorch(String name) {
@@ -132,7 +132,7 @@ public class TrainingTwinsTest {
 
     /** The fixture's batches are the ones scripts/run train draws for its steps. */
     @ParameterizedTest
-    @ValueSource(strings = { "rnope-swa-recall", "rnope-swa-text", "mistral", "rnope-swa-ablations" })
+    @ValueSource(strings = { "rnope-swa-recall", "rnope-swa-text", "mistral", "rnope-swa-ablations", "multiscale-swa" })
     void theFixturesBatchesAreTheTrainersBatches(String name) {
         Fixture fixture = Fixture.read(name);
         Task task = TrainTask.create(fixture.config(), java.util.Optional.empty());

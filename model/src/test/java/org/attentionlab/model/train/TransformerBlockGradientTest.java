@@ -52,6 +52,9 @@ class TransformerBlockGradientTest {
                         + "num_key_value_heads: 1\nlayer_types: [full_attention]\n"),
                 Arguments.of("parallel silu alibi qk_norm", "norm_position: parallel\nhidden_act: silu\nposition_embedding: alibi\nqk_norm: true\n"),
                 Arguments.of("ape bidirectional global tokens", "position_embedding: ape\ncausal: false\nglobal_tokens: [0, 3]\nsliding_window: 2\n"),
+                Arguments.of("causal global tokens, flash", "global_tokens: [1, 4]\nsliding_window: 2\nattention_algorithm: flash\n"),
+                Arguments.of("a window per head, gqa, chunked", "sliding_window: [1, 3, 2, 5]\nnum_attention_heads: 4\nnum_key_value_heads: 2\n"
+                        + "hidden_size: 8\nattention_algorithm: chunked\nchunk_size: 2\n"),
                 Arguments.of("no norm, tanh gelu, no ffn, sinusoidal", "norm: none\nhidden_act: gelu_pytorch_tanh\nintermediate_size: 0\n"
                         + "layers:\n  0: {position_embedding: sinusoidal}\n"),
                 Arguments.of("rope gptj, flash, 4 heads 2 kv", "position_embedding: rope\nrope_pairing: gptj\nattention_algorithm: flash\n"

@@ -494,7 +494,11 @@ class HuggingFaceCheckpointTest {
                 Arguments.of("mistral.yaml", List.of("layers={3: {layer_type: full_attention}}"), "layer_types: full_attention on layer 3 has no counterpart"),
                 Arguments.of("mistral.yaml", List.of("layers={3: {sliding_window: 4}}"), "sliding_window: 4 on layer 3 has no counterpart"),
                 Arguments.of("mistral.yaml", List.of("causal=false"), "causal: false on layer 0 has no counterpart"),
-                Arguments.of("mistral.yaml", List.of("global_tokens=[0]"), "global_tokens: [0] on layer 0 has no counterpart"));
+                Arguments.of("mistral.yaml", List.of("global_tokens=[0]"), "global_tokens: [0] on layer 0 has no counterpart"),
+                Arguments.of("mistral.yaml", List.of("sliding_window=[2, 4, 8, 16]"), "sliding_window: [2, 4, 8, 16] (layer 0) gives each attention head its"
+                        + " own window, which Hugging Face's mistral config.json cannot express"),
+                Arguments.of("cohere2.yaml", List.of("layers={1: {sliding_window: [3, 3, 3, 5]}}"), "sliding_window: [3, 3, 3, 5] (layer 1) gives each"
+                        + " attention head its own window"));
     }
 
     @ParameterizedTest

@@ -54,7 +54,10 @@ class AttentionBackwardIT {
                                 .withBias(PositionalBiases.APE, new float[] { 0f }, 0.3f)),
                 Arguments.of("full bidirectional, GQA 6/3, head_dim 64, ALiBi for 6 heads",
                         alibi(AttentionCase.random(203, 1, 70, 6, 3, 64, AttentionMasks.UNBOUNDED, AttentionMasks.UNBOUNDED))),
-                Arguments.of("size one everywhere, causal", AttentionCase.random(204, 1, 1, 1, 1, 1, Window.causal().left(), Window.causal().right())));
+                Arguments.of("size one everywhere, causal", AttentionCase.random(204, 1, 1, 1, 1, 1, Window.causal().left(), Window.causal().right())),
+                Arguments.of("a window per head (1, 4, 9, unbounded), causal with global tokens 0 and 21, GQA 4/2, ALiBi",
+                        alibi(AttentionCase.random(208, 2, 37, 4, 2, 8, 0, 0, 0, 21)
+                                .withWindows(new int[] { 0, 0, 3, 0, 8, 0, AttentionMasks.UNBOUNDED, 0 }).withCausal(true))));
     }
 
     private static Result onDevice(AttentionCase c, float[] dOut) {

@@ -67,6 +67,9 @@ class AttentionKernelsIT {
                         PositionalBiases.alibiSlopesEdifice(2).toHeapArray()).withChunkSize(200)));
         named.add(Arguments.of("FlashAttention window (2, 5), head_dim 256 (the flash maximum), global token 32",
                 AttentionCase.random(106, 2, 33, 1, 1, AttentionKernels.FLASH_MAX_HEAD_DIM, flashWindow.left(), flashWindow.right(), 32)));
+        named.add(Arguments.of("a window per head (1, 4, 9, unbounded), causal with global tokens 0 and 21, GQA 4/2, ALiBi",
+                alibi(AttentionCase.random(108, 2, 37, 4, 2, 8, 0, 0, 0, 21).withWindows(new int[] { 0, 0, 3, 0, 8, 0, AttentionMasks.UNBOUNDED, 0 })
+                        .withCausal(true), PositionalBiases.alibiSlopes(4).toHeapArray()).withChunkSize(6)));
         List<Arguments> all = new ArrayList<>();
         for (AttentionAlgorithm algorithm : AttentionAlgorithm.values()) {
             for (Arguments a : named) {

@@ -37,20 +37,27 @@ class CachedAttentionIT {
         DeviceRuntime.assumeDevice();
     }
 
-    @ParameterizedTest(name = "window {0}, bias {1}, prompt {2}, length {3}, rope {4}")
-    @CsvSource({ "5, 1, 3, 24, false", // sliding, ALiBi, four wraps of the rolling buffer
-            "4, 0, 9, 20, true", // sliding, RoPE, a prompt longer than the window
-            "0, 2, 4, 12, false", // full, APE (the bias of a growing length)
-            "0, 0, 1, 10, true" }) // full, RoPE
-    void decodeStepsOnTheDevice(int window, int biasKind, int prompt, int length, boolean rope) {
+    @ParameterizedTest(name = "windows {0}, bias {1}, prompt {2}, length {3}, rope {4}, globals {5}")
+    @CsvSource({ "5:5:5:5, 1, 3, 24, false, ''", // sliding, ALiBi, four wraps of the rolling buffer
+            "4:4:4:4, 0, 9, 20, true, ''", // sliding, RoPE, a prompt longer than the window
+            "0:0:0:0, 2, 4, 12, false, ''", // full, APE (the bias of a growing length)
+            "0:0:0:0, 0, 1, 10, true, ''", // full, RoPE
+            "2:5:3:1, 1, 4, 16, true, 0:6" }) // a window per head, ALiBi, RoPE, global tokens in the prompt and in the generation
+    void decodeStepsOnTheDevice(String windowList, int biasKind, int prompt, int length, boolean rope, String globalList) {
         int batch = 2;
         int heads = 4;
         int kvHeads = 2;
         int headDim = 16;
         int qWidth = heads * headDim;
         int kvWidth = kvHeads * headDim;
-        int windowLeft = window == 0 ? AttentionMasks.UNBOUNDED : window - 1;
-        int capacity = CachedAttention.capacity(windowLeft, length);
+        AttentionMasks.Window[] perHead = java.util.Arrays.stream(windowList.split(":")).mapToInt(Integer::parseInt)
+                .mapToObj(w -> w == 0 ? AttentionMasks.Window.causal() : AttentionMasks.Window.causalSliding(w)).toArray(AttentionMasks.Window[]::new);
+        IntArray windows = AttentionMasks.windows(perHead);
+        int[] globalPositions = globalList.isEmpty() ? new int[0] : java.util.Arrays.stream(globalList.split(":")).mapToInt(Integer::parseInt).toArray();
+        IntArray globals = AttentionMasks.globalTokens(globalPositions);
+        int numGlobal = globalPositions.length;
+        int capacity = CachedAttention.capacity(windows, heads, numGlobal, length);
+        int window = Integer.parseInt(windowList.split(":")[0]);
         float scale = 0.25f;
         FloatArray slopes = biasKind == PositionalBiases.ALIBI ? PositionalBiases.alibiSlopes(heads) : PositionalBiases.noSlopes();
         float apeScale = biasKind == PositionalBiases.APE ? 0.7f : 0f;
@@ -72,9 +79,10 @@ class CachedAttentionIT {
         FloatArray scores = new FloatArray(javaScores.getSize());
         FloatArray out = DeviceTasks.nans(batch * qWidth);
         IntArray position = new IntArray(1);
-        AttentionLaunch launch = new AttentionLaunch(AttentionLaunch.Algorithm.STANDARD, batch, 1, heads, kvHeads, headDim, windowLeft, 0,
-                AttentionMasks.globalTokens(new int[0]), 0, biasKind, slopes, apeScale, scale, 1);
-        TaskGraph graph = DeviceTasks.graph("cached_attention").transferToDevice(DataTransferMode.FIRST_EXECUTION, deviceKeys, deviceValues, slopes)
+        AttentionLaunch launch = new AttentionLaunch(AttentionLaunch.Algorithm.STANDARD, batch, 1, heads, kvHeads, headDim, windows, true, globals,
+                numGlobal, biasKind, slopes, apeScale, scale, 1);
+        TaskGraph graph = DeviceTasks.graph("cached_attention")
+                .transferToDevice(DataTransferMode.FIRST_EXECUTION, deviceKeys, deviceValues, slopes, windows, globals)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, position, q, k, v);
         if (rope) {
             graph.task("rope_q", RotaryEmbedding::applyAtPosition, q, position, batch, heads, headDim, 10000f, RotaryEmbedding.GPTJ)
@@ -98,10 +106,11 @@ class CachedAttentionIT {
                     RotaryEmbedding.applyAtPosition(javaK, javaPosition, batch, kvHeads, headDim, 10000f, RotaryEmbedding.GPTJ);
                 }
                 FloatArray javaV = FloatArray.fromArray(vRow);
-                CachedAttention.scores(javaQ, javaK, javaKeys, javaScores, javaPosition, slopes, batch, heads, kvHeads, headDim, capacity, windowLeft, biasKind,
-                        apeScale, scale);
-                CachedAttention.softmax(javaScores, javaPosition, batch * heads, capacity, windowLeft);
-                CachedAttention.weightedValues(javaV, javaValues, javaScores, javaOut, javaPosition, batch, heads, kvHeads, headDim, capacity, windowLeft);
+                CachedAttention.scores(javaQ, javaK, javaKeys, javaScores, javaPosition, globals, numGlobal, slopes, batch, heads, kvHeads, headDim, capacity,
+                        windows, biasKind, apeScale, scale);
+                CachedAttention.softmax(javaScores, javaPosition, globals, numGlobal, batch, heads, capacity, windows);
+                CachedAttention.weightedValues(javaV, javaValues, javaScores, javaOut, javaPosition, globals, numGlobal, batch, heads, kvHeads, headDim,
+                        capacity, windows);
                 CachedAttention.store(javaK, javaV, javaKeys, javaValues, javaPosition, batch, kvWidth, capacity);
 
                 position.set(0, p);
@@ -114,12 +123,12 @@ class CachedAttentionIT {
                 }
                 plan.execute();
                 largest = Math.max(largest, DeviceCheck.assertMatchesJava(javaOut.toHeapArray(), out.toHeapArray(),
-                        "CachedAttention step at position " + p + " (window " + window + ", bias " + biasKind + ", rope " + rope + ")"));
+                        "CachedAttention step at position " + p + " (windows " + windowList + ", globals " + globalList + ", bias " + biasKind + ", rope " + rope + ")"));
             }
         } catch (TornadoExecutionPlanException e) {
             throw new IllegalStateException(e);
         }
-        DeviceCheck.report("java", "CachedAttention decode, window " + window + ", bias " + biasKind + ", rope " + rope + ", " + (length - prompt)
+        DeviceCheck.report("java", "CachedAttention decode, windows " + windowList + ", globals " + globalList + ", bias " + biasKind + ", rope " + rope + ", " + (length - prompt)
                 + " steps (largest)", largest);
     }
 

@@ -29,10 +29,10 @@ public final class AttentionBackwardReference {
     /** {@code log sum_j exp(logit_ij)} over the visible keys, {@code [batch, heads, seq]}. */
     public static double[] logSumExp(Shape shape, double[] q, double[] k, Mask mask, PositionBias bias, double scale) {
         int L = shape.seqLen();
-        boolean[][] visible = AttentionReference.visibility(L, mask);
         double[] result = new double[shape.batch() * shape.heads() * L];
         for (int b = 0; b < shape.batch(); b++) {
             for (int h = 0; h < shape.heads(); h++) {
+                boolean[][] visible = AttentionReference.visibility(L, mask, h);
                 for (int i = 0; i < L; i++) {
                     double[] logits = logits(shape, q, k, visible, bias, scale, b, h, i);
                     double max = Double.NEGATIVE_INFINITY;
@@ -60,7 +60,6 @@ public final class AttentionBackwardReference {
         int H = shape.heads();
         int Hkv = shape.kvHeads();
         int D = shape.headDim();
-        boolean[][] visible = AttentionReference.visibility(L, mask);
         double[] out = AttentionReference.attention(shape, q, k, v, mask, bias, scale);
         double[] dq = new double[q.length];
         double[] dk = new double[k.length];
@@ -70,6 +69,7 @@ public final class AttentionBackwardReference {
         double[] dvMagnitude = new double[v.length];
         for (int b = 0; b < shape.batch(); b++) {
             for (int h = 0; h < H; h++) {
+                boolean[][] visible = AttentionReference.visibility(L, mask, h);
                 int kvHead = h / (H / Hkv);
                 for (int i = 0; i < L; i++) {
                     int queryBase = ((b * L + i) * H + h) * D;

@@ -13,10 +13,30 @@ public final class AttentionReference {
     }
 
     /**
-     * The mask: key j is visible to query i iff {@code i - windowLeft <= j <= i + windowRight}, or i or j is a
-     * global token.
+     * The mask: for head h, key j is visible to query i iff {@code i - windowLeft[h] <= j <= i + windowRight[h]}, or
+     * i or j is a global token; and, when {@code causal}, only if {@code j <= i} (global tokens included: in a causal
+     * model a global token at g attends to the keys up to g and is attended by the queries from g on). A window array
+     * of one element serves every head.
      */
-    public record Mask(long windowLeft, long windowRight, int[] globalTokens) {
+    public record Mask(long[] windowLeft, long[] windowRight, int[] globalTokens, boolean causal) {
+
+        /** One band for every head. */
+        public Mask(long windowLeft, long windowRight, int[] globalTokens, boolean causal) {
+            this(new long[] { windowLeft }, new long[] { windowRight }, globalTokens, causal);
+        }
+
+        /** One band for every head, no causality beyond the band's. */
+        public Mask(long windowLeft, long windowRight, int[] globalTokens) {
+            this(windowLeft, windowRight, globalTokens, false);
+        }
+
+        long left(int head) {
+            return windowLeft.length == 1 ? windowLeft[0] : windowLeft[head];
+        }
+
+        long right(int head) {
+            return windowRight.length == 1 ? windowRight[0] : windowRight[head];
+        }
     }
 
     /**
@@ -35,7 +55,12 @@ public final class AttentionReference {
     private AttentionReference() {
     }
 
+    /** Head 0's visibility (every head's, when the mask has one band). */
     public static boolean[][] visibility(int seqLen, Mask mask) {
+        return visibility(seqLen, mask, 0);
+    }
+
+    public static boolean[][] visibility(int seqLen, Mask mask, int head) {
         boolean[] global = new boolean[seqLen];
         for (int g : mask.globalTokens()) {
             global[g] = true;
@@ -43,8 +68,9 @@ public final class AttentionReference {
         boolean[][] visible = new boolean[seqLen][seqLen];
         for (int i = 0; i < seqLen; i++) {
             for (int j = 0; j < seqLen; j++) {
-                boolean inBand = (long) j >= i - mask.windowLeft() && (long) j <= i + mask.windowRight();
-                visible[i][j] = inBand || global[i] || global[j];
+                boolean inBand = (long) j >= i - mask.left(head) && (long) j <= i + mask.right(head);
+                boolean beforeOrSelf = j <= i;
+                visible[i][j] = (inBand || global[i] || global[j]) && (beforeOrSelf || !mask.causal());
             }
         }
         return visible;
@@ -69,11 +95,11 @@ public final class AttentionReference {
         int H = shape.heads();
         int Hkv = shape.kvHeads();
         int D = shape.headDim();
-        boolean[][] visible = visibility(L, mask);
         double[] out = new double[shape.batch() * L * H * D];
         double[] logits = new double[L];
         for (int b = 0; b < shape.batch(); b++) {
             for (int h = 0; h < H; h++) {
+                boolean[][] visible = visibility(L, mask, h);
                 int kvHead = h / (H / Hkv);
                 for (int i = 0; i < L; i++) {
                     double max = Double.NEGATIVE_INFINITY;

@@ -31,32 +31,32 @@ public final class AttentionBackwardRunner {
     public static Result runPlain(AttentionCase c, float[] dOut) {
         Arguments a = new Arguments(c, dOut);
         AttentionKernels.memoryEfficient(a.q, a.k, a.v, a.out, a.globals, a.numGlobal, a.slopes, c.batch(), c.seqLen(), c.numHeads(), c.numKvHeads(),
-                c.headDim(), c.windowLeft(), c.windowRight(), c.biasKind(), c.apeScale(), c.scale(), AttentionKernels.MEMORY_EFFICIENT_MAX_CHUNK);
+                c.headDim(), a.windows, a.causal, c.biasKind(), c.apeScale(), c.scale(), AttentionKernels.MEMORY_EFFICIENT_MAX_CHUNK);
         AttentionKernels.rowLogSumExp(a.q, a.k, a.rowStatistics, a.globals, a.numGlobal, a.slopes, c.batch(), c.seqLen(), c.numHeads(), c.numKvHeads(),
-                c.headDim(), c.windowLeft(), c.windowRight(), c.biasKind(), c.apeScale(), c.scale());
+                c.headDim(), a.windows, a.causal, c.biasKind(), c.apeScale(), c.scale());
         AttentionKernels.rowOutputGradientDot(a.out, a.dOut, a.rowStatistics, c.batch(), c.seqLen(), c.numHeads(), c.headDim());
         AttentionKernels.queryGradient(a.q, a.k, a.v, a.dOut, a.rowStatistics, a.dq, a.globals, a.numGlobal, a.slopes, c.batch(), c.seqLen(),
-                c.numHeads(), c.numKvHeads(), c.headDim(), c.windowLeft(), c.windowRight(), c.biasKind(), c.apeScale(), c.scale());
+                c.numHeads(), c.numKvHeads(), c.headDim(), a.windows, a.causal, c.biasKind(), c.apeScale(), c.scale());
         AttentionKernels.keyValueGradient(a.q, a.k, a.v, a.dOut, a.rowStatistics, a.dk, a.dv, a.globals, a.numGlobal, a.slopes, c.batch(),
-                c.seqLen(), c.numHeads(), c.numKvHeads(), c.headDim(), c.windowLeft(), c.windowRight(), c.biasKind(), c.apeScale(), c.scale());
+                c.seqLen(), c.numHeads(), c.numKvHeads(), c.headDim(), a.windows, a.causal, c.biasKind(), c.apeScale(), c.scale());
         return a.result();
     }
 
     /** The five kernels as the tasks of one TaskGraph on TornadoVM's default device (the JVM implementation here). */
     public static Result run(AttentionCase c, float[] dOut, String graphName) {
         Arguments a = new Arguments(c, dOut);
-        TaskGraph graph = new TaskGraph(graphName).transferToDevice(DataTransferMode.EVERY_EXECUTION, a.q, a.k, a.v, a.dOut, a.globals, a.slopes)
+        TaskGraph graph = new TaskGraph(graphName).transferToDevice(DataTransferMode.EVERY_EXECUTION, a.q, a.k, a.v, a.dOut, a.globals, a.windows, a.slopes)
                 .task("forward", AttentionKernels::memoryEfficient, a.q, a.k, a.v, a.out, a.globals, a.numGlobal, a.slopes, c.batch(), c.seqLen(),
-                        c.numHeads(), c.numKvHeads(), c.headDim(), c.windowLeft(), c.windowRight(), c.biasKind(), c.apeScale(), c.scale(),
+                        c.numHeads(), c.numKvHeads(), c.headDim(), a.windows, a.causal, c.biasKind(), c.apeScale(), c.scale(),
                         AttentionKernels.MEMORY_EFFICIENT_MAX_CHUNK)
                 .task("logSumExp", AttentionKernels::rowLogSumExp, a.q, a.k, a.rowStatistics, a.globals, a.numGlobal, a.slopes, c.batch(), c.seqLen(),
-                        c.numHeads(), c.numKvHeads(), c.headDim(), c.windowLeft(), c.windowRight(), c.biasKind(), c.apeScale(), c.scale())
+                        c.numHeads(), c.numKvHeads(), c.headDim(), a.windows, a.causal, c.biasKind(), c.apeScale(), c.scale())
                 .task("rowDot", AttentionKernels::rowOutputGradientDot, a.out, a.dOut, a.rowStatistics, c.batch(), c.seqLen(), c.numHeads(), c.headDim())
                 .task("dq", AttentionKernels::queryGradient, a.q, a.k, a.v, a.dOut, a.rowStatistics, a.dq, a.globals, a.numGlobal, a.slopes,
-                        c.batch(), c.seqLen(), c.numHeads(), c.numKvHeads(), c.headDim(), c.windowLeft(), c.windowRight(), c.biasKind(), c.apeScale(),
+                        c.batch(), c.seqLen(), c.numHeads(), c.numKvHeads(), c.headDim(), a.windows, a.causal, c.biasKind(), c.apeScale(),
                         c.scale())
                 .task("dkdv", AttentionKernels::keyValueGradient, a.q, a.k, a.v, a.dOut, a.rowStatistics, a.dk, a.dv, a.globals, a.numGlobal,
-                        a.slopes, c.batch(), c.seqLen(), c.numHeads(), c.numKvHeads(), c.headDim(), c.windowLeft(), c.windowRight(), c.biasKind(),
+                        a.slopes, c.batch(), c.seqLen(), c.numHeads(), c.numKvHeads(), c.headDim(), a.windows, a.causal, c.biasKind(),
                         c.apeScale(), c.scale())
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, a.out, a.rowStatistics, a.dq, a.dk, a.dv);
         try (TornadoExecutionPlan plan = new TornadoExecutionPlan(graph.snapshot())) {
@@ -73,7 +73,9 @@ public final class AttentionBackwardRunner {
         final FloatArray v;
         final FloatArray dOut;
         final IntArray globals;
+        final IntArray windows;
         final int numGlobal;
+        final int causal;
         final FloatArray slopes;
         final FloatArray out;
         final FloatArray rowStatistics;
@@ -90,9 +92,11 @@ public final class AttentionBackwardRunner {
             numGlobal = c.globalTokens().length;
             globals = IntArray.fromArray(numGlobal == 0 ? new int[] { 0 } : c.globalTokens());
             slopes = FloatArray.fromArray(c.slopes());
+            windows = IntArray.fromArray(c.windows());
+            causal = c.causal() ? 1 : 0;
             out = nans(c.q().length);
             AttentionKernels.checkArguments(q, k, v, out, globals, numGlobal, slopes, c.batch(), c.seqLen(), c.numHeads(), c.numKvHeads(), c.headDim(),
-                    c.windowLeft(), c.windowRight(), c.biasKind());
+                    windows, causal, c.biasKind());
             if (gradient.length != c.q().length) {
                 throw new IllegalArgumentException("dOut has " + gradient.length + " elements, q " + c.q().length);
             }

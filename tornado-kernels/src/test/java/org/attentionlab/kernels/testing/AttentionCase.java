@@ -8,17 +8,23 @@ import org.attentionlab.kernels.reference.AttentionBackwardReference;
 import org.attentionlab.kernels.reference.AttentionReference;
 
 /**
- * One call of the attention kernels: shape, mask, bias, scale, chunk size and the inputs q, k, v in the kernels'
- * layouts. {@link #reference()} gives the float64 answer from {@link AttentionReference}.
+ * One call of the attention kernels: shape, mask (each head's window sides as {@code [numHeads * 2]} left, right; the
+ * causal flag; the global tokens), bias, scale, chunk size and the inputs q, k, v in the kernels' layouts.
+ * {@link #reference()} gives the float64 answer from {@link AttentionReference}.
  */
-public record AttentionCase(int batch, int seqLen, int numHeads, int numKvHeads, int headDim, int windowLeft, int windowRight, int[] globalTokens,
+public record AttentionCase(int batch, int seqLen, int numHeads, int numKvHeads, int headDim, int[] windows, boolean causal, int[] globalTokens,
         int biasKind, float[] slopes, float apeScale, float scale, int chunkSize, float[] q, float[] k, float[] v) {
 
-    /** A case with inputs drawn uniformly from [-1, 1), the bias NONE and scale 1/sqrt(headDim). */
+    /**
+     * A case with one band (windowLeft, windowRight) for every head, not causal (the band alone decides, global tokens
+     * see and are seen by every position: {@link #withCausal} for a causal one), inputs drawn uniformly from [-1, 1),
+     * the bias NONE and scale 1/sqrt(headDim).
+     */
     public static AttentionCase random(long seed, int batch, int seqLen, int numHeads, int numKvHeads, int headDim, int windowLeft, int windowRight,
             int... globalTokens) {
         Random random = new Random(seed);
-        return new AttentionCase(batch, seqLen, numHeads, numKvHeads, headDim, windowLeft, windowRight, globalTokens.clone(), PositionalBiases.NONE,
+        return new AttentionCase(batch, seqLen, numHeads, numKvHeads, headDim, uniformWindows(numHeads, windowLeft, windowRight), false,
+                globalTokens.clone(), PositionalBiases.NONE,
                 new float[] { 0f }, 0f, (float) (1.0 / Math.sqrt(headDim)), 8, uniform(random, batch * seqLen * numHeads * headDim),
                 uniform(random, batch * seqLen * numKvHeads * headDim), uniform(random, batch * seqLen * numKvHeads * headDim));
     }
@@ -32,27 +38,64 @@ public record AttentionCase(int batch, int seqLen, int numHeads, int numKvHeads,
     }
 
     public AttentionCase withBias(int kind, float[] biasSlopes, float biasApeScale) {
-        return new AttentionCase(batch, seqLen, numHeads, numKvHeads, headDim, windowLeft, windowRight, globalTokens, kind, biasSlopes.clone(), biasApeScale,
+        return new AttentionCase(batch, seqLen, numHeads, numKvHeads, headDim, windows, causal, globalTokens, kind, biasSlopes.clone(), biasApeScale,
                 scale, chunkSize, q, k, v);
     }
 
+    /** The same band (left, right) for every head. */
     public AttentionCase withWindow(int left, int right) {
-        return new AttentionCase(batch, seqLen, numHeads, numKvHeads, headDim, left, right, globalTokens, biasKind, slopes, apeScale, scale, chunkSize, q, k,
-                v);
+        return withWindows(uniformWindows(numHeads, left, right));
+    }
+
+    /** Head h's band is {@code (perHead[2h], perHead[2h + 1])}. */
+    public AttentionCase withWindows(int[] perHead) {
+        if (perHead.length != 2 * numHeads) {
+            throw new IllegalArgumentException("windows needs 2 x " + numHeads + " elements, got " + perHead.length);
+        }
+        return new AttentionCase(batch, seqLen, numHeads, numKvHeads, headDim, perHead.clone(), causal, globalTokens, biasKind, slopes, apeScale, scale,
+                chunkSize, q, k, v);
+    }
+
+    public AttentionCase withCausal(boolean newCausal) {
+        return new AttentionCase(batch, seqLen, numHeads, numKvHeads, headDim, windows, newCausal, globalTokens, biasKind, slopes, apeScale, scale,
+                chunkSize, q, k, v);
+    }
+
+    public AttentionCase withGlobalTokens(int... positions) {
+        return new AttentionCase(batch, seqLen, numHeads, numKvHeads, headDim, windows, causal, positions.clone(), biasKind, slopes, apeScale, scale,
+                chunkSize, q, k, v);
+    }
+
+    /** Head h's window sides, {@code [left, right]}. */
+    public int windowLeft(int head) {
+        return windows[2 * head];
+    }
+
+    public int windowRight(int head) {
+        return windows[2 * head + 1];
+    }
+
+    public static int[] uniformWindows(int heads, int left, int right) {
+        int[] windows = new int[2 * heads];
+        for (int h = 0; h < heads; h++) {
+            windows[2 * h] = left;
+            windows[2 * h + 1] = right;
+        }
+        return windows;
     }
 
     public AttentionCase withScale(float newScale) {
-        return new AttentionCase(batch, seqLen, numHeads, numKvHeads, headDim, windowLeft, windowRight, globalTokens, biasKind, slopes, apeScale, newScale,
+        return new AttentionCase(batch, seqLen, numHeads, numKvHeads, headDim, windows, causal, globalTokens, biasKind, slopes, apeScale, newScale,
                 chunkSize, q, k, v);
     }
 
     public AttentionCase withChunkSize(int newChunkSize) {
-        return new AttentionCase(batch, seqLen, numHeads, numKvHeads, headDim, windowLeft, windowRight, globalTokens, biasKind, slopes, apeScale, scale,
+        return new AttentionCase(batch, seqLen, numHeads, numKvHeads, headDim, windows, causal, globalTokens, biasKind, slopes, apeScale, scale,
                 newChunkSize, q, k, v);
     }
 
     public AttentionCase withInputs(float[] newQ, float[] newK, float[] newV) {
-        return new AttentionCase(batch, seqLen, numHeads, numKvHeads, headDim, windowLeft, windowRight, globalTokens, biasKind, slopes, apeScale, scale,
+        return new AttentionCase(batch, seqLen, numHeads, numKvHeads, headDim, windows, causal, globalTokens, biasKind, slopes, apeScale, scale,
                 chunkSize, newQ.clone(), newK.clone(), newV.clone());
     }
 
@@ -85,7 +128,13 @@ public record AttentionCase(int batch, int seqLen, int numHeads, int numKvHeads,
     }
 
     public AttentionReference.Mask referenceMask() {
-        return new AttentionReference.Mask(windowLeft, windowRight, globalTokens);
+        long[] left = new long[numHeads];
+        long[] right = new long[numHeads];
+        for (int h = 0; h < numHeads; h++) {
+            left[h] = windowLeft(h);
+            right[h] = windowRight(h);
+        }
+        return new AttentionReference.Mask(left, right, globalTokens, causal);
     }
 
     public AttentionReference.PositionBias referenceBias() {
@@ -104,8 +153,8 @@ public record AttentionCase(int batch, int seqLen, int numHeads, int numKvHeads,
 
     @Override
     public String toString() {
-        return "AttentionCase[batch=" + batch + ", seqLen=" + seqLen + ", heads=" + numHeads + "/" + numKvHeads + ", headDim=" + headDim + ", window=("
-                + windowLeft + ", " + windowRight + "), globals=" + Arrays.toString(globalTokens) + ", bias=" + biasKind + ", slopes="
+        return "AttentionCase[batch=" + batch + ", seqLen=" + seqLen + ", heads=" + numHeads + "/" + numKvHeads + ", headDim=" + headDim + ", windows="
+                + Arrays.toString(windows) + (causal ? ", causal" : "") + ", globals=" + Arrays.toString(globalTokens) + ", bias=" + biasKind + ", slopes="
                 + Arrays.toString(slopes) + ", apeScale=" + apeScale + ", scale=" + scale + ", chunk=" + chunkSize + "]";
     }
 }

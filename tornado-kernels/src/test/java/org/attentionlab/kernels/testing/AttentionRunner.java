@@ -38,7 +38,7 @@ public final class AttentionRunner {
 
     private static float[] runThroughTaskGraph(AttentionAlgorithm algorithm, AttentionCase c, WorkerGrid flashGrid) {
         Arguments a = new Arguments(algorithm, c);
-        TaskGraph graph = new TaskGraph(GRAPH).transferToDevice(DataTransferMode.EVERY_EXECUTION, a.q, a.k, a.v, a.globals, a.slopes);
+        TaskGraph graph = new TaskGraph(GRAPH).transferToDevice(DataTransferMode.EVERY_EXECUTION, a.q, a.k, a.v, a.globals, a.windows, a.slopes);
         a.launch.addTask(graph, TASK, a.q, a.k, a.v, a.out, a.scratch);
         graph.transferToHost(DataTransferMode.EVERY_EXECUTION, a.out);
         try (TornadoExecutionPlan plan = new TornadoExecutionPlan(graph.snapshot())) {
@@ -70,6 +70,7 @@ public final class AttentionRunner {
         final FloatArray out;
         final FloatArray scratch;
         final IntArray globals;
+        final IntArray windows;
         final FloatArray slopes;
         final AttentionLaunch launch;
 
@@ -82,8 +83,9 @@ public final class AttentionRunner {
             int numGlobal = c.globalTokens().length;
             globals = IntArray.fromArray(numGlobal == 0 ? new int[] { 0 } : c.globalTokens());
             slopes = FloatArray.fromArray(c.slopes());
+            windows = IntArray.fromArray(c.windows());
             launch = new AttentionLaunch(AttentionLaunch.Algorithm.valueOf(algorithm.name()), c.batch(), c.seqLen(), c.numHeads(), c.numKvHeads(),
-                    c.headDim(), c.windowLeft(), c.windowRight(), globals, numGlobal, c.biasKind(), slopes, c.apeScale(), c.scale(), c.chunkSize());
+                    c.headDim(), windows, c.causal(), globals, numGlobal, c.biasKind(), slopes, c.apeScale(), c.scale(), c.chunkSize());
             scratch = new FloatArray(Math.max(1, launch.scratchSize()));
             scratch.init(Float.NaN);
         }
