@@ -4,7 +4,7 @@ import org.attentionlab.kernels.device.DeviceRuntime;
 import org.attentionlab.model.train.TrainingTwinsTest;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Training on TornadoVM's default device against PyTorch autograd and torch.optim.AdamW: the fixtures and tolerances of
@@ -19,17 +19,13 @@ class TrainingTwinsOnDeviceIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = { "rnope-swa", "rnope-swa-ablations", "multiscale-swa", "multihead-sliding-window", "multihead-edifice-bidirectional", "rnope-swa-hybrid-parallel",
-            "rnope-swa-hybrid-prenorm", "rnope-swa-geglu", "multihead-geglu-tokens", "cohere2", "mistral", "rnope-swa-recall", "rnope-swa-passkey",
-            "rnope-swa-text" })
+    @MethodSource("org.attentionlab.model.train.TrainingTwinsTest#fixtures")
     void gradientsMatchAutogradOnTheDevice(String name) {
         TrainingTwinsTest.checkGradients(name, null);
     }
 
     @ParameterizedTest
-    @ValueSource(strings = { "rnope-swa", "rnope-swa-ablations", "multiscale-swa", "multihead-sliding-window", "multihead-edifice-bidirectional", "rnope-swa-hybrid-parallel",
-            "rnope-swa-hybrid-prenorm", "rnope-swa-geglu", "multihead-geglu-tokens", "cohere2", "mistral", "rnope-swa-recall", "rnope-swa-passkey",
-            "rnope-swa-text" })
+    @MethodSource("org.attentionlab.model.train.TrainingTwinsTest#fixtures")
     void twentyAdamWStepsMatchTorchOnTheDevice(String name) {
         TrainingTwinsTest.checkSteps(name, null);
     }

@@ -22,6 +22,7 @@ import org.attentionlab.model.tasks.Task;
 import org.attentionlab.model.weights.SafeTensors;
 import org.attentionlab.model.weights.Tensor;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
@@ -46,7 +47,8 @@ import uk.ac.manchester.tornado.api.common.TornadoDevice;
  * 1e-5 relative (the schedule, in float32 on the device).</li>
  * </ul>
  * The fixtures' configs have no dropout: the Java masks come from a counter-based generator PyTorch cannot reproduce.
- * The LSTM hybrids and ape have fixtures too; their Java training is checked where it is written.
+ * Every architecture has a fixture: the transformers on token and feature tasks, the LSTM hybrids on delayed recall
+ * (mean squared error through the score head) and ape on a token task (its embedded QKV, class logits).
  */
 public class TrainingTwinsTest {
 
@@ -58,6 +60,13 @@ public class TrainingTwinsTest {
     public static final double FIRST_LOSS_TOLERANCE = 1e-5;
     public static final double STEP_LOSS_TOLERANCE = 1e-3;
     public static final double LEARNING_RATE_TOLERANCE = 1e-5;
+
+    /** Every fixture of {@link #TRAINING}, for this test and its device twin (TrainingTwinsOnDeviceIT). */
+    public static List<String> fixtures() {
+        return List.of("rnope-swa", "rnope-swa-ablations", "multiscale-swa", "multihead-sliding-window", "multihead-edifice-bidirectional", "rnope-swa-hybrid-parallel",
+                "rnope-swa-hybrid-prenorm", "rnope-swa-geglu", "multihead-geglu-tokens", "cohere2", "mistral", "rnope-swa-recall", "rnope-swa-passkey",
+                "rnope-swa-text", "hybrid-lstm-attention", "hybrid-lstm-attention-mlp", "ape");
+    }
 
     private static final List<String> NOT_WEIGHTS = List.of("batches.", "gradients.", "steps.");
 
@@ -115,17 +124,13 @@ public class TrainingTwinsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = { "rnope-swa", "rnope-swa-ablations", "multiscale-swa", "multihead-sliding-window", "multihead-edifice-bidirectional", "rnope-swa-hybrid-parallel",
-            "rnope-swa-hybrid-prenorm", "rnope-swa-geglu", "multihead-geglu-tokens", "cohere2", "mistral", "rnope-swa-recall", "rnope-swa-passkey",
-            "rnope-swa-text" })
+    @MethodSource("fixtures")
     void gradientsMatchAutograd(String name) {
         checkGradients(name, null);
     }
 
     @ParameterizedTest
-    @ValueSource(strings = { "rnope-swa", "rnope-swa-ablations", "multiscale-swa", "multihead-sliding-window", "multihead-edifice-bidirectional", "rnope-swa-hybrid-parallel",
-            "rnope-swa-hybrid-prenorm", "rnope-swa-geglu", "multihead-geglu-tokens", "cohere2", "mistral", "rnope-swa-recall", "rnope-swa-passkey",
-            "rnope-swa-text" })
+    @MethodSource("fixtures")
     void twentyAdamWStepsMatchTorch(String name) {
         checkSteps(name, null);
     }
