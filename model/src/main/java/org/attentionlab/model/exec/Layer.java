@@ -53,7 +53,7 @@ public interface Layer {
 
     /**
      * Weights this layer's tasks read that another layer declares as its parameters (a tied lm_head reads
-     * embed_tokens' table): the host holds them once, this layer's graph holds its own device copy.
+     * embed_tokens' table): held once on the host and once on the device (the graphs hand it on), read by both.
      */
     default List<Buffer> borrowedWeights() {
         return List.of();

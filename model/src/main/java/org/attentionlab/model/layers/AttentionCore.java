@@ -8,6 +8,7 @@ import org.attentionlab.kernels.Normalization;
 import org.attentionlab.kernels.RotaryEmbedding;
 import org.attentionlab.model.exec.Buffer;
 import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.exec.TaskKind;
 import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.spec.AttentionSpec;
 import org.attentionlab.model.spec.RopeSpec;
@@ -52,20 +53,20 @@ final class AttentionCore {
         int headDim = spec.headDim();
         if (spec.qkNorm()) {
             float eps = (float) spec.normEps();
-            tasks.graph().task("q_norm", Normalization::qkLayerNorm, q, batch, seqLen, heads, headDim, eps);
-            tasks.graph().task("k_norm", Normalization::qkLayerNorm, k, batch, seqLen, kvHeads, headDim, eps);
+            tasks.graph().task(tasks.name(TaskKind.ATTENTION, "q_norm"), Normalization::qkLayerNorm, q, batch, seqLen, heads, headDim, eps);
+            tasks.graph().task(tasks.name(TaskKind.ATTENTION, "k_norm"), Normalization::qkLayerNorm, k, batch, seqLen, kvHeads, headDim, eps);
         }
         if (spec.rope().isPresent()) {
             RopeSpec rope = spec.rope().get();
             float theta = (float) rope.theta();
             int pairing = KernelCodes.pairing(rope.pairing());
-            tasks.graph().task("rope_q", RotaryEmbedding::apply, q, batch, seqLen, heads, headDim, 0, theta, pairing);
-            tasks.graph().task("rope_k", RotaryEmbedding::apply, k, batch, seqLen, kvHeads, headDim, 0, theta, pairing);
+            tasks.graph().task(tasks.name(TaskKind.ATTENTION, "rope_q"), RotaryEmbedding::apply, q, batch, seqLen, heads, headDim, 0, theta, pairing);
+            tasks.graph().task(tasks.name(TaskKind.ATTENTION, "rope_k"), RotaryEmbedding::apply, k, batch, seqLen, kvHeads, headDim, 0, theta, pairing);
         }
         AttentionLaunch launch = launch(batch, seqLen);
         FloatArray scratch = launch.scratchSize() > 0 ? tasks.scratch(Buffer.ATTENTION_SCORES, launch.scratchSize()) : null;
-        launch.addTask(tasks.graph(), "attention", q, k, v, out, scratch);
-        launch.grid().ifPresent(grid -> tasks.grid("attention", grid));
+        launch.addTask(tasks.graph(), tasks.name(TaskKind.ATTENTION, "attention"), q, k, v, out, scratch);
+        tasks.geometry().attention(launch).ifPresent(grid -> tasks.grid("attention", grid));
     }
 
     /** The kernel call of this layer for one run shape. */

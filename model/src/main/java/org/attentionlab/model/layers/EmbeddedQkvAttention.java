@@ -6,6 +6,7 @@ import java.util.List;
 import org.attentionlab.kernels.LinearKernels;
 import org.attentionlab.model.exec.Buffer;
 import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.exec.TaskKind;
 import org.attentionlab.model.exec.TokenLayer;
 import org.attentionlab.model.spec.BlockSpec;
 import org.attentionlab.model.weights.Parameters;
@@ -69,7 +70,7 @@ public final class EmbeddedQkvAttention implements TokenLayer {
         FloatArray k = tasks.scratch("k", rows * width);
         FloatArray v = tasks.scratch("v", rows * width);
         FloatArray out = tasks.scratch("stream", rows * width);
-        tasks.graph().task("embedded_qkv", LinearKernels::embeddedQkv, tokenIds, table, q, k, v, rows, width, vocabSize);
+        tasks.graph().task(tasks.name(TaskKind.EMBEDDING, "embedded_qkv"), LinearKernels::embeddedQkv, tokenIds, table, q, k, v, rows, width, vocabSize);
         attention.addTasks(tasks, q, k, v, out);
         return out;
     }

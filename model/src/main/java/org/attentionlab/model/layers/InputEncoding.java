@@ -8,6 +8,7 @@ import org.attentionlab.kernels.SinusoidalEncoding;
 import org.attentionlab.model.exec.Buffer;
 import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.exec.TaskKind;
 import org.attentionlab.model.exec.TrainableLayer;
 import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.spec.SinusoidalVariant;
@@ -69,7 +70,7 @@ public final class InputEncoding implements TrainableLayer {
         FloatArray x = input;
         if (projection != null) {
             x = tasks.scratch("stream", rows * width);
-            projection.addTask(tasks, "input_proj", input, x, rows);
+            projection.addTask(tasks, TaskKind.EMBEDDING, "input_proj", input, x, rows);
         }
         if (sinusoidal != null) {
             addSinusoidal(tasks, x, width, sinusoidal);
@@ -79,7 +80,7 @@ public final class InputEncoding implements TrainableLayer {
 
     /** Adds the sinusoidal encoding to every position of {@code x} (also a block's input, for a per-layer sinusoidal). */
     static void addSinusoidal(LayerTasks tasks, FloatArray x, int width, SinusoidalVariant variant) {
-        tasks.graph().task("sinusoidal", SinusoidalEncoding::add, x, tasks.shape().batch(), tasks.shape().seqLen(), width, 0,
+        tasks.graph().task(tasks.name(TaskKind.EMBEDDING, "sinusoidal"), SinusoidalEncoding::add, x, tasks.shape().batch(), tasks.shape().seqLen(), width, 0,
                 KernelCodes.sinusoidal(variant));
     }
 

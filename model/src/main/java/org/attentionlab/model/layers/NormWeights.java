@@ -4,6 +4,7 @@ import java.util.List;
 
 import org.attentionlab.kernels.Normalization;
 import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.exec.TaskKind;
 import org.attentionlab.model.spec.Norm;
 import org.attentionlab.model.spec.NormSpec;
 import org.attentionlab.model.exec.TrainingTasks;
@@ -60,8 +61,8 @@ final class NormWeights {
      */
     FloatArray addTask(LayerTasks tasks, String taskName, FloatArray x, FloatArray out, int rows) {
         switch (kind) {
-        case LAYERNORM -> tasks.graph().task(taskName, Normalization::layerNorm, x, weight, bias, out, rows, width, eps);
-        case RMSNORM -> tasks.graph().task(taskName, Normalization::rmsNorm, x, weight, out, rows, width, eps);
+        case LAYERNORM -> tasks.graph().task(tasks.name(TaskKind.NORMS, taskName), Normalization::layerNorm, x, weight, bias, out, rows, width, eps);
+        case RMSNORM -> tasks.graph().task(tasks.name(TaskKind.NORMS, taskName), Normalization::rmsNorm, x, weight, out, rows, width, eps);
         case NONE -> {
             return x;
         }
