@@ -88,6 +88,8 @@ class Config:
         self.lstm_hidden = s.get("lstm_hidden_size")
         self.lstm_layers = s.get("lstm_layers")
         self.mlp_sizes = s.get("mlp_sizes")
+        self.num_labels = s.get("num_labels")
+        self.train = s.get("train")
 
     @property
     def token_input(self):
@@ -281,6 +283,17 @@ def pool(cfg, x):
     return x
 
 
+def add_score(model, cfg, width):
+    """num_labels' head `score` on `model`: a Linear with bias after the model's (pooled) output, as Hugging Face's
+    ForSequenceClassification models have (there without bias): class logits or regression outputs."""
+    if cfg.num_labels is not None:
+        model.score = nn.Linear(width, cfg.num_labels)
+
+
+def scored(model, x):
+    return model.score(x) if hasattr(model, "score") else x
+
+
 class TransformerStack(nn.Module):
     """rnope_swa, rnope_swa_hybrid and multihead_sliding_window: features (projected when Edifice's model says so) or
     token ids (embed_tokens), the blocks, a final norm unless post-norm, then pooling or lm_head's logits."""
@@ -303,6 +316,7 @@ class TransformerStack(nn.Module):
         head = cfg.lm_head
         if head is not None and not head["tie_word_embeddings"]:
             self.lm_head = nn.Linear(cfg.hidden, head["vocab_size"], bias=False)
+        add_score(self, cfg, cfg.hidden)
 
     def forward(self, x):
         if self.cfg.token_input:
@@ -317,7 +331,7 @@ class TransformerStack(nn.Module):
             x = self.final_norm(x)
         head = self.cfg.lm_head
         if head is None:
-            return pool(self.cfg, x)
+            return scored(self, pool(self.cfg, x))
         weight = self.embed_tokens.weight if head["tie_word_embeddings"] else self.lm_head.weight
         return F.linear(x, weight) * head["logit_scale"]
 
@@ -335,6 +349,7 @@ class HybridLstmAttention(nn.Module):
             self.mlp = nn.ModuleList([nn.Linear(sizes[i], sizes[i + 1]) for i in range(len(sizes) - 1)])
         else:
             self.mlp = None
+        add_score(self, cfg, cfg.mlp_sizes[-1] if self.mlp is not None else cfg.lstm_hidden)
 
     def forward(self, x):
         x, _ = self.lstm(x)
@@ -345,7 +360,7 @@ class HybridLstmAttention(nn.Module):
             act = activation(self.cfg.act)
             for dense in self.mlp:
                 x = act(dense(x))
-        return x
+        return scored(self, x)
 
 
 class Ape(nn.Module):
@@ -355,6 +370,7 @@ class Ape(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.embedding = nn.Embedding(cfg.input["vocab_size"], 3 * cfg.hidden)
+        add_score(self, cfg, cfg.hidden)
 
     def forward(self, ids):
         cfg = self.cfg
@@ -363,7 +379,7 @@ class Ape(nn.Module):
         q, k, v = torch.chunk(self.embedding(ids), 3, dim=-1)
         shape = (B, L, layer["num_attention_heads"], layer["head_dim"])
         out = attend(layer, q.reshape(shape), k.reshape(shape), v.reshape(shape))
-        return pool(cfg, out.reshape(B, L, cfg.hidden))
+        return scored(self, pool(cfg, out.reshape(B, L, cfg.hidden)))
 
 
 def build_generic(cfg):
@@ -412,6 +428,210 @@ def choose_twin(kind, cfg, resolved):
         raise UsageError(f"the config is not {kind}'s layout: {problem}")
     return hf_twins.HuggingFaceTwin(kind, resolved)
 
+# ---------------------------------------------------------------- training
+
+IGNORED = -1  # Batch.IGNORED: a position whose target does not count
+TRAINING_FIXTURE_FORMAT = "attention-lab training twin 1"
+
+
+class Training:
+    """The resolved train: block and the twin's training on it, as scripts/run train trains (configs/README.md,
+    "Training"), written from PyTorch's own pieces: the task's loss (next-token cross-entropy with ignored targets,
+    cross-entropy of the last position with output: last, or the mean squared error over the counted positions for
+    delayed_recall), autograd, torch.optim.AdamW with weight decay on tensors of 2 or more dimensions only (nanoGPT's
+    two groups), the schedule as LambdaLR(lambda k: factor(k + 1)) stepped after every update (linear warm-up over
+    warmup_steps, then half a cosine down to min_learning_rate at the last step, or constant), clip_grad_norm_ on the
+    global norm, and grad_accumulation micro-batches whose gradients each update averages.
+
+    Dropout is not modelled: scripts/run train draws its masks from a counter-based generator seeded by the update
+    count, which PyTorch's RNG cannot reproduce, so a config whose dropout is above 0 is refused (--set dropout=0)."""
+
+    def __init__(self, cfg, source):
+        t = cfg.train
+        if t is None:
+            raise UsageError(f"{source} has no train: block, which the twin's training needs (configs/README.md, \"Training\")")
+        rates = [cfg.settings.get("dropout") or 0.0] + [layer.get("dropout") or 0.0 for layer in cfg.layers]
+        if max(rates) > 0:
+            raise UsageError(f"{source}: dropout {max(rates)}: the twin trains without dropout (the Java side's masks come from its own"
+                             " counter-based generator, which PyTorch's RNG cannot reproduce); pass --set dropout=0")
+        self.t = t
+        self.k = t["grad_accumulation"]
+        if t["task"] == "delayed_recall":
+            self.objective = "regression"
+        else:
+            self.objective = "last" if cfg.output == "last" else "next"
+
+    def factor(self, step):
+        """The learning-rate multiplier of update `step` (1, 2, ...): AdamW.prepareStep's schedule."""
+        t = self.t
+        warmup = t["warmup_steps"]
+        cosine = t["lr_schedule"] == "cosine"
+        decay_steps = t["steps"] if cosine else warmup
+        min_ratio = t["min_learning_rate"] / t["learning_rate"] if cosine else 1.0
+        if step <= warmup:
+            return step / warmup
+        if decay_steps > warmup:
+            progress = min(1.0, (step - warmup) / (decay_steps - warmup))
+            return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+        return 1.0
+
+    def optimizer(self, model):
+        t = self.t
+        parameters = list(model.parameters())
+        groups = [{"params": [p for p in parameters if p.dim() >= 2], "weight_decay": t["weight_decay"]},
+                  {"params": [p for p in parameters if p.dim() < 2], "weight_decay": 0.0}]
+        optimizer = torch.optim.AdamW(groups, lr=t["learning_rate"], betas=tuple(t["betas"]), eps=t["adam_epsilon"])
+        return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, lambda k: self.factor(k + 1))
+
+    def loss(self, output, batch):
+        """(mean loss, counted positions, correct predictions or None) of one micro-batch."""
+        if self.objective == "regression":
+            counted = batch["counted"].float()
+            squares = ((output - batch["target"]) ** 2).sum(-1)
+            n = counted.sum()
+            return (squares * counted).sum() / (n * output.shape[-1]), int(n), None
+        targets = batch["target"][:, -1] if self.objective == "last" else batch["target"].reshape(-1)
+        logits = output.reshape(-1, output.shape[-1])
+        loss = F.cross_entropy(logits, targets, ignore_index=IGNORED)
+        counts = targets != IGNORED
+        return loss, int(counts.sum()), int(((logits.argmax(-1) == targets) & counts).sum())
+
+    def step(self, model, optimizer, scheduler, micro_batches):
+        """One update on `micro_batches`: (mean loss, accuracy, learning rate, gradient norm before clipping)."""
+        optimizer.zero_grad(set_to_none=True)
+        losses, counted, correct = [], 0, 0
+        for batch in micro_batches:
+            loss, n, right = self.loss(model(batch["input"]), batch)
+            (loss / self.k).backward()
+            losses.append(loss.item())
+            counted += n
+            correct = None if right is None else correct + right
+        parameters = [p for p in model.parameters() if p.grad is not None]
+        clip = self.t["grad_clip"]
+        norm = torch.nn.utils.clip_grad_norm_(parameters, clip if clip > 0 else float("inf"))
+        learning_rate = optimizer.param_groups[0]["lr"]
+        optimizer.step()
+        scheduler.step()
+        return sum(losses) / len(losses), (None if correct is None else correct / counted), learning_rate, float(norm)
+
+
+def java_batches(args, steps, overrides=()):
+    """The batches scripts/run train draws for the first `steps` steps (scripts/run batches), as tensors."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "batches.safetensors")
+        command = [os.path.join(HERE, "run"), "batches", args.config, "--steps", str(steps), "--out", path]
+        for override in list(args.set) + list(overrides):
+            command += ["--set", override]
+        result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if result.returncode != 0:
+            lines = result.stderr.strip().splitlines()
+            raise UsageError(lines[-1].removeprefix("error: ") if lines else f"scripts/run batches failed (exit {result.returncode})")
+        tensors = read_safetensors(path)
+    tensors["input"] = tensors["input"].long() if tensors["input"].dtype == torch.int32 else tensors["input"]
+    if tensors["target"].dtype == torch.int32:
+        tensors["target"] = tensors["target"].long()
+    return tensors
+
+
+def micro_batch(batches, index):
+    return {name: tensor[index] for name, tensor in batches.items()}
+
+
+def our_name(twin, name):
+    """A parameter's name as scripts/run writes it (a Hugging Face twin's names go through the name table)."""
+    return twin.names.to_ours(name) if hasattr(twin, "names") else name
+
+
+def draw_training_weights(twin, seed):
+    """Weights for a training fixture: matrices at 1/sqrt(fan-in) (activations of order 1 at any width, so that the
+    losses of 20 steps are not dominated by saturated softmaxes), vectors at 0.1, norm weights around 1."""
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        for name, p in twin.model.named_parameters():
+            std = p.shape[1] ** -0.5 if p.dim() > 1 else 0.1
+            p.copy_(torch.randn_like(p) * std + (1.0 if name.endswith("norm.weight") else 0.0))
+
+
+def training_fixture(twin, cfg, args):
+    """Weights, the batches of `steps` steps from the Java task generator, the loss and every parameter's gradient on
+    the first micro-batch, and the loss, learning rate and gradient norm of each AdamW step from those weights."""
+    training = Training(cfg, args.config)
+    steps = training.t["steps"]
+    model = twin.model
+    draw_training_weights(twin, args.seed)
+    tensors = {name: p.detach().clone() for name, p in twin.state_dict().items()}
+    batches = java_batches(args, steps)
+    for name, tensor in batches.items():
+        tensors["batches." + name] = tensor.int() if tensor.dtype == torch.int64 else tensor
+
+    model.zero_grad(set_to_none=True)
+    first = micro_batch(batches, 0)
+    loss, _, _ = training.loss(model(first["input"]), first)
+    loss.backward()
+    tensors["loss"] = loss.detach().reshape(1)
+    for name, p in model.named_parameters():
+        tensors["gradients." + our_name(twin, name)] = p.grad.detach().clone()
+
+    optimizer, scheduler = training.optimizer(model)
+    history = {"loss": [], "learning_rate": [], "grad_norm": []}
+    for step in range(steps):
+        micro = [micro_batch(batches, step * training.k + m) for m in range(training.k)]
+        loss, _, learning_rate, norm = training.step(model, optimizer, scheduler, micro)
+        for key, value in (("loss", loss), ("learning_rate", learning_rate), ("grad_norm", norm)):
+            history[key].append(value)
+    for key, values in history.items():
+        tensors["steps." + key] = torch.tensor(values, dtype=torch.float32)
+    write_safetensors(args.train_fixture, tensors, {"format": TRAINING_FIXTURE_FORMAT, "steps": str(steps)})
+
+
+def training_run(twin, cfg, args):
+    """Trains the twin on the batches scripts/run train draws (from --weights, e.g. the Java run's initial weights
+    written by scripts/run CONFIG --save-weights, or from draw_training_weights), logging as log.jsonl does, then
+    evaluates at the eval_lengths on fresh batches (another data seed: never a training batch)."""
+    import json as json_lib
+    import time
+    training = Training(cfg, args.config)
+    steps = args.steps or training.t["steps"]
+    model = twin.model
+    if args.weights:
+        twin.load({k: v.float() for k, v in read_safetensors(args.weights).items()})
+    else:
+        draw_training_weights(twin, args.seed)
+    batches = java_batches(args, steps)
+    optimizer, scheduler = training.optimizer(model)
+    os.makedirs(args.train_run, exist_ok=True)
+    start = time.perf_counter()
+    interval = training.t["log_interval"]
+    with open(os.path.join(args.train_run, "log.jsonl"), "w") as log:
+        for step in range(1, steps + 1):
+            micro = [micro_batch(batches, (step - 1) * training.k + m) for m in range(training.k)]
+            loss, accuracy, learning_rate, norm = training.step(model, optimizer, scheduler, micro)
+            if step % interval == 0 or step == steps:
+                line = {"step": step, "loss": loss, "accuracy": accuracy, "lr": learning_rate, "grad_norm": norm,
+                        "elapsed_s": time.perf_counter() - start}
+                log.write(json_lib.dumps(line) + "\n")
+                log.flush()
+                print(json_lib.dumps(line), file=sys.stderr)
+        model.eval()
+        for length in training.t["eval_lengths"]:
+            batch = max(1, min(training.t["batch_size"], 8192 // length))
+            count = max(1, training.t["eval_batches"] * training.t["batch_size"] // batch)
+            fresh = java_batches(args, count, [f"train.seq_len={length}", f"train.batch_size={batch}", "train.grad_accumulation=1",
+                                                f"train.data_seed={training.t['data_seed'] + 1_000_003}"])
+            total, counted, correct = 0.0, 0, 0
+            with torch.no_grad():
+                for i in range(count):
+                    b = micro_batch(fresh, i)
+                    loss, n, right = training.loss(model(b["input"]), b)
+                    total += loss.item() * n
+                    counted += n
+                    correct = None if right is None else correct + right
+            line = {"step": steps, "eval_length": length, "eval_loss": total / counted, "eval_accuracy": None if correct is None else correct / counted}
+            log.write(json_lib.dumps(line) + "\n")
+            print(json_lib.dumps(line), file=sys.stderr)
+    write_safetensors(os.path.join(args.train_run, "weights.safetensors"), {n: p.detach() for n, p in twin.state_dict().items()})
+
 # ---------------------------------------------------------------- main
 
 
@@ -453,19 +673,28 @@ def main():
     parser.add_argument("--input")
     parser.add_argument("--output")
     parser.add_argument("--fixture")
+    parser.add_argument("--train-fixture", metavar="OUT", help="a training fixture of CONFIG's train: block (weights, batches, gradients, losses)")
+    parser.add_argument("--train-run", metavar="DIR", help="train the twin on the batches scripts/run train draws; log.jsonl and weights into DIR")
+    parser.add_argument("--steps", type=int, help="--train-run: steps (default train.steps)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (1: the fixtures' determinism)")
     parser.add_argument("--batch", type=int, default=2)
     parser.add_argument("--seq-len", type=int, default=11)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     try:
-        if not args.fixture and not (args.weights and args.input and args.output):
+        torch.set_num_threads(args.threads)
+        if not (args.fixture or args.train_fixture or args.train_run) and not (args.weights and args.input and args.output):
             missing = [option for option, value in (("--weights W", args.weights), ("--input IN", args.input), ("--output OUT", args.output)) if not value]
             raise UsageError("missing " + ", ".join(missing) + ": the twin runs CONFIG on the weights and input of a run (scripts/run CONFIG"
                              " --save-weights W --save-input IN writes them), or draws its own with --fixture FILE")
         resolved = resolve(args.config, args.set)
         cfg = Config(resolved)
         twin = choose_twin(args.twin, cfg, resolved)
-        if args.fixture:
+        if args.train_fixture:
+            training_fixture(twin, cfg, args)
+        elif args.train_run:
+            training_run(twin, cfg, args)
+        elif args.fixture:
             draw_fixture(twin, cfg, args)
         else:
             run(twin, cfg, args)

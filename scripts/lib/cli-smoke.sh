@@ -49,12 +49,26 @@ expect_output "compare agrees with itself" '^jvm +[0-9.]+ +[0-9.]+ +[0-9]+ +-?[0
 check "devices" 0 "$RUN" devices
 expect_output "devices lists the JVM" '^jvm '
 printf 'architecture: rnope_swa\nvocab_size: 17\nhidden_size: 8\nnum_attention_heads: 2\nsliding_window: 4\noutput: logits\ntrain:\n  task: associative_recall\n  pairs: 2\n  keys: 8\n  values: 8\n  batch_size: 2\n  seq_len: 12\n  eval_batches: 1\n' >"$tmp/train.yaml"
+printf '1 2 3\n4 5\n' >"$tmp/train.yaml.ids"
 check "train" 0 "$RUN" train "$tmp/train.yaml" --out "$tmp/run" --set train.steps=3
 expect_output "train says how far it got" "^trained to step 3: $tmp/run\$"
 check "eval" 0 "$RUN" eval "$tmp/run/checkpoint-3.safetensors" --lengths 12,48 --batches 1
 expect_output "eval prints a row per length" '^ +48 +[0-9.]+ +[0-9.]+% +[0-9]+$'
+check "generate from the checkpoint" 0 "$RUN" generate "$tmp/run/checkpoint-3.safetensors" --prompt-file "$tmp/train.yaml.ids" --max-new-tokens 8 --verify
+expect_output "generate checks itself against a full recomputation" '^verified +the same arg-max as a full recomputation at all 8 steps'
+check "generate --json" 0 "$RUN" generate "$ROOT/configs/rnope-swa-hybrid.yaml" --prompt "Hello" --max-new-tokens 4 --json
+expect_output "generate --json reports the caches by layer kind" '^\{"source": .*"generated": \[[0-9, ]+\], "generated_text": .*"kv_cache": \{"sliding": \{"layers": 3, "slots": 27, "bytes": 27648\}, "full": \{"layers": 1, "slots": 9, "bytes": 9216\}, .*\}$'
+check "generate from a model that is not a language model" 2 "$RUN" generate "$ROOT/configs/rnope-swa.yaml" --prompt "Hello"
 check "train into a folder that holds another run" 2 "$RUN" train "$tmp/train.yaml" --out "$tmp/run"
 check "resume a finished run" 0 "$RUN" train --resume "$tmp/run"
+# The LSTM hybrids (features: delayed recall) and ape (token ids, a score head) train too.
+printf 'architecture: hybrid_lstm_attention\nembed_dim: 4\nlstm_hidden_size: 8\nlstm_layers: 2\nnum_attention_heads: 2\nhead_dim: 4\noutput: all\nnum_labels: 4\ntrain:\n  task: delayed_recall\n  delay: 3\n  batch_size: 2\n  seq_len: 8\n  eval_batches: 1\n' >"$tmp/train-hybrid.yaml"
+printf 'architecture: hybrid_lstm_attention_mlp\nembed_dim: 4\nlstm_hidden_size: 8\nnum_attention_heads: 2\nhead_dim: 4\nmlp_sizes: [6, 5]\noutput: all\nnum_labels: 2\ntrain:\n  task: delayed_recall\n  delay: 2\n  batch_size: 2\n  seq_len: 8\n  eval_batches: 1\n' >"$tmp/train-hybrid-mlp.yaml"
+printf 'architecture: ape\nvocab_size: 8\nhidden_size: 8\noutput: all\nnum_labels: 8\ntrain:\n  task: copying\n  vocab: 8\n  batch_size: 2\n  seq_len: 10\n  eval_batches: 1\n' >"$tmp/train-ape.yaml"
+for arch in hybrid hybrid-mlp ape; do
+  check "train $arch" 0 "$RUN" train "$tmp/train-$arch.yaml" --out "$tmp/run-$arch" --set train.steps=2
+  expect_output "train $arch says how far it got" "^trained to step 2: $tmp/run-$arch\$"
+done
 check "a missing config" 2 "$RUN" "$tmp/missing.yaml"
 printf 'architecture: rnope_swa\nembed_dim: 16\nnum_attention_heads: 3\n' >"$tmp/bad.yaml"
 check "an inconsistent config" 2 "$RUN" "$tmp/bad.yaml"

@@ -10,8 +10,10 @@ import java.util.concurrent.Callable;
 
 import org.attentionlab.model.MemoryEstimate;
 import org.attentionlab.model.Model;
+import org.attentionlab.model.config.ConfigLoader;
 import org.attentionlab.model.config.ModelSpec;
 import org.attentionlab.model.config.ResolvedConfig;
+import org.attentionlab.model.config.TrainingConfig;
 import org.attentionlab.model.exec.Buffer;
 import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.spec.BlockSpec;
@@ -55,7 +57,8 @@ final class DescribeCommand implements Callable<Integer> {
         FitCheck.checkPositions(batch, seqLen);
         ModelSpec config = configOptions.load();
         if (resolved) {
-            spec.commandLine().getOut().println(Json.write(ResolvedConfig.of(config)));
+            var train = ConfigLoader.loadTrainingIfPresent(configOptions.file, configOptions.overrides).map(TrainingConfig::train);
+            spec.commandLine().getOut().println(Json.write(ResolvedConfig.of(config, train)));
             return Main.EXIT_OK;
         }
         Model model = Model.withoutWeights(config);

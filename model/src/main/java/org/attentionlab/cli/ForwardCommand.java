@@ -282,8 +282,12 @@ final class ForwardCommand implements Callable<Integer> {
         }
 
         static void write(Path file, Map<String, Tensor> tensors) {
+            write(file, tensors, Map.of());
+        }
+
+        static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) {
             try {
-                SafeTensors.write(file, tensors);
+                SafeTensors.write(file, tensors, metadata);
             } catch (IOException e) {
                 throw new UsageException(e.getMessage());
             }

@@ -17,9 +17,10 @@ import picocli.CommandLine.ParameterException;
 @Command(name = "scripts/run", mixinStandardHelpOptions = true, version = Main.VERSION,
         description = "Run attention stacks described in YAML on the JVM or a TornadoVM device.%n"
                 + "  scripts/run configs/rnope-swa.yaml        a forward pass (same as: scripts/run forward CONFIG)%n"
-                + "  scripts/run path/to/hf-checkpoint/        the same for a Hugging Face checkpoint directory (config.json, model.safetensors)",
+                + "  scripts/run path/to/hf-checkpoint/        the same for a Hugging Face checkpoint directory (config.json, model.safetensors)%n"
+                + "  scripts/run generate CHECKPOINT|CONFIG --prompt TEXT   generation with key/value caches",
         subcommands = { ForwardCommand.class, DescribeCommand.class, DevicesCommand.class, ExportHfCommand.class, TrainCommand.class, EvalCommand.class,
-                SweepCommand.class, ReportCommand.class, CompareCommand.class })
+                BatchesCommand.class, SweepCommand.class, ReportCommand.class, CompareCommand.class, GenerateCommand.class })
 public final class Main {
 
     public static final String VERSION = "Attention Lab 0.1.0";

@@ -1,5 +1,6 @@
 package org.attentionlab.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,7 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Set;
 
+import org.attentionlab.model.tasks.AssociativeRecall;
+import org.attentionlab.model.tasks.Batch;
+import org.attentionlab.model.weights.SafeTensors;
+import org.attentionlab.model.weights.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -84,7 +92,7 @@ class TrainCliTest {
         byte[] before = Files.readAllBytes(run.resolve("checkpoint-1.safetensors"));
         assertInputError(CliTest.run("train", config(tmp).toString(), "--out", run.toString()),
                 "holds another run (log.jsonl, 1 checkpoint, loss.png): continue it with --resume");
-        assertEquals(java.util.Arrays.hashCode(before), java.util.Arrays.hashCode(Files.readAllBytes(run.resolve("checkpoint-1.safetensors"))));
+        assertEquals(Arrays.hashCode(before), Arrays.hashCode(Files.readAllBytes(run.resolve("checkpoint-1.safetensors"))));
         CliTest.Result forced = CliTest.run("train", config(tmp).toString(), "--out", run.toString(), "--force");
         assertEquals(0, forced.exit(), forced.err());
         assertTrue(Files.exists(run.resolve("checkpoint-2.safetensors")));
@@ -114,6 +122,33 @@ class TrainCliTest {
         assertEquals(0, CliTest.run("train", config.toString(), "--out", run.toString(), "--set", "train.steps=1").exit());
         assertInputError(CliTest.run("eval", run.resolve("checkpoint-1.safetensors").toString(), "--lengths", "12,3"),
                 "--lengths: associative_recall (2 pairs, keys 1-8, values 9-16) cannot draw sequences of 3 positions (from 5)");
+    }
+
+    /**
+     * scripts/run batches writes what a run trains on: micro-batch m of step s is row (s - 1) k + m, the task's batch of
+     * that index; its mistakes are one line.
+     */
+    @Test
+    void batchesAreTheRunsBatches(@TempDir Path tmp) throws IOException {
+        Path config = config(tmp);
+        Path out = tmp.resolve("batches.safetensors");
+        CliTest.Result written = CliTest.run("batches", config.toString(), "--steps", "3", "--set", "train.grad_accumulation=2", "--out", out.toString());
+        assertEquals(0, written.exit(), written.err());
+        Map<String, Tensor> tensors = SafeTensors.read(out);
+        assertEquals(Set.of("input", "target"), tensors.keySet());
+        assertArrayEquals(new int[] { 6, 2, 12 }, tensors.get("input").shape());
+        AssociativeRecall task = new AssociativeRecall(2, 8, 8);
+        for (int row = 0; row < 6; row++) {
+            Batch.Tokens expected = (Batch.Tokens) task.draw(0, row, 2, 12);
+            assertArrayEquals(expected.inputs(), Arrays.copyOfRange(tensors.get("input").ints(), row * 24, row * 24 + 24));
+            assertArrayEquals(expected.targets(), Arrays.copyOfRange(tensors.get("target").ints(), row * 24, row * 24 + 24));
+        }
+        assertEquals("3", SafeTensors.readMetadata(out).get("steps"));
+        assertInputError(CliTest.run("batches", config.toString(), "--steps", "0", "--out", out.toString()), "--steps must be at least 1");
+        assertInputError(CliTest.run("batches", config.toString(), "--out", config.toString()), "it is the config of this run");
+        Path untrained = tmp.resolve("model.yaml");
+        Files.writeString(untrained, CONFIG.substring(0, CONFIG.indexOf("train:")));
+        assertInputError(CliTest.run("batches", untrained.toString(), "--out", out.toString()), "has no train: block");
     }
 
     /** A regression (delayed recall through a score head): its loss is the masked mean squared error, with no accuracy. */

@@ -121,6 +121,38 @@ public record AttentionLaunch(Algorithm algorithm, int batch, int seqLen, int nu
                         batch, seqLen, numHeads, numKvHeads, headDim, windowLeft, windowRight, biasKind, apeScale, scale);
     }
 
+    /** Floats of the decode step's {@code scores} ({@link CachedAttention#scoresSize}) against a cache of {@code capacity} slots. */
+    public int cachedScoresSize(int capacity) {
+        return CachedAttention.scoresSize(batch, numHeads, capacity);
+    }
+
+    /**
+     * Adds the decode step of this call against a key/value cache as four tasks of {@code graph}, named
+     * {@code taskPrefix} followed by {@code _scores}, {@code _softmax}, {@code _values} and {@code _store}
+     * (tornado-kernels/README.md, "Cached attention (decoding)"): the query {@code q} of position {@code position[0]}
+     * ({@code [batch, numHeads, headDim]}; the record's {@code seqLen} is not used) attends to the keys and values
+     * before it in {@code keyCache} and {@code valueCache} ({@code capacity} slots) and to its own {@code k} and
+     * {@code v}, into {@code out}; then {@code k} and {@code v} are appended to the caches. The algorithm does not
+     * matter (one query row); the mask must be causal ({@code windowRight} 0) without global tokens, whose keys would
+     * change as the sequence grows. {@code scores} holds {@link #cachedScoresSize} floats.
+     */
+    public TaskGraph addCachedTasks(TaskGraph graph, String taskPrefix, FloatArray q, FloatArray k, FloatArray v, FloatArray keyCache, FloatArray valueCache,
+            FloatArray out, FloatArray scores, IntArray position, int capacity) {
+        if (windowRight != 0 || numGlobal != 0) {
+            throw new IllegalArgumentException("a key/value cache serves causal attention without global tokens, got window (" + windowLeft + ", "
+                    + windowRight + ") and " + numGlobal + " global tokens");
+        }
+        CachedAttention.checkArguments(q, k, v, keyCache, valueCache, out, scores, position, slopes, batch, numHeads, numKvHeads, headDim, capacity,
+                biasKind);
+        return graph
+                .task(taskPrefix + "_scores", CachedAttention::scores, q, k, keyCache, scores, position, slopes, batch, numHeads, numKvHeads, headDim,
+                        capacity, windowLeft, biasKind, apeScale, scale)
+                .task(taskPrefix + "_softmax", CachedAttention::softmax, scores, position, batch * numHeads, capacity, windowLeft)
+                .task(taskPrefix + "_values", CachedAttention::weightedValues, v, valueCache, scores, out, position, batch, numHeads, numKvHeads, headDim,
+                        capacity, windowLeft)
+                .task(taskPrefix + "_store", CachedAttention::store, k, v, keyCache, valueCache, position, batch, numKvHeads * headDim, capacity);
+    }
+
     /**
      * Calls a {@code @Parallel} kernel directly, as plain Java (its loops run sequentially).
      *

@@ -3,6 +3,7 @@ package org.attentionlab.kernels;
 import uk.ac.manchester.tornado.api.annotations.Parallel;
 import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
  * Rotary position embedding (RoPE, Su et al. 2021) applied in place to queries or keys laid out
@@ -51,6 +52,24 @@ public final class RotaryEmbedding {
         for (@Parallel int vector = 0; vector < vectors; vector++) {
             for (@Parallel int pair = 0; pair < half; pair++) {
                 rotatePair(x, vector, pair, seqLen, heads, headDim, positionOffset, theta, pairing, 1.0f);
+            }
+        }
+    }
+
+    /**
+     * {@link #apply} for one position per sequence whose position lives in device memory: the decode step of
+     * generation rotates the new query and key at absolute position {@code position[0]} (a one-element buffer the host
+     * updates between executions, where a scalar argument would be fixed when the task graph is built). The same
+     * arithmetic as {@code apply} with {@code seqLen = 1} and {@code positionOffset = position[0]}, so the same bits.
+     *
+     * @param x {@code [batch, heads, headDim]}
+     */
+    public static void applyAtPosition(FloatArray x, IntArray position, int batch, int heads, int headDim, float theta, int pairing) {
+        int half = headDim / 2;
+        int vectors = batch * heads;
+        for (@Parallel int vector = 0; vector < vectors; vector++) {
+            for (@Parallel int pair = 0; pair < half; pair++) {
+                rotatePair(x, vector, pair, 1, heads, headDim, position.get(0), theta, pairing, 1.0f);
             }
         }
     }

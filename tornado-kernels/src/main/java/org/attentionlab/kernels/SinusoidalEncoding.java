@@ -3,6 +3,7 @@ package org.attentionlab.kernels;
 import uk.ac.manchester.tornado.api.annotations.Parallel;
 import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
  * Absolute sinusoidal position encodings added in place to activations {@code [batch, seq, dim]}. The position
@@ -41,20 +42,42 @@ public final class SinusoidalEncoding {
         int rows = batch * seqLen;
         for (@Parallel int row = 0; row < rows; row++) {
             for (@Parallel int j = 0; j < dim; j++) {
-                float position = row % seqLen + positionOffset;
-                float encoding;
-                if (form == EDIFICE) {
-                    float frequency = 1.0f / (1.0f + EDIFICE_SCALE * j);
-                    encoding = TornadoMath.sin(position * frequency);
-                } else {
-                    int evenIndex = j - (j % 2);
-                    float frequency = TornadoMath.exp(-(evenIndex * LN_10000) / dim);
-                    float angle = position * frequency;
-                    encoding = (j % 2) == 0 ? TornadoMath.sin(angle) : TornadoMath.cos(angle);
-                }
                 int index = row * dim + j;
-                x.set(index, x.get(index) + encoding);
+                x.set(index, x.get(index) + encoding(row % seqLen + positionOffset, j, dim, form));
             }
         }
+    }
+
+    /**
+     * {@link #add} for one position per sequence whose position lives in device memory: the decode step of
+     * generation encodes the new token at absolute position {@code position[0]} (a one-element buffer the host
+     * updates between executions, where a scalar argument would be fixed when the task graph is built). The same
+     * arithmetic as {@code add} at that position, so the same bits.
+     *
+     * @param x {@code [batch, dim]}
+     */
+    public static void addAtPosition(FloatArray x, IntArray position, int batch, int dim, int form) {
+        for (@Parallel int row = 0; row < batch; row++) {
+            for (@Parallel int j = 0; j < dim; j++) {
+                int index = row * dim + j;
+                x.set(index, x.get(index) + encoding(position.get(0), j, dim, form));
+            }
+        }
+    }
+
+    /** Element {@code j} of the encoding of {@code position}. */
+    private static float encoding(int position, int j, int dim, int form) {
+        float at = position;
+        float encoding;
+        if (form == EDIFICE) {
+            float frequency = 1.0f / (1.0f + EDIFICE_SCALE * j);
+            encoding = TornadoMath.sin(at * frequency);
+        } else {
+            int evenIndex = j - (j % 2);
+            float frequency = TornadoMath.exp(-(evenIndex * LN_10000) / dim);
+            float angle = at * frequency;
+            encoding = (j % 2) == 0 ? TornadoMath.sin(angle) : TornadoMath.cos(angle);
+        }
+        return encoding;
     }
 }

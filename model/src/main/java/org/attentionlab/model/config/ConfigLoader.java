@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import org.attentionlab.model.weights.HuggingFaceCheckpoint;
 import org.attentionlab.model.weights.HuggingFaceConfig;
@@ -75,6 +76,20 @@ public final class ConfigLoader {
         RawConfig raw = collect(main, file, new ArrayList<>());
         applyOverrides(raw, overrides);
         return new Resolver(raw, main, file).resolveTraining();
+    }
+
+    /**
+     * {@link #loadTraining} when {@code file} has a {@code train:} block (with {@code overrides} applied), empty when it
+     * has none or is a Hugging Face checkpoint directory: what {@code describe --resolved} shows beside the model.
+     */
+    public static Optional<TrainingConfig> loadTrainingIfPresent(Path file, List<String> overrides) throws ConfigException {
+        if (HuggingFaceCheckpoint.isCheckpointDirectory(file)) {
+            return Optional.empty();
+        }
+        YamlFile main = YamlFile.read(file);
+        RawConfig raw = collect(main, file, new ArrayList<>());
+        applyOverrides(raw, overrides);
+        return raw.trainBlocks.isEmpty() ? Optional.empty() : Optional.of(new Resolver(raw, main, file).resolveTraining());
     }
 
     /**

@@ -73,7 +73,7 @@ public final class ConfigWriter {
     }
 
     /** The train: block's values, the task's own options only (another task's would be an error). */
-    private static Map<Key<?>, Object> trainValues(TrainSpec train) {
+    static Map<Key<?>, Object> trainValues(TrainSpec train) {
         Map<Key<?>, Object> values = new java.util.LinkedHashMap<>();
         values.put(Keys.TASK, train.task());
         switch (train.task()) {

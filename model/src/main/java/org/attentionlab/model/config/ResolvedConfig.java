@@ -3,6 +3,7 @@ package org.attentionlab.model.config;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import org.attentionlab.model.arch.Architecture;
 import org.attentionlab.model.spec.AttentionSpec;
@@ -14,6 +15,7 @@ import org.attentionlab.model.spec.LmHeadSpec;
 import org.attentionlab.model.spec.NormSpec;
 import org.attentionlab.model.spec.PositionBias;
 import org.attentionlab.model.spec.RopeSpec;
+import org.attentionlab.model.spec.TrainSpec;
 import org.attentionlab.model.spec.YamlName;
 
 /**
@@ -23,7 +25,8 @@ import org.attentionlab.model.spec.YamlName;
  * <ul>
  * <li>{@code settings}: every top-level key the architecture reads, from the key table, with its resolved value
  * ({@code null}: none, e.g. sliding_window where nothing slides); {@code sliding_window_pattern} is expanded into
- * {@code layer_types}, and {@code extends} and {@code layers} are resolved away;</li>
+ * {@code layer_types}, and {@code extends} and {@code layers} are resolved away; {@code train} is the resolved
+ * {@code train:} block, key by key, when it is given;</li>
  * <li>{@code input}, {@code layers} (one resolved {@link BlockSpec} each) and {@code lm_head};</li>
  * <li>{@code hugging_face_names}: our parameter name and Hugging Face's, per row, for architectures with an HF
  * counterpart, else null.</li>
@@ -38,13 +41,18 @@ public final class ResolvedConfig {
     }
 
     public static Map<String, Object> of(ModelSpec spec) {
+        return of(spec, Optional.empty());
+    }
+
+    /** {@link #of(ModelSpec)} with the config's {@code train:} block resolved, as setting {@code train} (null without one). */
+    public static Map<String, Object> of(ModelSpec spec, Optional<TrainSpec> train) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("format", FORMAT);
         out.put("source", spec.source().toString());
         Map<String, Object> settings = new LinkedHashMap<>();
         for (Key<?> key : Keys.all()) {
             if (key.topLevel() && key != Keys.EXTENDS && key != Keys.LAYERS_ENTRIES && key != Keys.SLIDING_WINDOW_PATTERN && spec.architecture().accepts(key)) {
-                settings.put(key.name(), plain(spec.settings().find(key).orElse(null)));
+                settings.put(key.name(), key == Keys.TRAIN_BLOCK ? train.map(ResolvedConfig::train).orElse(null) : plain(spec.settings().find(key).orElse(null)));
             }
         }
         out.put("settings", settings);
@@ -66,6 +74,13 @@ public final class ResolvedConfig {
         case List<?> list -> list.stream().map(ResolvedConfig::plain).toList();
         default -> value;
         };
+    }
+
+    /** Every key of the train: block by name (the task's own options only), as a checkpoint's config writes them. */
+    private static Map<String, Object> train(TrainSpec train) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        ConfigWriter.trainValues(train).forEach((key, value) -> out.put(key.name(), plain(value)));
+        return out;
     }
 
     private static Map<String, Object> input(InputSpec input) {

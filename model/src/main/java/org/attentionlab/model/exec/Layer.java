@@ -33,6 +33,14 @@ public interface Layer {
     /** Adds this layer's tasks to {@code tasks}, reading {@code input}; returns the stream it writes. */
     FloatArray addTasks(LayerTasks tasks, FloatArray input);
 
+    /**
+     * The key/value caches this layer's attention needs to generate up to {@code maxLength} positions (see
+     * {@link KvCaches}); none for a layer without attention.
+     */
+    default List<KvCaches.Layout> kvCacheLayouts(int maxLength) {
+        return List.of();
+    }
+
     /** Floating-point operations for one forward pass of a batch of {@code seqLen} positions (multiply-add = 2). */
     long flops(int batch, int seqLen);
 

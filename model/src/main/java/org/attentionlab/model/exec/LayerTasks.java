@@ -12,7 +12,9 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * same graph ({@link ModelExecution} puts several layers in one), the run's shape, scratch buffers shared by all
  * layers of a run, the run's launch geometry, and the grid scheduler its KernelContext tasks register their grids in.
  * Every task is named through {@link #name}: the layer's prefix keeps names unique in the shared graph, and the kind
- * it states is what the profile aggregates per kind of work.
+ * it states is what the profile aggregates per kind of work. In generation also the key/value caches: a prefill
+ * fills them from the forward pass, a decode step (one position per sequence, the shape's seqLen 1) attends to them
+ * instead (see {@link KvCaches}).
  */
 public final class LayerTasks {
 
@@ -28,9 +30,11 @@ public final class LayerTasks {
     private final String prefix;
     private final int layer;
     private final Map<String, Label> labels;
+    private final KvCaches caches;
+    private final boolean decoding;
 
     LayerTasks(TaskGraph graph, RunShape shape, Map<String, FloatArray> scratch, GridScheduler grids, LaunchGeometry geometry, int layer,
-            Map<String, Label> labels) {
+            Map<String, Label> labels, KvCaches caches, boolean decoding) {
         this.graph = graph;
         this.shape = shape;
         this.scratch = scratch;
@@ -39,11 +43,29 @@ public final class LayerTasks {
         this.layer = layer;
         this.prefix = "l" + layer + "_";
         this.labels = labels;
+        this.caches = caches;
+        this.decoding = decoding;
     }
 
     /** A view for one layer alone in its own graph (tests of a layer's tasks): one item per work-group, labels kept nowhere. */
     LayerTasks(TaskGraph graph, RunShape shape, Map<String, FloatArray> scratch, GridScheduler grids) {
-        this(graph, shape, scratch, grids, new LaunchGeometry(1, "test", "CPU", null, 0), 0, new java.util.HashMap<>());
+        this(graph, shape, scratch, grids, new LaunchGeometry(1, "test", "CPU", null, 0), 0, new java.util.HashMap<>(), null, false);
+    }
+
+    /**
+     * The key/value caches of a generation run, or null in a plain forward pass: a prefill (not {@link #decoding()})
+     * writes every attention layer's keys and values into them, a decode step attends to them.
+     */
+    public KvCaches caches() {
+        return caches;
+    }
+
+    /**
+     * Whether this is a decode step: one new position per sequence (the shape's seqLen is 1), at the position held in
+     * device memory ({@code caches().position()}), attending to the caches.
+     */
+    public boolean decoding() {
+        return decoding;
     }
 
     public TaskGraph graph() {

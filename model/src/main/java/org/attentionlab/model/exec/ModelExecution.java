@@ -26,7 +26,9 @@ import uk.ac.manchester.tornado.api.types.arrays.TornadoNativeArray;
  * for graphs that share device buffers. The graphs are linked as a training step's are ({@link GraphChain}): weights go
  * to the device on the first execution only, by the graph that uses them; the input goes in on every execution;
  * every other array (the stream between layers, scratch buffers) is handed on from graph to graph, so it exists once
- * on the device and never comes back to the host inside a forward pass; the output is read from the last graph.
+ * on the device and never comes back to the host inside a forward pass; the output is read from the last graph. For
+ * generation the same graphs also fill key/value caches ({@link #prefill}) or run one new position against them
+ * ({@link #decodeStep}); see {@link KvCaches}.
  */
 public final class ModelExecution implements AutoCloseable {
 
@@ -43,14 +45,17 @@ public final class ModelExecution implements AutoCloseable {
     private final FloatArray floatInput;
     private final IntArray tokenInput;
     private final FloatArray output;
+    /** What every run reads back from its last graph: the output, and a prefill's caches. */
+    private final Object[] readBack;
     private final TornadoExecutionPlan plan;
     private final List<List<Integer>> graphLayers;
     private final Map<String, LayerTasks.Label> labels;
     private final LaunchGeometry geometry;
     private final int taskCount;
 
-    private ModelExecution(RunShape shape, FloatArray floatInput, IntArray tokenInput, FloatArray output, TornadoExecutionPlan plan,
+    private ModelExecution(RunShape shape, FloatArray floatInput, IntArray tokenInput, FloatArray output, List<Object> readBack, TornadoExecutionPlan plan,
             List<List<Integer>> graphLayers, Map<String, LayerTasks.Label> labels, LaunchGeometry geometry) {
+        this.readBack = readBack.toArray();
         this.shape = shape;
         this.floatInput = floatInput;
         this.tokenInput = tokenInput;
@@ -72,6 +77,35 @@ public final class ModelExecution implements AutoCloseable {
      * {@code inputWidth}, or token ids when it is a {@link TokenLayer}. {@code device} null: the runtime's default.
      */
     public static ModelExecution prepare(List<Layer> layers, int inputWidth, RunShape shape, TornadoDevice device, Options options) {
+        return prepare(layers, inputWidth, shape, device, options, null, false);
+    }
+
+    /**
+     * The forward pass of a prompt ({@code shape}: batch x prompt length, token ids) that also fills every attention
+     * layer's key/value cache in {@code caches} from its keys and values; the caches come back to the host with the
+     * output, for {@link #decodeStep} to send to the device once.
+     */
+    public static ModelExecution prefill(List<Layer> layers, RunShape shape, TornadoDevice device, Options options, KvCaches caches) {
+        return prepare(layers, 0, shape, device, options, caches, false);
+    }
+
+    /**
+     * One decode step: the token ids of one new position per sequence through every layer, attending to
+     * {@code caches} at the position {@code caches.position()} holds (set it before each {@link #run()}). The caches
+     * go to the device on the first execution and stay there (a step appends to them on the device); each execution
+     * sends the token ids and the position and returns the output of the new position only.
+     */
+    public static ModelExecution decodeStep(List<Layer> layers, TornadoDevice device, Options options, KvCaches caches) {
+        return prepare(layers, 0, RunShape.inference(caches.batch(), 1), device, options, caches, true);
+    }
+
+    /**
+     * The graphs. In generation the caches of the layers' attention ({@link Layer#kvCacheLayouts}) join the chain: a
+     * prefill reads them back from the last graph with the output, a decode step sends them on the first execution
+     * only (its tasks append to them on the device) and the position on every execution.
+     */
+    private static ModelExecution prepare(List<Layer> layers, int inputWidth, RunShape shape, TornadoDevice device, Options options, KvCaches caches,
+            boolean decoding) {
         LaunchGeometry geometry = LaunchGeometry.forDevice(device, options.workGroupItems(), options.source());
         Map<String, FloatArray> scratch = new HashMap<>();
         boolean tokens = layers.get(0) instanceof TokenLayer;
@@ -85,7 +119,8 @@ public final class ModelExecution implements AutoCloseable {
         FloatArray stream = floatInput;
         for (int i = 0; i < layers.size(); i++) {
             TrackedTaskGraph probe = TrackedTaskGraph.probe("probe");
-            stream = addLayer(layers.get(i), new LayerTasks(probe, shape, scratch, new GridScheduler(), geometry, i, new HashMap<>()), i, tokenInput, stream);
+            stream = addLayer(layers.get(i), new LayerTasks(probe, shape, scratch, new GridScheduler(), geometry, i, new HashMap<>(), caches, decoding), i,
+                    tokenInput, stream);
             costs.add(GraphLimits.Cost.of(probe));
         }
         List<List<Integer>> groups = group(costs, GraphLimits.ofThisProcess(), options.layersPerGraph());
@@ -94,17 +129,29 @@ public final class ModelExecution implements AutoCloseable {
         Map<String, LayerTasks.Label> labels = new HashMap<>();
         List<TrackedTaskGraph> graphs = new ArrayList<>();
         List<Object> constants = new ArrayList<>();
+        List<Object> cacheBuffers = new ArrayList<>();
         stream = floatInput;
         for (int g = 0; g < groups.size(); g++) {
             TrackedTaskGraph graph = new TrackedTaskGraph(graphName(g));
             for (int i : groups.get(g)) {
                 Layer layer = layers.get(i);
                 constants.addAll(layer.deviceConstants());
-                stream = addLayer(layer, new LayerTasks(graph, shape, scratch, grids, geometry, i, labels), i, tokenInput, stream);
+                if (caches != null) {
+                    cacheBuffers.addAll(caches.buffersOf(layer));
+                }
+                stream = addLayer(layer, new LayerTasks(graph, shape, scratch, grids, geometry, i, labels, caches, decoding), i, tokenInput, stream);
             }
             graphs.add(graph);
         }
-        List<ImmutableTaskGraph> linked = GraphChain.link(graphs, constants, List.of(input), List.of(stream), List.of());
+        List<Object> every = new ArrayList<>(List.of(input));
+        List<Object> results = new ArrayList<>(List.of(stream));
+        if (decoding) {
+            constants.addAll(cacheBuffers);
+            every.add(caches.position());
+        } else {
+            results.addAll(cacheBuffers);
+        }
+        List<ImmutableTaskGraph> linked = GraphChain.link(graphs, constants, every, results, List.of());
         TornadoExecutionPlan plan = new TornadoExecutionPlan(linked.toArray(ImmutableTaskGraph[]::new));
         if (!grids.keySet().isEmpty()) {
             plan.withGridScheduler(grids);
@@ -112,7 +159,7 @@ public final class ModelExecution implements AutoCloseable {
         if (device != null) {
             plan.withDevice(device);
         }
-        return new ModelExecution(shape, floatInput, tokenInput, stream, plan, groups, labels, geometry);
+        return new ModelExecution(shape, floatInput, tokenInput, stream, results, plan, groups, labels, geometry);
     }
 
     private static FloatArray addLayer(Layer layer, LayerTasks tasks, int index, IntArray tokenInput, FloatArray stream) {
@@ -189,7 +236,7 @@ public final class ModelExecution implements AutoCloseable {
         for (int i = 0; i < graphLayers.size(); i++) {
             last = plan.withGraph(i).execute();
         }
-        last.transferToHost(output);
+        last.transferToHost(readBack);
         return output;
     }
 
@@ -249,7 +296,7 @@ public final class ModelExecution implements AutoCloseable {
             profile = profile.plus(new Profile(p.getTotalTime(), p.getDeviceKernelTime(), p.getDataTransfersTime(), p.getCompileTime(),
                     p.getTotalBytesTransferred(), Map.copyOf(kinds)));
         }
-        last.transferToHost(output);
+        last.transferToHost(readBack);
         return profile;
     }
 

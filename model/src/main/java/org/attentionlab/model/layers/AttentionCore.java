@@ -4,14 +4,17 @@ import java.util.List;
 
 import org.attentionlab.kernels.AttentionLaunch;
 import org.attentionlab.kernels.AttentionMasks;
+import org.attentionlab.kernels.CachedAttention;
 import org.attentionlab.kernels.Normalization;
 import org.attentionlab.kernels.RotaryEmbedding;
 import org.attentionlab.model.exec.Buffer;
+import org.attentionlab.model.exec.KvCaches;
 import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.exec.TaskKind;
 import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.spec.AttentionSpec;
 import org.attentionlab.model.spec.RopeSpec;
+import org.attentionlab.model.spec.Window;
 
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
@@ -23,13 +26,16 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  */
 final class AttentionCore {
 
+    private final int layer;
     private final AttentionSpec spec;
     private final AttentionMasks.Window window;
     private final FloatArray slopes;
     private final IntArray globalTokens;
     private final int numGlobal;
 
-    AttentionCore(AttentionSpec spec) {
+    /** The attention of config layer {@code layer} (the index its key/value cache is known by in generation). */
+    AttentionCore(int layer, AttentionSpec spec) {
+        this.layer = layer;
         this.spec = spec;
         this.window = KernelCodes.window(spec.mask());
         this.slopes = KernelCodes.slopes(spec.bias(), spec.heads());
@@ -44,7 +50,11 @@ final class AttentionCore {
         constants.add(globalTokens);
     }
 
-    /** Adds the tasks computing {@code out} from {@code q}, {@code k}, {@code v} (q and k are modified in place). */
+    /**
+     * Adds the tasks computing {@code out} from {@code q}, {@code k}, {@code v} (q and k are modified in place). In
+     * generation a prefill also writes the keys (after RoPE) and values into this layer's cache, and a decode step
+     * attends to the cache instead ({@link #addDecodeTasks}).
+     */
     void addTasks(LayerTasks tasks, FloatArray q, FloatArray k, FloatArray v, FloatArray out) {
         int batch = tasks.shape().batch();
         int seqLen = tasks.shape().seqLen();
@@ -55,6 +65,10 @@ final class AttentionCore {
             float eps = (float) spec.normEps();
             tasks.graph().task(tasks.name(TaskKind.ATTENTION, "q_norm"), Normalization::qkLayerNorm, q, batch, seqLen, heads, headDim, eps);
             tasks.graph().task(tasks.name(TaskKind.ATTENTION, "k_norm"), Normalization::qkLayerNorm, k, batch, seqLen, kvHeads, headDim, eps);
+        }
+        if (tasks.decoding()) {
+            addDecodeTasks(tasks, q, k, v, out);
+            return;
         }
         if (spec.rope().isPresent()) {
             RopeSpec rope = spec.rope().get();
@@ -67,6 +81,44 @@ final class AttentionCore {
         FloatArray scratch = launch.scratchSize() > 0 ? tasks.scratch(Buffer.ATTENTION_SCORES, launch.scratchSize()) : null;
         launch.addTask(tasks.graph(), tasks.name(TaskKind.ATTENTION, "attention"), q, k, v, out, scratch);
         tasks.geometry().attention(launch).ifPresent(grid -> tasks.grid("attention", grid));
+        if (tasks.caches() != null) {
+            KvCaches.LayerCache cache = tasks.caches().layer(layer);
+            tasks.graph().task(tasks.name(TaskKind.ATTENTION, "kv_cache_fill"), CachedAttention::fill, k, v, cache.keys(), cache.values(), batch, seqLen, spec.keyValueWidth(),
+                    cache.layout().slots());
+        }
+    }
+
+    /**
+     * One new position per sequence at the position in device memory: q and k rotated there (RoPE), then attention to
+     * the cached keys and values before it and to its own, then its key and value appended to the cache.
+     */
+    private void addDecodeTasks(LayerTasks tasks, FloatArray q, FloatArray k, FloatArray v, FloatArray out) {
+        int batch = tasks.shape().batch();
+        KvCaches.LayerCache cache = tasks.caches().layer(layer);
+        IntArray position = tasks.caches().position();
+        if (spec.rope().isPresent()) {
+            RopeSpec rope = spec.rope().get();
+            float theta = (float) rope.theta();
+            int pairing = KernelCodes.pairing(rope.pairing());
+            tasks.graph().task(tasks.name(TaskKind.ATTENTION, "rope_q"), RotaryEmbedding::applyAtPosition, q, position, batch, spec.heads(), spec.headDim(), theta, pairing);
+            tasks.graph().task(tasks.name(TaskKind.ATTENTION, "rope_k"), RotaryEmbedding::applyAtPosition, k, position, batch, spec.kvHeads(), spec.headDim(), theta, pairing);
+        }
+        AttentionLaunch launch = launch(batch, 1);
+        int slots = cache.layout().slots();
+        for (String part : List.of("_scores", "_softmax", "_values", "_store")) {
+            tasks.name(TaskKind.ATTENTION, "attention" + part);
+        }
+        launch.addCachedTasks(tasks.graph(), tasks.name(TaskKind.ATTENTION, "attention"), q, k, v, cache.keys(), cache.values(), out, tasks.scratch("cached_scores",
+                launch.cachedScoresSize(slots)), position, slots);
+    }
+
+    /**
+     * This layer's cache for generating up to {@code maxLength} positions: a sliding window of W keys keeps
+     * {@code min(W, maxLength)} slots, a full layer {@code maxLength}.
+     */
+    KvCaches.Layout cacheLayout(int maxLength) {
+        return new KvCaches.Layout(layer, spec.mask().layerType(), spec.mask().window() instanceof Window.Sliding sliding ? sliding.size() : 0,
+                CachedAttention.capacity(window.left(), maxLength), spec.keyValueWidth());
     }
 
     /** The kernel call of this layer for one run shape. */

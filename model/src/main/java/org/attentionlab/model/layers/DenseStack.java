@@ -4,9 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.attentionlab.model.exec.Buffer;
-import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.exec.TaskKind;
+import org.attentionlab.model.exec.TrainableLayer;
+import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.spec.HiddenAct;
 import org.attentionlab.model.weights.Parameters;
 
@@ -16,7 +17,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * Dense layers on top of a pooled [batch, width] output ({@code mlp.<i>}), each followed by the activation:
  * the MLP head of Edifice's hybrid_mlp model.
  */
-public final class DenseStack implements Layer {
+public final class DenseStack implements TrainableLayer {
 
     private final List<Linear> layers = new ArrayList<>();
     private final HiddenAct act;
@@ -96,5 +97,40 @@ public final class DenseStack implements Layer {
             buffers.add(Buffer.of("mlp_" + i, rows, layers.get(i).out));
         }
         return buffers;
+    }
+
+    // ---------------------------------------------------------------- training
+
+    @Override
+    public TrainingForward addTrainingForward(TrainingTasks tasks, FloatArray input) {
+        int rows = rows(tasks.shape().batch(), tasks.shape().seqLen());
+        List<FloatArray> inputs = new ArrayList<>();
+        List<FloatArray> preActivations = new ArrayList<>();
+        FloatArray x = input;
+        for (int i = 0; i < layers.size(); i++) {
+            Linear l = layers.get(i);
+            inputs.add(x);
+            preActivations.add(tasks.keep("mlp_" + i + "_pre_activation", rows * l.out));
+            FloatArray y = tasks.keep("mlp_" + i, rows * l.out);
+            l.addTrainingForward(tasks, "mlp_" + i, x, preActivations.get(i), rows);
+            Activation.addTrainingForward(tasks, "mlp_act_" + i, act, preActivations.get(i), y, rows * l.out);
+            x = y;
+        }
+        return new TrainingForward(x, (t, dOut) -> {
+            FloatArray dy = dOut;
+            for (int i = layers.size() - 1; i >= 0; i--) {
+                Linear l = layers.get(i);
+                Activation.addBackward(t, "mlp_act_" + i + "_backward", act, preActivations.get(i), dy, dy, rows * l.out);
+                FloatArray dx = null;
+                if (i > 0) {
+                    dx = t.scratch(i % 2 == 0 ? "mlp_d_a" : "mlp_d_b", rows * l.in);
+                } else if (t.inputNeedsGradient()) {
+                    dx = t.keep("d_input", rows * l.in);
+                }
+                l.addBackward(t, "mlp_" + i, inputs.get(i), dy, dx, false, rows);
+                dy = dx;
+            }
+            return dy;
+        });
     }
 }

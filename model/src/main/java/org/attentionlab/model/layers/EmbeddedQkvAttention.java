@@ -8,6 +8,8 @@ import org.attentionlab.model.exec.Buffer;
 import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.exec.TaskKind;
 import org.attentionlab.model.exec.TokenLayer;
+import org.attentionlab.model.exec.TrainableTokenLayer;
+import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.spec.BlockSpec;
 import org.attentionlab.model.weights.Parameters;
 import org.attentionlab.model.weights.Parameters.Init;
@@ -19,7 +21,7 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * The APE notebook's model: token ids → an embedding of width 3·d ({@code embedding.weight}, [vocab, 3d])
  * split into q, k and v without projections → attention with the layer's bias (APE by default).
  */
-public final class EmbeddedQkvAttention implements TokenLayer {
+public final class EmbeddedQkvAttention implements TrainableTokenLayer {
 
     private final int vocabSize;
     private final int width;
@@ -37,7 +39,7 @@ public final class EmbeddedQkvAttention implements TokenLayer {
         this.width = width;
         this.layer = layer;
         this.table = parameters.add("embedding.weight", new Init.Normal(1.0), vocabSize, 3 * width);
-        this.attention = new AttentionCore(layer.attention());
+        this.attention = new AttentionCore(layer.index(), layer.attention());
     }
 
     @Override
@@ -87,5 +89,35 @@ public final class EmbeddedQkvAttention implements TokenLayer {
                 Buffer.of("stream", rows, width)));
         buffers.addAll(attention.buffers(batch, seqLen));
         return buffers;
+    }
+
+    // ---------------------------------------------------------------- training
+
+    @Override
+    public List<Object> trainingConstants() {
+        List<Object> constants = new ArrayList<>();
+        attention.addConstantsTo(constants);
+        return constants;
+    }
+
+    /** The forward above into buffers of its own; the backward scatters dq, dk and dv into their thirds of the table's rows. */
+    @Override
+    public TrainingForward addTrainingForward(TrainingTasks tasks, IntArray tokenIds) {
+        int rows = tasks.shape().rows();
+        FloatArray q = tasks.keep("q", rows * width);
+        FloatArray k = tasks.keep("k", rows * width);
+        FloatArray v = tasks.keep("v", rows * width);
+        FloatArray out = tasks.keep("attention", rows * width);
+        tasks.graph().task(tasks.name("embedded_qkv"), LinearKernels::embeddedQkv, tokenIds, table, q, k, v, rows, width, vocabSize);
+        AttentionCore.Backward attentionBackward = attention.addTrainingForward(tasks, q, k, v, out);
+        return new TrainingForward(out, (t, dOut) -> {
+            FloatArray dq = t.scratch("dq", rows * width);
+            FloatArray dk = t.scratch("dk", rows * width);
+            FloatArray dv = t.scratch("dv", rows * width);
+            attentionBackward.addTasks(t, dOut, dq, dk, dv);
+            t.graph().task(t.name("embedded_qkv_backward"), LinearKernels::embeddedQkvBackward, tokenIds, dq, dk, dv, t.gradient(table), rows, width,
+                    vocabSize);
+            return null;
+        });
     }
 }

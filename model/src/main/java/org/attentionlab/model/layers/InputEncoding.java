@@ -78,8 +78,16 @@ public final class InputEncoding implements TrainableLayer {
         return x;
     }
 
-    /** Adds the sinusoidal encoding to every position of {@code x} (also a block's input, for a per-layer sinusoidal). */
+    /**
+     * Adds the sinusoidal encoding to every position of {@code x} (also a block's input, for a per-layer sinusoidal);
+     * in a decode step, to the one new position at the position in device memory.
+     */
     static void addSinusoidal(LayerTasks tasks, FloatArray x, int width, SinusoidalVariant variant) {
+        if (tasks.decoding()) {
+            tasks.graph().task(tasks.name(TaskKind.EMBEDDING, "sinusoidal"), SinusoidalEncoding::addAtPosition, x, tasks.caches().position(), tasks.shape().batch(), width,
+                    KernelCodes.sinusoidal(variant));
+            return;
+        }
         tasks.graph().task(tasks.name(TaskKind.EMBEDDING, "sinusoidal"), SinusoidalEncoding::add, x, tasks.shape().batch(), tasks.shape().seqLen(), width, 0,
                 KernelCodes.sinusoidal(variant));
     }

@@ -108,9 +108,22 @@ final class Linear {
      * {@code dX} is not null, {@code dX = dY W} ({@code dX += dY W} with {@code accumulateInput}).
      */
     void addBackward(TrainingTasks tasks, String taskName, FloatArray x, FloatArray dY, FloatArray dX, boolean accumulateInput, int rows) {
+        addBackward(tasks, taskName, x, dY, dX, accumulateInput, rows, bias != null);
+    }
+
+    /**
+     * {@link #addBackward} without the bias gradient: for a bias whose gradient another kernel accumulates (an LSTM's
+     * {@code b_ih}, which {@code LstmKernels.recurrentWeightGradients} sums with {@code b_hh}).
+     */
+    void addBackwardWithoutBias(TrainingTasks tasks, String taskName, FloatArray x, FloatArray dY, FloatArray dX, boolean accumulateInput, int rows) {
+        addBackward(tasks, taskName, x, dY, dX, accumulateInput, rows, false);
+    }
+
+    private void addBackward(TrainingTasks tasks, String taskName, FloatArray x, FloatArray dY, FloatArray dX, boolean accumulateInput, int rows,
+            boolean biasGradient) {
         tasks.graph().task(tasks.name(taskName + "_dw"), MatrixMultiply::product, new KernelContext(), dY, x, tasks.gradient(weight), out, rows, in, 1, 1);
         tasks.grid(taskName + "_dw", MatrixMultiply.grid(out, in));
-        if (bias != null) {
+        if (biasGradient) {
             tasks.graph().task(tasks.name(taskName + "_db"), MatrixMultiply::columnSums, dY, tasks.gradient(bias), rows, out, 1);
         }
         if (dX != null) {

@@ -8,6 +8,7 @@ import org.attentionlab.kernels.LinearKernels;
 import org.attentionlab.kernels.MatrixMultiply;
 import org.attentionlab.kernels.SinusoidalEncoding;
 import org.attentionlab.model.exec.Buffer;
+import org.attentionlab.model.exec.KvCaches;
 import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.exec.TaskKind;
@@ -97,7 +98,7 @@ public final class TransformerBlock implements TrainableLayer {
         this.upProj = ffn != null ? new Linear(parameters, prefix + ".ffn.up_proj", width, ffn.size(), ffn.bias()) : null;
         this.downProj = ffn != null ? new Linear(parameters, prefix + ".ffn.down_proj", ffn.size(), width, ffn.bias()) : null;
         this.act = ffn != null ? ffn.act() : null;
-        this.attention = new AttentionCore(block.attention());
+        this.attention = new AttentionCore(block.index(), block.attention());
     }
 
     @Override
@@ -244,6 +245,11 @@ public final class TransformerBlock implements TrainableLayer {
         tasks.graph().task(tasks.name(TaskKind.RESIDUAL, residual.taskPrefix + "_dropout"), Activations::dropout, free, free, rows * width,
                 (float) block.dropout(), seed);
         tasks.graph().task(tasks.name(TaskKind.RESIDUAL, residual.taskPrefix + "_residual"), Activations::accumulate, x, free, rows * width);
+    }
+
+    @Override
+    public List<KvCaches.Layout> kvCacheLayouts(int maxLength) {
+        return List.of(attention.cacheLayout(maxLength));
     }
 
     @Override

@@ -13,6 +13,7 @@ import org.attentionlab.model.spec.InputSpec;
 import org.attentionlab.model.spec.OutputMode;
 import org.attentionlab.model.spec.TrainSpec;
 import org.attentionlab.model.tasks.AssociativeRecall;
+import org.attentionlab.model.tasks.Batch;
 import org.attentionlab.model.tasks.Copying;
 import org.attentionlab.model.tasks.DelayedRecall;
 import org.attentionlab.model.tasks.PasskeyRetrieval;
@@ -85,6 +86,14 @@ public final class TrainTask {
             return Objective.Kind.REGRESSION;
         }
         return config.model().output() == OutputMode.LAST ? Objective.Kind.LAST_TOKEN : Objective.Kind.NEXT_TOKEN;
+    }
+
+    /**
+     * Micro-batch {@code micro} of the step after {@code stepsDone} updates: batch {@code stepsDone * k + micro} of the
+     * task's stream ({@code k} = grad_accumulation), whichever process draws it.
+     */
+    public static Batch trainingBatch(Task task, TrainSpec train, long stepsDone, int micro) {
+        return task.draw(train.dataSeed(), stepsDone * train.gradAccumulation() + micro, train.batchSize(), train.seqLen());
     }
 
     /** The seed of evaluation batches: never that of a training batch. */

@@ -142,7 +142,7 @@ public final class Trainer {
                 long stepStart = System.nanoTime();
                 List<Batch> batches = new ArrayList<>(k);
                 for (int micro = 0; micro < k; micro++) {
-                    batches.add(task.draw(train.dataSeed(), step * k + micro, train.batchSize(), train.seqLen()));
+                    batches.add(TrainTask.trainingBatch(task, train, step, micro));
                 }
                 TrainingGraph.StepResult result = stepGraph.run(batches);
                 step++;

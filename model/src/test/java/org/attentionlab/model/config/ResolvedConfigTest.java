@@ -75,6 +75,26 @@ class ResolvedConfigTest {
         assertNull(ResolvedConfig.of(ConfigLoader.load(CONFIGS.resolve("multihead-sliding-window.yaml"))).get("hugging_face_names"));
     }
 
+    /** describe --resolved carries the train: block, resolved (defaults, --set train.KEY), as setting train; null without one. */
+    @Test
+    void theTrainBlockIsResolvedWithTheModel() throws ConfigException {
+        Path file = CONFIGS.resolve("train/rnope-swa-recall.yaml");
+        List<String> overrides = List.of("train.steps=7");
+        Map<String, Object> settings = get(ResolvedConfig.of(ConfigLoader.load(file, overrides),
+                ConfigLoader.loadTrainingIfPresent(file, overrides).map(TrainingConfig::train)), "settings");
+        Map<String, Object> train = get(settings, "train");
+        assertEquals("associative_recall", train.get("task"));
+        assertEquals(7, train.get("steps"));
+        assertEquals(8, train.get("pairs"));
+        assertEquals(List.of(0.9, 0.999), train.get("betas"));
+        assertEquals((Double) train.get("learning_rate") / 10, (Double) train.get("min_learning_rate"), 1e-15);
+        assertEquals("cosine", train.get("lr_schedule"));
+        assertTrue(!train.containsKey("digits"), "another task's option: " + train.keySet());
+        Path untrained = CONFIGS.resolve("rnope-swa.yaml");
+        assertTrue(ConfigLoader.loadTrainingIfPresent(untrained, List.of()).isEmpty());
+        assertNull(get(get(ResolvedConfig.of(ConfigLoader.load(untrained)), "settings"), "train"));
+    }
+
     private static Map<String, Object> withoutNulls(Map<String, Object> map) {
         Map<String, Object> out = new java.util.LinkedHashMap<>(map);
         out.values().removeIf(v -> v == null);

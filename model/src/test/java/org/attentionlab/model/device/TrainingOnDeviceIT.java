@@ -8,9 +8,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Training on TornadoVM's default device: whole-model gradients of a gradient graph against float64 finite differences
- * (the unit test's models; 1e-4 of each tensor's largest gradient: OpenCL's relaxed math reassociates the norms and
- * attention sums, about 10x the JVM's worst error), and three steps of the step graph (forward, loss, backward, AdamW in
- * one graph) against float64 AdamW fed with the device's own gradients. Runs under {@code mvn -Ptornadovm verify}.
+ * (the unit test's models of every architecture: the transformers, the LSTM hybrids, ape; 1e-4 of each tensor's largest
+ * gradient: OpenCL's relaxed math reassociates the norms and attention sums, about 10x the JVM's worst error), and
+ * three steps of the step graph (forward, loss, backward, AdamW in one graph) against float64 AdamW fed with the
+ * device's own gradients. Runs under {@code mvn -Ptornadovm verify}.
  */
 class TrainingOnDeviceIT {
 
@@ -32,6 +33,21 @@ class TrainingOnDeviceIT {
     @Test
     void gradientsOfARegression() {
         ModelGradientTest.check(ModelGradientTest.REGRESSION, "REGRESSION", 1e-4);
+    }
+
+    @Test
+    void gradientsOfTheLstmHybrid() {
+        ModelGradientTest.check(ModelGradientTest.HYBRID_REGRESSION, "REGRESSION", 1e-4);
+    }
+
+    @Test
+    void gradientsOfTheLstmHybridWithItsMlpHead() {
+        ModelGradientTest.check(ModelGradientTest.HYBRID_MLP_REGRESSION, "REGRESSION", 1e-4);
+    }
+
+    @Test
+    void gradientsOfApe() {
+        ModelGradientTest.check(ModelGradientTest.APE_TOKENS, "NEXT_TOKEN", 1e-4);
     }
 
     @Test

@@ -5,6 +5,7 @@ import java.util.Map;
 import org.attentionlab.kernels.PositionalBiases;
 import org.attentionlab.kernels.reference.ActivationReference;
 import org.attentionlab.kernels.reference.AttentionReference;
+import org.attentionlab.kernels.reference.LstmReference;
 import org.attentionlab.kernels.reference.NormalizationReference;
 import org.attentionlab.kernels.reference.RotaryReference;
 import org.attentionlab.kernels.reference.SinusoidalReference;
@@ -19,9 +20,9 @@ import org.attentionlab.model.spec.SinusoidalVariant;
 import org.attentionlab.model.spec.Window;
 
 /**
- * A transformer model's forward in float64, written from the definitions (the component references of
- * tornado-kernels' test tree, dense attention from the mask's definition), to take finite differences of: nothing
- * here is shared with the model's code. Parameters by their safetensors names; activations row-major
+ * A model's forward in float64 (transformer blocks, the LSTM, the MLP head, embedded QKV), written from the definitions
+ * (the component references of tornado-kernels' test tree, dense attention from the mask's definition), to take finite
+ * differences of: nothing here is shared with the model's code. Parameters by their safetensors names; activations row-major
  * {@code [batch, seq, features]}. Dropout, when given, multiplies each dropped update by its mask.
  */
 public final class ModelReference {
@@ -141,13 +142,20 @@ public final class ModelReference {
     /** q, k, v projections, QK-norm, RoPE, attention over the mask with the bias, o_proj. */
     public double[] attention(BlockSpec block, int width, double[] h) {
         String prefix = "layers." + block.index() + ".attn.";
+        double[] q = linear(prefix + "q_proj", h, rows(), width);
+        double[] k = linear(prefix + "k_proj", h, rows(), width);
+        double[] v = linear(prefix + "v_proj", h, rows(), width);
+        return linear(prefix + "o_proj", attentionCore(block, q, k, v), rows(), block.attention().queryWidth());
+    }
+
+    /** QK-norm, RoPE and attention over the layer's mask with its bias, on projected q, k, v [batch, seq, heads, head_dim]. */
+    public double[] attentionCore(BlockSpec block, double[] projectedQ, double[] projectedK, double[] v) {
         var spec = block.attention();
         int heads = spec.heads();
         int kvHeads = spec.kvHeads();
         int headDim = spec.headDim();
-        double[] q = linear(prefix + "q_proj", h, rows(), width);
-        double[] k = linear(prefix + "k_proj", h, rows(), width);
-        double[] v = linear(prefix + "v_proj", h, rows(), width);
+        double[] q = projectedQ;
+        double[] k = projectedK;
         if (spec.qkNorm()) {
             q = perHeadNorm(q, headDim, spec.normEps());
             k = perHeadNorm(k, headDim, spec.normEps());
@@ -157,9 +165,53 @@ public final class ModelReference {
             q = RotaryReference.rotate(q, batch, seqLen, heads, headDim, 0, spec.rope().get().theta(), interleaved);
             k = RotaryReference.rotate(k, batch, seqLen, kvHeads, headDim, 0, spec.rope().get().theta(), interleaved);
         }
-        double[] attended = AttentionReference.attention(new AttentionReference.Shape(batch, seqLen, heads, kvHeads, headDim), q, k, v, mask(block),
+        return AttentionReference.attention(new AttentionReference.Shape(batch, seqLen, heads, kvHeads, headDim), q, k, v, mask(block),
                 bias(spec.bias(), heads), 1.0 / Math.sqrt(headDim));
-        return linear(prefix + "o_proj", attended, rows(), heads * headDim);
+    }
+
+    /**
+     * The APE notebook's layer: each id's row of {@code embedding.weight} [vocab, 3 width] split into q, k and v
+     * (thirds, in that order; an id outside the table gives zeros), then the layer's attention.
+     */
+    public double[] embeddedQkvAttention(BlockSpec block, int[] ids, int width) {
+        double[] table = p.get("embedding.weight");
+        int vocab = table.length / (3 * width);
+        double[][] qkv = new double[3][rows() * width];
+        for (int t = 0; t < rows(); t++) {
+            for (int part = 0; part < 3 && ids[t] >= 0 && ids[t] < vocab; part++) {
+                System.arraycopy(table, (ids[t] * 3 + part) * width, qkv[part], t * width, width);
+            }
+        }
+        return attentionCore(block, qkv[0], qkv[1], qkv[2]);
+    }
+
+    /**
+     * A stacked torch.nn.LSTM ({@code lstm.weight_ih_l<k>}, ...; zero initial state) over x [batch, seq, in]: every
+     * layer's hidden states, the last layer's returned.
+     */
+    public double[] lstm(double[] x, int inputSize, int hidden, int layers) {
+        double[] h = x;
+        int in = inputSize;
+        for (int k = 0; k < layers; k++) {
+            h = LstmReference.run(h, p.get("lstm.weight_ih_l" + k), p.get("lstm.weight_hh_l" + k), p.get("lstm.bias_ih_l" + k), p.get("lstm.bias_hh_l" + k),
+                    null, null, batch, seqLen, in, hidden).output();
+            in = hidden;
+        }
+        return h;
+    }
+
+    /** Edifice's MLP head: {@code act(x Wᵀ + b)} for each of {@code mlp.0}, {@code mlp.1}, ... on rows of x. */
+    public double[] denseStack(double[] x, int rowCount, int in, int layers, HiddenAct act) {
+        double[] y = x;
+        int width = in;
+        for (int i = 0; i < layers; i++) {
+            y = linear("mlp." + i, y, rowCount, width);
+            width = y.length / rowCount;
+            for (int j = 0; j < y.length; j++) {
+                y[j] = activate(act, y[j]);
+            }
+        }
+        return y;
     }
 
     /** Layer norm without weights over each head's vector (Edifice's qk_layernorm). */

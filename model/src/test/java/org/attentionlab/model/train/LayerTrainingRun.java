@@ -11,12 +11,12 @@ import org.attentionlab.model.Model;
 import org.attentionlab.model.exec.RunShape;
 import org.attentionlab.model.exec.TrainableLayer;
 import org.attentionlab.model.exec.TrainableLayer.TrainingForward;
+import org.attentionlab.model.exec.TrainableTokenLayer;
 import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.weights.Parameters.Parameter;
 
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
-import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.TornadoExecutionResult;
 import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
@@ -24,9 +24,9 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * One layer's training forward and backward as chained task graphs on the JVM implementation (every device buffer
- * starts as NaN, so an element nothing writes shows), for a given input and output gradient: what the layer
- * returned, the input gradient and every parameter's gradient, by name.
+ * One layer's (or a chain of layers') training forward and backward as chained task graphs on the JVM implementation
+ * (every device buffer starts as NaN, so an element nothing writes shows), for a given input and output gradient: what
+ * the layer returned, the input gradient and every parameter's gradient, by name.
  */
 final class LayerTrainingRun {
 
@@ -76,6 +76,20 @@ final class LayerTrainingRun {
     }
 
     static Result run(Model model, TrainableLayer layer, int batch, int seqLen, float[] input, float[] outputGradient, Dropout dropout) {
+        return run(model, List.of(layer), batch, seqLen, FloatArray.fromArray(input), outputGradient, dropout);
+    }
+
+    /** A layer that reads token ids: its result has no input gradient (an empty array). */
+    static Result runTokens(Model model, TrainableTokenLayer layer, int batch, int seqLen, int[] ids, float[] outputGradient) {
+        return run(model, List.of(layer), batch, seqLen, IntArray.fromArray(ids), outputGradient, Dropout.OFF);
+    }
+
+    /**
+     * {@code layers} chained as a training step chains them (each one's output is the next one's input; the backwards
+     * in reverse order from {@code outputGradient}); {@code input} is features ({@code FloatArray}) or, for a first
+     * layer that reads them, token ids ({@code IntArray}). Every layer returns its input gradient.
+     */
+    static Result run(Model model, List<? extends TrainableLayer> layers, int batch, int seqLen, Object input, float[] outputGradient, Dropout dropout) {
         Map<FloatArray, FloatArray> gradients = new IdentityHashMap<>();
         Map<String, FloatArray> byName = new LinkedHashMap<>();
         List<Object> resident = new ArrayList<>();
@@ -86,25 +100,42 @@ final class LayerTrainingRun {
             resident.add(p.data());
             resident.add(gradient);
         }
-        resident.addAll(layer.trainingConstants());
+        layers.forEach(layer -> resident.addAll(layer.trainingConstants()));
         IntArray step = IntArray.fromElements(dropout.step());
-        FloatArray x = FloatArray.fromArray(input);
         FloatArray dOut = FloatArray.fromArray(outputGradient);
         GridScheduler grids = new GridScheduler();
         TrainingTasks root = TrainingTasks.forGraphs("layer", new RunShape(batch, seqLen, dropout.on(), dropout.seed()), grids, gradients, step);
-        TrainingTasks tasks = root.forLayer("l", 0, true);
-        TrainingForward forward = layer.addTrainingForward(tasks, x);
-        FloatArray dInput = forward.backward().addTasks(tasks, dOut);
-        // The layer's graphs chained as a training step chains them (the layer's own check of GraphChain).
-        // The gradients of the layer's own parameters (the model's others stay 0), its output and input gradient.
+        List<TrainableLayer.Backward> backwards = new ArrayList<>();
+        Object stream = input;
+        for (int i = 0; i < layers.size(); i++) {
+            root.startGraph();
+            TrainingTasks tasks = root.forLayer("l" + i, 0, true);
+            TrainableLayer layer = layers.get(i);
+            TrainingForward forward = stream instanceof IntArray ids ? ((TrainableTokenLayer) layer).addTrainingForward(tasks, ids)
+                    : layer.addTrainingForward(tasks, (FloatArray) stream);
+            backwards.add(forward.backward());
+            stream = forward.output();
+        }
+        FloatArray output = (FloatArray) stream;
+        FloatArray dInput = dOut;
+        for (int i = layers.size() - 1; i >= 0; i--) {
+            root.startGraph();
+            dInput = backwards.get(i).addTasks(root.forLayer("l" + i, 0, true), dInput);
+        }
+        // The layers' graphs chained as a training step chains them (the layers' own check of GraphChain).
+        // The gradients of the layers' own parameters (the model's others stay 0), the output and the input gradient.
         java.util.Set<Object> used = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
         root.graphs().forEach(g -> used.addAll(g.arrays()));
         List<Object> out = new ArrayList<>(byName.values().stream().filter(used::contains).toList());
-        out.add(forward.output());
-        out.add(dInput);
-        List<ImmutableTaskGraph> graphs = GraphChain.link(root.graphs(), resident, List.of(step, x, dOut), out, List.of());
+        out.add(output);
+        if (dInput != null) {
+            out.add(dInput);
+        }
+        List<ImmutableTaskGraph> graphs = GraphChain.link(root.graphs(), resident, List.of(step, input, dOut), out, List.of());
         try (TornadoExecutionPlan plan = new TornadoExecutionPlan(graphs.toArray(ImmutableTaskGraph[]::new))) {
-            plan.withGridScheduler(grids);
+            if (!grids.keySet().isEmpty()) { // TornadoVM refuses a scheduler that names no task (all @Parallel kernels)
+                plan.withGridScheduler(grids);
+            }
             TornadoExecutionResult result = null;
             for (int i = 0; i < graphs.size(); i++) {
                 result = plan.withGraph(i).execute();
@@ -115,7 +146,7 @@ final class LayerTrainingRun {
         }
         Map<String, float[]> gradientValues = new LinkedHashMap<>();
         byName.forEach((name, g) -> gradientValues.put(name, g.toHeapArray()));
-        return new Result(forward.output().toHeapArray(), dInput.toHeapArray(), gradientValues);
+        return new Result(output.toHeapArray(), dInput == null ? new float[0] : dInput.toHeapArray(), gradientValues);
     }
 
     /** The dropout seed the layer's masks use for stream {@code stream} in this run (the layer's own derivation). */

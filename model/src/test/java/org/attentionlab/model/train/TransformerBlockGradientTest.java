@@ -3,12 +3,10 @@ package org.attentionlab.model.train;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.stream.Stream;
 
 import org.attentionlab.kernels.Activations;
 import org.attentionlab.kernels.reference.ActivationReference;
-import org.attentionlab.kernels.reference.FiniteDifferences;
 import org.attentionlab.model.Model;
 import org.attentionlab.model.config.ConfigLoader;
 import org.attentionlab.model.config.ModelSpec;
@@ -94,26 +92,8 @@ class TransformerBlockGradientTest {
         LayerTrainingRun.Result result = LayerTrainingRun.run(model, block, BATCH, SEQ, x, dOut, dropout);
 
         ModelReference.DropoutMask mask = dropoutMask(dropout, blockSpec.dropout());
-        Map<String, double[]> parameters = LayerTrainingRun.parameters(model);
-        double[] xWide = widen(x);
-        double[] dOutWide = widen(dOut);
-        double[] expectedOutput = new ModelReference(parameters, BATCH, SEQ, mask).block(blockSpec, width, xWide);
-        Closeness.assertClose("output", expectedOutput, result.output(), 1e-5);
-        double[] dx = FiniteDifferences.gradient(point -> new ModelReference(parameters, BATCH, SEQ, mask).block(blockSpec, width, point), xWide, dOutWide);
-        Closeness.assertClose("input gradient", dx, result.inputGradient(), 1e-5);
-        for (String parameter : parameters.keySet()) {
-            if (!parameter.startsWith("layers.0.")) {
-                continue;
-            }
-            double[] original = parameters.get(parameter);
-            double[] gradient = FiniteDifferences.gradient(values -> {
-                parameters.put(parameter, values);
-                double[] out = new ModelReference(parameters, BATCH, SEQ, mask).block(blockSpec, width, xWide);
-                parameters.put(parameter, original);
-                return out;
-            }, original, dOutWide);
-            Closeness.assertClose(parameter, gradient, result.gradients().get(parameter), 1e-5);
-        }
+        LayerGradients.assertMatchFiniteDifferences(result, LayerTrainingRun.parameters(model), "layers.0.", widen(x), widen(dOut),
+                (parameters, input) -> new ModelReference(parameters, BATCH, SEQ, mask).block(blockSpec, width, input), 1e-5);
     }
 
     /** The kernels' dropout mask from its specification: element i of a stream is kept iff its uniform is at least p. */
