@@ -72,8 +72,12 @@ public final class MemoryEstimate {
         }
         // LayerTasks hands every layer that asks for the same name and size the same host array, and the graphs hand
         // its device copy on
-        List<Buffer> shared = List.copyOf(new LinkedHashSet<>(perLayer));
         Buffer in = Buffer.of("input", (long) batch * seqLen, Math.max(1, model.inputWidth()));
+        if (!model.takesTokenIds()) {
+            // the stream the first layer updates in place, a copy of the input
+            perLayer.add(new Buffer("input_copy", in.elements()));
+        }
+        List<Buffer> shared = List.copyOf(new LinkedHashSet<>(perLayer));
         long outputElements = 1;
         for (int d : model.outputShape(batch, seqLen)) {
             outputElements = Buffer.saturatedProduct(outputElements, d);

@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.attentionlab.kernels.Activations;
 import org.attentionlab.model.train.GraphChain;
 
 import uk.ac.manchester.tornado.api.GridScheduler;
@@ -113,12 +114,19 @@ public final class ModelExecution implements AutoCloseable {
         FloatArray floatInput = tokens ? null : new FloatArray(shape.rows() * inputWidth);
         TornadoNativeArray input = tokens ? tokenInput : floatInput;
 
+        // Layers update their input stream in place (a block adds its residuals to it): the first one gets a copy of
+        // the input, which stays as the caller wrote it (a run reads it again) and is never read back.
+        FloatArray firstStream = tokens ? null : new FloatArray(shape.rows() * inputWidth);
+
         // What each layer's tasks cost a graph, measured on graphs that only count (the layers' tasks are built twice:
         // building them allocates nothing twice, scratch buffers being shared by name).
         List<GraphLimits.Cost> costs = new ArrayList<>();
-        FloatArray stream = floatInput;
+        FloatArray stream = firstStream;
         for (int i = 0; i < layers.size(); i++) {
             TrackedTaskGraph probe = TrackedTaskGraph.probe("probe");
+            if (i == 0) {
+                addInputCopy(probe, floatInput, firstStream, null);
+            }
             stream = addLayer(layers.get(i), new LayerTasks(probe, shape, scratch, new GridScheduler(), geometry, i, new HashMap<>(), caches, decoding), i,
                     tokenInput, stream);
             costs.add(GraphLimits.Cost.of(probe));
@@ -130,9 +138,12 @@ public final class ModelExecution implements AutoCloseable {
         List<TrackedTaskGraph> graphs = new ArrayList<>();
         List<Object> constants = new ArrayList<>();
         List<Object> cacheBuffers = new ArrayList<>();
-        stream = floatInput;
+        stream = firstStream;
         for (int g = 0; g < groups.size(); g++) {
             TrackedTaskGraph graph = new TrackedTaskGraph(graphName(g));
+            if (g == 0) {
+                addInputCopy(graph, floatInput, firstStream, labels);
+            }
             for (int i : groups.get(g)) {
                 Layer layer = layers.get(i);
                 constants.addAll(layer.deviceConstants());
@@ -160,6 +171,17 @@ public final class ModelExecution implements AutoCloseable {
             plan.withDevice(device);
         }
         return new ModelExecution(shape, floatInput, tokenInput, stream, results, plan, groups, labels, geometry);
+    }
+
+    /** The task copying float input into the stream the first layer updates (none for token ids). */
+    private static void addInputCopy(TrackedTaskGraph graph, FloatArray input, FloatArray copy, Map<String, LayerTasks.Label> labels) {
+        if (input == null) {
+            return;
+        }
+        graph.task("input_copy", Activations::scale, input, copy, 1f, input.getSize());
+        if (labels != null) {
+            labels.put(graph.getTaskGraphName() + ".input_copy", new LayerTasks.Label(0, TaskKind.EMBEDDING));
+        }
     }
 
     private static FloatArray addLayer(Layer layer, LayerTasks tasks, int index, IntArray tokenInput, FloatArray stream) {

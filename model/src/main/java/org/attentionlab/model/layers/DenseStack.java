@@ -80,6 +80,11 @@ public final class DenseStack implements TrainableLayer {
     }
 
     @Override
+    public long weightsRead(int batch, int seqLen) {
+        return layers.stream().mapToLong(Linear::weightElements).sum();
+    }
+
+    @Override
     public long flops(int batch, int seqLen) {
         long f = 0;
         int rows = rows(batch, seqLen);

@@ -78,6 +78,11 @@ public final class EmbeddedQkvAttention implements TrainableTokenLayer {
     }
 
     @Override
+    public long weightsRead(int batch, int seqLen) {
+        return (long) batch * seqLen * 3 * width;
+    }
+
+    @Override
     public long flops(int batch, int seqLen) {
         return attention.flops(batch, seqLen);
     }

@@ -93,6 +93,11 @@ public final class InputEncoding implements TrainableLayer {
     }
 
     @Override
+    public long weightsRead(int batch, int seqLen) {
+        return projection == null ? 0 : projection.weightElements();
+    }
+
+    @Override
     public long flops(int batch, int seqLen) {
         int rows = batch * seqLen;
         return (projection == null ? 0 : projection.flops(rows)) + (sinusoidal == null ? 0 : 20L * rows * width);

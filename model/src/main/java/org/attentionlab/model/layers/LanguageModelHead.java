@@ -66,6 +66,11 @@ public final class LanguageModelHead implements TrainableLayer {
     }
 
     @Override
+    public long weightsRead(int batch, int seqLen) {
+        return projection.weightElements();
+    }
+
+    @Override
     public long flops(int batch, int seqLen) {
         int rows = batch * seqLen;
         return projection.flops(rows) + (spec.logitScale() == 1 ? 0 : (long) rows * spec.vocabSize());

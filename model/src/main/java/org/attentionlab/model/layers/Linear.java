@@ -83,6 +83,11 @@ final class Linear {
         tasks.grid(taskName, tasks.geometry().matrix(rows, gate.out));
     }
 
+    /** Elements of its weight and bias. */
+    long weightElements() {
+        return (long) in * out + (hasBias ? out : 0);
+    }
+
     long flops(int rows) {
         return 2L * rows * in * out;
     }

@@ -88,6 +88,15 @@ public final class Lstm implements TrainableLayer {
     }
 
     @Override
+    public long weightsRead(int batch, int seqLen) {
+        long elements = 0;
+        for (LstmLayer l : layers) {
+            elements += 4L * hidden * (l.in() + hidden) + 8L * hidden;
+        }
+        return elements;
+    }
+
+    @Override
     public long flops(int batch, int seqLen) {
         long f = 0;
         for (LstmLayer l : layers) {

@@ -70,6 +70,14 @@ final class NormWeights {
         return out;
     }
 
+    /**
+     * Elements its kernel reads: the weight and a LayerNorm's bias (also the zeros of a bias-free one); from the kind,
+     * as a model described without weights has no arrays.
+     */
+    long weightElements() {
+        return (kind == Norm.NONE ? 0 : width) + (kind == Norm.LAYERNORM ? width : 0);
+    }
+
     static long flops(int rows, int width) {
         return 8L * rows * width;
     }

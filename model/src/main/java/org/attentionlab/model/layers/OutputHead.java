@@ -86,6 +86,11 @@ public final class OutputHead implements TrainableLayer {
     }
 
     @Override
+    public long weightsRead(int batch, int seqLen) {
+        return finalNorm == null ? 0 : finalNorm.weightElements();
+    }
+
+    @Override
     public long flops(int batch, int seqLen) {
         return (finalNorm == null ? 0 : NormWeights.flops(batch * seqLen, width)) + (output == OutputMode.MEAN ? (long) batch * seqLen * width : 0);
     }

@@ -63,6 +63,11 @@ public final class ScoreHead implements TrainableLayer {
     }
 
     @Override
+    public long weightsRead(int batch, int seqLen) {
+        return score.weightElements();
+    }
+
+    @Override
     public long flops(int batch, int seqLen) {
         return score.flops(rows(batch, seqLen));
     }

@@ -73,6 +73,11 @@ public final class TokenEmbedding implements TrainableTokenLayer {
     }
 
     @Override
+    public long weightsRead(int batch, int seqLen) {
+        return (long) batch * seqLen * width;
+    }
+
+    @Override
     public long flops(int batch, int seqLen) {
         return sinusoidal == null ? 0 : 20L * batch * seqLen * width;
     }

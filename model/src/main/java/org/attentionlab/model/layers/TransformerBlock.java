@@ -253,6 +253,21 @@ public final class TransformerBlock implements TrainableLayer {
     }
 
     @Override
+    public long weightsRead(int batch, int seqLen) {
+        long elements = attnNorm.weightElements() + qProj.weightElements() + kProj.weightElements() + vProj.weightElements() + oProj.weightElements();
+        for (Linear l : new Linear[] { gateProj, upProj, downProj }) {
+            elements += l == null ? 0 : l.weightElements();
+        }
+        return elements + (ffnNorm == null ? 0 : ffnNorm.weightElements());
+    }
+
+    /** {@link Layer#bytes}, and the residual stream it updates in place (read and written by each of its two adds). */
+    @Override
+    public long bytes(int batch, int seqLen) {
+        return TrainableLayer.super.bytes(batch, seqLen) + Float.BYTES * 2L * (upProj == null ? 1 : 2) * batch * seqLen * width;
+    }
+
+    @Override
     public long flops(int batch, int seqLen) {
         int rows = batch * seqLen;
         long f = 2L * rows * width * (qWidth + 2L * kvWidth) + oProj.flops(rows) + attention.flops(batch, seqLen) + NormWeights.flops(rows, width);
