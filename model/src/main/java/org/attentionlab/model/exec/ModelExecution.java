@@ -152,6 +152,10 @@ public final class ModelExecution implements AutoCloseable {
                 }
                 stream = addLayer(layer, new LayerTasks(graph, shape, scratch, grids, geometry, i, labels, caches, decoding), i, tokenInput, stream);
             }
+            if (graph.isEmpty()) {
+                // GraphChain would leave it out, and run() would execute one graph too many; the model drops identity layers
+                throw new IllegalStateException("layers " + groups.get(g) + " add no task");
+            }
             graphs.add(graph);
         }
         List<Object> every = new ArrayList<>(List.of(input));
