@@ -144,6 +144,20 @@ def model(config, ours_path, peer_path):
     for d in devices:
         attention = {run.get("attention") for run in ours[d].values() if run.get("attention")}
         print(f"{d}: {', '.join(sorted(attention)) or '?'} attention; timing = the CLI's median latency over its iterations (first run excluded)")
+        for L in seq_lens:
+            run = ours[d].get(str(L)) or {}
+            first, launch = run.get("first_run"), run.get("launch")
+            if first and launch:
+                print(f"  L={L}: compile {first['compile_ms']:.0f} ms, first run {first['first_run_ms']:.0f} ms (not timed); "
+                      f"{launch['tasks']} tasks in {launch['task_graphs']} graphs, {launch['group_items']} work-items per group ({launch['chosen_by']})")
+        doubled = [(L, 2 * L) for L in seq_lens if 2 * L in seq_lens]
+        steps = []
+        for a, b in doubled:
+            ra, rb = ours[d].get(str(a)) or {}, ours[d].get(str(b)) or {}
+            if "latency_ms" in ra and "latency_ms" in rb:
+                steps.append(f"{a}->{b}: {rb['latency_ms']['median'] / ra['latency_ms']['median']:.2f}")
+        if steps:
+            print(f"  time(2L)/time(L) on {d}: " + ", ".join(steps))
     print("ratio = ours / peer tokens per second, measured in this run: above 1 we are faster")
 
 

@@ -184,7 +184,8 @@ public final class AttentionProbe {
             return FloatArray.fromArray(input.features().clone());
         }
         RunShape shape = RunShape.inference(input.batch(), input.seqLen());
-        try (ModelExecution execution = ModelExecution.prepare(model.layers().subList(0, position), model.inputWidth(), shape, device)) {
+        try (ModelExecution execution = ModelExecution.prepare(model.layers().subList(0, position), model.inputWidth(), shape, device,
+                model.executionOptions())) {
             input.fill(execution);
             return FloatArray.fromArray(execution.run().toHeapArray());
         }

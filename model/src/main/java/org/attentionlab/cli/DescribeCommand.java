@@ -83,6 +83,13 @@ final class DescribeCommand implements Callable<Integer> {
             }
             o.put("output_shape", Arrays.stream(outputShape).boxed().toList());
             o.put("output_size", model.outputSize());
+            o.put("stages", model.layers().stream().map(l -> {
+                Map<String, Object> stage = new LinkedHashMap<>();
+                stage.put("stage", l.describe());
+                stage.put("flops", l.flops(batch, seqLen));
+                stage.put("bytes", l.bytes(batch, seqLen));
+                return stage;
+            }).toList());
             o.put("layers", config.blocks().stream().map(l -> {
                 Map<String, Object> layer = new LinkedHashMap<>();
                 layer.put("index", l.index());
@@ -110,10 +117,14 @@ final class DescribeCommand implements Callable<Integer> {
         for (Layer l : layers) {
             width = Math.max(width, l.describe().length());
         }
-        out.printf(Locale.ROOT, "%-" + width + "s %14s%n", "stage", "GFLOP/forward");
+        out.printf(Locale.ROOT, "%-" + width + "s %14s %11s %10s%n", "stage", "GFLOP/forward", "MB/forward", "FLOP/byte");
         for (Layer l : layers) {
-            out.printf(Locale.ROOT, "%-" + width + "s %14.4f%n", l.describe(), l.flops(batch, seqLen) / 1e9);
+            long stageFlops = l.flops(batch, seqLen);
+            long stageBytes = l.bytes(batch, seqLen);
+            out.printf(Locale.ROOT, "%-" + width + "s %14.4f %11.3f %10.1f%n", l.describe(), stageFlops / 1e9, stageBytes / (1024.0 * 1024.0),
+                    stageBytes == 0 ? 0.0 : (double) stageFlops / stageBytes);
         }
+        out.println("(MB: the weights a stage reads and the buffers it writes, each once: the least memory traffic of a forward pass)");
         out.println();
         out.printf(Locale.ROOT, "parameters        %,d (%s as fp32)%n", params, megabytes(memory.weights()));
         out.printf(Locale.ROOT, "FLOPs per token   %,.0f (batch %d x seq %d: %.3f GFLOP per forward)%n", (double) flops / ((long) batch * seqLen), batch,

@@ -16,6 +16,7 @@ import java.util.concurrent.Callable;
 
 import org.attentionlab.model.Model;
 import org.attentionlab.model.config.ModelSpec;
+import org.attentionlab.model.exec.LaunchGeometry;
 import org.attentionlab.model.exec.ModelExecution;
 import org.attentionlab.model.exec.RunShape;
 import org.attentionlab.model.exec.SyntheticInput;
@@ -57,11 +58,16 @@ final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--iterations", paramLabel = "N", description = "Timed runs (default: ${DEFAULT-VALUE}).", defaultValue = "10")
     private int iterations;
 
-    @Option(names = "--warmup", paramLabel = "N", description = "Untimed runs first, for the JIT (default: ${DEFAULT-VALUE}).", defaultValue = "3")
+    @Option(names = "--warmup", paramLabel = "N", description = "Untimed runs after the first (which is reported apart), for the JIT (default: ${DEFAULT-VALUE}).",
+            defaultValue = "3")
     private int warmup;
 
     @Option(names = "--json", description = "Print one JSON object on stdout instead of the table.")
     private boolean json;
+
+    @Option(names = "--profile", description = "After the timed runs, one more run with TornadoVM's profiler (timers around each task on the JVM):"
+            + " its time per kind of work (norms, projections, attention, FFN, ...).")
+    private boolean profile;
 
     @Option(names = "--weights", paramLabel = "FILE", description = "Load the parameters from this safetensors file (names as --save-weights writes);"
             + " default: a checkpoint directory's own weights, else the config's seeded initialisation.")
@@ -132,12 +138,13 @@ final class ForwardCommand implements Callable<Integer> {
             RunShape shape = new RunShape(runBatch, runSeqLen, dropout, (int) seed);
 
             double[] millis = new double[iterations];
-            FloatArray result;
+            RunFacts facts;
             try {
-                result = timedRuns(model, shape, tornadoDevice, deviceSpec, data, millis, status);
+                facts = timedRuns(model, shape, tornadoDevice, deviceSpec, data, millis, status);
             } catch (OutOfMemoryError e) {
                 throw FitCheck.outOfMemory("for batch " + shape.batch() + " x seq " + shape.seqLen(), describeHint);
             }
+            FloatArray result = facts.output();
             int[] outputShape = model.outputShape(runBatch, runSeqLen);
             if (!allowNonfinite) {
                 checkFiniteOutput(result, outputShape);
@@ -159,7 +166,7 @@ final class ForwardCommand implements Callable<Integer> {
                 Files.write(output, Map.of("output", Tensor.wrapping(outputShape, result.toHeapArray())));
             }
             status.close();
-            report(config, deviceSpec, model, shape, outputShape, result, millis);
+            report(config, deviceSpec, model, shape, outputShape, facts, millis);
         }
         return Main.EXIT_OK;
     }
@@ -175,29 +182,57 @@ final class ForwardCommand implements Callable<Integer> {
         }
     }
 
-    /** Warm-up runs, then timed runs into {@code millis}; returns a copy of the last output. */
-    private FloatArray timedRuns(Model model, RunShape shape, TornadoDevice tornadoDevice, DeviceSpec deviceSpec, InputData data, double[] millis,
+    /**
+     * What the runs measured besides the timed latencies: TornadoVM's compilation of every kernel (before any run), the
+     * first run (which on a device also pays what compiling leaves to it), how the run was laid out, and with
+     * {@code --profile} the profiled run's figures.
+     */
+    private record RunFacts(FloatArray output, double compileMillis, double firstRunMillis, LaunchGeometry geometry, int taskGraphs, int tasks,
+            ModelExecution.Profile profile) {
+    }
+
+    /**
+     * The kernels compiled, a first run, warm-up runs, then timed runs into {@code millis}, then with {@code --profile}
+     * a profiled run; returns a copy of the last timed output and what was measured apart.
+     */
+    private RunFacts timedRuns(Model model, RunShape shape, TornadoDevice tornadoDevice, DeviceSpec deviceSpec, InputData data, double[] millis,
             Progress status) {
         FloatArray result = null;
         status.stage("preparing the task graphs");
         try (ModelExecution execution = model.prepare(shape, tornadoDevice)) {
             data.fill(execution);
-            String first = deviceSpec.device().isJvm() ? "" : " (the first compiles the kernels for " + deviceSpec.text() + ")";
+            status.stage(deviceSpec.device().isJvm() ? "first run" : "compiling the kernels for " + deviceSpec.text());
+            long start = System.nanoTime();
+            execution.compile();
+            double compileMillis = (System.nanoTime() - start) / 1e6;
+            status.stage("first run");
+            start = System.nanoTime();
+            execution.run();
+            double firstRunMillis = (System.nanoTime() - start) / 1e6;
             for (int i = 0; i < warmup; i++) {
-                status.stage("warm-up run " + (i + 1) + " of " + warmup + (i == 0 ? first : ""));
+                status.stage("warm-up run " + (i + 1) + " of " + warmup);
                 execution.run();
             }
             for (int i = 0; i < millis.length; i++) {
-                status.stage("timed run " + (i + 1) + " of " + millis.length + (i == 0 && warmup == 0 ? first : ""));
-                long start = System.nanoTime();
+                status.stage("timed run " + (i + 1) + " of " + millis.length);
+                start = System.nanoTime();
                 result = execution.run();
                 millis[i] = (System.nanoTime() - start) / 1e6;
             }
-            return FloatArray.fromArray(result.toHeapArray());
+            FloatArray copy = FloatArray.fromArray(result.toHeapArray());
+            ModelExecution.Profile profiled = null;
+            if (profile) {
+                status.stage("profiled run");
+                profiled = execution.withProfiler().runProfiled();
+                execution.withoutProfiler();
+            }
+            return new RunFacts(copy, compileMillis, firstRunMillis, execution.geometry(), execution.graphLayers().size(), execution.taskCount(),
+                    profiled);
         }
     }
 
-    private void report(ModelSpec config, DeviceSpec deviceSpec, Model model, RunShape shape, int[] outputShape, FloatArray result, double[] millis) {
+    private void report(ModelSpec config, DeviceSpec deviceSpec, Model model, RunShape shape, int[] outputShape, RunFacts facts, double[] millis) {
+        FloatArray result = facts.output();
         double sum = checksum(result);
         double sumAbs = 0;
         for (int i = 0; i < result.getSize(); i++) {
@@ -230,6 +265,17 @@ final class ForwardCommand implements Callable<Integer> {
             o.put("tokens_per_s", tokensPerSecond);
             o.put("peak_heap_mb", peakHeapMb);
             o.put("flops_per_token", (double) model.flops(shape.batch(), shape.seqLen()) / shape.rows());
+            Map<String, Object> first = new LinkedHashMap<>();
+            first.put("compile_ms", facts.compileMillis());
+            first.put("first_run_ms", facts.firstRunMillis());
+            o.put("first_run", first);
+            Map<String, Object> launch = new LinkedHashMap<>(facts.geometry().report());
+            launch.put("task_graphs", facts.taskGraphs());
+            launch.put("tasks", facts.tasks());
+            o.put("launch", launch);
+            if (facts.profile() != null) {
+                o.put("profile", profileReport(facts.profile()));
+            }
             out.println(Json.write(o));
             return;
         }
@@ -239,9 +285,35 @@ final class ForwardCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "input        batch %d x seq %d%s%n", shape.batch(), shape.seqLen(), model.takesTokenIds() ? " token ids" : " x " + model.inputWidth());
         out.printf(Locale.ROOT, "output       %s%n", Arrays.toString(outputShape));
         out.printf(Locale.ROOT, "checksum     %.6f (weighted sum), sum|x| %.6f%n", sum, sumAbs);
-        out.printf(Locale.ROOT, "latency      median %.3f ms, p90 %.3f ms (%d runs after %d warm-up)%n", median, p90, millis.length, warmup);
+        out.printf(Locale.ROOT, "latency      median %.3f ms, p90 %.3f ms (%d runs after the first and %d warm-up)%n", median, p90, millis.length, warmup);
+        out.printf(Locale.ROOT, "first run    %.3f ms, after %.3f ms compiling the kernels%n", facts.firstRunMillis(), facts.compileMillis());
+        out.printf(Locale.ROOT, "launches     %d tasks in %d task graphs, %d work-items per group (%s)%n", facts.tasks(), facts.taskGraphs(),
+                facts.geometry().groupItems(), facts.geometry().source());
         out.printf(Locale.ROOT, "throughput   %,.0f tokens/s%n", tokensPerSecond);
         out.printf(Locale.ROOT, "peak heap    %.1f MB%n", peakHeapMb);
+        if (facts.profile() != null) {
+            ModelExecution.Profile p = facts.profile();
+            out.printf(Locale.ROOT, "profile      one run: %.3f ms in all, %.3f ms in kernels, %.3f ms in transfers%n", p.totalNanos() / 1e6, p.kernelNanos() / 1e6,
+                    p.transferNanos() / 1e6);
+            p.kernelNanosByKind().entrySet().stream().sorted(Map.Entry.comparingByKey())
+                    .forEach(e -> out.printf(Locale.ROOT, "  %-12s %10.3f ms%n", e.getKey().reportName(), e.getValue() / 1e6));
+        }
+    }
+
+    /**
+     * The profiled run in milliseconds: TornadoVM's totals and the kernel time per kind of work, from its per-task
+     * times (on the JVM, timers around each task).
+     */
+    private static Map<String, Object> profileReport(ModelExecution.Profile p) {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("source", "one run after the timed ones; TornadoVM's profiler on a device, timers around each task on the JVM");
+        o.put("total_ms", p.totalNanos() / 1e6);
+        o.put("kernel_ms", p.kernelNanos() / 1e6);
+        o.put("transfer_ms", p.transferNanos() / 1e6);
+        Map<String, Object> kinds = new LinkedHashMap<>();
+        p.kernelNanosByKind().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> kinds.put(e.getKey().reportName(), e.getValue() / 1e6));
+        o.put("kernel_ms_by_kind", kinds);
+        return o;
     }
 
     /** {@link SyntheticInput#checksum}: the same figure scripts/compare and sweeps compare across devices. */

@@ -17,13 +17,14 @@ import com.sun.management.HotSpotDiagnosticMXBean;
  * ({@link Layer#buffers}, {@link Layer#packedWeights}): nothing is allocated to compute it. The one estimate
  * {@code describe} prints and the forward command checks before it builds anything.
  *
- * <p>What is held follows from how a run is executed (one task graph per layer, {@code ModelExecution}):
+ * <p>What is held follows from how a run is executed ({@code ModelExecution}: task graphs that hand their device
+ * buffers on from one to the next):
  * <ul>
  * <li>on the host: the parameters, the packed copies some layers keep for their kernels, and the buffers the layers
  * ask for, once per name and size (layers share them on the host);</li>
- * <li>on the device: each layer's graph holds its own copy of every buffer its tasks use and of the weights it reads
- * (a packed copy in place of the parameters it packs, counted here as those parameters; weights it borrows from
- * another layer once more); the stream between layers is passed on, not copied;</li>
+ * <li>on the device: one copy of every weight (a packed copy in place of the parameters it packs, counted here as
+ * those parameters; a weight two layers read, such as a tied lm_head's, once) and of every buffer, whichever graphs
+ * use it;</li>
  * <li>the input (host array and device copy) and the output.</li>
  * </ul>
  * On a TornadoVM device the device copies are in the device's global memory and host arrays are off-heap. On the
@@ -67,20 +68,24 @@ public final class MemoryEstimate {
         List<Buffer> perLayer = new ArrayList<>();
         for (Layer layer : model.layers()) {
             packed.addAll(layer.packedWeights());
-            onDevice.addAll(layer.borrowedWeights());
             perLayer.addAll(layer.buffers(batch, seqLen));
         }
-        // LayerTasks hands every layer that asks for the same name and size the same host array
-        List<Buffer> shared = List.copyOf(new LinkedHashSet<>(perLayer));
+        // LayerTasks hands every layer that asks for the same name and size the same host array, and the graphs hand
+        // its device copy on
         Buffer in = Buffer.of("input", (long) batch * seqLen, Math.max(1, model.inputWidth()));
+        if (!model.takesTokenIds()) {
+            // the stream the first layer updates in place, a copy of the input
+            perLayer.add(new Buffer("input_copy", in.elements()));
+        }
+        List<Buffer> shared = List.copyOf(new LinkedHashSet<>(perLayer));
         long outputElements = 1;
         for (int d : model.outputShape(batch, seqLen)) {
             outputElements = Buffer.saturatedProduct(outputElements, d);
         }
         Buffer out = new Buffer("output", outputElements);
         long heapWeightBytes = sum(heap.footprint(parameters), heap.footprint(packed), heap.footprint(onDevice));
-        long heapBytes = sum(heapWeightBytes, heap.footprint(shared), heap.footprint(perLayer), heap.footprint(List.of(in, in, in, out, out)));
-        return new MemoryEstimate(bytes(parameters), bytes(packed), bytes(onDevice), bytes(shared), bytes(perLayer), in.bytes(), out.bytes(),
+        long heapBytes = sum(heapWeightBytes, heap.footprint(shared), heap.footprint(shared), heap.footprint(List.of(in, in, in, out, out)));
+        return new MemoryEstimate(bytes(parameters), bytes(packed), bytes(onDevice), bytes(shared), bytes(shared), in.bytes(), out.bytes(),
                 heapWeightBytes, heapBytes);
     }
 
@@ -94,7 +99,7 @@ public final class MemoryEstimate {
         return packedWeights;
     }
 
-    /** The weights the layers' graphs hold on the device, in bytes: the parameters, and a copy of each borrowed one per borrowing layer. */
+    /** The weights on the device, in bytes: the parameters, once. */
     public long deviceWeights() {
         return deviceWeights;
     }
@@ -104,7 +109,7 @@ public final class MemoryEstimate {
         return hostBuffers;
     }
 
-    /** Every layer's buffers, one copy per layer's graph (the device side), in bytes. */
+    /** The layers' buffers on the device, once per name and size, in bytes. */
     public long deviceBuffers() {
         return deviceBuffers;
     }

@@ -105,7 +105,13 @@ public final class Model {
             throw new IllegalStateException("a model built without weights can be described, not run");
         }
         checkSeqLen(shape.seqLen());
-        return ModelExecution.prepare(layers, inputWidth, shape, device);
+        return ModelExecution.prepare(layers, inputWidth, shape, device, executionOptions());
+    }
+
+    /** How the config lays runs out on a device: {@code work_group_items} and {@code layers_per_graph}, where it sets them. */
+    public ModelExecution.Options executionOptions() {
+        return new ModelExecution.Options(spec.settings().find(Keys.WORK_GROUP_ITEMS).orElse(null), spec.settings().find(Keys.LAYERS_PER_GRAPH).orElse(null),
+                spec.source().toString());
     }
 
     /** Refuses a sequence length that a global token lies at or past (an input error naming the config). */

@@ -14,7 +14,7 @@ import org.attentionlab.model.spec.Device;
 /**
  * A sweep's {@code fpga:} block: how TornadoVM runs the model's tasks on one FPGA device. TornadoVM does not
  * compile for FPGAs at run time: each task runs a precompiled bitstream, named per task
- * ({@code <graph>.<task>}, e.g. {@code layer_0.attention}), and the FPGA's configuration file says which toolchain
+ * ({@code <graph>.<task>}, e.g. {@code forward_0.l0_attention}), and the FPGA's configuration file says which toolchain
  * and board; emulation runs the bitstreams in the vendor's emulator. The block becomes exactly TornadoVM's options
  * ({@link #javaOptions()}) and environment ({@link #environment()}) for the process that runs that device's cells.
  * Untested on FPGA hardware or emulators (none here): the tests check the generated options only.
@@ -40,13 +40,13 @@ public record Fpga(Device device, Map<String, Path> bitstreams, Path configurati
             throw fields.get("device").error("an FPGA is a TornadoVM device (tornado:<backend>:<device>), not jvm");
         }
         if (!fields.containsKey("bitstreams")) {
-            throw node.errorAs(node.path() + ".bitstreams", "required: the precompiled bitstream of each task, e.g. {layer_0.attention: attention.aocx}");
+            throw node.errorAs(node.path() + ".bitstreams", "required: the precompiled bitstream of each task, e.g. {forward_0.l0_attention: attention.aocx}");
         }
         Path dir = sweepFile.toAbsolutePath().getParent();
         Map<String, Path> bitstreams = new LinkedHashMap<>();
         for (YamlNode.Field field : fields.get("bitstreams").fields()) {
             if (!TASK.matcher(field.name()).matches()) {
-                throw field.key().error("expected a TornadoVM task as <graph>.<task>, such as layer_0.attention");
+                throw field.key().error("expected a TornadoVM task as <graph>.<task>, such as forward_0.l0_attention");
             }
             bitstreams.put(field.name(), dir.resolve(field.value().text().strip()).normalize());
         }

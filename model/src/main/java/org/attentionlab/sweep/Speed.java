@@ -63,7 +63,7 @@ public final class Speed {
         RunShape shape = RunShape.inference(settings.batch(), length);
         double[] millis = new double[settings.iterations()];
         ModelExecution.Profile first;
-        ModelExecution.Profile steady = new ModelExecution.Profile(0, 0, 0, 0, 0);
+        ModelExecution.Profile steady = ModelExecution.Profile.NONE;
         List<ModelExecution.Profile> timed = new ArrayList<>();
         FloatArray output = null;
         try (ModelExecution execution = model.prepare(shape, device)) {
@@ -96,12 +96,9 @@ public final class Speed {
             firstRun.put("wall_ms", firstMillis);
             entry.put("first_run", firstRun);
             for (ModelExecution.Profile p : timed) {
-                steady = new ModelExecution.Profile(steady.totalNanos() + p.totalNanos(), steady.kernelNanos() + p.kernelNanos(),
-                        steady.transferNanos() + p.transferNanos(), steady.compileNanos() + p.compileNanos(), steady.bytesTransferred() + p.bytesTransferred());
+                steady = steady.plus(p);
             }
-            int n = timed.size();
-            entry.put("steady", profile(new ModelExecution.Profile(steady.totalNanos() / n, steady.kernelNanos() / n, steady.transferNanos() / n,
-                    steady.compileNanos() / n, steady.bytesTransferred() / n)));
+            entry.put("steady", profile(steady.dividedBy(timed.size())));
             return entry;
         }
     }

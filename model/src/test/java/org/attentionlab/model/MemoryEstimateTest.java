@@ -22,7 +22,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * the model built, its execution prepared and run once, and the copies the forward command keeps (its input, the
  * output copied out twice), minus the live heap before. Configs are chosen so that each side of the estimate
  * dominates once: weights, the attention scratch, per-layer buffers, an LSTM with its MLP head, an embedding table, a
- * tied language-model head (the embedding table on the device twice) with a gated feed-forward.
+ * tied language-model head (the embedding table read by two layers, held once) with a gated feed-forward.
  */
 class MemoryEstimateTest {
 

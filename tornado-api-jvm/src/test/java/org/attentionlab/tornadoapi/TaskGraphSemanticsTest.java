@@ -162,6 +162,39 @@ class TaskGraphSemanticsTest {
         assertEquals(12f, y.get(0));
     }
 
+    /**
+     * TornadoVM 5.2 hands a consuming graph the buffers of the graph the plan executed just before, whatever name
+     * {@code consumeFromDevice} was given: here "first" is named, "second" ran last, and "second"'s buffer is read.
+     */
+    @Test
+    void consumedBuffersComeFromTheGraphExecutedJustBefore() {
+        FloatArray x = FloatArray.fromElements(1, 2);
+        FloatArray mid = new FloatArray(2);
+        FloatArray y = new FloatArray(2);
+        TaskGraph first = new TaskGraph("first")
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, x)
+                .task("t", TaskGraphSemanticsTest::addOne, x, mid)
+                .persistOnDevice(mid);
+        TaskGraph second = new TaskGraph("second")
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, x)
+                .task("t", TaskGraphSemanticsTest::twice, x, mid)
+                .persistOnDevice(mid);
+        TaskGraph consumer = new TaskGraph("consumer")
+                .consumeFromDevice("first", mid)
+                .task("t", TaskGraphSemanticsTest::addOne, mid, y)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, y);
+        TornadoExecutionPlan plan = new TornadoExecutionPlan(first.snapshot(), second.snapshot(), consumer.snapshot());
+        plan.withGraph(0).execute();
+        plan.withGraph(1).execute();
+        plan.withGraph(2).execute();
+        assertArrayEquals(new float[] { 3, 5 }, y.toHeapArray(), "second's mid (2x), not first's (x + 1)");
+
+        plan.withGraph(1).execute();
+        plan.withGraph(0).execute();
+        plan.withGraph(2).execute();
+        assertArrayEquals(new float[] { 3, 4 }, y.toHeapArray(), "first's mid now");
+    }
+
     @Test
     @Tag(KernelGridTest.JVM_ONLY)
     void consumingWhatNoGraphProducedIsAnError() {

@@ -64,7 +64,12 @@ public record AttentionLaunch(Algorithm algorithm, int batch, int seqLen, int nu
 
     /** The worker grid the task must be scheduled on: {@link AttentionKernels#flashGrid} for flash, none otherwise. */
     public Optional<WorkerGrid> grid() {
-        return algorithm == Algorithm.FLASH ? Optional.of(AttentionKernels.flashGrid(batch, numHeads, seqLen)) : Optional.empty();
+        return grid(MatrixMultiply.groupItemsForDefaultDevice());
+    }
+
+    /** {@link #grid()} with {@code groupItems} query blocks per work-group (any size gives the same result). */
+    public Optional<WorkerGrid> grid(int groupItems) {
+        return algorithm == Algorithm.FLASH ? Optional.of(AttentionKernels.flashGrid(batch, numHeads, seqLen, groupItems)) : Optional.empty();
     }
 
     /**

@@ -67,6 +67,7 @@ public final class Keys {
     static final int MAX_MLP_LAYERS = 64;
     static final int MAX_GLOBAL_TOKENS = 1024;
     static final int MAX_POSITION = 1 << 30;
+    static final int MAX_GROUP_ITEMS = 1024;
 
     private static final List<Key<?>> ALL = new ArrayList<>();
 
@@ -168,6 +169,13 @@ public final class Keys {
             fixed(0L), "weight-initialisation seed");
     public static final Key<Device> DEVICE = key("device", RUNNING, MODEL, new Type<>("string", "`jvm`, `tornado:<backend>:<device>`", Keys::device),
             fixed(Device.JVM), "default device, e.g. tornado:0:0 (scripts/run --device overrides it)");
+    public static final Key<Integer> WORK_GROUP_ITEMS = key("work_group_items", RUNNING, MODEL, integer(1, MAX_GROUP_ITEMS), new Default.Unset<>(),
+            "work-items per work-group of the matrix products and flash attention (the same results at any size); none: from the device,"
+            + " 1 on a CPU (PoCL runs a group on one core), 32 on a GPU, within its largest work-group dimension; scripts/run --json records it",
+            "local_work_size");
+    public static final Key<Integer> LAYERS_PER_GRAPH = key("layers_per_graph", RUNNING, MODEL, integer(1, MAX_LAYERS), new Default.Unset<>(),
+            "at most this many layers per TornadoVM task graph; none: as many as TornadoVM's fixed graph sizes admit (fewer graphs, fewer"
+            + " host-side steps per forward pass; the same results)");
     public static final Key<Integer> LSTM_HIDDEN_SIZE = specific("lstm_hidden_size", SHAPE, integer(1, MAX_WIDTH), fixed(256), "LSTM width",
             "lstm_hidden");
     public static final Key<Integer> LSTM_LAYERS = specific("lstm_layers", SHAPE, integer(1, MAX_LSTM_LAYERS), fixed(1), "stacked LSTM layers");

@@ -45,6 +45,24 @@ public interface Layer {
     long flops(int batch, int seqLen);
 
     /**
+     * Weight elements one forward pass reads, each once: every weight of its kernels (borrowed ones included), but of
+     * an embedding table only the rows it looks up.
+     */
+    long weightsRead(int batch, int seqLen);
+
+    /**
+     * The bytes one forward pass must move at least, as fp32: the weights it reads ({@link #weightsRead}) and the
+     * buffers it writes ({@link #buffers}), each once (what {@code describe} states beside the FLOPs).
+     */
+    default long bytes(int batch, int seqLen) {
+        long written = 0;
+        for (Buffer b : buffers(batch, seqLen)) {
+            written += b.elements();
+        }
+        return Float.BYTES * (weightsRead(batch, seqLen) + written);
+    }
+
+    /**
      * The buffers {@link #addTasks} asks {@link LayerTasks#scratch} for in this shape, computed without allocating
      * them (weights and the stream it reads excluded): what the run's memory estimate and size checks count.
      */
@@ -61,7 +79,7 @@ public interface Layer {
 
     /**
      * Weights this layer's tasks read that another layer declares as its parameters (a tied lm_head reads
-     * embed_tokens' table): the host holds them once, this layer's graph holds its own device copy.
+     * embed_tokens' table): held once on the host and once on the device (the graphs hand it on), read by both.
      */
     default List<Buffer> borrowedWeights() {
         return List.of();

@@ -8,32 +8,48 @@ import uk.ac.manchester.tornado.api.WorkerGrid;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
- * What a layer builds its tasks with: its task graph, the run's shape, scratch buffers shared by all layers of a
- * run, and the grid scheduler its KernelContext tasks register their worker grids in. In generation also the
- * key/value caches: a prefill fills them from the forward pass, a decode step (one position per sequence, the shape's
- * seqLen 1) attends to them instead (see {@link KvCaches}).
+ * What a layer builds its forward tasks with: the task graph it shares with the layers before and after it in the
+ * same graph ({@link ModelExecution} puts several layers in one), the run's shape, scratch buffers shared by all
+ * layers of a run, the run's launch geometry, and the grid scheduler its KernelContext tasks register their grids in.
+ * Every task is named through {@link #name}: the layer's prefix keeps names unique in the shared graph, and the kind
+ * it states is what the profile aggregates per kind of work. In generation also the key/value caches: a prefill
+ * fills them from the forward pass, a decode step (one position per sequence, the shape's seqLen 1) attends to them
+ * instead (see {@link KvCaches}).
  */
 public final class LayerTasks {
+
+    /** What {@link ModelExecution} knows about each task of a run, by its TornadoVM name {@code graph.task}. */
+    public record Label(int layer, TaskKind kind) {
+    }
 
     private final TaskGraph graph;
     private final RunShape shape;
     private final Map<String, FloatArray> scratch;
     private final GridScheduler grids;
+    private final LaunchGeometry geometry;
+    private final String prefix;
+    private final int layer;
+    private final Map<String, Label> labels;
     private final KvCaches caches;
     private final boolean decoding;
 
-    /** The tasks of a plain forward pass. */
-    LayerTasks(TaskGraph graph, RunShape shape, Map<String, FloatArray> scratch, GridScheduler grids) {
-        this(graph, shape, scratch, grids, null, false);
-    }
-
-    LayerTasks(TaskGraph graph, RunShape shape, Map<String, FloatArray> scratch, GridScheduler grids, KvCaches caches, boolean decoding) {
+    LayerTasks(TaskGraph graph, RunShape shape, Map<String, FloatArray> scratch, GridScheduler grids, LaunchGeometry geometry, int layer,
+            Map<String, Label> labels, KvCaches caches, boolean decoding) {
         this.graph = graph;
         this.shape = shape;
         this.scratch = scratch;
         this.grids = grids;
+        this.geometry = geometry;
+        this.layer = layer;
+        this.prefix = "l" + layer + "_";
+        this.labels = labels;
         this.caches = caches;
         this.decoding = decoding;
+    }
+
+    /** A view for one layer alone in its own graph (tests of a layer's tasks): one item per work-group, labels kept nowhere. */
+    LayerTasks(TaskGraph graph, RunShape shape, Map<String, FloatArray> scratch, GridScheduler grids) {
+        this(graph, shape, scratch, grids, new LaunchGeometry(1, "test", "CPU", null, 0), 0, new java.util.HashMap<>(), null, false);
     }
 
     /**
@@ -60,16 +76,28 @@ public final class LayerTasks {
         return shape;
     }
 
+    /** The work-group sizes of this run's KernelContext tasks. */
+    public LaunchGeometry geometry() {
+        return geometry;
+    }
+
+    /** The graph-wide name of this layer's task {@code task}, which computes work of {@code kind}. */
+    public String name(TaskKind kind, String task) {
+        String name = prefix + task;
+        labels.put(graph.getTaskGraphName() + "." + name, new Label(layer, kind));
+        return name;
+    }
+
     /**
      * A scratch buffer of at least {@code size} floats, shared by every layer that asks for the same name and
-     * size in this run (each layer's graph gets its own device copy; only streams cross graphs).
+     * size in this run (one device copy for the whole run: the graphs hand their buffers on).
      */
     public FloatArray scratch(String name, int size) {
         return scratch.computeIfAbsent(name + "#" + size, k -> new FloatArray(Math.max(1, size)));
     }
 
-    /** Registers the worker grid of a KernelContext task of this graph. */
-    public void grid(String taskName, WorkerGrid grid) {
-        grids.addWorkerGrid(graph.getTaskGraphName() + "." + taskName, grid);
+    /** Registers the worker grid of this layer's KernelContext task {@code task} (its local name, as given to {@link #name}). */
+    public void grid(String task, WorkerGrid grid) {
+        grids.addWorkerGrid(graph.getTaskGraphName() + "." + prefix + task, grid);
     }
 }

@@ -1,54 +1,84 @@
 package org.attentionlab.model.exec;
 
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.attentionlab.kernels.Activations;
+import org.attentionlab.model.train.GraphChain;
+
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
-import uk.ac.manchester.tornado.api.TaskGraph;
-import uk.ac.manchester.tornado.api.TornadoExecutionResult;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
+import uk.ac.manchester.tornado.api.TornadoExecutionResult;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
-import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.enums.ProfilerMode;
 import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+import uk.ac.manchester.tornado.api.types.arrays.TornadoNativeArray;
 
 /**
- * A model prepared for one run shape: one task graph per layer ({@code layer_0}, {@code layer_1}, ...), all in
- * one {@link TornadoExecutionPlan}. Weights go to the device on the first execution only; the stream between
- * layers stays on the device ({@code persistOnDevice} / {@code consumeFromDevice}); the input goes in and the
- * output comes back on every execution. Graphs execute one after another with {@code withGraph(i)}, as
- * TornadoVM requires for graphs that share device buffers. For generation the same graphs also fill key/value caches
- * ({@link #prefill}) or run one new position against them ({@link #decodeStep}); see {@link KvCaches}.
+ * A model prepared for one run shape: its layers' tasks in as few task graphs as TornadoVM's graph limits allow
+ * ({@link GraphLimits}; {@code forward_0}, {@code forward_1}, ...; a layer's tasks are named {@code l<layer>_<task>}),
+ * all in one {@link TornadoExecutionPlan}, executed one after another with {@code withGraph(i)} as TornadoVM requires
+ * for graphs that share device buffers. The graphs are linked as a training step's are ({@link GraphChain}): weights go
+ * to the device on the first execution only, by the graph that uses them; the input goes in on every execution;
+ * every other array (the stream between layers, scratch buffers) is handed on from graph to graph, so it exists once
+ * on the device and never comes back to the host inside a forward pass; the output is read from the last graph. For
+ * generation the same graphs also fill key/value caches ({@link #prefill}) or run one new position against them
+ * ({@link #decodeStep}); see {@link KvCaches}.
  */
 public final class ModelExecution implements AutoCloseable {
+
+    /**
+     * How a run is laid out on its device: {@code workGroupItems} work-items per group of the KernelContext tasks (null:
+     * from the device, {@link LaunchGeometry}) and at most {@code layersPerGraph} layers per task graph (null: as many
+     * as fit); {@code source} names where they were set (the config), for error messages.
+     */
+    public record Options(Integer workGroupItems, Integer layersPerGraph, String source) {
+        public static final Options DEFAULTS = new Options(null, null, "defaults");
+    }
 
     private final RunShape shape;
     private final FloatArray floatInput;
     private final IntArray tokenInput;
     private final FloatArray output;
+    /** What every run reads back from its last graph: the output, and a prefill's caches. */
+    private final Object[] readBack;
     private final TornadoExecutionPlan plan;
-    private final int graphCount;
+    private final List<List<Integer>> graphLayers;
+    private final Map<String, LayerTasks.Label> labels;
+    private final LaunchGeometry geometry;
+    private final int taskCount;
 
-    private ModelExecution(RunShape shape, FloatArray floatInput, IntArray tokenInput, FloatArray output, TornadoExecutionPlan plan, int graphCount) {
+    private ModelExecution(RunShape shape, FloatArray floatInput, IntArray tokenInput, FloatArray output, List<Object> readBack, TornadoExecutionPlan plan,
+            List<List<Integer>> graphLayers, Map<String, LayerTasks.Label> labels, LaunchGeometry geometry) {
+        this.readBack = readBack.toArray();
         this.shape = shape;
         this.floatInput = floatInput;
         this.tokenInput = tokenInput;
         this.output = output;
         this.plan = plan;
-        this.graphCount = graphCount;
+        this.graphLayers = graphLayers;
+        this.labels = labels;
+        this.geometry = geometry;
+        this.taskCount = labels.size();
+    }
+
+    /** {@link #prepare(List, int, RunShape, TornadoDevice, Options)} with the default options. */
+    public static ModelExecution prepare(List<Layer> layers, int inputWidth, RunShape shape, TornadoDevice device) {
+        return prepare(layers, inputWidth, shape, device, Options.DEFAULTS);
     }
 
     /**
      * Builds the task graphs of {@code layers} for {@code shape}. The first layer reads float features of width
      * {@code inputWidth}, or token ids when it is a {@link TokenLayer}. {@code device} null: the runtime's default.
      */
-    public static ModelExecution prepare(List<Layer> layers, int inputWidth, RunShape shape, TornadoDevice device) {
-        return prepare(layers, inputWidth, shape, device, null, false);
+    public static ModelExecution prepare(List<Layer> layers, int inputWidth, RunShape shape, TornadoDevice device, Options options) {
+        return prepare(layers, inputWidth, shape, device, options, null, false);
     }
 
     /**
@@ -56,8 +86,8 @@ public final class ModelExecution implements AutoCloseable {
      * layer's key/value cache in {@code caches} from its keys and values; the caches come back to the host with the
      * output, for {@link #decodeStep} to send to the device once.
      */
-    public static ModelExecution prefill(List<Layer> layers, RunShape shape, TornadoDevice device, KvCaches caches) {
-        return prepare(layers, 0, shape, device, caches, false);
+    public static ModelExecution prefill(List<Layer> layers, RunShape shape, TornadoDevice device, Options options, KvCaches caches) {
+        return prepare(layers, 0, shape, device, options, caches, false);
     }
 
     /**
@@ -66,72 +96,128 @@ public final class ModelExecution implements AutoCloseable {
      * go to the device on the first execution and stay there (a step appends to them on the device); each execution
      * sends the token ids and the position and returns the output of the new position only.
      */
-    public static ModelExecution decodeStep(List<Layer> layers, TornadoDevice device, KvCaches caches) {
-        return prepare(layers, 0, RunShape.inference(caches.batch(), 1), device, caches, true);
+    public static ModelExecution decodeStep(List<Layer> layers, TornadoDevice device, Options options, KvCaches caches) {
+        return prepare(layers, 0, RunShape.inference(caches.batch(), 1), device, options, caches, true);
     }
 
     /**
-     * The graphs. In generation a graph also moves the caches of its layer's attention ({@link Layer#kvCacheLayouts}):
-     * a prefill reads them back after its tasks, a decode step sends them before its tasks, on the first execution
-     * only, and sends the position on every execution (to every graph: four bytes, and a graph whose tasks do not read
-     * it ignores it).
+     * The graphs. In generation the caches of the layers' attention ({@link Layer#kvCacheLayouts}) join the chain: a
+     * prefill reads them back from the last graph with the output, a decode step sends them on the first execution
+     * only (its tasks append to them on the device) and the position on every execution.
      */
-    private static ModelExecution prepare(List<Layer> layers, int inputWidth, RunShape shape, TornadoDevice device, KvCaches caches, boolean decoding) {
+    private static ModelExecution prepare(List<Layer> layers, int inputWidth, RunShape shape, TornadoDevice device, Options options, KvCaches caches,
+            boolean decoding) {
+        LaunchGeometry geometry = LaunchGeometry.forDevice(device, options.workGroupItems(), options.source());
         Map<String, FloatArray> scratch = new HashMap<>();
-        GridScheduler grids = new GridScheduler();
-        List<ImmutableTaskGraph> graphs = new ArrayList<>();
-        FloatArray floatInput = null;
-        IntArray tokenInput = null;
-        FloatArray stream = null;
+        boolean tokens = layers.get(0) instanceof TokenLayer;
+        IntArray tokenInput = tokens ? new IntArray(shape.rows()) : null;
+        FloatArray floatInput = tokens ? null : new FloatArray(shape.rows() * inputWidth);
+        TornadoNativeArray input = tokens ? tokenInput : floatInput;
+
+        // Layers update their input stream in place (a block adds its residuals to it): the first one gets a copy of
+        // the input, which stays as the caller wrote it (a run reads it again) and is never read back.
+        FloatArray firstStream = tokens ? null : new FloatArray(shape.rows() * inputWidth);
+
+        // What each layer's tasks cost a graph, measured on graphs that only count (the layers' tasks are built twice:
+        // building them allocates nothing twice, scratch buffers being shared by name).
+        List<GraphLimits.Cost> costs = new ArrayList<>();
+        FloatArray stream = firstStream;
         for (int i = 0; i < layers.size(); i++) {
-            Layer layer = layers.get(i);
-            TaskGraph graph = new TaskGraph(graphName(i));
+            TrackedTaskGraph probe = TrackedTaskGraph.probe("probe");
             if (i == 0) {
-                if (layer instanceof TokenLayer) {
-                    tokenInput = new IntArray(shape.rows());
-                    graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, tokenInput);
-                } else {
-                    floatInput = new FloatArray(shape.rows() * inputWidth);
-                    graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, floatInput);
-                }
-            } else {
-                graph.consumeFromDevice(graphName(i - 1), stream);
+                addInputCopy(probe, floatInput, firstStream, null);
             }
-            List<Object> constants = layer.deviceConstants();
-            if (!constants.isEmpty()) {
-                graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, constants.toArray());
-            }
-            List<Object> cacheBuffers = caches == null ? List.of() : caches.buffersOf(layer);
-            if (decoding) {
-                if (!cacheBuffers.isEmpty()) {
-                    graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, cacheBuffers.toArray());
-                }
-                graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, caches.position());
-            }
-            LayerTasks tasks = new LayerTasks(graph, shape, scratch, grids, caches, decoding);
-            stream = i == 0 && layer instanceof TokenLayer tokens ? tokens.addTasks(tasks, tokenInput) : layer.addTasks(tasks, i == 0 ? floatInput : stream);
-            if (i == layers.size() - 1) {
-                graph.transferToHost(DataTransferMode.EVERY_EXECUTION, stream);
-            } else {
-                graph.persistOnDevice(stream);
-            }
-            if (!decoding && !cacheBuffers.isEmpty()) {
-                graph.transferToHost(DataTransferMode.EVERY_EXECUTION, cacheBuffers.toArray());
-            }
-            graphs.add(graph.snapshot());
+            stream = addLayer(layers.get(i), new LayerTasks(probe, shape, scratch, new GridScheduler(), geometry, i, new HashMap<>(), caches, decoding), i,
+                    tokenInput, stream);
+            costs.add(GraphLimits.Cost.of(probe));
         }
-        TornadoExecutionPlan plan = new TornadoExecutionPlan(graphs.toArray(ImmutableTaskGraph[]::new));
+        List<List<Integer>> groups = group(costs, GraphLimits.ofThisProcess(), options.layersPerGraph());
+
+        GridScheduler grids = new GridScheduler();
+        Map<String, LayerTasks.Label> labels = new HashMap<>();
+        List<TrackedTaskGraph> graphs = new ArrayList<>();
+        List<Object> constants = new ArrayList<>();
+        List<Object> cacheBuffers = new ArrayList<>();
+        stream = firstStream;
+        for (int g = 0; g < groups.size(); g++) {
+            TrackedTaskGraph graph = new TrackedTaskGraph(graphName(g));
+            if (g == 0) {
+                addInputCopy(graph, floatInput, firstStream, labels);
+            }
+            for (int i : groups.get(g)) {
+                Layer layer = layers.get(i);
+                constants.addAll(layer.deviceConstants());
+                if (caches != null) {
+                    cacheBuffers.addAll(caches.buffersOf(layer));
+                }
+                stream = addLayer(layer, new LayerTasks(graph, shape, scratch, grids, geometry, i, labels, caches, decoding), i, tokenInput, stream);
+            }
+            if (graph.isEmpty()) {
+                // GraphChain would leave it out, and run() would execute one graph too many; the model drops identity layers
+                throw new IllegalStateException("layers " + groups.get(g) + " add no task");
+            }
+            graphs.add(graph);
+        }
+        List<Object> every = new ArrayList<>(List.of(input));
+        List<Object> results = new ArrayList<>(List.of(stream));
+        if (decoding) {
+            constants.addAll(cacheBuffers);
+            every.add(caches.position());
+        } else {
+            results.addAll(cacheBuffers);
+        }
+        List<ImmutableTaskGraph> linked = GraphChain.link(graphs, constants, every, results, List.of());
+        TornadoExecutionPlan plan = new TornadoExecutionPlan(linked.toArray(ImmutableTaskGraph[]::new));
         if (!grids.keySet().isEmpty()) {
             plan.withGridScheduler(grids);
         }
         if (device != null) {
             plan.withDevice(device);
         }
-        return new ModelExecution(shape, floatInput, tokenInput, stream, plan, graphs.size());
+        return new ModelExecution(shape, floatInput, tokenInput, stream, results, plan, groups, labels, geometry);
     }
 
-    static String graphName(int layerIndex) {
-        return "layer_" + layerIndex;
+    /** The task copying float input into the stream the first layer updates (none for token ids). */
+    private static void addInputCopy(TrackedTaskGraph graph, FloatArray input, FloatArray copy, Map<String, LayerTasks.Label> labels) {
+        if (input == null) {
+            return;
+        }
+        graph.task("input_copy", Activations::scale, input, copy, 1f, input.getSize());
+        if (labels != null) {
+            labels.put(graph.getTaskGraphName() + ".input_copy", new LayerTasks.Label(0, TaskKind.EMBEDDING));
+        }
+    }
+
+    private static FloatArray addLayer(Layer layer, LayerTasks tasks, int index, IntArray tokenInput, FloatArray stream) {
+        return index == 0 && layer instanceof TokenLayer tokens ? tokens.addTasks(tasks, tokenInput) : layer.addTasks(tasks, stream);
+    }
+
+    /**
+     * Consecutive layers per graph: a layer joins the graph before it while the graph, with it, stays within
+     * {@code limits} and holds fewer than {@code layersPerGraph} layers (null: no such cap). A layer that alone passes
+     * the limits gets a graph of its own (TornadoVM then says which limit it passed).
+     */
+    static List<List<Integer>> group(List<GraphLimits.Cost> costs, GraphLimits limits, Integer layersPerGraph) {
+        List<List<Integer>> groups = new ArrayList<>();
+        List<Integer> members = new ArrayList<>();
+        GraphLimits.Cost current = GraphLimits.Cost.NONE;
+        for (int i = 0; i < costs.size(); i++) {
+            GraphLimits.Cost joined = current.plus(costs.get(i));
+            boolean full = layersPerGraph != null && members.size() >= layersPerGraph;
+            if (!members.isEmpty() && (full || !limits.admits(joined))) {
+                groups.add(List.copyOf(members));
+                members.clear();
+                joined = costs.get(i);
+            }
+            members.add(i);
+            current = joined;
+        }
+        groups.add(List.copyOf(members));
+        return List.copyOf(groups);
+    }
+
+    static String graphName(int graph) {
+        return "forward_" + graph;
     }
 
     public RunShape shape() {
@@ -148,20 +234,61 @@ public final class ModelExecution implements AutoCloseable {
         return tokenInput;
     }
 
-    /** Runs every layer's graph in order; returns the host output, valid until the next run. */
+    /** The layers (indices into the list given to prepare) of each task graph, in execution order. */
+    public List<List<Integer>> graphLayers() {
+        return graphLayers;
+    }
+
+    /** Tasks over all graphs: the device launches of one forward pass. */
+    public int taskCount() {
+        return taskCount;
+    }
+
+    public LaunchGeometry geometry() {
+        return geometry;
+    }
+
+    /**
+     * Compiles every graph's kernels for the device now, so that no run pays for it (TornadoVM's
+     * {@code withPreCompilation}; on the plain JVM there is nothing to compile).
+     */
+    public void compile() {
+        plan.withPreCompilation();
+    }
+
+    /** Runs every graph in order; returns the host output, valid until the next run. */
     public FloatArray run() {
-        for (int i = 0; i < graphCount; i++) {
-            plan.withGraph(i).execute();
+        TornadoExecutionResult last = null;
+        for (int i = 0; i < graphLayers.size(); i++) {
+            last = plan.withGraph(i).execute();
         }
+        last.transferToHost(readBack);
         return output;
     }
 
-    /** TornadoVM's profiler figures of one run, summed over the layers' graphs (nanoseconds and bytes). */
-    public record Profile(long totalNanos, long kernelNanos, long transferNanos, long compileNanos, long bytesTransferred) {
-        Profile plus(TornadoExecutionResult result) {
-            var p = result.getProfilerResult();
-            return new Profile(totalNanos + p.getTotalTime(), kernelNanos + p.getDeviceKernelTime(), transferNanos + p.getDataTransfersTime(),
-                    compileNanos + p.getCompileTime(), bytesTransferred + p.getTotalBytesTransferred());
+    /**
+     * TornadoVM's profiler figures of one run, summed over the graphs (nanoseconds and bytes), and the device time of
+     * its tasks per kind of work ({@code kernelNanosByKind}, empty when the profiler gave no per-task figures).
+     */
+    public record Profile(long totalNanos, long kernelNanos, long transferNanos, long compileNanos, long bytesTransferred,
+            Map<TaskKind, Long> kernelNanosByKind) {
+
+        public static final Profile NONE = new Profile(0, 0, 0, 0, 0, Map.of());
+
+        /** The sum of two profiles, kind by kind. */
+        public Profile plus(Profile other) {
+            Map<TaskKind, Long> kinds = new EnumMap<>(TaskKind.class);
+            kinds.putAll(kernelNanosByKind);
+            other.kernelNanosByKind.forEach((kind, nanos) -> kinds.merge(kind, nanos, Long::sum));
+            return new Profile(totalNanos + other.totalNanos, kernelNanos + other.kernelNanos, transferNanos + other.transferNanos,
+                    compileNanos + other.compileNanos, bytesTransferred + other.bytesTransferred, Map.copyOf(kinds));
+        }
+
+        /** Every figure divided by {@code n} (a mean over n runs). */
+        public Profile dividedBy(int n) {
+            Map<TaskKind, Long> kinds = new EnumMap<>(TaskKind.class);
+            kernelNanosByKind.forEach((kind, nanos) -> kinds.put(kind, nanos / n));
+            return new Profile(totalNanos / n, kernelNanos / n, transferNanos / n, compileNanos / n, bytesTransferred / n, Map.copyOf(kinds));
         }
     }
 
@@ -171,12 +298,31 @@ public final class ModelExecution implements AutoCloseable {
         return this;
     }
 
+    /** Turns the profiler off again (TornadoVM times every task while it is on, which costs time). */
+    public ModelExecution withoutProfiler() {
+        plan.withoutProfiler();
+        return this;
+    }
+
     /** {@link #run()}, returning the profiler's figures (all zero unless {@link #withProfiler()} was called). */
     public Profile runProfiled() {
-        Profile profile = new Profile(0, 0, 0, 0, 0);
-        for (int i = 0; i < graphCount; i++) {
-            profile = profile.plus(plan.withGraph(i).execute());
+        Profile profile = Profile.NONE;
+        TornadoExecutionResult last = null;
+        for (int i = 0; i < graphLayers.size(); i++) {
+            last = plan.withGraph(i).execute();
+            // Read now: TornadoVM's profiler result reads the graph selected at the time it is asked.
+            var p = last.getProfilerResult();
+            Map<TaskKind, Long> kinds = new EnumMap<>(TaskKind.class);
+            TaskTimes.lastExecution(p.getProfileLog()).forEach((task, nanos) -> {
+                LayerTasks.Label label = labels.get(task);
+                if (label != null) {
+                    kinds.merge(label.kind(), nanos, Long::sum);
+                }
+            });
+            profile = profile.plus(new Profile(p.getTotalTime(), p.getDeviceKernelTime(), p.getDataTransfersTime(), p.getCompileTime(),
+                    p.getTotalBytesTransferred(), Map.copyOf(kinds)));
         }
+        last.transferToHost(readBack);
         return profile;
     }
 

@@ -112,7 +112,7 @@ public final class Generator implements AutoCloseable {
         }
         model.checkSeqLen(prompt.length);
         float[] last;
-        try (ModelExecution forward = ModelExecution.prefill(model.layers(), RunShape.inference(1, prompt.length), device, caches)) {
+        try (ModelExecution forward = ModelExecution.prefill(model.layers(), RunShape.inference(1, prompt.length), device, model.executionOptions(), caches)) {
             last = lastLogits(forward, prompt, model.vocabSize());
         }
         position = prompt.length;
@@ -142,7 +142,7 @@ public final class Generator implements AutoCloseable {
         }
         checkIds(new int[] { token });
         if (decode == null) {
-            decode = ModelExecution.decodeStep(model.layers(), device, caches);
+            decode = ModelExecution.decodeStep(model.layers(), device, model.executionOptions(), caches);
         }
         decode.tokenInput().set(0, token);
         caches.position().set(0, position);

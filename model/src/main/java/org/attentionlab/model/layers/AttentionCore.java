@@ -10,6 +10,7 @@ import org.attentionlab.kernels.RotaryEmbedding;
 import org.attentionlab.model.exec.Buffer;
 import org.attentionlab.model.exec.KvCaches;
 import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.exec.TaskKind;
 import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.spec.AttentionSpec;
 import org.attentionlab.model.spec.RopeSpec;
@@ -63,8 +64,8 @@ final class AttentionCore {
         int headDim = spec.headDim();
         if (spec.qkNorm()) {
             float eps = (float) spec.normEps();
-            tasks.graph().task("q_norm", Normalization::qkLayerNorm, q, batch, seqLen, heads, headDim, eps);
-            tasks.graph().task("k_norm", Normalization::qkLayerNorm, k, batch, seqLen, kvHeads, headDim, eps);
+            tasks.graph().task(tasks.name(TaskKind.ATTENTION, "q_norm"), Normalization::qkLayerNorm, q, batch, seqLen, heads, headDim, eps);
+            tasks.graph().task(tasks.name(TaskKind.ATTENTION, "k_norm"), Normalization::qkLayerNorm, k, batch, seqLen, kvHeads, headDim, eps);
         }
         if (tasks.decoding()) {
             addDecodeTasks(tasks, q, k, v, out);
@@ -74,16 +75,16 @@ final class AttentionCore {
             RopeSpec rope = spec.rope().get();
             float theta = (float) rope.theta();
             int pairing = KernelCodes.pairing(rope.pairing());
-            tasks.graph().task("rope_q", RotaryEmbedding::apply, q, batch, seqLen, heads, headDim, 0, theta, pairing);
-            tasks.graph().task("rope_k", RotaryEmbedding::apply, k, batch, seqLen, kvHeads, headDim, 0, theta, pairing);
+            tasks.graph().task(tasks.name(TaskKind.ATTENTION, "rope_q"), RotaryEmbedding::apply, q, batch, seqLen, heads, headDim, 0, theta, pairing);
+            tasks.graph().task(tasks.name(TaskKind.ATTENTION, "rope_k"), RotaryEmbedding::apply, k, batch, seqLen, kvHeads, headDim, 0, theta, pairing);
         }
         AttentionLaunch launch = launch(batch, seqLen);
         FloatArray scratch = launch.scratchSize() > 0 ? tasks.scratch(Buffer.ATTENTION_SCORES, launch.scratchSize()) : null;
-        launch.addTask(tasks.graph(), "attention", q, k, v, out, scratch);
-        launch.grid().ifPresent(grid -> tasks.grid("attention", grid));
+        launch.addTask(tasks.graph(), tasks.name(TaskKind.ATTENTION, "attention"), q, k, v, out, scratch);
+        tasks.geometry().attention(launch).ifPresent(grid -> tasks.grid("attention", grid));
         if (tasks.caches() != null) {
             KvCaches.LayerCache cache = tasks.caches().layer(layer);
-            tasks.graph().task("kv_cache_fill", CachedAttention::fill, k, v, cache.keys(), cache.values(), batch, seqLen, spec.keyValueWidth(),
+            tasks.graph().task(tasks.name(TaskKind.ATTENTION, "kv_cache_fill"), CachedAttention::fill, k, v, cache.keys(), cache.values(), batch, seqLen, spec.keyValueWidth(),
                     cache.layout().slots());
         }
     }
@@ -100,12 +101,15 @@ final class AttentionCore {
             RopeSpec rope = spec.rope().get();
             float theta = (float) rope.theta();
             int pairing = KernelCodes.pairing(rope.pairing());
-            tasks.graph().task("rope_q", RotaryEmbedding::applyAtPosition, q, position, batch, spec.heads(), spec.headDim(), theta, pairing);
-            tasks.graph().task("rope_k", RotaryEmbedding::applyAtPosition, k, position, batch, spec.kvHeads(), spec.headDim(), theta, pairing);
+            tasks.graph().task(tasks.name(TaskKind.ATTENTION, "rope_q"), RotaryEmbedding::applyAtPosition, q, position, batch, spec.heads(), spec.headDim(), theta, pairing);
+            tasks.graph().task(tasks.name(TaskKind.ATTENTION, "rope_k"), RotaryEmbedding::applyAtPosition, k, position, batch, spec.kvHeads(), spec.headDim(), theta, pairing);
         }
         AttentionLaunch launch = launch(batch, 1);
         int slots = cache.layout().slots();
-        launch.addCachedTasks(tasks.graph(), "attention", q, k, v, cache.keys(), cache.values(), out, tasks.scratch("cached_scores",
+        for (String part : List.of("_scores", "_softmax", "_values", "_store")) {
+            tasks.name(TaskKind.ATTENTION, "attention" + part);
+        }
+        launch.addCachedTasks(tasks.graph(), tasks.name(TaskKind.ATTENTION, "attention"), q, k, v, cache.keys(), cache.values(), out, tasks.scratch("cached_scores",
                 launch.cachedScoresSize(slots)), position, slots);
     }
 

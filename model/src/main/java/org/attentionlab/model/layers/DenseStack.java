@@ -5,6 +5,7 @@ import java.util.List;
 
 import org.attentionlab.model.exec.Buffer;
 import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.exec.TaskKind;
 import org.attentionlab.model.exec.TrainableLayer;
 import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.spec.HiddenAct;
@@ -72,11 +73,15 @@ public final class DenseStack implements TrainableLayer {
         for (int i = 0; i < layers.size(); i++) {
             Linear l = layers.get(i);
             FloatArray y = tasks.scratch("mlp_" + i, batch * l.out);
-            l.addTask(tasks, "mlp_" + i, x, y, batch);
-            Activation.addTask(tasks, "mlp_act_" + i, act, y, batch * l.out);
+            l.addTask(tasks, TaskKind.HEAD, "mlp_" + i, x, y, batch, act, false);
             x = y;
         }
         return x;
+    }
+
+    @Override
+    public long weightsRead(int batch, int seqLen) {
+        return layers.stream().mapToLong(Linear::weightElements).sum();
     }
 
     @Override

@@ -6,6 +6,8 @@ import java.util.List;
 import org.attentionlab.kernels.LinearKernels;
 import org.attentionlab.model.exec.Buffer;
 import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.exec.TaskKind;
+import org.attentionlab.model.exec.TokenLayer;
 import org.attentionlab.model.exec.TrainableTokenLayer;
 import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.spec.BlockSpec;
@@ -70,9 +72,14 @@ public final class EmbeddedQkvAttention implements TrainableTokenLayer {
         FloatArray k = tasks.scratch("k", rows * width);
         FloatArray v = tasks.scratch("v", rows * width);
         FloatArray out = tasks.scratch("stream", rows * width);
-        tasks.graph().task("embedded_qkv", LinearKernels::embeddedQkv, tokenIds, table, q, k, v, rows, width, vocabSize);
+        tasks.graph().task(tasks.name(TaskKind.EMBEDDING, "embedded_qkv"), LinearKernels::embeddedQkv, tokenIds, table, q, k, v, rows, width, vocabSize);
         attention.addTasks(tasks, q, k, v, out);
         return out;
+    }
+
+    @Override
+    public long weightsRead(int batch, int seqLen) {
+        return (long) batch * seqLen * 3 * width;
     }
 
     @Override

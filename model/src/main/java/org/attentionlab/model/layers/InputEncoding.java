@@ -8,6 +8,7 @@ import org.attentionlab.kernels.SinusoidalEncoding;
 import org.attentionlab.model.exec.Buffer;
 import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.exec.TaskKind;
 import org.attentionlab.model.exec.TrainableLayer;
 import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.spec.SinusoidalVariant;
@@ -69,7 +70,7 @@ public final class InputEncoding implements TrainableLayer {
         FloatArray x = input;
         if (projection != null) {
             x = tasks.scratch("stream", rows * width);
-            projection.addTask(tasks, "input_proj", input, x, rows);
+            projection.addTask(tasks, TaskKind.EMBEDDING, "input_proj", input, x, rows);
         }
         if (sinusoidal != null) {
             addSinusoidal(tasks, x, width, sinusoidal);
@@ -83,12 +84,17 @@ public final class InputEncoding implements TrainableLayer {
      */
     static void addSinusoidal(LayerTasks tasks, FloatArray x, int width, SinusoidalVariant variant) {
         if (tasks.decoding()) {
-            tasks.graph().task("sinusoidal", SinusoidalEncoding::addAtPosition, x, tasks.caches().position(), tasks.shape().batch(), width,
+            tasks.graph().task(tasks.name(TaskKind.EMBEDDING, "sinusoidal"), SinusoidalEncoding::addAtPosition, x, tasks.caches().position(), tasks.shape().batch(), width,
                     KernelCodes.sinusoidal(variant));
             return;
         }
-        tasks.graph().task("sinusoidal", SinusoidalEncoding::add, x, tasks.shape().batch(), tasks.shape().seqLen(), width, 0,
+        tasks.graph().task(tasks.name(TaskKind.EMBEDDING, "sinusoidal"), SinusoidalEncoding::add, x, tasks.shape().batch(), tasks.shape().seqLen(), width, 0,
                 KernelCodes.sinusoidal(variant));
+    }
+
+    @Override
+    public long weightsRead(int batch, int seqLen) {
+        return projection == null ? 0 : projection.weightElements();
     }
 
     @Override

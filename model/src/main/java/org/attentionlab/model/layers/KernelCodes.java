@@ -2,11 +2,13 @@ package org.attentionlab.model.layers;
 
 import org.attentionlab.kernels.AttentionLaunch;
 import org.attentionlab.kernels.AttentionMasks;
+import org.attentionlab.kernels.MatrixMultiply;
 import org.attentionlab.kernels.PositionalBiases;
 import org.attentionlab.kernels.RotaryEmbedding;
 import org.attentionlab.kernels.SinusoidalEncoding;
 import org.attentionlab.model.spec.AlibiSlopes;
 import org.attentionlab.model.spec.AttentionAlgorithm;
+import org.attentionlab.model.spec.HiddenAct;
 import org.attentionlab.model.spec.Mask;
 import org.attentionlab.model.spec.PositionBias;
 import org.attentionlab.model.spec.RopePairing;
@@ -75,6 +77,19 @@ public final class KernelCodes {
 
     public static int pairing(RopePairing pairing) {
         return pairing == RopePairing.GPTJ ? RotaryEmbedding.GPTJ : RotaryEmbedding.NEOX;
+    }
+
+    /** {@link MatrixMultiply}'s activation code of {@code act}; null: {@link MatrixMultiply#NONE}. */
+    static int activation(HiddenAct act) {
+        if (act == null) {
+            return MatrixMultiply.NONE;
+        }
+        return switch (act) {
+        case GELU -> MatrixMultiply.GELU_ERF;
+        case GELU_PYTORCH_TANH -> MatrixMultiply.GELU_TANH;
+        case SILU -> MatrixMultiply.SILU;
+        case RELU -> MatrixMultiply.RELU;
+        };
     }
 
     /** The linear kernels' {@code hasBias} argument: 1 when the projection has a bias (its array is then read), else 0. */

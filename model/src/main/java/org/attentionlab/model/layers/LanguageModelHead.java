@@ -7,6 +7,7 @@ import org.attentionlab.kernels.Activations;
 import org.attentionlab.model.exec.Buffer;
 import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.exec.TaskKind;
 import org.attentionlab.model.exec.TrainableLayer;
 import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.spec.LmHeadSpec;
@@ -57,11 +58,16 @@ public final class LanguageModelHead implements TrainableLayer {
     public FloatArray addTasks(LayerTasks tasks, FloatArray input) {
         int rows = tasks.shape().rows();
         FloatArray logits = tasks.scratch("logits", rows * spec.vocabSize());
-        projection.addTask(tasks, "lm_head", input, logits, rows);
+        projection.addTask(tasks, TaskKind.HEAD, "lm_head", input, logits, rows);
         if (spec.logitScale() != 1) {
-            tasks.graph().task("logit_scale", Activations::scale, logits, logits, (float) spec.logitScale(), rows * spec.vocabSize());
+            tasks.graph().task(tasks.name(TaskKind.HEAD, "logit_scale"), Activations::scale, logits, logits, (float) spec.logitScale(), rows * spec.vocabSize());
         }
         return logits;
+    }
+
+    @Override
+    public long weightsRead(int batch, int seqLen) {
+        return projection.weightElements();
     }
 
     @Override

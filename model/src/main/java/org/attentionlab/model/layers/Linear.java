@@ -5,7 +5,9 @@ import java.util.List;
 import org.attentionlab.kernels.LinearKernels;
 import org.attentionlab.kernels.MatrixMultiply;
 import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.exec.TaskKind;
 import org.attentionlab.model.exec.TrainingTasks;
+import org.attentionlab.model.spec.HiddenAct;
 import org.attentionlab.model.weights.Parameters;
 import org.attentionlab.model.weights.Parameters.Init;
 
@@ -56,9 +58,34 @@ final class Linear {
         weights.add(biasArgument);
     }
 
-    void addTask(LayerTasks tasks, String taskName, FloatArray x, FloatArray y, int rows) {
-        tasks.graph().task(taskName, LinearKernels::linear, new KernelContext(), x, weight, biasArgument, y, rows, in, out, KernelCodes.hasBias(hasBias()));
-        tasks.grid(taskName, LinearKernels.linearGrid(rows, out));
+    /** {@code y = x Wᵀ (+ b)}, a task of {@code kind}. */
+    void addTask(LayerTasks tasks, TaskKind kind, String taskName, FloatArray x, FloatArray y, int rows) {
+        addTask(tasks, kind, taskName, x, y, rows, null, false);
+    }
+
+    /**
+     * {@code y = act(x Wᵀ (+ b))}, or with {@code accumulate} {@code y += act(x Wᵀ (+ b))} (a residual add), in one task
+     * ({@link MatrixMultiply#linear}'s epilogue); {@code act} null: none.
+     */
+    void addTask(LayerTasks tasks, TaskKind kind, String taskName, FloatArray x, FloatArray y, int rows, HiddenAct act, boolean accumulate) {
+        tasks.graph().task(tasks.name(kind, taskName), MatrixMultiply::linear, new KernelContext(), x, weight, biasArgument, y, rows, in, out,
+                KernelCodes.hasBias(hasBias()), KernelCodes.activation(act), accumulate ? 1 : 0);
+        tasks.grid(taskName, tasks.geometry().matrix(rows, out));
+    }
+
+    /**
+     * The gated feed-forward input {@code h = act(x Gᵀ (+ bg)) * (x Uᵀ (+ bu))} of {@code gate} and {@code up} in one task
+     * ({@link MatrixMultiply#gatedLinear}): SwiGLU with silu, GeGLU with a GELU.
+     */
+    static void addGatedTask(LayerTasks tasks, String taskName, Linear gate, Linear up, HiddenAct act, FloatArray x, FloatArray h, int rows) {
+        tasks.graph().task(tasks.name(TaskKind.FFN, taskName), MatrixMultiply::gatedLinear, new KernelContext(), x, gate.weight, up.weight,
+                gate.biasArgument, up.biasArgument, h, rows, gate.in, gate.out, KernelCodes.hasBias(gate.hasBias()), KernelCodes.activation(act));
+        tasks.grid(taskName, tasks.geometry().matrix(rows, gate.out));
+    }
+
+    /** Elements of its weight and bias. */
+    long weightElements() {
+        return (long) in * out + (hasBias ? out : 0);
     }
 
     long flops(int rows) {

@@ -7,6 +7,7 @@ import org.attentionlab.kernels.LinearKernels;
 import org.attentionlab.kernels.LstmKernels;
 import org.attentionlab.model.exec.Buffer;
 import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.exec.TaskKind;
 import org.attentionlab.model.exec.TrainableLayer;
 import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.weights.Parameters;
@@ -75,15 +76,24 @@ public final class Lstm implements TrainableLayer {
         for (int k = 0; k < layers.size(); k++) {
             LstmLayer l = layers.get(k);
             FloatArray out = tasks.scratch(k % 2 == 0 ? "lstm_out_a" : "lstm_out_b", rows * hidden);
-            tasks.graph().task("input_gates_" + k, LinearKernels::linear, new KernelContext(), x, l.weightIh(), l.biasIh(), gates, rows, l.in(), 4 * hidden,
+            tasks.graph().task(tasks.name(TaskKind.RECURRENT, "input_gates_" + k), LinearKernels::linear, new KernelContext(), x, l.weightIh(), l.biasIh(), gates, rows, l.in(), 4 * hidden,
                     1);
-            tasks.grid("input_gates_" + k, LstmKernels.inputProjectionGrid(batch, seqLen, hidden));
-            tasks.graph().task("recurrence_" + k, LstmKernels::sequence, new KernelContext(), gates, l.weightHh(), l.biasHh(), unusedInitial,
+            tasks.grid("input_gates_" + k, tasks.geometry().matrix(rows, 4 * hidden));
+            tasks.graph().task(tasks.name(TaskKind.RECURRENT, "recurrence_" + k), LstmKernels::sequence, new KernelContext(), gates, l.weightHh(), l.biasHh(), unusedInitial,
                     unusedInitial, out, finalH, finalC, batch, seqLen, hidden, 0);
             tasks.grid("recurrence_" + k, LstmKernels.sequenceGrid(batch, hidden));
             x = out;
         }
         return x;
+    }
+
+    @Override
+    public long weightsRead(int batch, int seqLen) {
+        long elements = 0;
+        for (LstmLayer l : layers) {
+            elements += 4L * hidden * (l.in() + hidden) + 8L * hidden;
+        }
+        return elements;
     }
 
     @Override

@@ -4,6 +4,7 @@ import java.util.List;
 
 import org.attentionlab.kernels.Normalization;
 import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.exec.TaskKind;
 import org.attentionlab.model.spec.Norm;
 import org.attentionlab.model.spec.NormSpec;
 import org.attentionlab.model.exec.TrainingTasks;
@@ -60,13 +61,21 @@ final class NormWeights {
      */
     FloatArray addTask(LayerTasks tasks, String taskName, FloatArray x, FloatArray out, int rows) {
         switch (kind) {
-        case LAYERNORM -> tasks.graph().task(taskName, Normalization::layerNorm, x, weight, bias, out, rows, width, eps);
-        case RMSNORM -> tasks.graph().task(taskName, Normalization::rmsNorm, x, weight, out, rows, width, eps);
+        case LAYERNORM -> tasks.graph().task(tasks.name(TaskKind.NORMS, taskName), Normalization::layerNorm, x, weight, bias, out, rows, width, eps);
+        case RMSNORM -> tasks.graph().task(tasks.name(TaskKind.NORMS, taskName), Normalization::rmsNorm, x, weight, out, rows, width, eps);
         case NONE -> {
             return x;
         }
         }
         return out;
+    }
+
+    /**
+     * Elements its kernel reads: the weight and a LayerNorm's bias (also the zeros of a bias-free one); from the kind,
+     * as a model described without weights has no arrays.
+     */
+    long weightElements() {
+        return (kind == Norm.NONE ? 0 : width) + (kind == Norm.LAYERNORM ? width : 0);
     }
 
     static long flops(int rows, int width) {

@@ -8,6 +8,7 @@ import org.attentionlab.kernels.SequencePooling;
 import org.attentionlab.model.exec.Buffer;
 import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.exec.TaskKind;
 import org.attentionlab.model.exec.TrainableLayer;
 import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.spec.NormSpec;
@@ -73,15 +74,20 @@ public final class OutputHead implements TrainableLayer {
         case ALL, LOGITS -> x;
         case LAST -> {
             FloatArray out = tasks.scratch("pooled", batch * width);
-            tasks.graph().task("last_position", SequencePooling::lastPosition, x, out, batch, seqLen, width);
+            tasks.graph().task(tasks.name(TaskKind.HEAD, "last_position"), SequencePooling::lastPosition, x, out, batch, seqLen, width);
             yield out;
         }
         case MEAN -> {
             FloatArray out = tasks.scratch("pooled", batch * width);
-            tasks.graph().task("mean_position", SequencePooling::meanOverPositions, x, out, batch, seqLen, width);
+            tasks.graph().task(tasks.name(TaskKind.HEAD, "mean_position"), SequencePooling::meanOverPositions, x, out, batch, seqLen, width);
             yield out;
         }
         };
+    }
+
+    @Override
+    public long weightsRead(int batch, int seqLen) {
+        return finalNorm == null ? 0 : finalNorm.weightElements();
     }
 
     @Override

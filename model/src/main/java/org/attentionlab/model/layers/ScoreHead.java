@@ -5,6 +5,7 @@ import java.util.List;
 
 import org.attentionlab.model.exec.Buffer;
 import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.exec.TaskKind;
 import org.attentionlab.model.exec.TrainableLayer;
 import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.weights.Parameters;
@@ -57,8 +58,13 @@ public final class ScoreHead implements TrainableLayer {
     public FloatArray addTasks(LayerTasks tasks, FloatArray input) {
         int rows = rows(tasks.shape().batch(), tasks.shape().seqLen());
         FloatArray out = tasks.scratch("score", rows * score.out);
-        score.addTask(tasks, "score", input, out, rows);
+        score.addTask(tasks, TaskKind.HEAD, "score", input, out, rows);
         return out;
+    }
+
+    @Override
+    public long weightsRead(int batch, int seqLen) {
+        return score.weightElements();
     }
 
     @Override

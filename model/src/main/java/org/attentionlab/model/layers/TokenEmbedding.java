@@ -7,6 +7,7 @@ import org.attentionlab.kernels.LinearKernels;
 import org.attentionlab.kernels.SinusoidalEncoding;
 import org.attentionlab.model.exec.Buffer;
 import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.exec.TaskKind;
 import org.attentionlab.model.exec.TrainableTokenLayer;
 import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.spec.SinusoidalVariant;
@@ -64,11 +65,16 @@ public final class TokenEmbedding implements TrainableTokenLayer {
     public FloatArray addTasks(LayerTasks tasks, IntArray tokenIds) {
         int rows = tasks.shape().rows();
         FloatArray x = tasks.scratch("stream", rows * width);
-        tasks.graph().task("embed_tokens", LinearKernels::embedding, tokenIds, table, x, rows, width, vocabSize);
+        tasks.graph().task(tasks.name(TaskKind.EMBEDDING, "embed_tokens"), LinearKernels::embedding, tokenIds, table, x, rows, width, vocabSize);
         if (sinusoidal != null) {
             InputEncoding.addSinusoidal(tasks, x, width, sinusoidal);
         }
         return x;
+    }
+
+    @Override
+    public long weightsRead(int batch, int seqLen) {
+        return (long) batch * seqLen * width;
     }
 
     @Override

@@ -5,11 +5,13 @@ import java.util.List;
 
 import org.attentionlab.kernels.Activations;
 import org.attentionlab.kernels.LinearKernels;
+import org.attentionlab.kernels.MatrixMultiply;
 import org.attentionlab.kernels.SinusoidalEncoding;
 import org.attentionlab.model.exec.Buffer;
 import org.attentionlab.model.exec.KvCaches;
 import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.exec.TaskKind;
 import org.attentionlab.model.exec.TrainableLayer;
 import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.spec.BlockSpec;
@@ -154,46 +156,51 @@ public final class TransformerBlock implements TrainableLayer {
         }
     }
 
+    /**
+     * The block in a handful of tasks: the norms, the fused q/k/v projection, the attention core, o_proj adding its
+     * result into the residual stream x ({@link MatrixMultiply#linear}'s accumulating epilogue), the up projection with
+     * the activation in its epilogue (gated: {@link MatrixMultiply#gatedLinear}), down_proj adding into x. Post-norm
+     * adds the same way and normalises x after. A run with dropout writes each residual update into {@code normed}
+     * (free by then), drops it and adds it as separate tasks. The same sums as the separate tasks of the training
+     * forward, in the same order, so the same values on the plain JVM; a device may round the fused ones differently.
+     */
     @Override
     public FloatArray addTasks(LayerTasks tasks, FloatArray x) {
         int rows = tasks.shape().rows();
         block.sinusoidalInput().ifPresent(variant -> InputEncoding.addSinusoidal(tasks, x, width, variant));
         FloatArray normed = tasks.scratch("normed", rows * width);
-        FloatArray update = tasks.scratch("update", rows * width);
         switch (position) {
         case PRE -> {
-            addAttention(tasks, attnNorm.addTask(tasks, "attn_norm", x, normed, rows), update);
-            addResidual(tasks, Residual.ATTENTION, x, update, rows);
+            addResidual(tasks, Residual.ATTENTION, oProj, addAttention(tasks, attnNorm.addTask(tasks, "attn_norm", x, normed, rows)), x, normed);
             if (upProj != null) {
-                addFeedForward(tasks, ffnNorm.addTask(tasks, "ffn_norm", x, normed, rows), update);
-                addResidual(tasks, Residual.FEED_FORWARD, x, update, rows);
+                addResidual(tasks, Residual.FEED_FORWARD, downProj, addFeedForwardHidden(tasks, ffnNorm.addTask(tasks, "ffn_norm", x, normed, rows)), x,
+                        normed);
             }
         }
         case POST -> {
-            addAttention(tasks, x, update);
-            addResidual(tasks, Residual.ATTENTION, x, update, rows);
+            addResidual(tasks, Residual.ATTENTION, oProj, addAttention(tasks, x), x, normed);
             attnNorm.addTask(tasks, "attn_norm", x, x, rows);
             if (upProj != null) {
-                addFeedForward(tasks, x, update);
-                addResidual(tasks, Residual.FEED_FORWARD, x, update, rows);
+                addResidual(tasks, Residual.FEED_FORWARD, downProj, addFeedForwardHidden(tasks, x), x, normed);
                 ffnNorm.addTask(tasks, "ffn_norm", x, x, rows);
             }
         }
         case PARALLEL -> {
+            // x + ffn(h) + attn(h): both branches read h before either adds into x, the FFN's update first (as the
+            // training forward adds them).
             FloatArray h = attnNorm.addTask(tasks, "attn_norm", x, normed, rows);
-            addAttention(tasks, h, update);
+            FloatArray heads = addAttention(tasks, h);
             if (upProj != null) {
-                FloatArray ffnUpdate = tasks.scratch("ffn_update", rows * width);
-                addFeedForward(tasks, h, ffnUpdate);
-                addResidual(tasks, Residual.FEED_FORWARD, x, ffnUpdate, rows);
+                addResidual(tasks, Residual.FEED_FORWARD, downProj, addFeedForwardHidden(tasks, h), x, normed);
             }
-            addResidual(tasks, Residual.ATTENTION, x, update, rows);
+            addResidual(tasks, Residual.ATTENTION, oProj, heads, x, normed);
         }
         }
         return x;
     }
 
-    private void addAttention(LayerTasks tasks, FloatArray input, FloatArray out) {
+    /** The fused q/k/v projection of {@code input} and the attention core; returns the heads' outputs (o_proj's input). */
+    private FloatArray addAttention(LayerTasks tasks, FloatArray input) {
         int rows = tasks.shape().rows();
         FloatArray q = tasks.scratch("q", rows * qWidth);
         FloatArray k = tasks.scratch("k", rows * kvWidth);
@@ -202,42 +209,62 @@ public final class TransformerBlock implements TrainableLayer {
         if (qkvWeight == null) {
             packQkv();
         }
-        tasks.graph().task("qkv_proj", LinearKernels::qkvProjection, new KernelContext(), input, qkvWeight, qkvBias, q, k, v, rows, width, qWidth, kvWidth,
-                KernelCodes.hasBias(block.attentionBias()));
-        tasks.grid("qkv_proj", LinearKernels.qkvGrid(rows, qWidth, kvWidth));
+        tasks.graph().task(tasks.name(TaskKind.PROJECTIONS, "qkv_proj"), LinearKernels::qkvProjection, new KernelContext(), input, qkvWeight, qkvBias, q, k,
+                v, rows, width, qWidth, kvWidth, KernelCodes.hasBias(block.attentionBias()));
+        tasks.grid("qkv_proj", tasks.geometry().matrix(rows, qWidth + 2 * kvWidth));
         attention.addTasks(tasks, q, k, v, heads);
-        oProj.addTask(tasks, "o_proj", heads, out, rows);
+        return heads;
     }
 
-    private void addFeedForward(LayerTasks tasks, FloatArray input, FloatArray out) {
+    /** The feed-forward block's hidden activations of {@code input}: act(up_proj), or act(gate_proj) * up_proj; down_proj's input. */
+    private FloatArray addFeedForwardHidden(LayerTasks tasks, FloatArray input) {
         int rows = tasks.shape().rows();
-        int size = rows * upProj.out;
-        FloatArray hidden = tasks.scratch("ffn_hidden", size);
+        FloatArray hidden = tasks.scratch("ffn_hidden", rows * upProj.out);
         if (gateProj == null) {
-            upProj.addTask(tasks, "up_proj", input, hidden, rows);
-            Activation.addTask(tasks, "ffn_act", act, hidden, size);
+            upProj.addTask(tasks, TaskKind.FFN, "up_proj", input, hidden, rows, act, false);
         } else {
-            FloatArray gate = tasks.scratch("ffn_gate", size);
-            FloatArray up = tasks.scratch("ffn_up", size);
-            gateProj.addTask(tasks, "gate_proj", input, gate, rows);
-            upProj.addTask(tasks, "up_proj", input, up, rows);
-            Activation.addGatedTask(tasks, "ffn_act", act, gate, up, hidden, size);
+            Linear.addGatedTask(tasks, "gate_up_proj", gateProj, upProj, act, input, hidden, rows);
         }
-        downProj.addTask(tasks, "down_proj", hidden, out, rows);
+        return hidden;
     }
 
-    /** x += drop(update); dropout only in runs that ask for it. */
-    private void addResidual(LayerTasks tasks, Residual residual, FloatArray x, FloatArray update, int rows) {
-        if (tasks.shape().dropout() && block.dropout() > 0) {
-            int seed = tasks.shape().dropoutSeed() * 1_000_003 + block.index() * 2 + residual.dropoutStream;
-            tasks.graph().task(residual.taskPrefix + "_dropout", Activations::dropout, update, update, rows * width, (float) block.dropout(), seed);
+    /**
+     * {@code x += drop(projection(input))}: one accumulating product without dropout; with it, the product into
+     * {@code free} (a buffer nothing reads any more), the dropout and the add.
+     */
+    private void addResidual(LayerTasks tasks, Residual residual, Linear projection, FloatArray input, FloatArray x, FloatArray free) {
+        int rows = tasks.shape().rows();
+        TaskKind kind = residual == Residual.ATTENTION ? TaskKind.PROJECTIONS : TaskKind.FFN;
+        String name = residual == Residual.ATTENTION ? "o_proj" : "down_proj";
+        if (!(tasks.shape().dropout() && block.dropout() > 0)) {
+            projection.addTask(tasks, kind, name, input, x, rows, null, true);
+            return;
         }
-        tasks.graph().task(residual.taskPrefix + "_residual", Activations::accumulate, x, update, rows * width);
+        projection.addTask(tasks, kind, name, input, free, rows);
+        int seed = tasks.shape().dropoutSeed() * 1_000_003 + block.index() * 2 + residual.dropoutStream;
+        tasks.graph().task(tasks.name(TaskKind.RESIDUAL, residual.taskPrefix + "_dropout"), Activations::dropout, free, free, rows * width,
+                (float) block.dropout(), seed);
+        tasks.graph().task(tasks.name(TaskKind.RESIDUAL, residual.taskPrefix + "_residual"), Activations::accumulate, x, free, rows * width);
     }
 
     @Override
     public List<KvCaches.Layout> kvCacheLayouts(int maxLength) {
         return List.of(attention.cacheLayout(maxLength));
+    }
+
+    @Override
+    public long weightsRead(int batch, int seqLen) {
+        long elements = attnNorm.weightElements() + qProj.weightElements() + kProj.weightElements() + vProj.weightElements() + oProj.weightElements();
+        for (Linear l : new Linear[] { gateProj, upProj, downProj }) {
+            elements += l == null ? 0 : l.weightElements();
+        }
+        return elements + (ffnNorm == null ? 0 : ffnNorm.weightElements());
+    }
+
+    /** {@link Layer#bytes}, and the residual stream it updates in place (read and written by each of its two adds). */
+    @Override
+    public long bytes(int batch, int seqLen) {
+        return TrainableLayer.super.bytes(batch, seqLen) + Float.BYTES * 2L * (upProj == null ? 1 : 2) * batch * seqLen * width;
     }
 
     @Override
@@ -256,18 +283,11 @@ public final class TransformerBlock implements TrainableLayer {
     @Override
     public List<Buffer> buffers(int batch, int seqLen) {
         long rows = (long) batch * seqLen;
-        List<Buffer> buffers = new ArrayList<>(List.of(Buffer.of("normed", rows, width), Buffer.of("update", rows, width), Buffer.of("q", rows, qWidth),
-                Buffer.of("k", rows, kvWidth), Buffer.of("v", rows, kvWidth), Buffer.of("attention", rows, qWidth)));
+        List<Buffer> buffers = new ArrayList<>(List.of(Buffer.of("normed", rows, width), Buffer.of("q", rows, qWidth), Buffer.of("k", rows, kvWidth),
+                Buffer.of("v", rows, kvWidth), Buffer.of("attention", rows, qWidth)));
         buffers.addAll(attention.buffers(batch, seqLen));
         if (upProj != null) {
             buffers.add(Buffer.of("ffn_hidden", rows, upProj.out));
-            if (gateProj != null) {
-                buffers.add(Buffer.of("ffn_gate", rows, upProj.out));
-                buffers.add(Buffer.of("ffn_up", rows, upProj.out));
-            }
-            if (position == NormPosition.PARALLEL) {
-                buffers.add(Buffer.of("ffn_update", rows, width));
-            }
         }
         return buffers;
     }
@@ -278,8 +298,8 @@ public final class TransformerBlock implements TrainableLayer {
     }
 
     // =================================================================================================================
-    // Training. The forward above is left as it is; this section computes the same block (the same kernels in the
-    // same order, so the same values) out of place, into buffers the block keeps for its backward (tasks.keep).
+    // Training. This section computes the same block as the forward above, with the same sums in the same order (as
+    // separate tasks where the forward fuses them), out of place, into buffers the block keeps for its backward (tasks.keep).
     // =================================================================================================================
 
     @Override

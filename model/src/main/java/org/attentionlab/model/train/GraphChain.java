@@ -25,9 +25,10 @@ import uk.ac.manchester.tornado.api.types.arrays.TornadoNativeArray;
  * first graph that uses it (once, or every execution), and the host reads results and state from the last graph's
  * result, on demand.
  * When the first graph runs again at the next step, its buffers are the very ones the chain updated (consuming shares
- * buffers, it does not copy them), so parameters and optimizer state never leave the device.
+ * buffers, it does not copy them), so parameters and optimizer state never leave the device. A forward pass's graphs
+ * ({@code exec.ModelExecution}) are chained the same way.
  */
-final class GraphChain {
+public final class GraphChain {
 
     private GraphChain() {
     }
@@ -39,7 +40,7 @@ final class GraphChain {
      * @param results   arrays the caller reads after every execution (losses, learning rate, norm)
      * @param onDemand  arrays it reads only now and then (parameters and optimizer state, for checkpoints)
      */
-    static List<ImmutableTaskGraph> link(List<TrackedTaskGraph> built, List<Object> once, List<Object> every, List<Object> results, List<Object> onDemand) {
+    public static List<ImmutableTaskGraph> link(List<TrackedTaskGraph> built, List<Object> once, List<Object> every, List<Object> results, List<Object> onDemand) {
         List<TrackedTaskGraph> graphs = built.stream().filter(g -> !g.isEmpty()).toList();
         int last = graphs.size() - 1;
         Map<TornadoNativeArray, int[]> span = new IdentityHashMap<>();

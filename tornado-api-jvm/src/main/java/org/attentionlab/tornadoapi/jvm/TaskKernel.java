@@ -58,6 +58,11 @@ public final class TaskKernel {
         return p;
     }
 
+    /** {@code Class.method} of the kernel, as TornadoVM's profiler names it; "unknown" when it could not be found. */
+    public String describe() {
+        return plan().map(p -> p.kernel().getDeclaringClass().getSimpleName() + "." + p.kernel().getName()).orElse("unknown");
+    }
+
     private Object find() {
         if (caller == null) {
             ParallelLoops.warn("a task added from outside any method runs as written (sequentially)");

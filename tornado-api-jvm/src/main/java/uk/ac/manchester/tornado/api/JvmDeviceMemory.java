@@ -44,12 +44,15 @@ final class JvmDeviceMemory {
         java.util.Arrays.fill(executedOnce, false);
     }
 
-    /** Copies in what graph {@code g} transfers to the device on this execution. */
-    void copyIn(int g, Traffic traffic) {
+    /**
+     * Copies in what graph {@code g} transfers to the device on this execution, after taking over the buffers it consumes
+     * from graph {@code previous} (the last graph the plan's previous execution ran, -1 for none).
+     */
+    void copyIn(int g, Traffic traffic, int previous) {
         JvmGraph graph = graphs.get(g);
-        for (Map.Entry<Object, String> c : graph.consumed().entrySet()) {
-            if (c.getKey() instanceof TornadoNativeArray array) {
-                buffers.get(g).put(array, producerBuffer(g, array, c.getValue()));
+        for (Object consumed : graph.consumed().keySet()) {
+            if (consumed instanceof TornadoNativeArray array) {
+                buffers.get(g).put(array, producerBuffer(g, array, previous));
             }
         }
         for (JvmTransfer t : graph.toDevice()) {
@@ -128,17 +131,22 @@ final class JvmDeviceMemory {
         });
     }
 
-    private TornadoNativeArray producerBuffer(int g, TornadoNativeArray array, String producerName) {
-        for (int p = 0; p < graphs.size(); p++) {
-            if (p == g || (producerName != null && !graphs.get(p).name().equals(producerName))) {
-                continue;
-            }
-            TornadoNativeArray b = buffers.get(p).get(array);
-            if (b != null) {
-                return b;
-            }
+    /**
+     * The buffer graph {@code g} consumes: {@code previous}'s, as in TornadoVM 5.2, which takes consumed buffers from the
+     * task graph executed just before, whatever name was given to {@code consumeFromDevice} (the name only matters when
+     * it is that graph's).
+     */
+    private TornadoNativeArray producerBuffer(int g, TornadoNativeArray array, int previous) {
+        if (previous < 0) {
+            throw new TornadoRuntimeException("graph " + graphs.get(g).name() + " consumes an array from the device, but no graph of this plan has"
+                    + " executed before it (TornadoVM takes consumed buffers from the graph executed just before)");
         }
-        throw new TornadoRuntimeException("graph " + graphs.get(g).name() + " consumes from the device an array that "
-                + (producerName == null ? "no other graph of this plan" : "graph " + producerName) + " has on the device (has it run yet?)");
+        TornadoNativeArray b = buffers.get(previous).get(array);
+        if (b == null) {
+            throw new TornadoRuntimeException("graph " + graphs.get(g).name() + " consumes an array that graph " + graphs.get(previous).name()
+                    + ", the one executed just before it, does not have on the device (TornadoVM takes consumed buffers from that graph,"
+                    + " whatever name consumeFromDevice was given)");
+        }
+        return b;
     }
 }

@@ -44,7 +44,7 @@ public class TaskGraph {
     private final List<JvmTransfer> toDevice = new ArrayList<>();
     private final List<JvmTransfer> toHost = new ArrayList<>();
     private final Set<Object> persisted = Collections.newSetFromMap(new IdentityHashMap<>());
-    /** Object consumed from another graph's device memory, to the name of that graph (null: whichever has it). */
+    /** Object consumed from another graph's device memory, to the name given (the buffers come from the graph executed just before). */
     private final Map<Object, String> consumed = new IdentityHashMap<>();
 
     public TaskGraph(String name) {

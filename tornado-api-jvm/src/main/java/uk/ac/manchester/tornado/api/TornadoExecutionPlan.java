@@ -28,6 +28,11 @@ public class TornadoExecutionPlan implements AutoCloseable {
     private ProfilerMode profilerMode;
     /** Index of the one graph {@link #execute()} runs, or -1 for all of them in order. */
     private int selectedGraph = -1;
+    /**
+     * The last graph the previous {@link #execute()} ran, or -1: where every graph of the next execution takes the
+     * buffers it consumes from, as TornadoVM does (whatever graph name {@code consumeFromDevice} was given).
+     */
+    private int lastExecutedGraph = -1;
     private boolean closed;
 
     public TornadoExecutionPlan(ImmutableTaskGraph... immutableTaskGraphs) {
@@ -77,29 +82,60 @@ public class TornadoExecutionPlan implements AutoCloseable {
         long kernelNanos = 0;
         long start = System.nanoTime();
         List<Integer> executed = new ArrayList<>();
+        StringBuilder log = new StringBuilder();
         for (int g = 0; g < graphs.size(); g++) {
             if (selectedGraph >= 0 && g != selectedGraph) {
                 continue;
             }
-            memory.copyIn(g, traffic);
-            for (JvmTask task : graphs.get(g).tasks()) {
+            long graphStart = System.nanoTime();
+            memory.copyIn(g, traffic, lastExecutedGraph);
+            long[] taskNanos = new long[graphs.get(g).tasks().size()];
+            for (int t = 0; t < taskNanos.length; t++) {
                 long taskStart = System.nanoTime();
-                runTask(g, task);
-                kernelNanos += System.nanoTime() - taskStart;
+                runTask(g, graphs.get(g).tasks().get(t));
+                taskNanos[t] = System.nanoTime() - taskStart;
+                kernelNanos += taskNanos[t];
             }
             memory.copyOut(g, traffic);
             executed.add(g);
+            appendProfileLog(log, graphs.get(g), taskNanos, System.nanoTime() - graphStart);
         }
         long total = System.nanoTime() - start;
+        if (!executed.isEmpty()) {
+            lastExecutedGraph = executed.get(executed.size() - 1);
+        }
         // As in TornadoVM, the figures are collected only while a profiler is enabled.
-        TornadoProfilerResult profile = profilerMode == null ? new TornadoProfilerResult(0, 0, 0, 0, 0)
-                : new TornadoProfilerResult(total, kernelNanos, traffic.nanos, traffic.bytesIn, traffic.bytesOut);
+        TornadoProfilerResult profile = profilerMode == null ? new TornadoProfilerResult(0, 0, 0, 0, 0, "")
+                : new TornadoProfilerResult(total, kernelNanos, traffic.nanos, traffic.bytesIn, traffic.bytesOut, log.toString());
         if (profilerMode == ProfilerMode.CONSOLE) {
             profile.dumpProfiles();
         }
         TornadoExecutionResult result = new TornadoExecutionResult(profile, memory, List.copyOf(executed));
         planResults.add(result);
         return result;
+    }
+
+    /**
+     * One graph's execution in the form of TornadoVM's profiler log: an object named after the graph holding its totals
+     * and, per task {@code graph.task}, its method and {@code TASK_KERNEL_TIME} (here the task's wall time on the host),
+     * times as strings of nanoseconds.
+     */
+    private static void appendProfileLog(StringBuilder log, JvmGraph graph, long[] taskNanos, long graphNanos) {
+        long kernel = 0;
+        for (long nanos : taskNanos) {
+            kernel += nanos;
+        }
+        log.append("{\n    \"").append(graph.name()).append("\": {\n");
+        log.append("        \"TOTAL_KERNEL_TIME\": \"").append(kernel).append("\",\n");
+        log.append("        \"TOTAL_TASK_GRAPH_TIME\": \"").append(graphNanos).append('"');
+        for (int t = 0; t < taskNanos.length; t++) {
+            JvmTask task = graph.tasks().get(t);
+            log.append(",\n        \"").append(graph.name()).append('.').append(task.id()).append("\": {\n");
+            log.append("            \"BACKEND\": \"JAVA\",\n");
+            log.append("            \"METHOD\": \"").append(task.kernel().describe()).append("\",\n");
+            log.append("            \"TASK_KERNEL_TIME\": \"").append(taskNanos[t]).append("\"\n        }");
+        }
+        log.append("\n    }\n}\n");
     }
 
     private void runTask(int g, JvmTask task) {

@@ -8,13 +8,15 @@ public class TornadoProfilerResult {
     private final long transferTime;
     private final long bytesIn;
     private final long bytesOut;
+    private final String log;
 
-    TornadoProfilerResult(long totalTime, long kernelTime, long transferTime, long bytesIn, long bytesOut) {
+    TornadoProfilerResult(long totalTime, long kernelTime, long transferTime, long bytesIn, long bytesOut, String log) {
         this.totalTime = totalTime;
         this.kernelTime = kernelTime;
         this.transferTime = transferTime;
         this.bytesIn = bytesIn;
         this.bytesOut = bytesOut;
+        this.log = log;
     }
 
     public long getTotalTime() {
@@ -74,9 +76,13 @@ public class TornadoProfilerResult {
         return 0;
     }
 
+    /**
+     * Per executed graph, TornadoVM's JSON object: {@code {"<graph>": {"TOTAL_KERNEL_TIME": "<ns>", ..., "<graph>.<task>":
+     * {"METHOD": "...", "TASK_KERNEL_TIME": "<ns>"}}}}, the task times measured on the host around each task; empty
+     * while no profiler is enabled.
+     */
     public String getProfileLog() {
-        return "{\"total_ns\": " + totalTime + ", \"kernel_ns\": " + kernelTime + ", \"transfer_ns\": " + transferTime + ", \"bytes_in\": " + bytesIn
-                + ", \"bytes_out\": " + bytesOut + "}";
+        return log;
     }
 
     public void dumpProfiles() {

@@ -1,0 +1,73 @@
+package org.attentionlab.model.exec;
+
+import java.util.Map;
+import java.util.LinkedHashMap;
+
+import org.attentionlab.kernels.AttentionLaunch;
+import org.attentionlab.kernels.MatrixMultiply;
+import org.attentionlab.model.InputException;
+
+import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
+import uk.ac.manchester.tornado.api.WorkerGrid;
+import uk.ac.manchester.tornado.api.common.TornadoDevice;
+import uk.ac.manchester.tornado.api.enums.TornadoDeviceType;
+
+/**
+ * The work-group sizes of a run's KernelContext tasks, chosen once per device: {@code groupItems} work-items per group
+ * along the blocks of the matrix products ({@link MatrixMultiply#grid}) and of flash attention
+ * ({@link AttentionLaunch#grid(int)}). Neither kernel uses local memory or barriers, so any size gives the same
+ * results; the size only decides how work-items are packed. From the device: {@link MatrixMultiply#GPU_GROUP_ITEMS}
+ * on a GPU (a warp of blocks), {@link MatrixMultiply#CPU_GROUP_ITEMS} elsewhere (an OpenCL CPU device such as PoCL
+ * runs a group's items one after the other on one core: one item per group spreads the blocks over every core),
+ * never more than the device's largest work-group dimension; the config's {@code work_group_items} overrides it.
+ */
+public record LaunchGeometry(int groupItems, String source, String deviceType, long[] maxWorkGroupDimensions, long localMemoryBytes) {
+
+    public LaunchGeometry {
+        if (groupItems < 1) {
+            throw new IllegalArgumentException("groupItems must be >= 1, got " + groupItems);
+        }
+    }
+
+    /**
+     * The geometry for {@code device} (null: TornadoVM's default device), with {@code configured} items per group when
+     * not null; a configured size the device cannot run is an input error naming {@code source} (the config).
+     */
+    public static LaunchGeometry forDevice(TornadoDevice device, Integer configured, String source) {
+        TornadoDevice d = device != null ? device : TornadoExecutionPlan.getDevice(0, 0);
+        TornadoDeviceType type = d.getDeviceType();
+        long[] dimensions = d.getDeviceMaxWorkgroupDimensions();
+        long largest = dimensions == null || dimensions.length < 2 ? Integer.MAX_VALUE : Math.min(dimensions[0], dimensions[1]);
+        if (configured != null) {
+            if (configured > largest) {
+                throw new InputException(source + ": work_group_items: " + configured + " work-items per group, but " + d.getDeviceName()
+                        + " allows at most " + largest + " along a dimension");
+            }
+            return new LaunchGeometry(configured, "work_group_items", type.name(), dimensions, d.getDeviceLocalMemorySize());
+        }
+        int fromType = MatrixMultiply.groupItemsFor(type);
+        int items = (int) Math.max(1, Math.min(fromType, largest));
+        return new LaunchGeometry(items, type == TornadoDeviceType.GPU ? "GPU" : "not a GPU", type.name(), dimensions, d.getDeviceLocalMemorySize());
+    }
+
+    /** The grid of a matrix product with a {@code rows x cols} output. */
+    public WorkerGrid matrix(int rows, int cols) {
+        return MatrixMultiply.grid(rows, cols, groupItems);
+    }
+
+    /** The grid of an attention call, when its algorithm has one (flash). */
+    public java.util.Optional<WorkerGrid> attention(AttentionLaunch launch) {
+        return launch.grid(groupItems);
+    }
+
+    /** What {@code --json} records. */
+    public Map<String, Object> report() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("group_items", groupItems);
+        m.put("chosen_by", source);
+        m.put("device_type", deviceType);
+        m.put("max_work_group_dimensions", maxWorkGroupDimensions == null ? null : java.util.Arrays.stream(maxWorkGroupDimensions).boxed().toList());
+        m.put("local_memory_bytes", localMemoryBytes);
+        return m;
+    }
+}
