@@ -2,6 +2,9 @@ package org.attentionlab.model.device;
 
 import org.attentionlab.kernels.device.DeviceRuntime;
 import org.attentionlab.model.train.TrainingTwinsTest;
+import java.util.Set;
+
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -13,6 +16,20 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class TrainingTwinsOnDeviceIT {
 
+    /**
+     * Fixtures whose training graphs TornadoVM 5.2.1 cannot schedule: its graph compiler
+     * ({@code TornadoVMGraphCompiler.scheduleAndEmitTornadoVMBytecodes}) loops on them without end, in this test (10
+     * minutes on a quiet machine, 30 on a busy one) and in {@code scripts/run train} of the same config on PoCL (also
+     * with position_embedding none). The cause is not found yet (README, "Limits worth knowing"); they are reported as
+     * skipped with this reason rather than hanging the device run.
+     */
+    private static final Set<String> TORNADOVM_SCHEDULER_LOOPS = Set.of("multihead-geglu-tokens");
+
+    private static void assumeTornadoSchedules(String name) {
+        Assumptions.assumeFalse(TORNADOVM_SCHEDULER_LOOPS.contains(name),
+                name + ": TornadoVM's graph compiler loops on this config's training graphs (known, unexplained)");
+    }
+
     @BeforeEach
     void requireDevice() {
         DeviceRuntime.assumeDevice();
@@ -21,12 +38,14 @@ class TrainingTwinsOnDeviceIT {
     @ParameterizedTest
     @MethodSource("org.attentionlab.model.train.TrainingTwinsTest#fixtures")
     void gradientsMatchAutogradOnTheDevice(String name) {
+        assumeTornadoSchedules(name);
         TrainingTwinsTest.checkGradients(name, null);
     }
 
     @ParameterizedTest
     @MethodSource("org.attentionlab.model.train.TrainingTwinsTest#fixtures")
     void twentyAdamWStepsMatchTorchOnTheDevice(String name) {
+        assumeTornadoSchedules(name);
         TrainingTwinsTest.checkSteps(name, null);
     }
 }
