@@ -29,7 +29,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
  * {@link MatrixMultiply#linear} ({@code y = x W^T + b}, as {@code torch.nn.Linear}) at the projection shapes of the
- * {@code rnope-swa} config: rows (batch * seq) 1024 and 4096, and 256 -> 768 (fused QKV), 256 -> 1024 (FFN up),
+ * {@code rnope-swa} config: rows (batch * seq) 128, 1024 and 4096, and 256 -> 768 (fused QKV), 256 -> 1024 (FFN up),
  * 1024 -> 256 (FFN down). A one-task graph on the plain JVM (this project's API implementation) or on a TornadoVM
  * device (scripts/bench --device tornado); scripts/bench times PyTorch at the same shapes in the same run. The
  * inputs stay on the device and the output is left there (copied back once at the end and checked against a
@@ -43,7 +43,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 @Fork(value = 1, jvmArgs = { "-Xms2g", "-Xmx4g", "-Xss4m" })
 public class MatrixMultiplyBenchmark {
 
-    @Param({ "1024", "4096" })
+    @Param({ "128", "1024", "4096" })
     int rows;
 
     /** {@code IN x OUT}. */

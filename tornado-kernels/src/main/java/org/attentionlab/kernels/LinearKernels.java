@@ -14,7 +14,7 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * {@code y = x W^T + b}. With {@code hasBias == 0} the bias array is not read (pass any array, e.g. of size 1).
  *
  * <p>The {@link KernelContext} kernels are {@link MatrixMultiply}'s blocked product (a work-item computes a block of
- * {@value MatrixMultiply#BLOCK_ROWS} x {@value MatrixMultiply#BLOCK_COLUMNS} outputs) over
+ * {@value MatrixMultiply#ITEM_ROWS} x {@value MatrixMultiply#BLOCK_COLUMNS} outputs) over
  * {@link MatrixMultiply#grid}; {@link #linear} is {@link MatrixMultiply#linear} without activation, kept with its
  * signature for the model. Plain Java callers run them through a task graph (the JVM implementation walks the grid),
  * which is also how the model calls them.
@@ -38,22 +38,33 @@ public final class LinearKernels {
             int hasBias) {
         // MatrixMultiply.linear's body, not a call of it: TornadoVM would not inline a method that large.
         int col0 = context.globalIdx * MatrixMultiply.BLOCK_COLUMNS;
-        int row0 = context.globalIdy * MatrixMultiply.BLOCK_ROWS;
+        int row0 = context.globalIdy * MatrixMultiply.ITEM_ROWS;
         float[] acc = new float[MatrixMultiply.BLOCK_ROWS * MatrixMultiply.BLOCK_COLUMNS];
+        float[] lowerAcc = new float[MatrixMultiply.BLOCK_ROWS * MatrixMultiply.BLOCK_COLUMNS];
         float[] staged = new float[MatrixMultiply.DEPTH_STEP * MatrixMultiply.BLOCK_COLUMNS];
         float[] rowValues = new float[MatrixMultiply.BLOCK_ROWS * MatrixMultiply.DEPTH_STEP];
+        float[] lowerRowValues = new float[MatrixMultiply.BLOCK_ROWS * MatrixMultiply.DEPTH_STEP];
         if (col0 < outFeatures && row0 < rows) {
             int blockRows = TornadoMath.min(MatrixMultiply.BLOCK_ROWS, rows - row0);
+            int lowerRow0 = MatrixMultiply.lowerBlockStart(rows, row0);
+            int lowerRows = MatrixMultiply.lowerBlockRows(rows, row0);
             int blockCols = TornadoMath.min(MatrixMultiply.BLOCK_COLUMNS, outFeatures - col0);
             MatrixMultiply.clear(acc);
+            MatrixMultiply.clear(lowerAcc);
             for (int step = 0; step < inFeatures; step += MatrixMultiply.DEPTH_STEP) {
                 int last = TornadoMath.min(MatrixMultiply.DEPTH_STEP, inFeatures - step) - 1;
                 MatrixMultiply.stage(staged, weight, col0 * inFeatures + step, inFeatures, 1, last, blockCols);
                 MatrixMultiply.gatherRowValues(rowValues, x, row0 * inFeatures + step, inFeatures, 1, last, blockRows - 1);
                 MatrixMultiply.updateFirstRows(acc, staged, rowValues, blockCols);
                 MatrixMultiply.updateLastRows(acc, staged, rowValues, blockCols);
+                if (lowerRows > 0) {
+                    MatrixMultiply.gatherRowValues(lowerRowValues, x, lowerRow0 * inFeatures + step, inFeatures, 1, last, lowerRows - 1);
+                    MatrixMultiply.updateFirstRows(lowerAcc, staged, lowerRowValues, blockCols);
+                    MatrixMultiply.updateLastRows(lowerAcc, staged, lowerRowValues, blockCols);
+                }
             }
             MatrixMultiply.storeBlock(acc, bias, y, outFeatures, row0, blockRows, col0, blockCols, hasBias, MatrixMultiply.NONE, 0);
+            MatrixMultiply.storeBlock(lowerAcc, bias, y, outFeatures, lowerRow0, lowerRows, col0, blockCols, hasBias, MatrixMultiply.NONE, 0);
         }
     }
 
@@ -69,33 +80,50 @@ public final class LinearKernels {
             int inFeatures, int qFeatures, int kvFeatures, int hasBias) {
         int outFeatures = qFeatures + 2 * kvFeatures;
         int col0 = context.globalIdx * MatrixMultiply.BLOCK_COLUMNS;
-        int row0 = context.globalIdy * MatrixMultiply.BLOCK_ROWS;
+        int row0 = context.globalIdy * MatrixMultiply.ITEM_ROWS;
         float[] acc = new float[MatrixMultiply.BLOCK_ROWS * MatrixMultiply.BLOCK_COLUMNS];
+        float[] lowerAcc = new float[MatrixMultiply.BLOCK_ROWS * MatrixMultiply.BLOCK_COLUMNS];
         float[] staged = new float[MatrixMultiply.DEPTH_STEP * MatrixMultiply.BLOCK_COLUMNS];
         float[] rowValues = new float[MatrixMultiply.BLOCK_ROWS * MatrixMultiply.DEPTH_STEP];
+        float[] lowerRowValues = new float[MatrixMultiply.BLOCK_ROWS * MatrixMultiply.DEPTH_STEP];
         if (col0 < outFeatures && row0 < rows) {
             int blockRows = TornadoMath.min(MatrixMultiply.BLOCK_ROWS, rows - row0);
+            int lowerRow0 = MatrixMultiply.lowerBlockStart(rows, row0);
+            int lowerRows = MatrixMultiply.lowerBlockRows(rows, row0);
             int blockCols = TornadoMath.min(MatrixMultiply.BLOCK_COLUMNS, outFeatures - col0);
             MatrixMultiply.clear(acc);
+            MatrixMultiply.clear(lowerAcc);
             for (int step = 0; step < inFeatures; step += MatrixMultiply.DEPTH_STEP) {
                 int last = TornadoMath.min(MatrixMultiply.DEPTH_STEP, inFeatures - step) - 1;
                 MatrixMultiply.stage(staged, weight, col0 * inFeatures + step, inFeatures, 1, last, blockCols);
                 MatrixMultiply.gatherRowValues(rowValues, x, row0 * inFeatures + step, inFeatures, 1, last, blockRows - 1);
                 MatrixMultiply.updateFirstRows(acc, staged, rowValues, blockCols);
                 MatrixMultiply.updateLastRows(acc, staged, rowValues, blockCols);
+                if (lowerRows > 0) {
+                    MatrixMultiply.gatherRowValues(lowerRowValues, x, lowerRow0 * inFeatures + step, inFeatures, 1, last, lowerRows - 1);
+                    MatrixMultiply.updateFirstRows(lowerAcc, staged, lowerRowValues, blockCols);
+                    MatrixMultiply.updateLastRows(lowerAcc, staged, lowerRowValues, blockCols);
+                }
             }
-            for (int i = 0; i < blockRows; i++) {
-                int row = row0 + i;
-                for (int c = 0; c < blockCols; c++) {
-                    int feature = col0 + c;
-                    float sum = acc[i * MatrixMultiply.BLOCK_COLUMNS + c] + (hasBias != 0 ? bias.get(feature) : 0.0f);
-                    if (feature < qFeatures) {
-                        q.set(row * qFeatures + feature, sum);
-                    } else if (feature < qFeatures + kvFeatures) {
-                        k.set(row * kvFeatures + feature - qFeatures, sum);
-                    } else {
-                        v.set(row * kvFeatures + feature - qFeatures - kvFeatures, sum);
-                    }
+            storeQkv(acc, bias, q, k, v, row0, blockRows, col0, blockCols, qFeatures, kvFeatures, hasBias);
+            storeQkv(lowerAcc, bias, q, k, v, lowerRow0, lowerRows, col0, blockCols, qFeatures, kvFeatures, hasBias);
+        }
+    }
+
+    /** {@code acc + bias} for a block's rows and columns, each column into q, k or v. */
+    private static void storeQkv(float[] acc, FloatArray bias, FloatArray q, FloatArray k, FloatArray v, int row0, int blockRows, int col0, int blockCols,
+            int qFeatures, int kvFeatures, int hasBias) {
+        for (int i = 0; i < blockRows; i++) {
+            int row = row0 + i;
+            for (int c = 0; c < blockCols; c++) {
+                int feature = col0 + c;
+                float sum = acc[i * MatrixMultiply.BLOCK_COLUMNS + c] + (hasBias != 0 ? bias.get(feature) : 0.0f);
+                if (feature < qFeatures) {
+                    q.set(row * qFeatures + feature, sum);
+                } else if (feature < qFeatures + kvFeatures) {
+                    k.set(row * kvFeatures + feature - qFeatures, sum);
+                } else {
+                    v.set(row * kvFeatures + feature - qFeatures - kvFeatures, sum);
                 }
             }
         }

@@ -36,8 +36,14 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  */
 public final class MatrixMultiply {
 
-    /** Output rows per work-item. */
+    /** Rows of one accumulator block (also flash attention's query block). */
     public static final int BLOCK_ROWS = 16;
+    /**
+     * Output rows per work-item of the matrix products: an upper and a lower accumulator block of {@value #BLOCK_ROWS}
+     * rows that share each staged tile of B, so that staging (a transposing gather for {@link #linear}) is paid once
+     * per 32 rows.
+     */
+    public static final int ITEM_ROWS = 2 * BLOCK_ROWS;
     /** Output columns per work-item: the length of the contiguous inner loop (long, so C2 picks 512-bit vectors). */
     public static final int BLOCK_COLUMNS = 256;
     /** Inner-dimension values per step: the staged rows of B and the products per accumulator update. */
@@ -85,22 +91,33 @@ public final class MatrixMultiply {
     public static void linear(KernelContext context, FloatArray x, FloatArray weight, FloatArray bias, FloatArray y, int rows, int inner, int cols, int hasBias,
             int activation, int accumulate) {
         int col0 = context.globalIdx * BLOCK_COLUMNS;
-        int row0 = context.globalIdy * BLOCK_ROWS;
+        int row0 = context.globalIdy * ITEM_ROWS;
         float[] acc = new float[ACCUMULATORS];
+        float[] lowerAcc = new float[ACCUMULATORS];
         float[] staged = new float[STAGED];
         float[] rowValues = new float[ROW_VALUES];
+        float[] lowerRowValues = new float[ROW_VALUES];
         if (col0 < cols && row0 < rows) {
             int blockRows = TornadoMath.min(BLOCK_ROWS, rows - row0);
+            int lowerRow0 = lowerBlockStart(rows, row0);
+            int lowerRows = lowerBlockRows(rows, row0);
             int blockCols = TornadoMath.min(BLOCK_COLUMNS, cols - col0);
             clear(acc);
+            clear(lowerAcc);
             for (int k = 0; k < inner; k += DEPTH_STEP) {
                 int last = TornadoMath.min(DEPTH_STEP, inner - k) - 1;
                 stage(staged, weight, col0 * inner + k, inner, 1, last, blockCols);
                 gatherRowValues(rowValues, x, row0 * inner + k, inner, 1, last, blockRows - 1);
                 updateFirstRows(acc, staged, rowValues, blockCols);
                 updateLastRows(acc, staged, rowValues, blockCols);
+                if (lowerRows > 0) {
+                    gatherRowValues(lowerRowValues, x, lowerRow0 * inner + k, inner, 1, last, lowerRows - 1);
+                    updateFirstRows(lowerAcc, staged, lowerRowValues, blockCols);
+                    updateLastRows(lowerAcc, staged, lowerRowValues, blockCols);
+                }
             }
             storeBlock(acc, bias, y, cols, row0, blockRows, col0, blockCols, hasBias, activation, accumulate);
+            storeBlock(lowerAcc, bias, y, cols, lowerRow0, lowerRows, col0, blockCols, hasBias, activation, accumulate);
         }
     }
 
@@ -118,12 +135,13 @@ public final class MatrixMultiply {
     public static void gatedLinear(KernelContext context, FloatArray x, FloatArray gate, FloatArray up, FloatArray gateBias, FloatArray upBias, FloatArray h,
             int rows, int inner, int hidden, int hasBias, int activation) {
         int col0 = context.globalIdx * BLOCK_COLUMNS;
-        int row0 = context.globalIdy * BLOCK_ROWS;
         float[] gateAcc = new float[ACCUMULATORS];
         float[] upAcc = new float[ACCUMULATORS];
         float[] staged = new float[STAGED];
         float[] rowValues = new float[ROW_VALUES];
-        if (col0 < hidden && row0 < rows) {
+        // The item's two row blocks one after the other: four accumulator blocks would not fit a core's L1 cache.
+        int rowEnd = col0 < hidden ? TornadoMath.min(rows, (context.globalIdy + 1) * ITEM_ROWS) : 0;
+        for (int row0 = context.globalIdy * ITEM_ROWS; row0 < rowEnd; row0 += BLOCK_ROWS) {
             int blockRows = TornadoMath.min(BLOCK_ROWS, rows - row0);
             int blockCols = TornadoMath.min(BLOCK_COLUMNS, hidden - col0);
             clear(gateAcc);
@@ -163,24 +181,35 @@ public final class MatrixMultiply {
     public static void product(KernelContext context, FloatArray a, FloatArray b, FloatArray y, int rows, int inner, int cols, int transposeA,
             int accumulate) {
         int col0 = context.globalIdx * BLOCK_COLUMNS;
-        int row0 = context.globalIdy * BLOCK_ROWS;
+        int row0 = context.globalIdy * ITEM_ROWS;
         float[] acc = new float[ACCUMULATORS];
+        float[] lowerAcc = new float[ACCUMULATORS];
         float[] staged = new float[STAGED];
         float[] rowValues = new float[ROW_VALUES];
+        float[] lowerRowValues = new float[ROW_VALUES];
         if (col0 < cols && row0 < rows) {
             int blockRows = TornadoMath.min(BLOCK_ROWS, rows - row0);
+            int lowerRow0 = lowerBlockStart(rows, row0);
+            int lowerRows = lowerBlockRows(rows, row0);
             int blockCols = TornadoMath.min(BLOCK_COLUMNS, cols - col0);
             int aRowStride = transposeA != 0 ? 1 : inner;
             int aDepthStride = transposeA != 0 ? rows : 1;
             clear(acc);
+            clear(lowerAcc);
             for (int k = 0; k < inner; k += DEPTH_STEP) {
                 int last = TornadoMath.min(DEPTH_STEP, inner - k) - 1;
                 stage(staged, b, col0 + k * cols, 1, cols, last, blockCols);
                 gatherRowValues(rowValues, a, row0 * aRowStride + k * aDepthStride, aRowStride, aDepthStride, last, blockRows - 1);
                 updateFirstRows(acc, staged, rowValues, blockCols);
                 updateLastRows(acc, staged, rowValues, blockCols);
+                if (lowerRows > 0) {
+                    gatherRowValues(lowerRowValues, a, lowerRow0 * aRowStride + k * aDepthStride, aRowStride, aDepthStride, last, lowerRows - 1);
+                    updateFirstRows(lowerAcc, staged, lowerRowValues, blockCols);
+                    updateLastRows(lowerAcc, staged, lowerRowValues, blockCols);
+                }
             }
             storeBlock(acc, y, y, cols, row0, blockRows, col0, blockCols, 0, NONE, accumulate);
+            storeBlock(lowerAcc, y, y, cols, lowerRow0, lowerRows, col0, blockCols, 0, NONE, accumulate);
         }
     }
 
@@ -229,6 +258,19 @@ public final class MatrixMultiply {
             result = x / (1.0f + TornadoMath.exp(-x));
         }
         return result;
+    }
+
+    /**
+     * The first row of a work-item's lower block ({@link #ITEM_ROWS}): {@code row0 + BLOCK_ROWS}, or the last row when
+     * the lower block is empty (a row that exists, never stored).
+     */
+    static int lowerBlockStart(int rows, int row0) {
+        return TornadoMath.min(row0 + BLOCK_ROWS, rows - 1);
+    }
+
+    /** How many rows of a work-item's lower block exist (0 to {@value #BLOCK_ROWS}). */
+    static int lowerBlockRows(int rows, int row0) {
+        return TornadoMath.max(0, TornadoMath.min(BLOCK_ROWS, rows - row0 - BLOCK_ROWS));
     }
 
     /** Zeroes the accumulators (private arrays are not initialised on a device). */
@@ -339,7 +381,7 @@ public final class MatrixMultiply {
             throw new IllegalArgumentException("groupItems must be >= 1, got " + groupItems);
         }
         int columnBlocks = blocks(cols, BLOCK_COLUMNS);
-        int rowBlocks = LinearKernels.roundUp(blocks(rows, BLOCK_ROWS), groupItems);
+        int rowBlocks = LinearKernels.roundUp(blocks(rows, ITEM_ROWS), groupItems);
         WorkerGrid grid = new WorkerGrid2D(columnBlocks, rowBlocks);
         grid.setLocalWork(1, groupItems, 1);
         return grid;

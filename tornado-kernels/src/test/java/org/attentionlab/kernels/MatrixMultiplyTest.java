@@ -27,7 +27,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 /**
  * {@link MatrixMultiply} through TaskGraph + TornadoExecutionPlan + GridScheduler on the JVM implementation (whose
  * device buffers start as NaN, so an unwritten output fails), against float64 products from the definitions. Shapes
- * cross the block edges ({@value MatrixMultiply#BLOCK_ROWS} rows, {@value MatrixMultiply#BLOCK_COLUMNS} columns,
+ * cross the block edges ({@value MatrixMultiply#BLOCK_ROWS} and {@value MatrixMultiply#ITEM_ROWS} rows, {@value MatrixMultiply#BLOCK_COLUMNS} columns,
  * {@value MatrixMultiply#DEPTH_STEP} inner values). Tolerance: the fp32 dot-product bound
  * {@code (n + 2) 2^-24 sum|a b|}, carried through the activation by its largest slope, plus the activation's own
  * fp32 error and one rounding per residual add.
@@ -157,9 +157,9 @@ class MatrixMultiplyTest {
 
     // ---- named cases ----
 
-    /** 1 x N, N x 1, a large inner dimension not a multiple of the step, exact block multiples, inner 1 and 3. */
+    /** 1 x N, N x 1, a large inner dimension not a multiple of the step, exact block multiples, inner 1 and 3, full and partial lower blocks. */
     @ParameterizedTest(name = "{0} x {1} -> {2}")
-    @CsvSource({ "1, 300, 513", "37, 1, 1", "33, 4099, 7", "32, 64, 512", "17, 1, 257", "16, 3, 256" })
+    @CsvSource({ "1, 300, 513", "37, 1, 1", "33, 4099, 7", "32, 64, 512", "17, 1, 257", "16, 3, 256", "48, 5, 9", "65, 7, 130" })
     void namedShapes(int rows, int inner, int cols) {
         SplittableRandom random = new SplittableRandom(rows * 31L + inner * 7L + cols);
         float[] x = RandomArrays.gaussian(random, rows * inner, 1.0);
@@ -229,10 +229,10 @@ class MatrixMultiplyTest {
 
     @Test
     void gridShapes() {
-        WorkerGrid grid = MatrixMultiply.grid(17, 257, 1);
+        WorkerGrid grid = MatrixMultiply.grid(33, 257, 1);
         assertArrayEquals(new long[] { 2, 2, 1 }, grid.getGlobalWork());
         assertArrayEquals(new long[] { 1, 1, 1 }, grid.getLocalWork());
-        WorkerGrid grouped = MatrixMultiply.grid(16 * 40, 1, 32);
+        WorkerGrid grouped = MatrixMultiply.grid(32 * 40, 1, 32);
         assertArrayEquals(new long[] { 1, 64, 1 }, grouped.getGlobalWork());
         assertArrayEquals(new long[] { 1, 32, 1 }, grouped.getLocalWork());
         assertArrayEquals(new long[] { 1, 1, 1 }, MatrixMultiply.grid(0, 0, 1).getGlobalWork());

@@ -13,8 +13,10 @@ import java.util.function.Consumer;
  * Runs a KernelContext kernel over a {@link WorkerGrid} on the JVM: every global index exactly once, work-groups
  * spread over all cores, barriers and local memory shared within a group.
  *
- * <p>The first work-group of each launch runs threaded. If it used neither a barrier nor local memory, the other
- * groups run their items sequentially (cheap); otherwise each group runs threaded.
+ * <p>Groups of one work-item (the matrix products' and flash attention's grids on a CPU) cannot wait for anyone, so
+ * all of them run at once, spread over the calling thread and the pool. Otherwise the first work-group of each launch
+ * runs threaded; if it used neither a barrier nor local memory, the other groups run their items sequentially
+ * (cheap), else each group runs threaded.
  */
 final class JvmKernelGrid {
 
@@ -44,26 +46,39 @@ final class JvmKernelGrid {
         if (launch.groupCount() == 0) {
             return;
         }
-        boolean cooperative = runGroup(launch, 0, true, kernel);
-        int remaining = launch.groupCount() - 1;
-        if (remaining == 0) {
+        if (launch.itemsPerGroup() == 1) {
+            runGroups(launch, 0, false, kernel);
             return;
         }
-        AtomicInteger nextGroup = new AtomicInteger(1);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        int workers = Math.min(CORES, remaining);
-        List<Future<?>> futures = new ArrayList<>(workers);
-        for (int w = 0; w < workers; w++) {
-            futures.add(GROUP_WORKERS.submit(() -> {
-                for (int g = nextGroup.getAndIncrement(); g < launch.groupCount() && failure.get() == null; g = nextGroup.getAndIncrement()) {
-                    try {
-                        runGroup(launch, g, cooperative, kernel);
-                    } catch (Throwable t) {
-                        failure.compareAndSet(null, t);
-                    }
-                }
-            }));
+        boolean cooperative = runGroup(launch, 0, true, kernel);
+        if (launch.groupCount() > 1) {
+            runGroups(launch, 1, cooperative, kernel);
         }
+    }
+
+    /**
+     * Runs groups {@code first ...} of the launch on the calling thread and up to {@code CORES - 1} pool threads, each
+     * taking the next group not yet taken (the caller works rather than waits: at a few groups per launch a thread
+     * that only waits would leave a core idle).
+     */
+    private static void runGroups(Launch launch, int first, boolean threaded, Consumer<KernelContext> kernel) {
+        AtomicInteger nextGroup = new AtomicInteger(first);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Runnable worker = () -> {
+            for (int g = nextGroup.getAndIncrement(); g < launch.groupCount() && failure.get() == null; g = nextGroup.getAndIncrement()) {
+                try {
+                    runGroup(launch, g, threaded, kernel);
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                }
+            }
+        };
+        int helpers = Math.min(CORES, launch.groupCount() - first) - 1;
+        List<Future<?>> futures = new ArrayList<>(helpers);
+        for (int w = 0; w < helpers; w++) {
+            futures.add(GROUP_WORKERS.submit(worker));
+        }
+        worker.run();
         for (Future<?> f : futures) {
             try {
                 f.get();
