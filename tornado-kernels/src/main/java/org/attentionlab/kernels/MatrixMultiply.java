@@ -21,12 +21,13 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * <li>{@link #columnSums}: {@code s (+)= sum over rows of A}, e.g. {@code db}.
  * </ul>
  *
- * <p>Schedule: one work-item computes a block of {@value #BLOCK_ROWS} output rows by {@value #BLOCK_COLUMNS}
- * output columns (x: column block, y: row block of {@link #grid}) in private accumulators, walking the inner
- * dimension {@value #DEPTH_STEP} values at a time: it stages those rows of B (transposed from W for {@link #linear}) in
- * a private array, then adds {@code a_i0 B_0 + a_i1 B_1 + a_i2 B_2 + a_i3 B_3} to each accumulator row in one
- * contiguous loop over the columns. Each staged value is reused by {@value #BLOCK_ROWS} rows and each accumulator
- * is loaded and stored once per {@value #DEPTH_STEP} multiply-adds. No barrier and no local memory, so any local
+ * <p>Schedule: one work-item computes {@value #ITEM_ROWS} output rows by {@value #BLOCK_COLUMNS} output columns (x:
+ * column block, y: row block of {@link #grid}) as two blocks of {@value #BLOCK_ROWS} rows in private accumulators,
+ * walking the inner dimension {@value #DEPTH_STEP} values at a time: it stages those rows of B (transposed from W for
+ * {@link #linear}) in a private array, then adds {@code a_i0 B_0 + a_i1 B_1 + a_i2 B_2 + a_i3 B_3} to each
+ * accumulator row in one contiguous loop over the columns. Each staged value is reused by {@value #ITEM_ROWS} rows
+ * (at 16, staging W cost about as much as the multiply-adds) and each accumulator is loaded and stored once per
+ * {@value #DEPTH_STEP} multiply-adds. No barrier and no local memory, so any local
  * size is correct, the JVM implementation runs the work-groups on all cores, and an OpenCL CPU compiler (PoCL)
  * vectorizes the column loops. Why the row loop is written out: see {@link #updateFirstRows}.
  *
