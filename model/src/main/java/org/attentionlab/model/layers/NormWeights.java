@@ -112,9 +112,12 @@ final class NormWeights {
         case LAYERNORM -> {
             FloatArray statistics = tasks.scratch("norm_statistics", rows * Normalization.LAYER_NORM_STATISTICS);
             tasks.graph().task(tasks.name(taskName + "_dx"), Normalization::layerNormBackward, x, weight, dOut, dx, statistics, rows, width, eps);
-            FloatArray dWeight = tasks.gradient(weight);
-            tasks.graph().task(tasks.name(taskName + "_dw"), Normalization::layerNormParameterGradients, x, dOut, statistics, dWeight,
-                    biasParameter ? tasks.gradient(bias) : dWeight, rows, width, KernelCodes.hasBias(biasParameter));
+            // Without a bias the kernel's dBias is never touched, but it must still be an array of its own: TornadoVM
+            // 5.2.1 never finishes scheduling a task that takes an array it writes again as a later argument (README,
+            // "Limits worth knowing").
+            FloatArray dBias = biasParameter ? tasks.gradient(bias) : tasks.scratch("unused_norm_bias_gradient", 1);
+            tasks.graph().task(tasks.name(taskName + "_dw"), Normalization::layerNormParameterGradients, x, dOut, statistics, tasks.gradient(weight),
+                    dBias, rows, width, KernelCodes.hasBias(biasParameter));
         }
         case RMSNORM -> {
             FloatArray inverseRms = tasks.scratch("norm_statistics", rows);

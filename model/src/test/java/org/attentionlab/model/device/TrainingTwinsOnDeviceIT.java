@@ -1,10 +1,10 @@
 package org.attentionlab.model.device;
 
+import java.util.Arrays;
+import java.util.List;
+
 import org.attentionlab.kernels.device.DeviceRuntime;
 import org.attentionlab.model.train.TrainingTwinsTest;
-import java.util.Set;
-
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -12,22 +12,36 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Training on TornadoVM's default device against PyTorch autograd and torch.optim.AdamW: the fixtures and tolerances of
  * {@link TrainingTwinsTest} (gradients within 1e-4 of each tensor's scale, 20 AdamW steps' losses within 1e-3 relative),
- * which runs them on the JVM implementation. Runs under {@code mvn -Ptornadovm verify}; skips elsewhere.
+ * which runs them on the JVM implementation, except for the floor of a tensor's scale ({@link #MODEL_SCALE_FLOOR}).
+ * Runs under {@code mvn -Ptornadovm verify}; skips elsewhere. Each fixture takes about half a minute on PoCL:
+ * {@code -Dtraining.fixtures=cohere2,ape} runs only those.
  */
 class TrainingTwinsOnDeviceIT {
 
     /**
-     * Fixtures whose training graphs TornadoVM 5.2.1 cannot schedule: its graph compiler
-     * ({@code TornadoVMGraphCompiler.scheduleAndEmitTornadoVMBytecodes}) loops on them without end, in this test (10
-     * minutes on a quiet machine, 30 on a busy one) and in {@code scripts/run train} of the same config on PoCL (also
-     * with position_embedding none). The cause is not found yet (README, "Limits worth knowing"); they are reported as
-     * skipped with this reason rather than hanging the device run.
+     * The floor of a tensor's scale, as a fraction of the model's largest |gradient| T: 10 times the JVM's
+     * ({@link TrainingTwinsTest#MODEL_SCALE_FLOOR}), for the tensors whose true gradient is zero. Their values are
+     * rounding noise alone, and the device rounds differently (fused multiply-adds, OpenCL's relaxed exp): on PoCL the
+     * key projection's bias of multihead-edifice-bidirectional (bidirectional window, ALiBi) is 6.1e-8 = 1.6e-7 T off
+     * torch's 7.5e-9, about 4e-7 of its terms' scale (the key weight's gradient, 0.14), where the JVM's floor allows
+     * 1e-7 T and the JVM itself is 2.6e-8 off. Tensors whose gradient is above 1e-2 T are compared as on the JVM.
      */
-    private static final Set<String> TORNADOVM_SCHEDULER_LOOPS = Set.of("multihead-geglu-tokens");
+    static final double MODEL_SCALE_FLOOR = 10 * TrainingTwinsTest.MODEL_SCALE_FLOOR;
 
-    private static void assumeTornadoSchedules(String name) {
-        Assumptions.assumeFalse(TORNADOVM_SCHEDULER_LOOPS.contains(name),
-                name + ": TornadoVM's graph compiler loops on this config's training graphs (known, unexplained)");
+    /** The system property naming the fixtures to run, comma-separated (all when absent). */
+    static final String SELECTED = "training.fixtures";
+
+    static List<String> fixtures() {
+        String selected = System.getProperty(SELECTED, "").strip();
+        if (selected.isEmpty()) {
+            return TrainingTwinsTest.fixtures();
+        }
+        List<String> names = Arrays.stream(selected.split(",")).map(String::strip).toList();
+        List<String> unknown = names.stream().filter(n -> !TrainingTwinsTest.fixtures().contains(n)).toList();
+        if (!unknown.isEmpty()) {
+            throw new IllegalArgumentException("-D" + SELECTED + " names no training fixture: " + unknown + " (fixtures: " + TrainingTwinsTest.fixtures() + ")");
+        }
+        return names;
     }
 
     @BeforeEach
@@ -36,16 +50,14 @@ class TrainingTwinsOnDeviceIT {
     }
 
     @ParameterizedTest
-    @MethodSource("org.attentionlab.model.train.TrainingTwinsTest#fixtures")
+    @MethodSource("fixtures")
     void gradientsMatchAutogradOnTheDevice(String name) {
-        assumeTornadoSchedules(name);
-        TrainingTwinsTest.checkGradients(name, null);
+        TrainingTwinsTest.checkGradients(name, null, MODEL_SCALE_FLOOR);
     }
 
     @ParameterizedTest
-    @MethodSource("org.attentionlab.model.train.TrainingTwinsTest#fixtures")
+    @MethodSource("fixtures")
     void twentyAdamWStepsMatchTorchOnTheDevice(String name) {
-        assumeTornadoSchedules(name);
         TrainingTwinsTest.checkSteps(name, null);
     }
 }

@@ -159,6 +159,11 @@ public class TrainingTwinsTest {
 
     /** Loss and every gradient of the first micro-batch, on {@code device} (null: TornadoVM's default device). */
     public static void checkGradients(String name, TornadoDevice device) {
+        checkGradients(name, device, MODEL_SCALE_FLOOR);
+    }
+
+    /** As {@link #checkGradients(String, TornadoDevice)}, a tensor's scale being at least {@code modelScaleFloor} T. */
+    public static void checkGradients(String name, TornadoDevice device, double modelScaleFloor) {
         Fixture fixture = Fixture.read(name);
         Model model = fixture.model();
         Batch batch = fixture.batch(0);
@@ -183,12 +188,12 @@ public class TrainingTwinsTest {
         double worstAboveFloor = 0;
         for (String parameter : expectedNames) {
             float[] expected = fixture.values("gradients." + parameter);
-            double ratio = errorOverScale(name + ": gradient of " + parameter, expected, gradients.get(parameter), MODEL_SCALE_FLOOR * modelScale);
+            double ratio = errorOverScale(name + ": gradient of " + parameter, expected, gradients.get(parameter), modelScaleFloor * modelScale);
             if (ratio > worst) {
                 worst = ratio;
                 worstName = parameter;
             }
-            if (largest(expected) > MODEL_SCALE_FLOOR * modelScale) {
+            if (largest(expected) > modelScaleFloor * modelScale) {
                 worstAboveFloor = Math.max(worstAboveFloor, ratio);
             }
         }
@@ -256,7 +261,7 @@ public class TrainingTwinsTest {
         }
         if (!(worst <= GRADIENT_TOLERANCE * scale)) {
             throw new AssertionError(what + ": element " + worstAt + " is " + actual[worstAt] + ", torch says " + expected[worstAt] + " (error " + worst
-                    + " > " + GRADIENT_TOLERANCE + " x " + scale + ", the larger of the tensor's largest |gradient| and 1e-3 of the model's)");
+                    + " > " + GRADIENT_TOLERANCE + " x " + scale + ", the larger of the tensor's largest |gradient| and the floor " + floor + ")");
         }
         return worst / scale;
     }
