@@ -205,7 +205,7 @@ class AttentionMasksTest {
     }
 
     private static IntArray windows(int... sides) {
-        return IntArray.fromArray(sides);
+        return AttentionMasks.windowsOfSides(sides);
     }
 
     @Test

@@ -3,6 +3,7 @@ package org.attentionlab.kernels.testing;
 import java.util.Arrays;
 
 import org.attentionlab.kernels.AttentionKernels;
+import org.attentionlab.kernels.AttentionMasks;
 
 import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
@@ -92,7 +93,7 @@ public final class AttentionBackwardRunner {
             numGlobal = c.globalTokens().length;
             globals = IntArray.fromArray(numGlobal == 0 ? new int[] { 0 } : c.globalTokens());
             slopes = FloatArray.fromArray(c.slopes());
-            windows = IntArray.fromArray(c.windows());
+            windows = AttentionMasks.windowsOfSides(c.windows());
             causal = c.causal() ? 1 : 0;
             out = nans(c.q().length);
             AttentionKernels.checkArguments(q, k, v, out, globals, numGlobal, slopes, c.batch(), c.seqLen(), c.numHeads(), c.numKvHeads(), c.headDim(),

@@ -2,6 +2,7 @@ package org.attentionlab.kernels.testing;
 
 import org.attentionlab.kernels.AttentionKernels;
 import org.attentionlab.kernels.AttentionLaunch;
+import org.attentionlab.kernels.AttentionMasks;
 
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.TaskGraph;
@@ -83,7 +84,7 @@ public final class AttentionRunner {
             int numGlobal = c.globalTokens().length;
             globals = IntArray.fromArray(numGlobal == 0 ? new int[] { 0 } : c.globalTokens());
             slopes = FloatArray.fromArray(c.slopes());
-            windows = IntArray.fromArray(c.windows());
+            windows = AttentionMasks.windowsOfSides(c.windows());
             launch = new AttentionLaunch(AttentionLaunch.Algorithm.valueOf(algorithm.name()), c.batch(), c.seqLen(), c.numHeads(), c.numKvHeads(),
                     c.headDim(), windows, c.causal(), globals, numGlobal, c.biasKind(), slopes, c.apeScale(), c.scale(), c.chunkSize());
             scratch = new FloatArray(Math.max(1, launch.scratchSize()));
