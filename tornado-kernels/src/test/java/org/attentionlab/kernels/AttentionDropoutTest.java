@@ -19,6 +19,7 @@ import org.attentionlab.kernels.testing.AttentionBackwardRunner;
 import org.attentionlab.kernels.testing.AttentionCase;
 import org.attentionlab.kernels.testing.AttentionRunner;
 import org.attentionlab.kernels.testing.Closeness;
+import org.attentionlab.kernels.testing.DroppedProbabilities;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -96,66 +97,19 @@ class AttentionDropoutTest {
         return bound;
     }
 
-    /**
-     * With one-hot values ({@code v_j = e_j}) the forward writes {@code m_ij P_ij} to {@code out_i[j]}, and with one-hot
-     * output gradients ({@code dOut_i = e_i}) the backward writes {@code m_ij P_ij} to {@code dv_j[i]}: the two masks
-     * are read back from the kernels and must be the same, and the specification's, for every algorithm's forward.
-     */
+    /** The masks read back from every algorithm's forward and from the backward ({@link DroppedProbabilities}) are the specification's. */
     @Test
     void theBackwardRegeneratesTheForwardsMask() {
-        int batch = 2;
-        int heads = 2;
-        int seqLen = 12;
         double p = 0.3;
         int seed = 99;
         Window causalW7 = Window.causalSliding(7);
-        AttentionCase random = AttentionCase.random(304, batch, seqLen, heads, heads, seqLen, causalW7.left(), causalW7.right(), 4).withCausal(true);
-        float[] v = new float[random.v().length];
-        float[] dOut = new float[random.q().length];
-        for (int b = 0; b < batch; b++) {
-            for (int h = 0; h < heads; h++) {
-                for (int i = 0; i < seqLen; i++) {
-                    v[random.kvIndex(b, i, h, i)] = 1f;
-                    dOut[random.queryIndex(b, i, h, i)] = 1f;
-                }
-            }
-        }
-        AttentionCase c = random.withInputs(random.q(), random.k(), v);
-        double[] spec = factors(c, p, seed);
-        boolean[][] visible = null;
-        AttentionBackwardRunner.Result backward = AttentionBackwardRunner.runPlain(c, dOut, c.kernelWindows(p, seed));
-        int kept = 0;
-        int dropped = 0;
+        AttentionCase c = DroppedProbabilities.withOneHotValues(
+                AttentionCase.random(304, 2, 12, 2, 2, 12, causalW7.left(), causalW7.right(), 4).withCausal(true));
+        AttentionBackwardRunner.Result backward = AttentionBackwardRunner.runPlain(c, DroppedProbabilities.oneHotGradients(c), c.kernelWindows(p, seed));
         for (AttentionAlgorithm algorithm : AttentionAlgorithm.values()) {
-            float[] out = forward(algorithm, c, c.kernelWindows(p, seed));
-            for (int b = 0; b < batch; b++) {
-                for (int h = 0; h < heads; h++) {
-                    visible = org.attentionlab.kernels.reference.AttentionReference.visibility(seqLen, c.referenceMask(), h);
-                    for (int i = 0; i < seqLen; i++) {
-                        for (int j = 0; j < seqLen; j++) {
-                            float fromForward = out[c.queryIndex(b, i, h, j)];
-                            float fromBackward = backward.dv()[c.kvIndex(b, j, h, i)];
-                            String at = algorithm + ": (b " + b + ", h " + h + ", i " + i + ", j " + j + ")";
-                            if (!visible[i][j]) {
-                                assertEquals(0f, fromForward, at + " is not visible");
-                                assertEquals(0f, fromBackward, at + " is not visible");
-                                continue;
-                            }
-                            boolean keptBySpec = spec[((b * heads + h) * seqLen + i) * seqLen + j] != 0;
-                            assertEquals(keptBySpec, fromForward != 0f, at + ": forward's mask against the specification");
-                            assertEquals(keptBySpec, fromBackward != 0f, at + ": backward's mask against the specification");
-                            assertEquals(fromForward, fromBackward, 1e-6 * Math.abs(fromForward), at + ": m P in forward and backward");
-                            if (keptBySpec) {
-                                kept++;
-                            } else {
-                                dropped++;
-                            }
-                        }
-                    }
-                }
-            }
+            DroppedProbabilities.assertSameMask(algorithm.toString(), c, factors(c, p, seed), forward(algorithm, c, c.kernelWindows(p, seed)), backward.dv(),
+                    1e-6);
         }
-        assertTrue(kept > 0 && dropped > 0, "both kept and dropped probabilities: " + kept + " kept, " + dropped + " dropped");
     }
 
     @Test

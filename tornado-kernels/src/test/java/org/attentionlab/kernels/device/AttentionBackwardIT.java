@@ -10,10 +10,14 @@ import org.attentionlab.kernels.AttentionMasks;
 import org.attentionlab.kernels.AttentionMasks.Window;
 import org.attentionlab.kernels.PositionalBiases;
 import org.attentionlab.kernels.reference.AttentionBackwardReference.Gradients;
+import org.attentionlab.kernels.reference.DroppedAttentionReference;
+import org.attentionlab.kernels.testing.AttentionAlgorithm;
 import org.attentionlab.kernels.testing.AttentionBackwardRunner;
 import org.attentionlab.kernels.testing.AttentionBackwardRunner.Result;
 import org.attentionlab.kernels.testing.AttentionCase;
+import org.attentionlab.kernels.testing.AttentionRunner;
 import org.attentionlab.kernels.testing.Closeness;
+import org.attentionlab.kernels.testing.DroppedProbabilities;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -25,6 +29,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code rowLogSumExp}, {@code rowOutputGradientDot}, {@code queryGradient} and {@code keyValueGradient}, the
  * intermediates staying on the device, against the same five kernels called as plain Java and against the float64
  * reference with the unit tests' tolerance; run twice, the device gives the same bits (no atomics, a fixed order).
+ * With attention dropout too: the same cases with p = 0.2, and the masks every algorithm's forward and the backward
+ * draw on the device read back and compared with the specification's.
  *
  * <p>Device against Java: {@code |device - java| <= 1e-5 + 1e-5 (|java| + magnitude)}, {@link DeviceCheck}'s
  * tolerance widened by the element's magnitude (the sum of the absolute values of its terms, from the reference):
@@ -115,6 +121,62 @@ class AttentionBackwardIT {
         DeviceCheck.assertWithinReference(want.dq(), device.dq(), referenceBound(want.dqMagnitude(), 1e-2), what + "dq");
         DeviceCheck.assertWithinReference(want.dk(), device.dk(), referenceBound(want.dkMagnitude(), 1e-2), what + "dk");
         DeviceCheck.assertWithinReference(want.dv(), device.dv(), referenceBound(want.dvMagnitude(), 1e-2), what + "dv");
+    }
+
+    // ---- attention dropout: the windows array's keep threshold and seed, the mask regenerated in the backward
+
+    private static final double DROPOUT = 0.2;
+    private static final int DROPOUT_SEED = -1_234_567;
+
+    private static double[] dropoutFactors(AttentionCase c, double p, int seed) {
+        return DroppedAttentionReference.mask(c.referenceShape(), AttentionMasks.keepThreshold(p), seed);
+    }
+
+    /** The cases above with attention dropout: device against Java and against the float64 reference with the specification's mask. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void droppedBackwardMatchesJavaAndTheReference(String name, AttentionCase c) {
+        float[] dOut = AttentionCase.uniform(new Random(209), c.q().length);
+        Result device = AttentionBackwardRunner.run(c, dOut, "droppedBackward" + GRAPHS.incrementAndGet(), c.kernelWindows(DROPOUT, DROPOUT_SEED));
+        Result java = AttentionBackwardRunner.runPlain(c, dOut, c.kernelWindows(DROPOUT, DROPOUT_SEED));
+        double[] factors = dropoutFactors(c, DROPOUT, DROPOUT_SEED);
+        Gradients want = DroppedAttentionReference.gradients(c.referenceShape(), Closeness.toDoubles(c.q()), Closeness.toDoubles(c.k()),
+                Closeness.toDoubles(c.v()), Closeness.toDoubles(dOut), c.referenceMask(), c.referenceBias(), c.scale(), factors);
+        double[] out = DroppedAttentionReference.attention(c.referenceShape(), Closeness.toDoubles(c.q()), Closeness.toDoubles(c.k()),
+                Closeness.toDoubles(c.v()), c.referenceMask(), c.referenceBias(), c.scale(), factors);
+        String what = "attention backward with dropout " + DROPOUT + ": " + name;
+        DeviceCheck.assertMatchesJava(java.out(), device.out(), what + ", out");
+        DeviceCheck.assertMatchesReference(out, device.out(), 1e-5, 1e-4, what + ", out");
+        DeviceCheck.assertMatchesJava(java.rowDot(), device.rowDot(), what + ", D");
+        DeviceCheck.assertWithinJava(java.dq(), device.dq(), bound(java.dq(), want.dqMagnitude()), what + ", dq");
+        DeviceCheck.assertWithinJava(java.dk(), device.dk(), bound(java.dk(), want.dkMagnitude()), what + ", dk");
+        DeviceCheck.assertWithinJava(java.dv(), device.dv(), bound(java.dv(), want.dvMagnitude()), what + ", dv");
+        DeviceCheck.assertWithinReference(want.dq(), device.dq(), referenceBound(want.dqMagnitude(), 1e-5), what + ", dq");
+        DeviceCheck.assertWithinReference(want.dk(), device.dk(), referenceBound(want.dkMagnitude(), 1e-5), what + ", dk");
+        DeviceCheck.assertWithinReference(want.dv(), device.dv(), referenceBound(want.dvMagnitude(), 1e-5), what + ", dv");
+    }
+
+    /**
+     * Every algorithm's forward on the device draws the specification's mask and the device's backward regenerates it
+     * (both read back with one-hot values and gradients, {@link DroppedProbabilities}): the hash's shifts and
+     * wrap-around multiplications give the same bits on the device as in Java.
+     */
+    @Test
+    void theDevicesMasksAreTheSpecifications() {
+        Window causalW6 = Window.causalSliding(6);
+        AttentionCase c = DroppedProbabilities.withOneHotValues(AttentionCase.random(210, 2, 20, 3, 3, 20, causalW6.left(), causalW6.right(), 7)
+                .withCausal(true));
+        double p = 0.35;
+        int seed = 0x7EADBEEF;
+        double[] factors = dropoutFactors(c, p, seed);
+        Result backward = AttentionBackwardRunner.run(c, DroppedProbabilities.oneHotGradients(c), "droppedMask" + GRAPHS.incrementAndGet(),
+                c.kernelWindows(p, seed));
+        for (AttentionAlgorithm algorithm : AttentionAlgorithm.values()) {
+            int[] counts = DroppedProbabilities.assertSameMask("device, " + algorithm, c, factors, AttentionRunner.run(algorithm, c, c.kernelWindows(p, seed)),
+                    backward.dv(), 1e-5);
+            DeviceCheck.report("the specification", "attention dropout mask of " + algorithm + " (forward and backward, " + counts[0] + " kept, "
+                    + counts[1] + " dropped)", 0.0);
+        }
     }
 
     private static double[] bound(float[] java, double[] magnitude) {
