@@ -69,8 +69,12 @@ public final class AttentionKernels {
         int stride = AttentionMasks.maxVisibleKeys(seqLen, windows, numHeads, numGlobal);
         for (@Parallel int bh = 0; bh < batch * numHeads; bh++) {
             for (@Parallel int i = 0; i < seqLen; i++) {
-                attendRowThroughScratch(q, k, v, out, scratch, (bh * seqLen + i) * stride, globalTokens, numGlobal, slopes, bh, i, seqLen, numHeads,
-                        numKvHeads, headDim, windows, causal, biasKind, apeScale, scale);
+                int scratchBase = (bh * seqLen + i) * stride;
+                float rowMax = logitsRowThroughScratch(q, k, scratch, scratchBase, globalTokens, numGlobal, slopes, bh, i, seqLen, numHeads, numKvHeads,
+                        headDim, windows, causal, biasKind, apeScale, scale);
+                float inverseSum = weightsRowThroughScratch(scratch, scratchBase, globalTokens, numGlobal, bh, i, seqLen, numHeads, windows, causal, rowMax);
+                valuesRowFromScratch(v, out, scratch, scratchBase, globalTokens, numGlobal, bh, i, seqLen, numHeads, numKvHeads, headDim, windows, causal,
+                        inverseSum);
             }
         }
     }
@@ -91,8 +95,12 @@ public final class AttentionKernels {
                 for (int chunkStart = 0; chunkStart < seqLen; chunkStart += chunkSize) {
                     int i = chunkStart + r;
                     if (i < seqLen) {
-                        attendRowThroughScratch(q, k, v, out, scratch, scratchBase, globalTokens, numGlobal, slopes, bh, i, seqLen, numHeads, numKvHeads,
-                                headDim, windows, causal, biasKind, apeScale, scale);
+                        float rowMax = logitsRowThroughScratch(q, k, scratch, scratchBase, globalTokens, numGlobal, slopes, bh, i, seqLen, numHeads,
+                                numKvHeads, headDim, windows, causal, biasKind, apeScale, scale);
+                        float inverseSum = weightsRowThroughScratch(scratch, scratchBase, globalTokens, numGlobal, bh, i, seqLen, numHeads, windows, causal,
+                                rowMax);
+                        valuesRowFromScratch(v, out, scratch, scratchBase, globalTokens, numGlobal, bh, i, seqLen, numHeads, numKvHeads, headDim, windows,
+                                causal, inverseSum);
                     }
                 }
             }
@@ -349,10 +357,15 @@ public final class AttentionKernels {
         }
     }
 
-    /** One row of {@link #standard} / {@link #chunked}: logits to scratch, max, exponentials, weighted sum of V. */
-    private static void attendRowThroughScratch(FloatArray q, FloatArray k, FloatArray v, FloatArray out, FloatArray scratch, int scratchBase,
-            IntArray globalTokens, int numGlobal, FloatArray slopes, int bh, int i, int seqLen, int numHeads, int numKvHeads, int headDim, IntArray windows,
-            int causal, int biasKind, float apeScale, float scale) {
+    /**
+     * A row of {@link #standard} / {@link #chunked}, part 1 of 3: the row's logits to scratch; returns their maximum.
+     * The row is three methods ({@link #weightsRowThroughScratch}, {@link #valuesRowFromScratch}), each finding the
+     * row's keys again, because TornadoVM inlines a method only below 600 graph nodes, which the row with dropout
+     * exceeds in one method (629 nodes) and in two (604).
+     */
+    private static float logitsRowThroughScratch(FloatArray q, FloatArray k, FloatArray scratch, int scratchBase, IntArray globalTokens, int numGlobal,
+            FloatArray slopes, int bh, int i, int seqLen, int numHeads, int numKvHeads, int headDim, IntArray windows, int causal, int biasKind,
+            float apeScale, float scale) {
         int b = bh / numHeads;
         int h = bh - b * numHeads;
         int kvHead = h / (numHeads / numKvHeads);
@@ -364,7 +377,6 @@ public final class AttentionKernels {
         int through = AttentionMasks.globalsBelow(globalTokens, numGlobal, end);
         int count = AttentionMasks.visibleKeyCount(start, end, 0, before, through,
                 AttentionMasks.globalsBelow(globalTokens, numGlobal, AttentionMasks.keyLimit(i, causal, seqLen)));
-
         float rowMax = MASKED;
         for (int t = 0; t < count; t++) {
             int key = AttentionMasks.visibleKey(t, start, end, globalTokens, 0, before, through);
@@ -377,6 +389,23 @@ public final class AttentionKernels {
             scratch.set(scratchBase + t, logit);
             rowMax = TornadoMath.max(rowMax, logit);
         }
+        return rowMax;
+    }
+
+    /**
+     * Part 2 of 3 ({@link #logitsRowThroughScratch}): the logits in scratch become softmax weights against
+     * {@code rowMax}, dropped by the dropout mask after their sum (the normaliser) has taken them; returns {@code 1 / sum}.
+     */
+    private static float weightsRowThroughScratch(FloatArray scratch, int scratchBase, IntArray globalTokens, int numGlobal, int bh, int i, int seqLen,
+            int numHeads, IntArray windows, int causal, float rowMax) {
+        int h = bh - (bh / numHeads) * numHeads;
+        boolean queryIsGlobal = AttentionMasks.isGlobal(globalTokens, numGlobal, i);
+        int start = AttentionMasks.keysStart(i, queryIsGlobal, AttentionMasks.windowLeft(windows, h));
+        int end = AttentionMasks.keysEnd(i, queryIsGlobal, AttentionMasks.windowRight(windows, h), causal, seqLen);
+        int before = AttentionMasks.globalsBelow(globalTokens, numGlobal, start);
+        int through = AttentionMasks.globalsBelow(globalTokens, numGlobal, end);
+        int count = AttentionMasks.visibleKeyCount(start, end, 0, before, through,
+                AttentionMasks.globalsBelow(globalTokens, numGlobal, AttentionMasks.keyLimit(i, causal, seqLen)));
         int keepThreshold = AttentionMasks.dropoutKeepThreshold(windows, numHeads);
         float keptScale = AttentionMasks.dropoutKeptScale(keepThreshold);
         int rowKey = AttentionMasks.dropoutRowKey(AttentionMasks.dropoutSeed(windows, numHeads), bh * seqLen + i);
@@ -390,7 +419,23 @@ public final class AttentionKernels {
             }
             scratch.set(scratchBase + t, weight);
         }
-        float inverseSum = 1.0f / sum;
+        return 1.0f / sum;
+    }
+
+    /** Part 3 of 3 ({@link #logitsRowThroughScratch}): {@code out_i = inverseSum * sum_t scratch_t v_key(t)}. */
+    private static void valuesRowFromScratch(FloatArray v, FloatArray out, FloatArray scratch, int scratchBase, IntArray globalTokens, int numGlobal,
+            int bh, int i, int seqLen, int numHeads, int numKvHeads, int headDim, IntArray windows, int causal, float inverseSum) {
+        int b = bh / numHeads;
+        int h = bh - b * numHeads;
+        int kvHead = h / (numHeads / numKvHeads);
+        int queryBase = ((b * seqLen + i) * numHeads + h) * headDim;
+        boolean queryIsGlobal = AttentionMasks.isGlobal(globalTokens, numGlobal, i);
+        int start = AttentionMasks.keysStart(i, queryIsGlobal, AttentionMasks.windowLeft(windows, h));
+        int end = AttentionMasks.keysEnd(i, queryIsGlobal, AttentionMasks.windowRight(windows, h), causal, seqLen);
+        int before = AttentionMasks.globalsBelow(globalTokens, numGlobal, start);
+        int through = AttentionMasks.globalsBelow(globalTokens, numGlobal, end);
+        int count = AttentionMasks.visibleKeyCount(start, end, 0, before, through,
+                AttentionMasks.globalsBelow(globalTokens, numGlobal, AttentionMasks.keyLimit(i, causal, seqLen)));
         for (int d = 0; d < headDim; d++) {
             float acc = 0.0f;
             for (int t = 0; t < count; t++) {
