@@ -138,7 +138,7 @@ public final class AttentionKernels {
                 }
                 int keepThreshold = AttentionMasks.dropoutKeepThreshold(windows, numHeads);
                 float keptScale = AttentionMasks.dropoutKeptScale(keepThreshold);
-                int rowKey = AttentionMasks.dropoutRowKey(AttentionMasks.dropoutSeed(windows, numHeads), bh * seqLen + i);
+                int rowKey = AttentionMasks.dropoutRowKey(AttentionMasks.dropoutMaskSeed(windows, numHeads), bh * seqLen + i);
                 float runningMax = MASKED;
                 float runningSum = 0.0f;
                 for (int chunkStart = 0; chunkStart < count; chunkStart += chunk) {
@@ -235,7 +235,7 @@ public final class AttentionKernels {
             int kvBase = (b * seqLen * numKvHeads + kvHead) * headDim;
 
             int keepThreshold = AttentionMasks.dropoutKeepThreshold(windows, numHeads);
-            int dropoutSeed = AttentionMasks.dropoutSeed(windows, numHeads);
+            int dropoutSeed = AttentionMasks.dropoutMaskSeed(windows, numHeads);
 
             MatrixMultiply.clear(acc);
             for (int i = 0; i < FLASH_BLOCK_Q; i++) {
@@ -408,7 +408,7 @@ public final class AttentionKernels {
                 AttentionMasks.globalsBelow(globalTokens, numGlobal, AttentionMasks.keyLimit(i, causal, seqLen)));
         int keepThreshold = AttentionMasks.dropoutKeepThreshold(windows, numHeads);
         float keptScale = AttentionMasks.dropoutKeptScale(keepThreshold);
-        int rowKey = AttentionMasks.dropoutRowKey(AttentionMasks.dropoutSeed(windows, numHeads), bh * seqLen + i);
+        int rowKey = AttentionMasks.dropoutRowKey(AttentionMasks.dropoutMaskSeed(windows, numHeads), bh * seqLen + i);
         float sum = 0.0f;
         for (int t = 0; t < count; t++) {
             float weight = TornadoMath.exp(scratch.get(scratchBase + t) - rowMax);
@@ -539,7 +539,7 @@ public final class AttentionKernels {
                         AttentionMasks.globalsBelow(globalTokens, numGlobal, AttentionMasks.keyLimit(i, causal, seqLen)));
                 int keepThreshold = AttentionMasks.dropoutKeepThreshold(windows, numHeads);
                 float keptScale = AttentionMasks.dropoutKeptScale(keepThreshold);
-                int rowKey = AttentionMasks.dropoutRowKey(AttentionMasks.dropoutSeed(windows, numHeads), bh * seqLen + i);
+                int rowKey = AttentionMasks.dropoutRowKey(AttentionMasks.dropoutMaskSeed(windows, numHeads), bh * seqLen + i);
                 for (int d = 0; d < headDim; d++) {
                     dq.set(queryBase + d, 0.0f);
                 }
@@ -583,7 +583,7 @@ public final class AttentionKernels {
                 int from = AttentionMasks.globalsBelow(globalTokens, numGlobal, AttentionMasks.queryFloor(j, causal));
                 int keepThreshold = AttentionMasks.dropoutKeepThreshold(windows, numHeads);
                 float keptScale = AttentionMasks.dropoutKeptScale(keepThreshold);
-                int dropoutSeed = AttentionMasks.dropoutSeed(windows, numHeads);
+                int dropoutSeed = AttentionMasks.dropoutMaskSeed(windows, numHeads);
                 for (int d = 0; d < headDim; d++) {
                     dk.set(keyBase + d, 0.0f);
                     dv.set(keyBase + d, 0.0f);
@@ -620,14 +620,16 @@ public final class AttentionKernels {
     }
 
     /**
-     * Sets the attention dropout's seed in {@code windows} ({@code numHeads} heads, {@link AttentionMasks#withDropout})
-     * to {@code seed + stepCounter[0] * Activations.DROPOUT_STEP_STRIDE} (32-bit wrap-around), as
-     * {@link Activations#dropoutAtStep} derives its seed: a training step's forward runs it first, so every step draws
-     * new masks without rebuilding the task graph, and the step's backward reads the same seed.
+     * Sets the attention dropout's mask seed in {@code windows} ({@code numHeads} heads, {@link AttentionMasks#withDropout})
+     * to the array's own seed plus {@code seed + stepCounter[0] * Activations.DROPOUT_STEP_STRIDE} (32-bit wrap-around),
+     * the step's seed as {@link Activations#dropoutAtStep} derives it: a training step's forward runs it first, so every
+     * step draws new masks without rebuilding the task graph, and the step's backward reads the same seed. It reads the
+     * array as well as writing it, on purpose: TornadoVM 5.2.1 does not copy an array to the device for a task that
+     * only writes it (on PoCL the bands and the threshold then read as 0 and training went NaN).
      */
     public static void seedDropoutAtStep(IntArray windows, int numHeads, int seed, IntArray stepCounter) {
         for (@Parallel int i = 0; i < 1; i++) {
-            windows.set(2 * numHeads + 1, seed + stepCounter.get(0) * Activations.DROPOUT_STEP_STRIDE);
+            windows.set(2 * numHeads + 2, AttentionMasks.dropoutSeed(windows, numHeads) + seed + stepCounter.get(0) * Activations.DROPOUT_STEP_STRIDE);
         }
     }
 

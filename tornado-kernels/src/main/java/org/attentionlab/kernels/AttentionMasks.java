@@ -29,12 +29,14 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * applies the window of the query head.
  *
  * <h2>Attention dropout, in the same array</h2>
- * Two ints follow the bands, at {@code 2 numHeads} and {@code 2 numHeads + 1}: the dropout's keep threshold and its
- * seed ({@link #windows} writes {@link #DROPOUT_OFF} and 0; {@link #withDropout} sets them). They travel here because
+ * Three ints follow the bands, at {@code 2 numHeads} to {@code 2 numHeads + 2}: the dropout's keep threshold, its
+ * seed and the mask seed the kernels hash ({@link #windows} writes {@link #DROPOUT_OFF}, 0, 0; {@link #withDropout}
+ * sets the threshold and both seeds; {@link AttentionKernels#seedDropoutAtStep} sets the mask seed on the device from
+ * the seed and the step). They travel here because
  * a TornadoVM task takes at most 20 arguments and the attention backward's {@code keyValueGradient} already has 20.
  * With a threshold below {@link #DROPOUT_OFF} every kernel multiplies the softmax probability {@code P_ij} of (batch
  * b, query head h, query i, key j) by {@link #dropoutFactor}: {@code 2^24 / threshold} when
- * {@code bits(hash(hash(key(seed), (b numHeads + h) seqLen + i), j)) < threshold}, else 0, with
+ * {@code bits(hash(hash(key(maskSeed), (b numHeads + h) seqLen + i), j)) < threshold}, else 0, with
  * {@link Activations#dropoutUniform}'s counter hash (key, hash and the top 24 bits) taken twice, per row then per key.
  * The softmax's normaliser is not masked (PyTorch's {@code dropout(softmax(S)) @ V}); the expected factor is exactly
  * 1. The mask depends on nothing but those integers, so the backward regenerates the forward's bit for bit.
@@ -69,8 +71,8 @@ public final class AttentionMasks {
     public static final int UNBOUNDED = Integer.MAX_VALUE;
     /** The keep threshold that keeps every probability: 2^24, one more than any 24-bit hash (no dropout). */
     public static final int DROPOUT_OFF = 1 << 24;
-    /** Ints of the dropout's tail after the bands: keep threshold, seed. */
-    public static final int DROPOUT_INTS = 2;
+    /** Ints of the dropout's tail after the bands: keep threshold, seed, mask seed. */
+    public static final int DROPOUT_INTS = 3;
 
     private AttentionMasks() {
     }
@@ -94,9 +96,14 @@ public final class AttentionMasks {
         return windows.get(2 * numHeads);
     }
 
-    /** The dropout's seed in a window array of {@code numHeads} heads. */
+    /** The dropout's own seed in a window array of {@code numHeads} heads (what {@link AttentionKernels#seedDropoutAtStep} adds to). */
     public static int dropoutSeed(IntArray windows, int numHeads) {
         return windows.get(2 * numHeads + 1);
+    }
+
+    /** The seed the kernels draw the mask from, in a window array of {@code numHeads} heads. */
+    public static int dropoutMaskSeed(IntArray windows, int numHeads) {
+        return windows.get(2 * numHeads + 2);
     }
 
     /** What a kept probability is multiplied by: {@code 2^24 / keepThreshold} (1 when nothing is dropped). */
@@ -365,12 +372,13 @@ public final class AttentionMasks {
         }
         windows.set(sides.length, DROPOUT_OFF);
         windows.set(sides.length + 1, 0);
+        windows.set(sides.length + 2, 0);
         return windows;
     }
 
     /**
-     * A copy of {@code windows} ({@code numHeads} heads) whose probabilities are dropped with probability {@code p}
-     * and mask seed {@code seed}: keep threshold {@code round((1 - p) 2^24)}, which keeps a probability with
+     * A copy of {@code windows} ({@code numHeads} heads) whose probabilities are dropped with probability {@code p},
+     * seed and mask seed {@code seed}: keep threshold {@code round((1 - p) 2^24)}, which keeps a probability with
      * probability {@code threshold / 2^24}, within 2^-25 of {@code 1 - p}. {@code p = 0} gives {@link #DROPOUT_OFF}.
      */
     public static IntArray withDropout(IntArray windows, int numHeads, double p, int seed) {
@@ -383,8 +391,14 @@ public final class AttentionMasks {
             dropped.set(i, windows.get(i));
         }
         dropped.set(2 * numHeads, keepThreshold(p));
-        dropped.set(2 * numHeads + 1, seed);
+        setDropoutSeed(dropped, numHeads, seed);
         return dropped;
+    }
+
+    /** Sets the dropout's seed and mask seed of a window array of {@code numHeads} heads to {@code seed} (host-side). */
+    public static void setDropoutSeed(IntArray windows, int numHeads, int seed) {
+        windows.set(2 * numHeads + 1, seed);
+        windows.set(2 * numHeads + 2, seed);
     }
 
     /** {@code round((1 - p) 2^24)}, at least 1: the keep threshold of dropout probability {@code p} in [0, 1). */
@@ -399,12 +413,13 @@ public final class AttentionMasks {
 
     /**
      * Throws unless {@code windows} holds a non-negative (left, right) pair for each of {@code numHeads} heads and then
-     * the dropout's keep threshold, in {@code [1, DROPOUT_OFF]}, and seed.
+     * the dropout's keep threshold, in {@code [1, DROPOUT_OFF]}, seed and mask seed.
      */
     public static void checkWindows(IntArray windows, int numHeads) {
         if (windows == null || windows.getSize() < 2L * numHeads + DROPOUT_INTS) {
             throw new IllegalArgumentException("windows needs 2 x " + numHeads + " + " + DROPOUT_INTS
-                    + " elements (left, right per head, then the dropout's keep threshold and seed), has " + (windows == null ? 0 : windows.getSize()));
+                    + " elements (left, right per head, then the dropout's keep threshold, seed and mask seed), has "
+                    + (windows == null ? 0 : windows.getSize()));
         }
         int threshold = dropoutKeepThreshold(windows, numHeads);
         if (threshold < 1 || threshold > DROPOUT_OFF) {

@@ -201,16 +201,17 @@ class AttentionDropoutTest {
         }
     }
 
-    /** The per-step seed: {@code seed + counter * DROPOUT_STEP_STRIDE} in the seed's slot, nothing else touched. */
+    /** The per-step mask seed: the array's seed plus {@code seed + counter * DROPOUT_STEP_STRIDE}, nothing else touched. */
     @Test
     void seedDropoutAtStepWritesTheStepsSeed() {
-        IntArray windows = AttentionMasks.withDropout(AttentionMasks.windows(3, Window.causalSliding(4)), 3, 0.25, 0);
+        IntArray windows = AttentionMasks.withDropout(AttentionMasks.windows(3, Window.causalSliding(4)), 3, 0.25, 1000);
         int[] before = windows.toHeapArray();
+        assertEquals(1000, AttentionMasks.dropoutMaskSeed(windows, 3), "withDropout's mask seed is its seed");
         IntArray counter = IntArray.fromArray(new int[] { 41 });
         AttentionKernels.seedDropoutAtStep(windows, 3, 1234, counter);
         int[] after = windows.toHeapArray();
-        assertEquals(1234 + 41 * Activations.DROPOUT_STEP_STRIDE, after[7]);
-        after[7] = before[7];
+        assertEquals(1000 + 1234 + 41 * Activations.DROPOUT_STEP_STRIDE, after[8]);
+        after[8] = before[8];
         assertArrayEquals(before, after);
     }
 

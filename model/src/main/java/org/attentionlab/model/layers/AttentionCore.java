@@ -91,7 +91,7 @@ final class AttentionCore {
         IntArray runWindows = windows;
         if (tasks.shape().dropout() && droppedWindows != null) {
             // A forward run's masks are fixed by its seed: set on the host before the constants' first transfer.
-            droppedWindows.set(2 * heads + 1, tasks.shape().dropoutSeed() * 1_000_003 + ATTENTION_DROPOUT_STREAMS + layer);
+            AttentionMasks.setDropoutSeed(droppedWindows, heads, tasks.shape().dropoutSeed() * 1_000_003 + ATTENTION_DROPOUT_STREAMS + layer);
             runWindows = droppedWindows;
         }
         AttentionLaunch launch = launch(batch, seqLen, runWindows);

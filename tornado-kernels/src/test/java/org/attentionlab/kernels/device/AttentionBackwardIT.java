@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.attentionlab.kernels.Activations;
+import org.attentionlab.kernels.AttentionKernels;
 import org.attentionlab.kernels.AttentionMasks;
 import org.attentionlab.kernels.AttentionMasks.Window;
 import org.attentionlab.kernels.PositionalBiases;
@@ -23,6 +25,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+
+import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.enums.DataTransferMode;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
  * The attention backward kernels on a TornadoVM device: one TaskGraph of the forward ({@code memoryEfficient}),
@@ -177,6 +184,36 @@ class AttentionBackwardIT {
             DeviceCheck.report("the specification", "attention dropout mask of " + algorithm + " (forward and backward, " + counts[0] + " kept, "
                     + counts[1] + " dropped)", 0.0);
         }
+    }
+
+    /**
+     * As a training step runs it: {@code seedDropoutAtStep} writes the step's seed into the window array on the device,
+     * then the forward reads it there; the seed and the output equal Java's with that seed.
+     */
+    @Test
+    void theSeedWrittenOnTheDeviceDrivesTheForward() {
+        AttentionCase c = AttentionCase.random(211, 2, 9, 2, 2, 4, 3, 0).withCausal(true);
+        int seed = 77;
+        int stepSeed = seed + 5 * Activations.DROPOUT_STEP_STRIDE;
+        IntArray windows = c.kernelWindows(0.3, 0);
+        IntArray counter = IntArray.fromArray(new int[] { 5 });
+        IntArray globals = IntArray.fromArray(new int[] { 0 });
+        FloatArray slopes = FloatArray.fromArray(c.slopes());
+        FloatArray q = FloatArray.fromArray(c.q());
+        FloatArray k = FloatArray.fromArray(c.k());
+        FloatArray v = FloatArray.fromArray(c.v());
+        FloatArray out = new FloatArray(c.q().length);
+        TaskGraph graph = DeviceTasks.graph("seedDropout").transferToDevice(DataTransferMode.EVERY_EXECUTION, windows, counter, globals, slopes, q, k, v)
+                .task("seed", AttentionKernels::seedDropoutAtStep, windows, c.numHeads(), seed, counter)
+                .task(DeviceTasks.TASK, AttentionKernels::memoryEfficient, q, k, v, out, globals, 0, slopes, c.batch(), c.seqLen(), c.numHeads(),
+                        c.numKvHeads(), c.headDim(), windows, 1, c.biasKind(), c.apeScale(), c.scale(), 4)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, windows, out);
+        DeviceTasks.execute(graph);
+        int[] expectedWindows = c.kernelWindows(0.3, 0).toHeapArray();
+        expectedWindows[2 * c.numHeads() + 2] = stepSeed;
+        assertArrayEquals(expectedWindows, windows.toHeapArray(), "the window array after seedDropoutAtStep on the device");
+        float[] java = AttentionRunner.runPlain(AttentionAlgorithm.MEMORY_EFFICIENT, c, c.kernelWindows(0.3, stepSeed));
+        DeviceCheck.assertMatchesJava(java, out.toHeapArray(), "memoryEfficient after seedDropoutAtStep on the device");
     }
 
     private static double[] bound(float[] java, double[] magnitude) {
