@@ -241,7 +241,76 @@ def attend(layer, q, k, v):
         scores = scores + ((1 - distance / L) * layer["ape_scale"])[None, None]
     mask = visible(L, H, layer["causal"], layer["sliding_window"], layer["global_tokens"])
     scores = scores.masked_fill(~mask[None], float("-inf"))
-    return torch.einsum("bhlm,bmhd->blhd", scores.softmax(-1), v)
+    probabilities = scores.softmax(-1)
+    if ATTENTION_DROPOUT.active is not None:
+        probabilities = probabilities * ATTENTION_DROPOUT.factors(layer["index"], B, H, L)
+    return torch.einsum("bhlm,bmhd->blhd", probabilities, v)
+
+
+# ---------------------------------------------------------------- attention dropout (scripts/run train's masks)
+
+MASK32 = 0xFFFFFFFF
+MASK64 = 0xFFFFFFFFFFFFFFFF
+ATTENTION_DROPOUT_STREAMS = 1 << 16  # AttentionCore.ATTENTION_DROPOUT_STREAMS: the layer's mask stream is this + its index
+DROPOUT_STEP_STRIDE = 0x632BE5AB  # Activations.DROPOUT_STEP_STRIDE
+DROPOUT_OFF = 1 << 24  # AttentionMasks.DROPOUT_OFF
+
+
+def mul32(h, c):
+    """h * c modulo 2^32 for h a tensor (or int) in [0, 2^32) and c a 32-bit constant, in int64 without overflow."""
+    return (h * (c & 0xFFFF) + (((h * (c >> 16)) & 0xFFFF) << 16)) & MASK32
+
+
+def mix32(h):
+    """murmur3's 32-bit finaliser (Activations.mix32) on values in [0, 2^32)."""
+    h = h ^ (h >> 16)
+    h = mul32(h, 0x85EBCA6B)
+    h = h ^ (h >> 13)
+    h = mul32(h, 0xC2B2AE35)
+    return h ^ (h >> 16)
+
+
+def dropout_hash(key, index):
+    """Activations.dropoutHash: mix32(index * 0x9E3779B9 + key) modulo 2^32."""
+    return mix32((mul32(index, 0x9E3779B9) + key) & MASK32)
+
+
+class AttentionDropout:
+    """The masks scripts/run train draws for attention dropout (tornado-kernels' AttentionMasks, "Attention dropout"),
+    reproduced in integer arithmetic: the seed of a layer's mask is TrainingTasks.dropoutSeed of its stream in the
+    micro-batch, plus the update count times DROPOUT_STEP_STRIDE; probability (b, h, i, j) is kept iff the top 24 bits
+    of dropout_hash(dropout_hash(mix32(seed ^ 0x5BD1E995), (b H + h) L + i), j) are below round((1 - p) 2^24), and a
+    kept one is multiplied by 2^24 / that threshold (in float32). `active` is None outside training (evaluation)."""
+
+    def __init__(self):
+        self.active = None
+
+    def start(self, p, run_seed, micro_batch, update_count):
+        self.active = None if p == 0 else (p, run_seed, micro_batch, update_count)
+
+    def stop(self):
+        self.active = None
+
+    @staticmethod
+    def stream_seed(run_seed, micro_batch, stream):
+        """TrainingTasks.dropoutSeed: Java's long arithmetic modulo 2^64, the result an int (here modulo 2^32)."""
+        run_seed = run_seed - (1 << 32) if run_seed >= 1 << 31 else run_seed  # an int, sign-extended to a long
+        mixed = ((run_seed * 0x9E3779B97F4A7C15) ^ (micro_batch * 0xBF58476D1CE4E5B9) ^ (stream * 0x94D049BB133111EB)) & MASK64
+        mixed ^= mixed >> 31
+        return (mixed ^ (mixed >> 32)) & MASK32
+
+    def factors(self, layer_index, B, H, L):
+        p, run_seed, micro_batch, update_count = self.active
+        seed = (self.stream_seed(run_seed, micro_batch, ATTENTION_DROPOUT_STREAMS + layer_index) + update_count * DROPOUT_STEP_STRIDE) & MASK32
+        threshold = max(1, math.floor((1.0 - p) * DROPOUT_OFF + 0.5))  # Java's Math.round
+        key = mix32(seed ^ 0x5BD1E995)
+        rows = dropout_hash(key, torch.arange(B * H * L, dtype=torch.int64))
+        bits = dropout_hash(rows[:, None], torch.arange(L, dtype=torch.int64)[None, :]) >> 8
+        kept_scale = torch.tensor(float(DROPOUT_OFF), dtype=torch.float32) / torch.tensor(float(threshold), dtype=torch.float32)
+        return torch.where(bits < threshold, kept_scale, torch.zeros((), dtype=torch.float32)).reshape(B, H, L, L)
+
+
+ATTENTION_DROPOUT = AttentionDropout()
 
 
 class FeedForward(nn.Module):
@@ -460,8 +529,9 @@ class Training:
     warmup_steps, then half a cosine down to min_learning_rate at the last step, or constant), clip_grad_norm_ on the
     global norm, and grad_accumulation micro-batches whose gradients each update averages.
 
-    Dropout is not modelled: scripts/run train draws its masks from a counter-based generator seeded by the update
-    count, which PyTorch's RNG cannot reproduce, so a config whose dropout is above 0 is refused (--set dropout=0)."""
+    Attention dropout is modelled (AttentionDropout: scripts/run train's masks, from the run's seed, the micro-batch
+    and the update count, in integer arithmetic). Hidden dropout is not: a config whose dropout is above 0 is refused
+    (--set dropout=0)."""
 
     def __init__(self, cfg, source):
         t = cfg.train
@@ -473,6 +543,9 @@ class Training:
                              " counter-based generator, which PyTorch's RNG cannot reproduce); pass --set dropout=0")
         self.t = t
         self.k = t["grad_accumulation"]
+        self.attention_dropout = cfg.settings.get("attention_dropout") or 0.0
+        seed = t["data_seed"] & MASK64
+        self.dropout_seed = (seed ^ (seed >> 32)) & MASK32  # Trainer.dropoutSeed
         if t["task"] == "delayed_recall":
             self.objective = "regression"
         else:
@@ -513,12 +586,20 @@ class Training:
         counts = targets != IGNORED
         return loss, int(counts.sum()), int(((logits.argmax(-1) == targets) & counts).sum())
 
-    def step(self, model, optimizer, scheduler, micro_batches):
-        """One update on `micro_batches`: (mean loss, accuracy, learning rate, gradient norm before clipping)."""
+    def forward(self, model, batch, micro_batch, update_count):
+        """The model's output on `batch` in training: attention dropout with the masks of that micro-batch and update."""
+        ATTENTION_DROPOUT.start(self.attention_dropout, self.dropout_seed, micro_batch, update_count)
+        try:
+            return model(batch["input"])
+        finally:
+            ATTENTION_DROPOUT.stop()
+
+    def step(self, model, optimizer, scheduler, micro_batches, update_count):
+        """Update `update_count` + 1 on `micro_batches`: (mean loss, accuracy, learning rate, gradient norm before clipping)."""
         optimizer.zero_grad(set_to_none=True)
         losses, counted, correct = [], 0, 0
-        for batch in micro_batches:
-            loss, n, right = self.loss(model(batch["input"]), batch)
+        for m, batch in enumerate(micro_batches):
+            loss, n, right = self.loss(self.forward(model, batch, m, update_count), batch)
             (loss / self.k).backward()
             losses.append(loss.item())
             counted += n
@@ -584,7 +665,7 @@ def training_fixture(twin, cfg, args):
 
     model.zero_grad(set_to_none=True)
     first = micro_batch(batches, 0)
-    loss, _, _ = training.loss(model(first["input"]), first)
+    loss, _, _ = training.loss(training.forward(model, first, 0, 0), first)
     loss.backward()
     tensors["loss"] = loss.detach().reshape(1)
     for name, p in model.named_parameters():
@@ -594,7 +675,7 @@ def training_fixture(twin, cfg, args):
     history = {"loss": [], "learning_rate": [], "grad_norm": []}
     for step in range(steps):
         micro = [micro_batch(batches, step * training.k + m) for m in range(training.k)]
-        loss, _, learning_rate, norm = training.step(model, optimizer, scheduler, micro)
+        loss, _, learning_rate, norm = training.step(model, optimizer, scheduler, micro, step)
         for key, value in (("loss", loss), ("learning_rate", learning_rate), ("grad_norm", norm)):
             history[key].append(value)
     for key, values in history.items():
@@ -623,7 +704,7 @@ def training_run(twin, cfg, args):
     with open(os.path.join(args.train_run, "log.jsonl"), "w") as log:
         for step in range(1, steps + 1):
             micro = [micro_batch(batches, (step - 1) * training.k + m) for m in range(training.k)]
-            loss, accuracy, learning_rate, norm = training.step(model, optimizer, scheduler, micro)
+            loss, accuracy, learning_rate, norm = training.step(model, optimizer, scheduler, micro, step - 1)
             if step % interval == 0 or step == steps:
                 line = {"step": step, "loss": loss, "accuracy": accuracy, "lr": learning_rate, "grad_norm": norm,
                         "elapsed_s": time.perf_counter() - start}

@@ -52,6 +52,26 @@ printf 'architecture: rnope_swa\nvocab_size: 17\nhidden_size: 8\nnum_attention_h
 printf '1 2 3\n4 5\n' >"$tmp/train.yaml.ids"
 check "train" 0 "$RUN" train "$tmp/train.yaml" --out "$tmp/run" --set train.steps=3
 expect_output "train says how far it got" "^trained to step 3: $tmp/run\$"
+# attention_dropout trains (the kernels drop attention probabilities with the forward's mask in the backward); a value
+# outside [0, 1) is one line naming the file, line and key, and leaves no run folder behind.
+check "train with attention_dropout 0.1" 0 "$RUN" train "$tmp/train.yaml" --out "$tmp/run-attention-dropout" --set train.steps=2 --set attention_dropout=0.1
+expect_output "train with attention dropout says how far it got" "^trained to step 2: $tmp/run-attention-dropout\$"
+for bad in 1.0 -0.1; do
+  sed "s/^output: logits\$/output: logits\nattention_dropout: $bad/" "$tmp/train.yaml" >"$tmp/train-attention-dropout.yaml"
+  check "train with attention_dropout $bad" 2 "$RUN" train "$tmp/train-attention-dropout.yaml" --out "$tmp/run-bad-attention-dropout"
+  if grep -q -E "train-attention-dropout\.yaml:7:[0-9]+: attention_dropout: " "$tmp/err" && [ ! -e "$tmp/run-bad-attention-dropout" ]; then
+    passed=$((passed + 1))
+  else
+    echo "FAIL: attention_dropout $bad: no file:7:column: attention_dropout: line, or a run folder left"; failed=$((failed + 1))
+  fi
+done
+# Forward runs are eval() unless --dropout: attention_dropout changes nothing without it, and the output with it.
+plain=$("$RUN" "$ROOT/configs/rnope-swa.yaml" --seq-len 16 --batch 2 --iterations 1 --warmup 0 | grep '^checksum')
+check "attention_dropout without --dropout" 0 "$RUN" "$ROOT/configs/rnope-swa.yaml" --seq-len 16 --batch 2 --iterations 1 --warmup 0 --set attention_dropout=0.1
+if [ -n "$plain" ] && grep -q -F -x "$plain" "$tmp/out"; then passed=$((passed + 1)); else echo "FAIL: attention_dropout without --dropout changes the output"; failed=$((failed + 1)); fi
+check "--dropout with attention_dropout" 0 "$RUN" "$ROOT/configs/rnope-swa.yaml" --seq-len 16 --batch 2 --iterations 1 --warmup 0 --dropout --set dropout=0 \
+  --set attention_dropout=0.1
+if grep -q '^checksum' "$tmp/out" && ! grep -q -F -x "$plain" "$tmp/out"; then passed=$((passed + 1)); else echo "FAIL: --dropout with attention_dropout changes nothing"; failed=$((failed + 1)); fi
 check "eval" 0 "$RUN" eval "$tmp/run/checkpoint-3.safetensors" --lengths 12,48 --batches 1
 expect_output "eval prints a row per length" '^ +48 +[0-9.]+ +[0-9.]+% +[0-9]+$'
 check "generate from the checkpoint" 0 "$RUN" generate "$tmp/run/checkpoint-3.safetensors" --prompt-file "$tmp/train.yaml.ids" --max-new-tokens 8 --verify

@@ -359,9 +359,22 @@ public final class Activations {
      * signed int, an arithmetic shift that copies the sign bit, so {@code >>>} gave another mask on the device.
      */
     public static float dropoutUniform(int seed, int index) {
-        int key = mix32(seed ^ SEED_SALT);
-        int h = mix32(index * GOLDEN_GAMMA + key);
-        return ((h >> 8) & 0x00FFFFFF) * UNIT_24;
+        return dropoutBits(dropoutKey(seed), index) * UNIT_24;
+    }
+
+    /** The key a dropout seed hashes with: {@code mix32(seed ^ 0x5BD1E995)} ({@link #dropoutUniform}). */
+    static int dropoutKey(int seed) {
+        return mix32(seed ^ SEED_SALT);
+    }
+
+    /** {@code mix32(index * 0x9E3779B9 + key)}: the counter hash of {@link #dropoutUniform}, all 32 bits (another key for a second level). */
+    static int dropoutHash(int key, int index) {
+        return mix32(index * GOLDEN_GAMMA + key);
+    }
+
+    /** The top 24 bits of {@link #dropoutHash} as an int in [0, 2^24): {@link #dropoutUniform} before its scaling by 2^-24. */
+    static int dropoutBits(int key, int index) {
+        return (dropoutHash(key, index) >> 8) & 0x00FFFFFF;
     }
 
     private static int mix32(int value) {

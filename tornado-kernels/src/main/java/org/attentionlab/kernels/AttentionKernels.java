@@ -16,7 +16,8 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * <p>Layouts: q and out are {@code [batch, seqLen, numHeads, headDim]}, k and v {@code [batch, seqLen, numKvHeads,
  * headDim]}, row-major; query head {@code h} reads kv head {@code h / (numHeads / numKvHeads)} (grouped-query
  * attention; {@code numKvHeads} divides {@code numHeads}). The mask is {@link AttentionMasks}' rule given by
- * {@code windows} (each query head's band, {@code [numHeads * 2]}: left, right), {@code causal} (1: no query sees a
+ * {@code windows} (each query head's band, {@code [numHeads * 2]}: left, right; then the attention dropout's keep
+ * threshold and seed, {@link AttentionMasks}, "Attention dropout"), {@code causal} (1: no query sees a
  * later key, global tokens included) and the global tokens; the bias is {@link PositionalBiases}' kind
  * {@code biasKind} with {@code slopes} (ALiBi, length {@code >= numHeads}, else length {@code >= 1}) and
  * {@code apeScale} (APE). {@code scale} multiplies {@code q . k} (usually {@code 1 / sqrt(headDim)}).
@@ -25,6 +26,9 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * plus the global tokens outside it (a global query visits all keys up to its causal limit), so a sliding window of
  * W keys costs O(L W), never O(L^2) with a mask. The softmax subtracts the row maximum and never forms an infinity,
  * so logits of any finite size give finite results; every row sees at least its own key, so the normaliser is >= 1.
+ * With dropout in {@code windows}, every algorithm computes {@code out_i = sum_j m_ij P_ij v_j} with the same mask
+ * {@code m_ij} ({@link AttentionMasks#dropoutFactor}), the normaliser taking every visible key (PyTorch's
+ * {@code dropout(softmax(S)) @ V}); without it (threshold {@link AttentionMasks#DROPOUT_OFF}) nothing is multiplied.
  *
  * <p>Argument order, shared by all four (the flash kernel takes a {@link KernelContext} first and no scratch;
  * {@code chunkSize} is last where there is one):
@@ -65,8 +69,12 @@ public final class AttentionKernels {
         int stride = AttentionMasks.maxVisibleKeys(seqLen, windows, numHeads, numGlobal);
         for (@Parallel int bh = 0; bh < batch * numHeads; bh++) {
             for (@Parallel int i = 0; i < seqLen; i++) {
-                attendRowThroughScratch(q, k, v, out, scratch, (bh * seqLen + i) * stride, globalTokens, numGlobal, slopes, bh, i, seqLen, numHeads,
-                        numKvHeads, headDim, windows, causal, biasKind, apeScale, scale);
+                int scratchBase = (bh * seqLen + i) * stride;
+                float rowMax = logitsRowThroughScratch(q, k, scratch, scratchBase, globalTokens, numGlobal, slopes, bh, i, seqLen, numHeads, numKvHeads,
+                        headDim, windows, causal, biasKind, apeScale, scale);
+                float inverseSum = weightsRowThroughScratch(scratch, scratchBase, globalTokens, numGlobal, bh, i, seqLen, numHeads, windows, causal, rowMax);
+                valuesRowFromScratch(v, out, scratch, scratchBase, globalTokens, numGlobal, bh, i, seqLen, numHeads, numKvHeads, headDim, windows, causal,
+                        inverseSum);
             }
         }
     }
@@ -87,8 +95,12 @@ public final class AttentionKernels {
                 for (int chunkStart = 0; chunkStart < seqLen; chunkStart += chunkSize) {
                     int i = chunkStart + r;
                     if (i < seqLen) {
-                        attendRowThroughScratch(q, k, v, out, scratch, scratchBase, globalTokens, numGlobal, slopes, bh, i, seqLen, numHeads, numKvHeads,
-                                headDim, windows, causal, biasKind, apeScale, scale);
+                        float rowMax = logitsRowThroughScratch(q, k, scratch, scratchBase, globalTokens, numGlobal, slopes, bh, i, seqLen, numHeads,
+                                numKvHeads, headDim, windows, causal, biasKind, apeScale, scale);
+                        float inverseSum = weightsRowThroughScratch(scratch, scratchBase, globalTokens, numGlobal, bh, i, seqLen, numHeads, windows, causal,
+                                rowMax);
+                        valuesRowFromScratch(v, out, scratch, scratchBase, globalTokens, numGlobal, bh, i, seqLen, numHeads, numKvHeads, headDim, windows,
+                                causal, inverseSum);
                     }
                 }
             }
@@ -124,6 +136,9 @@ public final class AttentionKernels {
                 for (int d = 0; d < headDim; d++) {
                     out.set(queryBase + d, 0.0f);
                 }
+                int keepThreshold = AttentionMasks.dropoutKeepThreshold(windows, numHeads);
+                float keptScale = AttentionMasks.dropoutKeptScale(keepThreshold);
+                int rowKey = AttentionMasks.dropoutRowKey(AttentionMasks.dropoutMaskSeed(windows, numHeads), bh * seqLen + i);
                 float runningMax = MASKED;
                 float runningSum = 0.0f;
                 for (int chunkStart = 0; chunkStart < count; chunkStart += chunk) {
@@ -145,8 +160,12 @@ public final class AttentionKernels {
                     float chunkSum = 0.0f;
                     for (int c = 0; c < n; c++) {
                         float weight = TornadoMath.exp(chunkScores[c] - newMax);
-                        chunkScores[c] = weight;
                         chunkSum += weight;
+                        if (keepThreshold < AttentionMasks.DROPOUT_OFF) {
+                            weight *= AttentionMasks.dropoutFactor(rowKey,
+                                    AttentionMasks.visibleKey(chunkStart + c, start, end, globalTokens, 0, before, through), keepThreshold, keptScale);
+                        }
+                        chunkScores[c] = weight;
                     }
                     runningSum = runningSum * correction + chunkSum;
                     for (int d = 0; d < headDim; d++) {
@@ -215,6 +234,9 @@ public final class AttentionKernels {
             int kvRowStride = numKvHeads * headDim;
             int kvBase = (b * seqLen * numKvHeads + kvHead) * headDim;
 
+            int keepThreshold = AttentionMasks.dropoutKeepThreshold(windows, numHeads);
+            int dropoutSeed = AttentionMasks.dropoutMaskSeed(windows, numHeads);
+
             MatrixMultiply.clear(acc);
             for (int i = 0; i < FLASH_BLOCK_Q; i++) {
                 runningMax[i] = MASKED;
@@ -236,7 +258,8 @@ public final class AttentionKernels {
                 }
                 for (int i = 0; i < FLASH_BLOCK_Q; i++) {
                     softmaxTileRow(scores, acc, runningMax, runningSum, i, first + TornadoMath.min(i, lastRow), tileKeys, width, dims,
-                            globalTokens, numGlobal, slopes, h, seqLen, windows, causal, biasKind, apeScale, scale);
+                            globalTokens, numGlobal, slopes, h, seqLen, windows, causal, biasKind, apeScale, scale, keepThreshold,
+                            AttentionMasks.dropoutRowKey(dropoutSeed, bh * seqLen + first + TornadoMath.min(i, lastRow)));
                 }
                 for (int t = 0; t < width; t += MatrixMultiply.DEPTH_STEP) {
                     int lastKey = TornadoMath.min(MatrixMultiply.DEPTH_STEP, width - t) - 1;
@@ -288,12 +311,13 @@ public final class AttentionKernels {
 
     /**
      * Row i of a {@link #flash} tile: masks the row's scores by the query's visibility, adds scale and bias, and
-     * turns them into softmax weights against the row's running maximum (rescaling its running sum and output once).
+     * turns them into softmax weights against the row's running maximum (rescaling its running sum and output once),
+     * then drops weights by the dropout mask (after the running sum has taken them: the normaliser is not masked).
      * A row that sees no key of the tile gets zero weights.
      */
     private static void softmaxTileRow(float[] scores, float[] acc, float[] runningMax, float[] runningSum, int i, int query, int[] tileKeys, int width,
             int dims, IntArray globalTokens, int numGlobal, FloatArray slopes, int h, int seqLen, IntArray windows,
-            int causal, int biasKind, float apeScale, float scale) {
+            int causal, int biasKind, float apeScale, float scale, int keepThreshold, int rowKey) {
         boolean queryIsGlobal = AttentionMasks.isGlobal(globalTokens, numGlobal, query);
         int rowStart = AttentionMasks.bandStart(query, AttentionMasks.windowLeft(windows, h));
         int rowEnd = AttentionMasks.bandEnd(query, AttentionMasks.windowRight(windows, h), seqLen);
@@ -313,12 +337,16 @@ public final class AttentionKernels {
             for (int d = 0; d < dims; d++) {
                 acc[row + d] = acc[row + d] * correction;
             }
+            float keptScale = AttentionMasks.dropoutKeptScale(keepThreshold);
             float sum = 0.0f;
             for (int c = 0; c < width; c++) {
                 float logit = scores[row + c];
                 float weight = logit > MASKED ? TornadoMath.exp(logit - newMax) : 0.0f;
-                scores[row + c] = weight;
                 sum += weight;
+                if (keepThreshold < AttentionMasks.DROPOUT_OFF) {
+                    weight *= AttentionMasks.dropoutFactor(rowKey, tileKeys[c], keepThreshold, keptScale);
+                }
+                scores[row + c] = weight;
             }
             runningSum[i] = runningSum[i] * correction + sum;
             runningMax[i] = newMax;
@@ -329,10 +357,15 @@ public final class AttentionKernels {
         }
     }
 
-    /** One row of {@link #standard} / {@link #chunked}: logits to scratch, max, exponentials, weighted sum of V. */
-    private static void attendRowThroughScratch(FloatArray q, FloatArray k, FloatArray v, FloatArray out, FloatArray scratch, int scratchBase,
-            IntArray globalTokens, int numGlobal, FloatArray slopes, int bh, int i, int seqLen, int numHeads, int numKvHeads, int headDim, IntArray windows,
-            int causal, int biasKind, float apeScale, float scale) {
+    /**
+     * A row of {@link #standard} / {@link #chunked}, part 1 of 3: the row's logits to scratch; returns their maximum.
+     * The row is three methods ({@link #weightsRowThroughScratch}, {@link #valuesRowFromScratch}), each finding the
+     * row's keys again, because TornadoVM inlines a method only below 600 graph nodes, which the row with dropout
+     * exceeds in one method (629 nodes) and in two (604).
+     */
+    private static float logitsRowThroughScratch(FloatArray q, FloatArray k, FloatArray scratch, int scratchBase, IntArray globalTokens, int numGlobal,
+            FloatArray slopes, int bh, int i, int seqLen, int numHeads, int numKvHeads, int headDim, IntArray windows, int causal, int biasKind,
+            float apeScale, float scale) {
         int b = bh / numHeads;
         int h = bh - b * numHeads;
         int kvHead = h / (numHeads / numKvHeads);
@@ -344,7 +377,6 @@ public final class AttentionKernels {
         int through = AttentionMasks.globalsBelow(globalTokens, numGlobal, end);
         int count = AttentionMasks.visibleKeyCount(start, end, 0, before, through,
                 AttentionMasks.globalsBelow(globalTokens, numGlobal, AttentionMasks.keyLimit(i, causal, seqLen)));
-
         float rowMax = MASKED;
         for (int t = 0; t < count; t++) {
             int key = AttentionMasks.visibleKey(t, start, end, globalTokens, 0, before, through);
@@ -357,13 +389,53 @@ public final class AttentionKernels {
             scratch.set(scratchBase + t, logit);
             rowMax = TornadoMath.max(rowMax, logit);
         }
+        return rowMax;
+    }
+
+    /**
+     * Part 2 of 3 ({@link #logitsRowThroughScratch}): the logits in scratch become softmax weights against
+     * {@code rowMax}, dropped by the dropout mask after their sum (the normaliser) has taken them; returns {@code 1 / sum}.
+     */
+    private static float weightsRowThroughScratch(FloatArray scratch, int scratchBase, IntArray globalTokens, int numGlobal, int bh, int i, int seqLen,
+            int numHeads, IntArray windows, int causal, float rowMax) {
+        int h = bh - (bh / numHeads) * numHeads;
+        boolean queryIsGlobal = AttentionMasks.isGlobal(globalTokens, numGlobal, i);
+        int start = AttentionMasks.keysStart(i, queryIsGlobal, AttentionMasks.windowLeft(windows, h));
+        int end = AttentionMasks.keysEnd(i, queryIsGlobal, AttentionMasks.windowRight(windows, h), causal, seqLen);
+        int before = AttentionMasks.globalsBelow(globalTokens, numGlobal, start);
+        int through = AttentionMasks.globalsBelow(globalTokens, numGlobal, end);
+        int count = AttentionMasks.visibleKeyCount(start, end, 0, before, through,
+                AttentionMasks.globalsBelow(globalTokens, numGlobal, AttentionMasks.keyLimit(i, causal, seqLen)));
+        int keepThreshold = AttentionMasks.dropoutKeepThreshold(windows, numHeads);
+        float keptScale = AttentionMasks.dropoutKeptScale(keepThreshold);
+        int rowKey = AttentionMasks.dropoutRowKey(AttentionMasks.dropoutMaskSeed(windows, numHeads), bh * seqLen + i);
         float sum = 0.0f;
         for (int t = 0; t < count; t++) {
             float weight = TornadoMath.exp(scratch.get(scratchBase + t) - rowMax);
-            scratch.set(scratchBase + t, weight);
             sum += weight;
+            if (keepThreshold < AttentionMasks.DROPOUT_OFF) {
+                weight *= AttentionMasks.dropoutFactor(rowKey, AttentionMasks.visibleKey(t, start, end, globalTokens, 0, before, through), keepThreshold,
+                        keptScale);
+            }
+            scratch.set(scratchBase + t, weight);
         }
-        float inverseSum = 1.0f / sum;
+        return 1.0f / sum;
+    }
+
+    /** Part 3 of 3 ({@link #logitsRowThroughScratch}): {@code out_i = inverseSum * sum_t scratch_t v_key(t)}. */
+    private static void valuesRowFromScratch(FloatArray v, FloatArray out, FloatArray scratch, int scratchBase, IntArray globalTokens, int numGlobal,
+            int bh, int i, int seqLen, int numHeads, int numKvHeads, int headDim, IntArray windows, int causal, float inverseSum) {
+        int b = bh / numHeads;
+        int h = bh - b * numHeads;
+        int kvHead = h / (numHeads / numKvHeads);
+        int queryBase = ((b * seqLen + i) * numHeads + h) * headDim;
+        boolean queryIsGlobal = AttentionMasks.isGlobal(globalTokens, numGlobal, i);
+        int start = AttentionMasks.keysStart(i, queryIsGlobal, AttentionMasks.windowLeft(windows, h));
+        int end = AttentionMasks.keysEnd(i, queryIsGlobal, AttentionMasks.windowRight(windows, h), causal, seqLen);
+        int before = AttentionMasks.globalsBelow(globalTokens, numGlobal, start);
+        int through = AttentionMasks.globalsBelow(globalTokens, numGlobal, end);
+        int count = AttentionMasks.visibleKeyCount(start, end, 0, before, through,
+                AttentionMasks.globalsBelow(globalTokens, numGlobal, AttentionMasks.keyLimit(i, causal, seqLen)));
         for (int d = 0; d < headDim; d++) {
             float acc = 0.0f;
             for (int t = 0; t < count; t++) {
@@ -426,7 +498,8 @@ public final class AttentionKernels {
     /**
      * {@code D_i = sum_d dOut[b, i, h, d] * out[b, i, h, d]} (FlashAttention's "delta") into the second half of
      * {@code rowStatistics}: with it the softmax backward of row i is {@code dS_ij = P_ij (dP_ij - D_i)}, without
-     * forming the row of P.
+     * forming the row of P. With dropout {@code out} is the dropped output and {@code dP_ij = m_ij dOut_i . v_j}, so
+     * {@code sum_j P_ij dP_ij} is still {@code dOut_i . out_i}: this kernel does not need the mask.
      */
     public static void rowOutputGradientDot(FloatArray out, FloatArray dOut, FloatArray rowStatistics, int batch, int seqLen, int numHeads, int headDim) {
         for (@Parallel int bh = 0; bh < batch * numHeads; bh++) {
@@ -440,9 +513,10 @@ public final class AttentionKernels {
     }
 
     /**
-     * The gradient of the loss with respect to q: {@code dq_i = scale * sum_j P_ij (dOut_i . v_j - D_i) k_j} over
-     * the keys query i sees (band plus global tokens, as the forward), P recomputed from L ({@link #rowLogSumExp})
-     * and D ({@link #rowOutputGradientDot}) in {@code rowStatistics}. One work-item per (batch, head, query) writes
+     * The gradient of the loss with respect to q: {@code dq_i = scale * sum_j P_ij (m_ij dOut_i . v_j - D_i) k_j}
+     * over the keys query i sees (band plus global tokens, as the forward), P recomputed from L ({@link #rowLogSumExp})
+     * and D ({@link #rowOutputGradientDot}) in {@code rowStatistics}, the dropout mask m (1 without dropout)
+     * regenerated from {@code windows}. One work-item per (batch, head, query) writes
      * its own row of {@code dq}, summing the keys in ascending order: deterministic.
      */
     public static void queryGradient(FloatArray q, FloatArray k, FloatArray v, FloatArray dOut, FloatArray rowStatistics, FloatArray dq,
@@ -463,6 +537,9 @@ public final class AttentionKernels {
                 int through = AttentionMasks.globalsBelow(globalTokens, numGlobal, end);
                 int count = AttentionMasks.visibleKeyCount(start, end, 0, before, through,
                         AttentionMasks.globalsBelow(globalTokens, numGlobal, AttentionMasks.keyLimit(i, causal, seqLen)));
+                int keepThreshold = AttentionMasks.dropoutKeepThreshold(windows, numHeads);
+                float keptScale = AttentionMasks.dropoutKeptScale(keepThreshold);
+                int rowKey = AttentionMasks.dropoutRowKey(AttentionMasks.dropoutMaskSeed(windows, numHeads), bh * seqLen + i);
                 for (int d = 0; d < headDim; d++) {
                     dq.set(queryBase + d, 0.0f);
                 }
@@ -471,7 +548,11 @@ public final class AttentionKernels {
                     int keyBase = ((b * seqLen + key) * numKvHeads + kvHead) * headDim;
                     float probability = TornadoMath.exp(backwardLogit(q, k, queryBase, keyBase, headDim, scale, biasKind, slopes, h, i, key, seqLen, apeScale)
                             - logSumExp);
-                    float scaledScoreGradient = probability * (LinearKernels.dot(dOut, queryBase, v, keyBase, headDim) - rowDelta) * scale;
+                    float probabilityGradient = LinearKernels.dot(dOut, queryBase, v, keyBase, headDim);
+                    if (keepThreshold < AttentionMasks.DROPOUT_OFF) {
+                        probabilityGradient *= AttentionMasks.dropoutFactor(rowKey, key, keepThreshold, keptScale);
+                    }
+                    float scaledScoreGradient = probability * (probabilityGradient - rowDelta) * scale;
                     for (int d = 0; d < headDim; d++) {
                         dq.set(queryBase + d, dq.get(queryBase + d) + scaledScoreGradient * k.get(keyBase + d));
                     }
@@ -481,8 +562,8 @@ public final class AttentionKernels {
     }
 
     /**
-     * The gradients with respect to k and v: {@code dv_j = sum P_ij dOut_i} and {@code dk_j = scale * sum P_ij
-     * (dOut_i . v_j - D_i) q_i}, summed over the query heads of kv head's group (grouped-query attention) and, for
+     * The gradients with respect to k and v: {@code dv_j = sum m_ij P_ij dOut_i} and {@code dk_j = scale * sum P_ij
+     * (m_ij dOut_i . v_j - D_i) q_i} (m: the forward's dropout mask, regenerated; 1 without dropout), summed over the query heads of kv head's group (grouped-query attention) and, for
      * each, over the queries that see key j: those whose band holds it ({@link AttentionMasks#queryBandStart}) plus
      * the global queries, or all queries if j is a global token. One work-item per (batch, kv head, key) writes its
      * own rows of {@code dk} and {@code dv}, in a fixed order (heads, then queries ascending): deterministic, no
@@ -500,6 +581,9 @@ public final class AttentionKernels {
                 int keyBase = ((b * seqLen + j) * numKvHeads + kvHead) * headDim;
                 boolean keyIsGlobal = AttentionMasks.isGlobal(globalTokens, numGlobal, j);
                 int from = AttentionMasks.globalsBelow(globalTokens, numGlobal, AttentionMasks.queryFloor(j, causal));
+                int keepThreshold = AttentionMasks.dropoutKeepThreshold(windows, numHeads);
+                float keptScale = AttentionMasks.dropoutKeptScale(keepThreshold);
+                int dropoutSeed = AttentionMasks.dropoutMaskSeed(windows, numHeads);
                 for (int d = 0; d < headDim; d++) {
                     dk.set(keyBase + d, 0.0f);
                     dv.set(keyBase + d, 0.0f);
@@ -517,15 +601,35 @@ public final class AttentionKernels {
                         int queryBase = ((b * seqLen + query) * numHeads + h) * headDim;
                         float probability = TornadoMath.exp(backwardLogit(q, k, queryBase, keyBase, headDim, scale, biasKind, slopes, h, query, j, seqLen,
                                 apeScale) - rowStatistics.get(row));
-                        float outputGradientDot = LinearKernels.dot(dOut, queryBase, v, keyBase, headDim);
-                        float scaledScoreGradient = probability * (outputGradientDot - rowStatistics.get(rowCount + row)) * scale;
+                        float probabilityGradient = LinearKernels.dot(dOut, queryBase, v, keyBase, headDim);
+                        float droppedProbability = probability;
+                        if (keepThreshold < AttentionMasks.DROPOUT_OFF) {
+                            float factor = AttentionMasks.dropoutFactor(AttentionMasks.dropoutRowKey(dropoutSeed, row), j, keepThreshold, keptScale);
+                            probabilityGradient *= factor;
+                            droppedProbability *= factor;
+                        }
+                        float scaledScoreGradient = probability * (probabilityGradient - rowStatistics.get(rowCount + row)) * scale;
                         for (int d = 0; d < headDim; d++) {
-                            dv.set(keyBase + d, dv.get(keyBase + d) + probability * dOut.get(queryBase + d));
+                            dv.set(keyBase + d, dv.get(keyBase + d) + droppedProbability * dOut.get(queryBase + d));
                             dk.set(keyBase + d, dk.get(keyBase + d) + scaledScoreGradient * q.get(queryBase + d));
                         }
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * Sets the attention dropout's mask seed in {@code windows} ({@code numHeads} heads, {@link AttentionMasks#withDropout})
+     * to the array's own seed plus {@code seed + stepCounter[0] * Activations.DROPOUT_STEP_STRIDE} (32-bit wrap-around),
+     * the step's seed as {@link Activations#dropoutAtStep} derives it: a training step's forward runs it first, so every
+     * step draws new masks without rebuilding the task graph, and the step's backward reads the same seed. It reads the
+     * array as well as writing it, on purpose: TornadoVM 5.2.1 does not copy an array to the device for a task that
+     * only writes it (on PoCL the bands and the threshold then read as 0 and training went NaN).
+     */
+    public static void seedDropoutAtStep(IntArray windows, int numHeads, int seed, IntArray stepCounter) {
+        for (@Parallel int i = 0; i < 1; i++) {
+            windows.set(2 * numHeads + 2, AttentionMasks.dropoutSeed(windows, numHeads) + seed + stepCounter.get(0) * Activations.DROPOUT_STEP_STRIDE);
         }
     }
 

@@ -15,7 +15,8 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * flash kernel's worker grid. Host-side only; the arguments keep the kernels' own int codes and conventions (see
  * tornado-kernels/README.md).
  *
- * @param windows      each query head's band, {@code [numHeads * 2]} (left, right): {@link AttentionMasks#windows}
+ * @param windows      each query head's band, {@code [numHeads * 2]} (left, right), then the attention dropout's keep
+ *                     threshold and seed: {@link AttentionMasks#windows}, {@link AttentionMasks#withDropout}
  * @param causal       no query sees a later key, global tokens included (the kernels' {@code causal} = 1)
  * @param globalTokens sorted distinct positions, length >= 1 even when {@code numGlobal} is 0
  * @param slopes       ALiBi slopes, length >= {@code numHeads} for ALiBi, else >= 1

@@ -28,6 +28,19 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * window repeats it for every head; multi-scale local attention gives each head its own. Grouped-query attention
  * applies the window of the query head.
  *
+ * <h2>Attention dropout, in the same array</h2>
+ * Three ints follow the bands, at {@code 2 numHeads} to {@code 2 numHeads + 2}: the dropout's keep threshold, its
+ * seed and the mask seed the kernels hash ({@link #windows} writes {@link #DROPOUT_OFF}, 0, 0; {@link #withDropout}
+ * sets the threshold and both seeds; {@link AttentionKernels#seedDropoutAtStep} sets the mask seed on the device from
+ * the seed and the step). They travel here because
+ * a TornadoVM task takes at most 20 arguments and the attention backward's {@code keyValueGradient} already has 20.
+ * With a threshold below {@link #DROPOUT_OFF} every kernel multiplies the softmax probability {@code P_ij} of (batch
+ * b, query head h, query i, key j) by {@link #dropoutFactor}: {@code 2^24 / threshold} when
+ * {@code bits(hash(hash(key(maskSeed), (b numHeads + h) seqLen + i), j)) < threshold}, else 0, with
+ * {@link Activations#dropoutUniform}'s counter hash (key, hash and the top 24 bits) taken twice, per row then per key.
+ * The softmax's normaliser is not masked (PyTorch's {@code dropout(softmax(S)) @ V}); the expected factor is exactly
+ * 1. The mask depends on nothing but those integers, so the backward regenerates the forward's bit for bit.
+ *
  * <h2>Masks as (windowLeft, windowRight)</h2>
  * <ul>
  *   <li>full / bidirectional: {@code (L, L)} or {@code (UNBOUNDED, UNBOUNDED)}</li>
@@ -56,6 +69,10 @@ public final class AttentionMasks {
 
     /** A window side that reaches the end of any sequence; the kernels clamp it without overflow. */
     public static final int UNBOUNDED = Integer.MAX_VALUE;
+    /** The keep threshold that keeps every probability: 2^24, one more than any 24-bit hash (no dropout). */
+    public static final int DROPOUT_OFF = 1 << 24;
+    /** Ints of the dropout's tail after the bands: keep threshold, seed, mask seed. */
+    public static final int DROPOUT_INTS = 3;
 
     private AttentionMasks() {
     }
@@ -72,6 +89,43 @@ public final class AttentionMasks {
     /** Head {@code head}'s {@code windowRight} in a {@code [numHeads * 2]} window array. */
     public static int windowRight(IntArray windows, int head) {
         return windows.get(2 * head + 1);
+    }
+
+    /** The dropout's keep threshold in a window array of {@code numHeads} heads: {@link #DROPOUT_OFF} when nothing is dropped. */
+    public static int dropoutKeepThreshold(IntArray windows, int numHeads) {
+        return windows.get(2 * numHeads);
+    }
+
+    /** The dropout's own seed in a window array of {@code numHeads} heads (what {@link AttentionKernels#seedDropoutAtStep} adds to). */
+    public static int dropoutSeed(IntArray windows, int numHeads) {
+        return windows.get(2 * numHeads + 1);
+    }
+
+    /** The seed the kernels draw the mask from, in a window array of {@code numHeads} heads. */
+    public static int dropoutMaskSeed(IntArray windows, int numHeads) {
+        return windows.get(2 * numHeads + 2);
+    }
+
+    /** What a kept probability is multiplied by: {@code 2^24 / keepThreshold} (1 when nothing is dropped). */
+    public static float dropoutKeptScale(int keepThreshold) {
+        return (float) DROPOUT_OFF / keepThreshold;
+    }
+
+    /** The per-row key of the dropout mask of softmax row {@code row = (b numHeads + h) seqLen + i}. */
+    public static int dropoutRowKey(int seed, int row) {
+        return Activations.dropoutHash(Activations.dropoutKey(seed), row);
+    }
+
+    /**
+     * The factor of probability (row, key): {@code keptScale} when kept, 0 when dropped, exactly 1 when
+     * {@code keepThreshold >= DROPOUT_OFF} (the hash is then not computed).
+     */
+    public static float dropoutFactor(int rowKey, int key, int keepThreshold, float keptScale) {
+        float factor = 1.0f;
+        if (keepThreshold < DROPOUT_OFF) {
+            factor = Activations.dropoutBits(rowKey, key) < keepThreshold ? keptScale : 0.0f;
+        }
+        return factor;
     }
 
     /** Whether key {@code key} is visible to query {@code query} under the rule above, for one head's band. */
@@ -299,12 +353,57 @@ public final class AttentionMasks {
         if (perHead.length < 1) {
             throw new IllegalArgumentException("a window array needs at least one head");
         }
-        IntArray windows = new IntArray(2 * perHead.length);
+        int[] sides = new int[2 * perHead.length];
         for (int h = 0; h < perHead.length; h++) {
-            windows.set(2 * h, perHead[h].left());
-            windows.set(2 * h + 1, perHead[h].right());
+            sides[2 * h] = perHead[h].left();
+            sides[2 * h + 1] = perHead[h].right();
         }
+        return windowsOfSides(sides);
+    }
+
+    /** The kernels' {@code windows} argument from the bands' sides, {@code [numHeads * 2]} (left, right per head), no dropout. */
+    public static IntArray windowsOfSides(int... sides) {
+        if (sides.length < 2 || sides.length % 2 != 0) {
+            throw new IllegalArgumentException("window sides come in (left, right) pairs, one per head, got " + sides.length);
+        }
+        IntArray windows = new IntArray(sides.length + DROPOUT_INTS);
+        for (int i = 0; i < sides.length; i++) {
+            windows.set(i, sides[i]);
+        }
+        windows.set(sides.length, DROPOUT_OFF);
+        windows.set(sides.length + 1, 0);
+        windows.set(sides.length + 2, 0);
         return windows;
+    }
+
+    /**
+     * A copy of {@code windows} ({@code numHeads} heads) whose probabilities are dropped with probability {@code p},
+     * seed and mask seed {@code seed}: keep threshold {@code round((1 - p) 2^24)}, which keeps a probability with
+     * probability {@code threshold / 2^24}, within 2^-25 of {@code 1 - p}. {@code p = 0} gives {@link #DROPOUT_OFF}.
+     */
+    public static IntArray withDropout(IntArray windows, int numHeads, double p, int seed) {
+        if (!(p >= 0 && p < 1)) {
+            throw new IllegalArgumentException("attention dropout must be in [0, 1), got " + p);
+        }
+        checkWindows(windows, numHeads);
+        IntArray dropped = new IntArray(2 * numHeads + DROPOUT_INTS);
+        for (int i = 0; i < 2 * numHeads; i++) {
+            dropped.set(i, windows.get(i));
+        }
+        dropped.set(2 * numHeads, keepThreshold(p));
+        setDropoutSeed(dropped, numHeads, seed);
+        return dropped;
+    }
+
+    /** Sets the dropout's seed and mask seed of a window array of {@code numHeads} heads to {@code seed} (host-side). */
+    public static void setDropoutSeed(IntArray windows, int numHeads, int seed) {
+        windows.set(2 * numHeads + 1, seed);
+        windows.set(2 * numHeads + 2, seed);
+    }
+
+    /** {@code round((1 - p) 2^24)}, at least 1: the keep threshold of dropout probability {@code p} in [0, 1). */
+    public static int keepThreshold(double p) {
+        return (int) Math.max(1, Math.round((1.0 - p) * DROPOUT_OFF));
     }
 
     /** Head {@code head}'s band of a kernels' {@code windows} argument. */
@@ -312,11 +411,19 @@ public final class AttentionMasks {
         return new Window(windowLeft(windows, head), windowRight(windows, head));
     }
 
-    /** Throws unless {@code windows} holds a non-negative (left, right) pair for each of {@code numHeads} heads. */
+    /**
+     * Throws unless {@code windows} holds a non-negative (left, right) pair for each of {@code numHeads} heads and then
+     * the dropout's keep threshold, in {@code [1, DROPOUT_OFF]}, seed and mask seed.
+     */
     public static void checkWindows(IntArray windows, int numHeads) {
-        if (windows == null || windows.getSize() < 2L * numHeads) {
-            throw new IllegalArgumentException("windows needs 2 x " + numHeads + " elements (left, right per head), has "
+        if (windows == null || windows.getSize() < 2L * numHeads + DROPOUT_INTS) {
+            throw new IllegalArgumentException("windows needs 2 x " + numHeads + " + " + DROPOUT_INTS
+                    + " elements (left, right per head, then the dropout's keep threshold, seed and mask seed), has "
                     + (windows == null ? 0 : windows.getSize()));
+        }
+        int threshold = dropoutKeepThreshold(windows, numHeads);
+        if (threshold < 1 || threshold > DROPOUT_OFF) {
+            throw new IllegalArgumentException("the dropout's keep threshold must be in [1, 2^24], got " + threshold);
         }
         for (int h = 0; h < numHeads; h++) {
             if (windowLeft(windows, h) < 0 || windowRight(windows, h) < 0) {

@@ -303,7 +303,7 @@ class AttentionKernelsEdgeCaseTest {
 
     /** The kernels' window argument: (left, right) repeated for {@code heads} heads. */
     private static IntArray sides(int heads, int left, int right) {
-        return IntArray.fromArray(AttentionCase.uniformWindows(heads, left, right));
+        return AttentionMasks.windowsOfSides(AttentionCase.uniformWindows(heads, left, right));
     }
 
     @Test

@@ -205,18 +205,25 @@ class AttentionMasksTest {
     }
 
     private static IntArray windows(int... sides) {
-        return IntArray.fromArray(sides);
+        return AttentionMasks.windowsOfSides(sides);
     }
 
     @Test
     void windowArraysHoldLeftAndRightPerHead() {
         IntArray windows = AttentionMasks.windows(Window.causalSliding(8), Window.causalSliding(16), Window.bidirectionalLocal(4));
-        assertArrayEquals(new int[] { 7, 0, 15, 0, 2, 2 }, windows.toHeapArray());
+        int off = AttentionMasks.DROPOUT_OFF;
+        assertArrayEquals(new int[] { 7, 0, 15, 0, 2, 2, off, 0, 0 }, windows.toHeapArray(), "the bands, then no dropout");
         assertEquals(Window.causalSliding(16), AttentionMasks.window(windows, 1));
-        assertArrayEquals(new int[] { 3, 0, 3, 0 }, AttentionMasks.windows(2, Window.causalSliding(4)).toHeapArray());
+        assertArrayEquals(new int[] { 3, 0, 3, 0, off, 0, 0 }, AttentionMasks.windows(2, Window.causalSliding(4)).toHeapArray());
+        assertArrayEquals(new int[] { 3, 0, 3, 0, AttentionMasks.keepThreshold(0.25), -9, -9 },
+                AttentionMasks.withDropout(AttentionMasks.windows(2, Window.causalSliding(4)), 2, 0.25, -9).toHeapArray());
+        assertEquals(12582912, AttentionMasks.keepThreshold(0.25), "round(0.75 * 2^24)");
         AttentionMasks.checkWindows(windows, 3);
         assertThrows(IllegalArgumentException.class, () -> AttentionMasks.checkWindows(windows, 4), "too few elements");
-        assertThrows(IllegalArgumentException.class, () -> AttentionMasks.checkWindows(IntArray.fromElements(1, -1), 1), "negative side");
+        assertThrows(IllegalArgumentException.class, () -> AttentionMasks.checkWindows(IntArray.fromElements(1, -1, off, 0, 0), 1), "negative side");
+        assertThrows(IllegalArgumentException.class, () -> AttentionMasks.checkWindows(IntArray.fromElements(1, 1, 0, 0, 0), 1), "threshold 0");
+        assertThrows(IllegalArgumentException.class, () -> AttentionMasks.checkWindows(IntArray.fromElements(1, 1, off + 1, 0, 0), 1), "threshold > 2^24");
+        assertThrows(IllegalArgumentException.class, () -> AttentionMasks.checkWindows(IntArray.fromElements(1, 1), 1), "no dropout ints");
         assertThrows(IllegalArgumentException.class, () -> AttentionMasks.windows(0, Window.full()));
     }
 

@@ -76,11 +76,11 @@ class CachedAttentionTest {
 
         /** The kernels' window argument: (W - 1, 0) per head. */
         IntArray kernelWindows() {
-            IntArray sides = new IntArray(2 * heads);
+            int[] sides = new int[2 * heads];
             for (int h = 0; h < heads; h++) {
-                sides.set(2 * h, (int) windowLeft(h));
+                sides[2 * h] = (int) windowLeft(h);
             }
-            return sides;
+            return AttentionMasks.windowsOfSides(sides);
         }
 
         IntArray kernelGlobals() {

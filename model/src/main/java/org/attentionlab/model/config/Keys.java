@@ -117,7 +117,7 @@ public final class Keys {
     public static final Key<RopePairing> ROPE_PAIRING = key("rope_pairing", POSITION, MODEL, choice(RopePairing.class), fixed(RopePairing.NEOX),
             "neox: pairs (d, d + head_dim/2), as Llama and Edifice; gptj: pairs (2d, 2d+1), as Cohere2");
     public static final Key<Double> ATTENTION_DROPOUT = key("attention_dropout", ATTENTION, MODEL, number(0, false, 1, false, "[0, 1)"), fixed(0.0),
-            "dropout on attention weights (accepted, not applied: see Running)", "attention_probs_dropout_prob");
+            "dropout on attention weights (applied in training and with scripts/run --dropout)", "attention_probs_dropout_prob");
     public static final Key<Double> DROPOUT = key("dropout", BLOCKS, MODEL, number(0, false, 1, false, "[0, 1)"), fixed(0.0),
             "hidden dropout of the residual updates (applied with scripts/run --dropout)", "hidden_dropout", "hidden_dropout_prob");
     public static final Key<Double> LAYER_NORM_EPS = key("layer_norm_eps", BLOCKS, MODEL, number(0, true, 1, true, "(0, 1]"), fixed(1e-5),

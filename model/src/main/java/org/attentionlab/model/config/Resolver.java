@@ -410,7 +410,7 @@ final class Resolver implements ConfigErrors {
             }
             AttentionSpec attention = new AttentionSpec(sizes.heads(), sizes.kvHeads(), sizes.headDim(),
                     new Mask(value(CAUSAL), window, value(GLOBAL_TOKENS)), bias, rope, layerValue(layer, QK_NORM), norm.eps(), algorithm,
-                    layerValue(layer, CHUNK_SIZE));
+                    layerValue(layer, CHUNK_SIZE), value(ATTENTION_DROPOUT));
             blocks.add(new BlockSpec(i, attention, value(ATTENTION_BIAS), ffn, norm, value(NORM_POSITION),
                     embedding == PositionEmbedding.SINUSOIDAL ? Optional.of(value(SINUSOIDAL_VARIANT)) : Optional.empty(), value(DROPOUT)));
         }

@@ -96,11 +96,6 @@ final class TrainResolver implements ConfigErrors {
                 value(WARMUP_STEPS), value(LR_SCHEDULE), minLearningRate, value(WEIGHT_DECAY), betas.get(0), betas.get(1), value(ADAM_EPSILON),
                 value(GRAD_CLIP), value(GRAD_ACCUMULATION), value(DATA_SEED), evalGiven != null ? evalGiven : List.of(seqLen), value(EVAL_BATCHES),
                 value(LOG_INTERVAL), value(CHECKPOINT_INTERVAL));
-        double attentionDropout = spec.settings().find(ATTENTION_DROPOUT).orElse(0.0);
-        if (attentionDropout > 0) {
-            throw at(ATTENTION_DROPOUT, "training does not apply attention dropout (the attention backward recomputes the probabilities without a"
-                    + " mask): set it to 0 to train");
-        }
         Task drawn;
         if (task.readsTokens()) {
             drawn = taskWithoutText(train);

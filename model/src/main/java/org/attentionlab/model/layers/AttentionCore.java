@@ -2,6 +2,7 @@ package org.attentionlab.model.layers;
 
 import java.util.List;
 
+import org.attentionlab.kernels.AttentionKernels;
 import org.attentionlab.kernels.AttentionLaunch;
 import org.attentionlab.kernels.AttentionMasks;
 import org.attentionlab.kernels.CachedAttention;
@@ -26,9 +27,14 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  */
 final class AttentionCore {
 
+    /** Added to the layer index to give its attention-dropout mask a stream of its own ({@link TrainingTasks#dropoutSeed}; residual streams are below). */
+    static final int ATTENTION_DROPOUT_STREAMS = 1 << 16;
+
     private final int layer;
     private final AttentionSpec spec;
     private final IntArray windows;
+    /** {@link #windows} with the attention dropout's threshold, when {@code attention_dropout > 0}: its seed is set per run or per step. */
+    private final IntArray droppedWindows;
     private final FloatArray slopes;
     private final IntArray globalTokens;
     private final int numGlobal;
@@ -38,17 +44,21 @@ final class AttentionCore {
         this.layer = layer;
         this.spec = spec;
         this.windows = KernelCodes.windows(spec.mask(), spec.heads());
+        this.droppedWindows = spec.dropout() > 0 ? AttentionMasks.withDropout(windows, spec.heads(), spec.dropout(), 0) : null;
         this.slopes = KernelCodes.slopes(spec.bias(), spec.heads());
         List<Integer> globals = spec.mask().globalTokens();
         this.numGlobal = globals.size();
         this.globalTokens = AttentionMasks.globalTokens(globals.stream().mapToInt(Integer::intValue).toArray());
     }
 
-    /** Constants the kernels read (ALiBi slopes, global-token positions, the heads' windows): sent once, like weights. */
+    /** Constants the kernels read (ALiBi slopes, global-token positions, the heads' windows, with dropout too): sent once, like weights. */
     void addConstantsTo(List<Object> constants) {
         constants.add(slopes);
         constants.add(globalTokens);
         constants.add(windows);
+        if (droppedWindows != null) {
+            constants.add(droppedWindows);
+        }
     }
 
     /**
@@ -78,7 +88,13 @@ final class AttentionCore {
             tasks.graph().task(tasks.name(TaskKind.ATTENTION, "rope_q"), RotaryEmbedding::apply, q, batch, seqLen, heads, headDim, 0, theta, pairing);
             tasks.graph().task(tasks.name(TaskKind.ATTENTION, "rope_k"), RotaryEmbedding::apply, k, batch, seqLen, kvHeads, headDim, 0, theta, pairing);
         }
-        AttentionLaunch launch = launch(batch, seqLen);
+        IntArray runWindows = windows;
+        if (tasks.shape().dropout() && droppedWindows != null) {
+            // A forward run's masks are fixed by its seed: set on the host before the constants' first transfer.
+            AttentionMasks.setDropoutSeed(droppedWindows, heads, tasks.shape().dropoutSeed() * 1_000_003 + ATTENTION_DROPOUT_STREAMS + layer);
+            runWindows = droppedWindows;
+        }
+        AttentionLaunch launch = launch(batch, seqLen, runWindows);
         FloatArray scratch = launch.scratchSize() > 0 ? tasks.scratch(Buffer.ATTENTION_SCORES, launch.scratchSize()) : null;
         launch.addTask(tasks.graph(), tasks.name(TaskKind.ATTENTION, "attention"), q, k, v, out, scratch);
         tasks.geometry().attention(launch).ifPresent(grid -> tasks.grid("attention", grid));
@@ -104,7 +120,7 @@ final class AttentionCore {
             tasks.graph().task(tasks.name(TaskKind.ATTENTION, "rope_q"), RotaryEmbedding::applyAtPosition, q, position, batch, spec.heads(), spec.headDim(), theta, pairing);
             tasks.graph().task(tasks.name(TaskKind.ATTENTION, "rope_k"), RotaryEmbedding::applyAtPosition, k, position, batch, spec.kvHeads(), spec.headDim(), theta, pairing);
         }
-        AttentionLaunch launch = launch(batch, 1);
+        AttentionLaunch launch = launch(batch, 1, windows);
         int slots = cache.layout().slots();
         for (String part : List.of("_scores", "_softmax", "_values", "_store")) {
             tasks.name(TaskKind.ATTENTION, "attention" + part);
@@ -123,9 +139,9 @@ final class AttentionCore {
                 CachedAttention.capacity(windows, spec.heads(), numGlobal, maxLength), spec.keyValueWidth());
     }
 
-    /** The kernel call of this layer for one run shape. */
-    private AttentionLaunch launch(int batch, int seqLen) {
-        return new AttentionLaunch(KernelCodes.algorithm(spec.algorithm()), batch, seqLen, spec.heads(), spec.kvHeads(), spec.headDim(), windows,
+    /** The kernel call of this layer for one run shape, with {@code runWindows} ({@link #windows}, or with dropout {@link #droppedWindows}). */
+    private AttentionLaunch launch(int batch, int seqLen, IntArray runWindows) {
+        return new AttentionLaunch(KernelCodes.algorithm(spec.algorithm()), batch, seqLen, spec.heads(), spec.kvHeads(), spec.headDim(), runWindows,
                 spec.mask().causal(), globalTokens, numGlobal, KernelCodes.biasKind(spec.bias()), slopes, KernelCodes.apeScale(spec.bias()),
                 (float) (1.0 / Math.sqrt(spec.headDim())), spec.chunkSize());
     }
@@ -154,7 +170,7 @@ final class AttentionCore {
     List<Buffer> buffers(int batch, int seqLen) {
         long elements;
         try {
-            elements = launch(batch, seqLen).scratchElements();
+            elements = launch(batch, seqLen, windows).scratchElements();
         } catch (ArithmeticException e) {
             elements = Long.MAX_VALUE;
         }
@@ -174,7 +190,9 @@ final class AttentionCore {
      * The tasks of {@link #addTasks} for training: {@code projectedQ} and {@code projectedK} are rotated in place, but
      * with QK-norm they are kept as projected (its backward reads them) and copies are normalised and rotated;
      * {@code out} must be kept too (the backward reads it). The backward recomputes the attention probabilities from
-     * each row's log-sum-exp (FlashAttention-2's backward), whichever algorithm ran the forward.
+     * each row's log-sum-exp (FlashAttention-2's backward), whichever algorithm ran the forward. In training with
+     * {@code attention_dropout > 0}, a task first sets the dropout seed of this layer and micro-batch from the step
+     * counter ({@link AttentionKernels#seedDropoutAtStep}); forward and backward then draw the same mask from it.
      */
     Backward addTrainingForward(TrainingTasks tasks, FloatArray projectedQ, FloatArray projectedK, FloatArray v, FloatArray out) {
         int batch = tasks.shape().batch();
@@ -199,7 +217,13 @@ final class AttentionCore {
             tasks.graph().task(tasks.name("rope_q"), RotaryEmbedding::apply, q, batch, seqLen, heads, headDim, 0, theta, pairing);
             tasks.graph().task(tasks.name("rope_k"), RotaryEmbedding::apply, k, batch, seqLen, kvHeads, headDim, 0, theta, pairing);
         }
-        AttentionLaunch launch = launch(batch, seqLen);
+        IntArray runWindows = windows;
+        if (tasks.dropout() && droppedWindows != null) {
+            tasks.graph().task(tasks.name("attention_dropout_seed"), AttentionKernels::seedDropoutAtStep, droppedWindows, heads,
+                    tasks.dropoutSeed(ATTENTION_DROPOUT_STREAMS + layer), tasks.stepCounter());
+            runWindows = droppedWindows;
+        }
+        AttentionLaunch launch = launch(batch, seqLen, runWindows);
         FloatArray scratch = launch.scratchSize() > 0 ? tasks.scratch("scores", launch.scratchSize()) : null;
         launch.addTask(tasks.graph(), tasks.name("attention"), q, k, v, out, scratch);
         launch.grid().ifPresent(grid -> tasks.grid("attention", grid));

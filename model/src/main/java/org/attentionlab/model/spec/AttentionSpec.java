@@ -10,9 +10,11 @@ import java.util.Optional;
  *
  * @param chunkSize query chunk (chunked) or key chunk (memory_efficient) length; carried for every algorithm so a
  *                  sweep can switch algorithms without losing it
+ * @param dropout   dropout probability of the attention weights ({@code attention_dropout}), in [0, 1): applied in
+ *                  training and in forward runs with dropout on, never in evaluation
  */
 public record AttentionSpec(int heads, int kvHeads, int headDim, Mask mask, PositionBias bias, Optional<RopeSpec> rope, boolean qkNorm, double normEps,
-        AttentionAlgorithm algorithm, int chunkSize) {
+        AttentionAlgorithm algorithm, int chunkSize, double dropout) {
 
     public AttentionSpec {
         Objects.requireNonNull(mask, "mask");
@@ -30,6 +32,9 @@ public record AttentionSpec(int heads, int kvHeads, int headDim, Mask mask, Posi
         }
         if (chunkSize < 1) {
             throw new IllegalArgumentException("chunkSize must be >= 1, got " + chunkSize);
+        }
+        if (!(dropout >= 0 && dropout < 1)) {
+            throw new IllegalArgumentException("attention dropout must be in [0, 1), got " + dropout);
         }
     }
 

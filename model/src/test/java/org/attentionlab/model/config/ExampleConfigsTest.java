@@ -122,7 +122,7 @@ class ExampleConfigsTest {
         List<BlockSpec> baseBlocksWithRope = base.blocks().stream()
                 .map(b -> new BlockSpec(b.index(), new org.attentionlab.model.spec.AttentionSpec(b.attention().heads(), b.attention().kvHeads(),
                         b.attention().headDim(), b.attention().mask(), b.attention().bias(), java.util.Optional.of(rope), b.attention().qkNorm(),
-                        b.attention().normEps(), b.attention().algorithm(), b.attention().chunkSize()), b.attentionBias(), b.ffn(), b.norm(), b.normPosition(),
+                        b.attention().normEps(), b.attention().algorithm(), b.attention().chunkSize(), b.attention().dropout()), b.attentionBias(), b.ffn(), b.norm(), b.normPosition(),
                         b.sinusoidalInput(), b.dropout()))
                 .toList();
         assertEquals(baseBlocksWithRope, ablation.blocks());

@@ -42,7 +42,7 @@ class RecordsTest {
 
     private static AttentionSpec attention(Window window, Optional<RopeSpec> rope, int headDim) {
         return new AttentionSpec(2, 1, headDim, new Mask(true, window, List.of()), new PositionBias.None(), rope, false, 1e-5,
-                AttentionAlgorithm.STANDARD, 32);
+                AttentionAlgorithm.STANDARD, 32, 0.0);
     }
 
     private static BlockSpec sliding(int index, int window) {
@@ -63,10 +63,12 @@ class RecordsTest {
         assertThrows(IllegalArgumentException.class, () -> new LmHeadSpec(10, true, Double.NaN));
         assertThrows(IllegalArgumentException.class, () -> attention(new Window.Full(), Optional.of(new RopeSpec(10000, RopePairing.NEOX)), 5));
         assertThrows(IllegalArgumentException.class, () -> new AttentionSpec(4, 3, 8, new Mask(true, new Window.Full(), List.of()),
-                new PositionBias.None(), Optional.empty(), false, 1e-5, AttentionAlgorithm.STANDARD, 32));
+                new PositionBias.None(), Optional.empty(), false, 1e-5, AttentionAlgorithm.STANDARD, 32, 0.0));
+        assertThrows(IllegalArgumentException.class, () -> new AttentionSpec(2, 1, 4, new Mask(true, new Window.Full(), List.of()),
+                new PositionBias.None(), Optional.empty(), false, 1e-5, AttentionAlgorithm.STANDARD, 32, 1.0));
         assertThrows(IllegalArgumentException.class, () -> new Mask(true, new Window.Full(), List.of(3, 3)));
         assertThrows(IllegalArgumentException.class, () -> new BlockSpec(0, new AttentionSpec(2, 1, 4, new Mask(true, new Window.Full(), List.of()),
-                new PositionBias.Alibi(AlibiSlopes.REFERENCE), Optional.empty(), false, 1e-5, AttentionAlgorithm.STANDARD, 32), true, Optional.empty(),
+                new PositionBias.Alibi(AlibiSlopes.REFERENCE), Optional.empty(), false, 1e-5, AttentionAlgorithm.STANDARD, 32, 0.0), true, Optional.empty(),
                 new NormSpec(Norm.NONE, 1e-5), NormPosition.PRE, Optional.of(SinusoidalVariant.STANDARD), 0.0));
         assertEquals("sliding W=4, pe none, standard", sliding(0, 4).describe());
         assertEquals(LayerType.SLIDING, sliding(0, 4).layerType());

@@ -46,7 +46,9 @@ import uk.ac.manchester.tornado.api.common.TornadoDevice;
  * settings) run on the 20 steps' batches gives each step's loss within 1e-3 relative, and the learning rate within
  * 1e-5 relative (the schedule, in float32 on the device).</li>
  * </ul>
- * The fixtures' configs have no dropout: the Java masks come from a counter-based generator PyTorch cannot reproduce.
+ * Both run with dropout on, as scripts/run train does (the gradient graph with the masks of the first update's first
+ * micro-batch). The fixtures' configs have no hidden dropout (the twin does not model it); rnope-swa-attention-dropout
+ * has attention dropout, whose masks the twin draws as the Java kernels do (scripts/torch_models.py, AttentionDropout).
  * Every architecture has a fixture: the transformers on token and feature tasks, the LSTM hybrids on delayed recall
  * (mean squared error through the score head) and ape on a token task (its embedded QKV, class logits).
  */
@@ -65,7 +67,7 @@ public class TrainingTwinsTest {
     public static List<String> fixtures() {
         return List.of("rnope-swa", "rnope-swa-ablations", "multiscale-swa", "multihead-sliding-window", "multihead-edifice-bidirectional", "rnope-swa-hybrid-parallel",
                 "rnope-swa-hybrid-prenorm", "rnope-swa-geglu", "multihead-geglu-tokens", "cohere2", "mistral", "rnope-swa-recall", "rnope-swa-passkey",
-                "rnope-swa-text", "hybrid-lstm-attention", "hybrid-lstm-attention-mlp", "ape");
+                "rnope-swa-text", "hybrid-lstm-attention", "hybrid-lstm-attention-mlp", "ape", "rnope-swa-attention-dropout");
     }
 
     private static final List<String> NOT_WEIGHTS = List.of("batches.", "gradients.", "steps.");
@@ -169,7 +171,7 @@ public class TrainingTwinsTest {
         Batch batch = fixture.batch(0);
         TrainingGraph.StepResult result;
         Map<String, float[]> gradients;
-        try (TrainingGraph graph = TrainingGraph.forGradients(model, new RunShape(batch.batchSize(), batch.seqLen(), false, 0),
+        try (TrainingGraph graph = TrainingGraph.forGradients(model, new RunShape(batch.batchSize(), batch.seqLen(), true, Trainer.dropoutSeed(fixture.train())),
                 TrainTask.objective(fixture.config()), device)) {
             result = graph.run(List.of(batch));
             gradients = graph.gradients();

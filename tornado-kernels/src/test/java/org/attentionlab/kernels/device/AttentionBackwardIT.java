@@ -6,25 +6,38 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.attentionlab.kernels.Activations;
+import org.attentionlab.kernels.AttentionKernels;
 import org.attentionlab.kernels.AttentionMasks;
 import org.attentionlab.kernels.AttentionMasks.Window;
 import org.attentionlab.kernels.PositionalBiases;
 import org.attentionlab.kernels.reference.AttentionBackwardReference.Gradients;
+import org.attentionlab.kernels.reference.DroppedAttentionReference;
+import org.attentionlab.kernels.testing.AttentionAlgorithm;
 import org.attentionlab.kernels.testing.AttentionBackwardRunner;
 import org.attentionlab.kernels.testing.AttentionBackwardRunner.Result;
 import org.attentionlab.kernels.testing.AttentionCase;
+import org.attentionlab.kernels.testing.AttentionRunner;
 import org.attentionlab.kernels.testing.Closeness;
+import org.attentionlab.kernels.testing.DroppedProbabilities;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.enums.DataTransferMode;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
 /**
  * The attention backward kernels on a TornadoVM device: one TaskGraph of the forward ({@code memoryEfficient}),
  * {@code rowLogSumExp}, {@code rowOutputGradientDot}, {@code queryGradient} and {@code keyValueGradient}, the
  * intermediates staying on the device, against the same five kernels called as plain Java and against the float64
  * reference with the unit tests' tolerance; run twice, the device gives the same bits (no atomics, a fixed order).
+ * With attention dropout too: the same cases with p = 0.2, and the masks every algorithm's forward and the backward
+ * draw on the device read back and compared with the specification's.
  *
  * <p>Device against Java: {@code |device - java| <= 1e-5 + 1e-5 (|java| + magnitude)}, {@link DeviceCheck}'s
  * tolerance widened by the element's magnitude (the sum of the absolute values of its terms, from the reference):
@@ -115,6 +128,92 @@ class AttentionBackwardIT {
         DeviceCheck.assertWithinReference(want.dq(), device.dq(), referenceBound(want.dqMagnitude(), 1e-2), what + "dq");
         DeviceCheck.assertWithinReference(want.dk(), device.dk(), referenceBound(want.dkMagnitude(), 1e-2), what + "dk");
         DeviceCheck.assertWithinReference(want.dv(), device.dv(), referenceBound(want.dvMagnitude(), 1e-2), what + "dv");
+    }
+
+    // ---- attention dropout: the windows array's keep threshold and seed, the mask regenerated in the backward
+
+    private static final double DROPOUT = 0.2;
+    private static final int DROPOUT_SEED = -1_234_567;
+
+    private static double[] dropoutFactors(AttentionCase c, double p, int seed) {
+        return DroppedAttentionReference.mask(c.referenceShape(), AttentionMasks.keepThreshold(p), seed);
+    }
+
+    /** The cases above with attention dropout: device against Java and against the float64 reference with the specification's mask. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void droppedBackwardMatchesJavaAndTheReference(String name, AttentionCase c) {
+        float[] dOut = AttentionCase.uniform(new Random(209), c.q().length);
+        Result device = AttentionBackwardRunner.run(c, dOut, "droppedBackward" + GRAPHS.incrementAndGet(), c.kernelWindows(DROPOUT, DROPOUT_SEED));
+        Result java = AttentionBackwardRunner.runPlain(c, dOut, c.kernelWindows(DROPOUT, DROPOUT_SEED));
+        double[] factors = dropoutFactors(c, DROPOUT, DROPOUT_SEED);
+        Gradients want = DroppedAttentionReference.gradients(c.referenceShape(), Closeness.toDoubles(c.q()), Closeness.toDoubles(c.k()),
+                Closeness.toDoubles(c.v()), Closeness.toDoubles(dOut), c.referenceMask(), c.referenceBias(), c.scale(), factors);
+        double[] out = DroppedAttentionReference.attention(c.referenceShape(), Closeness.toDoubles(c.q()), Closeness.toDoubles(c.k()),
+                Closeness.toDoubles(c.v()), c.referenceMask(), c.referenceBias(), c.scale(), factors);
+        String what = "attention backward with dropout " + DROPOUT + ": " + name;
+        DeviceCheck.assertMatchesJava(java.out(), device.out(), what + ", out");
+        DeviceCheck.assertMatchesReference(out, device.out(), 1e-5, 1e-4, what + ", out");
+        DeviceCheck.assertMatchesJava(java.rowDot(), device.rowDot(), what + ", D");
+        DeviceCheck.assertWithinJava(java.dq(), device.dq(), bound(java.dq(), want.dqMagnitude()), what + ", dq");
+        DeviceCheck.assertWithinJava(java.dk(), device.dk(), bound(java.dk(), want.dkMagnitude()), what + ", dk");
+        DeviceCheck.assertWithinJava(java.dv(), device.dv(), bound(java.dv(), want.dvMagnitude()), what + ", dv");
+        DeviceCheck.assertWithinReference(want.dq(), device.dq(), referenceBound(want.dqMagnitude(), 1e-5), what + ", dq");
+        DeviceCheck.assertWithinReference(want.dk(), device.dk(), referenceBound(want.dkMagnitude(), 1e-5), what + ", dk");
+        DeviceCheck.assertWithinReference(want.dv(), device.dv(), referenceBound(want.dvMagnitude(), 1e-5), what + ", dv");
+    }
+
+    /**
+     * Every algorithm's forward on the device draws the specification's mask and the device's backward regenerates it
+     * (both read back with one-hot values and gradients, {@link DroppedProbabilities}): the hash's shifts and
+     * wrap-around multiplications give the same bits on the device as in Java.
+     */
+    @Test
+    void theDevicesMasksAreTheSpecifications() {
+        Window causalW6 = Window.causalSliding(6);
+        AttentionCase c = DroppedProbabilities.withOneHotValues(AttentionCase.random(210, 2, 20, 3, 3, 20, causalW6.left(), causalW6.right(), 7)
+                .withCausal(true));
+        double p = 0.35;
+        int seed = 0x7EADBEEF;
+        double[] factors = dropoutFactors(c, p, seed);
+        Result backward = AttentionBackwardRunner.run(c, DroppedProbabilities.oneHotGradients(c), "droppedMask" + GRAPHS.incrementAndGet(),
+                c.kernelWindows(p, seed));
+        for (AttentionAlgorithm algorithm : AttentionAlgorithm.values()) {
+            int[] counts = DroppedProbabilities.assertSameMask("device, " + algorithm, c, factors, AttentionRunner.run(algorithm, c, c.kernelWindows(p, seed)),
+                    backward.dv(), 1e-5);
+            DeviceCheck.report("the specification", "attention dropout mask of " + algorithm + " (forward and backward, " + counts[0] + " kept, "
+                    + counts[1] + " dropped)", 0.0);
+        }
+    }
+
+    /**
+     * As a training step runs it: {@code seedDropoutAtStep} writes the step's seed into the window array on the device,
+     * then the forward reads it there; the seed and the output equal Java's with that seed.
+     */
+    @Test
+    void theSeedWrittenOnTheDeviceDrivesTheForward() {
+        AttentionCase c = AttentionCase.random(211, 2, 9, 2, 2, 4, 3, 0).withCausal(true);
+        int seed = 77;
+        int stepSeed = seed + 5 * Activations.DROPOUT_STEP_STRIDE;
+        IntArray windows = c.kernelWindows(0.3, 0);
+        IntArray counter = IntArray.fromArray(new int[] { 5 });
+        IntArray globals = IntArray.fromArray(new int[] { 0 });
+        FloatArray slopes = FloatArray.fromArray(c.slopes());
+        FloatArray q = FloatArray.fromArray(c.q());
+        FloatArray k = FloatArray.fromArray(c.k());
+        FloatArray v = FloatArray.fromArray(c.v());
+        FloatArray out = new FloatArray(c.q().length);
+        TaskGraph graph = DeviceTasks.graph("seedDropout").transferToDevice(DataTransferMode.EVERY_EXECUTION, windows, counter, globals, slopes, q, k, v)
+                .task("seed", AttentionKernels::seedDropoutAtStep, windows, c.numHeads(), seed, counter)
+                .task(DeviceTasks.TASK, AttentionKernels::memoryEfficient, q, k, v, out, globals, 0, slopes, c.batch(), c.seqLen(), c.numHeads(),
+                        c.numKvHeads(), c.headDim(), windows, 1, c.biasKind(), c.apeScale(), c.scale(), 4)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, windows, out);
+        DeviceTasks.execute(graph);
+        int[] expectedWindows = c.kernelWindows(0.3, 0).toHeapArray();
+        expectedWindows[2 * c.numHeads() + 2] = stepSeed;
+        assertArrayEquals(expectedWindows, windows.toHeapArray(), "the window array after seedDropoutAtStep on the device");
+        float[] java = AttentionRunner.runPlain(AttentionAlgorithm.MEMORY_EFFICIENT, c, c.kernelWindows(0.3, stepSeed));
+        DeviceCheck.assertMatchesJava(java, out.toHeapArray(), "memoryEfficient after seedDropoutAtStep on the device");
     }
 
     private static double[] bound(float[] java, double[] magnitude) {

@@ -109,7 +109,7 @@ public final class ActivationReference {
         return (h >>> 8) / 16777216.0;
     }
 
-    private static long murmurFinalizer(long value) {
+    static long murmurFinalizer(long value) {
         long h = value & 0xFFFFFFFFL;
         h ^= h >>> 16;
         h = (h * 0x85EBCA6BL) & 0xFFFFFFFFL;

@@ -109,7 +109,7 @@ public final class AttentionBackwardReference {
     }
 
     /** Row i of the logits of head h (entries of invisible keys left at 0 and never read). */
-    private static double[] logits(Shape shape, double[] q, double[] k, boolean[][] visible, PositionBias bias, double scale, int b, int h, int i) {
+    static double[] logits(Shape shape, double[] q, double[] k, boolean[][] visible, PositionBias bias, double scale, int b, int h, int i) {
         int L = shape.seqLen();
         int D = shape.headDim();
         int kvHead = h / (shape.heads() / shape.kvHeads());
@@ -127,7 +127,7 @@ public final class AttentionBackwardReference {
     }
 
     /** The softmax of the visible entries; invisible ones get probability 0. */
-    private static double[] softmax(double[] logits, boolean[] visible) {
+    static double[] softmax(double[] logits, boolean[] visible) {
         double max = Double.NEGATIVE_INFINITY;
         for (int j = 0; j < logits.length; j++) {
             if (visible[j]) {

@@ -29,7 +29,12 @@ public final class AttentionBackwardRunner {
 
     /** The five kernels as plain Java calls, one after the other. */
     public static Result runPlain(AttentionCase c, float[] dOut) {
-        Arguments a = new Arguments(c, dOut);
+        return runPlain(c, dOut, c.kernelWindows());
+    }
+
+    /** {@link #runPlain(AttentionCase, float[])} with the kernels' {@code windows} given (e.g. with attention dropout). */
+    public static Result runPlain(AttentionCase c, float[] dOut, IntArray windows) {
+        Arguments a = new Arguments(c, dOut, windows);
         AttentionKernels.memoryEfficient(a.q, a.k, a.v, a.out, a.globals, a.numGlobal, a.slopes, c.batch(), c.seqLen(), c.numHeads(), c.numKvHeads(),
                 c.headDim(), a.windows, a.causal, c.biasKind(), c.apeScale(), c.scale(), AttentionKernels.MEMORY_EFFICIENT_MAX_CHUNK);
         AttentionKernels.rowLogSumExp(a.q, a.k, a.rowStatistics, a.globals, a.numGlobal, a.slopes, c.batch(), c.seqLen(), c.numHeads(), c.numKvHeads(),
@@ -44,7 +49,12 @@ public final class AttentionBackwardRunner {
 
     /** The five kernels as the tasks of one TaskGraph on TornadoVM's default device (the JVM implementation here). */
     public static Result run(AttentionCase c, float[] dOut, String graphName) {
-        Arguments a = new Arguments(c, dOut);
+        return run(c, dOut, graphName, c.kernelWindows());
+    }
+
+    /** {@link #run(AttentionCase, float[], String)} with the kernels' {@code windows} given. */
+    public static Result run(AttentionCase c, float[] dOut, String graphName, IntArray windows) {
+        Arguments a = new Arguments(c, dOut, windows);
         TaskGraph graph = new TaskGraph(graphName).transferToDevice(DataTransferMode.EVERY_EXECUTION, a.q, a.k, a.v, a.dOut, a.globals, a.windows, a.slopes)
                 .task("forward", AttentionKernels::memoryEfficient, a.q, a.k, a.v, a.out, a.globals, a.numGlobal, a.slopes, c.batch(), c.seqLen(),
                         c.numHeads(), c.numKvHeads(), c.headDim(), a.windows, a.causal, c.biasKind(), c.apeScale(), c.scale(),
@@ -84,7 +94,7 @@ public final class AttentionBackwardRunner {
         final FloatArray dk;
         final FloatArray dv;
 
-        Arguments(AttentionCase c, float[] gradient) {
+        Arguments(AttentionCase c, float[] gradient, IntArray kernelWindows) {
             q = FloatArray.fromArray(c.q());
             k = FloatArray.fromArray(c.k());
             v = FloatArray.fromArray(c.v());
@@ -92,7 +102,7 @@ public final class AttentionBackwardRunner {
             numGlobal = c.globalTokens().length;
             globals = IntArray.fromArray(numGlobal == 0 ? new int[] { 0 } : c.globalTokens());
             slopes = FloatArray.fromArray(c.slopes());
-            windows = IntArray.fromArray(c.windows());
+            windows = kernelWindows;
             causal = c.causal() ? 1 : 0;
             out = nans(c.q().length);
             AttentionKernels.checkArguments(q, k, v, out, globals, numGlobal, slopes, c.batch(), c.seqLen(), c.numHeads(), c.numKvHeads(), c.headDim(),

@@ -3,9 +3,12 @@ package org.attentionlab.kernels.testing;
 import java.util.Arrays;
 import java.util.Random;
 
+import org.attentionlab.kernels.AttentionMasks;
 import org.attentionlab.kernels.PositionalBiases;
 import org.attentionlab.kernels.reference.AttentionBackwardReference;
 import org.attentionlab.kernels.reference.AttentionReference;
+
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
  * One call of the attention kernels: shape, mask (each head's window sides as {@code [numHeads * 2]} left, right; the
@@ -73,6 +76,16 @@ public record AttentionCase(int batch, int seqLen, int numHeads, int numKvHeads,
 
     public int windowRight(int head) {
         return windows[2 * head + 1];
+    }
+
+    /** The kernels' {@code windows} argument: these bands, no dropout. */
+    public IntArray kernelWindows() {
+        return AttentionMasks.windowsOfSides(windows);
+    }
+
+    /** The kernels' {@code windows} argument with attention dropout {@code p} and mask seed {@code seed}. */
+    public IntArray kernelWindows(double p, int seed) {
+        return AttentionMasks.withDropout(kernelWindows(), numHeads, p, seed);
     }
 
     public static int[] uniformWindows(int heads, int left, int right) {

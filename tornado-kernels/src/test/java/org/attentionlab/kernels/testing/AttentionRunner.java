@@ -28,16 +28,21 @@ public final class AttentionRunner {
 
     /** Through a TaskGraph and TornadoExecutionPlan; the flash kernel on {@link AttentionKernels#flashGrid}. */
     public static float[] run(AttentionAlgorithm algorithm, AttentionCase c) {
-        return runThroughTaskGraph(algorithm, c, AttentionKernels.flashGrid(c.batch(), c.numHeads(), c.seqLen()));
+        return run(algorithm, c, c.kernelWindows());
+    }
+
+    /** {@link #run(AttentionAlgorithm, AttentionCase)} with the kernels' {@code windows} given (e.g. with attention dropout). */
+    public static float[] run(AttentionAlgorithm algorithm, AttentionCase c, IntArray windows) {
+        return runThroughTaskGraph(algorithm, c, AttentionKernels.flashGrid(c.batch(), c.numHeads(), c.seqLen()), windows);
     }
 
     /** The flash kernel on a grid of the caller's choosing. */
     public static float[] runFlash(AttentionCase c, WorkerGrid grid) {
-        return runThroughTaskGraph(AttentionAlgorithm.FLASH, c, grid);
+        return runThroughTaskGraph(AttentionAlgorithm.FLASH, c, grid, c.kernelWindows());
     }
 
-    private static float[] runThroughTaskGraph(AttentionAlgorithm algorithm, AttentionCase c, WorkerGrid flashGrid) {
-        Arguments a = new Arguments(algorithm, c);
+    private static float[] runThroughTaskGraph(AttentionAlgorithm algorithm, AttentionCase c, WorkerGrid flashGrid, IntArray windows) {
+        Arguments a = new Arguments(algorithm, c, windows);
         TaskGraph graph = new TaskGraph(GRAPH).transferToDevice(DataTransferMode.EVERY_EXECUTION, a.q, a.k, a.v, a.globals, a.windows, a.slopes);
         a.launch.addTask(graph, TASK, a.q, a.k, a.v, a.out, a.scratch);
         graph.transferToHost(DataTransferMode.EVERY_EXECUTION, a.out);
@@ -54,10 +59,15 @@ public final class AttentionRunner {
 
     /** A plain Java call of a {@code @Parallel} kernel (sequential loops). */
     public static float[] runPlain(AttentionAlgorithm algorithm, AttentionCase c) {
+        return runPlain(algorithm, c, c.kernelWindows());
+    }
+
+    /** {@link #runPlain(AttentionAlgorithm, AttentionCase)} with the kernels' {@code windows} given. */
+    public static float[] runPlain(AttentionAlgorithm algorithm, AttentionCase c, IntArray windows) {
         if (algorithm == AttentionAlgorithm.FLASH) {
             throw new IllegalArgumentException("the flash kernel needs a worker grid: use run()");
         }
-        Arguments a = new Arguments(algorithm, c);
+        Arguments a = new Arguments(algorithm, c, windows);
         a.launch.call(a.q, a.k, a.v, a.out, a.scratch);
         return a.out.toHeapArray();
     }
@@ -74,7 +84,7 @@ public final class AttentionRunner {
         final FloatArray slopes;
         final AttentionLaunch launch;
 
-        Arguments(AttentionAlgorithm algorithm, AttentionCase c) {
+        Arguments(AttentionAlgorithm algorithm, AttentionCase c, IntArray kernelWindows) {
             q = FloatArray.fromArray(c.q());
             k = FloatArray.fromArray(c.k());
             v = FloatArray.fromArray(c.v());
@@ -83,7 +93,7 @@ public final class AttentionRunner {
             int numGlobal = c.globalTokens().length;
             globals = IntArray.fromArray(numGlobal == 0 ? new int[] { 0 } : c.globalTokens());
             slopes = FloatArray.fromArray(c.slopes());
-            windows = IntArray.fromArray(c.windows());
+            windows = kernelWindows;
             launch = new AttentionLaunch(AttentionLaunch.Algorithm.valueOf(algorithm.name()), c.batch(), c.seqLen(), c.numHeads(), c.numKvHeads(),
                     c.headDim(), windows, c.causal(), globals, numGlobal, c.biasKind(), slopes, c.apeScale(), c.scale(), c.chunkSize());
             scratch = new FloatArray(Math.max(1, launch.scratchSize()));
