@@ -57,7 +57,7 @@ public final class MatrixMultiply {
     /** Inner-dimension values per staged panel of {@link #linearTiled}. */
     public static final int PANEL_DEPTH = 64;
     /** Output rows per work-item of {@link #linearTiled}: the rows that share each staged panel. */
-    public static final int TILED_ITEM_ROWS = 64;
+    public static final int TILED_ITEM_ROWS = 128;
 
     public static final int NONE = 0;
     /** {@code max(x, 0)}. */

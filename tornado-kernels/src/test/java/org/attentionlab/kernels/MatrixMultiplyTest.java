@@ -262,9 +262,9 @@ class MatrixMultiplyTest {
         assertArrayEquals(new long[] { 1, 32, 1 }, grouped.getLocalWork());
         assertArrayEquals(new long[] { 1, 1, 1 }, MatrixMultiply.grid(0, 0, 1).getGlobalWork());
         assertThrows(IllegalArgumentException.class, () -> MatrixMultiply.grid(1, 1, 0));
-        assertArrayEquals(new long[] { 2, 2, 1 }, MatrixMultiply.tiledGrid(65, 17, 1).getGlobalWork());
-        assertArrayEquals(new long[] { 1, 8, 1 }, MatrixMultiply.tiledGrid(64 * 5, 16, 4).getGlobalWork());
-        assertArrayEquals(new long[] { 1, 4, 1 }, MatrixMultiply.tiledGrid(64 * 5, 16, 4).getLocalWork());
+        assertArrayEquals(new long[] { 2, 2, 1 }, MatrixMultiply.tiledGrid(MatrixMultiply.TILED_ITEM_ROWS + 1, 17, 1).getGlobalWork());
+        assertArrayEquals(new long[] { 1, 8, 1 }, MatrixMultiply.tiledGrid(MatrixMultiply.TILED_ITEM_ROWS * 5, 16, 4).getGlobalWork());
+        assertArrayEquals(new long[] { 1, 4, 1 }, MatrixMultiply.tiledGrid(MatrixMultiply.TILED_ITEM_ROWS * 5, 16, 4).getLocalWork());
         assertThrows(IllegalArgumentException.class, () -> MatrixMultiply.tiledGrid(1, 1, 0));
         // The JVM implementation's only device is a CPU.
         assertArrayEquals(new long[] { 1, 1, 1 }, MatrixMultiply.grid(1, 1).getLocalWork());

@@ -59,14 +59,14 @@ class MatrixMultiplyIT {
     }
 
     /**
-     * {@link MatrixMultiply#linearTiled} at 70 rows (a full item of {@value MatrixMultiply#TILED_ITEM_ROWS} and a
+     * {@link MatrixMultiply#linearTiled} at 140 rows (a full item of {@value MatrixMultiply#TILED_ITEM_ROWS} and a
      * partial one, whose last register tile is partial), inner 131 (two full panels and one 3 deep), 37 columns (two
      * full tiles and a partial one).
      */
     @ParameterizedTest(name = "activation {0}, {1} items per group, accumulate {2}")
     @CsvSource({ "0, 1, 0", "2, 3, 1", "4, 1, 0" })
     void linearTiled(int activation, int groupItems, int accumulate) {
-        int rows = 70;
+        int rows = 140;
         int inner = 131;
         int cols = 37;
         SplittableRandom random = new SplittableRandom(83 + activation * 7L + groupItems);
