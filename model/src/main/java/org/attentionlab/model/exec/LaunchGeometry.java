@@ -59,9 +59,13 @@ public record LaunchGeometry(int groupItems, String source, String deviceType, l
                 registerTilesFor(d));
     }
 
+    private static boolean registerTilesFor(TornadoDevice device) {
+        return registerTilesFor(device.getTornadoVMBackend(), device.getDeviceType());
+    }
+
     /** Register tiles on a TornadoVM device that is not a GPU; row blocks on the JVM implementation and on GPUs. */
-    static boolean registerTilesFor(TornadoDevice device) {
-        return device.getTornadoVMBackend() != TornadoVMBackendType.JAVA && device.getDeviceType() != TornadoDeviceType.GPU;
+    static boolean registerTilesFor(TornadoVMBackendType backend, TornadoDeviceType type) {
+        return backend != TornadoVMBackendType.JAVA && type != TornadoDeviceType.GPU;
     }
 
     /** The grid of a row-block matrix product ({@link MatrixMultiply#grid}) with a {@code rows x cols} output. */
