@@ -96,7 +96,7 @@ def kernels(device, jmh_path, attention_path, linear_path):
     matmul = [r for r in results if r["benchmark"].split(".")[-2] == "MatrixMultiplyBenchmark"]
     if matmul:
         print()
-        print(f"{'linear (x Wᵀ + b)':<22}{'median ms':>10}{'p90':>8}{'GFLOP/s':>9}{'torch linear':>14}{'ratio':>8}{'torch x@Wᵀ':>13}{'ratio':>8}")
+        print(f"{'linear (x Wᵀ + b)':<22}{'kernel':>15}{'median ms':>10}{'p90':>8}{'GFLOP/s':>9}{'torch linear':>14}{'ratio':>8}{'torch x@Wᵀ':>13}{'ratio':>8}{'sgemm GFLOP/s':>15}")
         for r in matmul:
             p = r["params"]
             rows = int(p["rows"])
@@ -106,8 +106,10 @@ def kernels(device, jmh_path, attention_path, linear_path):
             linear_ms = linear_peer.get("linear", {}).get(key, {}).get("median_ms")
             sgemm_ms = linear_peer.get("sgemm", {}).get(key, {}).get("median_ms")
             show = (lambda v: f"{v:.2f}" if v is not None else "-")
-            print(f"{f'{rows} x {inner} -> {out}':<22}{ms:>10.2f}{p90:>8.2f}{2 * rows * inner * out / ms / 1e6:>9.1f}"
-                  f"{show(linear_ms):>14}{ratio(linear_ms, ms, ok):>8}{show(sgemm_ms):>13}{ratio(sgemm_ms, ms, ok):>8}")
+            sgemm_rate = f"{2 * rows * inner * out / sgemm_ms / 1e6:.1f}" if sgemm_ms else "-"
+            print(f"{f'{rows} x {inner} -> {out}':<22}{p.get('kernel', '-'):>15}{ms:>10.2f}{p90:>8.2f}{2 * rows * inner * out / ms / 1e6:>9.1f}"
+                  f"{show(linear_ms):>14}{ratio(linear_ms, ms, ok):>8}{show(sgemm_ms):>13}{ratio(sgemm_ms, ms, ok):>8}{sgemm_rate:>15}")
+        print("kernel: rowBlocks = MatrixMultiply.linear, registerTiles = MatrixMultiply.linearTiled")
         print("torch linear = torch.nn.functional.linear (with bias, as ours); torch x@Wᵀ = the bare sgemm (no bias)")
     print("ratios = peer median / our median, measured in this run: above 1 we are faster")
 
@@ -149,7 +151,7 @@ def model(config, ours_path, peer_path):
             first, launch = run.get("first_run"), run.get("launch")
             if first and launch:
                 print(f"  L={L}: compile {first['compile_ms']:.0f} ms, first run {first['first_run_ms']:.0f} ms (not timed); "
-                      f"{launch['tasks']} tasks in {launch['task_graphs']} graphs, {launch['group_items']} work-items per group ({launch['chosen_by']})")
+                      f"{launch['tasks']} tasks in {launch['task_graphs']} graphs, {launch['group_items']} work-items per group ({launch['chosen_by']}), projections: {launch.get('projection_kernel', '?')}")
         doubled = [(L, 2 * L) for L in seq_lens if 2 * L in seq_lens]
         steps = []
         for a, b in doubled:

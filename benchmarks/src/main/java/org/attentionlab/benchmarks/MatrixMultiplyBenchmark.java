@@ -50,6 +50,10 @@ public class MatrixMultiplyBenchmark {
     @Param({ "256x768", "256x1024", "1024x256" })
     String shape;
 
+    /** {@code rowBlocks}: {@link MatrixMultiply#linear}; {@code registerTiles}: {@link MatrixMultiply#linearTiled}. */
+    @Param({ "rowBlocks", "registerTiles" })
+    String kernel;
+
     private int in;
     private int out;
     private FloatArray x;
@@ -69,10 +73,16 @@ public class MatrixMultiplyBenchmark {
         weight = BenchmarkArrays.uniform(out * in, random);
         bias = BenchmarkArrays.uniform(out, random);
         y = new FloatArray(rows * out);
-        TaskGraph graph = new TaskGraph("matmul").transferToDevice(DataTransferMode.FIRST_EXECUTION, x, weight, bias)
-                .task("linear", MatrixMultiply::linear, new KernelContext(), x, weight, bias, y, rows, in, out, 1, MatrixMultiply.NONE, 0)
-                .transferToHost(DataTransferMode.UNDER_DEMAND, y);
-        plan = new TornadoExecutionPlan(graph.snapshot()).withGridScheduler(new GridScheduler("matmul.linear", MatrixMultiply.grid(rows, out)));
+        boolean tiled = kernel.equals("registerTiles");
+        TaskGraph graph = new TaskGraph("matmul").transferToDevice(DataTransferMode.FIRST_EXECUTION, x, weight, bias);
+        if (tiled) {
+            graph.task("linear", MatrixMultiply::linearTiled, new KernelContext(), x, weight, bias, y, rows, in, out, 1, MatrixMultiply.NONE, 0);
+        } else {
+            graph.task("linear", MatrixMultiply::linear, new KernelContext(), x, weight, bias, y, rows, in, out, 1, MatrixMultiply.NONE, 0);
+        }
+        graph.transferToHost(DataTransferMode.UNDER_DEMAND, y);
+        plan = new TornadoExecutionPlan(graph.snapshot()).withGridScheduler(new GridScheduler("matmul.linear",
+                tiled ? MatrixMultiply.tiledGrid(rows, out, MatrixMultiply.groupItemsForDefaultDevice()) : MatrixMultiply.grid(rows, out)));
     }
 
     @TearDown(Level.Trial)

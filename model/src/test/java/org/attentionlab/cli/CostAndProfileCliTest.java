@@ -126,6 +126,7 @@ class CostAndProfileCliTest {
         Map<String, Object> launch = (Map<String, Object>) run.get("launch");
         assertEquals(2, ((Number) launch.get("group_items")).intValue(), launch.toString());
         assertEquals("work_group_items", launch.get("chosen_by"));
+        assertEquals("row_blocks", launch.get("projection_kernel"), "the JVM implementation runs the row-block projections");
         int graphs = ((Number) launch.get("task_graphs")).intValue();
         assertTrue(graphs >= 1 && graphs <= BLOCKS + 1, "at most a graph per layer: " + launch);
         Map<String, Object> profile = (Map<String, Object>) run.get("profile");

@@ -63,8 +63,8 @@ public final class LinearKernels {
                     MatrixMultiply.updateLastRows(lowerAcc, staged, lowerRowValues, blockCols);
                 }
             }
-            MatrixMultiply.storeBlock(acc, bias, y, outFeatures, row0, blockRows, col0, blockCols, hasBias, MatrixMultiply.NONE, 0);
-            MatrixMultiply.storeBlock(lowerAcc, bias, y, outFeatures, lowerRow0, lowerRows, col0, blockCols, hasBias, MatrixMultiply.NONE, 0);
+            MatrixMultiply.storeBlock(acc, MatrixMultiply.BLOCK_COLUMNS, bias, y, outFeatures, row0, blockRows, col0, blockCols, hasBias, MatrixMultiply.NONE, 0);
+            MatrixMultiply.storeBlock(lowerAcc, MatrixMultiply.BLOCK_COLUMNS, bias, y, outFeatures, lowerRow0, lowerRows, col0, blockCols, hasBias, MatrixMultiply.NONE, 0);
         }
     }
 
@@ -105,19 +105,39 @@ public final class LinearKernels {
                     MatrixMultiply.updateLastRows(lowerAcc, staged, lowerRowValues, blockCols);
                 }
             }
-            storeQkv(acc, bias, q, k, v, row0, blockRows, col0, blockCols, qFeatures, kvFeatures, hasBias);
-            storeQkv(lowerAcc, bias, q, k, v, lowerRow0, lowerRows, col0, blockCols, qFeatures, kvFeatures, hasBias);
+            storeQkv(acc, MatrixMultiply.BLOCK_COLUMNS, bias, q, k, v, row0, blockRows, col0, blockCols, qFeatures, kvFeatures, hasBias);
+            storeQkv(lowerAcc, MatrixMultiply.BLOCK_COLUMNS, bias, q, k, v, lowerRow0, lowerRows, col0, blockCols, qFeatures, kvFeatures, hasBias);
+        }
+    }
+
+    /**
+     * {@link #qkvProjection} with {@link MatrixMultiply#linearTiled}'s register tiles (for OpenCL CPU compilers), over
+     * {@link MatrixMultiply#tiledGrid}{@code (rows, qFeatures + 2 kvFeatures, groupItems)}.
+     */
+    public static void qkvProjectionTiled(KernelContext context, FloatArray x, FloatArray weight, FloatArray bias, FloatArray q, FloatArray k, FloatArray v,
+            int rows, int inFeatures, int qFeatures, int kvFeatures, int hasBias) {
+        int outFeatures = qFeatures + 2 * kvFeatures;
+        int col0 = context.globalIdx * MatrixMultiply.TILE_COLUMNS;
+        int row0 = context.globalIdy * MatrixMultiply.TILED_ITEM_ROWS;
+        float[] panel = new float[MatrixMultiply.PANEL_DEPTH * MatrixMultiply.TILE_COLUMNS];
+        float[] sums = new float[MatrixMultiply.TILED_ITEM_ROWS * MatrixMultiply.TILE_COLUMNS];
+        float[] tile = new float[MatrixMultiply.TILE_ROWS * MatrixMultiply.TILE_COLUMNS];
+        if (col0 < outFeatures && row0 < rows) {
+            int itemRows = TornadoMath.min(MatrixMultiply.TILED_ITEM_ROWS, rows - row0);
+            MatrixMultiply.tiledSums(sums, panel, tile, x, weight, rows, inFeatures, outFeatures, row0, col0, itemRows);
+            storeQkv(sums, MatrixMultiply.TILE_COLUMNS, bias, q, k, v, row0, itemRows, col0, TornadoMath.min(MatrixMultiply.TILE_COLUMNS, outFeatures - col0),
+                    qFeatures, kvFeatures, hasBias);
         }
     }
 
     /** {@code acc + bias} for a block's rows and columns, each column into q, k or v. */
-    private static void storeQkv(float[] acc, FloatArray bias, FloatArray q, FloatArray k, FloatArray v, int row0, int blockRows, int col0, int blockCols,
+    private static void storeQkv(float[] acc, int accRow, FloatArray bias, FloatArray q, FloatArray k, FloatArray v, int row0, int blockRows, int col0, int blockCols,
             int qFeatures, int kvFeatures, int hasBias) {
         for (int i = 0; i < blockRows; i++) {
             int row = row0 + i;
             for (int c = 0; c < blockCols; c++) {
                 int feature = col0 + c;
-                float sum = acc[i * MatrixMultiply.BLOCK_COLUMNS + c] + (hasBias != 0 ? bias.get(feature) : 0.0f);
+                float sum = acc[i * accRow + c] + (hasBias != 0 ? bias.get(feature) : 0.0f);
                 if (feature < qFeatures) {
                     q.set(row * qFeatures + feature, sum);
                 } else if (feature < qFeatures + kvFeatures) {

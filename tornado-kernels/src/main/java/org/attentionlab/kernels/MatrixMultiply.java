@@ -50,6 +50,15 @@ public final class MatrixMultiply {
     /** Inner-dimension values per step: the staged rows of B and the products per accumulator update. */
     public static final int DEPTH_STEP = 4;
 
+    /** Rows of one register tile of {@link #linearTiled}. */
+    public static final int TILE_ROWS = 8;
+    /** Columns of one register tile of {@link #linearTiled}: one 512-bit vector of floats. */
+    public static final int TILE_COLUMNS = 16;
+    /** Inner-dimension values per staged panel of {@link #linearTiled}. */
+    public static final int PANEL_DEPTH = 64;
+    /** Output rows per work-item of {@link #linearTiled}: the rows that share each staged panel. */
+    public static final int TILED_ITEM_ROWS = 128;
+
     public static final int NONE = 0;
     /** {@code max(x, 0)}. */
     public static final int RELU = 1;
@@ -117,8 +126,33 @@ public final class MatrixMultiply {
                     updateLastRows(lowerAcc, staged, lowerRowValues, blockCols);
                 }
             }
-            storeBlock(acc, bias, y, cols, row0, blockRows, col0, blockCols, hasBias, activation, accumulate);
-            storeBlock(lowerAcc, bias, y, cols, lowerRow0, lowerRows, col0, blockCols, hasBias, activation, accumulate);
+            storeBlock(acc, BLOCK_COLUMNS, bias, y, cols, row0, blockRows, col0, blockCols, hasBias, activation, accumulate);
+            storeBlock(lowerAcc, BLOCK_COLUMNS, bias, y, cols, lowerRow0, lowerRows, col0, blockCols, hasBias, activation, accumulate);
+        }
+    }
+
+    /**
+     * {@link #linear} with register tiles, for OpenCL CPU compilers (PoCL): the same result within float rounding
+     * (each output is the same serial sum over the inner dimension), over {@link #tiledGrid}{@code (rows, cols)}.
+     * A work-item owns {@value #TILED_ITEM_ROWS} rows by {@value #TILE_COLUMNS} columns of y. For each
+     * {@value #PANEL_DEPTH}-deep slice of the inner dimension it gathers the slice of its W rows transposed into a
+     * private panel (contiguous along the columns), then, per tile of {@value #TILE_ROWS} rows, holds the
+     * {@value #TILE_ROWS} x {@value #TILE_COLUMNS} sums in {@code tile} across the whole slice: the loops over the
+     * tile have constant trip counts, so LLVM unrolls them, promotes {@code tile} to registers and turns each row
+     * into one vector multiply-add of a broadcast x value with the panel row. The sums leave the registers once per
+     * slice ({@code sums}). Rows and columns past the edge read the last row / column (never stored).
+     */
+    public static void linearTiled(KernelContext context, FloatArray x, FloatArray weight, FloatArray bias, FloatArray y, int rows, int inner, int cols,
+            int hasBias, int activation, int accumulate) {
+        int col0 = context.globalIdx * TILE_COLUMNS;
+        int row0 = context.globalIdy * TILED_ITEM_ROWS;
+        float[] panel = new float[PANEL_DEPTH * TILE_COLUMNS];
+        float[] sums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
+        float[] tile = new float[TILE_ROWS * TILE_COLUMNS];
+        if (col0 < cols && row0 < rows) {
+            int itemRows = TornadoMath.min(TILED_ITEM_ROWS, rows - row0);
+            tiledSums(sums, panel, tile, x, weight, rows, inner, cols, row0, col0, itemRows);
+            storeBlock(sums, TILE_COLUMNS, bias, y, cols, row0, itemRows, col0, TornadoMath.min(TILE_COLUMNS, cols - col0), hasBias, activation, accumulate);
         }
     }
 
@@ -209,8 +243,8 @@ public final class MatrixMultiply {
                     updateLastRows(lowerAcc, staged, lowerRowValues, blockCols);
                 }
             }
-            storeBlock(acc, y, y, cols, row0, blockRows, col0, blockCols, 0, NONE, accumulate);
-            storeBlock(lowerAcc, y, y, cols, lowerRow0, lowerRows, col0, blockCols, 0, NONE, accumulate);
+            storeBlock(acc, BLOCK_COLUMNS, y, y, cols, row0, blockRows, col0, blockCols, 0, NONE, accumulate);
+            storeBlock(lowerAcc, BLOCK_COLUMNS, y, y, cols, lowerRow0, lowerRows, col0, blockCols, 0, NONE, accumulate);
         }
     }
 
@@ -272,6 +306,49 @@ public final class MatrixMultiply {
     /** How many rows of a work-item's lower block exist (0 to {@value #BLOCK_ROWS}). */
     static int lowerBlockRows(int rows, int row0) {
         return TornadoMath.max(0, TornadoMath.min(BLOCK_ROWS, rows - row0 - BLOCK_ROWS));
+    }
+
+    /**
+     * {@code sums[i][j] = sum_k x[row0 + i, k] W[col0 + j, k]} for the {@code itemRows} rows and {@value #TILE_COLUMNS}
+     * columns of a {@link #linearTiled} work-item ({@code sums}: {@value #TILED_ITEM_ROWS} x {@value #TILE_COLUMNS};
+     * {@code panel}, {@code tile}: scratch). Every loop over the tile has a constant trip count: TornadoVM's compiler
+     * unrolls them, so {@code tile} is only indexed by constants and LLVM keeps it in vector registers for the whole
+     * panel. Columns past {@code cols} read the last column, rows past {@code rows} the last row.
+     */
+    static void tiledSums(float[] sums, float[] panel, float[] tile, FloatArray x, FloatArray weight, int rows, int inner, int cols, int row0, int col0,
+            int itemRows) {
+        for (int e = 0; e < TILED_ITEM_ROWS * TILE_COLUMNS; e++) {
+            sums[e] = 0.0f;
+        }
+        for (int k0 = 0; k0 < inner; k0 += PANEL_DEPTH) {
+            int depth = TornadoMath.min(PANEL_DEPTH, inner - k0);
+            for (int j = 0; j < TILE_COLUMNS; j++) {
+                int from = TornadoMath.min(col0 + j, cols - 1) * inner + k0;
+                for (int k = 0; k < depth; k++) {
+                    panel[k * TILE_COLUMNS + j] = weight.get(from + k);
+                }
+            }
+            for (int t = 0; t < itemRows; t += TILE_ROWS) {
+                for (int i = 0; i < TILE_ROWS; i++) {
+                    for (int j = 0; j < TILE_COLUMNS; j++) {
+                        tile[i * TILE_COLUMNS + j] = sums[(t + i) * TILE_COLUMNS + j];
+                    }
+                }
+                for (int k = 0; k < depth; k++) {
+                    for (int i = 0; i < TILE_ROWS; i++) {
+                        float a = x.get(TornadoMath.min(row0 + t + i, rows - 1) * inner + k0 + k);
+                        for (int j = 0; j < TILE_COLUMNS; j++) {
+                            tile[i * TILE_COLUMNS + j] = tile[i * TILE_COLUMNS + j] + a * panel[k * TILE_COLUMNS + j];
+                        }
+                    }
+                }
+                for (int i = 0; i < TILE_ROWS; i++) {
+                    for (int j = 0; j < TILE_COLUMNS; j++) {
+                        sums[(t + i) * TILE_COLUMNS + j] = tile[i * TILE_COLUMNS + j];
+                    }
+                }
+            }
+        }
     }
 
     /** Zeroes the accumulators (private arrays are not initialised on a device). */
@@ -351,13 +428,13 @@ public final class MatrixMultiply {
         }
     }
 
-    /** {@code y = act(acc + bias) (+ y)} for the block's rows and columns. */
-    static void storeBlock(float[] acc, FloatArray bias, FloatArray y, int cols, int row0, int blockRows, int col0, int blockCols, int hasBias,
+    /** {@code y = act(acc + bias) (+ y)} for the block's rows and columns ({@code accRow} accumulators per row). */
+    static void storeBlock(float[] acc, int accRow, FloatArray bias, FloatArray y, int cols, int row0, int blockRows, int col0, int blockCols, int hasBias,
             int activation, int accumulate) {
         for (int i = 0; i < blockRows; i++) {
             int at = (row0 + i) * cols + col0;
             for (int c = 0; c < blockCols; c++) {
-                float value = activate(activation, acc[i * BLOCK_COLUMNS + c] + (hasBias != 0 ? bias.get(col0 + c) : 0.0f));
+                float value = activate(activation, acc[i * accRow + c] + (hasBias != 0 ? bias.get(col0 + c) : 0.0f));
                 y.set(at + c, accumulate != 0 ? y.get(at + c) + value : value);
             }
         }
@@ -384,6 +461,19 @@ public final class MatrixMultiply {
         int columnBlocks = blocks(cols, BLOCK_COLUMNS);
         int rowBlocks = LinearKernels.roundUp(blocks(rows, ITEM_ROWS), groupItems);
         WorkerGrid grid = new WorkerGrid2D(columnBlocks, rowBlocks);
+        grid.setLocalWork(1, groupItems, 1);
+        return grid;
+    }
+
+    /**
+     * The grid of {@link #linearTiled} for a {@code rows x cols} output: x = column blocks of {@value #TILE_COLUMNS},
+     * y = row blocks of {@value #TILED_ITEM_ROWS} rounded up to {@code groupItems}, local size (1, groupItems).
+     */
+    public static WorkerGrid tiledGrid(int rows, int cols, int groupItems) {
+        if (groupItems < 1) {
+            throw new IllegalArgumentException("groupItems must be >= 1, got " + groupItems);
+        }
+        WorkerGrid grid = new WorkerGrid2D(blocks(cols, TILE_COLUMNS), LinearKernels.roundUp(blocks(rows, TILED_ITEM_ROWS), groupItems));
         grid.setLocalWork(1, groupItems, 1);
         return grid;
     }

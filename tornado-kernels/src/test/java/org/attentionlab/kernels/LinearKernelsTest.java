@@ -79,7 +79,7 @@ class LinearKernelsTest {
     @Property(tries = 200)
     void qkvProjectionSplitsOneFusedLinear(@ForAll @IntRange(min = 1, max = 2) int batch, @ForAll @IntRange(min = 1, max = 9) int seq,
             @ForAll @IntRange(min = 1, max = 4) int kvHeads, @ForAll @IntRange(min = 1, max = 3) int groupSize, @ForAll @IntRange(min = 1, max = 12) int headDim,
-            @ForAll @IntRange(min = 1, max = 40) int in, @ForAll boolean withBias, @ForAll long seed) {
+            @ForAll @IntRange(min = 1, max = 40) int in, @ForAll boolean withBias, @ForAll boolean tiled, @ForAll long seed) {
         int rows = batch * seq;
         int qFeatures = kvHeads * groupSize * headDim;
         int kvFeatures = kvHeads * headDim;
@@ -94,11 +94,14 @@ class LinearKernelsTest {
         FloatArray q = new FloatArray(rows * qFeatures);
         FloatArray k = new FloatArray(rows * kvFeatures);
         FloatArray v = new FloatArray(rows * kvFeatures);
-        TaskGraph graph = new TaskGraph("attention")
-                .transferToDevice(DataTransferMode.EVERY_EXECUTION, x, weight, bias)
-                .task("qkv", LinearKernels::qkvProjection, new KernelContext(), x, weight, bias, q, k, v, rows, in, qFeatures, kvFeatures, withBias ? 1 : 0)
-                .transferToHost(DataTransferMode.EVERY_EXECUTION, q, k, v);
-        Plans.executeOnce(graph, new GridScheduler("attention.qkv", LinearKernels.qkvGrid(rows, qFeatures, kvFeatures)));
+        TaskGraph graph = new TaskGraph("attention").transferToDevice(DataTransferMode.EVERY_EXECUTION, x, weight, bias);
+        if (tiled) {
+            graph.task("qkv", LinearKernels::qkvProjectionTiled, new KernelContext(), x, weight, bias, q, k, v, rows, in, qFeatures, kvFeatures, withBias ? 1 : 0);
+        } else {
+            graph.task("qkv", LinearKernels::qkvProjection, new KernelContext(), x, weight, bias, q, k, v, rows, in, qFeatures, kvFeatures, withBias ? 1 : 0);
+        }
+        graph.transferToHost(DataTransferMode.EVERY_EXECUTION, q, k, v);
+        Plans.executeOnce(graph, new GridScheduler("attention.qkv", tiled ? MatrixMultiply.tiledGrid(rows, total, 1) : LinearKernels.qkvGrid(rows, qFeatures, kvFeatures)));
 
         LinearReference.Result fused = LinearReference.linear(xValues, wValues, withBias ? bValues : null, rows, in, total);
         double[] bound = LinearReference.errorBound(fused.magnitudes(), in);

@@ -39,6 +39,11 @@ class MatrixMultiplyTest {
     // ---- runners ----
 
     static float[] linear(float[] x, float[] w, float[] bias, float[] yBefore, int rows, int inner, int cols, int activation, int groupItems) {
+        return linear(false, x, w, bias, yBefore, rows, inner, cols, activation, groupItems);
+    }
+
+    /** {@link MatrixMultiply#linearTiled} when {@code tiled}, else {@link MatrixMultiply#linear}. */
+    static float[] linear(boolean tiled, float[] x, float[] w, float[] bias, float[] yBefore, int rows, int inner, int cols, int activation, int groupItems) {
         FloatArray xa = FloatArray.fromArray(x);
         FloatArray wa = FloatArray.fromArray(w);
         FloatArray ba = bias == null ? new FloatArray(1) : FloatArray.fromArray(bias);
@@ -47,9 +52,14 @@ class MatrixMultiplyTest {
         if (yBefore != null) {
             graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, y);
         }
-        graph.task("linear", MatrixMultiply::linear, new KernelContext(), xa, wa, ba, y, rows, inner, cols, bias == null ? 0 : 1, activation, yBefore == null ? 0 : 1)
-                .transferToHost(DataTransferMode.EVERY_EXECUTION, y);
-        Plans.executeOnce(graph, new GridScheduler("mm.linear", MatrixMultiply.grid(rows, cols, groupItems)));
+        if (tiled) {
+            graph.task("linear", MatrixMultiply::linearTiled, new KernelContext(), xa, wa, ba, y, rows, inner, cols, bias == null ? 0 : 1, activation,
+                    yBefore == null ? 0 : 1);
+        } else {
+            graph.task("linear", MatrixMultiply::linear, new KernelContext(), xa, wa, ba, y, rows, inner, cols, bias == null ? 0 : 1, activation, yBefore == null ? 0 : 1);
+        }
+        graph.transferToHost(DataTransferMode.EVERY_EXECUTION, y);
+        Plans.executeOnce(graph, new GridScheduler("mm.linear", tiled ? MatrixMultiply.tiledGrid(rows, cols, groupItems) : MatrixMultiply.grid(rows, cols, groupItems)));
         return y.toHeapArray();
     }
 
@@ -87,13 +97,26 @@ class MatrixMultiplyTest {
     void linearWithEveryEpilogueMatchesReference(@ForAll @IntRange(min = 1, max = 40) int rows, @ForAll @IntRange(min = 1, max = 70) int inner,
             @ForAll @IntRange(min = 1, max = 300) int cols, @ForAll @IntRange(min = 0, max = 4) int activation, @ForAll boolean withBias,
             @ForAll boolean accumulate, @ForAll @IntRange(min = 1, max = 5) int groupItems, @ForAll long seed) {
+        assertLinearMeetsReference(false, rows, inner, cols, activation, withBias, accumulate, groupItems, seed);
+    }
+
+    /** Shapes that cross the register tiles' edges: {@value MatrixMultiply#TILE_ROWS} and {@value MatrixMultiply#TILED_ITEM_ROWS} rows, {@value MatrixMultiply#TILE_COLUMNS} columns, {@value MatrixMultiply#PANEL_DEPTH} inner values. */
+    @Property(tries = 40)
+    void linearTiledWithEveryEpilogueMatchesReference(@ForAll @IntRange(min = 1, max = 150) int rows, @ForAll @IntRange(min = 1, max = 140) int inner,
+            @ForAll @IntRange(min = 1, max = 40) int cols, @ForAll @IntRange(min = 0, max = 4) int activation, @ForAll boolean withBias,
+            @ForAll boolean accumulate, @ForAll @IntRange(min = 1, max = 3) int groupItems, @ForAll long seed) {
+        assertLinearMeetsReference(true, rows, inner, cols, activation, withBias, accumulate, groupItems, seed);
+    }
+
+    private static void assertLinearMeetsReference(boolean tiled, int rows, int inner, int cols, int activation, boolean withBias, boolean accumulate,
+            int groupItems, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         float[] x = RandomArrays.gaussian(random, rows * inner, 1.0);
         float[] w = RandomArrays.gaussian(random, cols * inner, 1.0 / Math.sqrt(inner));
         float[] bias = withBias ? RandomArrays.gaussian(random, cols, 1.0) : null;
         float[] before = accumulate ? RandomArrays.gaussian(random, rows * cols, 1.0) : null;
-        float[] actual = linear(x, w, bias, before, rows, inner, cols, activation, groupItems);
-        assertMeets("linear act " + activation, MatrixReference.linear(x, w, bias, before, rows, inner, cols, activation), actual);
+        float[] actual = linear(tiled, x, w, bias, before, rows, inner, cols, activation, groupItems);
+        assertMeets((tiled ? "linearTiled" : "linear") + " act " + activation, MatrixReference.linear(x, w, bias, before, rows, inner, cols, activation), actual);
     }
 
     @Property(tries = 80)
@@ -159,7 +182,7 @@ class MatrixMultiplyTest {
 
     /** 1 x N, N x 1, a large inner dimension not a multiple of the step, exact block multiples, inner 1 and 3, full and partial lower blocks. */
     @ParameterizedTest(name = "{0} x {1} -> {2}")
-    @CsvSource({ "1, 300, 513", "37, 1, 1", "33, 4099, 7", "32, 64, 512", "17, 1, 257", "16, 3, 256", "48, 5, 9", "65, 7, 130" })
+    @CsvSource({ "1, 300, 513", "37, 1, 1", "33, 4099, 7", "32, 64, 512", "17, 1, 257", "16, 3, 256", "48, 5, 9", "65, 7, 130", "64, 64, 16", "129, 65, 17", "8, 128, 15" })
     void namedShapes(int rows, int inner, int cols) {
         SplittableRandom random = new SplittableRandom(rows * 31L + inner * 7L + cols);
         float[] x = RandomArrays.gaussian(random, rows * inner, 1.0);
@@ -167,6 +190,8 @@ class MatrixMultiplyTest {
         float[] bias = RandomArrays.gaussian(random, cols, 1.0);
         assertMeets("linear " + rows + "x" + inner + "->" + cols, MatrixReference.linear(x, w, bias, null, rows, inner, cols, MatrixMultiply.NONE),
                 linear(x, w, bias, null, rows, inner, cols, MatrixMultiply.NONE, 1));
+        assertMeets("linearTiled " + rows + "x" + inner + "->" + cols, MatrixReference.linear(x, w, bias, null, rows, inner, cols, MatrixMultiply.NONE),
+                linear(true, x, w, bias, null, rows, inner, cols, MatrixMultiply.NONE, 1));
         float[] b = RandomArrays.gaussian(random, inner * cols, 1.0);
         assertMeets("a b", MatrixReference.product(false, x, b, null, rows, inner, cols), product(false, x, b, null, rows, inner, cols));
     }
@@ -237,6 +262,10 @@ class MatrixMultiplyTest {
         assertArrayEquals(new long[] { 1, 32, 1 }, grouped.getLocalWork());
         assertArrayEquals(new long[] { 1, 1, 1 }, MatrixMultiply.grid(0, 0, 1).getGlobalWork());
         assertThrows(IllegalArgumentException.class, () -> MatrixMultiply.grid(1, 1, 0));
+        assertArrayEquals(new long[] { 2, 2, 1 }, MatrixMultiply.tiledGrid(MatrixMultiply.TILED_ITEM_ROWS + 1, 17, 1).getGlobalWork());
+        assertArrayEquals(new long[] { 1, 8, 1 }, MatrixMultiply.tiledGrid(MatrixMultiply.TILED_ITEM_ROWS * 5, 16, 4).getGlobalWork());
+        assertArrayEquals(new long[] { 1, 4, 1 }, MatrixMultiply.tiledGrid(MatrixMultiply.TILED_ITEM_ROWS * 5, 16, 4).getLocalWork());
+        assertThrows(IllegalArgumentException.class, () -> MatrixMultiply.tiledGrid(1, 1, 0));
         // The JVM implementation's only device is a CPU.
         assertArrayEquals(new long[] { 1, 1, 1 }, MatrixMultiply.grid(1, 1).getLocalWork());
         assertArrayEquals(new int[] { MatrixMultiply.GPU_GROUP_ITEMS, MatrixMultiply.CPU_GROUP_ITEMS, MatrixMultiply.CPU_GROUP_ITEMS },

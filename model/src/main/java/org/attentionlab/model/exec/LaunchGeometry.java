@@ -11,6 +11,7 @@ import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.WorkerGrid;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import uk.ac.manchester.tornado.api.enums.TornadoDeviceType;
+import uk.ac.manchester.tornado.api.enums.TornadoVMBackendType;
 
 /**
  * The work-group sizes of a run's KernelContext tasks, chosen once per device: {@code groupItems} work-items per group
@@ -20,8 +21,15 @@ import uk.ac.manchester.tornado.api.enums.TornadoDeviceType;
  * on a GPU (a warp of blocks), {@link MatrixMultiply#CPU_GROUP_ITEMS} elsewhere (an OpenCL CPU device such as PoCL
  * runs a group's items one after the other on one core: one item per group spreads the blocks over every core),
  * never more than the device's largest work-group dimension; the config's {@code work_group_items} overrides it.
+ *
+ * <p>{@code registerTiles} picks the kernel of the plain projections ({@code linear} and the fused q/k/v projection):
+ * {@link MatrixMultiply#linearTiled} / {@code LinearKernels.qkvProjectionTiled} on a TornadoVM device that is not a
+ * GPU (an OpenCL CPU compiler such as PoCL keeps its tiles in vector registers: 1.5-2x the row blocks, measured), the
+ * row-block kernels on the JVM implementation (C2 vectorizes their contiguous column loops, not the tiles) and on GPUs
+ * (not measured here). Both give the same results within float rounding; {@code --json} records the choice.
  */
-public record LaunchGeometry(int groupItems, String source, String deviceType, long[] maxWorkGroupDimensions, long localMemoryBytes) {
+public record LaunchGeometry(int groupItems, String source, String deviceType, long[] maxWorkGroupDimensions, long localMemoryBytes,
+        boolean registerTiles) {
 
     public LaunchGeometry {
         if (groupItems < 1) {
@@ -43,16 +51,31 @@ public record LaunchGeometry(int groupItems, String source, String deviceType, l
                 throw new InputException(source + ": work_group_items: " + configured + " work-items per group, but " + d.getDeviceName()
                         + " allows at most " + largest + " along a dimension");
             }
-            return new LaunchGeometry(configured, "work_group_items", type.name(), dimensions, d.getDeviceLocalMemorySize());
+            return new LaunchGeometry(configured, "work_group_items", type.name(), dimensions, d.getDeviceLocalMemorySize(), registerTilesFor(d));
         }
         int fromType = MatrixMultiply.groupItemsFor(type);
         int items = (int) Math.max(1, Math.min(fromType, largest));
-        return new LaunchGeometry(items, type == TornadoDeviceType.GPU ? "GPU" : "not a GPU", type.name(), dimensions, d.getDeviceLocalMemorySize());
+        return new LaunchGeometry(items, type == TornadoDeviceType.GPU ? "GPU" : "not a GPU", type.name(), dimensions, d.getDeviceLocalMemorySize(),
+                registerTilesFor(d));
     }
 
-    /** The grid of a matrix product with a {@code rows x cols} output. */
+    private static boolean registerTilesFor(TornadoDevice device) {
+        return registerTilesFor(device.getTornadoVMBackend(), device.getDeviceType());
+    }
+
+    /** Register tiles on a TornadoVM device that is not a GPU; row blocks on the JVM implementation and on GPUs. */
+    static boolean registerTilesFor(TornadoVMBackendType backend, TornadoDeviceType type) {
+        return backend != TornadoVMBackendType.JAVA && type != TornadoDeviceType.GPU;
+    }
+
+    /** The grid of a row-block matrix product ({@link MatrixMultiply#grid}) with a {@code rows x cols} output. */
     public WorkerGrid matrix(int rows, int cols) {
         return MatrixMultiply.grid(rows, cols, groupItems);
+    }
+
+    /** The grid of a plain projection with a {@code rows x cols} output: of the kernel {@link #registerTiles} picks. */
+    public WorkerGrid projection(int rows, int cols) {
+        return registerTiles ? MatrixMultiply.tiledGrid(rows, cols, groupItems) : matrix(rows, cols);
     }
 
     /** The grid of an attention call, when its algorithm has one (flash). */
@@ -68,6 +91,7 @@ public record LaunchGeometry(int groupItems, String source, String deviceType, l
         m.put("device_type", deviceType);
         m.put("max_work_group_dimensions", maxWorkGroupDimensions == null ? null : java.util.Arrays.stream(maxWorkGroupDimensions).boxed().toList());
         m.put("local_memory_bytes", localMemoryBytes);
+        m.put("projection_kernel", registerTiles ? "register_tiles" : "row_blocks");
         return m;
     }
 }

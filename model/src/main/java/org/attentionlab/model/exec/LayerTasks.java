@@ -49,7 +49,7 @@ public final class LayerTasks {
 
     /** A view for one layer alone in its own graph (tests of a layer's tasks): one item per work-group, labels kept nowhere. */
     LayerTasks(TaskGraph graph, RunShape shape, Map<String, FloatArray> scratch, GridScheduler grids) {
-        this(graph, shape, scratch, grids, new LaunchGeometry(1, "test", "CPU", null, 0), 0, new java.util.HashMap<>(), null, false);
+        this(graph, shape, scratch, grids, new LaunchGeometry(1, "test", "CPU", null, 0, false), 0, new java.util.HashMap<>(), null, false);
     }
 
     /**

@@ -68,9 +68,14 @@ final class Linear {
      * ({@link MatrixMultiply#linear}'s epilogue); {@code act} null: none.
      */
     void addTask(LayerTasks tasks, TaskKind kind, String taskName, FloatArray x, FloatArray y, int rows, HiddenAct act, boolean accumulate) {
-        tasks.graph().task(tasks.name(kind, taskName), MatrixMultiply::linear, new KernelContext(), x, weight, biasArgument, y, rows, in, out,
-                KernelCodes.hasBias(hasBias()), KernelCodes.activation(act), accumulate ? 1 : 0);
-        tasks.grid(taskName, tasks.geometry().matrix(rows, out));
+        if (tasks.geometry().registerTiles()) {
+            tasks.graph().task(tasks.name(kind, taskName), MatrixMultiply::linearTiled, new KernelContext(), x, weight, biasArgument, y, rows, in, out,
+                    KernelCodes.hasBias(hasBias()), KernelCodes.activation(act), accumulate ? 1 : 0);
+        } else {
+            tasks.graph().task(tasks.name(kind, taskName), MatrixMultiply::linear, new KernelContext(), x, weight, biasArgument, y, rows, in, out,
+                    KernelCodes.hasBias(hasBias()), KernelCodes.activation(act), accumulate ? 1 : 0);
+        }
+        tasks.grid(taskName, tasks.geometry().projection(rows, out));
     }
 
     /**

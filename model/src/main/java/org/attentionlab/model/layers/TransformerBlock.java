@@ -209,9 +209,14 @@ public final class TransformerBlock implements TrainableLayer {
         if (qkvWeight == null) {
             packQkv();
         }
-        tasks.graph().task(tasks.name(TaskKind.PROJECTIONS, "qkv_proj"), LinearKernels::qkvProjection, new KernelContext(), input, qkvWeight, qkvBias, q, k,
-                v, rows, width, qWidth, kvWidth, KernelCodes.hasBias(block.attentionBias()));
-        tasks.grid("qkv_proj", tasks.geometry().matrix(rows, qWidth + 2 * kvWidth));
+        if (tasks.geometry().registerTiles()) {
+            tasks.graph().task(tasks.name(TaskKind.PROJECTIONS, "qkv_proj"), LinearKernels::qkvProjectionTiled, new KernelContext(), input, qkvWeight, qkvBias,
+                    q, k, v, rows, width, qWidth, kvWidth, KernelCodes.hasBias(block.attentionBias()));
+        } else {
+            tasks.graph().task(tasks.name(TaskKind.PROJECTIONS, "qkv_proj"), LinearKernels::qkvProjection, new KernelContext(), input, qkvWeight, qkvBias, q, k,
+                    v, rows, width, qWidth, kvWidth, KernelCodes.hasBias(block.attentionBias()));
+        }
+        tasks.grid("qkv_proj", tasks.geometry().projection(rows, qWidth + 2 * kvWidth));
         attention.addTasks(tasks, q, k, v, heads);
         return heads;
     }

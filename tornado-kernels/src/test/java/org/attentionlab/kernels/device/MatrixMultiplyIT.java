@@ -58,6 +58,34 @@ class MatrixMultiplyIT {
                 "MatrixMultiply.linear " + ROWS + "x" + INNER + "->" + COLS + " activation " + activation + (accumulate != 0 ? " accumulating" : ""));
     }
 
+    /**
+     * {@link MatrixMultiply#linearTiled} at 140 rows (a full item of {@value MatrixMultiply#TILED_ITEM_ROWS} and a
+     * partial one, whose last register tile is partial), inner 131 (two full panels and one 3 deep), 37 columns (two
+     * full tiles and a partial one).
+     */
+    @ParameterizedTest(name = "activation {0}, {1} items per group, accumulate {2}")
+    @CsvSource({ "0, 1, 0", "2, 3, 1", "4, 1, 0" })
+    void linearTiled(int activation, int groupItems, int accumulate) {
+        int rows = 140;
+        int inner = 131;
+        int cols = 37;
+        SplittableRandom random = new SplittableRandom(83 + activation * 7L + groupItems);
+        float[] x = RandomArrays.gaussian(random, rows * inner, 1.0);
+        float[] w = RandomArrays.gaussian(random, cols * inner, 1.0 / Math.sqrt(inner));
+        float[] b = RandomArrays.gaussian(random, cols, 1.0);
+        float[] before = accumulate != 0 ? RandomArrays.gaussian(random, rows * cols, 1.0) : null;
+        FloatArray xa = FloatArray.fromArray(x);
+        FloatArray wa = FloatArray.fromArray(w);
+        FloatArray ba = FloatArray.fromArray(b);
+        FloatArray y = before != null ? FloatArray.fromArray(before) : DeviceTasks.nans(rows * cols);
+        TaskGraph graph = DeviceTasks.graph("linear").transferToDevice(DataTransferMode.EVERY_EXECUTION, xa, wa, ba, y)
+                .task(DeviceTasks.TASK, MatrixMultiply::linearTiled, new KernelContext(), xa, wa, ba, y, rows, inner, cols, 1, activation, accumulate)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, y);
+        DeviceTasks.execute(graph, MatrixMultiply.tiledGrid(rows, cols, groupItems));
+        assertMeets(MatrixReference.linear(x, w, b, before, rows, inner, cols, activation), y,
+                "MatrixMultiply.linearTiled " + rows + "x" + inner + "->" + cols + " activation " + activation + (accumulate != 0 ? " accumulating" : ""));
+    }
+
     @ParameterizedTest(name = "activation {0}")
     @ValueSource(ints = { MatrixMultiply.SILU, MatrixMultiply.GELU_TANH })
     void gatedLinear(int activation) {

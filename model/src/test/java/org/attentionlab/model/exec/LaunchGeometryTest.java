@@ -1,0 +1,39 @@
+package org.attentionlab.model.exec;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.attentionlab.kernels.MatrixMultiply;
+import org.junit.jupiter.api.Test;
+
+import uk.ac.manchester.tornado.api.enums.TornadoDeviceType;
+import uk.ac.manchester.tornado.api.enums.TornadoVMBackendType;
+
+/**
+ * Which projection kernel {@link LaunchGeometry} picks per device, and that the grid and {@code --json} follow the
+ * pick: register tiles on an OpenCL CPU (PoCL), row blocks on the JVM implementation and on a GPU.
+ */
+class LaunchGeometryTest {
+
+    @Test
+    void registerTilesOnlyOnTornadoDevicesThatAreNotGpus() {
+        assertTrue(LaunchGeometry.registerTilesFor(TornadoVMBackendType.OPENCL, TornadoDeviceType.CPU));
+        assertTrue(LaunchGeometry.registerTilesFor(TornadoVMBackendType.OPENCL, TornadoDeviceType.ACCELERATOR));
+        assertFalse(LaunchGeometry.registerTilesFor(TornadoVMBackendType.JAVA, TornadoDeviceType.CPU));
+        assertFalse(LaunchGeometry.registerTilesFor(TornadoVMBackendType.OPENCL, TornadoDeviceType.GPU));
+        assertFalse(LaunchGeometry.registerTilesFor(TornadoVMBackendType.PTX, TornadoDeviceType.GPU));
+    }
+
+    @Test
+    void theGridAndTheReportFollowTheChoice() {
+        LaunchGeometry tiles = new LaunchGeometry(2, "test", "CPU", null, 0, true);
+        LaunchGeometry rowBlocks = new LaunchGeometry(2, "test", "CPU", null, 0, false);
+        assertArrayEquals(MatrixMultiply.tiledGrid(300, 40, 2).getGlobalWork(), tiles.projection(300, 40).getGlobalWork());
+        assertArrayEquals(MatrixMultiply.grid(300, 40, 2).getGlobalWork(), rowBlocks.projection(300, 40).getGlobalWork());
+        assertArrayEquals(MatrixMultiply.grid(300, 40, 2).getGlobalWork(), tiles.matrix(300, 40).getGlobalWork(), "gatedLinear/product keep row blocks");
+        assertEquals("register_tiles", tiles.report().get("projection_kernel"));
+        assertEquals("row_blocks", rowBlocks.report().get("projection_kernel"));
+    }
+}
