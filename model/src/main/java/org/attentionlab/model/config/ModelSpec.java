@@ -194,6 +194,11 @@ public record ModelSpec(Path source, Architecture architecture, Settings setting
         if (blocks.stream().anyMatch(b -> b.attention().qkNorm())) {
             text += ", qk_norm";
         }
+        // One value for the model (attention_dropout has model scope); it applies in training and with --dropout only.
+        double attentionDropout = blocks.stream().mapToDouble(b -> b.attention().dropout()).max().orElse(0);
+        if (attentionDropout > 0) {
+            text += ", attention dropout " + Numbers.plain(attentionDropout);
+        }
         return text;
     }
 }

@@ -279,5 +279,7 @@ class DefaultsTest {
         String ape = parse("architecture: ape\n").oneLine();
         assertEquals("ape: vocab 100 -> hidden 64, 1 layer (1 full), heads 1x64, no ffn, pe ape (scale 0.1), none,"
                 + " bidirectional, standard attention, output all, default device jvm, seed 0", ape);
+        String dropped = parse("architecture: rnope_swa\nembed_dim: 64\nattention_dropout: 0.1\n").oneLine();
+        assertTrue(dropped.contains(", standard attention, attention dropout 0.1, output "), dropped);
     }
 }
