@@ -1,5 +1,7 @@
 package org.attentionlab.kernels.reference;
 
+import java.util.Arrays;
+
 import org.attentionlab.kernels.reference.AttentionReference.Mask;
 import org.attentionlab.kernels.reference.AttentionReference.PositionBias;
 import org.attentionlab.kernels.reference.AttentionReference.Shape;
@@ -54,58 +56,14 @@ public final class AttentionBackwardReference {
         return result;
     }
 
-    /** The gradients of {@code sum(dOut * attention(q, k, v))} with respect to q, k and v. */
+    /**
+     * The gradients of {@code sum(dOut * attention(q, k, v))} with respect to q, k and v: attention without dropout,
+     * i.e. {@link DroppedAttentionReference#gradients} with every factor 1.
+     */
     public static Gradients gradients(Shape shape, double[] q, double[] k, double[] v, double[] dOut, Mask mask, PositionBias bias, double scale) {
-        int L = shape.seqLen();
-        int H = shape.heads();
-        int Hkv = shape.kvHeads();
-        int D = shape.headDim();
-        double[] out = AttentionReference.attention(shape, q, k, v, mask, bias, scale);
-        double[] dq = new double[q.length];
-        double[] dk = new double[k.length];
-        double[] dv = new double[v.length];
-        double[] dqMagnitude = new double[q.length];
-        double[] dkMagnitude = new double[k.length];
-        double[] dvMagnitude = new double[v.length];
-        for (int b = 0; b < shape.batch(); b++) {
-            for (int h = 0; h < H; h++) {
-                boolean[][] visible = AttentionReference.visibility(L, mask, h);
-                int kvHead = h / (H / Hkv);
-                for (int i = 0; i < L; i++) {
-                    int queryBase = ((b * L + i) * H + h) * D;
-                    double[] p = softmax(logits(shape, q, k, visible, bias, scale, b, h, i), visible[i]);
-                    double[] dp = new double[L];
-                    double[] spread = new double[L];
-                    for (int j = 0; j < L; j++) {
-                        int keyBase = ((b * L + j) * Hkv + kvHead) * D;
-                        for (int d = 0; d < D; d++) {
-                            dp[j] += dOut[queryBase + d] * v[keyBase + d];
-                            spread[j] += Math.abs(dOut[queryBase + d]) * (Math.abs(v[keyBase + d]) + Math.abs(out[queryBase + d]));
-                        }
-                    }
-                    for (int j = 0; j < L; j++) {
-                        if (!visible[i][j]) {
-                            continue;
-                        }
-                        double ds = 0;
-                        for (int m = 0; m < L; m++) {
-                            double jacobian = p[m] * ((j == m ? 1.0 : 0.0) - p[j]);
-                            ds += jacobian * dp[m];
-                        }
-                        int keyBase = ((b * L + j) * Hkv + kvHead) * D;
-                        for (int d = 0; d < D; d++) {
-                            dq[queryBase + d] += scale * ds * k[keyBase + d];
-                            dk[keyBase + d] += scale * ds * q[queryBase + d];
-                            dv[keyBase + d] += p[j] * dOut[queryBase + d];
-                            dqMagnitude[queryBase + d] += Math.abs(scale) * p[j] * spread[j] * Math.abs(k[keyBase + d]);
-                            dkMagnitude[keyBase + d] += Math.abs(scale) * p[j] * spread[j] * Math.abs(q[queryBase + d]);
-                            dvMagnitude[keyBase + d] += p[j] * Math.abs(dOut[queryBase + d]);
-                        }
-                    }
-                }
-            }
-        }
-        return new Gradients(dq, dk, dv, dqMagnitude, dkMagnitude, dvMagnitude);
+        double[] noDropout = new double[shape.batch() * shape.heads() * shape.seqLen() * shape.seqLen()];
+        Arrays.fill(noDropout, 1.0);
+        return DroppedAttentionReference.gradients(shape, q, k, v, dOut, mask, bias, scale, noDropout);
     }
 
     /** Row i of the logits of head h (entries of invisible keys left at 0 and never read). */
