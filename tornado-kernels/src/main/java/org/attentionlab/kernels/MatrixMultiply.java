@@ -17,7 +17,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * <li>{@link #linear}: {@code Y = act(X W^T + b) (+ Y)}, {@code torch.nn.Linear}'s forward ({@code W [cols, inner]});
  * <li>{@link #gatedLinear}: {@code H = act(X G^T + bg) * (X U^T + bu)}, the SwiGLU/GeGLU feed-forward gate;
  * <li>{@link #product}: {@code Y = A B (+ Y)} or {@code Y = A^T B (+ Y)}, e.g. {@code dX = dY W},
- * {@code dW (+)= dY^T X};
+ * {@code dW (+)= dY^T X}; {@link #productTiled} the same with {@link #linearTiled}'s register tiles;
  * <li>{@link #columnSums}: {@code s (+)= sum over rows of A}, e.g. {@code db}.
  * </ul>
  *
@@ -249,6 +249,32 @@ public final class MatrixMultiply {
     }
 
     /**
+     * {@link #product} with {@link #linearTiled}'s register tiles, for OpenCL CPU compilers (PoCL): the same result
+     * within float rounding (each output the serial sum over the inner dimension), over
+     * {@link #tiledGrid}{@code (rows, cols)}. The panel is a {@value #PANEL_DEPTH}-row slice of b, contiguous along
+     * the columns as b is; with {@code transposeA != 0} a tile's rows of {@code a^T} are consecutive values of a.
+     *
+     * @param a {@code [rows, inner]}, or {@code [inner, rows]} with {@code transposeA != 0}
+     * @param b {@code [inner, cols]}
+     * @param y {@code [rows, cols]}
+     */
+    public static void productTiled(KernelContext context, FloatArray a, FloatArray b, FloatArray y, int rows, int inner, int cols, int transposeA,
+            int accumulate) {
+        int col0 = context.globalIdx * TILE_COLUMNS;
+        int row0 = context.globalIdy * TILED_ITEM_ROWS;
+        float[] panel = new float[PANEL_DEPTH * TILE_COLUMNS];
+        float[] sums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
+        float[] tile = new float[TILE_ROWS * TILE_COLUMNS];
+        if (col0 < cols && row0 < rows) {
+            int itemRows = TornadoMath.min(TILED_ITEM_ROWS, rows - row0);
+            int aRowStride = transposeA != 0 ? 1 : inner;
+            int aDepthStride = transposeA != 0 ? rows : 1;
+            stridedTiledSums(sums, panel, tile, a, aRowStride, aDepthStride, b, 1, cols, rows, inner, cols, row0, col0, itemRows);
+            storeBlock(sums, TILE_COLUMNS, y, y, cols, row0, itemRows, col0, TornadoMath.min(TILE_COLUMNS, cols - col0), 0, NONE, accumulate);
+        }
+    }
+
+    /**
      * {@code sums[c] = sum_r a[r, c] (+ sums[c])}: the bias gradient {@code db = sum over rows of dY}. One
      * {@code @Parallel} iteration per column, four interleaved partial sums over the rows.
      *
@@ -317,15 +343,26 @@ public final class MatrixMultiply {
      */
     static void tiledSums(float[] sums, float[] panel, float[] tile, FloatArray x, FloatArray weight, int rows, int inner, int cols, int row0, int col0,
             int itemRows) {
+        stridedTiledSums(sums, panel, tile, x, inner, 1, weight, inner, 1, rows, inner, cols, row0, col0, itemRows);
+    }
+
+    /**
+     * {@code sums[i][j] = sum_k A[row0 + i, k] B[k, col0 + j]} with {@code A[r, k] = a[r * aRowStride + k * aDepthStride]}
+     * and {@code B[k, c] = b[c * bColumnStride + k * bDepthStride]}: {@link #tiledSums} ({@code B = W^T}) and
+     * {@link #productTiled} ({@code A} = a or {@code a^T}, {@code B} = b). The strides are the kernels' scalar
+     * arguments or constants, which TornadoVM folds into the kernel, so each kernel keeps plain indexing.
+     */
+    static void stridedTiledSums(float[] sums, float[] panel, float[] tile, FloatArray a, int aRowStride, int aDepthStride, FloatArray b, int bColumnStride,
+            int bDepthStride, int rows, int inner, int cols, int row0, int col0, int itemRows) {
         for (int e = 0; e < TILED_ITEM_ROWS * TILE_COLUMNS; e++) {
             sums[e] = 0.0f;
         }
         for (int k0 = 0; k0 < inner; k0 += PANEL_DEPTH) {
             int depth = TornadoMath.min(PANEL_DEPTH, inner - k0);
             for (int j = 0; j < TILE_COLUMNS; j++) {
-                int from = TornadoMath.min(col0 + j, cols - 1) * inner + k0;
+                int from = TornadoMath.min(col0 + j, cols - 1) * bColumnStride + k0 * bDepthStride;
                 for (int k = 0; k < depth; k++) {
-                    panel[k * TILE_COLUMNS + j] = weight.get(from + k);
+                    panel[k * TILE_COLUMNS + j] = b.get(from + k * bDepthStride);
                 }
             }
             for (int t = 0; t < itemRows; t += TILE_ROWS) {
@@ -336,9 +373,9 @@ public final class MatrixMultiply {
                 }
                 for (int k = 0; k < depth; k++) {
                     for (int i = 0; i < TILE_ROWS; i++) {
-                        float a = x.get(TornadoMath.min(row0 + t + i, rows - 1) * inner + k0 + k);
+                        float value = a.get(TornadoMath.min(row0 + t + i, rows - 1) * aRowStride + (k0 + k) * aDepthStride);
                         for (int j = 0; j < TILE_COLUMNS; j++) {
-                            tile[i * TILE_COLUMNS + j] = tile[i * TILE_COLUMNS + j] + a * panel[k * TILE_COLUMNS + j];
+                            tile[i * TILE_COLUMNS + j] = tile[i * TILE_COLUMNS + j] + value * panel[k * TILE_COLUMNS + j];
                         }
                     }
                 }

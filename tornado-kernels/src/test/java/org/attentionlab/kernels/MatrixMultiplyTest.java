@@ -64,6 +64,11 @@ class MatrixMultiplyTest {
     }
 
     static float[] product(boolean transposedA, float[] a, float[] b, float[] yBefore, int rows, int inner, int cols) {
+        return product(false, transposedA, a, b, yBefore, rows, inner, cols, MatrixMultiply.groupItemsForDefaultDevice());
+    }
+
+    /** {@link MatrixMultiply#productTiled} when {@code tiled}, else {@link MatrixMultiply#product}. */
+    static float[] product(boolean tiled, boolean transposedA, float[] a, float[] b, float[] yBefore, int rows, int inner, int cols, int groupItems) {
         FloatArray aa = FloatArray.fromArray(a);
         FloatArray ba = FloatArray.fromArray(b);
         FloatArray y = yBefore == null ? new FloatArray(rows * cols) : FloatArray.fromArray(yBefore);
@@ -71,9 +76,13 @@ class MatrixMultiplyTest {
         if (yBefore != null) {
             graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, y);
         }
-        graph.task("product", MatrixMultiply::product, new KernelContext(), aa, ba, y, rows, inner, cols, transposedA ? 1 : 0, yBefore == null ? 0 : 1)
-                .transferToHost(DataTransferMode.EVERY_EXECUTION, y);
-        Plans.executeOnce(graph, new GridScheduler("mm.product", MatrixMultiply.grid(rows, cols)));
+        if (tiled) {
+            graph.task("product", MatrixMultiply::productTiled, new KernelContext(), aa, ba, y, rows, inner, cols, transposedA ? 1 : 0, yBefore == null ? 0 : 1);
+        } else {
+            graph.task("product", MatrixMultiply::product, new KernelContext(), aa, ba, y, rows, inner, cols, transposedA ? 1 : 0, yBefore == null ? 0 : 1);
+        }
+        graph.transferToHost(DataTransferMode.EVERY_EXECUTION, y);
+        Plans.executeOnce(graph, new GridScheduler("mm.product", tiled ? MatrixMultiply.tiledGrid(rows, cols, groupItems) : MatrixMultiply.grid(rows, cols, groupItems)));
         return y.toHeapArray();
     }
 
@@ -131,13 +140,25 @@ class MatrixMultiplyTest {
         assertProduct(true, rows, inner, cols, accumulate, seed);
     }
 
+    /** Shapes that cross the register tiles' edges, as for {@link #linearTiledWithEveryEpilogueMatchesReference}; both layouts of a. */
+    @Property(tries = 60)
+    void productTiledMatchesReference(@ForAll @IntRange(min = 1, max = 150) int rows, @ForAll @IntRange(min = 1, max = 140) int inner,
+            @ForAll @IntRange(min = 1, max = 40) int cols, @ForAll boolean transposedA, @ForAll boolean accumulate,
+            @ForAll @IntRange(min = 1, max = 3) int groupItems, @ForAll long seed) {
+        assertProduct(true, transposedA, rows, inner, cols, accumulate, groupItems, seed);
+    }
+
     private static void assertProduct(boolean transposedA, int rows, int inner, int cols, boolean accumulate, long seed) {
+        assertProduct(false, transposedA, rows, inner, cols, accumulate, MatrixMultiply.groupItemsForDefaultDevice(), seed);
+    }
+
+    private static void assertProduct(boolean tiled, boolean transposedA, int rows, int inner, int cols, boolean accumulate, int groupItems, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         float[] a = RandomArrays.gaussian(random, rows * inner, 1.0);
         float[] b = RandomArrays.gaussian(random, inner * cols, 1.0);
         float[] before = accumulate ? RandomArrays.gaussian(random, rows * cols, 1.0) : null;
-        assertMeets(transposedA ? "a^T b" : "a b", MatrixReference.product(transposedA, a, b, before, rows, inner, cols),
-                product(transposedA, a, b, before, rows, inner, cols));
+        assertMeets((tiled ? "productTiled " : "product ") + (transposedA ? "a^T b" : "a b"), MatrixReference.product(transposedA, a, b, before, rows, inner, cols),
+                product(tiled, transposedA, a, b, before, rows, inner, cols, groupItems));
     }
 
     static void assertMeets(String what, MatrixReference.Expected expected, float[] actual) {
@@ -194,6 +215,8 @@ class MatrixMultiplyTest {
                 linear(true, x, w, bias, null, rows, inner, cols, MatrixMultiply.NONE, 1));
         float[] b = RandomArrays.gaussian(random, inner * cols, 1.0);
         assertMeets("a b", MatrixReference.product(false, x, b, null, rows, inner, cols), product(false, x, b, null, rows, inner, cols));
+        assertMeets("productTiled a b", MatrixReference.product(false, x, b, null, rows, inner, cols), product(true, false, x, b, null, rows, inner, cols, 1));
+        assertMeets("productTiled a^T b", MatrixReference.product(true, x, b, null, rows, inner, cols), product(true, true, x, b, null, rows, inner, cols, 1));
     }
 
     /** The fused activations are Activations' kernels applied to the plain product, bit for bit (the same formulas). */

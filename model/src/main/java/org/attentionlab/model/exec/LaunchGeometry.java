@@ -22,7 +22,8 @@ import uk.ac.manchester.tornado.api.enums.TornadoVMBackendType;
  * runs a group's items one after the other on one core: one item per group spreads the blocks over every core),
  * never more than the device's largest work-group dimension; the config's {@code work_group_items} overrides it.
  *
- * <p>{@code registerTiles} picks the kernel of the plain projections ({@code linear} and the fused q/k/v projection):
+ * <p>{@code registerTiles} picks the kernel of the plain projections ({@code linear} and the fused q/k/v projection;
+ * in training also the projections' gradient products, {@link MatrixMultiply#productTiled}):
  * {@link MatrixMultiply#linearTiled} / {@code LinearKernels.qkvProjectionTiled} on a TornadoVM device that is not a
  * GPU (an OpenCL CPU compiler such as PoCL keeps its tiles in vector registers: 1.5-2x the row blocks, measured), the
  * row-block kernels on the JVM implementation (C2 vectorizes their contiguous column loops, not the tiles) and on GPUs

@@ -43,6 +43,7 @@ public final class TrainingTasks {
     private final Segments segments;
     private final RunShape shape;
     private final GridScheduler grids;
+    private final LaunchGeometry geometry;
     private final Map<String, FloatArray> scratch;
     private final Map<String, FloatArray> kept;
     private final Map<FloatArray, FloatArray> gradients;
@@ -52,11 +53,13 @@ public final class TrainingTasks {
     private final int microBatch;
     private final boolean inputNeedsGradient;
 
-    private TrainingTasks(Segments segments, RunShape shape, GridScheduler grids, Map<String, FloatArray> scratch, Map<String, FloatArray> kept,
-            Map<FloatArray, FloatArray> gradients, IntArray stepCounter, String prefix, String keptPrefix, int microBatch, boolean inputNeedsGradient) {
+    private TrainingTasks(Segments segments, RunShape shape, GridScheduler grids, LaunchGeometry geometry, Map<String, FloatArray> scratch,
+            Map<String, FloatArray> kept, Map<FloatArray, FloatArray> gradients, IntArray stepCounter, String prefix, String keptPrefix, int microBatch,
+            boolean inputNeedsGradient) {
         this.segments = segments;
         this.shape = shape;
         this.grids = grids;
+        this.geometry = geometry;
         this.scratch = scratch;
         this.kept = kept;
         this.gradients = gradients;
@@ -71,10 +74,12 @@ public final class TrainingTasks {
      * The tasks of one step, in graphs named {@code name_0}, {@code name_1}, ... ({@link #startGraph}).
      * {@code shape.dropout()} says whether dropout applies (training) or not (evaluation); {@code gradients} maps each
      * parameter buffer to its gradient buffer (empty when no backward is built); {@code stepCounter} holds the
-     * optimizer's count of updates done, which seeds the dropout masks.
+     * optimizer's count of updates done, which seeds the dropout masks; {@code geometry} is the device's launch
+     * geometry (which projection kernels, how many items per group).
      */
-    public static TrainingTasks forGraphs(String name, RunShape shape, GridScheduler grids, Map<FloatArray, FloatArray> gradients, IntArray stepCounter) {
-        TrainingTasks root = new TrainingTasks(new Segments(name), shape, grids, new HashMap<>(), new HashMap<>(), new IdentityHashMap<>(gradients),
+    public static TrainingTasks forGraphs(String name, RunShape shape, GridScheduler grids, LaunchGeometry geometry, Map<FloatArray, FloatArray> gradients,
+            IntArray stepCounter) {
+        TrainingTasks root = new TrainingTasks(new Segments(name), shape, grids, geometry, new HashMap<>(), new HashMap<>(), new IdentityHashMap<>(gradients),
                 stepCounter, "", "", 0, false);
         root.startGraph();
         return root;
@@ -97,7 +102,7 @@ public final class TrainingTasks {
      * buffers are its own (and shared by its micro-batches, which run one after the other).
      */
     public TrainingTasks forLayer(String layerName, int microBatch, boolean inputNeedsGradient) {
-        return new TrainingTasks(segments, shape, grids, scratch, kept, gradients, stepCounter, "m" + microBatch + "_" + layerName + "_", layerName + ".",
+        return new TrainingTasks(segments, shape, grids, geometry, scratch, kept, gradients, stepCounter, "m" + microBatch + "_" + layerName + "_", layerName + ".",
                 microBatch, inputNeedsGradient);
     }
 
@@ -118,6 +123,11 @@ public final class TrainingTasks {
 
     public RunShape shape() {
         return shape;
+    }
+
+    /** The work-group sizes and projection kernels of this run's device, as in its forward runs. */
+    public LaunchGeometry geometry() {
+        return geometry;
     }
 
     /** The graph-wide name of this layer's task {@code task}. */

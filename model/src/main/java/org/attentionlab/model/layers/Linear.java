@@ -106,16 +106,22 @@ final class Linear {
         }
     }
 
-    /** {@link #addTask} under the layer's prefix in a training graph. */
+    /** {@link #addTask} under the layer's prefix in a training graph: the kernel its device's launch geometry picks. */
     void addTrainingForward(TrainingTasks tasks, String taskName, FloatArray x, FloatArray y, int rows) {
-        tasks.graph().task(tasks.name(taskName), LinearKernels::linear, new KernelContext(), x, weight, biasArgument, y, rows, in, out, KernelCodes.hasBias(hasBias()));
-        tasks.grid(taskName, LinearKernels.linearGrid(rows, out));
+        if (tasks.geometry().registerTiles()) {
+            tasks.graph().task(tasks.name(taskName), MatrixMultiply::linearTiled, new KernelContext(), x, weight, biasArgument, y, rows, in, out,
+                    KernelCodes.hasBias(hasBias()), MatrixMultiply.NONE, 0);
+        } else {
+            tasks.graph().task(tasks.name(taskName), LinearKernels::linear, new KernelContext(), x, weight, biasArgument, y, rows, in, out,
+                    KernelCodes.hasBias(hasBias()));
+        }
+        tasks.grid(taskName, tasks.geometry().projection(rows, out));
     }
 
     /**
      * The backward of {@code y = x Wᵀ + b} for {@code dY}: {@code dW += dYᵀ x}, {@code db += Σ_rows dY} (when there is a
-     * bias), and, when
-     * {@code dX} is not null, {@code dX = dY W} ({@code dX += dY W} with {@code accumulateInput}).
+     * bias), and, when {@code dX} is not null, {@code dX = dY W} ({@code dX += dY W} with {@code accumulateInput}); the
+     * products with the kernel the device's launch geometry picks for projections ({@link #addProduct}).
      */
     void addBackward(TrainingTasks tasks, String taskName, FloatArray x, FloatArray dY, FloatArray dX, boolean accumulateInput, int rows) {
         addBackward(tasks, taskName, x, dY, dX, accumulateInput, rows, bias != null);
@@ -131,15 +137,28 @@ final class Linear {
 
     private void addBackward(TrainingTasks tasks, String taskName, FloatArray x, FloatArray dY, FloatArray dX, boolean accumulateInput, int rows,
             boolean biasGradient) {
-        tasks.graph().task(tasks.name(taskName + "_dw"), MatrixMultiply::product, new KernelContext(), dY, x, tasks.gradient(weight), out, rows, in, 1, 1);
-        tasks.grid(taskName + "_dw", MatrixMultiply.grid(out, in));
+        addProduct(tasks, taskName + "_dw", dY, x, tasks.gradient(weight), out, rows, in, true, true);
         if (biasGradient) {
             tasks.graph().task(tasks.name(taskName + "_db"), MatrixMultiply::columnSums, dY, tasks.gradient(bias), rows, out, 1);
         }
         if (dX != null) {
-            tasks.graph().task(tasks.name(taskName + "_dx"), MatrixMultiply::product, new KernelContext(), dY, weight, dX, rows, out, in, 0,
-                    accumulateInput ? 1 : 0);
-            tasks.grid(taskName + "_dx", MatrixMultiply.grid(rows, in));
+            addProduct(tasks, taskName + "_dx", dY, weight, dX, rows, out, in, false, accumulateInput);
         }
+    }
+
+    /**
+     * {@code y (+)= a b} or {@code a^T b} ({@link MatrixMultiply#product}), register-tiled ({@link MatrixMultiply#productTiled})
+     * where the launch geometry picks register tiles for projections.
+     */
+    private static void addProduct(TrainingTasks tasks, String taskName, FloatArray a, FloatArray b, FloatArray y, int rows, int inner, int cols,
+            boolean transposeA, boolean accumulate) {
+        if (tasks.geometry().registerTiles()) {
+            tasks.graph().task(tasks.name(taskName), MatrixMultiply::productTiled, new KernelContext(), a, b, y, rows, inner, cols, transposeA ? 1 : 0,
+                    accumulate ? 1 : 0);
+        } else {
+            tasks.graph().task(tasks.name(taskName), MatrixMultiply::product, new KernelContext(), a, b, y, rows, inner, cols, transposeA ? 1 : 0,
+                    accumulate ? 1 : 0);
+        }
+        tasks.grid(taskName, tasks.geometry().projection(rows, cols));
     }
 }

@@ -3,7 +3,6 @@ package org.attentionlab.model.layers;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.attentionlab.kernels.LinearKernels;
 import org.attentionlab.kernels.LstmKernels;
 import org.attentionlab.model.exec.Buffer;
 import org.attentionlab.model.exec.LayerTasks;
@@ -76,9 +75,7 @@ public final class Lstm implements TrainableLayer {
         for (int k = 0; k < layers.size(); k++) {
             LstmLayer l = layers.get(k);
             FloatArray out = tasks.scratch(k % 2 == 0 ? "lstm_out_a" : "lstm_out_b", rows * hidden);
-            tasks.graph().task(tasks.name(TaskKind.RECURRENT, "input_gates_" + k), LinearKernels::linear, new KernelContext(), x, l.weightIh(), l.biasIh(), gates, rows, l.in(), 4 * hidden,
-                    1);
-            tasks.grid("input_gates_" + k, tasks.geometry().matrix(rows, 4 * hidden));
+            inputProjection(l).addTask(tasks, TaskKind.RECURRENT, "input_gates_" + k, x, gates, rows);
             tasks.graph().task(tasks.name(TaskKind.RECURRENT, "recurrence_" + k), LstmKernels::sequence, new KernelContext(), gates, l.weightHh(), l.biasHh(), unusedInitial,
                     unusedInitial, out, finalH, finalC, batch, seqLen, hidden, 0);
             tasks.grid("recurrence_" + k, LstmKernels.sequenceGrid(batch, hidden));

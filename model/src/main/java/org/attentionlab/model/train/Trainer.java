@@ -17,6 +17,7 @@ import org.attentionlab.model.spec.LrSchedule;
 import org.attentionlab.model.spec.TrainSpec;
 import org.attentionlab.model.tasks.Batch;
 import org.attentionlab.model.tasks.Task;
+import org.attentionlab.model.weights.Json;
 
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 
@@ -125,6 +126,7 @@ public final class Trainer {
         try (TrainingGraph stepGraph = TrainingGraph.forTraining(model, shape, objective, optimizer, k, device);
                 Evaluator evaluator = new Evaluator(model, task, objective, train.batchSize(), train.evalBatches(), TrainTask.evaluationSeed(train), device);
                 Interruption interruption = new Interruption()) {
+            listener.note("launch: " + Json.write(stepGraph.geometry().report()));
 
             // ---- the loop
             long windowStart = System.nanoTime();

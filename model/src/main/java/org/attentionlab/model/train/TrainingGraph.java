@@ -8,6 +8,7 @@ import org.attentionlab.kernels.AdamW;
 import org.attentionlab.kernels.Losses;
 import org.attentionlab.model.InputException;
 import org.attentionlab.model.Model;
+import org.attentionlab.model.exec.LaunchGeometry;
 import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.exec.RunShape;
 import org.attentionlab.model.exec.TrainableLayer;
@@ -70,12 +71,13 @@ public final class TrainingGraph implements AutoCloseable {
     private final OptimizerState optimizer;
     private final TornadoExecutionPlan plan;
     private final int graphCount;
+    private final LaunchGeometry geometry;
     private final List<Object> results;
     private final List<Object> readBack;
     private TornadoExecutionResult lastResult;
 
     private TrainingGraph(Model model, Map<String, FloatArray> gradientsByName, List<Object> inputs, List<Objective> objectives, OptimizerState optimizer,
-            TornadoExecutionPlan plan, int graphCount, List<Object> results, List<Object> readBack) {
+            TornadoExecutionPlan plan, int graphCount, LaunchGeometry geometry, List<Object> results, List<Object> readBack) {
         this.model = model;
         this.gradientsByName = gradientsByName;
         this.inputs = inputs;
@@ -83,6 +85,7 @@ public final class TrainingGraph implements AutoCloseable {
         this.optimizer = optimizer;
         this.plan = plan;
         this.graphCount = graphCount;
+        this.geometry = geometry;
         this.results = results;
         this.readBack = readBack;
     }
@@ -126,6 +129,8 @@ public final class TrainingGraph implements AutoCloseable {
             }
         }
         GridScheduler grids = new GridScheduler();
+        // Chosen once per device, as for the model's forward runs (the config's work_group_items included).
+        LaunchGeometry geometry = LaunchGeometry.forDevice(device, model.executionOptions().workGroupItems(), model.executionOptions().source());
 
         // What is sent once and stays (parameters in training, constants, the optimizer's state), and what every
         // execution sends (the batches; in evaluation and gradient graphs also the host's parameters).
@@ -159,7 +164,7 @@ public final class TrainingGraph implements AutoCloseable {
         objectives.forEach(o -> everyStep.addAll(o.targets()));
 
         // The tasks, graph by graph: each layer's forward, the loss, each layer's backward, the optimizer.
-        TrainingTasks root = TrainingTasks.forGraphs(name, shape, grids, gradients, stepCounter);
+        TrainingTasks root = TrainingTasks.forGraphs(name, shape, grids, geometry, gradients, stepCounter);
         for (Map.Entry<String, FloatArray> gradient : gradientsByName.entrySet()) {
             root.graph().task("zero_" + gradient.getKey().replace('.', '_'), AdamW::zeroGradients, gradient.getValue(), gradient.getValue().getSize());
         }
@@ -199,7 +204,7 @@ public final class TrainingGraph implements AutoCloseable {
         if (device != null) {
             plan.withDevice(device);
         }
-        return new TrainingGraph(model, gradientsByName, inputs, objectives, optimizer, plan, graphs.size(), results, readBack);
+        return new TrainingGraph(model, gradientsByName, inputs, objectives, optimizer, plan, graphs.size(), geometry, results, readBack);
     }
 
     /** The first layer of the model that cannot be trained yet (it has no backward), if any. */
@@ -297,6 +302,11 @@ public final class TrainingGraph implements AutoCloseable {
 
     public Model model() {
         return model;
+    }
+
+    /** The launch geometry the graph was built for: which projection kernels, how many items per group. */
+    public LaunchGeometry geometry() {
+        return geometry;
     }
 
     @Override

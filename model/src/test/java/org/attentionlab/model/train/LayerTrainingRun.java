@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 import org.attentionlab.model.Model;
+import org.attentionlab.model.exec.LaunchGeometry;
 import org.attentionlab.model.exec.RunShape;
 import org.attentionlab.model.exec.TrainableLayer;
 import org.attentionlab.model.exec.TrainableLayer.TrainingForward;
@@ -37,6 +38,11 @@ final class LayerTrainingRun {
     record Dropout(boolean on, int seed, int step) {
         static final Dropout OFF = new Dropout(false, 0, 0);
     }
+
+    /** The JVM's launch geometry: one item per group, row-block products. */
+    static final LaunchGeometry ROW_BLOCKS = new LaunchGeometry(1, "test", "CPU", null, 0, false);
+    /** The geometry of an OpenCL CPU device (register-tiled projections), run on the JVM implementation. */
+    static final LaunchGeometry REGISTER_TILES = new LaunchGeometry(1, "test", "CPU", null, 0, true);
 
     private LayerTrainingRun() {
     }
@@ -90,6 +96,12 @@ final class LayerTrainingRun {
      * layer that reads them, token ids ({@code IntArray}). Every layer returns its input gradient.
      */
     static Result run(Model model, List<? extends TrainableLayer> layers, int batch, int seqLen, Object input, float[] outputGradient, Dropout dropout) {
+        return run(model, layers, batch, seqLen, input, outputGradient, dropout, ROW_BLOCKS);
+    }
+
+    /** {@link #run(Model, List, int, int, Object, float[], Dropout)} with the kernels {@code geometry} picks. */
+    static Result run(Model model, List<? extends TrainableLayer> layers, int batch, int seqLen, Object input, float[] outputGradient, Dropout dropout,
+            LaunchGeometry geometry) {
         Map<FloatArray, FloatArray> gradients = new IdentityHashMap<>();
         Map<String, FloatArray> byName = new LinkedHashMap<>();
         List<Object> resident = new ArrayList<>();
@@ -104,7 +116,7 @@ final class LayerTrainingRun {
         IntArray step = IntArray.fromElements(dropout.step());
         FloatArray dOut = FloatArray.fromArray(outputGradient);
         GridScheduler grids = new GridScheduler();
-        TrainingTasks root = TrainingTasks.forGraphs("layer", new RunShape(batch, seqLen, dropout.on(), dropout.seed()), grids, gradients, step);
+        TrainingTasks root = TrainingTasks.forGraphs("layer", new RunShape(batch, seqLen, dropout.on(), dropout.seed()), grids, geometry, gradients, step);
         List<TrainableLayer.Backward> backwards = new ArrayList<>();
         Object stream = input;
         for (int i = 0; i < layers.size(); i++) {
@@ -151,8 +163,8 @@ final class LayerTrainingRun {
 
     /** The dropout seed the layer's masks use for stream {@code stream} in this run (the layer's own derivation). */
     static int dropoutSeed(Dropout dropout, int batch, int seqLen, int stream) {
-        TrainingTasks tasks = TrainingTasks.forGraphs("seed", new RunShape(batch, seqLen, dropout.on(), dropout.seed()), new GridScheduler(), Map.of(),
-                new IntArray(1)).forLayer("l", 0, true);
+        TrainingTasks tasks = TrainingTasks.forGraphs("seed", new RunShape(batch, seqLen, dropout.on(), dropout.seed()), new GridScheduler(), ROW_BLOCKS,
+                Map.of(), new IntArray(1)).forLayer("l", 0, true);
         return tasks.dropoutSeed(stream);
     }
 }

@@ -4,11 +4,14 @@ import java.nio.file.Path;
 
 import org.attentionlab.model.Model;
 import org.attentionlab.model.config.ConfigLoader;
+import org.attentionlab.model.exec.LaunchGeometry;
 import org.attentionlab.model.exec.TrainableLayer;
 import org.attentionlab.model.layers.Lstm;
 import org.attentionlab.model.reference.ModelReference;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
  * The stacked LSTM's backward (through its layers and through time: the gate gradients, W_hh and both biases from
@@ -28,6 +31,17 @@ class LstmGradientTest {
     @ParameterizedTest(name = "{0} layer(s), input {1}, hidden {2}")
     @CsvSource({ "1, 5, 4", "2, 3, 6", "3, 4, 3" })
     void gradientsMatchFiniteDifferences(int layers, int inputSize, int hidden) {
+        check(layers, inputSize, hidden, LayerTrainingRun.ROW_BLOCKS);
+    }
+
+    /** The input projections register-tiled ({@code linearTiled}, {@code productTiled}), as on an OpenCL CPU device. */
+    @ParameterizedTest(name = "register tiles, {0} layer(s), input {1}, hidden {2}")
+    @CsvSource({ "2, 3, 6" })
+    void registerTiledGradientsMatchFiniteDifferences(int layers, int inputSize, int hidden) {
+        check(layers, inputSize, hidden, LayerTrainingRun.REGISTER_TILES);
+    }
+
+    private static void check(int layers, int inputSize, int hidden, LaunchGeometry geometry) {
         Model model = Model.build(ConfigLoader.parse("""
                 architecture: hybrid_lstm_attention
                 embed_dim: %d
@@ -41,7 +55,8 @@ class LstmGradientTest {
         TrainableLayer lstm = (TrainableLayer) model.layers().stream().filter(l -> l instanceof Lstm).findFirst().orElseThrow();
         float[] x = LayerTrainingRun.random(BATCH * SEQ * inputSize, 5);
         float[] dOut = LayerTrainingRun.random(BATCH * SEQ * hidden, 6);
-        LayerTrainingRun.Result result = LayerTrainingRun.run(model, lstm, BATCH, SEQ, x, dOut, LayerTrainingRun.Dropout.OFF);
+        LayerTrainingRun.Result result = LayerTrainingRun.run(model, java.util.List.of(lstm), BATCH, SEQ, FloatArray.fromArray(x), dOut,
+                LayerTrainingRun.Dropout.OFF, geometry);
         LayerGradients.assertMatchFiniteDifferences(result, LayerTrainingRun.parameters(model), "lstm.", TransformerBlockGradientTest.widen(x),
                 TransformerBlockGradientTest.widen(dOut),
                 (parameters, input) -> new ModelReference(parameters, BATCH, SEQ, ModelReference.DropoutMask.NONE).lstm(input, inputSize, hidden, layers),

@@ -3,6 +3,7 @@ package org.attentionlab.model.train;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.Stream;
 
 import org.attentionlab.kernels.Activations;
@@ -10,6 +11,7 @@ import org.attentionlab.kernels.reference.ActivationReference;
 import org.attentionlab.model.Model;
 import org.attentionlab.model.config.ConfigLoader;
 import org.attentionlab.model.config.ModelSpec;
+import org.attentionlab.model.exec.LaunchGeometry;
 import org.attentionlab.model.exec.TrainableLayer;
 import org.attentionlab.model.layers.TransformerBlock;
 import org.attentionlab.model.reference.ModelReference;
@@ -17,6 +19,8 @@ import org.attentionlab.model.spec.BlockSpec;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
  * A transformer block's backward against central finite differences of a float64 forward written separately
@@ -73,6 +77,20 @@ class TransformerBlockGradientTest {
         check(yaml, LayerTrainingRun.Dropout.OFF, 11);
     }
 
+    /**
+     * The block trained with the register-tiled projections and gradient products an OpenCL CPU device gets
+     * ({@code MatrixMultiply.linearTiled}, {@code productTiled}), here on the JVM implementation: plain and gated FFN.
+     */
+    @ParameterizedTest(name = "register tiles, {0}")
+    @MethodSource("tiledBlocks")
+    void registerTiledGradientsMatchFiniteDifferences(String name, String yaml) {
+        check(yaml, LayerTrainingRun.Dropout.OFF, 13, LayerTrainingRun.REGISTER_TILES);
+    }
+
+    static Stream<Arguments> tiledBlocks() {
+        return blocks().filter(a -> a.get()[0].equals("pre layernorm gelu sliding") || a.get()[0].equals("swiglu, no biases"));
+    }
+
     @ParameterizedTest(name = "dropout, {0}")
     @MethodSource("layouts")
     void dropoutUsesOneMaskForwardAndBackward(String layout) {
@@ -84,6 +102,10 @@ class TransformerBlockGradientTest {
     }
 
     private static void check(String yaml, LayerTrainingRun.Dropout dropout, long seed) {
+        check(yaml, dropout, seed, LayerTrainingRun.ROW_BLOCKS);
+    }
+
+    private static void check(String yaml, LayerTrainingRun.Dropout dropout, long seed, LaunchGeometry geometry) {
         ModelSpec spec = ConfigLoader.parse(merge(BASE, yaml), Path.of("block.yaml"));
         Model model = Model.build(spec);
         LayerTrainingRun.randomizeParameters(model, seed);
@@ -92,7 +114,7 @@ class TransformerBlockGradientTest {
         int width = spec.hiddenSize();
         float[] x = LayerTrainingRun.random(BATCH * SEQ * width, seed + 1);
         float[] dOut = LayerTrainingRun.random(BATCH * SEQ * width, seed + 2);
-        LayerTrainingRun.Result result = LayerTrainingRun.run(model, block, BATCH, SEQ, x, dOut, dropout);
+        LayerTrainingRun.Result result = LayerTrainingRun.run(model, List.of(block), BATCH, SEQ, FloatArray.fromArray(x), dOut, dropout, geometry);
 
         ModelReference.DropoutMask mask = dropoutMask(dropout, blockSpec.dropout());
         LayerGradients.assertMatchFiniteDifferences(result, LayerTrainingRun.parameters(model), "layers.0.", widen(x), widen(dOut),

@@ -123,6 +123,31 @@ class MatrixMultiplyIT {
                 "MatrixMultiply.product " + (transposeA != 0 ? "a^T b" : "a b") + " + y");
     }
 
+    /**
+     * {@link MatrixMultiply#productTiled} at {@link #linearTiled}'s shape (140 rows: a full item and a partial one;
+     * inner 131: two full panels and one 3 deep; 37 columns: two full tiles and a partial one), both layouts of a.
+     */
+    @ParameterizedTest(name = "transposeA {0}, accumulate {1}, {2} items per group")
+    @CsvSource({ "0, 0, 1", "1, 0, 1", "0, 1, 3", "1, 1, 1" })
+    void productTiled(int transposeA, int accumulate, int groupItems) {
+        int rows = 140;
+        int inner = 131;
+        int cols = 37;
+        SplittableRandom random = new SplittableRandom(97 + transposeA * 5L + accumulate);
+        float[] a = RandomArrays.gaussian(random, rows * inner, 1.0);
+        float[] b = RandomArrays.gaussian(random, inner * cols, 1.0);
+        float[] before = accumulate != 0 ? RandomArrays.gaussian(random, rows * cols, 1.0) : null;
+        FloatArray aa = FloatArray.fromArray(a);
+        FloatArray ba = FloatArray.fromArray(b);
+        FloatArray y = before != null ? FloatArray.fromArray(before) : DeviceTasks.nans(rows * cols);
+        TaskGraph graph = DeviceTasks.graph("productTiled").transferToDevice(DataTransferMode.EVERY_EXECUTION, aa, ba, y)
+                .task(DeviceTasks.TASK, MatrixMultiply::productTiled, new KernelContext(), aa, ba, y, rows, inner, cols, transposeA, accumulate)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, y);
+        DeviceTasks.execute(graph, MatrixMultiply.tiledGrid(rows, cols, groupItems));
+        assertMeets(MatrixReference.product(transposeA != 0, a, b, before, rows, inner, cols), y,
+                "MatrixMultiply.productTiled " + (transposeA != 0 ? "a^T b" : "a b") + (accumulate != 0 ? " + y" : ""));
+    }
+
     @Test
     void columnSums() {
         int rows = 301;
