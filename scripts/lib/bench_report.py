@@ -96,21 +96,23 @@ def kernels(device, jmh_path, attention_path, linear_path):
     matmul = [r for r in results if r["benchmark"].split(".")[-2] == "MatrixMultiplyBenchmark"]
     if matmul:
         print()
-        print(f"{'linear (x Wᵀ + b)':<22}{'kernel':>15}{'median ms':>10}{'p90':>8}{'GFLOP/s':>9}{'torch linear':>14}{'ratio':>8}{'torch x@Wᵀ':>13}{'ratio':>8}{'sgemm GFLOP/s':>15}")
+        print(f"{'rows x in -> out':<22}{'op':>7}{'kernel':>15}{'median ms':>10}{'p90':>8}{'GFLOP/s':>9}{'torch linear':>14}{'ratio':>8}{'torch matmul':>13}{'ratio':>8}{'sgemm GFLOP/s':>15}")
         for r in matmul:
             p = r["params"]
             rows = int(p["rows"])
             inner, out = (int(n) for n in p["shape"].split("x"))
             key = f"{rows}x{inner}x{out}"
+            operation = p.get("operation", "linear")
             ms, p90 = median_and_p90(r)
-            linear_ms = linear_peer.get("linear", {}).get(key, {}).get("median_ms")
-            sgemm_ms = linear_peer.get("sgemm", {}).get(key, {}).get("median_ms")
+            linear_ms = linear_peer.get("linear", {}).get(key, {}).get("median_ms") if operation == "linear" else None
+            matmul_ms = linear_peer.get("sgemm" if operation == "linear" else operation, {}).get(key, {}).get("median_ms")
             show = (lambda v: f"{v:.2f}" if v is not None else "-")
-            sgemm_rate = f"{2 * rows * inner * out / sgemm_ms / 1e6:.1f}" if sgemm_ms else "-"
-            print(f"{f'{rows} x {inner} -> {out}':<22}{p.get('kernel', '-'):>15}{ms:>10.2f}{p90:>8.2f}{2 * rows * inner * out / ms / 1e6:>9.1f}"
-                  f"{show(linear_ms):>14}{ratio(linear_ms, ms, ok):>8}{show(sgemm_ms):>13}{ratio(sgemm_ms, ms, ok):>8}{sgemm_rate:>15}")
-        print("kernel: rowBlocks = MatrixMultiply.linear, registerTiles = MatrixMultiply.linearTiled")
-        print("torch linear = torch.nn.functional.linear (with bias, as ours); torch x@Wᵀ = the bare sgemm (no bias)")
+            sgemm_rate = f"{2 * rows * inner * out / matmul_ms / 1e6:.1f}" if matmul_ms else "-"
+            print(f"{f'{rows} x {inner} -> {out}':<22}{operation:>7}{p.get('kernel', '-'):>15}{ms:>10.2f}{p90:>8.2f}{2 * rows * inner * out / ms / 1e6:>9.1f}"
+                  f"{show(linear_ms):>14}{ratio(linear_ms, ms, ok):>8}{show(matmul_ms):>13}{ratio(matmul_ms, ms, ok):>8}{sgemm_rate:>15}")
+        print("op: linear = x Wᵀ + b; dX = dY W [rows, in]; dW = dYᵀ X [out, in] (a training step's gradient products); each 2·rows·in·out FLOPs")
+        print("kernel: rowBlocks = MatrixMultiply.linear / product, registerTiles = MatrixMultiply.linearTiled / productTiled")
+        print("torch linear = torch.nn.functional.linear (with bias, as ours); torch matmul = the bare sgemm: x @ Wᵀ, dy @ w, dy.t() @ x")
     print("ratios = peer median / our median, measured in this run: above 1 we are faster")
 
 

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """PyTorch peers of the matrix-multiply benchmark at its shapes, fp32, no_grad, 2 threads, median of --runs after
 --warmup: torch.nn.functional.linear (y = x W^T + b, what the benchmarked kernel computes) and the bare sgemm
-x @ W^T (no bias, the stricter peer). Prints one JSON line:
-{"blas": <blas_report>, "linear": {"ROWSxINxOUT": {"median_ms": ...}, ...}, "sgemm": {...}}."""
+x @ W^T (no bias, the stricter peer), and the products of the gradients a training step computes, dX = dY @ W and
+dW = dY^T @ X (what torch's autograd runs for linear's backward). Prints one JSON line:
+{"blas": <blas_report>, "linear": {"ROWSxINxOUT": {"median_ms": ...}, ...}, "sgemm": {...}, "dX": {...}, "dW": {...}}."""
 import argparse
 import json
 
@@ -19,6 +20,8 @@ blas = report()
 torch.manual_seed(7)
 results = {}
 sgemm = {}
+input_gradient = {}
+weight_gradient = {}
 with torch.no_grad():
     for shape in args.shapes.split(","):
         rows, inner, out = (int(n) for n in shape.split("x"))
@@ -27,4 +30,7 @@ with torch.no_grad():
         b = torch.rand(out) * 2 - 1
         results[shape] = {"median_ms": median_ms(lambda: torch.nn.functional.linear(x, w, b), args.runs, args.warmup)}
         sgemm[shape] = {"median_ms": median_ms(lambda: x @ w.t(), args.runs, args.warmup)}
-print(json.dumps({"blas": blas, "linear": results, "sgemm": sgemm}))
+        dy = torch.rand(rows, out) * 2 - 1
+        input_gradient[shape] = {"median_ms": median_ms(lambda: dy @ w, args.runs, args.warmup)}
+        weight_gradient[shape] = {"median_ms": median_ms(lambda: dy.t() @ x, args.runs, args.warmup)}
+print(json.dumps({"blas": blas, "linear": results, "sgemm": sgemm, "dX": input_gradient, "dW": weight_gradient}))
