@@ -359,10 +359,21 @@ public final class MatrixMultiply {
         }
         for (int k0 = 0; k0 < inner; k0 += PANEL_DEPTH) {
             int depth = TornadoMath.min(PANEL_DEPTH, inner - k0);
-            for (int j = 0; j < TILE_COLUMNS; j++) {
-                int from = TornadoMath.min(col0 + j, cols - 1) * bColumnStride + k0 * bDepthStride;
+            // Gathered along b's contiguous dimension: walking a panel across rows of b with a power-of-two stride (a
+            // 1024-column b) maps its lines to one cache set, and each line would be fetched again per column.
+            if (bColumnStride == 1) {
                 for (int k = 0; k < depth; k++) {
-                    panel[k * TILE_COLUMNS + j] = b.get(from + k * bDepthStride);
+                    int from = (k0 + k) * bDepthStride;
+                    for (int j = 0; j < TILE_COLUMNS; j++) {
+                        panel[k * TILE_COLUMNS + j] = b.get(from + TornadoMath.min(col0 + j, cols - 1));
+                    }
+                }
+            } else {
+                for (int j = 0; j < TILE_COLUMNS; j++) {
+                    int from = TornadoMath.min(col0 + j, cols - 1) * bColumnStride + k0 * bDepthStride;
+                    for (int k = 0; k < depth; k++) {
+                        panel[k * TILE_COLUMNS + j] = b.get(from + k * bDepthStride);
+                    }
                 }
             }
             for (int t = 0; t < itemRows; t += TILE_ROWS) {
