@@ -2,7 +2,8 @@
 """PyTorch peer for scripts/run train's throughput: the PyTorch twin (scripts/torch_models.py, built from the config as
 the Java side resolves it) of a token model with output: logits, trained with next-token cross-entropy,
 clip_grad_norm_ and torch.optim.AdamW on random token sequences, fp32, on all CPU cores. Dropout is not modelled (the
-twins have none). Prints one JSON line: {"tokens_per_s": ..., "median_step_ms": ...}.
+twins have none). Prints one JSON line: {"tokens_per_s": ..., "median_step_ms": ..., "blas": <blas_report>} (the BLAS
+and its measured sgemm, as every peer here reports them).
   /usr/bin/python3 scripts/peers/torch_train_step.py configs/train/rnope-swa-text.yaml --batch 8 --seq-len 256"""
 import argparse
 import json
@@ -11,6 +12,7 @@ import statistics
 import sys
 import time
 
+from blas_report import report  # first: it sets the OpenMP environment before torch loads
 import torch
 import torch.nn.functional as F
 
@@ -24,6 +26,7 @@ parser.add_argument("--seq-len", type=int, default=256)
 parser.add_argument("--steps", type=int, default=10)
 parser.add_argument("--warmup", type=int, default=2)
 args = parser.parse_args()
+blas = report()
 torch.set_num_threads(os.cpu_count())  # every core: the peer at its best on this machine
 torch.use_deterministic_algorithms(False)
 
@@ -49,4 +52,4 @@ for step in range(args.warmup + args.steps):
         times.append(time.perf_counter() - start)
 median = statistics.median(times)
 print(json.dumps({"tokens_per_s": args.batch * args.seq_len / median, "median_step_ms": 1000 * median, "steps": args.steps,
-                  "threads": torch.get_num_threads(), "torch": torch.__version__}))
+                  "threads": torch.get_num_threads(), "torch": torch.__version__, "blas": blas}))
