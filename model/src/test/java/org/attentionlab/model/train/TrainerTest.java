@@ -80,8 +80,11 @@ class TrainerTest {
     @Test
     void aResumedRunIsTheUninterruptedRunBitForBit(@TempDir Path tmp) throws IOException {
         Path whole = tmp.resolve("whole");
-        Trainer.Outcome outcome = Trainer.start(config(tmp), List.of(), whole, false, Optional.empty(), null, new Recorder());
+        Recorder first = new Recorder();
+        Trainer.Outcome outcome = Trainer.start(config(tmp), List.of(), whole, false, Optional.empty(), null, first);
         assertEquals(6, outcome.lastStep());
+        // The run says which projection kernels its device got: the JVM implementation keeps the row blocks.
+        assertTrue(first.notes.stream().anyMatch(n -> n.startsWith("launch: {") && n.contains("\"projection_kernel\": \"row_blocks\"")), first.notes.toString());
         // A run that stopped after its checkpoint at step 2 (its log already has later lines, as after a kill).
         Path resumed = tmp.resolve("resumed");
         Files.createDirectories(resumed);
