@@ -105,6 +105,33 @@ class MatrixMultiplyIT {
         assertMeets(MatrixReference.gatedLinear(x, gate, up, null, null, ROWS, INNER, COLS, activation), h, "MatrixMultiply.gatedLinear activation " + activation);
     }
 
+    /** {@link MatrixMultiply#gatedLinearTiled} over the shape of {@link #linearTiled}: every edge of the tiles, items and panels. */
+    @ParameterizedTest(name = "activation {0}, {1} items per group, bias {2}")
+    @CsvSource({ "4, 1, 1", "3, 3, 0", "2, 1, 0" })
+    void gatedLinearTiled(int activation, int groupItems, int hasBias) {
+        int rows = 140;
+        int inner = 131;
+        int hidden = 37;
+        SplittableRandom random = new SplittableRandom(97 + activation * 7L + groupItems);
+        float[] x = RandomArrays.gaussian(random, rows * inner, 1.0);
+        float[] gate = RandomArrays.gaussian(random, hidden * inner, 1.0 / Math.sqrt(inner));
+        float[] up = RandomArrays.gaussian(random, hidden * inner, 1.0 / Math.sqrt(inner));
+        float[] gateBias = hasBias != 0 ? RandomArrays.gaussian(random, hidden, 1.0) : null;
+        float[] upBias = hasBias != 0 ? RandomArrays.gaussian(random, hidden, 1.0) : null;
+        FloatArray xa = FloatArray.fromArray(x);
+        FloatArray ga = FloatArray.fromArray(gate);
+        FloatArray ua = FloatArray.fromArray(up);
+        FloatArray gb = hasBias != 0 ? FloatArray.fromArray(gateBias) : new FloatArray(1);
+        FloatArray ub = hasBias != 0 ? FloatArray.fromArray(upBias) : new FloatArray(1);
+        FloatArray h = DeviceTasks.nans(rows * hidden);
+        TaskGraph graph = DeviceTasks.graph("gatedLinearTiled").transferToDevice(DataTransferMode.EVERY_EXECUTION, xa, ga, ua, gb, ub)
+                .task(DeviceTasks.TASK, MatrixMultiply::gatedLinearTiled, new KernelContext(), xa, ga, ua, gb, ub, h, rows, inner, hidden, hasBias, activation)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, h);
+        DeviceTasks.execute(graph, MatrixMultiply.tiledGrid(rows, hidden, groupItems));
+        assertMeets(MatrixReference.gatedLinear(x, gate, up, gateBias, upBias, rows, inner, hidden, activation), h,
+                "MatrixMultiply.gatedLinearTiled " + rows + "x" + inner + "->" + hidden + " activation " + activation + (hasBias != 0 ? " with biases" : ""));
+    }
+
     @ParameterizedTest(name = "transposeA {0}")
     @ValueSource(ints = { 0, 1 })
     void productAccumulating(int transposeA) {
