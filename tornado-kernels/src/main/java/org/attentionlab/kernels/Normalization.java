@@ -6,8 +6,8 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
  * Normalisations over the last dimension of row-major data, each row walked sequentially: one parallel iteration per
- * row, or, for the forward {@link #layerNorm} and {@link #rmsNorm}, per group of {@value #ROW_GROUP} rows walked side
- * by side (see {@link #ROW_GROUP}).
+ * row, or, for the forward {@link #layerNorm}, per group of {@value #ROW_GROUP} rows walked side by side (see
+ * {@link #ROW_GROUP}).
  *
  * <p>LayerNorm statistics are computed in passes over the row, never as {@code E[x^2] - E[x]^2}, which cancels
  * catastrophically when the mean is large against the spread (and can go negative, giving NaN): first the plain
@@ -30,7 +30,7 @@ public final class Normalization {
     public static final int LAYER_NORM_STATISTICS = 3;
 
     /**
-     * Rows that one parallel iteration of {@link #layerNorm} and {@link #rmsNorm} normalises side by side, column by
+     * Rows that one parallel iteration of {@link #layerNorm} normalises side by side, column by
      * column: their sums are independent chains of additions that a core overlaps, where one row alone waits out each
      * addition's latency (70-120 µs for a 128 x 256 LayerNorm on PoCL, measured). Each row's sums still run over its
      * columns in order, so every row gets the bits it gets alone.
@@ -108,29 +108,11 @@ public final class Normalization {
      * @param out    {@code [rows, dim]}; may be {@code x} itself
      */
     public static void rmsNorm(FloatArray x, FloatArray weight, FloatArray out, int rows, int dim, float eps) {
-        int groups = (rows + ROW_GROUP - 1) / ROW_GROUP;
-        for (@Parallel int group = 0; group < groups; group++) {
-            int[] base = new int[ROW_GROUP];
-            float[] inverseRms = new float[ROW_GROUP];
-            groupBases(base, group, rows, dim);
-            for (int r = 0; r < ROW_GROUP; r++) {
-                inverseRms[r] = 0.0f;
-            }
+        for (@Parallel int row = 0; row < rows; row++) {
+            int base = row * dim;
+            float inverseRms = inverseRms(x, base, dim, eps);
             for (int j = 0; j < dim; j++) {
-                for (int r = 0; r < ROW_GROUP; r++) {
-                    float value = x.get(base[r] + j);
-                    inverseRms[r] += value * value;
-                }
-            }
-            for (int r = 0; r < ROW_GROUP; r++) {
-                inverseRms[r] = 1.0f / TornadoMath.sqrt(inverseRms[r] / dim + eps);
-            }
-            for (int j = 0; j < dim; j++) {
-                for (int r = 0; r < ROW_GROUP; r++) {
-                    if (group * ROW_GROUP + r < rows) {
-                        out.set(base[r] + j, x.get(base[r] + j) * inverseRms[r] * weight.get(j));
-                    }
-                }
+                out.set(base + j, x.get(base + j) * inverseRms * weight.get(j));
             }
         }
     }

@@ -137,8 +137,8 @@ class NormalizationTest {
     }
 
     /**
-     * The forward norms normalise {@link Normalization#ROW_GROUP} rows side by side: every row, also in a last group
-     * that is not full and in place, gets the bits it gets as a matrix of that one row.
+     * LayerNorm normalises {@link Normalization#ROW_GROUP} rows side by side: every row, also in a last group that is not
+     * full and in place, gets the bits it gets as a matrix of that one row (RMSNorm, one row per iteration, likewise).
      */
     @Property(tries = 100)
     void rowGroupsGiveEachRowItsOwnBits(@ForAll @IntRange(min = 1, max = 3 * Normalization.ROW_GROUP + 1) int rows,
