@@ -127,6 +127,9 @@ def model(config, ours_path, peer_path):
         ok = describe_peer(peer.get("blas"))
         if "model" in peer:
             print(f"peer model: {peer['model']}, eval, no_grad, fp32, batch 1")
+        if "runs" in peer:
+            print("peer forwards per L, warm-up + timed (ours run the same): "
+                  + ", ".join(f"{L}: {warmup} + {runs}" for L, (warmup, runs) in sorted(peer["runs"].items(), key=lambda item: int(item[0]))))
     devices = sorted({d for d in ours})
     header = f"{'L':>6}{'peer tok/s':>12}"
     for d in devices:

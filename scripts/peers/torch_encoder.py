@@ -3,8 +3,10 @@
 same sequence lengths. torch.nn.TransformerEncoder (batch_first, the config's width, heads, layers, FFN width and
 activation; norm_first for pre-norm) with a final LayerNorm for pre-norm, the sliding window as a boolean band mask
 (key j visible to query i iff i - W < j <= i, Hugging Face's convention; both sides for causal: false), fp32, eval
-mode, no_grad, 2 threads, batch 1, the last position as output (`output: last`). Prints one JSON line:
-{"blas": <blas_report>, "model": "...", "tokens_per_s": {"L": ...}, "median_ms": {"L": ...}} or
+mode, no_grad, 2 threads, batch 1, the last position as output (`output: last`). `--counts L:WARMUP:RUNS,...` gives each
+length its own warm-up and timed forwards (scripts/bench passes the counts it gives our forward pass, so both sides
+warm up and time the same number of positions); lengths it leaves out use --warmup and --runs. Prints one JSON line:
+{"blas": <blas_report>, "model": "...", "tokens_per_s": {"L": ...}, "median_ms": {"L": ...}, "runs": {"L": [warmup, runs]}} or
 {"unsupported": "why"} for a config this twin cannot express (then no ratio is printed)."""
 import argparse
 import json
@@ -25,7 +27,9 @@ parser.add_argument("config")
 parser.add_argument("--seq-lens", default="128,1024,4096")
 parser.add_argument("--runs", type=int, default=5)
 parser.add_argument("--warmup", type=int, default=2)
+parser.add_argument("--counts", default="", help="L:WARMUP:RUNS,... per sequence length")
 args = parser.parse_args()
+counts = {int(length): (int(warmup), int(runs)) for length, warmup, runs in (item.split(":") for item in args.counts.split(",") if item)}
 
 
 def unsupported(why):
@@ -58,6 +62,7 @@ embed = torch.nn.Linear(c["embed_dim"], width).eval() if c["embed_dim"] != width
 
 tokens_per_s = {}
 times = {}
+run_counts = {}
 with torch.no_grad():
     for seq_len in (int(n) for n in args.seq_lens.split(",")):
         i = torch.arange(seq_len)[:, None]
@@ -65,9 +70,11 @@ with torch.no_grad():
         visible = (j > i - window) & (j <= i) if c["causal"] else (j - i).abs() < window
         mask = ~visible  # True = not allowed to attend
         x = torch.rand(1, seq_len, c["embed_dim"]) * 2 - 1
-        ms = median_ms(lambda: encoder(embed(x), mask=mask)[:, -1], args.runs, args.warmup)
+        warmup, runs = counts.get(seq_len, (args.warmup, args.runs))
+        ms = median_ms(lambda: encoder(embed(x), mask=mask)[:, -1], runs, warmup)
+        run_counts[str(seq_len)] = [warmup, runs]
         times[str(seq_len)] = ms
         tokens_per_s[str(seq_len)] = seq_len / ms * 1000
 print(json.dumps({"blas": blas, "model": f"torch.nn.TransformerEncoder {c['num_hidden_layers']} layers, width {width}, {c['num_attention_heads']} heads, "
                   f"FFN {c['intermediate_size']} {c['hidden_act']}, {c['norm_position']}-norm, band mask W={window}",
-                  "tokens_per_s": tokens_per_s, "median_ms": times}))
+                  "tokens_per_s": tokens_per_s, "median_ms": times, "runs": run_counts}))

@@ -16,6 +16,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * <ul>
  * <li>{@link #linear}: {@code Y = act(X W^T + b) (+ Y)}, {@code torch.nn.Linear}'s forward ({@code W [cols, inner]});
  * <li>{@link #gatedLinear}: {@code H = act(X G^T + bg) * (X U^T + bu)}, the SwiGLU/GeGLU feed-forward gate;
+ * <li>{@link #linearTiled}, {@link #gatedLinearTiled}: the same two with register tiles, for OpenCL CPU compilers;
  * <li>{@link #product}: {@code Y = A B (+ Y)} or {@code Y = A^T B (+ Y)}, e.g. {@code dX = dY W},
  * {@code dW (+)= dY^T X}; {@link #productTiled} the same with {@link #linearTiled}'s register tiles;
  * <li>{@link #columnSums}: {@code s (+)= sum over rows of A}, e.g. {@code db}.
@@ -196,6 +197,37 @@ public final class MatrixMultiply {
                 for (int c = 0; c < blockCols; c++) {
                     float gateValue = gateAcc[i * BLOCK_COLUMNS + c] + (hasBias != 0 ? gateBias.get(col0 + c) : 0.0f);
                     float upValue = upAcc[i * BLOCK_COLUMNS + c] + (hasBias != 0 ? upBias.get(col0 + c) : 0.0f);
+                    h.set(at + c, activate(activation, gateValue) * upValue);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link #gatedLinear} with {@link #linearTiled}'s register tiles, for OpenCL CPU compilers (PoCL): the same result
+     * within float rounding (each of the two sums is the same serial sum over the inner dimension), over
+     * {@link #tiledGrid}{@code (rows, hidden)}. A work-item owns {@value #TILED_ITEM_ROWS} rows by
+     * {@value #TILE_COLUMNS} columns of h: it computes the gate's sums, then the up projection's, each as
+     * {@link #linearTiled} does, and stores {@code act(gate + bg) * (up + bu)}.
+     */
+    public static void gatedLinearTiled(KernelContext context, FloatArray x, FloatArray gate, FloatArray up, FloatArray gateBias, FloatArray upBias,
+            FloatArray h, int rows, int inner, int hidden, int hasBias, int activation) {
+        int col0 = context.globalIdx * TILE_COLUMNS;
+        int row0 = context.globalIdy * TILED_ITEM_ROWS;
+        float[] panel = new float[PANEL_DEPTH * TILE_COLUMNS];
+        float[] gateSums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
+        float[] upSums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
+        float[] tile = new float[TILE_ROWS * TILE_COLUMNS];
+        if (col0 < hidden && row0 < rows) {
+            int itemRows = TornadoMath.min(TILED_ITEM_ROWS, rows - row0);
+            int itemCols = TornadoMath.min(TILE_COLUMNS, hidden - col0);
+            tiledSums(gateSums, panel, tile, x, gate, rows, inner, hidden, row0, col0, itemRows);
+            tiledSums(upSums, panel, tile, x, up, rows, inner, hidden, row0, col0, itemRows);
+            for (int i = 0; i < itemRows; i++) {
+                int at = (row0 + i) * hidden + col0;
+                for (int c = 0; c < itemCols; c++) {
+                    float gateValue = gateSums[i * TILE_COLUMNS + c] + (hasBias != 0 ? gateBias.get(col0 + c) : 0.0f);
+                    float upValue = upSums[i * TILE_COLUMNS + c] + (hasBias != 0 ? upBias.get(col0 + c) : 0.0f);
                     h.set(at + c, activate(activation, gateValue) * upValue);
                 }
             }

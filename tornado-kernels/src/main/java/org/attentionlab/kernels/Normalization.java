@@ -5,8 +5,9 @@ import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
- * Normalisations over the last dimension of row-major data: one parallel iteration per row, the row itself
- * walked sequentially.
+ * Normalisations over the last dimension of row-major data, each row walked sequentially: one parallel iteration per
+ * row, or, for the forward {@link #layerNorm}, per group of {@value #ROW_GROUP} rows walked side by side (see
+ * {@link #ROW_GROUP}).
  *
  * <p>LayerNorm statistics are computed in passes over the row, never as {@code E[x^2] - E[x]^2}, which cancels
  * catastrophically when the mean is large against the spread (and can go negative, giving NaN): first the plain
@@ -28,6 +29,14 @@ public final class Normalization {
     /** Floats per row that {@link #layerNormBackward} saves for {@link #layerNormParameterGradients}: mean, mean correction, rstd. */
     public static final int LAYER_NORM_STATISTICS = 3;
 
+    /**
+     * Rows that one parallel iteration of {@link #layerNorm} normalises side by side, column by
+     * column: their sums are independent chains of additions that a core overlaps, where one row alone waits out each
+     * addition's latency (70-120 µs for a 128 x 256 LayerNorm on PoCL, measured). Each row's sums still run over its
+     * columns in order, so every row gets the bits it gets alone.
+     */
+    public static final int ROW_GROUP = 8;
+
     private Normalization() {
     }
 
@@ -41,14 +50,51 @@ public final class Normalization {
      * @param out    {@code [rows, dim]}; may be {@code x} itself
      */
     public static void layerNorm(FloatArray x, FloatArray weight, FloatArray bias, FloatArray out, int rows, int dim, float eps) {
-        for (@Parallel int row = 0; row < rows; row++) {
-            int base = row * dim;
-            float mean = rowMean(x, base, dim);
-            float meanCorrection = deviationMean(x, base, dim, mean);
-            float inverseStd = 1.0f / TornadoMath.sqrt(centredVariance(x, base, dim, mean, meanCorrection) + eps);
+        int groups = (rows + ROW_GROUP - 1) / ROW_GROUP;
+        for (@Parallel int group = 0; group < groups; group++) {
+            int[] base = new int[ROW_GROUP];
+            float[] sums = new float[ROW_GROUP];
+            float[] mean = new float[ROW_GROUP];
+            float[] meanCorrection = new float[ROW_GROUP];
+            groupBases(base, group, rows, dim);
+            for (int r = 0; r < ROW_GROUP; r++) {
+                sums[r] = 0.0f;
+            }
             for (int j = 0; j < dim; j++) {
-                float centred = (x.get(base + j) - mean) - meanCorrection;
-                out.set(base + j, centred * inverseStd * weight.get(j) + bias.get(j));
+                for (int r = 0; r < ROW_GROUP; r++) {
+                    sums[r] += x.get(base[r] + j);
+                }
+            }
+            for (int r = 0; r < ROW_GROUP; r++) {
+                mean[r] = sums[r] / dim;
+                sums[r] = 0.0f;
+            }
+            for (int j = 0; j < dim; j++) {
+                for (int r = 0; r < ROW_GROUP; r++) {
+                    sums[r] += x.get(base[r] + j) - mean[r];
+                }
+            }
+            for (int r = 0; r < ROW_GROUP; r++) {
+                meanCorrection[r] = sums[r] / dim;
+                sums[r] = 0.0f;
+            }
+            for (int j = 0; j < dim; j++) {
+                for (int r = 0; r < ROW_GROUP; r++) {
+                    float centred = (x.get(base[r] + j) - mean[r]) - meanCorrection[r];
+                    sums[r] += centred * centred;
+                }
+            }
+            for (int r = 0; r < ROW_GROUP; r++) {
+                // sums now holds each row's inverse standard deviation
+                sums[r] = 1.0f / TornadoMath.sqrt(sums[r] / dim + eps);
+            }
+            for (int j = 0; j < dim; j++) {
+                for (int r = 0; r < ROW_GROUP; r++) {
+                    if (group * ROW_GROUP + r < rows) {
+                        float centred = (x.get(base[r] + j) - mean[r]) - meanCorrection[r];
+                        out.set(base[r] + j, centred * sums[r] * weight.get(j) + bias.get(j));
+                    }
+                }
             }
         }
     }
@@ -68,6 +114,16 @@ public final class Normalization {
             for (int j = 0; j < dim; j++) {
                 out.set(base + j, x.get(base + j) * inverseRms * weight.get(j));
             }
+        }
+    }
+
+    /**
+     * {@code base[r]}: where row {@code r} of {@code group} starts; past the last row, the last row again (its sums are
+     * computed and never stored).
+     */
+    private static void groupBases(int[] base, int group, int rows, int dim) {
+        for (int r = 0; r < ROW_GROUP; r++) {
+            base[r] = TornadoMath.min(group * ROW_GROUP + r, rows - 1) * dim;
         }
     }
 

@@ -87,16 +87,27 @@ class MatrixMultiplyTest {
     }
 
     static float[] gated(float[] x, float[] gate, float[] up, float[] gateBias, float[] upBias, int rows, int inner, int hidden, int activation) {
+        return gated(false, x, gate, up, gateBias, upBias, rows, inner, hidden, activation, 1);
+    }
+
+    /** {@link MatrixMultiply#gatedLinearTiled} when {@code tiled}, else {@link MatrixMultiply#gatedLinear}. */
+    static float[] gated(boolean tiled, float[] x, float[] gate, float[] up, float[] gateBias, float[] upBias, int rows, int inner, int hidden, int activation,
+            int groupItems) {
         FloatArray xa = FloatArray.fromArray(x);
         FloatArray ga = FloatArray.fromArray(gate);
         FloatArray ua = FloatArray.fromArray(up);
         FloatArray gb = gateBias == null ? new FloatArray(1) : FloatArray.fromArray(gateBias);
         FloatArray ub = upBias == null ? new FloatArray(1) : FloatArray.fromArray(upBias);
         FloatArray h = new FloatArray(rows * hidden);
-        TaskGraph graph = new TaskGraph("mm").transferToDevice(DataTransferMode.EVERY_EXECUTION, xa, ga, ua, gb, ub)
-                .task("gated", MatrixMultiply::gatedLinear, new KernelContext(), xa, ga, ua, gb, ub, h, rows, inner, hidden, gateBias == null ? 0 : 1, activation)
-                .transferToHost(DataTransferMode.EVERY_EXECUTION, h);
-        Plans.executeOnce(graph, new GridScheduler("mm.gated", MatrixMultiply.grid(rows, hidden)));
+        TaskGraph graph = new TaskGraph("mm").transferToDevice(DataTransferMode.EVERY_EXECUTION, xa, ga, ua, gb, ub);
+        if (tiled) {
+            graph.task("gated", MatrixMultiply::gatedLinearTiled, new KernelContext(), xa, ga, ua, gb, ub, h, rows, inner, hidden, gateBias == null ? 0 : 1,
+                    activation);
+        } else {
+            graph.task("gated", MatrixMultiply::gatedLinear, new KernelContext(), xa, ga, ua, gb, ub, h, rows, inner, hidden, gateBias == null ? 0 : 1, activation);
+        }
+        graph.transferToHost(DataTransferMode.EVERY_EXECUTION, h);
+        Plans.executeOnce(graph, new GridScheduler("mm.gated", tiled ? MatrixMultiply.tiledGrid(rows, hidden, groupItems) : MatrixMultiply.grid(rows, hidden, groupItems)));
         return h.toHeapArray();
     }
 
@@ -168,14 +179,27 @@ class MatrixMultiplyTest {
     @Property(tries = 80)
     void gatedLinearMatchesReference(@ForAll @IntRange(min = 1, max = 40) int rows, @ForAll @IntRange(min = 1, max = 50) int inner,
             @ForAll @IntRange(min = 1, max = 300) int hidden, @ForAll @IntRange(min = 0, max = 4) int activation, @ForAll boolean withBias, @ForAll long seed) {
+        assertGatedMeetsReference(false, rows, inner, hidden, activation, withBias, 1, seed);
+    }
+
+    /** Shapes that cross the register tiles' edges, as {@link #linearTiledWithEveryEpilogueMatchesReference}. */
+    @Property(tries = 30)
+    void gatedLinearTiledMatchesReference(@ForAll @IntRange(min = 1, max = 150) int rows, @ForAll @IntRange(min = 1, max = 140) int inner,
+            @ForAll @IntRange(min = 1, max = 40) int hidden, @ForAll @IntRange(min = 0, max = 4) int activation, @ForAll boolean withBias,
+            @ForAll @IntRange(min = 1, max = 3) int groupItems, @ForAll long seed) {
+        assertGatedMeetsReference(true, rows, inner, hidden, activation, withBias, groupItems, seed);
+    }
+
+    private static void assertGatedMeetsReference(boolean tiled, int rows, int inner, int hidden, int activation, boolean withBias, int groupItems, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         float[] x = RandomArrays.gaussian(random, rows * inner, 1.0);
         float[] gate = RandomArrays.gaussian(random, hidden * inner, 1.0 / Math.sqrt(inner));
         float[] up = RandomArrays.gaussian(random, hidden * inner, 1.0 / Math.sqrt(inner));
         float[] gateBias = withBias ? RandomArrays.gaussian(random, hidden, 1.0) : null;
         float[] upBias = withBias ? RandomArrays.gaussian(random, hidden, 1.0) : null;
-        assertMeets("gatedLinear act " + activation, MatrixReference.gatedLinear(x, gate, up, gateBias, upBias, rows, inner, hidden, activation),
-                gated(x, gate, up, gateBias, upBias, rows, inner, hidden, activation));
+        assertMeets((tiled ? "gatedLinearTiled" : "gatedLinear") + " act " + activation,
+                MatrixReference.gatedLinear(x, gate, up, gateBias, upBias, rows, inner, hidden, activation),
+                gated(tiled, x, gate, up, gateBias, upBias, rows, inner, hidden, activation, groupItems));
     }
 
     @Property(tries = 100)
@@ -213,6 +237,11 @@ class MatrixMultiplyTest {
                 linear(x, w, bias, null, rows, inner, cols, MatrixMultiply.NONE, 1));
         assertMeets("linearTiled " + rows + "x" + inner + "->" + cols, MatrixReference.linear(x, w, bias, null, rows, inner, cols, MatrixMultiply.NONE),
                 linear(true, x, w, bias, null, rows, inner, cols, MatrixMultiply.NONE, 1));
+        float[] up = RandomArrays.gaussian(random, cols * inner, 1.0 / Math.sqrt(inner));
+        float[] upBias = RandomArrays.gaussian(random, cols, 1.0);
+        assertMeets("gatedLinearTiled " + rows + "x" + inner + "->" + cols,
+                MatrixReference.gatedLinear(x, w, up, bias, upBias, rows, inner, cols, MatrixMultiply.SILU),
+                gated(true, x, w, up, bias, upBias, rows, inner, cols, MatrixMultiply.SILU, 1));
         float[] b = RandomArrays.gaussian(random, inner * cols, 1.0);
         assertMeets("a b", MatrixReference.product(false, x, b, null, rows, inner, cols), product(false, x, b, null, rows, inner, cols));
         assertMeets("productTiled a b", MatrixReference.product(false, x, b, null, rows, inner, cols), product(true, false, x, b, null, rows, inner, cols, 1));

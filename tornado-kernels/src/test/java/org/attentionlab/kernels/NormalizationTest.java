@@ -136,6 +136,35 @@ class NormalizationTest {
         }
     }
 
+    /**
+     * LayerNorm normalises {@link Normalization#ROW_GROUP} rows side by side: every row, also in a last group that is not
+     * full and in place, gets the bits it gets as a matrix of that one row (RMSNorm, one row per iteration, likewise).
+     */
+    @Property(tries = 100)
+    void rowGroupsGiveEachRowItsOwnBits(@ForAll @IntRange(min = 1, max = 3 * Normalization.ROW_GROUP + 1) int rows,
+            @ForAll @IntRange(min = 1, max = 70) int dim, @ForAll boolean inPlace, @ForAll long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        float[] input = rowsWithOffsets(random, rows, dim);
+        FloatArray weight = FloatArray.fromArray(RandomArrays.gaussian(random, dim, 1.0));
+        FloatArray bias = FloatArray.fromArray(RandomArrays.gaussian(random, dim, 1.0));
+        FloatArray layer = FloatArray.fromArray(input);
+        FloatArray rms = FloatArray.fromArray(input);
+        FloatArray layerOut = inPlace ? layer : new FloatArray(rows * dim);
+        FloatArray rmsOut = inPlace ? rms : new FloatArray(rows * dim);
+        Normalization.layerNorm(layer, weight, bias, layerOut, rows, dim, 1e-5f);
+        Normalization.rmsNorm(rms, weight, rmsOut, rows, dim, 1e-6f);
+        for (int r = 0; r < rows; r++) {
+            FloatArray row = FloatArray.fromArray(java.util.Arrays.copyOfRange(input, r * dim, (r + 1) * dim));
+            FloatArray alone = new FloatArray(dim);
+            Normalization.layerNorm(row, weight, bias, alone, 1, dim, 1e-5f);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(alone.toHeapArray(), java.util.Arrays.copyOfRange(layerOut.toHeapArray(), r * dim, (r + 1) * dim),
+                    "layerNorm row " + r);
+            Normalization.rmsNorm(row, weight, alone, 1, dim, 1e-6f);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(alone.toHeapArray(), java.util.Arrays.copyOfRange(rmsOut.toHeapArray(), r * dim, (r + 1) * dim),
+                    "rmsNorm row " + r);
+        }
+    }
+
     @Test
     void layerNormMayWriteInPlace() {
         float[] input = RandomArrays.gaussian(new SplittableRandom(8), 4 * 9, 3.0);

@@ -22,9 +22,10 @@ import uk.ac.manchester.tornado.api.enums.TornadoVMBackendType;
  * runs a group's items one after the other on one core: one item per group spreads the blocks over every core),
  * never more than the device's largest work-group dimension; the config's {@code work_group_items} overrides it.
  *
- * <p>{@code registerTiles} picks the kernel of the plain projections ({@code linear} and the fused q/k/v projection;
- * in training also the projections' gradient products, {@link MatrixMultiply#productTiled}):
- * {@link MatrixMultiply#linearTiled} / {@code LinearKernels.qkvProjectionTiled} on a TornadoVM device that is not a
+ * <p>{@code registerTiles} picks the kernel of the projections ({@code linear}, the fused q/k/v projection and the
+ * gated feed-forward's gate and up projections; in training also the projections' gradient products,
+ * {@link MatrixMultiply#productTiled}): {@link MatrixMultiply#linearTiled} / {@code LinearKernels.qkvProjectionTiled} /
+ * {@link MatrixMultiply#gatedLinearTiled} on a TornadoVM device that is not a
  * GPU (an OpenCL CPU compiler such as PoCL keeps its tiles in vector registers: 1.5-2x the row blocks, measured), the
  * row-block kernels on the JVM implementation (C2 vectorizes their contiguous column loops, not the tiles) and on GPUs
  * (not measured here). Both give the same results within float rounding; {@code --json} records the choice.
@@ -74,7 +75,7 @@ public record LaunchGeometry(int groupItems, String source, String deviceType, l
         return MatrixMultiply.grid(rows, cols, groupItems);
     }
 
-    /** The grid of a plain projection with a {@code rows x cols} output: of the kernel {@link #registerTiles} picks. */
+    /** The grid of a projection (plain, q/k/v or gated) with a {@code rows x cols} output: of the kernel {@link #registerTiles} picks. */
     public WorkerGrid projection(int rows, int cols) {
         return registerTiles ? MatrixMultiply.tiledGrid(rows, cols, groupItems) : matrix(rows, cols);
     }

@@ -80,12 +80,18 @@ final class Linear {
 
     /**
      * The gated feed-forward input {@code h = act(x Gᵀ (+ bg)) * (x Uᵀ (+ bu))} of {@code gate} and {@code up} in one task
-     * ({@link MatrixMultiply#gatedLinear}): SwiGLU with silu, GeGLU with a GELU.
+     * ({@link MatrixMultiply#gatedLinear}, or {@link MatrixMultiply#gatedLinearTiled} where the run's geometry picks
+     * register tiles): SwiGLU with silu, GeGLU with a GELU.
      */
     static void addGatedTask(LayerTasks tasks, String taskName, Linear gate, Linear up, HiddenAct act, FloatArray x, FloatArray h, int rows) {
-        tasks.graph().task(tasks.name(TaskKind.FFN, taskName), MatrixMultiply::gatedLinear, new KernelContext(), x, gate.weight, up.weight,
-                gate.biasArgument, up.biasArgument, h, rows, gate.in, gate.out, KernelCodes.hasBias(gate.hasBias()), KernelCodes.activation(act));
-        tasks.grid(taskName, tasks.geometry().matrix(rows, gate.out));
+        if (tasks.geometry().registerTiles()) {
+            tasks.graph().task(tasks.name(TaskKind.FFN, taskName), MatrixMultiply::gatedLinearTiled, new KernelContext(), x, gate.weight, up.weight,
+                    gate.biasArgument, up.biasArgument, h, rows, gate.in, gate.out, KernelCodes.hasBias(gate.hasBias()), KernelCodes.activation(act));
+        } else {
+            tasks.graph().task(tasks.name(TaskKind.FFN, taskName), MatrixMultiply::gatedLinear, new KernelContext(), x, gate.weight, up.weight,
+                    gate.biasArgument, up.biasArgument, h, rows, gate.in, gate.out, KernelCodes.hasBias(gate.hasBias()), KernelCodes.activation(act));
+        }
+        tasks.grid(taskName, tasks.geometry().projection(rows, gate.out));
     }
 
     /** Elements of its weight and bias. */

@@ -5,9 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.HashMap;
+
 import org.attentionlab.kernels.MatrixMultiply;
+import org.attentionlab.model.Model;
+import org.attentionlab.model.config.ConfigLoader;
 import org.junit.jupiter.api.Test;
 
+import uk.ac.manchester.tornado.api.GridScheduler;
+import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.WorkerGrid;
 import uk.ac.manchester.tornado.api.enums.TornadoDeviceType;
 import uk.ac.manchester.tornado.api.enums.TornadoVMBackendType;
 
@@ -32,8 +39,26 @@ class LaunchGeometryTest {
         LaunchGeometry rowBlocks = new LaunchGeometry(2, "test", "CPU", null, 0, false);
         assertArrayEquals(MatrixMultiply.tiledGrid(300, 40, 2).getGlobalWork(), tiles.projection(300, 40).getGlobalWork());
         assertArrayEquals(MatrixMultiply.grid(300, 40, 2).getGlobalWork(), rowBlocks.projection(300, 40).getGlobalWork());
-        assertArrayEquals(MatrixMultiply.grid(300, 40, 2).getGlobalWork(), tiles.matrix(300, 40).getGlobalWork(), "gatedLinear/product keep row blocks");
+        assertArrayEquals(MatrixMultiply.grid(300, 40, 2).getGlobalWork(), tiles.matrix(300, 40).getGlobalWork(), "product keeps row blocks");
         assertEquals("register_tiles", tiles.report().get("projection_kernel"));
         assertEquals("row_blocks", rowBlocks.report().get("projection_kernel"));
+    }
+
+    /** The gated feed-forward's gate and up projections follow the same choice ({@code MatrixMultiply.gatedLinearTiled}). */
+    @Test
+    void aGatedFeedForwardFollowsTheChoice() {
+        Model model = Model.build(ConfigLoader.load(LayerBuffersTest.TWINS.resolve("rnope-swa-geglu.yaml")));
+        RunShape shape = RunShape.inference(1, 40);
+        for (boolean registerTiles : new boolean[] { true, false }) {
+            LaunchGeometry geometry = new LaunchGeometry(2, "test", "CPU", null, 0, registerTiles);
+            GridScheduler grids = new GridScheduler();
+            Layer block = model.layers().stream().filter(layer -> layer.describe().contains("geglu")).findFirst().orElseThrow();
+            block.addTasks(new LayerTasks(new TaskGraph("g"), shape, new HashMap<>(), grids, geometry, 0, new HashMap<>(), null, false),
+                    new uk.ac.manchester.tornado.api.types.arrays.FloatArray(shape.rows() * block.outputWidth()));
+            WorkerGrid gated = grids.get("g.l0_gate_up_proj");
+            int hidden = 24; // the twin's intermediate_size
+            WorkerGrid expected = registerTiles ? MatrixMultiply.tiledGrid(shape.rows(), hidden, 2) : MatrixMultiply.grid(shape.rows(), hidden, 2);
+            assertArrayEquals(expected.getGlobalWork(), gated.getGlobalWork(), "register tiles " + registerTiles);
+        }
     }
 }

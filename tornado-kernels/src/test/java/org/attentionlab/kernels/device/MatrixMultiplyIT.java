@@ -28,6 +28,14 @@ class MatrixMultiplyIT {
     private static final int ROWS = 37;
     private static final int INNER = 29;
     private static final int COLS = 300;
+    /**
+     * The register tiles' shape: 140 rows (a full item of {@value MatrixMultiply#TILED_ITEM_ROWS} and a partial one,
+     * whose last register tile is partial), inner 131 (two full panels and one 3 deep), 37 columns (two full tiles and a
+     * partial one).
+     */
+    private static final int TILED_ROWS = 140;
+    private static final int TILED_INNER = 131;
+    private static final int TILED_COLS = 37;
 
     @BeforeEach
     void requireDevice() {
@@ -58,17 +66,13 @@ class MatrixMultiplyIT {
                 "MatrixMultiply.linear " + ROWS + "x" + INNER + "->" + COLS + " activation " + activation + (accumulate != 0 ? " accumulating" : ""));
     }
 
-    /**
-     * {@link MatrixMultiply#linearTiled} at 140 rows (a full item of {@value MatrixMultiply#TILED_ITEM_ROWS} and a
-     * partial one, whose last register tile is partial), inner 131 (two full panels and one 3 deep), 37 columns (two
-     * full tiles and a partial one).
-     */
+    /** {@link MatrixMultiply#linearTiled} at the tiles' shape ({@link #TILED_ROWS}). */
     @ParameterizedTest(name = "activation {0}, {1} items per group, accumulate {2}")
     @CsvSource({ "0, 1, 0", "2, 3, 1", "4, 1, 0" })
     void linearTiled(int activation, int groupItems, int accumulate) {
-        int rows = 140;
-        int inner = 131;
-        int cols = 37;
+        int rows = TILED_ROWS;
+        int inner = TILED_INNER;
+        int cols = TILED_COLS;
         SplittableRandom random = new SplittableRandom(83 + activation * 7L + groupItems);
         float[] x = RandomArrays.gaussian(random, rows * inner, 1.0);
         float[] w = RandomArrays.gaussian(random, cols * inner, 1.0 / Math.sqrt(inner));
@@ -103,6 +107,33 @@ class MatrixMultiplyIT {
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, h);
         DeviceTasks.execute(graph, MatrixMultiply.grid(ROWS, COLS));
         assertMeets(MatrixReference.gatedLinear(x, gate, up, null, null, ROWS, INNER, COLS, activation), h, "MatrixMultiply.gatedLinear activation " + activation);
+    }
+
+    /** {@link MatrixMultiply#gatedLinearTiled} at the tiles' shape ({@link #TILED_ROWS}): every edge of the tiles, items and panels. */
+    @ParameterizedTest(name = "activation {0}, {1} items per group, bias {2}")
+    @CsvSource({ "4, 1, 1", "3, 3, 0", "2, 1, 0" })
+    void gatedLinearTiled(int activation, int groupItems, int hasBias) {
+        int rows = TILED_ROWS;
+        int inner = TILED_INNER;
+        int hidden = TILED_COLS;
+        SplittableRandom random = new SplittableRandom(97 + activation * 7L + groupItems);
+        float[] x = RandomArrays.gaussian(random, rows * inner, 1.0);
+        float[] gate = RandomArrays.gaussian(random, hidden * inner, 1.0 / Math.sqrt(inner));
+        float[] up = RandomArrays.gaussian(random, hidden * inner, 1.0 / Math.sqrt(inner));
+        float[] gateBias = hasBias != 0 ? RandomArrays.gaussian(random, hidden, 1.0) : null;
+        float[] upBias = hasBias != 0 ? RandomArrays.gaussian(random, hidden, 1.0) : null;
+        FloatArray xa = FloatArray.fromArray(x);
+        FloatArray ga = FloatArray.fromArray(gate);
+        FloatArray ua = FloatArray.fromArray(up);
+        FloatArray gb = hasBias != 0 ? FloatArray.fromArray(gateBias) : new FloatArray(1);
+        FloatArray ub = hasBias != 0 ? FloatArray.fromArray(upBias) : new FloatArray(1);
+        FloatArray h = DeviceTasks.nans(rows * hidden);
+        TaskGraph graph = DeviceTasks.graph("gatedLinearTiled").transferToDevice(DataTransferMode.EVERY_EXECUTION, xa, ga, ua, gb, ub)
+                .task(DeviceTasks.TASK, MatrixMultiply::gatedLinearTiled, new KernelContext(), xa, ga, ua, gb, ub, h, rows, inner, hidden, hasBias, activation)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, h);
+        DeviceTasks.execute(graph, MatrixMultiply.tiledGrid(rows, hidden, groupItems));
+        assertMeets(MatrixReference.gatedLinear(x, gate, up, gateBias, upBias, rows, inner, hidden, activation), h,
+                "MatrixMultiply.gatedLinearTiled " + rows + "x" + inner + "->" + hidden + " activation " + activation + (hasBias != 0 ? " with biases" : ""));
     }
 
     @ParameterizedTest(name = "transposeA {0}")
