@@ -83,7 +83,7 @@ class AttentionKernelsIT {
     @MethodSource("cases")
     void deviceMatchesJava(AttentionAlgorithm algorithm, String name, AttentionCase c) {
         float[] device = AttentionRunner.run(algorithm, c);
-        float[] java = AttentionRunner.runPlain(algorithm == AttentionAlgorithm.FLASH ? AttentionAlgorithm.STANDARD : algorithm, c);
+        float[] java = AttentionRunner.runPlain(algorithm.isFlash() ? AttentionAlgorithm.STANDARD : algorithm, c);
         String what = "AttentionKernels." + algorithm.configName() + ": " + name;
         DeviceCheck.assertMatchesJava(java, device, what);
         DeviceCheck.assertMatchesReference(c.reference(), device, REFERENCE_ABS, REFERENCE_REL, what);
@@ -103,7 +103,7 @@ class AttentionKernelsIT {
         for (int i = 0; i < device.length; i++) {
             assertTrue(Float.isFinite(device[i]), algorithm + ": element " + i + " is " + device[i]);
         }
-        float[] java = AttentionRunner.runPlain(algorithm == AttentionAlgorithm.FLASH ? AttentionAlgorithm.STANDARD : algorithm, c);
+        float[] java = AttentionRunner.runPlain(algorithm.isFlash() ? AttentionAlgorithm.STANDARD : algorithm, c);
         DeviceCheck.assertMatchesJava(java, device, "AttentionKernels." + algorithm.configName() + ": logits of 1e4, causal window W=9");
     }
 
