@@ -56,6 +56,17 @@ public final class AttentionKernels {
     private static final int NEW_MAX = 3;
     private static final int TILE_SUM = 4;
     private static final int ROW_STATE = 5;
+    /** {@link #flashBlock}'s ints: where a flash work-item's block reads and writes, and the keys it visits. */
+    private static final int BLOCK_HEAD = 0;
+    private static final int BLOCK_LAST_ROW = 1;
+    private static final int BLOCK_QUERY_BASE = 2;
+    private static final int BLOCK_KV_BASE = 3;
+    private static final int BLOCK_KEYS_START = 4;
+    private static final int BLOCK_KEYS_END = 5;
+    private static final int BLOCK_GLOBALS_BEFORE = 6;
+    private static final int BLOCK_GLOBALS_THROUGH = 7;
+    private static final int BLOCK_KEY_COUNT = 8;
+    private static final int FLASH_BLOCK_INTS = 9;
 
     /** The logit given to masked keys: exp(MASKED - anything finite) is exactly 0, with no infinity involved. */
     private static final float MASKED = -Float.MAX_VALUE;
@@ -220,29 +231,19 @@ public final class AttentionKernels {
         int[] tileKeys = new int[FLASH_TILE_K];
         float[] runningMax = new float[FLASH_BLOCK_Q];
         float[] runningSum = new float[FLASH_BLOCK_Q];
+        int[] blk = new int[FLASH_BLOCK_INTS];
         // Bounded by the block count, not by "first < seqLen": for a sequence shorter than a block TornadoVM 5.2.1 then
         // knows the block is 0, where with "first < seqLen" it half-knew first and failed to compile some shapes
         // ("logic node LogicConstantNode"; L = 5..16 with a window, seen in the model's device tests).
         if (block < (seqLen + FLASH_BLOCK_Q - 1) / FLASH_BLOCK_Q && bh < batch * numHeads) {
             int dims = headDim <= FLASH_MAX_HEAD_DIM ? headDim : 0;
-            int b = bh / numHeads;
-            int h = bh - b * numHeads;
-            int kvHead = h / (numHeads / numKvHeads);
-            int lastRow = TornadoMath.min(FLASH_BLOCK_Q, seqLen - first) - 1;
-            int blockLast = first + lastRow;
-            boolean blockHasGlobalQuery = AttentionMasks.globalsBelow(globalTokens, numGlobal, blockLast + 1)
-                    > AttentionMasks.globalsBelow(globalTokens, numGlobal, first);
-            // The union of the rows' runs of keys: from the first row's start to the last row's end (no row's limit passes the last row's).
-            int groupStart = AttentionMasks.keysStart(first, blockHasGlobalQuery, AttentionMasks.windowLeft(windows, h));
-            int groupEnd = AttentionMasks.keysEnd(blockLast, blockHasGlobalQuery, AttentionMasks.windowRight(windows, h), causal, seqLen);
-            int before = AttentionMasks.globalsBelow(globalTokens, numGlobal, groupStart);
-            int through = AttentionMasks.globalsBelow(globalTokens, numGlobal, groupEnd);
-            int keyCount = AttentionMasks.visibleKeyCount(groupStart, groupEnd, 0, before, through,
-                    AttentionMasks.globalsBelow(globalTokens, numGlobal, AttentionMasks.keyLimit(blockLast, causal, seqLen)));
+            flashBlock(blk, globalTokens, numGlobal, windows, first, bh, seqLen, numHeads, numKvHeads, headDim, causal);
+            int h = blk[BLOCK_HEAD];
+            int lastRow = blk[BLOCK_LAST_ROW];
+            int queryBase = blk[BLOCK_QUERY_BASE];
             int queryRowStride = numHeads * headDim;
-            int queryBase = ((b * seqLen + first) * numHeads + h) * headDim;
+            int kvBase = blk[BLOCK_KV_BASE];
             int kvRowStride = numKvHeads * headDim;
-            int kvBase = (b * seqLen * numKvHeads + kvHead) * headDim;
 
             int keepThreshold = AttentionMasks.dropoutKeepThreshold(windows, numHeads);
             int dropoutSeed = AttentionMasks.dropoutMaskSeed(windows, numHeads);
@@ -252,10 +253,10 @@ public final class AttentionKernels {
                 runningMax[i] = MASKED;
                 runningSum[i] = 0.0f;
             }
-            for (int tileStart = 0; tileStart < keyCount; tileStart += FLASH_TILE_K) {
-                int width = TornadoMath.min(FLASH_TILE_K, keyCount - tileStart);
+            for (int tileStart = 0; tileStart < blk[BLOCK_KEY_COUNT]; tileStart += FLASH_TILE_K) {
+                int width = TornadoMath.min(FLASH_TILE_K, blk[BLOCK_KEY_COUNT] - tileStart);
                 for (int c = 0; c < width; c++) {
-                    tileKeys[c] = AttentionMasks.visibleKey(tileStart + c, groupStart, groupEnd, globalTokens, 0, before, through);
+                    tileKeys[c] = blockKey(blk, globalTokens, tileStart + c);
                 }
                 // Rows past the sequence's end repeat the last row (clamped in gatherRowValues); never stored.
                 MatrixMultiply.clear(scores);
@@ -292,6 +293,44 @@ public final class AttentionKernels {
                 }
             }
         }
+    }
+
+    /**
+     * Where a flash work-item's block of {@link #FLASH_BLOCK_Q} rows from {@code first} of (batch, head) {@code bh}
+     * reads and writes, into {@code blk} ({@link #FLASH_BLOCK_INTS} ints, indexed by the {@code BLOCK_} constants): its
+     * head, last row (rows past the sequence repeat it), first q/out and k/v offsets, and the keys it visits: the union
+     * of its rows' runs of keys, from the first row's start to the last row's end (no row's limit passes the last
+     * row's; all keys up to the causal limit if a row of the block is global), as {@link AttentionMasks#visibleKey}'s
+     * band and the globals before and through it, and their count with the global tokens outside the band.
+     */
+    private static void flashBlock(int[] blk, IntArray globalTokens, int numGlobal, IntArray windows, int first, int bh, int seqLen, int numHeads,
+            int numKvHeads, int headDim, int causal) {
+        int b = bh / numHeads;
+        int h = bh - b * numHeads;
+        int lastRow = TornadoMath.min(FLASH_BLOCK_Q, seqLen - first) - 1;
+        int blockLast = first + lastRow;
+        boolean blockHasGlobalQuery = AttentionMasks.globalsBelow(globalTokens, numGlobal, blockLast + 1)
+                > AttentionMasks.globalsBelow(globalTokens, numGlobal, first);
+        int start = AttentionMasks.keysStart(first, blockHasGlobalQuery, AttentionMasks.windowLeft(windows, h));
+        int end = AttentionMasks.keysEnd(blockLast, blockHasGlobalQuery, AttentionMasks.windowRight(windows, h), causal, seqLen);
+        int before = AttentionMasks.globalsBelow(globalTokens, numGlobal, start);
+        int through = AttentionMasks.globalsBelow(globalTokens, numGlobal, end);
+        blk[BLOCK_HEAD] = h;
+        blk[BLOCK_LAST_ROW] = lastRow;
+        blk[BLOCK_QUERY_BASE] = ((b * seqLen + first) * numHeads + h) * headDim;
+        blk[BLOCK_KV_BASE] = (b * seqLen * numKvHeads + h / (numHeads / numKvHeads)) * headDim;
+        blk[BLOCK_KEYS_START] = start;
+        blk[BLOCK_KEYS_END] = end;
+        blk[BLOCK_GLOBALS_BEFORE] = before;
+        blk[BLOCK_GLOBALS_THROUGH] = through;
+        blk[BLOCK_KEY_COUNT] = AttentionMasks.visibleKeyCount(start, end, 0, before, through,
+                AttentionMasks.globalsBelow(globalTokens, numGlobal, AttentionMasks.keyLimit(blockLast, causal, seqLen)));
+    }
+
+    /** The {@code t}-th key a flash block visits ({@link #flashBlock}). */
+    private static int blockKey(int[] blk, IntArray globalTokens, int t) {
+        return AttentionMasks.visibleKey(t, blk[BLOCK_KEYS_START], blk[BLOCK_KEYS_END], globalTokens, 0, blk[BLOCK_GLOBALS_BEFORE],
+                blk[BLOCK_GLOBALS_THROUGH]);
     }
 
     /** {@code staged[j][c] = k[base + tileKeys[c] * rowStride + j]} for j up to lastDepth, zero rows beyond: K^T rows of the tile. */
@@ -393,34 +432,24 @@ public final class AttentionKernels {
         int[] tileKeys = new int[FLASH_TILED_KEYS];
         int[] rowBounds = new int[3 * FLASH_BLOCK_Q];
         float[] rowState = new float[ROW_STATE * FLASH_BLOCK_Q];
+        int[] blk = new int[FLASH_BLOCK_INTS];
         // Bounded by the block count, as flash (TornadoVM 5.2.1 "logic node LogicConstantNode" otherwise).
         if (block < (seqLen + FLASH_BLOCK_Q - 1) / FLASH_BLOCK_Q && bh < batch * numHeads) {
             int dims = headDim <= FLASH_MAX_HEAD_DIM ? headDim : 0;
-            int b = bh / numHeads;
-            int h = bh - b * numHeads;
-            int kvHead = h / (numHeads / numKvHeads);
-            int lastRow = TornadoMath.min(FLASH_BLOCK_Q, seqLen - first) - 1;
-            int blockLast = first + lastRow;
-            boolean blockHasGlobalQuery = AttentionMasks.globalsBelow(globalTokens, numGlobal, blockLast + 1)
-                    > AttentionMasks.globalsBelow(globalTokens, numGlobal, first);
-            int groupStart = AttentionMasks.keysStart(first, blockHasGlobalQuery, AttentionMasks.windowLeft(windows, h));
-            int groupEnd = AttentionMasks.keysEnd(blockLast, blockHasGlobalQuery, AttentionMasks.windowRight(windows, h), causal, seqLen);
-            int before = AttentionMasks.globalsBelow(globalTokens, numGlobal, groupStart);
-            int through = AttentionMasks.globalsBelow(globalTokens, numGlobal, groupEnd);
-            int keyCount = AttentionMasks.visibleKeyCount(groupStart, groupEnd, 0, before, through,
-                    AttentionMasks.globalsBelow(globalTokens, numGlobal, AttentionMasks.keyLimit(blockLast, causal, seqLen)));
-            int queryRowStride = numHeads * headDim;
-            int queryBase = ((b * seqLen + first) * numHeads + h) * headDim;
+            flashBlock(blk, globalTokens, numGlobal, windows, first, bh, seqLen, numHeads, numKvHeads, headDim, causal);
+            int lastRow = blk[BLOCK_LAST_ROW];
             int kvRowStride = numKvHeads * headDim;
-            int kvBase = (b * seqLen * numKvHeads + kvHead) * headDim;
+            int kvBase = blk[BLOCK_KV_BASE];
+            int queryRowStride = numHeads * headDim;
+            int queryBase = blk[BLOCK_QUERY_BASE];
+            int h = blk[BLOCK_HEAD];
 
             stageQueriesTransposed(queriesT, outputT, q, queryBase, queryRowStride, lastRow, dims);
             rowMasks(rowBounds, rowState, globalTokens, numGlobal, windows, h, first, lastRow, seqLen, causal);
-            for (int tileStart = 0; tileStart < keyCount; tileStart += FLASH_TILED_KEYS) {
-                int width = TornadoMath.min(FLASH_TILED_KEYS, keyCount - tileStart);
+            for (int tileStart = 0; tileStart < blk[BLOCK_KEY_COUNT]; tileStart += FLASH_TILED_KEYS) {
+                int width = TornadoMath.min(FLASH_TILED_KEYS, blk[BLOCK_KEY_COUNT] - tileStart);
                 for (int c = 0; c < FLASH_TILED_KEYS; c++) {
-                    tileKeys[c] = AttentionMasks.visibleKey(tileStart + TornadoMath.min(c, width - 1), groupStart, groupEnd, globalTokens, 0, before,
-                            through);
+                    tileKeys[c] = blockKey(blk, globalTokens, tileStart + TornadoMath.min(c, width - 1));
                 }
                 for (int c0 = 0; c0 < FLASH_TILED_KEYS; c0 += FLASH_REGISTER_STEP) {
                     tiledScores(weights, tile, queriesT, k, tileKeys, c0, kvBase, kvRowStride, dims);
