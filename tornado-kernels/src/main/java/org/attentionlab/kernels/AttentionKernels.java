@@ -460,9 +460,11 @@ public final class AttentionKernels {
                 if (keepThreshold < AttentionMasks.DROPOUT_OFF) {
                     tiledDropout(weights, tileKeys, AttentionMasks.dropoutMaskSeed(windows, numHeads), bh * seqLen + first, lastRow, keepThreshold);
                 }
-                // A tile of consecutive keys (any tile of a band but the last) reads V at addresses affine in the key,
-                // which LLVM strength-reduces; the general form reads each key's row from tileKeys.
-                boolean consecutive = tileKeys[FLASH_TILED_KEYS - 1] - tileKeys[0] == FLASH_TILED_KEYS - 1;
+                // A full tile of consecutive keys (any tile of a band but the last) reads V at addresses affine in the key,
+                // which LLVM strength-reduces; the general form reads each key's row from tileKeys. The keys ascend strictly,
+                // so a full tile spanning 15 is consecutive (a partial one repeats its last key: global 5 and keys 16..20
+                // also span 15).
+                boolean consecutive = width == FLASH_TILED_KEYS && tileKeys[FLASH_TILED_KEYS - 1] - tileKeys[0] == FLASH_TILED_KEYS - 1;
                 int fullDims = dims - dims % FLASH_REGISTER_STEP;
                 for (int d0 = 0; d0 < fullDims; d0 += FLASH_REGISTER_STEP) {
                     if (consecutive) {

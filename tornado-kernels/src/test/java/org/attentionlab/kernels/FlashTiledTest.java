@@ -63,6 +63,19 @@ class FlashTiledTest {
         assertMatchesReference(c.withWindow(AttentionMasks.UNBOUNDED, 0), "causal, no window");
     }
 
+    /**
+     * A partial tile whose first and last key are 15 apart without being consecutive: global token 5, then the band
+     * 16..20 of the last block, padded with key 20 (found by the property test: the kernel once read it as 16
+     * consecutive keys from 5).
+     */
+    @Test
+    void aPartialTileThatSpansSixteenKeysIsNotConsecutive() {
+        AttentionCase c = AttentionCase.random(430, 1, 21, 1, 1, 8, 0, 0, 5);
+        assertMatchesReference(c, "window of one key, global token 5");
+        assertMatchesReference(c.withCausal(true), "causal, window of one key, global token 5");
+        assertMatchesReference(AttentionCase.random(431, 2, 37, 2, 1, 16, 2, 0, 3).withCausal(true), "causal W=3, global token 3, a partial last tile");
+    }
+
     @Test
     void dropoutMatchesFlashsMask() {
         AttentionCase c = AttentionCase.random(410, 1, 90, 4, 2, 20, Window.causalSliding(30).left(), 0, 3, 50).withCausal(true);
