@@ -231,18 +231,18 @@ public final class AttentionKernels {
         int[] tileKeys = new int[FLASH_TILE_K];
         float[] runningMax = new float[FLASH_BLOCK_Q];
         float[] runningSum = new float[FLASH_BLOCK_Q];
-        int[] blk = new int[FLASH_BLOCK_INTS];
+        int[] geometry = new int[FLASH_BLOCK_INTS];
         // Bounded by the block count, not by "first < seqLen": for a sequence shorter than a block TornadoVM 5.2.1 then
         // knows the block is 0, where with "first < seqLen" it half-knew first and failed to compile some shapes
         // ("logic node LogicConstantNode"; L = 5..16 with a window, seen in the model's device tests).
         if (block < (seqLen + FLASH_BLOCK_Q - 1) / FLASH_BLOCK_Q && bh < batch * numHeads) {
             int dims = headDim <= FLASH_MAX_HEAD_DIM ? headDim : 0;
-            flashBlock(blk, globalTokens, numGlobal, windows, first, bh, seqLen, numHeads, numKvHeads, headDim, causal);
-            int h = blk[BLOCK_HEAD];
-            int lastRow = blk[BLOCK_LAST_ROW];
-            int queryBase = blk[BLOCK_QUERY_BASE];
+            flashBlock(geometry, globalTokens, numGlobal, windows, first, bh, seqLen, numHeads, numKvHeads, headDim, causal);
+            int h = geometry[BLOCK_HEAD];
+            int lastRow = geometry[BLOCK_LAST_ROW];
+            int queryBase = geometry[BLOCK_QUERY_BASE];
             int queryRowStride = numHeads * headDim;
-            int kvBase = blk[BLOCK_KV_BASE];
+            int kvBase = geometry[BLOCK_KV_BASE];
             int kvRowStride = numKvHeads * headDim;
 
             int keepThreshold = AttentionMasks.dropoutKeepThreshold(windows, numHeads);
@@ -253,10 +253,10 @@ public final class AttentionKernels {
                 runningMax[i] = MASKED;
                 runningSum[i] = 0.0f;
             }
-            for (int tileStart = 0; tileStart < blk[BLOCK_KEY_COUNT]; tileStart += FLASH_TILE_K) {
-                int width = TornadoMath.min(FLASH_TILE_K, blk[BLOCK_KEY_COUNT] - tileStart);
+            for (int tileStart = 0; tileStart < geometry[BLOCK_KEY_COUNT]; tileStart += FLASH_TILE_K) {
+                int width = TornadoMath.min(FLASH_TILE_K, geometry[BLOCK_KEY_COUNT] - tileStart);
                 for (int c = 0; c < width; c++) {
-                    tileKeys[c] = blockKey(blk, globalTokens, tileStart + c);
+                    tileKeys[c] = blockKey(geometry, globalTokens, tileStart + c);
                 }
                 // Rows past the sequence's end repeat the last row (clamped in gatherRowValues); never stored.
                 MatrixMultiply.clear(scores);
@@ -297,13 +297,13 @@ public final class AttentionKernels {
 
     /**
      * Where a flash work-item's block of {@link #FLASH_BLOCK_Q} rows from {@code first} of (batch, head) {@code bh}
-     * reads and writes, into {@code blk} ({@link #FLASH_BLOCK_INTS} ints, indexed by the {@code BLOCK_} constants): its
+     * reads and writes, into {@code geometry} ({@link #FLASH_BLOCK_INTS} ints, indexed by the {@code BLOCK_} constants): its
      * head, last row (rows past the sequence repeat it), first q/out and k/v offsets, and the keys it visits: the union
      * of its rows' runs of keys, from the first row's start to the last row's end (no row's limit passes the last
      * row's; all keys up to the causal limit if a row of the block is global), as {@link AttentionMasks#visibleKey}'s
      * band and the globals before and through it, and their count with the global tokens outside the band.
      */
-    private static void flashBlock(int[] blk, IntArray globalTokens, int numGlobal, IntArray windows, int first, int bh, int seqLen, int numHeads,
+    private static void flashBlock(int[] geometry, IntArray globalTokens, int numGlobal, IntArray windows, int first, int bh, int seqLen, int numHeads,
             int numKvHeads, int headDim, int causal) {
         int b = bh / numHeads;
         int h = bh - b * numHeads;
@@ -315,22 +315,22 @@ public final class AttentionKernels {
         int end = AttentionMasks.keysEnd(blockLast, blockHasGlobalQuery, AttentionMasks.windowRight(windows, h), causal, seqLen);
         int before = AttentionMasks.globalsBelow(globalTokens, numGlobal, start);
         int through = AttentionMasks.globalsBelow(globalTokens, numGlobal, end);
-        blk[BLOCK_HEAD] = h;
-        blk[BLOCK_LAST_ROW] = lastRow;
-        blk[BLOCK_QUERY_BASE] = ((b * seqLen + first) * numHeads + h) * headDim;
-        blk[BLOCK_KV_BASE] = (b * seqLen * numKvHeads + h / (numHeads / numKvHeads)) * headDim;
-        blk[BLOCK_KEYS_START] = start;
-        blk[BLOCK_KEYS_END] = end;
-        blk[BLOCK_GLOBALS_BEFORE] = before;
-        blk[BLOCK_GLOBALS_THROUGH] = through;
-        blk[BLOCK_KEY_COUNT] = AttentionMasks.visibleKeyCount(start, end, 0, before, through,
+        geometry[BLOCK_HEAD] = h;
+        geometry[BLOCK_LAST_ROW] = lastRow;
+        geometry[BLOCK_QUERY_BASE] = ((b * seqLen + first) * numHeads + h) * headDim;
+        geometry[BLOCK_KV_BASE] = (b * seqLen * numKvHeads + h / (numHeads / numKvHeads)) * headDim;
+        geometry[BLOCK_KEYS_START] = start;
+        geometry[BLOCK_KEYS_END] = end;
+        geometry[BLOCK_GLOBALS_BEFORE] = before;
+        geometry[BLOCK_GLOBALS_THROUGH] = through;
+        geometry[BLOCK_KEY_COUNT] = AttentionMasks.visibleKeyCount(start, end, 0, before, through,
                 AttentionMasks.globalsBelow(globalTokens, numGlobal, AttentionMasks.keyLimit(blockLast, causal, seqLen)));
     }
 
     /** The {@code t}-th key a flash block visits ({@link #flashBlock}). */
-    private static int blockKey(int[] blk, IntArray globalTokens, int t) {
-        return AttentionMasks.visibleKey(t, blk[BLOCK_KEYS_START], blk[BLOCK_KEYS_END], globalTokens, 0, blk[BLOCK_GLOBALS_BEFORE],
-                blk[BLOCK_GLOBALS_THROUGH]);
+    private static int blockKey(int[] geometry, IntArray globalTokens, int t) {
+        return AttentionMasks.visibleKey(t, geometry[BLOCK_KEYS_START], geometry[BLOCK_KEYS_END], globalTokens, 0, geometry[BLOCK_GLOBALS_BEFORE],
+                geometry[BLOCK_GLOBALS_THROUGH]);
     }
 
     /** {@code staged[j][c] = k[base + tileKeys[c] * rowStride + j]} for j up to lastDepth, zero rows beyond: K^T rows of the tile. */
@@ -432,24 +432,24 @@ public final class AttentionKernels {
         int[] tileKeys = new int[FLASH_TILED_KEYS];
         int[] rowBounds = new int[3 * FLASH_BLOCK_Q];
         float[] rowState = new float[ROW_STATE * FLASH_BLOCK_Q];
-        int[] blk = new int[FLASH_BLOCK_INTS];
+        int[] geometry = new int[FLASH_BLOCK_INTS];
         // Bounded by the block count, as flash (TornadoVM 5.2.1 "logic node LogicConstantNode" otherwise).
         if (block < (seqLen + FLASH_BLOCK_Q - 1) / FLASH_BLOCK_Q && bh < batch * numHeads) {
             int dims = headDim <= FLASH_MAX_HEAD_DIM ? headDim : 0;
-            flashBlock(blk, globalTokens, numGlobal, windows, first, bh, seqLen, numHeads, numKvHeads, headDim, causal);
-            int lastRow = blk[BLOCK_LAST_ROW];
+            flashBlock(geometry, globalTokens, numGlobal, windows, first, bh, seqLen, numHeads, numKvHeads, headDim, causal);
+            int lastRow = geometry[BLOCK_LAST_ROW];
             int kvRowStride = numKvHeads * headDim;
-            int kvBase = blk[BLOCK_KV_BASE];
+            int kvBase = geometry[BLOCK_KV_BASE];
             int queryRowStride = numHeads * headDim;
-            int queryBase = blk[BLOCK_QUERY_BASE];
-            int h = blk[BLOCK_HEAD];
+            int queryBase = geometry[BLOCK_QUERY_BASE];
+            int h = geometry[BLOCK_HEAD];
 
             stageQueriesTransposed(queriesT, outputT, q, queryBase, queryRowStride, lastRow, dims);
             rowMasks(rowBounds, rowState, globalTokens, numGlobal, windows, h, first, lastRow, seqLen, causal);
-            for (int tileStart = 0; tileStart < blk[BLOCK_KEY_COUNT]; tileStart += FLASH_TILED_KEYS) {
-                int width = TornadoMath.min(FLASH_TILED_KEYS, blk[BLOCK_KEY_COUNT] - tileStart);
+            for (int tileStart = 0; tileStart < geometry[BLOCK_KEY_COUNT]; tileStart += FLASH_TILED_KEYS) {
+                int width = TornadoMath.min(FLASH_TILED_KEYS, geometry[BLOCK_KEY_COUNT] - tileStart);
                 for (int c = 0; c < FLASH_TILED_KEYS; c++) {
-                    tileKeys[c] = blockKey(blk, globalTokens, tileStart + TornadoMath.min(c, width - 1));
+                    tileKeys[c] = blockKey(geometry, globalTokens, tileStart + TornadoMath.min(c, width - 1));
                 }
                 for (int c0 = 0; c0 < FLASH_TILED_KEYS; c0 += FLASH_REGISTER_STEP) {
                     tiledScores(weights, tile, queriesT, k, tileKeys, c0, kvBase, kvRowStride, dims);
