@@ -32,7 +32,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * Causal sliding-window attention, one benchmark per algorithm, each run as a one-task TornadoVM task graph: on
+ * Causal sliding-window attention, one benchmark per algorithm (and flash's register-tiled variant), each run as a one-task TornadoVM task graph: on
  * the plain JVM (this project's TornadoVM API implementation: the @Parallel kernels run as sequential Java, the
  * KernelContext flash kernel over its grid on all cores), or on a TornadoVM device when the benchmark runs under
  * an SDK (scripts/bench --device tornado). Default shape: L = 4096, W = 256, 8 heads, head_dim 64, batch 1, fp32;
@@ -67,6 +67,7 @@ public class SlidingWindowAttentionBenchmark {
     private TornadoExecutionPlan chunked;
     private TornadoExecutionPlan memoryEfficient;
     private TornadoExecutionPlan flash;
+    private TornadoExecutionPlan flashTiled;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -80,6 +81,7 @@ public class SlidingWindowAttentionBenchmark {
         chunked = plan(AttentionLaunch.Algorithm.CHUNKED, q, k, v);
         memoryEfficient = plan(AttentionLaunch.Algorithm.MEMORY_EFFICIENT, q, k, v);
         flash = plan(AttentionLaunch.Algorithm.FLASH, q, k, v);
+        flashTiled = plan(AttentionLaunch.Algorithm.FLASH_TILED, q, k, v);
     }
 
     /** A one-task plan of {@code algorithm} over causal sliding-window attention, no bias, no global tokens. */
@@ -98,7 +100,7 @@ public class SlidingWindowAttentionBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() throws TornadoExecutionPlanException {
-        for (TornadoExecutionPlan p : new TornadoExecutionPlan[] { standard, chunked, memoryEfficient, flash }) {
+        for (TornadoExecutionPlan p : new TornadoExecutionPlan[] { standard, chunked, memoryEfficient, flash, flashTiled }) {
             p.close();
         }
     }
@@ -124,6 +126,13 @@ public class SlidingWindowAttentionBenchmark {
     @Benchmark
     public void flash(Blackhole hole) {
         flash.execute();
+        hole.consume(out.get(0));
+    }
+
+    /** {@code AttentionKernels.flashTiled}: flash with register tiles, the kernel a model runs for flash on an OpenCL CPU device. */
+    @Benchmark
+    public void flashTiled(Blackhole hole) {
+        flashTiled.execute();
         hole.consume(out.get(0));
     }
 }

@@ -30,7 +30,13 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 public class PyTorchTwinsTest {
 
     static final double RELATIVE = 1e-4;
-    /** Below this magnitude, relative error is meaningless; outputs are O(1). */
+    /**
+     * Below this magnitude times the output's scale (its root mean square, at least 1), relative error is meaningless:
+     * fp32 rounding of a logit is proportional to the sizes of the terms summed into it, not to the logit itself.
+     * (multiscale-swa's logits have an RMS of 2.6; its logit of -0.0094 came out 1.4e-5 from PyTorch on PoCL with
+     * standard, memory_efficient or flash_tiled in layer 0, within 1.1e-7 of float64 each at the kernel
+     * (AttentionKernelsIT), against a floor of 1e-5 that flash's blocks happened to meet.)
+     */
     static final double ABSOLUTE_FLOOR = 1e-5;
 
     public static Path resource(String name) {
@@ -76,10 +82,15 @@ public class PyTorchTwinsTest {
 
     public static void assertClose(float[] actual, float[] expected, String what) {
         assertEquals(expected.length, actual.length, what + ": output size");
+        double squares = 0;
+        for (float e : expected) {
+            squares += (double) e * e;
+        }
+        double floor = ABSOLUTE_FLOOR * Math.max(1.0, Math.sqrt(squares / Math.max(1, expected.length)));
         double worst = 0;
         int worstAt = -1;
         for (int i = 0; i < expected.length; i++) {
-            double excess = Math.abs(actual[i] - expected[i]) - (RELATIVE * Math.abs(expected[i]) + ABSOLUTE_FLOOR);
+            double excess = Math.abs(actual[i] - expected[i]) - (RELATIVE * Math.abs(expected[i]) + floor);
             if (excess > worst || Double.isNaN(actual[i])) {
                 worst = Double.isNaN(actual[i]) ? Double.POSITIVE_INFINITY : excess;
                 worstAt = i;

@@ -46,6 +46,27 @@ public final class AttentionKernels {
     /** The largest head dimension {@link #flash} supports (its output block's columns); larger ones make it write NaN. */
     public static final int FLASH_MAX_HEAD_DIM = MatrixMultiply.BLOCK_COLUMNS;
     private static final int FLASH_BLOCK = FLASH_BLOCK_Q * FLASH_TILE_K;
+    /** Keys per tile of {@link #flashTiled}: two register tiles of scores. */
+    public static final int FLASH_TILED_KEYS = 16;
+    /** Keys per register tile of scores, and head dimensions per register tile of output, in {@link #flashTiled}. */
+    public static final int FLASH_REGISTER_STEP = 8;
+    /** {@link #flashTiled}'s per-row state, rows of {@link #FLASH_BLOCK_Q} lanes: running max, running sum, the tile's correction, new max, sum. */
+    private static final int SUM = 1;
+    private static final int CORRECTION = 2;
+    private static final int NEW_MAX = 3;
+    private static final int TILE_SUM = 4;
+    private static final int ROW_STATE = 5;
+    /** {@link #flashBlock}'s ints: where a flash work-item's block reads and writes, and the keys it visits. */
+    private static final int BLOCK_HEAD = 0;
+    private static final int BLOCK_LAST_ROW = 1;
+    private static final int BLOCK_QUERY_BASE = 2;
+    private static final int BLOCK_KV_BASE = 3;
+    private static final int BLOCK_KEYS_START = 4;
+    private static final int BLOCK_KEYS_END = 5;
+    private static final int BLOCK_GLOBALS_BEFORE = 6;
+    private static final int BLOCK_GLOBALS_THROUGH = 7;
+    private static final int BLOCK_KEY_COUNT = 8;
+    private static final int FLASH_BLOCK_INTS = 9;
 
     /** The logit given to masked keys: exp(MASKED - anything finite) is exactly 0, with no infinity involved. */
     private static final float MASKED = -Float.MAX_VALUE;
@@ -210,29 +231,19 @@ public final class AttentionKernels {
         int[] tileKeys = new int[FLASH_TILE_K];
         float[] runningMax = new float[FLASH_BLOCK_Q];
         float[] runningSum = new float[FLASH_BLOCK_Q];
+        int[] geometry = new int[FLASH_BLOCK_INTS];
         // Bounded by the block count, not by "first < seqLen": for a sequence shorter than a block TornadoVM 5.2.1 then
         // knows the block is 0, where with "first < seqLen" it half-knew first and failed to compile some shapes
         // ("logic node LogicConstantNode"; L = 5..16 with a window, seen in the model's device tests).
         if (block < (seqLen + FLASH_BLOCK_Q - 1) / FLASH_BLOCK_Q && bh < batch * numHeads) {
             int dims = headDim <= FLASH_MAX_HEAD_DIM ? headDim : 0;
-            int b = bh / numHeads;
-            int h = bh - b * numHeads;
-            int kvHead = h / (numHeads / numKvHeads);
-            int lastRow = TornadoMath.min(FLASH_BLOCK_Q, seqLen - first) - 1;
-            int blockLast = first + lastRow;
-            boolean blockHasGlobalQuery = AttentionMasks.globalsBelow(globalTokens, numGlobal, blockLast + 1)
-                    > AttentionMasks.globalsBelow(globalTokens, numGlobal, first);
-            // The union of the rows' runs of keys: from the first row's start to the last row's end (no row's limit passes the last row's).
-            int groupStart = AttentionMasks.keysStart(first, blockHasGlobalQuery, AttentionMasks.windowLeft(windows, h));
-            int groupEnd = AttentionMasks.keysEnd(blockLast, blockHasGlobalQuery, AttentionMasks.windowRight(windows, h), causal, seqLen);
-            int before = AttentionMasks.globalsBelow(globalTokens, numGlobal, groupStart);
-            int through = AttentionMasks.globalsBelow(globalTokens, numGlobal, groupEnd);
-            int keyCount = AttentionMasks.visibleKeyCount(groupStart, groupEnd, 0, before, through,
-                    AttentionMasks.globalsBelow(globalTokens, numGlobal, AttentionMasks.keyLimit(blockLast, causal, seqLen)));
+            flashBlock(geometry, globalTokens, numGlobal, windows, first, bh, seqLen, numHeads, numKvHeads, headDim, causal);
+            int h = geometry[BLOCK_HEAD];
+            int lastRow = geometry[BLOCK_LAST_ROW];
+            int queryBase = geometry[BLOCK_QUERY_BASE];
             int queryRowStride = numHeads * headDim;
-            int queryBase = ((b * seqLen + first) * numHeads + h) * headDim;
+            int kvBase = geometry[BLOCK_KV_BASE];
             int kvRowStride = numKvHeads * headDim;
-            int kvBase = (b * seqLen * numKvHeads + kvHead) * headDim;
 
             int keepThreshold = AttentionMasks.dropoutKeepThreshold(windows, numHeads);
             int dropoutSeed = AttentionMasks.dropoutMaskSeed(windows, numHeads);
@@ -242,10 +253,10 @@ public final class AttentionKernels {
                 runningMax[i] = MASKED;
                 runningSum[i] = 0.0f;
             }
-            for (int tileStart = 0; tileStart < keyCount; tileStart += FLASH_TILE_K) {
-                int width = TornadoMath.min(FLASH_TILE_K, keyCount - tileStart);
+            for (int tileStart = 0; tileStart < geometry[BLOCK_KEY_COUNT]; tileStart += FLASH_TILE_K) {
+                int width = TornadoMath.min(FLASH_TILE_K, geometry[BLOCK_KEY_COUNT] - tileStart);
                 for (int c = 0; c < width; c++) {
-                    tileKeys[c] = AttentionMasks.visibleKey(tileStart + c, groupStart, groupEnd, globalTokens, 0, before, through);
+                    tileKeys[c] = blockKey(geometry, globalTokens, tileStart + c);
                 }
                 // Rows past the sequence's end repeat the last row (clamped in gatherRowValues); never stored.
                 MatrixMultiply.clear(scores);
@@ -282,6 +293,44 @@ public final class AttentionKernels {
                 }
             }
         }
+    }
+
+    /**
+     * Where a flash work-item's block of {@link #FLASH_BLOCK_Q} rows from {@code first} of (batch, head) {@code bh}
+     * reads and writes, into {@code geometry} ({@link #FLASH_BLOCK_INTS} ints, indexed by the {@code BLOCK_} constants): its
+     * head, last row (rows past the sequence repeat it), first q/out and k/v offsets, and the keys it visits: the union
+     * of its rows' runs of keys, from the first row's start to the last row's end (no row's limit passes the last
+     * row's; all keys up to the causal limit if a row of the block is global), as {@link AttentionMasks#visibleKey}'s
+     * band and the globals before and through it, and their count with the global tokens outside the band.
+     */
+    private static void flashBlock(int[] geometry, IntArray globalTokens, int numGlobal, IntArray windows, int first, int bh, int seqLen, int numHeads,
+            int numKvHeads, int headDim, int causal) {
+        int b = bh / numHeads;
+        int h = bh - b * numHeads;
+        int lastRow = TornadoMath.min(FLASH_BLOCK_Q, seqLen - first) - 1;
+        int blockLast = first + lastRow;
+        boolean blockHasGlobalQuery = AttentionMasks.globalsBelow(globalTokens, numGlobal, blockLast + 1)
+                > AttentionMasks.globalsBelow(globalTokens, numGlobal, first);
+        int start = AttentionMasks.keysStart(first, blockHasGlobalQuery, AttentionMasks.windowLeft(windows, h));
+        int end = AttentionMasks.keysEnd(blockLast, blockHasGlobalQuery, AttentionMasks.windowRight(windows, h), causal, seqLen);
+        int before = AttentionMasks.globalsBelow(globalTokens, numGlobal, start);
+        int through = AttentionMasks.globalsBelow(globalTokens, numGlobal, end);
+        geometry[BLOCK_HEAD] = h;
+        geometry[BLOCK_LAST_ROW] = lastRow;
+        geometry[BLOCK_QUERY_BASE] = ((b * seqLen + first) * numHeads + h) * headDim;
+        geometry[BLOCK_KV_BASE] = (b * seqLen * numKvHeads + h / (numHeads / numKvHeads)) * headDim;
+        geometry[BLOCK_KEYS_START] = start;
+        geometry[BLOCK_KEYS_END] = end;
+        geometry[BLOCK_GLOBALS_BEFORE] = before;
+        geometry[BLOCK_GLOBALS_THROUGH] = through;
+        geometry[BLOCK_KEY_COUNT] = AttentionMasks.visibleKeyCount(start, end, 0, before, through,
+                AttentionMasks.globalsBelow(globalTokens, numGlobal, AttentionMasks.keyLimit(blockLast, causal, seqLen)));
+    }
+
+    /** The {@code t}-th key a flash block visits ({@link #flashBlock}). */
+    private static int blockKey(int[] geometry, IntArray globalTokens, int t) {
+        return AttentionMasks.visibleKey(t, geometry[BLOCK_KEYS_START], geometry[BLOCK_KEYS_END], globalTokens, 0, geometry[BLOCK_GLOBALS_BEFORE],
+                geometry[BLOCK_GLOBALS_THROUGH]);
     }
 
     /** {@code staged[j][c] = k[base + tileKeys[c] * rowStride + j]} for j up to lastDepth, zero rows beyond: K^T rows of the tile. */
@@ -353,6 +402,246 @@ public final class AttentionKernels {
         } else {
             for (int c = 0; c < width; c++) {
                 scores[row + c] = 0.0f;
+            }
+        }
+    }
+
+    /**
+     * {@link #flash} with register tiles, for OpenCL CPU compilers (PoCL): the same function and grid
+     * ({@link #flashGrid}), every mask, bias, GQA and dropout feature of {@link #flash}, within float rounding of it
+     * (tornado-kernels/README.md, "Register tiles for flash attention"). A work-item takes {@link #FLASH_BLOCK_Q}
+     * query rows of one (batch, head) and keeps them in the lanes of its tiles: Q is staged transposed once
+     * ({@code queriesT[d][row]}), and per tile of {@link #FLASH_TILED_KEYS} keys the scores {@code S^T = K Q^T} are
+     * {@link #FLASH_REGISTER_STEP} keys x {@link #FLASH_BLOCK_Q} rows of sums held across the whole head dimension
+     * (a broadcast key value times a row of {@code queriesT}); the online softmax runs on whole rows of lanes; and
+     * {@code O^T += V^T P^T} holds {@link #FLASH_REGISTER_STEP} dimensions x {@link #FLASH_BLOCK_Q} rows across the
+     * tile's keys (a broadcast value times a row of weights), the running output {@code outputT[d][row]} leaving the
+     * registers once per tile. Every loop over a tile has a constant trip count, so the tiles are only indexed by
+     * constants and LLVM keeps them in vector registers. No barrier, no local memory: any local size is correct.
+     */
+    public static void flashTiled(KernelContext context, FloatArray q, FloatArray k, FloatArray v, FloatArray out, IntArray globalTokens, int numGlobal,
+            FloatArray slopes, int batch, int seqLen, int numHeads, int numKvHeads, int headDim, IntArray windows, int causal, int biasKind,
+            float apeScale, float scale) {
+        int block = context.globalIdx;
+        int first = block * FLASH_BLOCK_Q;
+        int bh = context.globalIdy;
+        float[] queriesT = new float[FLASH_MAX_HEAD_DIM * FLASH_BLOCK_Q];
+        float[] outputT = new float[FLASH_MAX_HEAD_DIM * FLASH_BLOCK_Q];
+        float[] weights = new float[FLASH_TILED_KEYS * FLASH_BLOCK_Q];
+        float[] tile = new float[FLASH_REGISTER_STEP * FLASH_BLOCK_Q];
+        int[] tileKeys = new int[FLASH_TILED_KEYS];
+        int[] rowBounds = new int[3 * FLASH_BLOCK_Q];
+        float[] rowState = new float[ROW_STATE * FLASH_BLOCK_Q];
+        int[] geometry = new int[FLASH_BLOCK_INTS];
+        // Bounded by the block count, as flash (TornadoVM 5.2.1 "logic node LogicConstantNode" otherwise).
+        if (block < (seqLen + FLASH_BLOCK_Q - 1) / FLASH_BLOCK_Q && bh < batch * numHeads) {
+            int dims = headDim <= FLASH_MAX_HEAD_DIM ? headDim : 0;
+            flashBlock(geometry, globalTokens, numGlobal, windows, first, bh, seqLen, numHeads, numKvHeads, headDim, causal);
+            int lastRow = geometry[BLOCK_LAST_ROW];
+            int kvRowStride = numKvHeads * headDim;
+            int kvBase = geometry[BLOCK_KV_BASE];
+            int queryRowStride = numHeads * headDim;
+            int queryBase = geometry[BLOCK_QUERY_BASE];
+            int h = geometry[BLOCK_HEAD];
+
+            stageQueriesTransposed(queriesT, outputT, q, queryBase, queryRowStride, lastRow, dims);
+            rowMasks(rowBounds, rowState, globalTokens, numGlobal, windows, h, first, lastRow, seqLen, causal);
+            for (int tileStart = 0; tileStart < geometry[BLOCK_KEY_COUNT]; tileStart += FLASH_TILED_KEYS) {
+                int width = TornadoMath.min(FLASH_TILED_KEYS, geometry[BLOCK_KEY_COUNT] - tileStart);
+                for (int c = 0; c < FLASH_TILED_KEYS; c++) {
+                    tileKeys[c] = blockKey(geometry, globalTokens, tileStart + TornadoMath.min(c, width - 1));
+                }
+                for (int c0 = 0; c0 < FLASH_TILED_KEYS; c0 += FLASH_REGISTER_STEP) {
+                    tiledScores(weights, tile, queriesT, k, tileKeys, c0, kvBase, kvRowStride, dims);
+                }
+                tiledSoftmax(weights, rowBounds, rowState, tileKeys, width, globalTokens, numGlobal, slopes, h, seqLen, causal, biasKind, apeScale,
+                        scale);
+                int keepThreshold = AttentionMasks.dropoutKeepThreshold(windows, numHeads);
+                if (keepThreshold < AttentionMasks.DROPOUT_OFF) {
+                    tiledDropout(weights, tileKeys, AttentionMasks.dropoutMaskSeed(windows, numHeads), bh * seqLen + first, lastRow, keepThreshold);
+                }
+                // A full tile of consecutive keys (any tile of a band but the last) reads V at addresses affine in the key,
+                // which LLVM strength-reduces; the general form reads each key's row from tileKeys. The keys ascend strictly,
+                // so a full tile spanning 15 is consecutive (a partial one repeats its last key: global 5 and keys 16..20
+                // also span 15).
+                boolean consecutive = width == FLASH_TILED_KEYS && tileKeys[FLASH_TILED_KEYS - 1] - tileKeys[0] == FLASH_TILED_KEYS - 1;
+                int fullDims = dims - dims % FLASH_REGISTER_STEP;
+                for (int d0 = 0; d0 < fullDims; d0 += FLASH_REGISTER_STEP) {
+                    if (consecutive) {
+                        tiledOutput(outputT, tile, weights, rowState, v, tileKeys, kvBase + tileKeys[0] * kvRowStride, kvRowStride, 0, d0, Integer.MAX_VALUE);
+                    } else {
+                        tiledOutput(outputT, tile, weights, rowState, v, tileKeys, kvBase, 0, kvRowStride, d0, Integer.MAX_VALUE);
+                    }
+                }
+                if (fullDims < dims) {
+                    tiledOutput(outputT, tile, weights, rowState, v, tileKeys, kvBase, 0, kvRowStride, fullDims, dims - 1);
+                }
+            }
+            for (int i = 0; i <= lastRow; i++) {
+                float inverseSum = 1.0f / rowState[SUM * FLASH_BLOCK_Q + i];
+                int at = queryBase + i * queryRowStride;
+                for (int d = 0; d < headDim; d++) {
+                    out.set(at + d, dims == headDim ? outputT[d * FLASH_BLOCK_Q + i] * inverseSum : Float.NaN);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code queriesT[d][i] = q[row i, d]} for the block's rows (rows past {@code lastRow} repeat it; never stored) and
+     * {@code d < dims}; zeroes the running output {@code outputT} (private arrays start undefined on a device).
+     */
+    private static void stageQueriesTransposed(float[] queriesT, float[] outputT, FloatArray q, int queryBase, int queryRowStride, int lastRow, int dims) {
+        for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+            int at = queryBase + TornadoMath.min(i, lastRow) * queryRowStride;
+            for (int d = 0; d < dims; d++) {
+                queriesT[d * FLASH_BLOCK_Q + i] = q.get(at + d);
+            }
+        }
+        for (int e = 0; e < FLASH_MAX_HEAD_DIM * FLASH_BLOCK_Q; e++) {
+            outputT[e] = 0.0f;
+        }
+    }
+
+    /**
+     * Per row i of a {@link #flashTiled} block, once: {@code rowBounds} = the query's position, the start and the end
+     * of its run of keys ({@link AttentionMasks#keysStart}/{@link AttentionMasks#keysEnd}: all keys up to the causal
+     * limit for a global query); {@code rowState} = running maximum and running sum, then per tile the correction,
+     * the new maximum and the tile's sum ({@link #ROW_STATE} rows of lanes).
+     */
+    private static void rowMasks(int[] rowBounds, float[] rowState, IntArray globalTokens, int numGlobal, IntArray windows, int h, int first, int lastRow,
+            int seqLen, int causal) {
+        for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+            int query = first + TornadoMath.min(i, lastRow);
+            boolean queryIsGlobal = AttentionMasks.isGlobal(globalTokens, numGlobal, query);
+            rowBounds[i] = query;
+            rowBounds[FLASH_BLOCK_Q + i] = AttentionMasks.keysStart(query, queryIsGlobal, AttentionMasks.windowLeft(windows, h));
+            rowBounds[2 * FLASH_BLOCK_Q + i] = AttentionMasks.keysEnd(query, queryIsGlobal, AttentionMasks.windowRight(windows, h), causal, seqLen);
+            rowState[i] = MASKED;
+            rowState[SUM * FLASH_BLOCK_Q + i] = 0.0f;
+        }
+    }
+
+    /**
+     * {@code weights[c][i] = q_i . k_c} for the {@link #FLASH_REGISTER_STEP} keys of the tile from {@code c0}: the
+     * sums stay in {@code tile} (registers) across the head dimension, each step a broadcast key value times the
+     * row {@code queriesT[d]}.
+     */
+    private static void tiledScores(float[] weights, float[] tile, float[] queriesT, FloatArray k, int[] tileKeys, int c0, int kvBase, int kvRowStride,
+            int dims) {
+        // Nested constant loops, as every access of tile: TornadoVM unrolls them (one flat loop of 128 it did not,
+        // and a single variable index keeps LLVM from holding tile in registers anywhere).
+        for (int c = 0; c < FLASH_REGISTER_STEP; c++) {
+            for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+                tile[c * FLASH_BLOCK_Q + i] = 0.0f;
+            }
+        }
+        for (int d = 0; d < dims; d++) {
+            for (int c = 0; c < FLASH_REGISTER_STEP; c++) {
+                float key = k.get(kvBase + tileKeys[c0 + c] * kvRowStride + d);
+                for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+                    tile[c * FLASH_BLOCK_Q + i] = tile[c * FLASH_BLOCK_Q + i] + key * queriesT[d * FLASH_BLOCK_Q + i];
+                }
+            }
+        }
+        for (int c = 0; c < FLASH_REGISTER_STEP; c++) {
+            for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+                weights[(c0 + c) * FLASH_BLOCK_Q + i] = tile[c * FLASH_BLOCK_Q + i];
+            }
+        }
+    }
+
+    /**
+     * The online softmax of a {@link #flashTiled} tile, on whole rows of lanes and without branches (so that LLVM
+     * vectorizes it across the lanes): masks each score by its row's visibility (keys past {@code width} are
+     * padding), adds scale and bias, and turns the scores into weights against the rows' new running maxima; the
+     * running sums take them and the correction {@code exp(old max - new max)} goes to {@code rowState} for
+     * {@link #tiledOutput}. A row that has seen no key yet keeps the maximum {@code MASKED} and gets weights
+     * {@code exp(MASKED - 0) = 0}.
+     */
+    private static void tiledSoftmax(float[] weights, int[] rowBounds, float[] rowState, int[] tileKeys, int width, IntArray globalTokens, int numGlobal,
+            FloatArray slopes, int h, int seqLen, int causal, int biasKind, float apeScale, float scale) {
+        for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+            rowState[NEW_MAX * FLASH_BLOCK_Q + i] = rowState[i];
+        }
+        for (int c = 0; c < FLASH_TILED_KEYS; c++) {
+            int key = tileKeys[c];
+            // Padding keys (past width) are -1 for the mask: before every row's run, never global.
+            int maskKey = c < width ? key : -1;
+            boolean keyIsGlobal = AttentionMasks.isGlobal(globalTokens, numGlobal, maskKey);
+            for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+                int query = rowBounds[i];
+                boolean inRun = (maskKey >= rowBounds[FLASH_BLOCK_Q + i]) & (maskKey < rowBounds[2 * FLASH_BLOCK_Q + i]);
+                boolean visible = inRun | (keyIsGlobal & ((causal == 0) | (key <= query)));
+                float logit = weights[c * FLASH_BLOCK_Q + i] * scale + PositionalBiases.logitBias(biasKind, slopes, h, query, key, seqLen, apeScale);
+                // logit or MASKED, both exactly, by arithmetic: "visible ? logit : MASKED" left a branch around the logit in
+                // PoCL's code (the row stayed scalar).
+                float keep = visible ? 1.0f : 0.0f;
+                logit = logit * keep + (1.0f - keep) * MASKED;
+                weights[c * FLASH_BLOCK_Q + i] = logit;
+                rowState[NEW_MAX * FLASH_BLOCK_Q + i] = TornadoMath.max(rowState[NEW_MAX * FLASH_BLOCK_Q + i], logit);
+            }
+        }
+        for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+            float newMax = rowState[NEW_MAX * FLASH_BLOCK_Q + i];
+            rowState[CORRECTION * FLASH_BLOCK_Q + i] = TornadoMath.exp(rowState[i] - newMax);
+            rowState[i] = newMax;
+            rowState[NEW_MAX * FLASH_BLOCK_Q + i] = newMax > MASKED ? newMax : 0.0f;
+            rowState[TILE_SUM * FLASH_BLOCK_Q + i] = 0.0f;
+        }
+        for (int c = 0; c < FLASH_TILED_KEYS; c++) {
+            for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+                float weight = TornadoMath.exp(weights[c * FLASH_BLOCK_Q + i] - rowState[NEW_MAX * FLASH_BLOCK_Q + i]);
+                weights[c * FLASH_BLOCK_Q + i] = weight;
+                rowState[TILE_SUM * FLASH_BLOCK_Q + i] = rowState[TILE_SUM * FLASH_BLOCK_Q + i] + weight;
+            }
+        }
+        for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+            rowState[SUM * FLASH_BLOCK_Q + i] = rowState[SUM * FLASH_BLOCK_Q + i] * rowState[CORRECTION * FLASH_BLOCK_Q + i]
+                    + rowState[TILE_SUM * FLASH_BLOCK_Q + i];
+        }
+    }
+
+    /** Multiplies the weights of a {@link #flashTiled} tile by the dropout mask (after the running sums took them: the normaliser is not masked). */
+    private static void tiledDropout(float[] weights, int[] tileKeys, int dropoutSeed, int firstRow, int lastRow, int keepThreshold) {
+        float keptScale = AttentionMasks.dropoutKeptScale(keepThreshold);
+        for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+            int rowKey = AttentionMasks.dropoutRowKey(dropoutSeed, firstRow + TornadoMath.min(i, lastRow));
+            for (int c = 0; c < FLASH_TILED_KEYS; c++) {
+                weights[c * FLASH_BLOCK_Q + i] = weights[c * FLASH_BLOCK_Q + i] * AttentionMasks.dropoutFactor(rowKey, tileKeys[c], keepThreshold, keptScale);
+            }
+        }
+    }
+
+    /**
+     * {@code outputT[d][i] = correction_i outputT[d][i] + sum_c weights[c][i] v_c[d]} for the
+     * {@link #FLASH_REGISTER_STEP} dimensions from {@code d0}, the sums held in {@code tile} (registers) across the
+     * tile's keys. Key c's row of v starts at {@code rowBase + c * keyStep + tileKeys[c] * keyScale}: one of the two
+     * steps is 0 at each call (TornadoVM inlines the constant, so the unused form folds away). Dimensions past
+     * {@code lastDim} read v at {@code lastDim} (their rows of {@code outputT} are never stored);
+     * {@link Integer#MAX_VALUE} when all are real, so that the clamp folds away.
+     */
+    private static void tiledOutput(float[] outputT, float[] tile, float[] weights, float[] rowState, FloatArray v, int[] tileKeys, int rowBase,
+            int keyStep, int keyScale, int d0, int lastDim) {
+        // One base plus constant offsets: with (d0 + dd) * FLASH_BLOCK_Q LLVM kept 16 addresses (spilled) per chunk.
+        int chunk = d0 * FLASH_BLOCK_Q;
+        for (int dd = 0; dd < FLASH_REGISTER_STEP; dd++) {
+            for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+                tile[dd * FLASH_BLOCK_Q + i] = outputT[chunk + dd * FLASH_BLOCK_Q + i] * rowState[CORRECTION * FLASH_BLOCK_Q + i];
+            }
+        }
+        for (int c = 0; c < FLASH_TILED_KEYS; c++) {
+            int row = rowBase + c * keyStep + tileKeys[c] * keyScale;
+            for (int dd = 0; dd < FLASH_REGISTER_STEP; dd++) {
+                float value = v.get(row + TornadoMath.min(d0 + dd, lastDim));
+                for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+                    tile[dd * FLASH_BLOCK_Q + i] = tile[dd * FLASH_BLOCK_Q + i] + value * weights[c * FLASH_BLOCK_Q + i];
+                }
+            }
+        }
+        for (int dd = 0; dd < FLASH_REGISTER_STEP; dd++) {
+            for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+                outputT[chunk + dd * FLASH_BLOCK_Q + i] = tile[dd * FLASH_BLOCK_Q + i];
             }
         }
     }

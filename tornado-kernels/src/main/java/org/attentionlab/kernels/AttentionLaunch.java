@@ -34,7 +34,18 @@ public record AttentionLaunch(Algorithm algorithm, int batch, int seqLen, int nu
         /** {@link AttentionKernels#memoryEfficient}. */
         MEMORY_EFFICIENT,
         /** {@link AttentionKernels#flash}, a KernelContext kernel: it runs on {@link #grid()} only. */
-        FLASH
+        FLASH,
+        /**
+         * {@link AttentionKernels#flashTiled}: flash with register tiles, for OpenCL CPU compilers (the same function,
+         * features and grid as {@link #FLASH}; slower than it on the JVM). Not a configuration name: a model picks it
+         * per device for {@code flash}.
+         */
+        FLASH_TILED;
+
+        /** Whether the kernel runs on a worker grid ({@link AttentionLaunch#grid()}) and has no plain call. */
+        public boolean isFlash() {
+            return this == FLASH || this == FLASH_TILED;
+        }
     }
 
     public AttentionLaunch {
@@ -59,18 +70,18 @@ public record AttentionLaunch(Algorithm algorithm, int batch, int seqLen, int nu
         return switch (algorithm) {
         case STANDARD -> AttentionKernels.standardScratchElements(batch, numHeads, seqLen, windows, numGlobal);
         case CHUNKED -> AttentionKernels.chunkedScratchElements(batch, numHeads, chunkSize, seqLen, windows, numGlobal);
-        case MEMORY_EFFICIENT, FLASH -> 0;
+        case MEMORY_EFFICIENT, FLASH, FLASH_TILED -> 0;
         };
     }
 
-    /** The worker grid the task must be scheduled on: {@link AttentionKernels#flashGrid} for flash, none otherwise. */
+    /** The worker grid the task must be scheduled on: {@link AttentionKernels#flashGrid} for the flash kernels, none otherwise. */
     public Optional<WorkerGrid> grid() {
         return grid(MatrixMultiply.groupItemsForDefaultDevice());
     }
 
     /** {@link #grid()} with {@code groupItems} query blocks per work-group (any size gives the same result). */
     public Optional<WorkerGrid> grid(int groupItems) {
-        return algorithm == Algorithm.FLASH ? Optional.of(AttentionKernels.flashGrid(batch, numHeads, seqLen, groupItems)) : Optional.empty();
+        return algorithm.isFlash() ? Optional.of(AttentionKernels.flashGrid(batch, numHeads, seqLen, groupItems)) : Optional.empty();
     }
 
     /**
@@ -91,6 +102,8 @@ public record AttentionLaunch(Algorithm algorithm, int batch, int seqLen, int nu
                 numHeads, numKvHeads, headDim, windows, causalCode(), biasKind, apeScale, scale, chunkSize);
         case FLASH -> graph.task(taskName, AttentionKernels::flash, new KernelContext(), q, k, v, out, globalTokens, numGlobal, slopes, batch, seqLen,
                 numHeads, numKvHeads, headDim, windows, causalCode(), biasKind, apeScale, scale);
+        case FLASH_TILED -> graph.task(taskName, AttentionKernels::flashTiled, new KernelContext(), q, k, v, out, globalTokens, numGlobal, slopes, batch,
+                seqLen, numHeads, numKvHeads, headDim, windows, causalCode(), biasKind, apeScale, scale);
         };
     }
 
@@ -173,7 +186,7 @@ public record AttentionLaunch(Algorithm algorithm, int batch, int seqLen, int nu
                 windows, causalCode(), biasKind, apeScale, scale, chunkSize);
         case MEMORY_EFFICIENT -> AttentionKernels.memoryEfficient(q, k, v, out, globalTokens, numGlobal, slopes, batch, seqLen, numHeads, numKvHeads,
                 headDim, windows, causalCode(), biasKind, apeScale, scale, chunkSize);
-        case FLASH -> throw new IllegalStateException("the flash kernel needs a worker grid: add it to a TaskGraph with addTask");
+        case FLASH, FLASH_TILED -> throw new IllegalStateException("the flash kernels need a worker grid: add them to a TaskGraph with addTask");
         }
     }
 

@@ -56,7 +56,7 @@ class AttentionDropoutTest {
     }
 
     private static float[] forward(AttentionAlgorithm algorithm, AttentionCase c, IntArray windows) {
-        return algorithm == AttentionAlgorithm.FLASH ? AttentionRunner.run(algorithm, c, windows) : AttentionRunner.runPlain(algorithm, c, windows);
+        return algorithm.isFlash() ? AttentionRunner.run(algorithm, c, windows) : AttentionRunner.runPlain(algorithm, c, windows);
     }
 
     @ParameterizedTest(name = "{0}")

@@ -106,8 +106,10 @@ class AttentionKernelsEdgeCaseTest {
         assertFalse(AttentionKernels.flashSupportsHeadDim(tooWide));
         assertTrue(AttentionKernels.flashSupportsHeadDim(AttentionKernels.FLASH_MAX_HEAD_DIM));
         AttentionCase c = AttentionCase.random(7, 1, 5, 1, 1, tooWide, 2, 0);
-        for (float f : AttentionRunner.run(AttentionAlgorithm.FLASH, c)) {
-            assertTrue(Float.isNaN(f), "an unsupported head_dim is written as NaN, never as a plausible number");
+        for (AttentionAlgorithm flash : new AttentionAlgorithm[] { AttentionAlgorithm.FLASH, AttentionAlgorithm.FLASH_TILED }) {
+            for (float f : AttentionRunner.run(flash, c)) {
+                assertTrue(Float.isNaN(f), flash + ": an unsupported head_dim is written as NaN, never as a plausible number");
+            }
         }
         for (AttentionAlgorithm algorithm : new AttentionAlgorithm[] { AttentionAlgorithm.STANDARD, AttentionAlgorithm.CHUNKED,
                 AttentionAlgorithm.MEMORY_EFFICIENT }) {
@@ -219,7 +221,7 @@ class AttentionKernelsEdgeCaseTest {
                 boolean bandIsClean = i < firstPoisoned || i - (w - 1) >= endPoisoned;
                 boolean blockIsClean = i >= 2 * AttentionKernels.FLASH_BLOCK_Q;
                 boolean isGlobal = globals.length > 0 && i == globals[0];
-                if (isGlobal || !bandIsClean || (algorithm == AttentionAlgorithm.FLASH && !blockIsClean)) {
+                if (isGlobal || !bandIsClean || (algorithm.isFlash() && !blockIsClean)) {
                     continue;
                 }
                 checkedRows++;

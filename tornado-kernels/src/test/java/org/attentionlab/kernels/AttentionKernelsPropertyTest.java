@@ -65,6 +65,11 @@ class AttentionKernelsPropertyTest {
         check(AttentionAlgorithm.FLASH, c);
     }
 
+    @Property(tries = TRIES)
+    void flashTiledMatchesReference(@ForAll("cases") AttentionCase c) {
+        check(AttentionAlgorithm.FLASH_TILED, c);
+    }
+
     private static void check(AttentionAlgorithm algorithm, AttentionCase c) {
         Statistics.label("bias").collect(c.biasKind());
         Statistics.label("globals").collect(c.globalTokens().length);

@@ -28,12 +28,17 @@ class AttentionLaunchTest {
         assertEquals(AttentionKernels.chunkedScratchSize(2, 4, 3, 10, AttentionMasks.windows(4, Window.causalSliding(4)), 0), launch(Algorithm.CHUNKED).scratchSize());
         assertEquals(0, launch(Algorithm.MEMORY_EFFICIENT).scratchSize());
         assertEquals(0, launch(Algorithm.FLASH).scratchSize());
+        assertEquals(0, launch(Algorithm.FLASH_TILED).scratchSize());
         for (Algorithm algorithm : Algorithm.values()) {
-            assertEquals(algorithm == Algorithm.FLASH, launch(algorithm).grid().isPresent(), algorithm.toString());
+            boolean flash = algorithm == Algorithm.FLASH || algorithm == Algorithm.FLASH_TILED;
+            assertEquals(flash, algorithm.isFlash(), algorithm.toString());
+            assertEquals(flash, launch(algorithm).grid().isPresent(), algorithm.toString());
         }
-        WorkerGrid grid = launch(Algorithm.FLASH).grid().orElseThrow();
-        assertArrayEquals(AttentionKernels.flashGrid(2, 4, 10).getGlobalWork(), grid.getGlobalWork());
-        assertArrayEquals(AttentionKernels.flashGrid(2, 4, 10).getLocalWork(), grid.getLocalWork());
+        for (Algorithm flash : new Algorithm[] { Algorithm.FLASH, Algorithm.FLASH_TILED }) {
+            WorkerGrid grid = launch(flash).grid().orElseThrow();
+            assertArrayEquals(AttentionKernels.flashGrid(2, 4, 10).getGlobalWork(), grid.getGlobalWork());
+            assertArrayEquals(AttentionKernels.flashGrid(2, 4, 10).getLocalWork(), grid.getLocalWork());
+        }
     }
 
     @Test
@@ -46,6 +51,7 @@ class AttentionLaunchTest {
         assertThrows(IllegalArgumentException.class, () -> launch(Algorithm.MEMORY_EFFICIENT).call(kv, kv, kv, kv, null));
         IllegalStateException flash = assertThrows(IllegalStateException.class, () -> launch(Algorithm.FLASH).call(q, kv, kv, q, null));
         assertTrue(flash.getMessage().contains("worker grid"), flash.getMessage());
+        assertThrows(IllegalStateException.class, () -> launch(Algorithm.FLASH_TILED).call(q, kv, kv, q, null));
         Window w = Window.causalSliding(4);
         assertThrows(IllegalArgumentException.class, () -> new AttentionLaunch(Algorithm.CHUNKED, 1, 4, 1, 1, 4, AttentionMasks.windows(1, w), true,
                 AttentionMasks.globalTokens(), 0, PositionalBiases.NONE, PositionalBiases.noSlopes(), 0f, 1f, 0));

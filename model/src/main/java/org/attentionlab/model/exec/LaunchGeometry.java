@@ -28,7 +28,8 @@ import uk.ac.manchester.tornado.api.enums.TornadoVMBackendType;
  * {@link MatrixMultiply#gatedLinearTiled} on a TornadoVM device that is not a
  * GPU (an OpenCL CPU compiler such as PoCL keeps its tiles in vector registers: 1.5-2x the row blocks, measured), the
  * row-block kernels on the JVM implementation (C2 vectorizes their contiguous column loops, not the tiles) and on GPUs
- * (not measured here). Both give the same results within float rounding; {@code --json} records the choice.
+ * (not measured here). Both give the same results within float rounding; {@code --json} records the choice. The same
+ * flag picks flash attention's kernel ({@link #attentionKernel}).
  */
 public record LaunchGeometry(int groupItems, String source, String deviceType, long[] maxWorkGroupDimensions, long localMemoryBytes,
         boolean registerTiles) {
@@ -80,6 +81,16 @@ public record LaunchGeometry(int groupItems, String source, String deviceType, l
         return registerTiles ? MatrixMultiply.tiledGrid(rows, cols, groupItems) : matrix(rows, cols);
     }
 
+    /**
+     * The kernel a layer runs for its configured attention algorithm: flash as register tiles
+     * ({@link AttentionLaunch.Algorithm#FLASH_TILED}, the same function and features) where {@link #registerTiles} holds,
+     * every other algorithm as itself. On the JVM implementation flash keeps its blocks (C2 leaves the tiles scalar:
+     * 2.8x slower, measured); {@code --json} records the choice as {@code flash_kernel}.
+     */
+    public AttentionLaunch.Algorithm attentionKernel(AttentionLaunch.Algorithm configured) {
+        return registerTiles && configured == AttentionLaunch.Algorithm.FLASH ? AttentionLaunch.Algorithm.FLASH_TILED : configured;
+    }
+
     /** The grid of an attention call, when its algorithm has one (flash). */
     public java.util.Optional<WorkerGrid> attention(AttentionLaunch launch) {
         return launch.grid(groupItems);
@@ -94,6 +105,7 @@ public record LaunchGeometry(int groupItems, String source, String deviceType, l
         m.put("max_work_group_dimensions", maxWorkGroupDimensions == null ? null : java.util.Arrays.stream(maxWorkGroupDimensions).boxed().toList());
         m.put("local_memory_bytes", localMemoryBytes);
         m.put("projection_kernel", registerTiles ? "register_tiles" : "row_blocks");
+        m.put("flash_kernel", registerTiles ? "register_tiles" : "blocks");
         return m;
     }
 }

@@ -94,7 +94,7 @@ final class AttentionCore {
             AttentionMasks.setDropoutSeed(droppedWindows, heads, tasks.shape().dropoutSeed() * 1_000_003 + ATTENTION_DROPOUT_STREAMS + layer);
             runWindows = droppedWindows;
         }
-        AttentionLaunch launch = launch(batch, seqLen, runWindows);
+        AttentionLaunch launch = launch(tasks.geometry().attentionKernel(KernelCodes.algorithm(spec.algorithm())), batch, seqLen, runWindows);
         FloatArray scratch = launch.scratchSize() > 0 ? tasks.scratch(Buffer.ATTENTION_SCORES, launch.scratchSize()) : null;
         launch.addTask(tasks.graph(), tasks.name(TaskKind.ATTENTION, "attention"), q, k, v, out, scratch);
         tasks.geometry().attention(launch).ifPresent(grid -> tasks.grid("attention", grid));
@@ -120,7 +120,7 @@ final class AttentionCore {
             tasks.graph().task(tasks.name(TaskKind.ATTENTION, "rope_q"), RotaryEmbedding::applyAtPosition, q, position, batch, spec.heads(), spec.headDim(), theta, pairing);
             tasks.graph().task(tasks.name(TaskKind.ATTENTION, "rope_k"), RotaryEmbedding::applyAtPosition, k, position, batch, spec.kvHeads(), spec.headDim(), theta, pairing);
         }
-        AttentionLaunch launch = launch(batch, 1, windows);
+        AttentionLaunch launch = launch(KernelCodes.algorithm(spec.algorithm()), batch, 1, windows);
         int slots = cache.layout().slots();
         for (String part : List.of("_scores", "_softmax", "_values", "_store")) {
             tasks.name(TaskKind.ATTENTION, "attention" + part);
@@ -139,9 +139,13 @@ final class AttentionCore {
                 CachedAttention.capacity(windows, spec.heads(), numGlobal, maxLength), spec.keyValueWidth());
     }
 
-    /** The kernel call of this layer for one run shape, with {@code runWindows} ({@link #windows}, or with dropout {@link #droppedWindows}). */
-    private AttentionLaunch launch(int batch, int seqLen, IntArray runWindows) {
-        return new AttentionLaunch(KernelCodes.algorithm(spec.algorithm()), batch, seqLen, spec.heads(), spec.kvHeads(), spec.headDim(), runWindows,
+    /**
+     * The kernel call of this layer for one run shape, with {@code runWindows} ({@link #windows}, or with dropout
+     * {@link #droppedWindows}) and {@code kernel} (the configured algorithm, or for a forward run the device's pick:
+     * {@link org.attentionlab.model.exec.LaunchGeometry#attentionKernel}).
+     */
+    private AttentionLaunch launch(AttentionLaunch.Algorithm kernel, int batch, int seqLen, IntArray runWindows) {
+        return new AttentionLaunch(kernel, batch, seqLen, spec.heads(), spec.kvHeads(), spec.headDim(), runWindows,
                 spec.mask().causal(), globalTokens, numGlobal, KernelCodes.biasKind(spec.bias()), slopes, KernelCodes.apeScale(spec.bias()),
                 (float) (1.0 / Math.sqrt(spec.headDim())), spec.chunkSize());
     }
@@ -170,7 +174,7 @@ final class AttentionCore {
     List<Buffer> buffers(int batch, int seqLen) {
         long elements;
         try {
-            elements = launch(batch, seqLen, windows).scratchElements();
+            elements = launch(KernelCodes.algorithm(spec.algorithm()), batch, seqLen, windows).scratchElements();
         } catch (ArithmeticException e) {
             elements = Long.MAX_VALUE;
         }
@@ -223,7 +227,7 @@ final class AttentionCore {
                     tasks.dropoutSeed(ATTENTION_DROPOUT_STREAMS + layer), tasks.stepCounter());
             runWindows = droppedWindows;
         }
-        AttentionLaunch launch = launch(batch, seqLen, runWindows);
+        AttentionLaunch launch = launch(KernelCodes.algorithm(spec.algorithm()), batch, seqLen, runWindows);
         FloatArray scratch = launch.scratchSize() > 0 ? tasks.scratch("scores", launch.scratchSize()) : null;
         launch.addTask(tasks.graph(), tasks.name("attention"), q, k, v, out, scratch);
         launch.grid().ifPresent(grid -> tasks.grid("attention", grid));

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.HashMap;
 
+import org.attentionlab.kernels.AttentionLaunch;
 import org.attentionlab.kernels.MatrixMultiply;
 import org.attentionlab.model.Model;
 import org.attentionlab.model.config.ConfigLoader;
@@ -19,8 +20,8 @@ import uk.ac.manchester.tornado.api.enums.TornadoDeviceType;
 import uk.ac.manchester.tornado.api.enums.TornadoVMBackendType;
 
 /**
- * Which projection kernel {@link LaunchGeometry} picks per device, and that the grid and {@code --json} follow the
- * pick: register tiles on an OpenCL CPU (PoCL), row blocks on the JVM implementation and on a GPU.
+ * Which projection and flash attention kernels {@link LaunchGeometry} picks per device, and that the grid and
+ * {@code --json} follow the pick: register tiles on an OpenCL CPU (PoCL), row blocks on the JVM implementation and on a GPU.
  */
 class LaunchGeometryTest {
 
@@ -60,5 +61,20 @@ class LaunchGeometryTest {
             WorkerGrid expected = registerTiles ? MatrixMultiply.tiledGrid(shape.rows(), hidden, 2) : MatrixMultiply.grid(shape.rows(), hidden, 2);
             assertArrayEquals(expected.getGlobalWork(), gated.getGlobalWork(), "register tiles " + registerTiles);
         }
+    }
+
+    @Test
+    void flashRunsAsRegisterTilesWhereTheProjectionsDoAndEveryOtherAlgorithmAsItself() {
+        LaunchGeometry tiles = new LaunchGeometry(1, "test", "CPU", null, 0, true);
+        LaunchGeometry blocks = new LaunchGeometry(1, "test", "CPU", null, 0, false);
+        assertEquals(AttentionLaunch.Algorithm.FLASH_TILED, tiles.attentionKernel(AttentionLaunch.Algorithm.FLASH));
+        assertEquals(AttentionLaunch.Algorithm.FLASH, blocks.attentionKernel(AttentionLaunch.Algorithm.FLASH));
+        for (AttentionLaunch.Algorithm other : new AttentionLaunch.Algorithm[] { AttentionLaunch.Algorithm.STANDARD, AttentionLaunch.Algorithm.CHUNKED,
+                AttentionLaunch.Algorithm.MEMORY_EFFICIENT }) {
+            assertEquals(other, tiles.attentionKernel(other));
+            assertEquals(other, blocks.attentionKernel(other));
+        }
+        assertEquals("register_tiles", tiles.report().get("flash_kernel"));
+        assertEquals("blocks", blocks.report().get("flash_kernel"));
     }
 }

@@ -17,6 +17,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
 /**
  * The four attention kernels on a TornadoVM device, through a TaskGraph ({@link AttentionRunner#run}: inputs
  * transferred in, the output, filled with NaN on the host, transferred out), against the same kernel called as
@@ -70,6 +72,10 @@ class AttentionKernelsIT {
         named.add(Arguments.of("a window per head (1, 4, 9, unbounded), causal with global tokens 0 and 21, GQA 4/2, ALiBi",
                 alibi(AttentionCase.random(108, 2, 37, 4, 2, 8, 0, 0, 0, 21).withWindows(new int[] { 0, 0, 3, 0, 8, 0, AttentionMasks.UNBOUNDED, 0 })
                         .withCausal(true), PositionalBiases.alibiSlopes(4).toHeapArray()).withChunkSize(6)));
+        named.add(Arguments.of("causal W=37 over 100 rows, head_dim 45 (flash_tiled's output tiles of 8 leave 5), GQA 4/2, global tokens 3 and 50",
+                AttentionCase.random(109, 1, 100, 4, 2, 45, Window.causalSliding(37).left(), 0, 3, 50).withCausal(true)));
+        named.add(Arguments.of("the multiscale-swa twin's layer 0: causal windows 1, 2, 4, 8 per head, global token 2, GQA 4/2, head_dim 6, L 11, batch 2",
+                AttentionCase.random(111, 2, 11, 4, 2, 6, 0, 0, 2).withWindows(new int[] { 0, 0, 1, 0, 3, 0, 7, 0 }).withCausal(true)));
         List<Arguments> all = new ArrayList<>();
         for (AttentionAlgorithm algorithm : AttentionAlgorithm.values()) {
             for (Arguments a : named) {
@@ -83,7 +89,7 @@ class AttentionKernelsIT {
     @MethodSource("cases")
     void deviceMatchesJava(AttentionAlgorithm algorithm, String name, AttentionCase c) {
         float[] device = AttentionRunner.run(algorithm, c);
-        float[] java = AttentionRunner.runPlain(algorithm == AttentionAlgorithm.FLASH ? AttentionAlgorithm.STANDARD : algorithm, c);
+        float[] java = AttentionRunner.runPlain(algorithm.isFlash() ? AttentionAlgorithm.STANDARD : algorithm, c);
         String what = "AttentionKernels." + algorithm.configName() + ": " + name;
         DeviceCheck.assertMatchesJava(java, device, what);
         DeviceCheck.assertMatchesReference(c.reference(), device, REFERENCE_ABS, REFERENCE_REL, what);
@@ -103,8 +109,19 @@ class AttentionKernelsIT {
         for (int i = 0; i < device.length; i++) {
             assertTrue(Float.isFinite(device[i]), algorithm + ": element " + i + " is " + device[i]);
         }
-        float[] java = AttentionRunner.runPlain(algorithm == AttentionAlgorithm.FLASH ? AttentionAlgorithm.STANDARD : algorithm, c);
+        float[] java = AttentionRunner.runPlain(algorithm.isFlash() ? AttentionAlgorithm.STANDARD : algorithm, c);
         DeviceCheck.assertMatchesJava(java, device, "AttentionKernels." + algorithm.configName() + ": logits of 1e4, causal window W=9");
+    }
+
+    /** Attention dropout (p = 0.3): the same mask on the device as in Java, every kernel against the standard one as Java. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("algorithms")
+    void dropoutMatchesJava(AttentionAlgorithm algorithm) {
+        AttentionCase c = AttentionCase.random(110, 1, 70, 4, 2, 16, Window.causalSliding(21).left(), 0, 9).withCausal(true);
+        IntArray windows = AttentionMasks.withDropout(c.kernelWindows(), c.numHeads(), 0.3, 77);
+        float[] device = AttentionRunner.run(algorithm, c, windows);
+        float[] java = AttentionRunner.runPlain(algorithm.isFlash() ? AttentionAlgorithm.STANDARD : algorithm, c, windows);
+        DeviceCheck.assertMatchesJava(java, device, "AttentionKernels." + algorithm.configName() + ": dropout 0.3, causal W=21, GQA 4/2, global token 9");
     }
 
     static AttentionAlgorithm[] algorithms() {

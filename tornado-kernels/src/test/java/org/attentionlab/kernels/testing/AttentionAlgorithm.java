@@ -3,7 +3,7 @@ package org.attentionlab.kernels.testing;
 import java.util.Arrays;
 import java.util.Locale;
 
-/** The attention algorithms of {@link org.attentionlab.kernels.AttentionKernels}, for running one by name in tests. */
+/** The attention kernels of {@link org.attentionlab.kernels.AttentionKernels}, for running one by name in tests. */
 public enum AttentionAlgorithm {
     /** {@link org.attentionlab.kernels.AttentionKernels#standard}. */
     STANDARD("standard"),
@@ -12,15 +12,25 @@ public enum AttentionAlgorithm {
     /** {@link org.attentionlab.kernels.AttentionKernels#memoryEfficient}. */
     MEMORY_EFFICIENT("memory_efficient"),
     /** {@link org.attentionlab.kernels.AttentionKernels#flash}. */
-    FLASH("flash");
+    FLASH("flash"),
+    /**
+     * {@link org.attentionlab.kernels.AttentionKernels#flashTiled}, flash's register-tiled variant: not a
+     * configuration's algorithm (a model runs it for {@code flash} on OpenCL CPU devices), named here for the tests.
+     */
+    FLASH_TILED("flash_tiled");
 
     private final String configName;
+
+    /** Whether the kernel runs on flash's worker grid and has no plain Java call. */
+    public boolean isFlash() {
+        return this == FLASH || this == FLASH_TILED;
+    }
 
     AttentionAlgorithm(String configName) {
         this.configName = configName;
     }
 
-    /** The name in configurations: standard, chunked, memory_efficient, flash. */
+    /** The name in configurations: standard, chunked, memory_efficient, flash (flash_tiled: the tests' name). */
     public String configName() {
         return configName;
     }

@@ -13,7 +13,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * Runs an {@link AttentionCase} through one of the four kernels with an {@link AttentionLaunch}, either through a
+ * Runs an {@link AttentionCase} through one of the attention kernels with an {@link AttentionLaunch}, either through a
  * TaskGraph and an execution plan (as a device would run it: buffers not transferred start as NaN, the flash kernel
  * runs on its worker grid with real work-groups and barriers) or, for the {@code @Parallel} kernels, as a plain Java
  * call.
@@ -38,7 +38,12 @@ public final class AttentionRunner {
 
     /** The flash kernel on a grid of the caller's choosing. */
     public static float[] runFlash(AttentionCase c, WorkerGrid grid) {
-        return runThroughTaskGraph(AttentionAlgorithm.FLASH, c, grid, c.kernelWindows());
+        return runFlash(AttentionAlgorithm.FLASH, c, grid);
+    }
+
+    /** One of the flash kernels ({@link AttentionAlgorithm#isFlash}) on a grid of the caller's choosing. */
+    public static float[] runFlash(AttentionAlgorithm algorithm, AttentionCase c, WorkerGrid grid) {
+        return runThroughTaskGraph(algorithm, c, grid, c.kernelWindows());
     }
 
     private static float[] runThroughTaskGraph(AttentionAlgorithm algorithm, AttentionCase c, WorkerGrid flashGrid, IntArray windows) {
@@ -64,8 +69,8 @@ public final class AttentionRunner {
 
     /** {@link #runPlain(AttentionAlgorithm, AttentionCase)} with the kernels' {@code windows} given. */
     public static float[] runPlain(AttentionAlgorithm algorithm, AttentionCase c, IntArray windows) {
-        if (algorithm == AttentionAlgorithm.FLASH) {
-            throw new IllegalArgumentException("the flash kernel needs a worker grid: use run()");
+        if (algorithm.isFlash()) {
+            throw new IllegalArgumentException("the flash kernels need a worker grid: use run()");
         }
         Arguments a = new Arguments(algorithm, c, windows);
         a.launch.call(a.q, a.k, a.v, a.out, a.scratch);

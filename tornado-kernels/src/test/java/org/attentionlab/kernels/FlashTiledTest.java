@@ -1,0 +1,101 @@
+package org.attentionlab.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import org.attentionlab.kernels.AttentionMasks.Window;
+import org.attentionlab.kernels.testing.AttentionAlgorithm;
+import org.attentionlab.kernels.testing.AttentionCase;
+import org.attentionlab.kernels.testing.AttentionRunner;
+import org.attentionlab.kernels.testing.Close;
+import org.junit.jupiter.api.Test;
+
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+/**
+ * {@link AttentionKernels#flashTiled} against the float64 reference where its tiles have edges: fewer keys or rows
+ * than a tile, windows that are not a multiple of its {@value AttentionKernels#FLASH_TILED_KEYS} keys or
+ * {@value AttentionKernels#FLASH_REGISTER_STEP}-key register tiles, head dimensions that are not a multiple of its
+ * {@value AttentionKernels#FLASH_REGISTER_STEP}-dimension output tiles, global tokens inside and outside a tile,
+ * GQA, dropout; random values, the property test's tolerance. The algorithm-generic suites (edge cases, dropout,
+ * global tokens, goldens, the property test) run it too.
+ */
+class FlashTiledTest {
+
+    private static final double ABS = AttentionKernelsPropertyTest.ABS;
+    private static final double REL = AttentionKernelsPropertyTest.REL;
+
+    private static void assertMatchesReference(AttentionCase c, String what) {
+        Close.assertClose(c.reference(), AttentionRunner.run(AttentionAlgorithm.FLASH_TILED, c), ABS, REL, what + ": " + c);
+    }
+
+    @Test
+    void sequencesShorterThanATile() {
+        for (int seqLen : new int[] { 1, 2, 7, 8, 9, 15, 16, 17 }) {
+            assertMatchesReference(AttentionCase.random(300 + seqLen, 2, seqLen, 2, 1, 12, Window.causalSliding(4).left(), 0).withCausal(true), "L " + seqLen);
+            assertMatchesReference(AttentionCase.random(320 + seqLen, 1, seqLen, 1, 1, 5, AttentionMasks.UNBOUNDED, AttentionMasks.UNBOUNDED),
+                    "bidirectional L " + seqLen);
+        }
+    }
+
+    @Test
+    void windowsThatAreNotAMultipleOfTheTile() {
+        for (int w : new int[] { 1, 7, 9, 15, 17, 23, 31, 33, 47 }) {
+            AttentionCase c = AttentionCase.random(340 + w, 1, 100, 2, 2, 16, Window.causalSliding(w).left(), 0).withCausal(true);
+            assertMatchesReference(c, "causal W " + w);
+            assertMatchesReference(c.withCausal(false).withWindow(w / 2, w - w / 2), "band (" + w / 2 + ", " + (w - w / 2) + ")");
+        }
+    }
+
+    @Test
+    void headDimsBelow64AndNotAMultipleOfTheOutputTile() {
+        for (int headDim : new int[] { 1, 3, 7, 9, 40, 45, 63, 72, 100 }) {
+            AttentionCase c = AttentionCase.random(380 + headDim, 1, 70, 4, 2, headDim, Window.causalSliding(19).left(), 0).withCausal(true);
+            assertMatchesReference(c, "headDim " + headDim);
+        }
+    }
+
+    @Test
+    void globalTokensGqaAndBiasesInSeveralTiles() {
+        AttentionCase c = AttentionCase.random(400, 2, 150, 6, 2, 24, Window.causalSliding(21).left(), 0, 0, 17, 64, 149).withCausal(true);
+        assertMatchesReference(c, "causal SWA, GQA 6/2, global tokens");
+        assertMatchesReference(c.withBias(PositionalBiases.ALIBI, PositionalBiases.alibiSlopes(6).toHeapArray(), 0f), "with ALiBi");
+        assertMatchesReference(c.withBias(PositionalBiases.APE, new float[] { 0f }, 0.7f).withCausal(false).withWindow(9, 4), "bidirectional band with APE");
+        assertMatchesReference(c.withWindow(AttentionMasks.UNBOUNDED, 0), "causal, no window");
+    }
+
+    /**
+     * A partial tile whose first and last key are 15 apart without being consecutive: global token 5, then the band
+     * 16..20 of the last block, padded with key 20 (found by the property test: the kernel once read it as 16
+     * consecutive keys from 5).
+     */
+    @Test
+    void aPartialTileThatSpansSixteenKeysIsNotConsecutive() {
+        AttentionCase c = AttentionCase.random(430, 1, 21, 1, 1, 8, 0, 0, 5);
+        assertMatchesReference(c, "window of one key, global token 5");
+        assertMatchesReference(c.withCausal(true), "causal, window of one key, global token 5");
+        assertMatchesReference(AttentionCase.random(431, 2, 37, 2, 1, 16, 2, 0, 3).withCausal(true), "causal W=3, global token 3, a partial last tile");
+    }
+
+    @Test
+    void dropoutMatchesFlashsMask() {
+        AttentionCase c = AttentionCase.random(410, 1, 90, 4, 2, 20, Window.causalSliding(30).left(), 0, 3, 50).withCausal(true);
+        IntArray windows = AttentionMasks.withDropout(c.kernelWindows(), c.numHeads(), 0.3, 1234);
+        float[] flash = AttentionRunner.run(AttentionAlgorithm.FLASH, c, windows);
+        float[] tiled = AttentionRunner.run(AttentionAlgorithm.FLASH_TILED, c, windows);
+        double[] asDouble = new double[flash.length];
+        for (int i = 0; i < flash.length; i++) {
+            asDouble[i] = flash[i];
+        }
+        Close.assertClose(asDouble, tiled, ABS, REL, "the same mask as flash (AttentionDropoutTest holds both to float64)");
+    }
+
+    @Test
+    void anyLocalSizeGivesTheSameBits() {
+        AttentionCase c = AttentionCase.random(420, 2, 41, 2, 1, 7, Window.causalSliding(6).left(), 0, 20);
+        float[] one = AttentionRunner.runFlash(AttentionAlgorithm.FLASH_TILED, c, AttentionKernels.flashGrid(c.batch(), c.numHeads(), c.seqLen(), 1));
+        for (int items : new int[] { 2, 3 }) {
+            assertArrayEquals(one, AttentionRunner.runFlash(AttentionAlgorithm.FLASH_TILED, c,
+                    AttentionKernels.flashGrid(c.batch(), c.numHeads(), c.seqLen(), items)), items + " blocks per group");
+        }
+    }
+}
