@@ -796,7 +796,7 @@ public final class AttentionKernels {
                 int b = bh / numHeads;
                 int h = bh - b * numHeads;
                 int base = ((b * seqLen + i) * numHeads + h) * headDim;
-                rowStatistics.set((batch * numHeads + bh) * seqLen + i, LinearKernels.dot(dOut, base, out, base, headDim));
+                rowStatistics.set((batch * numHeads + bh) * seqLen + i, backwardDot(dOut, base, out, base, headDim));
             }
         }
     }
@@ -837,7 +837,7 @@ public final class AttentionKernels {
                     int keyBase = ((b * seqLen + key) * numKvHeads + kvHead) * headDim;
                     float probability = TornadoMath.exp(backwardLogit(q, k, queryBase, keyBase, headDim, scale, biasKind, slopes, h, i, key, seqLen, apeScale)
                             - logSumExp);
-                    float probabilityGradient = LinearKernels.dot(dOut, queryBase, v, keyBase, headDim);
+                    float probabilityGradient = backwardDot(dOut, queryBase, v, keyBase, headDim);
                     if (keepThreshold < AttentionMasks.DROPOUT_OFF) {
                         probabilityGradient *= AttentionMasks.dropoutFactor(rowKey, key, keepThreshold, keptScale);
                     }
@@ -890,7 +890,7 @@ public final class AttentionKernels {
                         int queryBase = ((b * seqLen + query) * numHeads + h) * headDim;
                         float probability = TornadoMath.exp(backwardLogit(q, k, queryBase, keyBase, headDim, scale, biasKind, slopes, h, query, j, seqLen,
                                 apeScale) - rowStatistics.get(row));
-                        float probabilityGradient = LinearKernels.dot(dOut, queryBase, v, keyBase, headDim);
+                        float probabilityGradient = backwardDot(dOut, queryBase, v, keyBase, headDim);
                         float droppedProbability = probability;
                         if (keepThreshold < AttentionMasks.DROPOUT_OFF) {
                             float factor = AttentionMasks.dropoutFactor(AttentionMasks.dropoutRowKey(dropoutSeed, row), j, keepThreshold, keptScale);
@@ -926,7 +926,39 @@ public final class AttentionKernels {
     private static float backwardLogit(FloatArray q, FloatArray k, int queryBase, int keyBase, int headDim, float scale, int biasKind, FloatArray slopes,
             int head, int query, int key, int seqLen, float apeScale) {
         float bias = PositionalBiases.logitBias(biasKind, slopes, head, query, key, seqLen, apeScale);
-        return LinearKernels.dot(q, queryBase, k, keyBase, headDim) * scale + bias;
+        return backwardDot(q, queryBase, k, keyBase, headDim) * scale + bias;
+    }
+
+    /**
+     * {@code a[aBase..] . b[bBase..]} over {@code length} values in eight interleaved partial sums: the backward's
+     * per-pair dot products are chains of multiply-adds that TornadoVM emits in order, so the number of independent
+     * sums bounds their speed on a CPU (four left the multiply-add units half idle). D ({@link #rowOutputGradientDot})
+     * sums the same way as dP, so that {@code dP_ij - D_i} is exactly 0 where a row sees one key.
+     */
+    private static float backwardDot(FloatArray a, int aBase, FloatArray b, int bBase, int length) {
+        float sum0 = 0.0f;
+        float sum1 = 0.0f;
+        float sum2 = 0.0f;
+        float sum3 = 0.0f;
+        float sum4 = 0.0f;
+        float sum5 = 0.0f;
+        float sum6 = 0.0f;
+        float sum7 = 0.0f;
+        int blocked = length - (length % 8);
+        for (int j = 0; j < blocked; j += 8) {
+            sum0 += a.get(aBase + j) * b.get(bBase + j);
+            sum1 += a.get(aBase + j + 1) * b.get(bBase + j + 1);
+            sum2 += a.get(aBase + j + 2) * b.get(bBase + j + 2);
+            sum3 += a.get(aBase + j + 3) * b.get(bBase + j + 3);
+            sum4 += a.get(aBase + j + 4) * b.get(bBase + j + 4);
+            sum5 += a.get(aBase + j + 5) * b.get(bBase + j + 5);
+            sum6 += a.get(aBase + j + 6) * b.get(bBase + j + 6);
+            sum7 += a.get(aBase + j + 7) * b.get(bBase + j + 7);
+        }
+        for (int j = blocked; j < length; j++) {
+            sum0 += a.get(aBase + j) * b.get(bBase + j);
+        }
+        return ((sum0 + sum1) + (sum2 + sum3)) + ((sum4 + sum5) + (sum6 + sum7));
     }
 
     /** Floats of the backward's {@code rowStatistics} (host-side): L and D for every (batch, head, query). */

@@ -50,6 +50,8 @@ public final class MatrixMultiply {
     public static final int BLOCK_COLUMNS = 256;
     /** Inner-dimension values per step: the staged rows of B and the products per accumulator update. */
     public static final int DEPTH_STEP = 4;
+    /** Columns per work-item of {@link #columnSums}: one row's run of them is contiguous. */
+    public static final int COLUMN_SUM_BLOCK = 16;
 
     /** Rows of one register tile of {@link #linearTiled}. */
     public static final int TILE_ROWS = 8;
@@ -308,29 +310,39 @@ public final class MatrixMultiply {
 
     /**
      * {@code sums[c] = sum_r a[r, c] (+ sums[c])}: the bias gradient {@code db = sum over rows of dY}. One
-     * {@code @Parallel} iteration per column, four interleaved partial sums over the rows.
+     * {@code @Parallel} iteration per block of {@value #COLUMN_SUM_BLOCK} columns, walking the rows along them (one
+     * work-item per column walked a column at a stride of a whole row: at 1024 columns every load came from L2, since
+     * the 4 KB stride puts a column's lines in one L1 set); per column four interleaved partial sums over the rows.
      *
      * @param a    {@code [rows, cols]}
      * @param sums {@code [cols]}
      */
     public static void columnSums(FloatArray a, FloatArray sums, int rows, int cols, int accumulate) {
-        for (@Parallel int c = 0; c < cols; c++) {
-            float sum0 = 0.0f;
-            float sum1 = 0.0f;
-            float sum2 = 0.0f;
-            float sum3 = 0.0f;
+        for (@Parallel int block = 0; block < (cols + COLUMN_SUM_BLOCK - 1) / COLUMN_SUM_BLOCK; block++) {
+            float[] partial = new float[4 * COLUMN_SUM_BLOCK];
+            int first = block * COLUMN_SUM_BLOCK;
+            int width = TornadoMath.min(COLUMN_SUM_BLOCK, cols - first);
+            for (int i = 0; i < 4 * COLUMN_SUM_BLOCK; i++) {
+                partial[i] = 0.0f;
+            }
             int blocked = rows - rows % 4;
             for (int r = 0; r < blocked; r += 4) {
-                sum0 += a.get(r * cols + c);
-                sum1 += a.get((r + 1) * cols + c);
-                sum2 += a.get((r + 2) * cols + c);
-                sum3 += a.get((r + 3) * cols + c);
+                for (int p = 0; p < 4; p++) {
+                    int rowBase = (r + p) * cols + first;
+                    for (int c = 0; c < width; c++) {
+                        partial[p * COLUMN_SUM_BLOCK + c] += a.get(rowBase + c);
+                    }
+                }
             }
             for (int r = blocked; r < rows; r++) {
-                sum0 += a.get(r * cols + c);
+                for (int c = 0; c < width; c++) {
+                    partial[c] += a.get(r * cols + first + c);
+                }
             }
-            float total = (sum0 + sum1) + (sum2 + sum3);
-            sums.set(c, accumulate != 0 ? sums.get(c) + total : total);
+            for (int c = 0; c < width; c++) {
+                float total = (partial[c] + partial[COLUMN_SUM_BLOCK + c]) + (partial[2 * COLUMN_SUM_BLOCK + c] + partial[3 * COLUMN_SUM_BLOCK + c]);
+                sums.set(first + c, accumulate != 0 ? sums.get(first + c) + total : total);
+            }
         }
     }
 
