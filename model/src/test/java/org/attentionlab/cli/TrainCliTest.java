@@ -76,6 +76,29 @@ class TrainCliTest {
         assertTrue(Double.isFinite(CliTest.number(json.out(), "accuracy")));
     }
 
+    /** A run started with --text resumes on that text without --text, exactly as the run that did not stop. */
+    @Test
+    void aRunStartedWithTextResumesOnTheSameText(@TempDir Path tmp) throws IOException {
+        Path config = tmp.resolve("text.yaml");
+        Files.writeString(config, CONFIG.substring(0, CONFIG.indexOf("train:")).replace("vocab_size: 17", "vocab_size: 256")
+                + "train:\n  task: text\n  steps: 2\n  batch_size: 2\n  seq_len: 12\n  eval_lengths: [12]\n  eval_batches: 1\n"
+                + "  checkpoint_interval: 1\n  log_interval: 1\n");
+        Path text = tmp.resolve("book.txt");
+        Files.writeString(text, "the quick brown fox jumps over the lazy dog; ".repeat(20));
+        Path whole = tmp.resolve("whole");
+        CliTest.Result uninterrupted = CliTest.run("train", config.toString(), "--out", whole.toString(), "--text", text.toString());
+        assertEquals(0, uninterrupted.exit(), uninterrupted.err());
+        // The same run stopped after step 1: its folder without the last checkpoint.
+        Path cut = tmp.resolve("cut");
+        Files.createDirectories(cut);
+        for (String name : new String[] { "log.jsonl", "checkpoint-1.safetensors" }) {
+            Files.copy(whole.resolve(name), cut.resolve(name));
+        }
+        CliTest.Result resumed = CliTest.run("train", "--resume", cut.toString());
+        assertEquals(0, resumed.exit(), resumed.err());
+        assertArrayEquals(Files.readAllBytes(whole.resolve("checkpoint-2.safetensors")), Files.readAllBytes(cut.resolve("checkpoint-2.safetensors")));
+    }
+
     @Test
     void aNewRunNeedsAFolderWhoseParentExists(@TempDir Path tmp) throws IOException {
         assertInputError(CliTest.run("train", config(tmp).toString()), "a new run needs --out DIR");

@@ -33,6 +33,13 @@ public record TrainSpec(TaskName task, int pairs, int keys, int values, int digi
         }
     }
 
+    /** This block with {@code file} as the text task's file (a run started with scripts/run train --text saves it so). */
+    public TrainSpec withTextFile(Path file) {
+        return new TrainSpec(task, pairs, keys, values, digits, depth, vocab, delay, Optional.of(file), steps, batchSize, seqLen, learningRate,
+                warmupSteps, schedule, minLearningRate, weightDecay, beta1, beta2, adamEpsilon, gradClip, gradAccumulation, dataSeed, evalLengths,
+                evalBatches, logInterval, checkpointInterval);
+    }
+
     /** Sequences per optimizer update: the micro-batch times the accumulation. */
     public int sequencesPerStep() {
         return batchSize * gradAccumulation;

@@ -14,6 +14,7 @@ import org.attentionlab.model.config.Keys;
 import org.attentionlab.model.config.TrainingConfig;
 import org.attentionlab.model.exec.RunShape;
 import org.attentionlab.model.spec.LrSchedule;
+import org.attentionlab.model.spec.TaskName;
 import org.attentionlab.model.spec.TrainSpec;
 import org.attentionlab.model.tasks.Batch;
 import org.attentionlab.model.tasks.Task;
@@ -110,7 +111,10 @@ public final class Trainer {
         } else {
             folder.startFresh();
         }
-        String resolvedConfig = ConfigWriter.write(config.model(), train);
+        // The checkpoints' config names the text the run read: with --text, that file, so that --resume (which reads
+        // the saved config) continues on the same text rather than on the config's text_file or on none.
+        String resolvedConfig = ConfigWriter.write(config.model(),
+                train.task() == TaskName.TEXT && text.isPresent() ? train.withTextFile(text.get().toAbsolutePath().normalize()) : train);
         int k = train.gradAccumulation();
         long tokensPerStep = (long) train.sequencesPerStep() * train.seqLen();
         listener.started((resumeFrom == null ? "training " : "resuming at step " + step + ": ") + config.model().oneLine() + "; " + task.describe() + "; "
