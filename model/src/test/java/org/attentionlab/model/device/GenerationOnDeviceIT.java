@@ -26,9 +26,7 @@ class GenerationOnDeviceIT {
     void greedyGenerationMatchesTheFullRecomputation(String config, int window, int prompt, int newTokens) {
         String yaml = switch (config) {
         case "cohere2" -> GenerationTest.COHERE2;
-        // flash at window 5 over 8 positions does not compile on PoCL (TornadoVM: "logic node LogicConstantNode", the
-        // forward pass alone, scripts/run with --seq-len 8); the decode step is the same for every algorithm
-        case "mistral" -> GenerationTest.MISTRAL.replace("attention_algorithm: flash", "attention_algorithm: chunked");
+        case "mistral" -> GenerationTest.MISTRAL;
         case "alibi" -> GenerationTest.ALIBI;
         default -> GenerationTest.MULTIHEAD;
         } + "sliding_window: " + window + "\n";
