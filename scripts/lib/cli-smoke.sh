@@ -283,6 +283,10 @@ if [ -n "${TORNADOVM_HOME:-}" ]; then
   check "devices with a TornadoVM SDK" 0 "$RUN" devices
   if [ -s "$tmp/err" ]; then echo "FAIL: devices with a TornadoVM SDK wrote to stderr:"; sed 's/^/    /' "$tmp/err"; failed=$((failed + 1)); else
     passed=$((passed + 1)); fi
+  # a profiled training run on the device: TornadoVM's profiler names each kernel, the table comes at the end
+  check "train --profile on a TornadoVM device" 0 "$RUN" train "$tmp/train.yaml" --out "$tmp/run-device-profile" --set train.steps=3 --device tornado:0:0 --profile
+  if grep -q -E '^profile: ms per step by kernel, mean of steps 2-3' "$tmp/err" && grep -q -E '^ +[0-9.]+ ms +[0-9.]+ %  AttentionKernels\.' "$tmp/err"; then
+    passed=$((passed + 1)); else echo "FAIL: train --profile on a TornadoVM device printed no kernel table:"; sed 's/^/    /' "$tmp/err" | tail -n 5; failed=$((failed + 1)); fi
   # Ctrl-C while a TornadoVM run writes its weights: java's exit code, no temporary left, the old file untouched
   interrupt INT "$T/interrupted.safetensors" "$RUN" "$T/large.yaml" $QUICK --device tornado:0:0 --save-weights "$T/interrupted.safetensors"
   code=$?

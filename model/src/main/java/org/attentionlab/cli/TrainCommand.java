@@ -52,6 +52,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--device", paramLabel = "DEVICE", description = "jvm or tornado:<backend>:<device> (default: jvm).")
     private String device;
 
+    @Option(names = "--profile", description = "Time every kernel from the second step on (TornadoVM's profiler; timers around each task on the JVM)"
+            + " and print milliseconds per step by kernel at the end. Profiled steps run slower; results are unchanged.")
+    private boolean profile;
+
     @Mixin
     private VerboseOption verbose;
 
@@ -71,8 +75,8 @@ final class TrainCommand implements Callable<Integer> {
         TrainingProgress progress = new TrainingProgress(err, Boolean.getBoolean(Progress.TERMINAL_PROPERTY));
         Trainer.Outcome outcome;
         try {
-            outcome = resume != null ? Trainer.resume(resume, overrides, Optional.ofNullable(text), tornadoDevice, progress)
-                    : Trainer.start(config, overrides, out, force, Optional.ofNullable(text), tornadoDevice, progress);
+            outcome = resume != null ? Trainer.resume(resume, overrides, Optional.ofNullable(text), tornadoDevice, progress, profile)
+                    : Trainer.start(config, overrides, out, force, Optional.ofNullable(text), tornadoDevice, progress, profile);
         } catch (Trainer.DivergedException e) {
             progress.finish();
             throw new FailedRunException(e.getMessage());

@@ -66,8 +66,8 @@ final class CellTraining {
         if (done.isEmpty()) {
             Files.createDirectories(folder.getParent());
             Trainer.Listener listener = new Progress(progress, cell.id());
-            Trainer.Outcome outcome = latestCheckpoint(folder).isPresent() ? Trainer.resume(folder, List.of(), Optional.empty(), device, listener)
-                    : Trainer.start(sweep.base(), cell.setArguments(), folder, true, Optional.empty(), device, listener);
+            Trainer.Outcome outcome = latestCheckpoint(folder).isPresent() ? Trainer.resume(folder, List.of(), Optional.empty(), device, listener, false)
+                    : Trainer.start(sweep.base(), cell.setArguments(), folder, true, Optional.empty(), device, listener, false);
             if (outcome.interrupted()) {
                 throw new Stopped("training of cell " + cell.id() + " was interrupted after step " + outcome.lastStep());
             }

@@ -8,9 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.attentionlab.model.tasks.AssociativeRecall;
 import org.attentionlab.model.tasks.Batch;
@@ -74,6 +80,48 @@ class TrainCliTest {
         assertEquals(0, json.exit(), json.err());
         assertTrue(json.out().strip().startsWith("{\"checkpoint\": ") && json.out().contains("\"results\": [{\"length\": 12, \"loss\": "), json.out());
         assertTrue(Double.isFinite(CliTest.number(json.out(), "accuracy")));
+    }
+
+    /**
+     * --profile prints milliseconds per step by kernel for the steps after the first, whose sum is the "all kernels"
+     * line and fits in a step; it changes no result: the checkpoint is the unprofiled run's byte for byte.
+     */
+    @Test
+    void aProfiledRunPrintsTimePerKernelAndTrainsTheSame(@TempDir Path tmp) throws IOException {
+        Path plain = tmp.resolve("plain");
+        Path profiled = tmp.resolve("profiled");
+        CliTest.Result unprofiled = CliTest.run("train", config(tmp).toString(), "--out", plain.toString(), "--set", "train.steps=3");
+        assertEquals(0, unprofiled.exit(), unprofiled.err());
+        assertFalse(unprofiled.err().contains("profile:"), unprofiled.err());
+        CliTest.Result r = CliTest.run("train", config(tmp).toString(), "--out", profiled.toString(), "--set", "train.steps=3", "--profile");
+        assertEquals(0, r.exit(), r.err());
+        assertArrayEquals(Files.readAllBytes(plain.resolve("checkpoint-3.safetensors")), Files.readAllBytes(profiled.resolve("checkpoint-3.safetensors")));
+
+        List<String> lines = r.err().lines().toList();
+        int heading = lines.indexOf(lines.stream().filter(l -> l.startsWith("profile: ms per step by kernel, mean of steps 2-3")).findFirst()
+                .orElseThrow(() -> new AssertionError(r.err())));
+        Pattern row = Pattern.compile("\\s+([0-9.]+) ms\\s+([0-9.]+) %  (.+)");
+        Map<String, Double> kernels = new LinkedHashMap<>();
+        double allKernels = Double.NaN;
+        double stepWall = Double.NaN;
+        for (String line : lines.subList(heading + 1, lines.size())) {
+            Matcher m = row.matcher(line);
+            if (!m.matches()) {
+                break;
+            }
+            if (m.group(3).startsWith("all kernels, of ")) {
+                allKernels = Double.parseDouble(m.group(1));
+                stepWall = Double.parseDouble(m.group(3).replaceAll("all kernels, of ([0-9.]+) ms .*", "$1"));
+            } else {
+                kernels.put(m.group(3), Double.parseDouble(m.group(1)));
+            }
+        }
+        // The step's kernels, by the names TornadoVM's profiler gives them: the forward, the backward, the optimizer.
+        assertTrue(kernels.keySet().containsAll(Set.of("LinearKernels.embedding", "Normalization.layerNorm", "Normalization.layerNormBackward",
+                "AttentionKernels.queryGradient", "Losses.crossEntropyRows", "AdamW.update")), kernels.keySet().toString());
+        assertEquals(allKernels, kernels.values().stream().mapToDouble(Double::doubleValue).sum(), 1e-3 * kernels.size(), r.err());
+        assertTrue(allKernels > 0 && allKernels <= stepWall, r.err());
+        assertTrue(new ArrayList<>(kernels.values()).equals(kernels.values().stream().sorted(Comparator.reverseOrder()).toList()), r.err());
     }
 
     /** A run started with --text resumes on that text without --text, exactly as the run that did not stop. */

@@ -11,7 +11,7 @@ import org.attentionlab.model.weights.Json;
  * "<graph>.<task>": {"METHOD": "...", "TASK_KERNEL_TIME": "<ns>", ...}, ...}}}, and with the profiler in its silent mode
  * appends each execution's object to the graph's log; the plain-JVM implementation writes the same form, one object.
  */
-final class TaskTimes {
+public final class TaskTimes {
 
     private TaskTimes() {
     }
@@ -19,23 +19,40 @@ final class TaskTimes {
     /** Nanoseconds per task name ({@code graph.task}) in the log's last execution; empty for a log without one. */
     static Map<String, Long> lastExecution(String log) {
         Map<String, Long> times = new LinkedHashMap<>();
+        forEachTask(log, (name, method, nanos) -> times.put(name, nanos));
+        return times;
+    }
+
+    /**
+     * Nanoseconds per kernel ({@code METHOD}, as {@code Class.method}) in the log's last execution, summed over the
+     * tasks that ran it; empty for a log without one.
+     */
+    public static Map<String, Long> lastExecutionByKernel(String log) {
+        Map<String, Long> times = new LinkedHashMap<>();
+        forEachTask(log, (name, method, nanos) -> times.merge(method, nanos, Long::sum));
+        return times;
+    }
+
+    private interface TaskTime {
+        void accept(String task, String method, long nanos);
+    }
+
+    private static void forEachTask(String log, TaskTime action) {
         String last = lastObject(log == null ? "" : log);
-        if (last == null) {
-            return times;
-        }
-        if (!(Json.read(last) instanceof Map<?, ?> graphs)) {
-            return times;
+        if (last == null || !(Json.read(last) instanceof Map<?, ?> graphs)) {
+            return;
         }
         for (Object graph : graphs.values()) {
             if (graph instanceof Map<?, ?> entries) {
                 entries.forEach((name, value) -> {
                     if (value instanceof Map<?, ?> task && task.get("TASK_KERNEL_TIME") != null) {
-                        times.put((String) name, Long.parseLong(task.get("TASK_KERNEL_TIME").toString().strip()));
+                        Object method = task.get("METHOD");
+                        action.accept((String) name, method == null ? "unknown" : method.toString(),
+                                Long.parseLong(task.get("TASK_KERNEL_TIME").toString().strip()));
                     }
                 });
             }
         }
-        return times;
     }
 
     /** The last top-level {@code {...}} of a text of concatenated JSON objects, or null. */

@@ -65,30 +65,40 @@ public final class Trainer {
     private final Optional<Path> text;
     private final TornadoDevice device;
     private final Listener listener;
+    private final boolean profile;
 
-    private Trainer(TrainingConfig config, RunDirectory folder, Optional<Path> text, TornadoDevice device, Listener listener) {
+    private Trainer(TrainingConfig config, RunDirectory folder, Optional<Path> text, TornadoDevice device, Listener listener, boolean profile) {
         this.config = config;
         this.folder = folder;
         this.text = text;
         this.device = device;
         this.listener = listener;
+        this.profile = profile;
     }
 
-    /** A new run of {@code configFile} into {@code out} (refused if it holds another run, unless {@code force}). */
+    /**
+     * A new run of {@code configFile} into {@code out} (refused if it holds another run, unless {@code force}); with
+     * {@code profile}, every step after the process's first is profiled kernel by kernel and the listener gets the
+     * table as notes at the end ({@link StepProfile}).
+     */
     public static Outcome start(Path configFile, List<String> overrides, Path out, boolean force, Optional<Path> text, TornadoDevice device,
-            Listener listener) throws IOException {
+            Listener listener, boolean profile) throws IOException {
         RunDirectory folder = RunDirectory.forNewRun(out, force);
         TrainingConfig config = ConfigLoader.loadTraining(configFile, overrides);
-        return new Trainer(config, folder, text, device, listener).run(null);
+        return new Trainer(config, folder, text, device, listener, profile).run(null);
     }
 
-    /** Continues the run in {@code out} from its latest checkpoint, with the config the checkpoint holds ({@code overrides} on top). */
-    public static Outcome resume(Path out, List<String> overrides, Optional<Path> text, TornadoDevice device, Listener listener) throws IOException {
+    /**
+     * Continues the run in {@code out} from its latest checkpoint, with the config the checkpoint holds ({@code overrides} on top);
+     * {@code profile} as {@link #start}.
+     */
+    public static Outcome resume(Path out, List<String> overrides, Optional<Path> text, TornadoDevice device, Listener listener, boolean profile)
+            throws IOException {
         RunDirectory folder = RunDirectory.forResume(out);
         List<Path> checkpoints = folder.checkpoints();
         Checkpoint latest = Checkpoint.read(checkpoints.get(checkpoints.size() - 1));
         TrainingConfig config = ConfigLoader.parseTraining(latest.config(), latest.file(), overrides);
-        return new Trainer(config, folder, text, device, listener).run(latest);
+        return new Trainer(config, folder, text, device, listener, profile).run(latest);
     }
 
     private Outcome run(Checkpoint resumeFrom) throws IOException {
@@ -140,6 +150,7 @@ public final class Trainer {
             long timedNanos = 0;
             boolean firstInProcess = true;
             boolean interrupted = false;
+            StepProfile stepProfile = new StepProfile();
             while (step < train.steps()) {
                 if (interruption.requested()) {
                     interrupted = true;
@@ -158,10 +169,15 @@ public final class Trainer {
                             + (saved.isEmpty() ? "" : "; the last checkpoint is " + saved.get(saved.size() - 1)));
                 }
                 long now = System.nanoTime();
-                // The first step of a process also compiles the kernels for the device: the estimate leaves it out.
+                // The first step of a process also compiles the kernels for the device: the estimate and the profile leave it out.
                 if (!firstInProcess) {
                     timedSteps++;
                     timedNanos += now - stepStart;
+                    if (profile) {
+                        stepProfile.addStep(step, now - stepStart);
+                    }
+                } else if (profile) {
+                    stepGraph.profileInto(stepProfile);
                 }
                 firstInProcess = false;
                 windowTokens += tokensPerStep;
@@ -202,6 +218,9 @@ public final class Trainer {
                     windowStart = System.nanoTime();
                     windowTokens = 0;
                 }
+            }
+            if (profile) {
+                stepProfile.report().forEach(listener::note);
             }
             if (interrupted) {
                 List<Path> saved = folder.checkpoints();

@@ -15,6 +15,7 @@ import org.attentionlab.model.exec.TrainableLayer;
 import org.attentionlab.model.exec.TrainableLayer.Backward;
 import org.attentionlab.model.exec.TrainableLayer.TrainingForward;
 import org.attentionlab.model.exec.TrainableTokenLayer;
+import org.attentionlab.model.exec.TaskTimes;
 import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.tasks.Batch;
 import org.attentionlab.model.weights.Parameters.Parameter;
@@ -24,6 +25,7 @@ import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.TornadoExecutionResult;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
+import uk.ac.manchester.tornado.api.enums.ProfilerMode;
 import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
@@ -75,6 +77,8 @@ public final class TrainingGraph implements AutoCloseable {
     private final List<Object> results;
     private final List<Object> readBack;
     private TornadoExecutionResult lastResult;
+    /** Where the kernel times go while profiling ({@link #profileInto}); null otherwise. */
+    private StepProfile profile;
 
     private TrainingGraph(Model model, Map<String, FloatArray> gradientsByName, List<Object> inputs, List<Objective> objectives, OptimizerState optimizer,
             TornadoExecutionPlan plan, int graphCount, LaunchGeometry geometry, List<Object> results, List<Object> readBack) {
@@ -247,6 +251,10 @@ public final class TrainingGraph implements AutoCloseable {
         // The graphs share device buffers: TornadoVM runs them one at a time, in order.
         for (int i = 0; i < graphCount; i++) {
             lastResult = plan.withGraph(i).execute();
+            if (profile != null) {
+                // Read now: TornadoVM's profiler result reads the graph selected at the time it is asked.
+                profile.addKernels(TaskTimes.lastExecutionByKernel(lastResult.getProfilerResult().getProfileLog()));
+            }
         }
         lastResult.transferToHost(results.toArray());
         double loss = 0;
@@ -280,6 +288,15 @@ public final class TrainingGraph implements AutoCloseable {
             }
         }
         }
+    }
+
+    /**
+     * Times every kernel of the following executions with TornadoVM's profiler, into {@code into} (which the caller
+     * reads); the profiler's events make an execution slower.
+     */
+    void profileInto(StepProfile into) {
+        plan.withProfiler(ProfilerMode.SILENT);
+        profile = into;
     }
 
     /**

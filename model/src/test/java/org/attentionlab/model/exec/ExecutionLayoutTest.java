@@ -119,12 +119,18 @@ class ExecutionLayoutTest {
                         "forward_0.l1_o_proj": {
                             "METHOD": "MatrixMultiply.linear \\"fused\\"",
                             "TASK_KERNEL_TIME": " 30 "
+                        },
+                        "forward_0.l2_attention": {
+                            "METHOD": "AttentionKernels.flash",
+                            "TASK_KERNEL_TIME": "25"
                         }
                     }
                 }
                 """;
         Map<String, Long> times = TaskTimes.lastExecution(log);
-        assertEquals(Map.of("forward_0.l1_attention", 40L, "forward_0.l1_o_proj", 30L), times);
+        assertEquals(Map.of("forward_0.l1_attention", 40L, "forward_0.l1_o_proj", 30L, "forward_0.l2_attention", 25L), times);
+        assertEquals(Map.of("AttentionKernels.flash", 65L, "MatrixMultiply.linear \"fused\"", 30L), TaskTimes.lastExecutionByKernel(log));
+        assertTrue(TaskTimes.lastExecutionByKernel("").isEmpty());
         assertTrue(TaskTimes.lastExecution("").isEmpty());
         assertTrue(TaskTimes.lastExecution(null).isEmpty());
     }

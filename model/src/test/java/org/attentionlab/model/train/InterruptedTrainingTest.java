@@ -69,7 +69,7 @@ class InterruptedTrainingTest {
             assertTrue(LogLine.parse(line) != null, "a torn log line: " + line);
         }
         long last = RunDirectory.stepOf(folder.checkpoints().get(folder.checkpoints().size() - 1));
-        assertEquals(last + 2, Trainer.resume(run, List.of("train.steps=" + (last + 2)), Optional.empty(), null, new TrainerTest.Recorder()).lastStep());
+        assertEquals(last + 2, Trainer.resume(run, List.of("train.steps=" + (last + 2)), Optional.empty(), null, new TrainerTest.Recorder(), false).lastStep());
     }
 
 }

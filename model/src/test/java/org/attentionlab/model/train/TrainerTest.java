@@ -81,7 +81,7 @@ class TrainerTest {
     void aResumedRunIsTheUninterruptedRunBitForBit(@TempDir Path tmp) throws IOException {
         Path whole = tmp.resolve("whole");
         Recorder first = new Recorder();
-        Trainer.Outcome outcome = Trainer.start(config(tmp), List.of(), whole, false, Optional.empty(), null, first);
+        Trainer.Outcome outcome = Trainer.start(config(tmp), List.of(), whole, false, Optional.empty(), null, first, false);
         assertEquals(6, outcome.lastStep());
         // The run says which projection kernels its device got: the JVM implementation keeps the row blocks.
         assertTrue(first.notes.stream().anyMatch(n -> n.startsWith("launch: {") && n.contains("\"projection_kernel\": \"row_blocks\"")), first.notes.toString());
@@ -91,7 +91,7 @@ class TrainerTest {
         Files.copy(whole.resolve("checkpoint-2.safetensors"), resumed.resolve("checkpoint-2.safetensors"));
         Files.copy(whole.resolve(RunDirectory.LOG), resumed.resolve(RunDirectory.LOG));
         Files.writeString(resumed.resolve(RunDirectory.LOG), "{\"step\": 5, \"lo", java.nio.file.StandardOpenOption.APPEND);
-        assertEquals(6, Trainer.resume(resumed, List.of(), Optional.empty(), null, new Recorder()).lastStep());
+        assertEquals(6, Trainer.resume(resumed, List.of(), Optional.empty(), null, new Recorder(), false).lastStep());
 
         for (int step : new int[] { 4, 6 }) {
             String name = "checkpoint-" + step + ".safetensors";
@@ -113,12 +113,12 @@ class TrainerTest {
     @Test
     void aFinishedRunHasNothingToResume(@TempDir Path tmp) throws IOException {
         Path run = tmp.resolve("run");
-        Trainer.start(config(tmp), List.of("train.steps=2"), run, false, Optional.empty(), null, new Recorder());
+        Trainer.start(config(tmp), List.of("train.steps=2"), run, false, Optional.empty(), null, new Recorder(), false);
         Recorder recorder = new Recorder();
-        assertEquals(2, Trainer.resume(run, List.of(), Optional.empty(), null, recorder).lastStep());
+        assertEquals(2, Trainer.resume(run, List.of(), Optional.empty(), null, recorder, false).lastStep());
         assertTrue(recorder.notes.get(0).startsWith("nothing to do: the run already reached step 2 of 2"), recorder.notes.toString());
         // Raising the steps continues it.
-        assertEquals(3, Trainer.resume(run, List.of("train.steps=3"), Optional.empty(), null, new Recorder()).lastStep());
+        assertEquals(3, Trainer.resume(run, List.of("train.steps=3"), Optional.empty(), null, new Recorder(), false).lastStep());
         assertTrue(Files.exists(run.resolve("checkpoint-3.safetensors")));
     }
 }
