@@ -155,7 +155,8 @@ public final class MatrixMultiply {
         if (col0 < cols && row0 < rows) {
             int itemRows = TornadoMath.min(TILED_ITEM_ROWS, rows - row0);
             tiledSums(sums, panel, tile, x, weight, rows, inner, cols, row0, col0, itemRows);
-            storeBlock(sums, TILE_COLUMNS, bias, y, cols, row0, itemRows, col0, TornadoMath.min(TILE_COLUMNS, cols - col0), hasBias, activation, accumulate);
+            activateTiles(sums, panel, bias, cols, itemRows, col0, hasBias, activation);
+            storeTiles(sums, y, cols, row0, itemRows, col0, accumulate);
         }
     }
 
@@ -222,17 +223,18 @@ public final class MatrixMultiply {
         float[] tile = new float[TILE_ROWS * TILE_COLUMNS];
         if (col0 < hidden && row0 < rows) {
             int itemRows = TornadoMath.min(TILED_ITEM_ROWS, rows - row0);
-            int itemCols = TornadoMath.min(TILE_COLUMNS, hidden - col0);
             tiledSums(gateSums, panel, tile, x, gate, rows, inner, hidden, row0, col0, itemRows);
             tiledSums(upSums, panel, tile, x, up, rows, inner, hidden, row0, col0, itemRows);
+            activateTiles(gateSums, panel, gateBias, hidden, itemRows, col0, hasBias, activation);
+            for (int j = 0; j < TILE_COLUMNS; j++) {
+                panel[j] = hasBias != 0 ? upBias.get(TornadoMath.min(col0 + j, hidden - 1)) : 0.0f;
+            }
             for (int i = 0; i < itemRows; i++) {
-                int at = (row0 + i) * hidden + col0;
-                for (int c = 0; c < itemCols; c++) {
-                    float gateValue = gateSums[i * TILE_COLUMNS + c] + (hasBias != 0 ? gateBias.get(col0 + c) : 0.0f);
-                    float upValue = upSums[i * TILE_COLUMNS + c] + (hasBias != 0 ? upBias.get(col0 + c) : 0.0f);
-                    h.set(at + c, activate(activation, gateValue) * upValue);
+                for (int j = 0; j < TILE_COLUMNS; j++) {
+                    gateSums[i * TILE_COLUMNS + j] = gateSums[i * TILE_COLUMNS + j] * (upSums[i * TILE_COLUMNS + j] + panel[j]);
                 }
             }
+            storeTiles(gateSums, h, hidden, row0, itemRows, col0, 0);
         }
     }
 
@@ -363,6 +365,44 @@ public final class MatrixMultiply {
             result = x / (1.0f + TornadoMath.exp(-x));
         }
         return result;
+    }
+
+    /**
+     * {@link #activate} bit for bit on the JVM, with the erf GELU through {@link Activations#erfWithoutBranches}: for
+     * loops over whole tiles that an OpenCL compiler vectorizes ({@link #activateTiles}).
+     */
+    public static float activateWithoutBranches(int kind, float x) {
+        return kind == GELU_ERF ? 0.5f * x * (1.0f + Activations.erfWithoutBranches(x * SQRT_HALF)) : activate(kind, x);
+    }
+
+    /**
+     * {@code sums = act(sums + bias)} in place over a register-tiled work-item's {@code itemRows} rows and all
+     * {@value #TILE_COLUMNS} columns (columns past {@code cols} take the last column's bias and are never stored), the
+     * bias first copied to {@code biasRow} (scratch of at least {@value #TILE_COLUMNS}). The loop over the columns has a
+     * constant trip count and no branch, so PoCL runs it on vectors (a store loop that stops at {@code cols} stayed scalar,
+     * and so did its erf); {@link #storeTiles} then stores. The same value per element as {@link #storeBlock}'s.
+     */
+    static void activateTiles(float[] sums, float[] biasRow, FloatArray bias, int cols, int itemRows, int col0, int hasBias, int activation) {
+        for (int j = 0; j < TILE_COLUMNS; j++) {
+            biasRow[j] = hasBias != 0 ? bias.get(TornadoMath.min(col0 + j, cols - 1)) : 0.0f;
+        }
+        for (int i = 0; i < itemRows; i++) {
+            for (int j = 0; j < TILE_COLUMNS; j++) {
+                sums[i * TILE_COLUMNS + j] = activateWithoutBranches(activation, sums[i * TILE_COLUMNS + j] + biasRow[j]);
+            }
+        }
+    }
+
+    /** {@code y = sums (+ y)} for a register-tiled work-item's rows and the columns before {@code cols}. */
+    static void storeTiles(float[] sums, FloatArray y, int cols, int row0, int itemRows, int col0, int accumulate) {
+        int itemCols = TornadoMath.min(TILE_COLUMNS, cols - col0);
+        for (int i = 0; i < itemRows; i++) {
+            int at = (row0 + i) * cols + col0;
+            for (int c = 0; c < itemCols; c++) {
+                float value = sums[i * TILE_COLUMNS + c];
+                y.set(at + c, accumulate != 0 ? y.get(at + c) + value : value);
+            }
+        }
     }
 
     /**

@@ -12,6 +12,7 @@ import org.attentionlab.kernels.testing.RandomArrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -248,9 +249,13 @@ class MatrixMultiplyTest {
         assertMeets("productTiled a^T b", MatrixReference.product(true, x, b, null, rows, inner, cols), product(true, true, x, b, null, rows, inner, cols, 1));
     }
 
-    /** The fused activations are Activations' kernels applied to the plain product, bit for bit (the same formulas). */
-    @Test
-    void fusedActivationsEqualActivationsKernels() {
+    /**
+     * The fused activations are Activations' kernels applied to the plain product, bit for bit (the same formulas), in
+     * the row blocks and in the register tiles' branch-free epilogue (inputs of scale 2 cross erf's series limit).
+     */
+    @ParameterizedTest(name = "tiled {0}")
+    @ValueSource(booleans = { false, true })
+    void fusedActivationsEqualActivationsKernels(boolean tiled) {
         int rows = 19;
         int inner = 23;
         int cols = 270;
@@ -258,7 +263,7 @@ class MatrixMultiplyTest {
         float[] x = RandomArrays.gaussian(random, rows * inner, 2.0);
         float[] w = RandomArrays.gaussian(random, cols * inner, 1.0);
         float[] bias = RandomArrays.gaussian(random, cols, 1.0);
-        FloatArray plain = FloatArray.fromArray(linear(x, w, bias, null, rows, inner, cols, MatrixMultiply.NONE, 1));
+        FloatArray plain = FloatArray.fromArray(linear(tiled, x, w, bias, null, rows, inner, cols, MatrixMultiply.NONE, 1));
         int size = rows * cols;
         int[] kinds = { MatrixMultiply.RELU, MatrixMultiply.GELU_ERF, MatrixMultiply.GELU_TANH, MatrixMultiply.SILU };
         for (int kind : kinds) {
@@ -269,7 +274,7 @@ class MatrixMultiplyTest {
             case MatrixMultiply.GELU_TANH -> Activations.geluTanh(plain, separate, size);
             default -> Activations.silu(plain, separate, size);
             }
-            assertArrayEquals(separate.toHeapArray(), linear(x, w, bias, null, rows, inner, cols, kind, 1), "activation " + kind);
+            assertArrayEquals(separate.toHeapArray(), linear(tiled, x, w, bias, null, rows, inner, cols, kind, 1), "activation " + kind);
         }
     }
 
