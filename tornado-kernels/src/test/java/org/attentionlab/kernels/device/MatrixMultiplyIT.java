@@ -68,7 +68,7 @@ class MatrixMultiplyIT {
 
     /** {@link MatrixMultiply#linearTiled} at the tiles' shape ({@link #TILED_ROWS}). */
     @ParameterizedTest(name = "activation {0}, {1} items per group, accumulate {2}")
-    @CsvSource({ "0, 1, 0", "2, 3, 1", "4, 1, 0" })
+    @CsvSource({ "0, 1, 0", "2, 3, 1", "4, 1, 0", "1, 1, 1", "3, 1, 0" })
     void linearTiled(int activation, int groupItems, int accumulate) {
         int rows = TILED_ROWS;
         int inner = TILED_INNER;
