@@ -121,9 +121,9 @@ class MatrixMultiplyTest {
         assertLinearMeetsReference(false, rows, inner, cols, activation, withBias, accumulate, groupItems, seed);
     }
 
-    /** Shapes that cross the register tiles' edges: {@value MatrixMultiply#TILE_ROWS} and {@value MatrixMultiply#TILED_ITEM_ROWS} rows, {@value MatrixMultiply#TILE_COLUMNS} columns, {@value MatrixMultiply#PANEL_DEPTH} inner values. */
+    /** Shapes that cross the register tiles' edges: {@value MatrixMultiply#TILE_ROWS} and {@value MatrixMultiply#TILED_ITEM_ROWS} rows, {@value MatrixMultiply#TILE_COLUMNS} columns, {@value MatrixMultiply#PROJECTION_PANEL_DEPTH} inner values. */
     @Property(tries = 40)
-    void linearTiledWithEveryEpilogueMatchesReference(@ForAll @IntRange(min = 1, max = 150) int rows, @ForAll @IntRange(min = 1, max = 140) int inner,
+    void linearTiledWithEveryEpilogueMatchesReference(@ForAll @IntRange(min = 1, max = 150) int rows, @ForAll @IntRange(min = 1, max = 300) int inner,
             @ForAll @IntRange(min = 1, max = 40) int cols, @ForAll @IntRange(min = 0, max = 4) int activation, @ForAll boolean withBias,
             @ForAll boolean accumulate, @ForAll @IntRange(min = 1, max = 3) int groupItems, @ForAll long seed) {
         assertLinearMeetsReference(true, rows, inner, cols, activation, withBias, accumulate, groupItems, seed);
@@ -185,7 +185,7 @@ class MatrixMultiplyTest {
 
     /** Shapes that cross the register tiles' edges, as {@link #linearTiledWithEveryEpilogueMatchesReference}. */
     @Property(tries = 30)
-    void gatedLinearTiledMatchesReference(@ForAll @IntRange(min = 1, max = 150) int rows, @ForAll @IntRange(min = 1, max = 140) int inner,
+    void gatedLinearTiledMatchesReference(@ForAll @IntRange(min = 1, max = 150) int rows, @ForAll @IntRange(min = 1, max = 300) int inner,
             @ForAll @IntRange(min = 1, max = 40) int hidden, @ForAll @IntRange(min = 0, max = 4) int activation, @ForAll boolean withBias,
             @ForAll @IntRange(min = 1, max = 3) int groupItems, @ForAll long seed) {
         assertGatedMeetsReference(true, rows, inner, hidden, activation, withBias, groupItems, seed);
