@@ -218,15 +218,42 @@ public final class Activations {
         float a = TornadoMath.abs(x);
         float result;
         if (a < ERF_SERIES_LIMIT) {
-            float s = a * a;
-            float series = ERF_C0 + s * (ERF_C1 + s * (ERF_C2 + s * (ERF_C3 + s * (ERF_C4 + s * (ERF_C5 + s * (ERF_C6 + s * (ERF_C7 + s * (ERF_C8 + s * ERF_C9))))))));
-            result = a * series;
+            result = erfSeries(a);
         } else {
-            float t = 1.0f / (1.0f + 0.5f * a);
-            float polynomial = t * (TAIL_E1 + t * (TAIL_E2 + t * (TAIL_E3 + t * (TAIL_E4 + t * (TAIL_E5 + t * TAIL_E6)))));
-            result = 1.0f - polynomial * TornadoMath.exp(-a * a);
+            result = erfTail(a);
         }
         return x < 0.0f ? -result : result;
+    }
+
+    /**
+     * {@link #erf}, bit for bit on the JVM, without a branch, for loops an OpenCL compiler should vectorize (PoCL keeps
+     * {@link #erf}'s branch and runs it one value at a time: with it, the GELU in a register-tiled projection's store
+     * cost about 150 us of a 128 x 256 x 1024 product's 600 on PoCL, 60 us without). It evaluates both ranges' formulas,
+     * the series at {@code min(|x|, limit)} so that it stays finite for any x, and keeps one by multiplying with 1 and
+     * the other with 0 (the kept value plus +-0 is itself; a conditional expression around either formula left the
+     * branch in PoCL's code); the sign is a multiplication by +-1. Twice {@link #erf}'s work in scalar code.
+     */
+    public static float erfWithoutBranches(float x) {
+        float a = TornadoMath.abs(x);
+        float series = erfSeries(TornadoMath.min(a, ERF_SERIES_LIMIT));
+        float tail = erfTail(a);
+        float useSeries = a < ERF_SERIES_LIMIT ? 1.0f : 0.0f;
+        float sign = x < 0.0f ? -1.0f : 1.0f;
+        return (series * useSeries + tail * (1.0f - useSeries)) * sign;
+    }
+
+    /** erf(a) for 0 &lt;= a &lt; {@value #ERF_SERIES_LIMIT}: the odd Taylor polynomial; finite (and unused) beyond. */
+    private static float erfSeries(float a) {
+        float s = a * a;
+        float series = ERF_C0 + s * (ERF_C1 + s * (ERF_C2 + s * (ERF_C3 + s * (ERF_C4 + s * (ERF_C5 + s * (ERF_C6 + s * (ERF_C7 + s * (ERF_C8 + s * ERF_C9))))))));
+        return a * series;
+    }
+
+    /** erf(a) for a &gt;= {@value #ERF_SERIES_LIMIT} (and a = +inf): the fitted {@code 1 - exp(-a^2) P(t)}; finite below. */
+    private static float erfTail(float a) {
+        float t = 1.0f / (1.0f + 0.5f * a);
+        float polynomial = t * (TAIL_E1 + t * (TAIL_E2 + t * (TAIL_E3 + t * (TAIL_E4 + t * (TAIL_E5 + t * TAIL_E6)))));
+        return 1.0f - polynomial * TornadoMath.exp(-a * a);
     }
 
     // ---- softmax ----

@@ -119,7 +119,7 @@ public final class LinearKernels {
         int outFeatures = qFeatures + 2 * kvFeatures;
         int col0 = context.globalIdx * MatrixMultiply.TILE_COLUMNS;
         int row0 = context.globalIdy * MatrixMultiply.TILED_ITEM_ROWS;
-        float[] panel = new float[MatrixMultiply.PANEL_DEPTH * MatrixMultiply.TILE_COLUMNS];
+        float[] panel = new float[MatrixMultiply.PROJECTION_PANEL_DEPTH * MatrixMultiply.TILE_COLUMNS];
         float[] sums = new float[MatrixMultiply.TILED_ITEM_ROWS * MatrixMultiply.TILE_COLUMNS];
         float[] tile = new float[MatrixMultiply.TILE_ROWS * MatrixMultiply.TILE_COLUMNS];
         if (col0 < outFeatures && row0 < rows) {

@@ -71,6 +71,25 @@ class ActivationsTest {
         assertEquals(-1f, Activations.erf(Float.NEGATIVE_INFINITY));
     }
 
+    /** The vectorizable erf is erf bit for bit (the JVM's goldens run through erf; PoCL's projections through it). */
+    @Property(tries = 2000)
+    void erfWithoutBranchesIsErfBitForBit(@ForAll int bits, @ForAll @FloatRange(min = -6, max = 6) float near) {
+        float anyFloat = Float.intBitsToFloat(bits);
+        assertEquals(Float.floatToIntBits(Activations.erf(anyFloat)), Float.floatToIntBits(Activations.erfWithoutBranches(anyFloat)), "x = " + anyFloat);
+        assertEquals(Float.floatToIntBits(Activations.erf(near)), Float.floatToIntBits(Activations.erfWithoutBranches(near)), "x = " + near);
+    }
+
+    /** Both sides of the series limit, zeros of both signs, huge values whose square overflows, infinities, NaN, subnormals. */
+    @Test
+    void erfWithoutBranchesAtTheEdges() {
+        float[] edges = { 0f, -0f, 0.75f, -0.75f, Math.nextDown(0.75f), Math.nextUp(0.75f), -Math.nextDown(0.75f), Float.MIN_VALUE, -Float.MIN_VALUE,
+                Float.MIN_NORMAL, 1.8e19f, 2e19f, -1e30f, Float.MAX_VALUE, -Float.MAX_VALUE, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN };
+        for (float x : edges) {
+            assertEquals(Float.floatToIntBits(Activations.erf(x)), Float.floatToIntBits(Activations.erfWithoutBranches(x)), "x = " + x);
+        }
+        assertEquals(Float.floatToRawIntBits(0f), Float.floatToRawIntBits(Activations.erfWithoutBranches(-0f)), "erf(-0) is +0, as erf gives");
+    }
+
     /** The tanh form approximates the erf form to within about 5e-4 (its known maximum error is near |x| = 2). */
     @Test
     void geluErfAndTanhDifferAsExpected() {

@@ -79,7 +79,7 @@ class LinearKernelsTest {
     @Property(tries = 200)
     void qkvProjectionSplitsOneFusedLinear(@ForAll @IntRange(min = 1, max = 2) int batch, @ForAll @IntRange(min = 1, max = 9) int seq,
             @ForAll @IntRange(min = 1, max = 4) int kvHeads, @ForAll @IntRange(min = 1, max = 3) int groupSize, @ForAll @IntRange(min = 1, max = 12) int headDim,
-            @ForAll @IntRange(min = 1, max = 40) int in, @ForAll boolean withBias, @ForAll boolean tiled, @ForAll long seed) {
+            @ForAll @IntRange(min = 1, max = 300) int in, @ForAll boolean withBias, @ForAll boolean tiled, @ForAll long seed) {
         int rows = batch * seq;
         int qFeatures = kvHeads * groupSize * headDim;
         int kvFeatures = kvHeads * headDim;

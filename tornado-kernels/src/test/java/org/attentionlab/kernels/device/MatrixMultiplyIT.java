@@ -30,11 +30,12 @@ class MatrixMultiplyIT {
     private static final int COLS = 300;
     /**
      * The register tiles' shape: 140 rows (a full item of {@value MatrixMultiply#TILED_ITEM_ROWS} and a partial one,
-     * whose last register tile is partial), inner 131 (two full panels and one 3 deep), 37 columns (two full tiles and a
+     * whose last register tile is partial), inner 300 (a full projection panel of {@value MatrixMultiply#PROJECTION_PANEL_DEPTH} and one 44 deep;
+     * productTiled's: four of {@value MatrixMultiply#PANEL_DEPTH} and one 44 deep), 37 columns (two full tiles and a
      * partial one).
      */
     private static final int TILED_ROWS = 140;
-    private static final int TILED_INNER = 131;
+    private static final int TILED_INNER = 300;
     private static final int TILED_COLS = 37;
 
     @BeforeEach
@@ -68,7 +69,7 @@ class MatrixMultiplyIT {
 
     /** {@link MatrixMultiply#linearTiled} at the tiles' shape ({@link #TILED_ROWS}). */
     @ParameterizedTest(name = "activation {0}, {1} items per group, accumulate {2}")
-    @CsvSource({ "0, 1, 0", "2, 3, 1", "4, 1, 0" })
+    @CsvSource({ "0, 1, 0", "2, 3, 1", "4, 1, 0", "1, 1, 1", "3, 1, 0" })
     void linearTiled(int activation, int groupItems, int accumulate) {
         int rows = TILED_ROWS;
         int inner = TILED_INNER;
