@@ -1053,7 +1053,12 @@ public final class AttentionKernels {
         float[] scores = new float[FLASH_TILED_KEYS * FLASH_BLOCK_Q];
         float[] gradients = new float[FLASH_TILED_KEYS * FLASH_BLOCK_Q];
         float[] factors = new float[FLASH_TILED_KEYS * FLASH_BLOCK_Q];
+        // A register tile per product: with one tile for all four, PoCL's LLVM kept it in memory here and stored the
+        // accumulators after every multiply-add in most product loops (objdump of the kernel; flashQueryGradient's three share one cleanly).
         float[] tile = new float[FLASH_REGISTER_STEP * FLASH_BLOCK_Q];
+        float[] gradientTile = new float[FLASH_REGISTER_STEP * FLASH_BLOCK_Q];
+        float[] valueTile = new float[FLASH_REGISTER_STEP * FLASH_BLOCK_Q];
+        float[] keyTile = new float[FLASH_REGISTER_STEP * FLASH_BLOCK_Q];
         int[] tileQueries = new int[FLASH_TILED_KEYS];
         int[] queryBounds = new int[3 * FLASH_TILED_KEYS];
         float[] queryStatistics = new float[2 * FLASH_TILED_KEYS];
@@ -1103,7 +1108,7 @@ public final class AttentionKernels {
                     }
                     for (int c0 = 0; c0 < FLASH_TILED_KEYS; c0 += FLASH_REGISTER_STEP) {
                         tiledScores(scores, tile, keysT, q, tileQueries, c0, headBase, queryRowStride, dims);
-                        tiledScores(gradients, tile, valuesT, dOut, tileQueries, c0, headBase, queryRowStride, dims);
+                        tiledScores(gradients, gradientTile, valuesT, dOut, tileQueries, c0, headBase, queryRowStride, dims);
                     }
                     if (keepThreshold < AttentionMasks.DROPOUT_OFF) {
                         tiledKeyDropout(gradients, factors, tileQueries, keyLanes, dropoutSeed, bh * seqLen, keepThreshold);
@@ -1117,8 +1122,8 @@ public final class AttentionKernels {
                             }
                         }
                     }
-                    tiledProducts(valueGradientT, tile, scores, rowState, dOut, tileQueries, headBase, queryRowStride, width, dims);
-                    tiledProducts(keyGradientT, tile, gradients, rowState, q, tileQueries, headBase, queryRowStride, width, dims);
+                    tiledProducts(valueGradientT, valueTile, scores, rowState, dOut, tileQueries, headBase, queryRowStride, width, dims);
+                    tiledProducts(keyGradientT, keyTile, gradients, rowState, q, tileQueries, headBase, queryRowStride, width, dims);
                 }
             }
             for (int i = 0; i <= lastKey; i++) {
