@@ -1054,7 +1054,8 @@ public final class AttentionKernels {
         float[] gradients = new float[FLASH_TILED_KEYS * FLASH_BLOCK_Q];
         float[] factors = new float[FLASH_TILED_KEYS * FLASH_BLOCK_Q];
         // A register tile per product: with one tile for all four, PoCL's LLVM kept it in memory here and stored the
-        // accumulators after every multiply-add in most product loops (objdump of the kernel; flashQueryGradient's three share one cleanly).
+        // accumulators after every multiply-add in most product loops (objdump of the kernel; flashQueryGradient's three
+        // products share one tile cleanly).
         float[] tile = new float[FLASH_REGISTER_STEP * FLASH_BLOCK_Q];
         float[] gradientTile = new float[FLASH_REGISTER_STEP * FLASH_BLOCK_Q];
         float[] valueTile = new float[FLASH_REGISTER_STEP * FLASH_BLOCK_Q];
@@ -1173,9 +1174,10 @@ public final class AttentionKernels {
      * The queries of head {@code h} that see any key of {@code [firstKey, lastKey]}, into {@code geometry} as
      * {@link #flashBlock} gives a block's keys ({@code BLOCK_KEYS_START}, {@code BLOCK_KEYS_END}, the globals before
      * and through them, {@code BLOCK_KEY_COUNT}), plus the globals below the first key's floor in
-     * {@link #QUERIES_GLOBALS_FROM} ({@link AttentionMasks#visibleKey} enumerates them, ascending): the union of the keys' runs of queries ({@link AttentionMasks#queriesStart} of
-     * the first key to {@link AttentionMasks#queriesEnd} of the last; every query from the first key's floor if a key
-     * of the block is global) and the global queries outside it from the first key's floor on.
+     * {@link #QUERIES_GLOBALS_FROM} ({@link AttentionMasks#visibleKey} enumerates them, ascending): the union of the
+     * keys' runs of queries ({@link AttentionMasks#queriesStart} of the first key to {@link AttentionMasks#queriesEnd}
+     * of the last; every query from the first key's floor if a key of the block is global) and the global queries
+     * outside it from the first key's floor on.
      */
     private static void keyBlockQueries(int[] geometry, IntArray globalTokens, int numGlobal, IntArray windows, int h, int firstKey, int lastKey,
             int seqLen, int causal) {
