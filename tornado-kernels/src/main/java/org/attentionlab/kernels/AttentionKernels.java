@@ -908,6 +908,386 @@ public final class AttentionKernels {
         }
     }
 
+    /** {@link #keyBlockQueries}' ints: {@link #flashBlock}'s, and the globals below the first query that may see the keys. */
+    private static final int QUERIES_GLOBALS_FROM = FLASH_BLOCK_INTS;
+    private static final int KEY_BLOCK_INTS = FLASH_BLOCK_INTS + 1;
+
+    /**
+     * {@link #rowLogSumExp} with register tiles, for OpenCL CPU compilers (paired with {@link #flashQueryGradient} and
+     * {@link #flashKeyValueGradient}): on {@link #flashGrid}, a work-item takes {@link #FLASH_BLOCK_Q}
+     * query rows of one (batch, head) and runs {@link #flashTiled}'s scores and online softmax over the keys they see,
+     * without the output product; writes {@code L_i = max_i + log(sum_i)} of each of its rows into the first half of
+     * {@code rowStatistics}. The same function as {@link #rowLogSumExp} within float rounding. {@code headDim} above
+     * {@link #FLASH_MAX_HEAD_DIM} writes NaN.
+     */
+    public static void flashLogSumExp(KernelContext context, FloatArray q, FloatArray k, FloatArray rowStatistics, IntArray globalTokens, int numGlobal,
+            FloatArray slopes, int batch, int seqLen, int numHeads, int numKvHeads, int headDim, IntArray windows, int causal, int biasKind,
+            float apeScale, float scale) {
+        int block = context.globalIdx;
+        int first = block * FLASH_BLOCK_Q;
+        int bh = context.globalIdy;
+        float[] queriesT = new float[FLASH_MAX_HEAD_DIM * FLASH_BLOCK_Q];
+        float[] weights = new float[FLASH_TILED_KEYS * FLASH_BLOCK_Q];
+        float[] tile = new float[FLASH_REGISTER_STEP * FLASH_BLOCK_Q];
+        int[] tileKeys = new int[FLASH_TILED_KEYS];
+        int[] rowBounds = new int[3 * FLASH_BLOCK_Q];
+        float[] rowState = new float[ROW_STATE * FLASH_BLOCK_Q];
+        int[] geometry = new int[FLASH_BLOCK_INTS];
+        // Bounded by the block count, as flash (TornadoVM 5.2.1 "logic node LogicConstantNode" otherwise).
+        if (block < (seqLen + FLASH_BLOCK_Q - 1) / FLASH_BLOCK_Q && bh < batch * numHeads) {
+            int dims = headDim <= FLASH_MAX_HEAD_DIM ? headDim : 0;
+            flashBlock(geometry, globalTokens, numGlobal, windows, first, bh, seqLen, numHeads, numKvHeads, headDim, causal);
+            int lastRow = geometry[BLOCK_LAST_ROW];
+            int h = geometry[BLOCK_HEAD];
+            stageTransposed(queriesT, q, geometry[BLOCK_QUERY_BASE], numHeads * headDim, lastRow, dims);
+            rowMasks(rowBounds, rowState, globalTokens, numGlobal, windows, h, first, lastRow, seqLen, causal);
+            for (int tileStart = 0; tileStart < geometry[BLOCK_KEY_COUNT]; tileStart += FLASH_TILED_KEYS) {
+                int width = blockTileKeys(tileKeys, geometry, globalTokens, tileStart);
+                for (int c0 = 0; c0 < FLASH_TILED_KEYS; c0 += FLASH_REGISTER_STEP) {
+                    tiledScores(weights, tile, queriesT, k, tileKeys, c0, geometry[BLOCK_KV_BASE], numKvHeads * headDim, dims);
+                }
+                tiledSoftmax(weights, rowBounds, rowState, tileKeys, width, globalTokens, numGlobal, slopes, h, seqLen, causal, biasKind, apeScale,
+                        scale);
+            }
+            for (int i = 0; i <= lastRow; i++) {
+                float logSumExp = rowState[i] + TornadoMath.log(rowState[SUM * FLASH_BLOCK_Q + i]);
+                rowStatistics.set(bh * seqLen + first + i, dims == headDim ? logSumExp : Float.NaN);
+            }
+        }
+    }
+
+    /**
+     * {@link #queryGradient} with register tiles (FlashAttention-2's dq pass), for OpenCL CPU compilers: on
+     * {@link #flashGrid}, a work-item takes {@link #FLASH_BLOCK_Q} query rows of one (batch, head) as the lanes of its
+     * tiles (Q and dOut staged transposed once) and walks the keys they see in tiles of {@link #FLASH_TILED_KEYS}, as
+     * {@link #flashTiled} does; per tile it recomputes {@code S^T = K Q^T} and forms {@code dP^T = V dOut^T} with
+     * {@link #tiledScores}, then {@code dS = P (m dP - D)}, {@code P = exp(scale S + bias - L)} on rows of lanes
+     * ({@link #tiledQueryScoreGradients}; m the dropout mask, regenerated), and accumulates
+     * {@code dq^T += scale K^T dS^T} in registers ({@link #tiledOutput} with no rescaling). L and D come from
+     * {@code rowStatistics} as for {@link #queryGradient}; the same function within float rounding, keys summed in
+     * ascending order: deterministic. {@code headDim} above {@link #FLASH_MAX_HEAD_DIM} writes NaN.
+     */
+    public static void flashQueryGradient(KernelContext context, FloatArray q, FloatArray k, FloatArray v, FloatArray dOut, FloatArray rowStatistics,
+            FloatArray dq, IntArray globalTokens, int numGlobal, FloatArray slopes, int batch, int seqLen, int numHeads, int numKvHeads, int headDim,
+            IntArray windows, int causal, int biasKind, float apeScale, float scale) {
+        int block = context.globalIdx;
+        int first = block * FLASH_BLOCK_Q;
+        int bh = context.globalIdy;
+        float[] queriesT = new float[FLASH_MAX_HEAD_DIM * FLASH_BLOCK_Q];
+        float[] gradientsT = new float[FLASH_MAX_HEAD_DIM * FLASH_BLOCK_Q];
+        float[] outputT = new float[FLASH_MAX_HEAD_DIM * FLASH_BLOCK_Q];
+        float[] scores = new float[FLASH_TILED_KEYS * FLASH_BLOCK_Q];
+        float[] gradients = new float[FLASH_TILED_KEYS * FLASH_BLOCK_Q];
+        float[] tile = new float[FLASH_REGISTER_STEP * FLASH_BLOCK_Q];
+        int[] tileKeys = new int[FLASH_TILED_KEYS];
+        int[] rowBounds = new int[3 * FLASH_BLOCK_Q];
+        float[] rowState = new float[ROW_STATE * FLASH_BLOCK_Q];
+        float[] rowStatisticsLanes = new float[2 * FLASH_BLOCK_Q];
+        int[] geometry = new int[FLASH_BLOCK_INTS];
+        if (block < (seqLen + FLASH_BLOCK_Q - 1) / FLASH_BLOCK_Q && bh < batch * numHeads) {
+            int dims = headDim <= FLASH_MAX_HEAD_DIM ? headDim : 0;
+            flashBlock(geometry, globalTokens, numGlobal, windows, first, bh, seqLen, numHeads, numKvHeads, headDim, causal);
+            int lastRow = geometry[BLOCK_LAST_ROW];
+            int kvRowStride = numKvHeads * headDim;
+            int kvBase = geometry[BLOCK_KV_BASE];
+            int queryRowStride = numHeads * headDim;
+            int queryBase = geometry[BLOCK_QUERY_BASE];
+            int h = geometry[BLOCK_HEAD];
+            int keepThreshold = AttentionMasks.dropoutKeepThreshold(windows, numHeads);
+
+            stageTransposed(queriesT, q, queryBase, queryRowStride, lastRow, dims);
+            stageTransposed(gradientsT, dOut, queryBase, queryRowStride, lastRow, dims);
+            clearOutput(outputT);
+            rowMasks(rowBounds, rowState, globalTokens, numGlobal, windows, h, first, lastRow, seqLen, causal);
+            for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+                int row = bh * seqLen + first + TornadoMath.min(i, lastRow);
+                rowStatisticsLanes[i] = rowStatistics.get(row);
+                rowStatisticsLanes[FLASH_BLOCK_Q + i] = rowStatistics.get(batch * numHeads * seqLen + row);
+                rowState[CORRECTION * FLASH_BLOCK_Q + i] = 1.0f;
+            }
+            for (int tileStart = 0; tileStart < geometry[BLOCK_KEY_COUNT]; tileStart += FLASH_TILED_KEYS) {
+                int width = blockTileKeys(tileKeys, geometry, globalTokens, tileStart);
+                for (int c0 = 0; c0 < FLASH_TILED_KEYS; c0 += FLASH_REGISTER_STEP) {
+                    tiledScores(scores, tile, queriesT, k, tileKeys, c0, kvBase, kvRowStride, dims);
+                    tiledScores(gradients, tile, gradientsT, v, tileKeys, c0, kvBase, kvRowStride, dims);
+                }
+                if (keepThreshold < AttentionMasks.DROPOUT_OFF) {
+                    tiledDropout(gradients, tileKeys, AttentionMasks.dropoutMaskSeed(windows, numHeads), bh * seqLen + first, lastRow, keepThreshold);
+                }
+                tiledQueryScoreGradients(scores, gradients, rowBounds, rowStatisticsLanes, tileKeys, width, globalTokens, numGlobal, slopes, h, seqLen,
+                        causal, biasKind, apeScale, scale);
+                tiledProducts(outputT, tile, scores, rowState, k, tileKeys, kvBase, kvRowStride, width, dims);
+            }
+            for (int i = 0; i <= lastRow; i++) {
+                int at = queryBase + i * queryRowStride;
+                for (int d = 0; d < headDim; d++) {
+                    dq.set(at + d, dims == headDim ? outputT[d * FLASH_BLOCK_Q + i] : Float.NaN);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link #keyValueGradient} with register tiles (FlashAttention-2's dk/dv pass), for OpenCL CPU compilers: on
+     * {@link #flashGrid} over {@code numKvHeads} (x: block of {@link #FLASH_BLOCK_Q} keys, y: batch * numKvHeads + kv
+     * head; the grid's y size must be exactly that, as {@link #flashGrid} makes it: the kernel reads the batch from it,
+     * a task taking at most 20 arguments), a work-item takes its keys as the lanes of its tiles (K and V staged
+     * transposed once) and, for each query head of the kv head's group, walks the queries that see any of its keys
+     * ({@link #keyBlockQueries}) in tiles of {@link #FLASH_TILED_KEYS}: it recomputes {@code S = Q K^T} and forms
+     * {@code dP = dOut V^T} ({@link #tiledScores}, queries as rows of the tile), then P and dS as
+     * {@link #flashQueryGradient} does ({@link #tiledKeyScoreGradients}), and accumulates {@code dv^T += dOut^T (m P)}
+     * and {@code dk^T += scale Q^T dS} in registers across heads and query tiles. Heads then queries ascending, as
+     * {@link #keyValueGradient}: deterministic, no atomics, the same function within float rounding.
+     */
+    public static void flashKeyValueGradient(KernelContext context, FloatArray q, FloatArray k, FloatArray v, FloatArray dOut, FloatArray rowStatistics,
+            FloatArray dk, FloatArray dv, IntArray globalTokens, int numGlobal, FloatArray slopes, int seqLen, int numHeads, int numKvHeads,
+            int headDim, IntArray windows, int causal, int biasKind, float apeScale, float scale) {
+        int block = context.globalIdx;
+        int firstKey = block * FLASH_BLOCK_Q;
+        int bkv = context.globalIdy;
+        int batch = context.globalGroupSizeY / numKvHeads;
+        float[] keysT = new float[FLASH_MAX_HEAD_DIM * FLASH_BLOCK_Q];
+        float[] valuesT = new float[FLASH_MAX_HEAD_DIM * FLASH_BLOCK_Q];
+        float[] keyGradientT = new float[FLASH_MAX_HEAD_DIM * FLASH_BLOCK_Q];
+        float[] valueGradientT = new float[FLASH_MAX_HEAD_DIM * FLASH_BLOCK_Q];
+        float[] scores = new float[FLASH_TILED_KEYS * FLASH_BLOCK_Q];
+        float[] gradients = new float[FLASH_TILED_KEYS * FLASH_BLOCK_Q];
+        float[] factors = new float[FLASH_TILED_KEYS * FLASH_BLOCK_Q];
+        // A register tile per product: with one tile for all four, PoCL's LLVM kept it in memory here and stored the
+        // accumulators after every multiply-add in most product loops (objdump of the kernel; flashQueryGradient's three
+        // products share one tile cleanly).
+        float[] tile = new float[FLASH_REGISTER_STEP * FLASH_BLOCK_Q];
+        float[] gradientTile = new float[FLASH_REGISTER_STEP * FLASH_BLOCK_Q];
+        float[] valueTile = new float[FLASH_REGISTER_STEP * FLASH_BLOCK_Q];
+        float[] keyTile = new float[FLASH_REGISTER_STEP * FLASH_BLOCK_Q];
+        int[] tileQueries = new int[FLASH_TILED_KEYS];
+        int[] queryBounds = new int[3 * FLASH_TILED_KEYS];
+        float[] queryStatistics = new float[2 * FLASH_TILED_KEYS];
+        int[] keyLanes = new int[2 * FLASH_BLOCK_Q];
+        float[] rowState = new float[ROW_STATE * FLASH_BLOCK_Q];
+        int[] queries = new int[KEY_BLOCK_INTS];
+        if (block < (seqLen + FLASH_BLOCK_Q - 1) / FLASH_BLOCK_Q && bkv < batch * numKvHeads) {
+            int dims = headDim <= FLASH_MAX_HEAD_DIM ? headDim : 0;
+            int b = bkv / numKvHeads;
+            int kvHead = bkv - b * numKvHeads;
+            int group = numHeads / numKvHeads;
+            int lastKey = TornadoMath.min(FLASH_BLOCK_Q, seqLen - firstKey) - 1;
+            int kvRowStride = numKvHeads * headDim;
+            int keyBase = ((b * seqLen + firstKey) * numKvHeads + kvHead) * headDim;
+            int queryRowStride = numHeads * headDim;
+            int keepThreshold = AttentionMasks.dropoutKeepThreshold(windows, numHeads);
+            int dropoutSeed = AttentionMasks.dropoutMaskSeed(windows, numHeads);
+
+            stageTransposed(keysT, k, keyBase, kvRowStride, lastKey, dims);
+            stageTransposed(valuesT, v, keyBase, kvRowStride, lastKey, dims);
+            clearOutput(keyGradientT);
+            clearOutput(valueGradientT);
+            for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+                int key = firstKey + TornadoMath.min(i, lastKey);
+                keyLanes[i] = key;
+                keyLanes[FLASH_BLOCK_Q + i] = AttentionMasks.isGlobal(globalTokens, numGlobal, key) ? 1 : 0;
+                rowState[CORRECTION * FLASH_BLOCK_Q + i] = 1.0f;
+            }
+            for (int g = 0; g < group; g++) {
+                int h = kvHead * group + g;
+                int bh = b * numHeads + h;
+                int headBase = (b * seqLen * numHeads + h) * headDim;
+                keyBlockQueries(queries, globalTokens, numGlobal, windows, h, firstKey, firstKey + lastKey, seqLen, causal);
+                for (int tileStart = 0; tileStart < queries[BLOCK_KEY_COUNT]; tileStart += FLASH_TILED_KEYS) {
+                    int width = TornadoMath.min(FLASH_TILED_KEYS, queries[BLOCK_KEY_COUNT] - tileStart);
+                    for (int c = 0; c < FLASH_TILED_KEYS; c++) {
+                        int query = AttentionMasks.visibleKey(tileStart + TornadoMath.min(c, width - 1), queries[BLOCK_KEYS_START], queries[BLOCK_KEYS_END],
+                                globalTokens, queries[QUERIES_GLOBALS_FROM], queries[BLOCK_GLOBALS_BEFORE], queries[BLOCK_GLOBALS_THROUGH]);
+                        boolean queryIsGlobal = AttentionMasks.isGlobal(globalTokens, numGlobal, query);
+                        tileQueries[c] = query;
+                        queryBounds[c] = query;
+                        queryBounds[FLASH_TILED_KEYS + c] = AttentionMasks.keysStart(query, queryIsGlobal, AttentionMasks.windowLeft(windows, h));
+                        queryBounds[2 * FLASH_TILED_KEYS + c] = AttentionMasks.keysEnd(query, queryIsGlobal, AttentionMasks.windowRight(windows, h), causal,
+                                seqLen);
+                        queryStatistics[c] = rowStatistics.get(bh * seqLen + query);
+                        queryStatistics[FLASH_TILED_KEYS + c] = rowStatistics.get((batch * numHeads + bh) * seqLen + query);
+                    }
+                    for (int c0 = 0; c0 < FLASH_TILED_KEYS; c0 += FLASH_REGISTER_STEP) {
+                        tiledScores(scores, tile, keysT, q, tileQueries, c0, headBase, queryRowStride, dims);
+                        tiledScores(gradients, gradientTile, valuesT, dOut, tileQueries, c0, headBase, queryRowStride, dims);
+                    }
+                    if (keepThreshold < AttentionMasks.DROPOUT_OFF) {
+                        tiledKeyDropout(gradients, factors, tileQueries, keyLanes, dropoutSeed, bh * seqLen, keepThreshold);
+                    }
+                    tiledKeyScoreGradients(scores, gradients, queryBounds, queryStatistics, keyLanes, width, slopes, h, seqLen, causal, biasKind,
+                            apeScale, scale);
+                    if (keepThreshold < AttentionMasks.DROPOUT_OFF) {
+                        for (int c = 0; c < FLASH_TILED_KEYS; c++) {
+                            for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+                                scores[c * FLASH_BLOCK_Q + i] = scores[c * FLASH_BLOCK_Q + i] * factors[c * FLASH_BLOCK_Q + i];
+                            }
+                        }
+                    }
+                    tiledProducts(valueGradientT, valueTile, scores, rowState, dOut, tileQueries, headBase, queryRowStride, width, dims);
+                    tiledProducts(keyGradientT, keyTile, gradients, rowState, q, tileQueries, headBase, queryRowStride, width, dims);
+                }
+            }
+            for (int i = 0; i <= lastKey; i++) {
+                int at = keyBase + i * kvRowStride;
+                for (int d = 0; d < headDim; d++) {
+                    dk.set(at + d, dims == headDim ? keyGradientT[d * FLASH_BLOCK_Q + i] : Float.NaN);
+                    dv.set(at + d, dims == headDim ? valueGradientT[d * FLASH_BLOCK_Q + i] : Float.NaN);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code staged[d][i] = source[base + i * rowStride + d]} for the {@link #FLASH_BLOCK_Q} rows of a block (rows past
+     * {@code lastRow} repeat it; never stored) and {@code d < dims}: a block transposed into lanes, as
+     * {@link #stageQueriesTransposed} stages Q (that one also clears flashTiled's output).
+     */
+    private static void stageTransposed(float[] staged, FloatArray source, int base, int rowStride, int lastRow, int dims) {
+        for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+            int at = base + TornadoMath.min(i, lastRow) * rowStride;
+            for (int d = 0; d < dims; d++) {
+                staged[d * FLASH_BLOCK_Q + i] = source.get(at + d);
+            }
+        }
+    }
+
+    /** Zeroes a transposed accumulator of {@link #FLASH_MAX_HEAD_DIM} x {@link #FLASH_BLOCK_Q} (private arrays start undefined on a device). */
+    private static void clearOutput(float[] outputT) {
+        for (int e = 0; e < FLASH_MAX_HEAD_DIM * FLASH_BLOCK_Q; e++) {
+            outputT[e] = 0.0f;
+        }
+    }
+
+    /**
+     * The keys of the tile from {@code tileStart} of a flash block ({@link #flashBlock}) into {@code tileKeys}, past the
+     * block's keys repeating its last one; returns how many are real.
+     */
+    private static int blockTileKeys(int[] tileKeys, int[] geometry, IntArray globalTokens, int tileStart) {
+        int width = TornadoMath.min(FLASH_TILED_KEYS, geometry[BLOCK_KEY_COUNT] - tileStart);
+        for (int c = 0; c < FLASH_TILED_KEYS; c++) {
+            tileKeys[c] = blockKey(geometry, globalTokens, tileStart + TornadoMath.min(c, width - 1));
+        }
+        return width;
+    }
+
+    /**
+     * The queries of head {@code h} that see any key of {@code [firstKey, lastKey]}, into {@code geometry} as
+     * {@link #flashBlock} gives a block's keys ({@code BLOCK_KEYS_START}, {@code BLOCK_KEYS_END}, the globals before
+     * and through them, {@code BLOCK_KEY_COUNT}), plus the globals below the first key's floor in
+     * {@link #QUERIES_GLOBALS_FROM} ({@link AttentionMasks#visibleKey} enumerates them, ascending): the union of the
+     * keys' runs of queries ({@link AttentionMasks#queriesStart} of the first key to {@link AttentionMasks#queriesEnd}
+     * of the last; every query from the first key's floor if a key of the block is global) and the global queries
+     * outside it from the first key's floor on.
+     */
+    private static void keyBlockQueries(int[] geometry, IntArray globalTokens, int numGlobal, IntArray windows, int h, int firstKey, int lastKey,
+            int seqLen, int causal) {
+        boolean blockHasGlobalKey = AttentionMasks.globalsBelow(globalTokens, numGlobal, lastKey + 1)
+                > AttentionMasks.globalsBelow(globalTokens, numGlobal, firstKey);
+        int start = AttentionMasks.queriesStart(firstKey, blockHasGlobalKey, AttentionMasks.windowRight(windows, h), causal);
+        int end = AttentionMasks.queriesEnd(lastKey, blockHasGlobalKey, AttentionMasks.windowLeft(windows, h), seqLen);
+        int from = AttentionMasks.globalsBelow(globalTokens, numGlobal, AttentionMasks.queryFloor(firstKey, causal));
+        int before = AttentionMasks.globalsBelow(globalTokens, numGlobal, start);
+        int through = AttentionMasks.globalsBelow(globalTokens, numGlobal, end);
+        geometry[BLOCK_KEYS_START] = start;
+        geometry[BLOCK_KEYS_END] = end;
+        geometry[BLOCK_GLOBALS_BEFORE] = before;
+        geometry[BLOCK_GLOBALS_THROUGH] = through;
+        geometry[QUERIES_GLOBALS_FROM] = from;
+        geometry[BLOCK_KEY_COUNT] = AttentionMasks.visibleKeyCount(start, end, from, before, through, numGlobal);
+    }
+
+    /**
+     * The score gradients of a {@link #flashQueryGradient} tile, rows as lanes ({@code scores[c][i] = q_i . k_c},
+     * {@code gradients[c][i]} = dP with the dropout mask applied): masks each score by its row's run of keys (keys
+     * past {@code width} are padding), as {@link #tiledSoftmax}, and writes
+     * {@code scores[c][i] = scale P (dP - D_i)}, {@code P = exp(scale s + bias - L_i)} (exactly 0 where masked), with
+     * L and D of row i in {@code rowStatistics} (two rows of lanes).
+     */
+    private static void tiledQueryScoreGradients(float[] scores, float[] gradients, int[] rowBounds, float[] rowStatistics, int[] tileKeys, int width,
+            IntArray globalTokens, int numGlobal, FloatArray slopes, int h, int seqLen, int causal, int biasKind, float apeScale, float scale) {
+        for (int c = 0; c < FLASH_TILED_KEYS; c++) {
+            int key = tileKeys[c];
+            int maskKey = c < width ? key : -1;
+            boolean keyIsGlobal = AttentionMasks.isGlobal(globalTokens, numGlobal, maskKey);
+            for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+                int query = rowBounds[i];
+                boolean inRun = (maskKey >= rowBounds[FLASH_BLOCK_Q + i]) & (maskKey < rowBounds[2 * FLASH_BLOCK_Q + i]);
+                boolean visible = inRun | (keyIsGlobal & ((causal == 0) | (key <= query)));
+                float logit = scores[c * FLASH_BLOCK_Q + i] * scale + PositionalBiases.logitBias(biasKind, slopes, h, query, key, seqLen, apeScale);
+                float keep = visible ? 1.0f : 0.0f;
+                float probability = TornadoMath.exp(logit * keep + (1.0f - keep) * MASKED - rowStatistics[i]);
+                scores[c * FLASH_BLOCK_Q + i] = probability * (gradients[c * FLASH_BLOCK_Q + i] - rowStatistics[FLASH_BLOCK_Q + i]) * scale;
+            }
+        }
+    }
+
+    /**
+     * The transposed form of {@link #tiledQueryScoreGradients} for a {@link #flashKeyValueGradient} tile, keys as lanes
+     * and queries c as its rows ({@code scores[c][i] = q_c . k_i}, {@code gradients[c][i]} = dP with the dropout mask
+     * applied): query c's run of keys, L and D in {@code queryBounds} and {@code queryStatistics}, key i's position
+     * and whether it is global in {@code keyLanes}; queries past {@code width} are padding. Writes P into
+     * {@code scores} and {@code scale P (dP - D_c)} into {@code gradients}.
+     */
+    private static void tiledKeyScoreGradients(float[] scores, float[] gradients, int[] queryBounds, float[] queryStatistics, int[] keyLanes, int width,
+            FloatArray slopes, int h, int seqLen, int causal, int biasKind, float apeScale, float scale) {
+        for (int c = 0; c < FLASH_TILED_KEYS; c++) {
+            int query = queryBounds[c];
+            int runStart = queryBounds[FLASH_TILED_KEYS + c];
+            int runEnd = c < width ? queryBounds[2 * FLASH_TILED_KEYS + c] : runStart;
+            int seesGlobals = c < width ? 1 : 0;
+            float logSumExp = queryStatistics[c];
+            float rowDelta = queryStatistics[FLASH_TILED_KEYS + c];
+            for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+                int key = keyLanes[i];
+                boolean inRun = (key >= runStart) & (key < runEnd);
+                boolean visible = inRun | ((keyLanes[FLASH_BLOCK_Q + i] & seesGlobals) != 0 & ((causal == 0) | (key <= query)));
+                float logit = scores[c * FLASH_BLOCK_Q + i] * scale + PositionalBiases.logitBias(biasKind, slopes, h, query, key, seqLen, apeScale);
+                float keep = visible ? 1.0f : 0.0f;
+                float probability = TornadoMath.exp(logit * keep + (1.0f - keep) * MASKED - logSumExp);
+                scores[c * FLASH_BLOCK_Q + i] = probability;
+                gradients[c * FLASH_BLOCK_Q + i] = probability * (gradients[c * FLASH_BLOCK_Q + i] - rowDelta) * scale;
+            }
+        }
+    }
+
+    /**
+     * The dropout mask of a {@link #flashKeyValueGradient} tile into {@code factors} (query c of row
+     * {@code rowOffset + query}, key i), and {@code gradients} (dP) multiplied by it.
+     */
+    private static void tiledKeyDropout(float[] gradients, float[] factors, int[] tileQueries, int[] keyLanes, int dropoutSeed, int rowOffset,
+            int keepThreshold) {
+        float keptScale = AttentionMasks.dropoutKeptScale(keepThreshold);
+        for (int c = 0; c < FLASH_TILED_KEYS; c++) {
+            int rowKey = AttentionMasks.dropoutRowKey(dropoutSeed, rowOffset + tileQueries[c]);
+            for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+                float factor = AttentionMasks.dropoutFactor(rowKey, keyLanes[i], keepThreshold, keptScale);
+                factors[c * FLASH_BLOCK_Q + i] = factor;
+                gradients[c * FLASH_BLOCK_Q + i] = gradients[c * FLASH_BLOCK_Q + i] * factor;
+            }
+        }
+    }
+
+    /**
+     * {@code outputT[d][i] += sum_c weights[c][i] rows[base + tileRows[c] * rowStride + d]} over the whole head
+     * dimension, by {@link #tiledOutput} (whose rescaling the caller sets to 1 in {@code rowState}), with flashTiled's
+     * two addressings: affine for a full tile of consecutive rows, through {@code tileRows} otherwise.
+     */
+    private static void tiledProducts(float[] outputT, float[] tile, float[] weights, float[] rowState, FloatArray rows, int[] tileRows, int base,
+            int rowStride, int width, int dims) {
+        boolean consecutive = width == FLASH_TILED_KEYS && tileRows[FLASH_TILED_KEYS - 1] - tileRows[0] == FLASH_TILED_KEYS - 1;
+        int fullDims = dims - dims % FLASH_REGISTER_STEP;
+        for (int d0 = 0; d0 < fullDims; d0 += FLASH_REGISTER_STEP) {
+            if (consecutive) {
+                tiledOutput(outputT, tile, weights, rowState, rows, tileRows, base + tileRows[0] * rowStride, rowStride, 0, d0, Integer.MAX_VALUE);
+            } else {
+                tiledOutput(outputT, tile, weights, rowState, rows, tileRows, base, 0, rowStride, d0, Integer.MAX_VALUE);
+            }
+        }
+        if (fullDims < dims) {
+            tiledOutput(outputT, tile, weights, rowState, rows, tileRows, base, 0, rowStride, fullDims, dims - 1);
+        }
+    }
+
     /**
      * Sets the attention dropout's mask seed in {@code windows} ({@code numHeads} heads, {@link AttentionMasks#withDropout})
      * to the array's own seed plus {@code seed + stepCounter[0] * Activations.DROPOUT_STEP_STRIDE} (32-bit wrap-around),

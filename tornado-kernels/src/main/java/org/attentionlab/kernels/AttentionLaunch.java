@@ -1,5 +1,7 @@
 package org.attentionlab.kernels;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 
 import uk.ac.manchester.tornado.api.KernelContext;
@@ -113,28 +115,84 @@ public record AttentionLaunch(Algorithm algorithm, int batch, int seqLen, int nu
     }
 
     /**
-     * Adds the backward of this call as four tasks of {@code graph}, named {@code taskPrefix} followed by
-     * {@code _log_sum_exp}, {@code _row_dot}, {@code _dq} and {@code _dkdv} (tornado-kernels/README.md, "Attention
-     * backward"): from the forward's {@code q}, {@code k}, {@code v}, its output {@code out} and the output gradient
-     * {@code dOut}, writes {@code dq}, {@code dk} and {@code dv}. One backward for every algorithm: they compute the
-     * same function. {@code rowStatistics} holds {@link #backwardStatisticsSize()} floats.
+     * The kernels of the attention backward (tornado-kernels/README.md, "Attention backward"); both compute the same
+     * gradients within float rounding.
      */
-    public TaskGraph addBackwardTasks(TaskGraph graph, String taskPrefix, FloatArray q, FloatArray k, FloatArray v, FloatArray out, FloatArray dOut,
-            FloatArray rowStatistics, FloatArray dq, FloatArray dk, FloatArray dv) {
+    public enum Backward {
+        /** {@link AttentionKernels#rowLogSumExp}, {@link AttentionKernels#queryGradient}, {@link AttentionKernels#keyValueGradient}: a work-item per row. */
+        ROWS,
+        /**
+         * {@link AttentionKernels#flashLogSumExp}, {@link AttentionKernels#flashQueryGradient},
+         * {@link AttentionKernels#flashKeyValueGradient}: register tiles of 16 queries x 16 keys, for OpenCL CPU
+         * compilers; KernelContext kernels on {@link AttentionLaunch#backwardGrids}, head dimensions up to
+         * {@link AttentionKernels#FLASH_MAX_HEAD_DIM}.
+         */
+        REGISTER_TILES
+    }
+
+    /**
+     * The backward kernels for this call where a device wants register tiles ({@code registerTiles}):
+     * {@link Backward#REGISTER_TILES} if the head dimension fits them ({@link AttentionKernels#flashSupportsHeadDim}),
+     * else {@link Backward#ROWS}.
+     */
+    public Backward backwardKernels(boolean registerTiles) {
+        return registerTiles && AttentionKernels.flashSupportsHeadDim(headDim) ? Backward.REGISTER_TILES : Backward.ROWS;
+    }
+
+    /**
+     * The worker grids the backward's tasks must be scheduled on, by task name suffix ({@link #addBackwardTasks}):
+     * for register tiles, {@link AttentionKernels#flashGrid} over the query heads for {@code _log_sum_exp} and
+     * {@code _dq} and over the kv heads for {@code _dkdv}, {@code groupItems} blocks per work-group; none for rows.
+     */
+    public Map<String, WorkerGrid> backwardGrids(Backward kernels, int groupItems) {
+        if (kernels == Backward.ROWS) {
+            return Map.of();
+        }
+        Map<String, WorkerGrid> grids = new LinkedHashMap<>();
+        grids.put("_log_sum_exp", AttentionKernels.flashGrid(batch, numHeads, seqLen, groupItems));
+        grids.put("_dq", AttentionKernels.flashGrid(batch, numHeads, seqLen, groupItems));
+        grids.put("_dkdv", AttentionKernels.flashGrid(batch, numKvHeads, seqLen, groupItems));
+        return grids;
+    }
+
+    /**
+     * Adds the backward of this call as four tasks of {@code graph} by {@code kernels}, named {@code taskPrefix}
+     * followed by {@code _log_sum_exp}, {@code _row_dot}, {@code _dq} and {@code _dkdv} (tornado-kernels/README.md,
+     * "Attention backward"): from the forward's {@code q}, {@code k}, {@code v}, its output {@code out} and the output
+     * gradient {@code dOut}, writes {@code dq}, {@code dk} and {@code dv}. One backward for every algorithm: they
+     * compute the same function. {@code rowStatistics} holds {@link #backwardStatisticsSize()} floats. The caller
+     * registers {@link #backwardGrids} under the graph's name and the tasks' names.
+     */
+    public TaskGraph addBackwardTasks(TaskGraph graph, String taskPrefix, Backward kernels, FloatArray q, FloatArray k, FloatArray v, FloatArray out,
+            FloatArray dOut, FloatArray rowStatistics, FloatArray dq, FloatArray dk, FloatArray dv) {
         checkArrays(q, k, v, out);
         AttentionKernels.checkArguments(dq, dk, dv, dOut, globalTokens, numGlobal, slopes, batch, seqLen, numHeads, numKvHeads, headDim, windows,
                 causalCode(), biasKind);
         if (rowStatistics.getSize() < backwardStatisticsSize()) {
             throw new IllegalArgumentException("rowStatistics has " + rowStatistics.getSize() + " elements, needs " + backwardStatisticsSize());
         }
+        if (kernels == Backward.REGISTER_TILES && !AttentionKernels.flashSupportsHeadDim(headDim)) {
+            throw new IllegalArgumentException("the register-tiled backward supports head dimensions up to " + AttentionKernels.FLASH_MAX_HEAD_DIM
+                    + ", got " + headDim);
+        }
+        if (kernels == Backward.ROWS) {
+            return graph
+                    .task(taskPrefix + "_log_sum_exp", AttentionKernels::rowLogSumExp, q, k, rowStatistics, globalTokens, numGlobal, slopes, batch,
+                            seqLen, numHeads, numKvHeads, headDim, windows, causalCode(), biasKind, apeScale, scale)
+                    .task(taskPrefix + "_row_dot", AttentionKernels::rowOutputGradientDot, out, dOut, rowStatistics, batch, seqLen, numHeads, headDim)
+                    .task(taskPrefix + "_dq", AttentionKernels::queryGradient, q, k, v, dOut, rowStatistics, dq, globalTokens, numGlobal, slopes,
+                            batch, seqLen, numHeads, numKvHeads, headDim, windows, causalCode(), biasKind, apeScale, scale)
+                    .task(taskPrefix + "_dkdv", AttentionKernels::keyValueGradient, q, k, v, dOut, rowStatistics, dk, dv, globalTokens, numGlobal,
+                            slopes, batch, seqLen, numHeads, numKvHeads, headDim, windows, causalCode(), biasKind, apeScale, scale);
+        }
         return graph
-                .task(taskPrefix + "_log_sum_exp", AttentionKernels::rowLogSumExp, q, k, rowStatistics, globalTokens, numGlobal, slopes, batch, seqLen,
-                        numHeads, numKvHeads, headDim, windows, causalCode(), biasKind, apeScale, scale)
+                .task(taskPrefix + "_log_sum_exp", AttentionKernels::flashLogSumExp, new KernelContext(), q, k, rowStatistics, globalTokens, numGlobal,
+                        slopes, batch, seqLen, numHeads, numKvHeads, headDim, windows, causalCode(), biasKind, apeScale, scale)
                 .task(taskPrefix + "_row_dot", AttentionKernels::rowOutputGradientDot, out, dOut, rowStatistics, batch, seqLen, numHeads, headDim)
-                .task(taskPrefix + "_dq", AttentionKernels::queryGradient, q, k, v, dOut, rowStatistics, dq, globalTokens, numGlobal, slopes, batch,
-                        seqLen, numHeads, numKvHeads, headDim, windows, causalCode(), biasKind, apeScale, scale)
-                .task(taskPrefix + "_dkdv", AttentionKernels::keyValueGradient, q, k, v, dOut, rowStatistics, dk, dv, globalTokens, numGlobal, slopes,
-                        batch, seqLen, numHeads, numKvHeads, headDim, windows, causalCode(), biasKind, apeScale, scale);
+                .task(taskPrefix + "_dq", AttentionKernels::flashQueryGradient, new KernelContext(), q, k, v, dOut, rowStatistics, dq, globalTokens,
+                        numGlobal, slopes, batch, seqLen, numHeads, numKvHeads, headDim, windows, causalCode(), biasKind, apeScale, scale)
+                .task(taskPrefix + "_dkdv", AttentionKernels::flashKeyValueGradient, new KernelContext(), q, k, v, dOut, rowStatistics, dk, dv,
+                        globalTokens, numGlobal, slopes, seqLen, numHeads, numKvHeads, headDim, windows, causalCode(), biasKind, apeScale, scale);
     }
 
     /** Floats of the decode step's {@code scores} ({@link CachedAttention#scoresSize}) against a cache of {@code capacity} slots. */

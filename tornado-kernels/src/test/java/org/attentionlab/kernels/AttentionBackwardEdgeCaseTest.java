@@ -2,6 +2,7 @@ package org.attentionlab.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
@@ -13,6 +14,7 @@ import org.attentionlab.kernels.testing.AttentionCase;
 import org.attentionlab.kernels.testing.Closeness;
 import org.junit.jupiter.api.Test;
 
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /** Named edge cases of the attention backward kernels; the float64 reference is the oracle unless said otherwise. */
@@ -315,5 +317,51 @@ class AttentionBackwardEdgeCaseTest {
             }
         }
         assertTrue(checked > 10_000);
+    }
+
+    /**
+     * The register-tiled backward (blocks of 16 queries and of 16 keys, query and key tiles of 16) on named shapes
+     * that exercise its padding and key/query enumeration: L below a block, L not a multiple of 16, windows that are
+     * not a tile multiple, asymmetric per-head bands, global tokens inside and outside the bands (causal and not),
+     * GQA, ALiBi and APE, head_dim 45 (not a multiple of the 8-dimension register tile) and 64: against the float64
+     * reference, and against the per-row kernels within float rounding.
+     */
+    @Test
+    void registerTilesMatchTheReferenceOnNamedShapes() {
+        Window causalW13 = Window.causalSliding(13);
+        Window local6 = Window.bidirectionalLocal(6);
+        AttentionCase[] cases = {
+                AttentionCase.random(40, 2, 5, 2, 1, 8, causalW13.left(), causalW13.right()).withCausal(true),
+                AttentionCase.random(41, 1, 37, 4, 2, 45, causalW13.left(), causalW13.right()).withCausal(true),
+                withAlibi(AttentionCase.random(42, 2, 33, 8, 2, 16, local6.left(), local6.right(), 0, 17, 32)),
+                AttentionCase.random(43, 1, 50, 4, 4, 64, 21, 0, 3, 40).withCausal(true).withBias(PositionalBiases.APE, new float[] { 0f }, 0.7f),
+                AttentionCase.random(44, 1, 29, 3, 1, 7, AttentionMasks.UNBOUNDED, AttentionMasks.UNBOUNDED, 28),
+                AttentionCase.random(45, 2, 31, 4, 2, 12, 0, 0).withWindows(new int[] { 3, 19, 17, 0, 0, 5, 40, 40 }).withGlobalTokens(15, 16),
+                AttentionCase.random(46, 1, 16, 2, 2, 9, causalW13.left(), causalW13.right(), 15).withCausal(true) };
+        for (AttentionCase c : cases) {
+            float[] dOut = outputGradient(c, 47);
+            Result tiled = AttentionBackwardRunner.runTiled(c, dOut, "tiledEdgeCases");
+            AttentionBackwardPropertyTest.assertMatchesReference(c, dOut, tiled, "register tiles, " + c);
+            Result rows = AttentionBackwardRunner.runPlain(c, dOut);
+            Closeness.assertClose("L, tiles against rows, " + c, Closeness.toDoubles(rows.logSumExp()), tiled.logSumExp(), 1e-5, 1e-5);
+            Closeness.assertClose("dq, tiles against rows, " + c, Closeness.toDoubles(rows.dq()), tiled.dq(), 1e-5, 1e-4);
+            Closeness.assertClose("dk, tiles against rows, " + c, Closeness.toDoubles(rows.dk()), tiled.dk(), 1e-5, 1e-4);
+            Closeness.assertClose("dv, tiles against rows, " + c, Closeness.toDoubles(rows.dv()), tiled.dv(), 1e-5, 1e-4);
+        }
+    }
+
+    /** A head dimension above the tiles' {@link AttentionKernels#FLASH_MAX_HEAD_DIM} takes the rows, and asking for tiles anyway is refused. */
+    @Test
+    void headDimensionsAboveTheTilesTakeTheRows() {
+        AttentionCase c = AttentionCase.random(48, 1, 3, 1, 1, AttentionKernels.FLASH_MAX_HEAD_DIM + 1, 1, 0);
+        AttentionLaunch launch = new AttentionLaunch(AttentionLaunch.Algorithm.STANDARD, 1, 3, 1, 1, c.headDim(), c.kernelWindows(), false,
+                IntArray.fromArray(new int[] { 0 }), 0, PositionalBiases.NONE, FloatArray.fromArray(new float[] { 0f }), 0f, c.scale(), 8);
+        assertEquals(AttentionLaunch.Backward.ROWS, launch.backwardKernels(true));
+        assertEquals(AttentionLaunch.Backward.ROWS, launch.backwardKernels(false));
+        assertThrows(IllegalArgumentException.class, () -> AttentionBackwardRunner.runTiled(c, outputGradient(c, 49), "tooWide"));
+        AttentionCase fits = AttentionCase.random(48, 1, 3, 1, 1, AttentionKernels.FLASH_MAX_HEAD_DIM, 1, 0);
+        assertEquals(AttentionLaunch.Backward.REGISTER_TILES, new AttentionLaunch(AttentionLaunch.Algorithm.STANDARD, 1, 3, 1, 1, fits.headDim(),
+                fits.kernelWindows(), false, IntArray.fromArray(new int[] { 0 }), 0, PositionalBiases.NONE, FloatArray.fromArray(new float[] { 0f }), 0f,
+                fits.scale(), 8).backwardKernels(true));
     }
 }

@@ -13,7 +13,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 
 /**
- * The attention backward kernels (run through one TaskGraph after the forward) against the float64 references on
+ * The attention backward kernels (run through one TaskGraph after the forward; by rows and by register tiles) against the float64 references on
  * the forward property test's random cases: batch 1-3, seq 1-40, heads 1-12 with kv heads dividing them, head_dim
  * 1-24, every mask kind (windows 1..L+3, bidirectional local windows, arbitrary bands) with 0-3 global tokens,
  * ALiBi (both slope rules, non-power-of-two head counts) and APE, random scales; dOut uniform in [-1, 1).
@@ -33,6 +33,14 @@ class AttentionBackwardPropertyTest {
         float[] dOut = AttentionCase.uniform(new Random(gradientSeed), c.q().length);
         AttentionBackwardRunner.Result result = AttentionBackwardRunner.run(c, dOut, "attentionBackward");
         assertMatchesReference(c, dOut, result, c.toString());
+    }
+
+    /** The register-tiled backward ({@code AttentionLaunch.Backward.REGISTER_TILES}) on the same cases: blocks of 16 over L = 1-40. */
+    @Property(tries = 100)
+    void tiledGradientsMatchTheReference(@ForAll("cases") AttentionCase c, @ForAll long gradientSeed) {
+        float[] dOut = AttentionCase.uniform(new Random(gradientSeed), c.q().length);
+        AttentionBackwardRunner.Result result = AttentionBackwardRunner.runTiled(c, dOut, "tiledAttentionBackward");
+        assertMatchesReference(c, dOut, result, "register tiles, " + c);
     }
 
     static void assertMatchesReference(AttentionCase c, float[] dOut, AttentionBackwardRunner.Result result, String what) {

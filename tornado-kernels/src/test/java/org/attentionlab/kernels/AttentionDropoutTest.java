@@ -82,7 +82,8 @@ class AttentionDropoutTest {
         Gradients want = DroppedAttentionReference.gradients(c.referenceShape(), Closeness.toDoubles(c.q()), Closeness.toDoubles(c.k()),
                 Closeness.toDoubles(c.v()), Closeness.toDoubles(dOut), c.referenceMask(), c.referenceBias(), c.scale(), factors);
         for (AttentionBackwardRunner.Result result : List.of(AttentionBackwardRunner.runPlain(c, dOut, c.kernelWindows(p, seed)),
-                AttentionBackwardRunner.run(c, dOut, "droppedBackward", c.kernelWindows(p, seed)))) {
+                AttentionBackwardRunner.run(c, dOut, "droppedBackward", c.kernelWindows(p, seed)),
+                AttentionBackwardRunner.run(c, dOut, "droppedTiledBackward", c.kernelWindows(p, seed), AttentionLaunch.Backward.REGISTER_TILES))) {
             Closeness.assertWithin("dq, " + name, want.dq(), result.dq(), bound(want.dqMagnitude()));
             Closeness.assertWithin("dk, " + name, want.dk(), result.dk(), bound(want.dkMagnitude()));
             Closeness.assertWithin("dv, " + name, want.dv(), result.dv(), bound(want.dvMagnitude()));

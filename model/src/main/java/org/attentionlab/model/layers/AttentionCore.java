@@ -235,7 +235,9 @@ final class AttentionCore {
         FloatArray attendedK = k;
         return (t, dOut, dq, dk, dv) -> {
             FloatArray statistics = t.scratch("attention_statistics", launch.backwardStatisticsSize());
-            launch.addBackwardTasks(t.graph(), t.name("attention"), attendedQ, attendedK, v, out, dOut, statistics, dq, dk, dv);
+            AttentionLaunch.Backward kernels = t.geometry().attentionBackward(launch);
+            launch.addBackwardTasks(t.graph(), t.name("attention"), kernels, attendedQ, attendedK, v, out, dOut, statistics, dq, dk, dv);
+            launch.backwardGrids(kernels, t.geometry().groupItems()).forEach((suffix, grid) -> t.grid("attention" + suffix, grid));
             if (spec.rope().isPresent()) {
                 t.graph().task(t.name("rope_dq"), RotaryEmbedding::applyBackward, dq, batch, seqLen, heads, headDim, 0, theta, pairing);
                 t.graph().task(t.name("rope_dk"), RotaryEmbedding::applyBackward, dk, batch, seqLen, kvHeads, headDim, 0, theta, pairing);

@@ -6,9 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.HashMap;
+import java.util.List;
 
+import org.attentionlab.kernels.AttentionKernels;
 import org.attentionlab.kernels.AttentionLaunch;
+import org.attentionlab.kernels.AttentionMasks;
 import org.attentionlab.kernels.MatrixMultiply;
+import org.attentionlab.kernels.PositionalBiases;
 import org.attentionlab.model.Model;
 import org.attentionlab.model.config.ConfigLoader;
 import org.junit.jupiter.api.Test;
@@ -18,6 +22,8 @@ import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.WorkerGrid;
 import uk.ac.manchester.tornado.api.enums.TornadoDeviceType;
 import uk.ac.manchester.tornado.api.enums.TornadoVMBackendType;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
  * Which projection and flash attention kernels {@link LaunchGeometry} picks per device, and that the grid and
@@ -76,5 +82,26 @@ class LaunchGeometryTest {
         }
         assertEquals("register_tiles", tiles.report().get("flash_kernel"));
         assertEquals("blocks", blocks.report().get("flash_kernel"));
+    }
+
+    /** Training's attention backward runs register tiles where the projections do, if the head dimension fits them; rows otherwise. */
+    @Test
+    void theAttentionBackwardFollowsTheChoice() {
+        LaunchGeometry tiles = new LaunchGeometry(1, "test", "CPU", null, 0, true);
+        LaunchGeometry rows = new LaunchGeometry(1, "test", "CPU", null, 0, false);
+        for (int headDim : new int[] { 1, 45, AttentionKernels.FLASH_MAX_HEAD_DIM, AttentionKernels.FLASH_MAX_HEAD_DIM + 1 }) {
+            AttentionLaunch launch = new AttentionLaunch(AttentionLaunch.Algorithm.FLASH, 2, 20, 4, 2, headDim, AttentionMasks.windows(4,
+                    AttentionMasks.Window.causal()), true, IntArray.fromArray(new int[] { 0 }), 0, PositionalBiases.NONE,
+                    FloatArray.fromArray(new float[] { 0f }), 0f, 1f, 8);
+            boolean fits = headDim <= AttentionKernels.FLASH_MAX_HEAD_DIM;
+            assertEquals(fits ? AttentionLaunch.Backward.REGISTER_TILES : AttentionLaunch.Backward.ROWS, tiles.attentionBackward(launch), "head_dim " + headDim);
+            assertEquals(AttentionLaunch.Backward.ROWS, rows.attentionBackward(launch), "head_dim " + headDim);
+            assertEquals(List.of("_log_sum_exp", "_dq", "_dkdv"), List.copyOf(launch.backwardGrids(AttentionLaunch.Backward.REGISTER_TILES, 1).keySet()));
+            assertArrayEquals(AttentionKernels.flashGrid(2, 2, 20, 1).getGlobalWork(),
+                    launch.backwardGrids(AttentionLaunch.Backward.REGISTER_TILES, 1).get("_dkdv").getGlobalWork(), "dk/dv over the kv heads");
+            assertTrue(launch.backwardGrids(AttentionLaunch.Backward.ROWS, 1).isEmpty());
+        }
+        assertEquals("register_tiles", tiles.report().get("attention_backward_kernel"));
+        assertEquals("rows", rows.report().get("attention_backward_kernel"));
     }
 }

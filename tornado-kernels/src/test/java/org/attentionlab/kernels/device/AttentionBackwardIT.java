@@ -2,12 +2,14 @@ package org.attentionlab.kernels.device;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.attentionlab.kernels.Activations;
 import org.attentionlab.kernels.AttentionKernels;
+import org.attentionlab.kernels.AttentionLaunch.Backward;
 import org.attentionlab.kernels.AttentionMasks;
 import org.attentionlab.kernels.AttentionMasks.Window;
 import org.attentionlab.kernels.PositionalBiases;
@@ -24,6 +26,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import uk.ac.manchester.tornado.api.TaskGraph;
@@ -33,8 +36,9 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
  * The attention backward kernels on a TornadoVM device: one TaskGraph of the forward ({@code memoryEfficient}),
- * {@code rowLogSumExp}, {@code rowOutputGradientDot}, {@code queryGradient} and {@code keyValueGradient}, the
- * intermediates staying on the device, against the same five kernels called as plain Java and against the float64
+ * {@code rowLogSumExp}, {@code rowOutputGradientDot}, {@code queryGradient} and {@code keyValueGradient}, or the
+ * register-tiled {@code flashLogSumExp}, {@code rowOutputGradientDot}, {@code flashQueryGradient} and
+ * {@code flashKeyValueGradient} on their grids (AttentionLaunch.Backward), the intermediates staying on the device, against the same five kernels called as plain Java and against the float64
  * reference with the unit tests' tolerance; run twice, the device gives the same bits (no atomics, a fixed order).
  * With attention dropout too: the same cases with p = 0.2, and the masks every algorithm's forward and the backward
  * draw on the device read back and compared with the specification's.
@@ -70,18 +74,32 @@ class AttentionBackwardIT {
                 Arguments.of("size one everywhere, causal", AttentionCase.random(204, 1, 1, 1, 1, 1, Window.causal().left(), Window.causal().right())),
                 Arguments.of("a window per head (1, 4, 9, unbounded), causal with global tokens 0 and 21, GQA 4/2, ALiBi",
                         alibi(AttentionCase.random(208, 2, 37, 4, 2, 8, 0, 0, 0, 21)
-                                .withWindows(new int[] { 0, 0, 3, 0, 8, 0, AttentionMasks.UNBOUNDED, 0 }).withCausal(true))));
+                                .withWindows(new int[] { 0, 0, 3, 0, 8, 0, AttentionMasks.UNBOUNDED, 0 }).withCausal(true))),
+                Arguments.of("causal sliding window W=13 (not a tile multiple), L=21, head_dim 45, global token 4",
+                        AttentionCase.random(212, 1, 21, 2, 1, 45, Window.causalSliding(13).left(), Window.causalSliding(13).right(), 4).withCausal(true)));
     }
 
-    private static Result onDevice(AttentionCase c, float[] dOut) {
-        return AttentionBackwardRunner.run(c, dOut, "attentionBackward" + GRAPHS.incrementAndGet());
+    /** Every case with each of the backward's kernel sets (AttentionLaunch.Backward): the rows, and the register tiles. */
+    static List<Arguments> casesByKernels() {
+        List<Arguments> all = new ArrayList<>();
+        for (Backward kernels : Backward.values()) {
+            for (Arguments c : cases()) {
+                all.add(Arguments.of(kernels + ", " + c.get()[0], c.get()[1], kernels));
+            }
+        }
+        return all;
     }
 
+    private static Result onDevice(AttentionCase c, float[] dOut, Backward kernels) {
+        return AttentionBackwardRunner.run(c, dOut, "attentionBackward" + GRAPHS.incrementAndGet(), c.kernelWindows(), kernels);
+    }
+
+    /** The backward's tasks on the device (by rows, or by register tiles) against the per-row kernels in Java and the reference. */
     @ParameterizedTest(name = "{0}")
-    @MethodSource("cases")
-    void deviceMatchesJavaAndTheReference(String name, AttentionCase c) {
+    @MethodSource("casesByKernels")
+    void deviceMatchesJavaAndTheReference(String name, AttentionCase c, Backward kernels) {
         float[] dOut = AttentionCase.uniform(new Random(205), c.q().length);
-        Result device = onDevice(c, dOut);
+        Result device = onDevice(c, dOut, kernels);
         Result java = AttentionBackwardRunner.runPlain(c, dOut);
         Gradients want = c.referenceGradients(dOut);
         String what = "attention backward: " + name;
@@ -95,16 +113,17 @@ class AttentionBackwardIT {
         DeviceCheck.assertWithinReference(want.dv(), device.dv(), referenceBound(want.dvMagnitude(), 1e-5), what + ", dv");
     }
 
-    @Test
-    void twoDeviceRunsGiveTheSameBits() {
+    @ParameterizedTest
+    @EnumSource(Backward.class)
+    void twoDeviceRunsGiveTheSameBits(Backward kernels) {
         AttentionCase c = (AttentionCase) cases().get(0).get()[1];
         float[] dOut = AttentionCase.uniform(new Random(206), c.q().length);
-        Result first = onDevice(c, dOut);
-        Result second = onDevice(c, dOut);
+        Result first = onDevice(c, dOut, kernels);
+        Result second = onDevice(c, dOut, kernels);
         assertArrayEquals(first.dq(), second.dq(), 0f);
         assertArrayEquals(first.dk(), second.dk(), 0f);
         assertArrayEquals(first.dv(), second.dv(), 0f);
-        DeviceCheck.report("itself", "attention backward: two device runs (bit for bit)", 0.0);
+        DeviceCheck.report("itself", "attention backward, " + kernels + ": two device runs (bit for bit)", 0.0);
     }
 
     /**
@@ -112,18 +131,19 @@ class AttentionBackwardIT {
      * the gradients within AttentionBackwardEdgeCaseTest's 1e-2 of their magnitude of the reference (the logits'
      * fp32 rounding, about 1e-3 at this size, differs between the device and Java and moves P at near ties).
      */
-    @Test
-    void largeLogitsStayFinite() {
+    @ParameterizedTest
+    @EnumSource(Backward.class)
+    void largeLogitsStayFinite(Backward kernels) {
         Window causalW9 = Window.causalSliding(9);
         AttentionCase c = alibi(AttentionCase.random(207, 1, 40, 2, 2, 8, causalW9.left(), causalW9.right(), 3)).withScale(1e4f);
         float[] dOut = AttentionCase.uniform(new Random(208), c.q().length);
-        Result device = onDevice(c, dOut);
+        Result device = onDevice(c, dOut, kernels);
         Result java = AttentionBackwardRunner.runPlain(c, dOut);
         Gradients want = c.referenceGradients(dOut);
         for (float[] values : new float[][] { device.logSumExp(), device.dq(), device.dk(), device.dv() }) {
             Closeness.assertFinite("attention backward at logits of 1e4", values);
         }
-        String what = "attention backward, logits of 1e4: ";
+        String what = "attention backward, " + kernels + ", logits of 1e4: ";
         DeviceCheck.assertMatchesJava(java.logSumExp(), device.logSumExp(), what + "L");
         DeviceCheck.assertWithinReference(want.dq(), device.dq(), referenceBound(want.dqMagnitude(), 1e-2), what + "dq");
         DeviceCheck.assertWithinReference(want.dk(), device.dk(), referenceBound(want.dkMagnitude(), 1e-2), what + "dk");
@@ -141,10 +161,11 @@ class AttentionBackwardIT {
 
     /** The cases above with attention dropout: device against Java and against the float64 reference with the specification's mask. */
     @ParameterizedTest(name = "{0}")
-    @MethodSource("cases")
-    void droppedBackwardMatchesJavaAndTheReference(String name, AttentionCase c) {
+    @MethodSource("casesByKernels")
+    void droppedBackwardMatchesJavaAndTheReference(String name, AttentionCase c, Backward kernels) {
         float[] dOut = AttentionCase.uniform(new Random(209), c.q().length);
-        Result device = AttentionBackwardRunner.run(c, dOut, "droppedBackward" + GRAPHS.incrementAndGet(), c.kernelWindows(DROPOUT, DROPOUT_SEED));
+        Result device = AttentionBackwardRunner.run(c, dOut, "droppedBackward" + GRAPHS.incrementAndGet(), c.kernelWindows(DROPOUT, DROPOUT_SEED),
+                kernels);
         Result java = AttentionBackwardRunner.runPlain(c, dOut, c.kernelWindows(DROPOUT, DROPOUT_SEED));
         double[] factors = dropoutFactors(c, DROPOUT, DROPOUT_SEED);
         Gradients want = DroppedAttentionReference.gradients(c.referenceShape(), Closeness.toDoubles(c.q()), Closeness.toDoubles(c.k()),

@@ -3,7 +3,11 @@ package org.attentionlab.kernels.testing;
 import java.util.Arrays;
 
 import org.attentionlab.kernels.AttentionKernels;
+import org.attentionlab.kernels.AttentionLaunch;
+import org.attentionlab.kernels.AttentionLaunch.Backward;
+import org.attentionlab.kernels.MatrixMultiply;
 
+import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
@@ -16,7 +20,10 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * ({@link AttentionKernels#memoryEfficient}, which needs no scratch), then {@link AttentionKernels#rowLogSumExp},
  * {@link AttentionKernels#rowOutputGradientDot}, {@link AttentionKernels#queryGradient} and
  * {@link AttentionKernels#keyValueGradient}, either as plain Java calls or as one TaskGraph whose intermediate
- * buffers stay on the device (every output starts as NaN, so an element no kernel writes cannot pass).
+ * buffers stay on the device, the backward's tasks then by {@link AttentionLaunch#addBackwardTasks} with either of its
+ * kernel sets (the rows above, or the register tiles: {@link AttentionKernels#flashLogSumExp},
+ * {@link AttentionKernels#flashQueryGradient}, {@link AttentionKernels#flashKeyValueGradient}). Every output starts as
+ * NaN, so an element no kernel writes cannot pass.
  */
 public final class AttentionBackwardRunner {
 
@@ -47,29 +54,41 @@ public final class AttentionBackwardRunner {
         return a.result();
     }
 
-    /** The five kernels as the tasks of one TaskGraph on TornadoVM's default device (the JVM implementation here). */
+    /** The five kernels as the tasks of one TaskGraph on TornadoVM's default device (the JVM implementation here), the backward by rows. */
     public static Result run(AttentionCase c, float[] dOut, String graphName) {
         return run(c, dOut, graphName, c.kernelWindows());
     }
 
     /** {@link #run(AttentionCase, float[], String)} with the kernels' {@code windows} given. */
     public static Result run(AttentionCase c, float[] dOut, String graphName, IntArray windows) {
+        return run(c, dOut, graphName, windows, Backward.ROWS);
+    }
+
+    /** {@link #run(AttentionCase, float[], String)} with the backward's register-tiled kernels ({@link Backward#REGISTER_TILES}). */
+    public static Result runTiled(AttentionCase c, float[] dOut, String graphName) {
+        return run(c, dOut, graphName, c.kernelWindows(), Backward.REGISTER_TILES);
+    }
+
+    /**
+     * The forward, then the backward's tasks as {@link AttentionLaunch#addBackwardTasks} adds them for {@code kernels},
+     * on the grids it gives, in one TaskGraph on TornadoVM's default device.
+     */
+    public static Result run(AttentionCase c, float[] dOut, String graphName, IntArray windows, Backward kernels) {
         Arguments a = new Arguments(c, dOut, windows);
-        TaskGraph graph = new TaskGraph(graphName).transferToDevice(DataTransferMode.EVERY_EXECUTION, a.q, a.k, a.v, a.dOut, a.globals, a.windows, a.slopes)
-                .task("forward", AttentionKernels::memoryEfficient, a.q, a.k, a.v, a.out, a.globals, a.numGlobal, a.slopes, c.batch(), c.seqLen(),
-                        c.numHeads(), c.numKvHeads(), c.headDim(), a.windows, a.causal, c.biasKind(), c.apeScale(), c.scale(),
-                        AttentionKernels.MEMORY_EFFICIENT_MAX_CHUNK)
-                .task("logSumExp", AttentionKernels::rowLogSumExp, a.q, a.k, a.rowStatistics, a.globals, a.numGlobal, a.slopes, c.batch(), c.seqLen(),
-                        c.numHeads(), c.numKvHeads(), c.headDim(), a.windows, a.causal, c.biasKind(), c.apeScale(), c.scale())
-                .task("rowDot", AttentionKernels::rowOutputGradientDot, a.out, a.dOut, a.rowStatistics, c.batch(), c.seqLen(), c.numHeads(), c.headDim())
-                .task("dq", AttentionKernels::queryGradient, a.q, a.k, a.v, a.dOut, a.rowStatistics, a.dq, a.globals, a.numGlobal, a.slopes,
-                        c.batch(), c.seqLen(), c.numHeads(), c.numKvHeads(), c.headDim(), a.windows, a.causal, c.biasKind(), c.apeScale(),
-                        c.scale())
-                .task("dkdv", AttentionKernels::keyValueGradient, a.q, a.k, a.v, a.dOut, a.rowStatistics, a.dk, a.dv, a.globals, a.numGlobal,
-                        a.slopes, c.batch(), c.seqLen(), c.numHeads(), c.numKvHeads(), c.headDim(), a.windows, a.causal, c.biasKind(),
-                        c.apeScale(), c.scale())
-                .transferToHost(DataTransferMode.EVERY_EXECUTION, a.out, a.rowStatistics, a.dq, a.dk, a.dv);
+        AttentionLaunch launch = new AttentionLaunch(AttentionLaunch.Algorithm.MEMORY_EFFICIENT, c.batch(), c.seqLen(), c.numHeads(), c.numKvHeads(),
+                c.headDim(), a.windows, c.causal(), a.globals, a.numGlobal, c.biasKind(), a.slopes, c.apeScale(), c.scale(),
+                AttentionKernels.MEMORY_EFFICIENT_MAX_CHUNK);
+        TaskGraph graph = new TaskGraph(graphName).transferToDevice(DataTransferMode.EVERY_EXECUTION, a.q, a.k, a.v, a.dOut, a.globals, a.windows, a.slopes);
+        launch.addTask(graph, "forward", a.q, a.k, a.v, a.out, null);
+        launch.addBackwardTasks(graph, "attention", kernels, a.q, a.k, a.v, a.out, a.dOut, a.rowStatistics, a.dq, a.dk, a.dv);
+        graph.transferToHost(DataTransferMode.EVERY_EXECUTION, a.out, a.rowStatistics, a.dq, a.dk, a.dv);
+        GridScheduler grids = new GridScheduler();
+        launch.backwardGrids(kernels, MatrixMultiply.groupItemsForDefaultDevice())
+                .forEach((suffix, grid) -> grids.addWorkerGrid(graphName + ".attention" + suffix, grid));
         try (TornadoExecutionPlan plan = new TornadoExecutionPlan(graph.snapshot())) {
+            if (kernels == Backward.REGISTER_TILES) {
+                plan.withGridScheduler(grids);
+            }
             plan.execute();
         } catch (TornadoExecutionPlanException e) {
             throw new IllegalStateException(e);
