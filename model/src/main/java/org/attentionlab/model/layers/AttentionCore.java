@@ -141,8 +141,8 @@ final class AttentionCore {
 
     /**
      * The kernel call of this layer for one run shape, with {@code runWindows} ({@link #windows}, or with dropout
-     * {@link #droppedWindows}) and {@code kernel} (the configured algorithm, or for a forward run the device's pick:
-     * {@link org.attentionlab.model.exec.LaunchGeometry#attentionKernel}).
+     * {@link #droppedWindows}) and {@code kernel} (the configured algorithm, or for a forward or training run the device's
+     * pick: {@link org.attentionlab.model.exec.LaunchGeometry#attentionKernel}).
      */
     private AttentionLaunch launch(AttentionLaunch.Algorithm kernel, int batch, int seqLen, IntArray runWindows) {
         return new AttentionLaunch(kernel, batch, seqLen, spec.heads(), spec.kvHeads(), spec.headDim(), runWindows,
@@ -227,10 +227,11 @@ final class AttentionCore {
                     tasks.dropoutSeed(ATTENTION_DROPOUT_STREAMS + layer), tasks.stepCounter());
             runWindows = droppedWindows;
         }
-        AttentionLaunch launch = launch(KernelCodes.algorithm(spec.algorithm()), batch, seqLen, runWindows);
+        // The device's kernel for the configured algorithm, as a forward run picks it (flash as register tiles on PoCL).
+        AttentionLaunch launch = launch(tasks.geometry().attentionKernel(KernelCodes.algorithm(spec.algorithm())), batch, seqLen, runWindows);
         FloatArray scratch = launch.scratchSize() > 0 ? tasks.scratch("scores", launch.scratchSize()) : null;
         launch.addTask(tasks.graph(), tasks.name("attention"), q, k, v, out, scratch);
-        launch.grid().ifPresent(grid -> tasks.grid("attention", grid));
+        tasks.geometry().attention(launch).ifPresent(grid -> tasks.grid("attention", grid));
         FloatArray attendedQ = q;
         FloatArray attendedK = k;
         return (t, dOut, dq, dk, dv) -> {
