@@ -467,8 +467,11 @@ public final class AttentionKernels {
                 // also span 15).
                 boolean consecutive = width == FLASH_TILED_KEYS && tileKeys[FLASH_TILED_KEYS - 1] - tileKeys[0] == FLASH_TILED_KEYS - 1;
                 // An interior tile (consecutive keys that all lie in every row's run: most tiles of a band) needs no mask;
-                // the test is the same for the whole block, so the branch costs nothing per key.
-                if (consecutive && tileKeys[0] >= sharedStart && tileKeys[FLASH_TILED_KEYS - 1] < sharedEnd) {
+                // the test is the same for the whole block, so the branch costs nothing per key. One condition with '&', not
+                // '&&': TornadoVM 5.2.1 emitted "if (a && b && c) X else Y" without X's values for the code after it (the
+                // merge of X with the three ways into Y), so the device used stale maxima after an interior tile.
+                boolean interior = consecutive & tileKeys[0] >= sharedStart & tileKeys[FLASH_TILED_KEYS - 1] < sharedEnd;
+                if (interior) {
                     interiorTileLogits(weights, rowBounds, rowState, tileKeys, slopes, h, seqLen, biasKind, apeScale, scale);
                 } else {
                     maskedTileLogits(weights, rowBounds, rowState, tileKeys, width, globalTokens, numGlobal, slopes, h, seqLen, causal, biasKind,
