@@ -446,13 +446,6 @@ public final class AttentionKernels {
 
             stageQueriesTransposed(queriesT, outputT, q, queryBase, queryRowStride, lastRow, dims);
             rowMasks(rowBounds, rowState, globalTokens, numGlobal, windows, h, first, lastRow, seqLen, causal);
-            // The keys every row of the block sees (the intersection of the rows' runs; empty if it is).
-            int sharedStart = 0;
-            int sharedEnd = seqLen;
-            for (int i = 0; i < FLASH_BLOCK_Q; i++) {
-                sharedStart = TornadoMath.max(sharedStart, rowBounds[FLASH_BLOCK_Q + i]);
-                sharedEnd = TornadoMath.min(sharedEnd, rowBounds[2 * FLASH_BLOCK_Q + i]);
-            }
             for (int tileStart = 0; tileStart < geometry[BLOCK_KEY_COUNT]; tileStart += FLASH_TILED_KEYS) {
                 int width = TornadoMath.min(FLASH_TILED_KEYS, geometry[BLOCK_KEY_COUNT] - tileStart);
                 for (int c = 0; c < FLASH_TILED_KEYS; c++) {
@@ -461,27 +454,17 @@ public final class AttentionKernels {
                 for (int c0 = 0; c0 < FLASH_TILED_KEYS; c0 += FLASH_REGISTER_STEP) {
                     tiledScores(weights, tile, queriesT, k, tileKeys, c0, kvBase, kvRowStride, dims);
                 }
+                tiledSoftmax(weights, rowBounds, rowState, tileKeys, width, globalTokens, numGlobal, slopes, h, seqLen, causal, biasKind, apeScale,
+                        scale);
+                int keepThreshold = AttentionMasks.dropoutKeepThreshold(windows, numHeads);
+                if (keepThreshold < AttentionMasks.DROPOUT_OFF) {
+                    tiledDropout(weights, tileKeys, AttentionMasks.dropoutMaskSeed(windows, numHeads), bh * seqLen + first, lastRow, keepThreshold);
+                }
                 // A full tile of consecutive keys (any tile of a band but the last) reads V at addresses affine in the key,
                 // which LLVM strength-reduces; the general form reads each key's row from tileKeys. The keys ascend strictly,
                 // so a full tile spanning 15 is consecutive (a partial one repeats its last key: global 5 and keys 16..20
                 // also span 15).
                 boolean consecutive = width == FLASH_TILED_KEYS && tileKeys[FLASH_TILED_KEYS - 1] - tileKeys[0] == FLASH_TILED_KEYS - 1;
-                // An interior tile (consecutive keys that all lie in every row's run: most tiles of a band) needs no mask;
-                // the test is the same for the whole block, so the branch costs nothing per key. One condition with '&', not
-                // '&&': TornadoVM 5.2.1 emitted "if (a && b && c) X else Y" without X's values for the code after it (the
-                // merge of X with the three ways into Y), so the device used stale maxima after an interior tile.
-                boolean interior = consecutive & tileKeys[0] >= sharedStart & tileKeys[FLASH_TILED_KEYS - 1] < sharedEnd;
-                if (interior) {
-                    interiorTileLogits(weights, rowBounds, rowState, tileKeys, slopes, h, seqLen, biasKind, apeScale, scale);
-                } else {
-                    maskedTileLogits(weights, rowBounds, rowState, tileKeys, width, globalTokens, numGlobal, slopes, h, seqLen, causal, biasKind,
-                            apeScale, scale);
-                }
-                tileWeights(weights, rowState);
-                int keepThreshold = AttentionMasks.dropoutKeepThreshold(windows, numHeads);
-                if (keepThreshold < AttentionMasks.DROPOUT_OFF) {
-                    tiledDropout(weights, tileKeys, AttentionMasks.dropoutMaskSeed(windows, numHeads), bh * seqLen + first, lastRow, keepThreshold);
-                }
                 int fullDims = dims - dims % FLASH_REGISTER_STEP;
                 for (int d0 = 0; d0 < fullDims; d0 += FLASH_REGISTER_STEP) {
                     if (consecutive) {
@@ -569,12 +552,15 @@ public final class AttentionKernels {
     }
 
     /**
-     * The logits of a {@link #flashTiled} tile and the rows' new maxima ({@code NEW_MAX} of {@code rowState}), on
-     * whole rows of lanes and without branches (so that LLVM vectorizes it across the lanes): masks each score by its
-     * row's visibility (keys past {@code width} are padding), adds scale and bias.
+     * The online softmax of a {@link #flashTiled} tile, on whole rows of lanes and without branches (so that LLVM
+     * vectorizes it across the lanes): masks each score by its row's visibility (keys past {@code width} are
+     * padding), adds scale and bias, and turns the scores into weights against the rows' new running maxima; the
+     * running sums take them and the correction {@code exp(old max - new max)} goes to {@code rowState} for
+     * {@link #tiledOutput}. A row that has seen no key yet keeps the maximum {@code MASKED} and gets weights
+     * {@code exp(MASKED - 0) = 0}.
      */
-    private static void maskedTileLogits(float[] weights, int[] rowBounds, float[] rowState, int[] tileKeys, int width, IntArray globalTokens,
-            int numGlobal, FloatArray slopes, int h, int seqLen, int causal, int biasKind, float apeScale, float scale) {
+    private static void tiledSoftmax(float[] weights, int[] rowBounds, float[] rowState, int[] tileKeys, int width, IntArray globalTokens, int numGlobal,
+            FloatArray slopes, int h, int seqLen, int causal, int biasKind, float apeScale, float scale) {
         for (int i = 0; i < FLASH_BLOCK_Q; i++) {
             rowState[NEW_MAX * FLASH_BLOCK_Q + i] = rowState[i];
         }
@@ -596,31 +582,6 @@ public final class AttentionKernels {
                 rowState[NEW_MAX * FLASH_BLOCK_Q + i] = TornadoMath.max(rowState[NEW_MAX * FLASH_BLOCK_Q + i], logit);
             }
         }
-    }
-
-    /** {@link #maskedTileLogits} for a tile whose keys every row of the block sees: no mask. */
-    private static void interiorTileLogits(float[] weights, int[] rowBounds, float[] rowState, int[] tileKeys, FloatArray slopes, int h, int seqLen,
-            int biasKind, float apeScale, float scale) {
-        for (int i = 0; i < FLASH_BLOCK_Q; i++) {
-            rowState[NEW_MAX * FLASH_BLOCK_Q + i] = rowState[i];
-        }
-        for (int c = 0; c < FLASH_TILED_KEYS; c++) {
-            for (int i = 0; i < FLASH_BLOCK_Q; i++) {
-                float logit = weights[c * FLASH_BLOCK_Q + i] * scale
-                        + PositionalBiases.logitBias(biasKind, slopes, h, rowBounds[i], tileKeys[c], seqLen, apeScale);
-                weights[c * FLASH_BLOCK_Q + i] = logit;
-                rowState[NEW_MAX * FLASH_BLOCK_Q + i] = TornadoMath.max(rowState[NEW_MAX * FLASH_BLOCK_Q + i], logit);
-            }
-        }
-    }
-
-    /**
-     * Turns a tile's logits into weights against the rows' new running maxima (from {@link #maskedTileLogits} or
-     * {@link #interiorTileLogits}); the running sums take them and the correction {@code exp(old max - new max)} goes
-     * to {@code rowState} for {@link #tiledOutput}. A row that has seen no key yet keeps the maximum {@code MASKED}
-     * and gets weights {@code exp(MASKED - 0) = 0}.
-     */
-    private static void tileWeights(float[] weights, float[] rowState) {
         for (int i = 0; i < FLASH_BLOCK_Q; i++) {
             float newMax = rowState[NEW_MAX * FLASH_BLOCK_Q + i];
             rowState[CORRECTION * FLASH_BLOCK_Q + i] = TornadoMath.exp(rowState[i] - newMax);

@@ -77,13 +77,13 @@ class FlashTiledTest {
     }
 
     /**
-     * Interior tiles (16 consecutive keys inside every row's run of the block) take a path without the mask; these
-     * windows put interior tiles beside edge tiles in the same block: a causal window of W keys gives a block of 16
-     * rows W - 15 keys that all its rows see, a whole tile of them from W = 32 on (31: none; 33 and 47-49 around the
-     * next), and a band (left, right) its middle.
+     * Full tiles whose keys every row of the block sees beside tiles that some rows see only in part: a causal window
+     * of W keys gives a block of 16 rows W - 15 keys that all its rows see, a whole tile of them from W = 32 on (31:
+     * none; 33 and 47-49 around the next), and a band (left, right) its middle. (The cases of a mask-free path for such
+     * tiles, tried and dropped: tornado-kernels/README.md, "Register tiles for flash attention".)
      */
     @Test
-    void interiorTilesBesideEdgeTiles() {
+    void fullyVisibleTilesBesideEdgeTiles() {
         for (int w : new int[] { 30, 31, 32, 33, 47, 48, 49, 64 }) {
             AttentionCase c = AttentionCase.random(440 + w, 2, 113, 4, 2, 16, Window.causalSliding(w).left(), 0).withCausal(true);
             assertMatchesReference(c, "causal W " + w + ", GQA 4/2");
@@ -91,19 +91,19 @@ class FlashTiledTest {
         }
     }
 
-    /** Global tokens inside interior tiles (a global key is an ordinary key there) and a block with a global query (its run is every key). */
+    /** Global tokens inside fully visible tiles (a global key is an ordinary key there) and a block with a global query (its run is every key). */
     @Test
-    void globalTokensInsideInteriorTiles() {
+    void globalTokensInsideFullyVisibleTiles() {
         AttentionCase c = AttentionCase.random(450, 1, 120, 2, 1, 24, Window.causalSliding(48).left(), 0, 40, 70, 71).withCausal(true);
         assertMatchesReference(c, "causal W 48, global tokens 40, 70, 71");
         assertMatchesReference(c.withBias(PositionalBiases.ALIBI, PositionalBiases.alibiSlopes(2).toHeapArray(), 0f), "with ALiBi");
         assertMatchesReference(c.withBias(PositionalBiases.APE, new float[] { 0f }, 0.5f).withCausal(false).withWindow(40, 24), "band (40, 24) with APE");
-        assertMatchesReference(c.withWindow(AttentionMasks.UNBOUNDED, 0), "causal, no window: every tile left of the diagonal is interior");
+        assertMatchesReference(c.withWindow(AttentionMasks.UNBOUNDED, 0), "causal, no window: every tile left of the diagonal is fully visible");
     }
 
-    /** Dropout on interior tiles: the same mask as flash's (the weights pass through tiledDropout on both paths). */
+    /** Dropout on fully visible tiles: the same mask as flash's. */
     @Test
-    void dropoutOnInteriorTiles() {
+    void dropoutOnFullyVisibleTiles() {
         AttentionCase c = AttentionCase.random(460, 1, 96, 2, 2, 16, Window.causalSliding(64).left(), 0, 30).withCausal(true);
         IntArray windows = AttentionMasks.withDropout(c.kernelWindows(), c.numHeads(), 0.25, 99);
         float[] flash = AttentionRunner.run(AttentionAlgorithm.FLASH, c, windows);
