@@ -76,17 +76,56 @@ class FlashTiledTest {
         assertMatchesReference(AttentionCase.random(431, 2, 37, 2, 1, 16, 2, 0, 3).withCausal(true), "causal W=3, global token 3, a partial last tile");
     }
 
+    /**
+     * Full tiles whose keys every row of the block sees beside tiles that some rows see only in part: a causal window
+     * of W keys gives a block of 16 rows W - 15 keys that all its rows see, a whole tile of them from W = 32 on (31:
+     * none; 33 and 47-49 around the next), and a band (left, right) its middle. (The cases of a mask-free path for such
+     * tiles, tried and dropped: tornado-kernels/README.md, "Register tiles for flash attention".)
+     */
+    @Test
+    void fullyVisibleTilesBesideEdgeTiles() {
+        for (int w : new int[] { 30, 31, 32, 33, 47, 48, 49, 64 }) {
+            AttentionCase c = AttentionCase.random(440 + w, 2, 113, 4, 2, 16, Window.causalSliding(w).left(), 0).withCausal(true);
+            assertMatchesReference(c, "causal W " + w + ", GQA 4/2");
+            assertMatchesReference(c.withCausal(false).withWindow(w, w / 2), "band (" + w + ", " + w / 2 + ")");
+        }
+    }
+
+    /** Global tokens inside fully visible tiles (a global key is an ordinary key there) and a block with a global query (its run is every key). */
+    @Test
+    void globalTokensInsideFullyVisibleTiles() {
+        AttentionCase c = AttentionCase.random(450, 1, 120, 2, 1, 24, Window.causalSliding(48).left(), 0, 40, 70, 71).withCausal(true);
+        assertMatchesReference(c, "causal W 48, global tokens 40, 70, 71");
+        assertMatchesReference(c.withBias(PositionalBiases.ALIBI, PositionalBiases.alibiSlopes(2).toHeapArray(), 0f), "with ALiBi");
+        assertMatchesReference(c.withBias(PositionalBiases.APE, new float[] { 0f }, 0.5f).withCausal(false).withWindow(40, 24), "band (40, 24) with APE");
+        assertMatchesReference(c.withWindow(AttentionMasks.UNBOUNDED, 0), "causal, no window: every tile left of the diagonal is fully visible");
+    }
+
+    /** Dropout on fully visible tiles: the same mask as flash's. */
+    @Test
+    void dropoutOnFullyVisibleTiles() {
+        AttentionCase c = AttentionCase.random(460, 1, 96, 2, 2, 16, Window.causalSliding(64).left(), 0, 30).withCausal(true);
+        IntArray windows = AttentionMasks.withDropout(c.kernelWindows(), c.numHeads(), 0.25, 99);
+        float[] flash = AttentionRunner.run(AttentionAlgorithm.FLASH, c, windows);
+        float[] tiled = AttentionRunner.run(AttentionAlgorithm.FLASH_TILED, c, windows);
+        Close.assertClose(toDouble(flash), tiled, ABS, REL, "causal W 64, dropout 0.25: the same mask as flash");
+    }
+
+    private static double[] toDouble(float[] values) {
+        double[] asDouble = new double[values.length];
+        for (int i = 0; i < values.length; i++) {
+            asDouble[i] = values[i];
+        }
+        return asDouble;
+    }
+
     @Test
     void dropoutMatchesFlashsMask() {
         AttentionCase c = AttentionCase.random(410, 1, 90, 4, 2, 20, Window.causalSliding(30).left(), 0, 3, 50).withCausal(true);
         IntArray windows = AttentionMasks.withDropout(c.kernelWindows(), c.numHeads(), 0.3, 1234);
         float[] flash = AttentionRunner.run(AttentionAlgorithm.FLASH, c, windows);
         float[] tiled = AttentionRunner.run(AttentionAlgorithm.FLASH_TILED, c, windows);
-        double[] asDouble = new double[flash.length];
-        for (int i = 0; i < flash.length; i++) {
-            asDouble[i] = flash[i];
-        }
-        Close.assertClose(asDouble, tiled, ABS, REL, "the same mask as flash (AttentionDropoutTest holds both to float64)");
+        Close.assertClose(toDouble(flash), tiled, ABS, REL, "the same mask as flash (AttentionDropoutTest holds both to float64)");
     }
 
     @Test

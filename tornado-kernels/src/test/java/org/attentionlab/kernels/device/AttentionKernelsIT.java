@@ -74,6 +74,9 @@ class AttentionKernelsIT {
                         .withCausal(true), PositionalBiases.alibiSlopes(4).toHeapArray()).withChunkSize(6)));
         named.add(Arguments.of("causal W=37 over 100 rows, head_dim 45 (flash_tiled's output tiles of 8 leave 5), GQA 4/2, global tokens 3 and 50",
                 AttentionCase.random(109, 1, 100, 4, 2, 45, Window.causalSliding(37).left(), 0, 3, 50).withCausal(true)));
+        named.add(Arguments.of("causal W=48 over 120 rows: tiles every row of a block sees beside edge tiles, global tokens 40 and 70 inside them, ALiBi",
+                alibi(AttentionCase.random(112, 1, 120, 2, 1, 24, Window.causalSliding(48).left(), 0, 40, 70).withCausal(true),
+                        PositionalBiases.alibiSlopes(2).toHeapArray())));
         named.add(Arguments.of("the multiscale-swa twin's layer 0: causal windows 1, 2, 4, 8 per head, global token 2, GQA 4/2, head_dim 6, L 11, batch 2",
                 AttentionCase.random(111, 2, 11, 4, 2, 6, 0, 0, 2).withWindows(new int[] { 0, 0, 1, 0, 3, 0, 7, 0 }).withCausal(true)));
         List<Arguments> all = new ArrayList<>();
