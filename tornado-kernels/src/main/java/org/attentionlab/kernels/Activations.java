@@ -178,9 +178,12 @@ public final class Activations {
         }
     }
 
-    /** The erf GELU of one value, {@code 0.5 x (1 + erf(x / sqrt 2))}. */
+    /**
+     * The erf GELU of one value, {@code 0.5 x (1 + erf(x / sqrt 2))}, through {@link #erfWithoutBranches} (the same
+     * bits as {@link #erf} on the JVM) so that PoCL runs the element-wise GELU kernels on vectors.
+     */
     private static float geluErfOf(float x) {
-        return 0.5f * x * (1.0f + erf(x * SQRT_HALF));
+        return 0.5f * x * (1.0f + erfWithoutBranches(x * SQRT_HALF));
     }
 
     /** SiLU of one value, {@code x / (1 + exp(-x))}. */
@@ -188,9 +191,9 @@ public final class Activations {
         return x / (1.0f + TornadoMath.exp(-x));
     }
 
-    /** d/dx of the erf GELU: the normal CDF plus x times the normal density. */
+    /** d/dx of the erf GELU: the normal CDF plus x times the normal density (branch-free, as {@link #geluErfOf}). */
     public static float geluErfDerivative(float x) {
-        float cdf = 0.5f * (1.0f + erf(x * SQRT_HALF));
+        float cdf = 0.5f * (1.0f + erfWithoutBranches(x * SQRT_HALF));
         return cdf + x * INVERSE_SQRT_TWO_PI * TornadoMath.exp(-0.5f * x * x);
     }
 
