@@ -26,6 +26,12 @@ public final class Activations {
     private static final float GELU_TANH_SQUARE_CAP = 1e30f;
     /** Added to a dropout seed once per step of {@link #dropoutAtStep} (odd, so every step count gives another seed). */
     public static final int DROPOUT_STEP_STRIDE = 0x632BE5AB;
+    /**
+     * Elements per iteration of the erf-GELU kernels ({@link #geluErf}, {@link #geluErfBackward}): a loop with this
+     * constant trip count and no branch is what PoCL runs on vectors; over single elements (one per iteration, as
+     * the other element-wise kernels) it ran the GELU one value at a time, with or without erf's branch.
+     */
+    public static final int GELU_BLOCK = 16;
 
     /** Below this |x| erf uses its Taylor series, which keeps the relative error small near 0. */
     private static final float ERF_SERIES_LIMIT = 0.75f;
@@ -65,10 +71,20 @@ public final class Activations {
 
     // ---- element-wise activations ----
 
-    /** Exact (erf) GELU, PyTorch's default {@code gelu}: {@code 0.5 x (1 + erf(x / sqrt 2))}. */
+    /**
+     * Exact (erf) GELU, PyTorch's default {@code gelu}: {@code 0.5 x (1 + erf(x / sqrt 2))}, {@value #GELU_BLOCK}
+     * elements per iteration through {@link #erfWithoutBranches} (the same bits as {@link #erf} on the JVM): each
+     * block's values are all computed (past {@code size} from the last element, never stored) before any is stored,
+     * so {@code out} may be {@code x}.
+     */
     public static void geluErf(FloatArray x, FloatArray out, int size) {
-        for (@Parallel int i = 0; i < size; i++) {
-            out.set(i, geluErfOf(x.get(i)));
+        for (@Parallel int block = 0; block < (size + GELU_BLOCK - 1) / GELU_BLOCK; block++) {
+            float[] values = new float[GELU_BLOCK];
+            int first = block * GELU_BLOCK;
+            for (int j = 0; j < GELU_BLOCK; j++) {
+                values[j] = geluErfWithoutBranches(x.get(TornadoMath.min(first + j, size - 1)));
+            }
+            storeGeluBlock(values, out, first, size);
         }
     }
 
@@ -117,10 +133,27 @@ public final class Activations {
     // and the gradient of the output, and writes dx = dOut * f'(x). Element i is read before it is written, so dx
     // may be dOut or x itself.
 
-    /** {@code dx = dOut * (Phi(x) + x phi(x))}: the derivative of {@code 0.5 x (1 + erf(x / sqrt 2))}, as PyTorch's {@code gelu_backward}. */
+    /**
+     * {@code dx = dOut * (Phi(x) + x phi(x))}: the derivative of {@code 0.5 x (1 + erf(x / sqrt 2))}, as PyTorch's
+     * {@code gelu_backward}; in blocks, as {@link #geluErf}.
+     */
     public static void geluErfBackward(FloatArray x, FloatArray dOut, FloatArray dx, int size) {
-        for (@Parallel int i = 0; i < size; i++) {
-            dx.set(i, dOut.get(i) * geluErfDerivative(x.get(i)));
+        for (@Parallel int block = 0; block < (size + GELU_BLOCK - 1) / GELU_BLOCK; block++) {
+            float[] values = new float[GELU_BLOCK];
+            int first = block * GELU_BLOCK;
+            for (int j = 0; j < GELU_BLOCK; j++) {
+                int at = TornadoMath.min(first + j, size - 1);
+                values[j] = dOut.get(at) * geluErfDerivative(x.get(at), erfWithoutBranches(x.get(at) * SQRT_HALF));
+            }
+            storeGeluBlock(values, dx, first, size);
+        }
+    }
+
+    /** {@code out[first + j] = values[j]} for the block's elements before {@code size}. */
+    private static void storeGeluBlock(float[] values, FloatArray out, int first, int size) {
+        int count = TornadoMath.min(GELU_BLOCK, size - first);
+        for (int j = 0; j < count; j++) {
+            out.set(first + j, values[j]);
         }
     }
 
@@ -183,6 +216,11 @@ public final class Activations {
         return 0.5f * x * (1.0f + erf(x * SQRT_HALF));
     }
 
+    /** {@link #geluErfOf} bit for bit on the JVM, through {@link #erfWithoutBranches}: for loops PoCL should vectorize. */
+    public static float geluErfWithoutBranches(float x) {
+        return 0.5f * x * (1.0f + erfWithoutBranches(x * SQRT_HALF));
+    }
+
     /** SiLU of one value, {@code x / (1 + exp(-x))}. */
     private static float siluOf(float x) {
         return x / (1.0f + TornadoMath.exp(-x));
@@ -190,7 +228,12 @@ public final class Activations {
 
     /** d/dx of the erf GELU: the normal CDF plus x times the normal density. */
     public static float geluErfDerivative(float x) {
-        float cdf = 0.5f * (1.0f + erf(x * SQRT_HALF));
+        return geluErfDerivative(x, erf(x * SQRT_HALF));
+    }
+
+    /** {@link #geluErfDerivative(float)} given {@code erf(x / sqrt 2)}, from {@link #erf} or {@link #erfWithoutBranches}. */
+    private static float geluErfDerivative(float x, float erfOfScaled) {
+        float cdf = 0.5f * (1.0f + erfOfScaled);
         return cdf + x * INVERSE_SQRT_TWO_PI * TornadoMath.exp(-0.5f * x * x);
     }
 

@@ -380,7 +380,7 @@ public final class MatrixMultiply {
      * loops over whole tiles that an OpenCL compiler vectorizes ({@link #activateTiles}).
      */
     public static float activateWithoutBranches(int kind, float x) {
-        return kind == GELU_ERF ? 0.5f * x * (1.0f + Activations.erfWithoutBranches(x * SQRT_HALF)) : activate(kind, x);
+        return kind == GELU_ERF ? Activations.geluErfWithoutBranches(x) : activate(kind, x);
     }
 
     /**

@@ -158,6 +158,25 @@ class ActivationsBackwardTest {
 
     // ---- named cases ----
 
+    /**
+     * The erf-GELU kernels work in blocks of {@value Activations#GELU_BLOCK}: with a partial last block (37 = 2 x 16 + 5)
+     * and in place (out = x, dx = dOut) every element gets the value the single-element functions give it, bit for bit.
+     */
+    @Test
+    void geluErfBlocksInPlaceWithAPartialLastBlock() {
+        float[] x = RandomArrays.gaussian(new SplittableRandom(37), 37, 3.0);
+        float[] dOut = RandomArrays.gaussian(new SplittableRandom(38), 37, 1.0);
+        FloatArray forward = FloatArray.fromArray(x);
+        Activations.geluErf(forward, forward, x.length);
+        FloatArray backward = FloatArray.fromArray(dOut);
+        Activations.geluErfBackward(FloatArray.fromArray(x), backward, backward, x.length);
+        for (int i = 0; i < x.length; i++) {
+            float erf = Activations.erf(x[i] * 0.70710678118654752f);
+            assertEquals(Float.floatToIntBits(0.5f * x[i] * (1.0f + erf)), Float.floatToIntBits(forward.get(i)), "gelu at " + i);
+            assertEquals(Float.floatToIntBits(dOut[i] * Activations.geluErfDerivative(x[i])), Float.floatToIntBits(backward.get(i)), "gelu' at " + i);
+        }
+    }
+
     @Test
     void derivativesAtZero() {
         assertEquals(0.5f, Activations.geluErfDerivative(0f));
