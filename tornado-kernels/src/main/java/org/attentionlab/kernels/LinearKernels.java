@@ -199,28 +199,6 @@ public final class LinearKernels {
         }
     }
 
-    /**
-     * {@code sum_j a[aBase + j] * b[bBase + j]} over {@code length} elements, with four independent partial sums.
-     * Device-callable; the attention backward uses it too.
-     */
-    static float dot(FloatArray a, int aBase, FloatArray b, int bBase, int length) {
-        float sum0 = 0.0f;
-        float sum1 = 0.0f;
-        float sum2 = 0.0f;
-        float sum3 = 0.0f;
-        int blocked = length - (length % 4);
-        for (int j = 0; j < blocked; j += 4) {
-            sum0 += a.get(aBase + j) * b.get(bBase + j);
-            sum1 += a.get(aBase + j + 1) * b.get(bBase + j + 1);
-            sum2 += a.get(aBase + j + 2) * b.get(bBase + j + 2);
-            sum3 += a.get(aBase + j + 3) * b.get(bBase + j + 3);
-        }
-        for (int j = blocked; j < length; j++) {
-            sum0 += a.get(aBase + j) * b.get(bBase + j);
-        }
-        return (sum0 + sum1) + (sum2 + sum3);
-    }
-
     // ---- host-side grid helpers (not kernels) ----
 
     /** The grid {@link #linear} expects: {@link MatrixMultiply#grid(int, int)} for a {@code rows x outFeatures} output. */
