@@ -32,6 +32,12 @@ class InterruptedTrainingTest {
         Path config = TrainerTest.config(tmp);
         Path run = tmp.resolve("run");
         List<String> command = new ArrayList<>();
+        if (signal.equals("INT") && sigintIgnored()) {
+            // Started as a background job of a non-interactive shell, this JVM (and so its child) inherits SIGINT
+            // ignored, and the JVM then leaves it ignored: Ctrl-C in a terminal never looks like that. GNU env puts the
+            // default action back before it starts the run.
+            command.addAll(List.of("env", "--default-signal=INT"));
+        }
         command.add(ProcessHandle.current().info().command().orElse("java"));
         command.addAll(List.of("-Xss4m", "-cp", System.getProperty("java.class.path"), "org.attentionlab.cli.Main", "train", config.toString(), "--out",
                 run.toString(), "--set", "train.steps=100000", "--set", "train.checkpoint_interval=1", "--set", "train.eval_lengths=[12]"));
@@ -70,6 +76,20 @@ class InterruptedTrainingTest {
         }
         long last = RunDirectory.stepOf(folder.checkpoints().get(folder.checkpoints().size() - 1));
         assertEquals(last + 2, Trainer.resume(run, List.of("train.steps=" + (last + 2)), Optional.empty(), null, new TrainerTest.Recorder(), false).lastStep());
+    }
+
+    /** Whether this process ignores SIGINT (signal 2: bit 1 of the ignored-signals mask Linux reports). */
+    private static boolean sigintIgnored() throws Exception {
+        Path status = Path.of("/proc/self/status");
+        if (!Files.isReadable(status)) {
+            return false;
+        }
+        for (String line : Files.readAllLines(status)) {
+            if (line.startsWith("SigIgn:")) {
+                return (Long.parseUnsignedLong(line.substring("SigIgn:".length()).trim(), 16) & (1L << 1)) != 0;
+            }
+        }
+        return false;
     }
 
 }
