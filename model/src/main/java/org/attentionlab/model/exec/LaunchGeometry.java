@@ -82,6 +82,33 @@ public record LaunchGeometry(int groupItems, String source, String deviceType, l
     }
 
     /**
+     * Rows per work-group with which a register-tiled projection of {@code cols} outputs over {@code rows} rows
+     * normalises its own input ({@link MatrixMultiply#normLinearTiled} and its siblings: one task instead of the norm's
+     * and the projection's), or 0 to keep the norm a task of its own: on the row blocks (the JVM implementation, GPUs:
+     * their goldens and kernels stay as they are), where a group of {@code cols / }{@value MatrixMultiply#TILE_COLUMNS}
+     * items is more than the device allows, and where {@link MatrixMultiply#normGroupRows} finds too few rows to give
+     * each of the device's cores a group. A device that is not a GPU here is an OpenCL CPU device (PoCL), whose cores
+     * are this machine's: {@link Runtime#availableProcessors()}.
+     */
+    public int normGroupRows(int rows, int cols) {
+        long items = (cols + MatrixMultiply.TILE_COLUMNS - 1) / MatrixMultiply.TILE_COLUMNS;
+        if (maxWorkGroupDimensions != null && maxWorkGroupDimensions.length > 0 && items > maxWorkGroupDimensions[0]) {
+            return 0;
+        }
+        return normGroupRows(rows);
+    }
+
+    /** {@link #normGroupRows(int, int)} for projections narrow enough for one work-group. */
+    private int normGroupRows(int rows) {
+        return registerTiles ? MatrixMultiply.normGroupRows(rows, Runtime.getRuntime().availableProcessors()) : 0;
+    }
+
+    /** The grid of a projection that normalises its own input ({@link #normGroupRows} {@code groupRows > 0}). */
+    public WorkerGrid normProjection(int rows, int cols, int groupRows) {
+        return MatrixMultiply.normTiledGrid(rows, cols, groupRows);
+    }
+
+    /**
      * The kernel a layer runs for its configured attention algorithm: flash as register tiles
      * ({@link AttentionLaunch.Algorithm#FLASH_TILED}, the same function and features) where {@link #registerTiles} holds,
      * every other algorithm as itself. On the JVM implementation flash keeps its blocks (C2 leaves the tiles scalar:
@@ -104,6 +131,19 @@ public record LaunchGeometry(int groupItems, String source, String deviceType, l
     /** The grid of an attention call, when its algorithm has one (flash). */
     public java.util.Optional<WorkerGrid> attention(AttentionLaunch launch) {
         return launch.grid(groupItems);
+    }
+
+    /**
+     * What {@code --json} records for a run of {@code rows} rows (a batch times a sequence length): {@link #report()}
+     * and whether a pre-norm's norm runs inside the projection after it, with how many rows per work-group
+     * ({@link #normGroupRows}; a projection too wide for one work-group keeps its norm a task).
+     */
+    public Map<String, Object> report(int rows) {
+        Map<String, Object> m = report();
+        int groupRows = normGroupRows(rows);
+        m.put("norm_projection_kernel", groupRows > 0 ? "fused" : "separate");
+        m.put("norm_group_rows", groupRows);
+        return m;
     }
 
     /** What {@code --json} records. */
