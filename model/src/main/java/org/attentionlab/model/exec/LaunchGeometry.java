@@ -32,12 +32,24 @@ import uk.ac.manchester.tornado.api.enums.TornadoVMBackendType;
  * flag picks flash attention's kernel ({@link #attentionKernel}).
  */
 public record LaunchGeometry(int groupItems, String source, String deviceType, long[] maxWorkGroupDimensions, long localMemoryBytes,
-        boolean registerTiles) {
+        boolean registerTiles, int parallelGroups) {
 
     public LaunchGeometry {
         if (groupItems < 1) {
             throw new IllegalArgumentException("groupItems must be >= 1, got " + groupItems);
         }
+        if (parallelGroups < 1) {
+            throw new IllegalArgumentException("parallelGroups must be >= 1, got " + parallelGroups);
+        }
+    }
+
+    /**
+     * A geometry whose device runs as many work-groups at once as this machine has cores
+     * ({@link Runtime#availableProcessors()}): true of an OpenCL CPU device (PoCL), the only kind on which
+     * {@link #normGroupRows} fuses anything.
+     */
+    public LaunchGeometry(int groupItems, String source, String deviceType, long[] maxWorkGroupDimensions, long localMemoryBytes, boolean registerTiles) {
+        this(groupItems, source, deviceType, maxWorkGroupDimensions, localMemoryBytes, registerTiles, Runtime.getRuntime().availableProcessors());
     }
 
     /**
@@ -87,8 +99,7 @@ public record LaunchGeometry(int groupItems, String source, String deviceType, l
      * and the projection's), or 0 to keep the norm a task of its own: on the row blocks (the JVM implementation, GPUs:
      * their goldens and kernels stay as they are), where a group of {@code cols / }{@value MatrixMultiply#TILE_COLUMNS}
      * items is more than the device allows, and where {@link MatrixMultiply#normGroupRows} finds too few rows to give
-     * each of the device's cores a group. A device that is not a GPU here is an OpenCL CPU device (PoCL), whose cores
-     * are this machine's: {@link Runtime#availableProcessors()}.
+     * each of the device's {@code parallelGroups} cores a group.
      */
     public int normGroupRows(int rows, int cols) {
         long items = (cols + MatrixMultiply.TILE_COLUMNS - 1) / MatrixMultiply.TILE_COLUMNS;
@@ -100,7 +111,7 @@ public record LaunchGeometry(int groupItems, String source, String deviceType, l
 
     /** {@link #normGroupRows(int, int)} for projections narrow enough for one work-group. */
     private int normGroupRows(int rows) {
-        return registerTiles ? MatrixMultiply.normGroupRows(rows, Runtime.getRuntime().availableProcessors()) : 0;
+        return registerTiles ? MatrixMultiply.normGroupRows(rows, parallelGroups) : 0;
     }
 
     /** The grid of a projection that normalises its own input ({@link #normGroupRows} {@code groupRows > 0}). */
