@@ -35,35 +35,50 @@ class NormProjectionsIT {
         return values == null ? new FloatArray(1) : FloatArray.fromArray(values);
     }
 
-    private static float[] normalizeOnDevice(float[] x, float[] normWeight, float[] normBias, int norm, int rows, int inner, float eps) {
-        FloatArray xa = FloatArray.fromArray(x);
-        FloatArray nw = FloatArray.fromArray(normWeight);
-        FloatArray nb = FloatArray.fromArray(normBias);
-        FloatArray out = DeviceTasks.nans(rows * inner);
-        TaskGraph graph = DeviceTasks.graph("norm").transferToDevice(DataTransferMode.EVERY_EXECUTION, xa, nw, nb);
-        if (norm == Normalization.LAYER_NORM) {
-            graph.task(DeviceTasks.TASK, Normalization::layerNorm, xa, nw, nb, out, rows, inner, eps);
-        } else {
-            graph.task(DeviceTasks.TASK, Normalization::rmsNorm, xa, nw, out, rows, inner, eps);
+    /** A case's input and its norm: x {@code [rows, inner]} (gaussian, scale 2), the norm's weight and bias, on the device as arrays. */
+    private record NormInput(int rows, int inner, int norm, float[] x, float[] normWeight, float[] normBias, FloatArray xa, FloatArray nw, FloatArray nb) {
+
+        static final float EPS = Normalization.LAYER_NORM_EPS;
+
+        static NormInput random(SplittableRandom random, int rows, int inner, int norm) {
+            float[] x = RandomArrays.gaussian(random, rows * inner, 2.0);
+            float[] normWeight = RandomArrays.uniform(random, inner, 0.5, 1.5);
+            float[] normBias = RandomArrays.gaussian(random, inner, 0.5);
+            return new NormInput(rows, inner, norm, x, normWeight, normBias, FloatArray.fromArray(x), FloatArray.fromArray(normWeight),
+                    FloatArray.fromArray(normBias));
         }
-        graph.transferToHost(DataTransferMode.EVERY_EXECUTION, out);
-        DeviceTasks.execute(graph);
-        return out.toHeapArray();
+
+        /** The float64 normalised rows. */
+        double[] reference() {
+            return NormProjectionReference.normalized(x, normWeight, normBias, norm == Normalization.RMS_NORM, rows, inner, EPS);
+        }
+
+        /** The norm task's output on the device: the unfused model's first step. */
+        float[] normalizeOnDevice() {
+            FloatArray out = DeviceTasks.nans(rows * inner);
+            TaskGraph graph = DeviceTasks.graph("norm").transferToDevice(DataTransferMode.EVERY_EXECUTION, xa, nw, nb);
+            if (norm == Normalization.LAYER_NORM) {
+                graph.task(DeviceTasks.TASK, Normalization::layerNorm, xa, nw, nb, out, rows, inner, EPS);
+            } else {
+                graph.task(DeviceTasks.TASK, Normalization::rmsNorm, xa, nw, out, rows, inner, EPS);
+            }
+            graph.transferToHost(DataTransferMode.EVERY_EXECUTION, out);
+            DeviceTasks.execute(graph);
+            return out.toHeapArray();
+        }
     }
 
     @ParameterizedTest(name = "{0}x{1}->{2}, {3} rows per group, norm {4}, activation {5}, bias {6}")
     @CsvSource({ "140, 300, 37, 64, 1, 2, 1", "140, 300, 37, 128, 2, 4, 0", "128, 256, 1024, 64, 1, 2, 1", "100, 64, 20, 32, 1, 1, 0" })
     void normLinearTiled(int rows, int inner, int cols, int groupRows, int norm, int activation, int hasBias) {
         SplittableRandom random = new SplittableRandom(rows * 7L + cols + norm);
-        float[] x = RandomArrays.gaussian(random, rows * inner, 2.0);
-        float[] normWeight = RandomArrays.uniform(random, inner, 0.5, 1.5);
-        float[] normBias = RandomArrays.gaussian(random, inner, 0.5);
+        NormInput in = NormInput.random(random, rows, inner, norm);
         float[] w = RandomArrays.gaussian(random, cols * inner, 1.0 / Math.sqrt(inner));
         float[] bias = hasBias != 0 ? RandomArrays.gaussian(random, cols, 1.0) : null;
-        float eps = Normalization.LAYER_NORM_EPS;
-        FloatArray xa = FloatArray.fromArray(x);
-        FloatArray nw = FloatArray.fromArray(normWeight);
-        FloatArray nb = FloatArray.fromArray(normBias);
+        FloatArray xa = in.xa();
+        FloatArray nw = in.nw();
+        FloatArray nb = in.nb();
+        float eps = NormInput.EPS;
         FloatArray normed = DeviceTasks.nans(rows * inner);
         FloatArray wa = FloatArray.fromArray(w);
         FloatArray ba = orPlaceholder(bias);
@@ -75,11 +90,10 @@ class NormProjectionsIT {
         DeviceTasks.execute(graph, MatrixMultiply.normTiledGrid(rows, cols, groupRows));
         String what = "MatrixMultiply.normLinearTiled " + rows + "x" + inner + "->" + cols + " (" + groupRows + " rows per group, norm " + norm
                 + ", activation " + activation + ")";
-        Expected expected = NormProjectionReference.linear(NormProjectionReference.normalized(x, normWeight, normBias, norm == Normalization.RMS_NORM, rows,
-                inner, eps), w, bias, rows, inner, cols, activation);
+        Expected expected = NormProjectionReference.linear(in.reference(), w, bias, rows, inner, cols, activation);
         DeviceCheck.assertWithinReference(expected.values(), y.toHeapArray(), expected.bounds(), what);
 
-        float[] separateNormed = normalizeOnDevice(x, normWeight, normBias, norm, rows, inner, eps);
+        float[] separateNormed = in.normalizeOnDevice();
         DeviceCheck.assertIdentical(separateNormed, normed.toHeapArray(), what + ": its normalised rows against the norm task");
         FloatArray sx = FloatArray.fromArray(separateNormed);
         FloatArray sy = DeviceTasks.nans(rows * cols);
@@ -94,17 +108,15 @@ class NormProjectionsIT {
     @CsvSource({ "140, 300, 37, 64, 1, 4, 1", "130, 256, 40, 128, 2, 3, 0" })
     void normGatedLinearTiled(int rows, int inner, int hidden, int groupRows, int norm, int activation, int hasBias) {
         SplittableRandom random = new SplittableRandom(rows * 11L + hidden + norm);
-        float[] x = RandomArrays.gaussian(random, rows * inner, 2.0);
-        float[] normWeight = RandomArrays.uniform(random, inner, 0.5, 1.5);
-        float[] normBias = RandomArrays.gaussian(random, inner, 0.5);
+        NormInput in = NormInput.random(random, rows, inner, norm);
         float[] gate = RandomArrays.gaussian(random, hidden * inner, 1.0 / Math.sqrt(inner));
         float[] up = RandomArrays.gaussian(random, hidden * inner, 1.0 / Math.sqrt(inner));
         float[] gateBias = hasBias != 0 ? RandomArrays.gaussian(random, hidden, 1.0) : null;
         float[] upBias = hasBias != 0 ? RandomArrays.gaussian(random, hidden, 1.0) : null;
-        float eps = Normalization.LAYER_NORM_EPS;
-        FloatArray xa = FloatArray.fromArray(x);
-        FloatArray nw = FloatArray.fromArray(normWeight);
-        FloatArray nb = FloatArray.fromArray(normBias);
+        FloatArray xa = in.xa();
+        FloatArray nw = in.nw();
+        FloatArray nb = in.nb();
+        float eps = NormInput.EPS;
         FloatArray ga = FloatArray.fromArray(gate);
         FloatArray ua = FloatArray.fromArray(up);
         FloatArray gb = orPlaceholder(gateBias);
@@ -117,11 +129,10 @@ class NormProjectionsIT {
         DeviceTasks.execute(graph, MatrixMultiply.normTiledGrid(rows, hidden, groupRows));
         String what = "MatrixMultiply.normGatedLinearTiled " + rows + "x" + inner + "->" + hidden + " (" + groupRows + " rows per group, norm " + norm
                 + ", activation " + activation + ")";
-        Expected expected = NormProjectionReference.gatedLinear(NormProjectionReference.normalized(x, normWeight, normBias, norm == Normalization.RMS_NORM, rows,
-                inner, eps), gate, up, gateBias, upBias, rows, inner, hidden, activation);
+        Expected expected = NormProjectionReference.gatedLinear(in.reference(), gate, up, gateBias, upBias, rows, inner, hidden, activation);
         DeviceCheck.assertWithinReference(expected.values(), h.toHeapArray(), expected.bounds(), what);
 
-        FloatArray sx = FloatArray.fromArray(normalizeOnDevice(x, normWeight, normBias, norm, rows, inner, eps));
+        FloatArray sx = FloatArray.fromArray(in.normalizeOnDevice());
         FloatArray sh = DeviceTasks.nans(rows * hidden);
         TaskGraph separate = DeviceTasks.graph("gatedLinearTiled").transferToDevice(DataTransferMode.EVERY_EXECUTION, sx, ga, ua, gb, ub)
                 .task(DeviceTasks.TASK, MatrixMultiply::gatedLinearTiled, new KernelContext(), sx, ga, ua, gb, ub, sh, rows, inner, hidden, hasBias, activation)
@@ -135,15 +146,13 @@ class NormProjectionsIT {
     void normQkvProjectionTiled(int rows, int inner, int qFeatures, int kvFeatures, int groupRows, int norm, int hasBias) {
         int outFeatures = qFeatures + 2 * kvFeatures;
         SplittableRandom random = new SplittableRandom(rows * 13L + outFeatures + norm);
-        float[] x = RandomArrays.gaussian(random, rows * inner, 2.0);
-        float[] normWeight = RandomArrays.uniform(random, inner, 0.5, 1.5);
-        float[] normBias = RandomArrays.gaussian(random, inner, 0.5);
+        NormInput in = NormInput.random(random, rows, inner, norm);
         float[] w = RandomArrays.gaussian(random, outFeatures * inner, 1.0 / Math.sqrt(inner));
         float[] bias = hasBias != 0 ? RandomArrays.gaussian(random, outFeatures, 1.0) : null;
-        float eps = Normalization.LAYER_NORM_EPS;
-        FloatArray xa = FloatArray.fromArray(x);
-        FloatArray nw = FloatArray.fromArray(normWeight);
-        FloatArray nb = FloatArray.fromArray(normBias);
+        FloatArray xa = in.xa();
+        FloatArray nw = in.nw();
+        FloatArray nb = in.nb();
+        float eps = NormInput.EPS;
         FloatArray wa = FloatArray.fromArray(w);
         FloatArray ba = orPlaceholder(bias);
         FloatArray[] fused = { DeviceTasks.nans(rows * qFeatures), DeviceTasks.nans(rows * kvFeatures), DeviceTasks.nans(rows * kvFeatures) };
@@ -153,7 +162,7 @@ class NormProjectionsIT {
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, fused[0], fused[1], fused[2]);
         DeviceTasks.execute(graph, MatrixMultiply.normTiledGrid(rows, outFeatures, groupRows));
 
-        FloatArray sx = FloatArray.fromArray(normalizeOnDevice(x, normWeight, normBias, norm, rows, inner, eps));
+        FloatArray sx = FloatArray.fromArray(in.normalizeOnDevice());
         FloatArray[] separate = { DeviceTasks.nans(rows * qFeatures), DeviceTasks.nans(rows * kvFeatures), DeviceTasks.nans(rows * kvFeatures) };
         TaskGraph separateGraph = DeviceTasks.graph("qkvProjectionTiled").transferToDevice(DataTransferMode.EVERY_EXECUTION, sx, wa, ba)
                 .task(DeviceTasks.TASK, LinearKernels::qkvProjectionTiled, new KernelContext(), sx, wa, ba, separate[0], separate[1], separate[2], rows, inner,
@@ -161,8 +170,7 @@ class NormProjectionsIT {
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, separate[0], separate[1], separate[2]);
         DeviceTasks.execute(separateGraph, MatrixMultiply.tiledGrid(rows, outFeatures, 1));
 
-        Expected expected = NormProjectionReference.linear(NormProjectionReference.normalized(x, normWeight, normBias, norm == Normalization.RMS_NORM, rows,
-                inner, eps), w, bias, rows, inner, outFeatures, MatrixMultiply.NONE);
+        Expected expected = NormProjectionReference.linear(in.reference(), w, bias, rows, inner, outFeatures, MatrixMultiply.NONE);
         int[] from = { 0, qFeatures, qFeatures + kvFeatures };
         int[] width = { qFeatures, kvFeatures, kvFeatures };
         for (int part = 0; part < 3; part++) {
