@@ -269,7 +269,7 @@ final class ForwardCommand implements Callable<Integer> {
             first.put("compile_ms", facts.compileMillis());
             first.put("first_run_ms", facts.firstRunMillis());
             o.put("first_run", first);
-            Map<String, Object> launch = new LinkedHashMap<>(facts.geometry().report());
+            Map<String, Object> launch = new LinkedHashMap<>(facts.geometry().report(shape.rows()));
             launch.put("task_graphs", facts.taskGraphs());
             launch.put("tasks", facts.tasks());
             o.put("launch", launch);

@@ -130,6 +130,35 @@ public final class LinearKernels {
         }
     }
 
+    /**
+     * {@link #qkvProjectionTiled} of {@code norm(x)}, with the norm in the same task as
+     * {@link MatrixMultiply#normLinearTiled} has it ({@code normed}: scratch {@code [rows, inFeatures]}), over
+     * {@link MatrixMultiply#normTiledGrid}{@code (rows, qFeatures + 2 kvFeatures, groupRows)}: the same bits as the
+     * norm task followed by {@link #qkvProjectionTiled}.
+     */
+    public static void normQkvProjectionTiled(KernelContext context, FloatArray x, FloatArray normWeight, FloatArray normBias, FloatArray normed,
+            FloatArray weight, FloatArray bias, FloatArray q, FloatArray k, FloatArray v, int rows, int inFeatures, int qFeatures, int kvFeatures,
+            int groupRows, int norm, float eps, int hasBias) {
+        int outFeatures = qFeatures + 2 * kvFeatures;
+        int row0 = context.groupIdy * groupRows;
+        int col0 = context.localIdx * MatrixMultiply.TILE_COLUMNS;
+        int[] base = new int[Normalization.ROW_GROUP];
+        float[] rowSums = new float[Normalization.ROW_GROUP];
+        float[] mean = new float[Normalization.ROW_GROUP];
+        float[] meanCorrection = new float[Normalization.ROW_GROUP];
+        float[] panel = new float[MatrixMultiply.PROJECTION_PANEL_DEPTH * MatrixMultiply.TILE_COLUMNS];
+        float[] sums = new float[MatrixMultiply.TILED_ITEM_ROWS * MatrixMultiply.TILE_COLUMNS];
+        float[] tile = new float[MatrixMultiply.TILE_ROWS * MatrixMultiply.TILE_COLUMNS];
+        Normalization.normalizeGroupRows(context, x, normWeight, normBias, normed, base, rowSums, mean, meanCorrection, rows, inFeatures, row0, groupRows,
+                norm, eps);
+        if (col0 < outFeatures && row0 < rows) {
+            int itemRows = TornadoMath.min(groupRows, rows - row0);
+            MatrixMultiply.tiledSums(sums, panel, tile, normed, weight, rows, inFeatures, outFeatures, row0, col0, itemRows);
+            storeQkv(sums, MatrixMultiply.TILE_COLUMNS, bias, q, k, v, row0, itemRows, col0, TornadoMath.min(MatrixMultiply.TILE_COLUMNS, outFeatures - col0),
+                    qFeatures, kvFeatures, hasBias);
+        }
+    }
+
     /** {@code acc + bias} for a block's rows and columns, each column into q, k or v. */
     private static void storeQkv(float[] acc, int accRow, FloatArray bias, FloatArray q, FloatArray k, FloatArray v, int row0, int blockRows, int col0, int blockCols,
             int qFeatures, int kvFeatures, int hasBias) {

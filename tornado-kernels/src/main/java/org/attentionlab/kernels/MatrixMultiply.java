@@ -69,6 +69,8 @@ public final class MatrixMultiply {
     public static final int PROJECTION_PANEL_DEPTH = 256;
     /** Output rows per work-item of {@link #linearTiled}: the rows that share each staged panel. */
     public static final int TILED_ITEM_ROWS = 128;
+    /** The fewest rows per work-group of {@link #normLinearTiled} and its siblings ({@link #normGroupRows}). */
+    public static final int MIN_NORM_GROUP_ROWS = 32;
 
     public static final int NONE = 0;
     /** {@code max(x, 0)}. */
@@ -233,15 +235,64 @@ public final class MatrixMultiply {
             int itemRows = TornadoMath.min(TILED_ITEM_ROWS, rows - row0);
             tiledSums(gateSums, panel, tile, x, gate, rows, inner, hidden, row0, col0, itemRows);
             tiledSums(upSums, panel, tile, x, up, rows, inner, hidden, row0, col0, itemRows);
-            activateTiles(gateSums, panel, gateBias, hidden, itemRows, col0, hasBias, activation);
-            for (int j = 0; j < TILE_COLUMNS; j++) {
-                panel[j] = hasBias != 0 ? upBias.get(TornadoMath.min(col0 + j, hidden - 1)) : 0.0f;
-            }
-            for (int i = 0; i < itemRows; i++) {
-                for (int j = 0; j < TILE_COLUMNS; j++) {
-                    gateSums[i * TILE_COLUMNS + j] = gateSums[i * TILE_COLUMNS + j] * (upSums[i * TILE_COLUMNS + j] + panel[j]);
-                }
-            }
+            gateTiles(gateSums, upSums, panel, gateBias, upBias, hidden, itemRows, col0, hasBias, activation);
+            storeTiles(gateSums, h, hidden, row0, itemRows, col0, 0);
+        }
+    }
+
+    /**
+     * {@code y = act(norm(x) W^T + b)}: {@link #linearTiled} with its input's LayerNorm or RMSNorm in the same task,
+     * over {@link #normTiledGrid}{@code (rows, cols, groupRows)}: one work-group per {@code groupRows} rows, its items
+     * along x covering every column. The group first normalises its rows into {@code normed} ({@code [rows, inner]},
+     * scratch that nothing else needs; {@link Normalization#normalizeGroupRows}), then each item computes its
+     * {@value #TILE_COLUMNS} columns of those rows as {@link #linearTiled} does from {@code normed}: the same bits as
+     * the norm task followed by {@link #linearTiled}, with one task fewer. {@code norm}: {@link Normalization#LAYER_NORM}
+     * ({@code normWeight}, {@code normBias}) or {@link Normalization#RMS_NORM} ({@code normBias} not read).
+     */
+    public static void normLinearTiled(KernelContext context, FloatArray x, FloatArray normWeight, FloatArray normBias, FloatArray normed, FloatArray weight,
+            FloatArray bias, FloatArray y, int rows, int inner, int cols, int groupRows, int norm, float eps, int hasBias, int activation) {
+        int row0 = context.groupIdy * groupRows;
+        int col0 = context.localIdx * TILE_COLUMNS;
+        int[] base = new int[Normalization.ROW_GROUP];
+        float[] rowSums = new float[Normalization.ROW_GROUP];
+        float[] mean = new float[Normalization.ROW_GROUP];
+        float[] meanCorrection = new float[Normalization.ROW_GROUP];
+        float[] panel = new float[PROJECTION_PANEL_DEPTH * TILE_COLUMNS];
+        float[] sums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
+        float[] tile = new float[TILE_ROWS * TILE_COLUMNS];
+        Normalization.normalizeGroupRows(context, x, normWeight, normBias, normed, base, rowSums, mean, meanCorrection, rows, inner, row0, groupRows, norm, eps);
+        if (col0 < cols && row0 < rows) {
+            int itemRows = TornadoMath.min(groupRows, rows - row0);
+            tiledSums(sums, panel, tile, normed, weight, rows, inner, cols, row0, col0, itemRows);
+            activateTiles(sums, panel, bias, cols, itemRows, col0, hasBias, activation);
+            storeTiles(sums, y, cols, row0, itemRows, col0, 0);
+        }
+    }
+
+    /**
+     * {@link #gatedLinearTiled} of {@code norm(x)}, with the norm in the same task as {@link #normLinearTiled} has it,
+     * over {@link #normTiledGrid}{@code (rows, hidden, groupRows)}: the same bits as the norm task followed by
+     * {@link #gatedLinearTiled}.
+     */
+    public static void normGatedLinearTiled(KernelContext context, FloatArray x, FloatArray normWeight, FloatArray normBias, FloatArray normed,
+            FloatArray gate, FloatArray up, FloatArray gateBias, FloatArray upBias, FloatArray h, int rows, int inner, int hidden, int groupRows, int norm,
+            float eps, int hasBias, int activation) {
+        int row0 = context.groupIdy * groupRows;
+        int col0 = context.localIdx * TILE_COLUMNS;
+        int[] base = new int[Normalization.ROW_GROUP];
+        float[] rowSums = new float[Normalization.ROW_GROUP];
+        float[] mean = new float[Normalization.ROW_GROUP];
+        float[] meanCorrection = new float[Normalization.ROW_GROUP];
+        float[] panel = new float[PROJECTION_PANEL_DEPTH * TILE_COLUMNS];
+        float[] gateSums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
+        float[] upSums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
+        float[] tile = new float[TILE_ROWS * TILE_COLUMNS];
+        Normalization.normalizeGroupRows(context, x, normWeight, normBias, normed, base, rowSums, mean, meanCorrection, rows, inner, row0, groupRows, norm, eps);
+        if (col0 < hidden && row0 < rows) {
+            int itemRows = TornadoMath.min(groupRows, rows - row0);
+            tiledSums(gateSums, panel, tile, normed, gate, rows, inner, hidden, row0, col0, itemRows);
+            tiledSums(upSums, panel, tile, normed, up, rows, inner, hidden, row0, col0, itemRows);
+            gateTiles(gateSums, upSums, panel, gateBias, upBias, hidden, itemRows, col0, hasBias, activation);
             storeTiles(gateSums, h, hidden, row0, itemRows, col0, 0);
         }
     }
@@ -397,6 +448,23 @@ public final class MatrixMultiply {
         for (int i = 0; i < itemRows; i++) {
             for (int j = 0; j < TILE_COLUMNS; j++) {
                 sums[i * TILE_COLUMNS + j] = activateWithoutBranches(activation, sums[i * TILE_COLUMNS + j] + biasRow[j]);
+            }
+        }
+    }
+
+    /**
+     * {@code gateSums = act(gateSums + bg) * (upSums + bu)}, the gated projections' epilogue ({@code biasRow}: scratch of
+     * at least {@value #TILE_COLUMNS}), as {@link #activateTiles}.
+     */
+    static void gateTiles(float[] gateSums, float[] upSums, float[] biasRow, FloatArray gateBias, FloatArray upBias, int hidden, int itemRows, int col0,
+            int hasBias, int activation) {
+        activateTiles(gateSums, biasRow, gateBias, hidden, itemRows, col0, hasBias, activation);
+        for (int j = 0; j < TILE_COLUMNS; j++) {
+            biasRow[j] = hasBias != 0 ? upBias.get(TornadoMath.min(col0 + j, hidden - 1)) : 0.0f;
+        }
+        for (int i = 0; i < itemRows; i++) {
+            for (int j = 0; j < TILE_COLUMNS; j++) {
+                gateSums[i * TILE_COLUMNS + j] = gateSums[i * TILE_COLUMNS + j] * (upSums[i * TILE_COLUMNS + j] + biasRow[j]);
             }
         }
     }
@@ -617,6 +685,37 @@ public final class MatrixMultiply {
         WorkerGrid grid = new WorkerGrid2D(blocks(cols, TILE_COLUMNS), LinearKernels.roundUp(blocks(rows, TILED_ITEM_ROWS), groupItems));
         grid.setLocalWork(1, groupItems, 1);
         return grid;
+    }
+
+    /**
+     * The grid of {@link #normLinearTiled} and its siblings for a {@code rows x cols} output: one work-group of
+     * {@code cols / }{@value #TILE_COLUMNS} items (rounded up) along x per {@code groupRows} rows along y.
+     */
+    public static WorkerGrid normTiledGrid(int rows, int cols, int groupRows) {
+        if (groupRows < Normalization.ROW_GROUP || groupRows > TILED_ITEM_ROWS || groupRows % Normalization.ROW_GROUP != 0) {
+            throw new IllegalArgumentException("groupRows must be a multiple of " + Normalization.ROW_GROUP + " up to " + TILED_ITEM_ROWS + ", got " + groupRows);
+        }
+        int items = blocks(cols, TILE_COLUMNS);
+        WorkerGrid grid = new WorkerGrid2D(items, blocks(rows, groupRows));
+        grid.setLocalWork(items, 1, 1);
+        return grid;
+    }
+
+    /**
+     * Rows per work-group of {@link #normLinearTiled} and its siblings for {@code rows} rows on a device that runs
+     * {@code parallelGroups} work-groups at once (an OpenCL CPU device: its cores), or 0 when the norm should stay a
+     * task of its own: the most rows, {@value #TILED_ITEM_ROWS} down to {@value #MIN_NORM_GROUP_ROWS} by halves, that
+     * still give every core a group. A group's items stage each panel of W once for all its rows, so fewer rows per
+     * group would stage W more often than {@link #linearTiled} does; and one group per row block runs on one core,
+     * so fewer groups than cores would leave cores idle.
+     */
+    public static int normGroupRows(int rows, int parallelGroups) {
+        for (int groupRows = TILED_ITEM_ROWS; groupRows >= MIN_NORM_GROUP_ROWS; groupRows /= 2) {
+            if (blocks(rows, groupRows) >= parallelGroups) {
+                return groupRows;
+            }
+        }
+        return 0;
     }
 
     /** {@link #GPU_GROUP_ITEMS} if TornadoVM's default device is a GPU, else {@link #CPU_GROUP_ITEMS} (also on the JVM). */

@@ -1,5 +1,6 @@
 package org.attentionlab.kernels;
 
+import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.annotations.Parallel;
 import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -37,6 +38,11 @@ public final class Normalization {
      */
     public static final int ROW_GROUP = 8;
 
+    /** The {@code norm} argument of the projections that normalise their input themselves: {@link #layerNorm}. */
+    public static final int LAYER_NORM = 1;
+    /** The {@code norm} argument of the projections that normalise their input themselves: {@link #rmsNorm}. */
+    public static final int RMS_NORM = 2;
+
     private Normalization() {
     }
 
@@ -56,44 +62,55 @@ public final class Normalization {
             float[] sums = new float[ROW_GROUP];
             float[] mean = new float[ROW_GROUP];
             float[] meanCorrection = new float[ROW_GROUP];
-            groupBases(base, group, rows, dim);
+            layerNormRowGroup(x, weight, bias, out, base, sums, mean, meanCorrection, group, rows, dim, eps);
+        }
+    }
+
+    /**
+     * One parallel iteration of {@link #layerNorm}: rows {@code group * ROW_GROUP} onwards (those before {@code rows})
+     * normalised side by side into {@code out}; {@code base}, {@code sums}, {@code mean}, {@code meanCorrection}:
+     * private scratch of {@value #ROW_GROUP}. Also the normalising step of the projections that fuse their input's
+     * norm ({@link #normalizeGroupRows}), so that both give each row the same bits.
+     */
+    static void layerNormRowGroup(FloatArray x, FloatArray weight, FloatArray bias, FloatArray out, int[] base, float[] sums, float[] mean,
+            float[] meanCorrection, int group, int rows, int dim, float eps) {
+        groupBases(base, group, rows, dim);
+        for (int r = 0; r < ROW_GROUP; r++) {
+            sums[r] = 0.0f;
+        }
+        for (int j = 0; j < dim; j++) {
             for (int r = 0; r < ROW_GROUP; r++) {
-                sums[r] = 0.0f;
+                sums[r] += x.get(base[r] + j);
             }
-            for (int j = 0; j < dim; j++) {
-                for (int r = 0; r < ROW_GROUP; r++) {
-                    sums[r] += x.get(base[r] + j);
-                }
-            }
+        }
+        for (int r = 0; r < ROW_GROUP; r++) {
+            mean[r] = sums[r] / dim;
+            sums[r] = 0.0f;
+        }
+        for (int j = 0; j < dim; j++) {
             for (int r = 0; r < ROW_GROUP; r++) {
-                mean[r] = sums[r] / dim;
-                sums[r] = 0.0f;
+                sums[r] += x.get(base[r] + j) - mean[r];
             }
-            for (int j = 0; j < dim; j++) {
-                for (int r = 0; r < ROW_GROUP; r++) {
-                    sums[r] += x.get(base[r] + j) - mean[r];
-                }
-            }
+        }
+        for (int r = 0; r < ROW_GROUP; r++) {
+            meanCorrection[r] = sums[r] / dim;
+            sums[r] = 0.0f;
+        }
+        for (int j = 0; j < dim; j++) {
             for (int r = 0; r < ROW_GROUP; r++) {
-                meanCorrection[r] = sums[r] / dim;
-                sums[r] = 0.0f;
+                float centred = (x.get(base[r] + j) - mean[r]) - meanCorrection[r];
+                sums[r] += centred * centred;
             }
-            for (int j = 0; j < dim; j++) {
-                for (int r = 0; r < ROW_GROUP; r++) {
+        }
+        for (int r = 0; r < ROW_GROUP; r++) {
+            // sums now holds each row's inverse standard deviation
+            sums[r] = 1.0f / TornadoMath.sqrt(sums[r] / dim + eps);
+        }
+        for (int j = 0; j < dim; j++) {
+            for (int r = 0; r < ROW_GROUP; r++) {
+                if (group * ROW_GROUP + r < rows) {
                     float centred = (x.get(base[r] + j) - mean[r]) - meanCorrection[r];
-                    sums[r] += centred * centred;
-                }
-            }
-            for (int r = 0; r < ROW_GROUP; r++) {
-                // sums now holds each row's inverse standard deviation
-                sums[r] = 1.0f / TornadoMath.sqrt(sums[r] / dim + eps);
-            }
-            for (int j = 0; j < dim; j++) {
-                for (int r = 0; r < ROW_GROUP; r++) {
-                    if (group * ROW_GROUP + r < rows) {
-                        float centred = (x.get(base[r] + j) - mean[r]) - meanCorrection[r];
-                        out.set(base[r] + j, centred * sums[r] * weight.get(j) + bias.get(j));
-                    }
+                    out.set(base[r] + j, centred * sums[r] * weight.get(j) + bias.get(j));
                 }
             }
         }
@@ -109,12 +126,42 @@ public final class Normalization {
      */
     public static void rmsNorm(FloatArray x, FloatArray weight, FloatArray out, int rows, int dim, float eps) {
         for (@Parallel int row = 0; row < rows; row++) {
-            int base = row * dim;
-            float inverseRms = inverseRms(x, base, dim, eps);
-            for (int j = 0; j < dim; j++) {
-                out.set(base + j, x.get(base + j) * inverseRms * weight.get(j));
+            rmsNormRow(x, weight, out, row, dim, eps);
+        }
+    }
+
+    /** One parallel iteration of {@link #rmsNorm}, also {@link #normalizeGroupRows}'s (the same bits in both). */
+    static void rmsNormRow(FloatArray x, FloatArray weight, FloatArray out, int row, int dim, float eps) {
+        int base = row * dim;
+        float inverseRms = inverseRms(x, base, dim, eps);
+        for (int j = 0; j < dim; j++) {
+            out.set(base + j, x.get(base + j) * inverseRms * weight.get(j));
+        }
+    }
+
+    /**
+     * The norm step of a projection that normalises its own input ({@code MatrixMultiply.normLinearTiled} and its
+     * q/k/v and gated siblings): the work-group's rows {@code row0} to {@code row0 + groupRows} (those before
+     * {@code rows}) normalised into {@code out} by {@link #layerNorm}'s row groups ({@code norm == }{@link #LAYER_NORM},
+     * {@code groupRows} a multiple of {@value #ROW_GROUP}) or {@link #rmsNorm}'s rows ({@link #RMS_NORM}; {@code bias}
+     * not read), shared among the group's items along x, then a barrier, after which every item of the group reads
+     * them. Each row's values are the bits the norm kernel gives it. Every item of the group must call this; scratch as
+     * {@link #layerNormRowGroup}'s.
+     */
+    static void normalizeGroupRows(KernelContext context, FloatArray x, FloatArray weight, FloatArray bias, FloatArray out, int[] base, float[] sums,
+            float[] mean, float[] meanCorrection, int rows, int dim, int row0, int groupRows, int norm, float eps) {
+        int groupEnd = TornadoMath.min(rows, row0 + groupRows);
+        if (norm == LAYER_NORM) {
+            for (int group = row0 / ROW_GROUP + context.localIdx; group * ROW_GROUP < groupEnd; group += context.localGroupSizeX) {
+                layerNormRowGroup(x, weight, bias, out, base, sums, mean, meanCorrection, group, rows, dim, eps);
+            }
+        } else {
+            for (int row = row0 + context.localIdx; row < groupEnd; row += context.localGroupSizeX) {
+                rmsNormRow(x, weight, out, row, dim, eps);
             }
         }
+        // Global memory: the normalised rows go through out, which the items then read as any other input.
+        context.globalBarrier();
     }
 
     /**

@@ -32,12 +32,24 @@ import uk.ac.manchester.tornado.api.enums.TornadoVMBackendType;
  * flag picks flash attention's kernel ({@link #attentionKernel}).
  */
 public record LaunchGeometry(int groupItems, String source, String deviceType, long[] maxWorkGroupDimensions, long localMemoryBytes,
-        boolean registerTiles) {
+        boolean registerTiles, int parallelGroups) {
 
     public LaunchGeometry {
         if (groupItems < 1) {
             throw new IllegalArgumentException("groupItems must be >= 1, got " + groupItems);
         }
+        if (parallelGroups < 1) {
+            throw new IllegalArgumentException("parallelGroups must be >= 1, got " + parallelGroups);
+        }
+    }
+
+    /**
+     * A geometry whose device runs as many work-groups at once as this machine has cores
+     * ({@link Runtime#availableProcessors()}): true of an OpenCL CPU device (PoCL), the only kind on which
+     * {@link #normGroupRows} fuses anything.
+     */
+    public LaunchGeometry(int groupItems, String source, String deviceType, long[] maxWorkGroupDimensions, long localMemoryBytes, boolean registerTiles) {
+        this(groupItems, source, deviceType, maxWorkGroupDimensions, localMemoryBytes, registerTiles, Runtime.getRuntime().availableProcessors());
     }
 
     /**
@@ -82,6 +94,32 @@ public record LaunchGeometry(int groupItems, String source, String deviceType, l
     }
 
     /**
+     * Rows per work-group with which a register-tiled projection of {@code cols} outputs over {@code rows} rows
+     * normalises its own input ({@link MatrixMultiply#normLinearTiled} and its siblings: one task instead of the norm's
+     * and the projection's), or 0 to keep the norm a task of its own: on the row blocks (the JVM implementation, GPUs:
+     * their goldens and kernels stay as they are), where a group of {@code cols / }{@value MatrixMultiply#TILE_COLUMNS}
+     * items is more than the device allows, and where {@link MatrixMultiply#normGroupRows} finds too few rows to give
+     * each of the device's {@code parallelGroups} cores a group.
+     */
+    public int normGroupRows(int rows, int cols) {
+        long items = (cols + MatrixMultiply.TILE_COLUMNS - 1) / MatrixMultiply.TILE_COLUMNS;
+        if (maxWorkGroupDimensions != null && maxWorkGroupDimensions.length > 0 && items > maxWorkGroupDimensions[0]) {
+            return 0;
+        }
+        return normGroupRows(rows);
+    }
+
+    /** {@link #normGroupRows(int, int)} for projections narrow enough for one work-group. */
+    private int normGroupRows(int rows) {
+        return registerTiles ? MatrixMultiply.normGroupRows(rows, parallelGroups) : 0;
+    }
+
+    /** The grid of a projection that normalises its own input ({@link #normGroupRows} {@code groupRows > 0}). */
+    public WorkerGrid normProjection(int rows, int cols, int groupRows) {
+        return MatrixMultiply.normTiledGrid(rows, cols, groupRows);
+    }
+
+    /**
      * The kernel a layer runs for its configured attention algorithm: flash as register tiles
      * ({@link AttentionLaunch.Algorithm#FLASH_TILED}, the same function and features) where {@link #registerTiles} holds,
      * every other algorithm as itself. On the JVM implementation flash keeps its blocks (C2 leaves the tiles scalar:
@@ -104,6 +142,19 @@ public record LaunchGeometry(int groupItems, String source, String deviceType, l
     /** The grid of an attention call, when its algorithm has one (flash). */
     public java.util.Optional<WorkerGrid> attention(AttentionLaunch launch) {
         return launch.grid(groupItems);
+    }
+
+    /**
+     * What {@code --json} records for a run of {@code rows} rows (a batch times a sequence length): {@link #report()}
+     * and whether a pre-norm's norm runs inside the projection after it, with how many rows per work-group
+     * ({@link #normGroupRows}; a projection too wide for one work-group keeps its norm a task).
+     */
+    public Map<String, Object> report(int rows) {
+        Map<String, Object> m = report();
+        int groupRows = normGroupRows(rows);
+        m.put("norm_projection_kernel", groupRows > 0 ? "fused" : "separate");
+        m.put("norm_group_rows", groupRows);
+        return m;
     }
 
     /** What {@code --json} records. */

@@ -94,6 +94,26 @@ final class Linear {
         tasks.grid(taskName, tasks.geometry().projection(rows, gate.out));
     }
 
+    /**
+     * {@code y = act(norm(x) Wᵀ (+ b))} in one task ({@link MatrixMultiply#normLinearTiled}), for a geometry whose
+     * {@link NormWeights#fusedGroupRows} is {@code groupRows > 0}; {@code normed}: scratch for the normalised rows.
+     */
+    void addNormTask(LayerTasks tasks, TaskKind kind, String taskName, NormWeights norm, int groupRows, FloatArray x, FloatArray normed, FloatArray y,
+            int rows, HiddenAct act) {
+        tasks.graph().task(tasks.name(kind, taskName), MatrixMultiply::normLinearTiled, new KernelContext(), x, norm.weight, norm.biasArgument(), normed,
+                weight, biasArgument, y, rows, in, out, groupRows, norm.kernelCode(), norm.eps(), KernelCodes.hasBias(hasBias()), KernelCodes.activation(act));
+        tasks.grid(taskName, tasks.geometry().normProjection(rows, out, groupRows));
+    }
+
+    /** {@link #addGatedTask} of {@code norm(x)} in one task ({@link MatrixMultiply#normGatedLinearTiled}), as {@link #addNormTask}. */
+    static void addNormGatedTask(LayerTasks tasks, String taskName, NormWeights norm, int groupRows, Linear gate, Linear up, HiddenAct act, FloatArray x,
+            FloatArray normed, FloatArray h, int rows) {
+        tasks.graph().task(tasks.name(TaskKind.FFN, taskName), MatrixMultiply::normGatedLinearTiled, new KernelContext(), x, norm.weight, norm.biasArgument(),
+                normed, gate.weight, up.weight, gate.biasArgument, up.biasArgument, h, rows, gate.in, gate.out, groupRows, norm.kernelCode(), norm.eps(),
+                KernelCodes.hasBias(gate.hasBias()), KernelCodes.activation(act));
+        tasks.grid(taskName, tasks.geometry().normProjection(rows, gate.out, groupRows));
+    }
+
     /** Elements of its weight and bias. */
     long weightElements() {
         return (long) in * out + (hasBias ? out : 0);

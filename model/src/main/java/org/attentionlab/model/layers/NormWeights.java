@@ -3,6 +3,7 @@ package org.attentionlab.model.layers;
 import java.util.List;
 
 import org.attentionlab.kernels.Normalization;
+import org.attentionlab.model.exec.LaunchGeometry;
 import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.exec.TaskKind;
 import org.attentionlab.model.spec.Norm;
@@ -30,6 +31,8 @@ final class NormWeights {
     private final FloatArray bias;
     /** Whether {@link #bias} is a parameter (trained), not the zeros of a bias-free LayerNorm. */
     private final boolean biasParameter;
+    /** What a fused projection's norm-bias argument receives for an RMSNorm (one element it does not read). */
+    private final FloatArray unreadBias = new FloatArray(1);
 
     NormWeights(Parameters parameters, String name, NormSpec spec, int width) {
         this.kind = spec.kind();
@@ -53,6 +56,31 @@ final class NormWeights {
         if (bias != null) {
             weights.add(bias);
         }
+        if (kind == Norm.RMSNORM) {
+            weights.add(unreadBias);
+        }
+    }
+
+    /**
+     * The rows per work-group with which a register-tiled projection of {@code cols} outputs normalises its own input
+     * by this norm ({@link LaunchGeometry#normGroupRows}), or 0: no norm, or the norm stays a task of its own.
+     */
+    int fusedGroupRows(LayerTasks tasks, int cols) {
+        return kind == Norm.NONE ? 0 : tasks.geometry().normGroupRows(tasks.shape().rows(), cols);
+    }
+
+    /** The fused projections' {@code norm} argument. */
+    int kernelCode() {
+        return kind == Norm.RMSNORM ? Normalization.RMS_NORM : Normalization.LAYER_NORM;
+    }
+
+    /** The fused projections' {@code normBias} argument: the LayerNorm's bias (or zeros), or for an RMSNorm an element not read. */
+    FloatArray biasArgument() {
+        return bias != null ? bias : unreadBias;
+    }
+
+    float eps() {
+        return eps;
     }
 
     /**

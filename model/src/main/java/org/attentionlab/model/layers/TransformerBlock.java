@@ -161,7 +161,9 @@ public final class TransformerBlock implements TrainableLayer {
      * result into the residual stream x ({@link MatrixMultiply#linear}'s accumulating epilogue), the up projection with
      * the activation in its epilogue (gated: {@link MatrixMultiply#gatedLinear}), down_proj adding into x. Post-norm
      * adds the same way and normalises x after. A run with dropout writes each residual update into {@code normed}
-     * (free by then), drops it and adds it as separate tasks. The same sums as the separate tasks of the training
+     * (free by then), drops it and adds it as separate tasks. Pre-norm on register tiles (PoCL) normalises inside the
+     * q/k/v and up (gated: gate and up) projections where {@link NormWeights#fusedGroupRows} allows: two tasks fewer
+     * per block, the same bits (the norm kernels' own code, into {@code normed}). The same sums as the separate tasks of the training
      * forward, in the same order, so the same values on the plain JVM; a device may round the fused ones differently.
      */
     @Override
@@ -171,10 +173,9 @@ public final class TransformerBlock implements TrainableLayer {
         FloatArray normed = tasks.scratch("normed", rows * width);
         switch (position) {
         case PRE -> {
-            addResidual(tasks, Residual.ATTENTION, oProj, addAttention(tasks, attnNorm.addTask(tasks, "attn_norm", x, normed, rows)), x, normed);
+            addResidual(tasks, Residual.ATTENTION, oProj, addAttention(tasks, attnNorm, x, normed), x, normed);
             if (upProj != null) {
-                addResidual(tasks, Residual.FEED_FORWARD, downProj, addFeedForwardHidden(tasks, ffnNorm.addTask(tasks, "ffn_norm", x, normed, rows)), x,
-                        normed);
+                addResidual(tasks, Residual.FEED_FORWARD, downProj, addFeedForwardHidden(tasks, ffnNorm, x, normed), x, normed);
             }
         }
         case POST -> {
@@ -199,16 +200,43 @@ public final class TransformerBlock implements TrainableLayer {
         return x;
     }
 
-    /** The fused q/k/v projection of {@code input} and the attention core; returns the heads' outputs (o_proj's input). */
-    private FloatArray addAttention(LayerTasks tasks, FloatArray input) {
+    /** {@link #addAttention(LayerTasks, FloatArray)} of {@code norm(x)}, the norm inside the q/k/v projection where the geometry allows ({@code normed}: its output). */
+    private FloatArray addAttention(LayerTasks tasks, NormWeights norm, FloatArray x, FloatArray normed) {
         int rows = tasks.shape().rows();
-        FloatArray q = tasks.scratch("q", rows * qWidth);
-        FloatArray k = tasks.scratch("k", rows * kvWidth);
-        FloatArray v = tasks.scratch("v", rows * kvWidth);
-        FloatArray heads = tasks.scratch("attention", rows * qWidth);
+        int groupRows = norm.fusedGroupRows(tasks, qWidth + 2 * kvWidth);
+        if (groupRows == 0) {
+            return addAttention(tasks, norm.addTask(tasks, "attn_norm", x, normed, rows));
+        }
+        QkvBuffers out = qkvBuffers(tasks);
+        tasks.graph().task(tasks.name(TaskKind.PROJECTIONS, "attn_norm_qkv_proj"), LinearKernels::normQkvProjectionTiled, new KernelContext(), x, norm.weight,
+                norm.biasArgument(), normed, qkvWeight, qkvBias, out.q, out.k, out.v, rows, width, qWidth, kvWidth, groupRows, norm.kernelCode(), norm.eps(),
+                KernelCodes.hasBias(block.attentionBias()));
+        tasks.grid("attn_norm_qkv_proj", tasks.geometry().normProjection(rows, qWidth + 2 * kvWidth, groupRows));
+        attention.addTasks(tasks, out.q, out.k, out.v, out.heads);
+        return out.heads;
+    }
+
+    /** The attention branch's buffers: q, k, v and the heads' outputs. */
+    private record QkvBuffers(FloatArray q, FloatArray k, FloatArray v, FloatArray heads) {
+    }
+
+    private QkvBuffers qkvBuffers(LayerTasks tasks) {
+        int rows = tasks.shape().rows();
         if (qkvWeight == null) {
             packQkv();
         }
+        return new QkvBuffers(tasks.scratch("q", rows * qWidth), tasks.scratch("k", rows * kvWidth), tasks.scratch("v", rows * kvWidth),
+                tasks.scratch("attention", rows * qWidth));
+    }
+
+    /** The fused q/k/v projection of {@code input} and the attention core; returns the heads' outputs (o_proj's input). */
+    private FloatArray addAttention(LayerTasks tasks, FloatArray input) {
+        int rows = tasks.shape().rows();
+        QkvBuffers out = qkvBuffers(tasks);
+        FloatArray q = out.q;
+        FloatArray k = out.k;
+        FloatArray v = out.v;
+        FloatArray heads = out.heads;
         if (tasks.geometry().registerTiles()) {
             tasks.graph().task(tasks.name(TaskKind.PROJECTIONS, "qkv_proj"), LinearKernels::qkvProjectionTiled, new KernelContext(), input, qkvWeight, qkvBias,
                     q, k, v, rows, width, qWidth, kvWidth, KernelCodes.hasBias(block.attentionBias()));
@@ -219,6 +247,22 @@ public final class TransformerBlock implements TrainableLayer {
         tasks.grid("qkv_proj", tasks.geometry().projection(rows, qWidth + 2 * kvWidth));
         attention.addTasks(tasks, q, k, v, heads);
         return heads;
+    }
+
+    /** {@link #addFeedForwardHidden(LayerTasks, FloatArray)} of {@code norm(x)}, the norm inside the up projection where the geometry allows. */
+    private FloatArray addFeedForwardHidden(LayerTasks tasks, NormWeights norm, FloatArray x, FloatArray normed) {
+        int rows = tasks.shape().rows();
+        int groupRows = norm.fusedGroupRows(tasks, upProj.out);
+        if (groupRows == 0) {
+            return addFeedForwardHidden(tasks, norm.addTask(tasks, "ffn_norm", x, normed, rows));
+        }
+        FloatArray hidden = tasks.scratch("ffn_hidden", rows * upProj.out);
+        if (gateProj == null) {
+            upProj.addNormTask(tasks, TaskKind.FFN, "ffn_norm_up_proj", norm, groupRows, x, normed, hidden, rows, act);
+        } else {
+            Linear.addNormGatedTask(tasks, "ffn_norm_gate_up_proj", norm, groupRows, gateProj, upProj, act, x, normed, hidden, rows);
+        }
+        return hidden;
     }
 
     /** The feed-forward block's hidden activations of {@code input}: act(up_proj), or act(gate_proj) * up_proj; down_proj's input. */

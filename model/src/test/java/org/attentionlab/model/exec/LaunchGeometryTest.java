@@ -57,7 +57,8 @@ class LaunchGeometryTest {
         Model model = Model.build(ConfigLoader.load(LayerBuffersTest.TWINS.resolve("rnope-swa-geglu.yaml")));
         RunShape shape = RunShape.inference(1, 40);
         for (boolean registerTiles : new boolean[] { true, false }) {
-            LaunchGeometry geometry = new LaunchGeometry(2, "test", "CPU", null, 0, registerTiles);
+            // 4 cores: 40 rows are too few to give each a group, so the norm stays a task of its own.
+            LaunchGeometry geometry = new LaunchGeometry(2, "test", "CPU", null, 0, registerTiles, 4);
             GridScheduler grids = new GridScheduler();
             Layer block = model.layers().stream().filter(layer -> layer.describe().contains("geglu")).findFirst().orElseThrow();
             block.addTasks(new LayerTasks(new TaskGraph("g"), shape, new HashMap<>(), grids, geometry, 0, new HashMap<>(), null, false),
@@ -66,6 +67,38 @@ class LaunchGeometryTest {
             int hidden = 24; // the twin's intermediate_size
             WorkerGrid expected = registerTiles ? MatrixMultiply.tiledGrid(shape.rows(), hidden, 2) : MatrixMultiply.grid(shape.rows(), hidden, 2);
             assertArrayEquals(expected.getGlobalWork(), gated.getGlobalWork(), "register tiles " + registerTiles);
+        }
+    }
+
+    /**
+     * A pre-norm block on register tiles with rows enough for every core's group runs its norms inside the q/k/v and
+     * gated up projections, on their grids; on row blocks, or with too few rows, the norm tasks stay.
+     */
+    @Test
+    void preNormsRunInsideTheProjectionsWhereTheGeometryAllows() {
+        Model model = Model.build(ConfigLoader.load(LayerBuffersTest.TWINS.resolve("rnope-swa-geglu.yaml")));
+        Layer block = model.layers().stream().filter(layer -> layer.describe().contains("geglu")).findFirst().orElseThrow();
+        RunShape shape = RunShape.inference(2, 64);
+        int qkv = 3 * block.outputWidth();
+        int hidden = 24; // the twin's intermediate_size
+        for (int cores : new int[] { 2, 8 }) {
+            for (boolean registerTiles : new boolean[] { true, false }) {
+                LaunchGeometry geometry = new LaunchGeometry(1, "test", "CPU", null, 0, registerTiles, cores);
+                GridScheduler grids = new GridScheduler();
+                TaskGraph graph = new TaskGraph("g");
+                block.addTasks(new LayerTasks(graph, shape, new HashMap<>(), grids, geometry, 0, new HashMap<>(), null, false), new FloatArray(shape.rows() * block.outputWidth()));
+                boolean fused = registerTiles && cores == 2;
+                assertEquals(fused ? 64 : 0, geometry.normGroupRows(shape.rows(), qkv), cores + " cores, register tiles " + registerTiles);
+                assertEquals(fused ? "fused" : "separate", geometry.report(shape.rows()).get("norm_projection_kernel"));
+                if (fused) {
+                    assertArrayEquals(MatrixMultiply.normTiledGrid(128, qkv, 64).getLocalWork(), grids.get("g.l0_attn_norm_qkv_proj").getLocalWork());
+                    assertArrayEquals(MatrixMultiply.normTiledGrid(128, hidden, 64).getGlobalWork(), grids.get("g.l0_ffn_norm_gate_up_proj").getGlobalWork());
+                    assertEquals(null, grids.get("g.l0_qkv_proj"));
+                } else {
+                    assertTrue(grids.get("g.l0_qkv_proj") != null && grids.get("g.l0_gate_up_proj") != null);
+                    assertEquals(null, grids.get("g.l0_attn_norm_qkv_proj"));
+                }
+            }
         }
     }
 

@@ -1,0 +1,116 @@
+package org.attentionlab.benchmarks;
+
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+import org.attentionlab.kernels.LinearKernels;
+import org.attentionlab.kernels.MatrixMultiply;
+import org.attentionlab.kernels.Normalization;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import uk.ac.manchester.tornado.api.GridScheduler;
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
+import uk.ac.manchester.tornado.api.enums.DataTransferMode;
+import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/**
+ * A pre-norm's LayerNorm and the register-tiled projection after it, as rnope-swa's blocks run them on PoCL:
+ * {@code separate}, the norm task then the projection task ({@link Normalization#layerNorm}, then
+ * {@link LinearKernels#qkvProjectionTiled} 256 -> 768 or {@link MatrixMultiply#linearTiled} 256 -> 1024 with GELU), or
+ * {@code fused}, one task ({@link LinearKernels#normQkvProjectionTiled} / {@link MatrixMultiply#normLinearTiled}) with
+ * the rows per work-group the model picks ({@link MatrixMultiply#normGroupRows} for this machine's cores). Rows 128,
+ * 1024 and 4096 (batch 1). Each sample is one execution of the graph: what a forward pass pays per block, launches
+ * included. Both give the same bits (NormProjectionsIT), so only time differs. Not part of scripts/bench (no PyTorch
+ * peer runs these two steps as one); run it as scripts/bench runs the others on TornadoVM, with the class name.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.SampleTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgs = { "-Xms2g", "-Xmx4g", "-Xss4m" })
+public class NormProjectionBenchmark {
+
+    private static final int WIDTH = 256;
+
+    @Param({ "128", "1024", "4096" })
+    int rows;
+
+    /** {@code qkv}: 256 -> 256 + 2 x 256; {@code up}: 256 -> 1024 with GELU. */
+    @Param({ "qkv", "up" })
+    String projection;
+
+    @Param({ "separate", "fused" })
+    String variant;
+
+    private TornadoExecutionPlan plan;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        int cols = projection.equals("qkv") ? 3 * WIDTH : 4 * WIDTH;
+        SplittableRandom random = new SplittableRandom(11);
+        FloatArray x = BenchmarkArrays.uniform(rows * WIDTH, random);
+        FloatArray normWeight = BenchmarkArrays.uniform(WIDTH, random);
+        FloatArray normBias = BenchmarkArrays.uniform(WIDTH, random);
+        FloatArray normed = new FloatArray(rows * WIDTH);
+        FloatArray weight = BenchmarkArrays.uniform(cols * WIDTH, random);
+        FloatArray bias = BenchmarkArrays.uniform(cols, random);
+        FloatArray q = new FloatArray(rows * WIDTH);
+        FloatArray k = new FloatArray(rows * WIDTH);
+        FloatArray v = new FloatArray(rows * WIDTH);
+        FloatArray y = new FloatArray(rows * cols);
+        float eps = Normalization.LAYER_NORM_EPS;
+        TaskGraph graph = new TaskGraph("norm").transferToDevice(DataTransferMode.FIRST_EXECUTION, x, normWeight, normBias, weight, bias);
+        GridScheduler grids;
+        if (variant.equals("fused")) {
+            int groupRows = MatrixMultiply.normGroupRows(rows, Runtime.getRuntime().availableProcessors());
+            if (groupRows == 0) {
+                throw new IllegalStateException(rows + " rows are too few to fuse the norm on " + Runtime.getRuntime().availableProcessors() + " cores");
+            }
+            if (projection.equals("qkv")) {
+                graph.task("project", LinearKernels::normQkvProjectionTiled, new KernelContext(), x, normWeight, normBias, normed, weight, bias, q, k, v, rows,
+                        WIDTH, WIDTH, WIDTH, groupRows, Normalization.LAYER_NORM, eps, 1);
+            } else {
+                graph.task("project", MatrixMultiply::normLinearTiled, new KernelContext(), x, normWeight, normBias, normed, weight, bias, y, rows, WIDTH,
+                        cols, groupRows, Normalization.LAYER_NORM, eps, 1, MatrixMultiply.GELU_ERF);
+            }
+            grids = new GridScheduler("norm.project", MatrixMultiply.normTiledGrid(rows, cols, groupRows));
+        } else {
+            graph.task("normalize", Normalization::layerNorm, x, normWeight, normBias, normed, rows, WIDTH, eps);
+            if (projection.equals("qkv")) {
+                graph.task("project", LinearKernels::qkvProjectionTiled, new KernelContext(), normed, weight, bias, q, k, v, rows, WIDTH, WIDTH, WIDTH, 1);
+            } else {
+                graph.task("project", MatrixMultiply::linearTiled, new KernelContext(), normed, weight, bias, y, rows, WIDTH, cols, 1, MatrixMultiply.GELU_ERF,
+                        0);
+            }
+            grids = new GridScheduler("norm.project", MatrixMultiply.tiledGrid(rows, cols, MatrixMultiply.groupItemsForDefaultDevice()));
+        }
+        graph.transferToHost(DataTransferMode.UNDER_DEMAND, y, q);
+        plan = new TornadoExecutionPlan(graph.snapshot()).withGridScheduler(grids);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws TornadoExecutionPlanException {
+        plan.close();
+    }
+
+    @Benchmark
+    public void normAndProject() {
+        plan.execute();
+    }
+}

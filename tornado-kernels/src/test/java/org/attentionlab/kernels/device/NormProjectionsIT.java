@@ -1,0 +1,184 @@
+package org.attentionlab.kernels.device;
+
+import java.util.SplittableRandom;
+
+import org.attentionlab.kernels.LinearKernels;
+import org.attentionlab.kernels.MatrixMultiply;
+import org.attentionlab.kernels.Normalization;
+import org.attentionlab.kernels.reference.MatrixReference.Expected;
+import org.attentionlab.kernels.reference.NormProjectionReference;
+import org.attentionlab.kernels.testing.RandomArrays;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.enums.DataTransferMode;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/**
+ * The projections that normalise their own input on a TornadoVM device, against the unit tests' float64 references
+ * and bounds ({@link NormProjectionReference}), and bit for bit against the norm kernel followed by the unfused
+ * register-tiled projection on the same device (what the model ran before: its twins' tolerances rest on it). Two
+ * shapes: 140 rows x 300 inputs -> 37 columns (a partial last group, a partial panel, a partial tile) and
+ * rnope-swa's at L = 128 (128 x 256 -> 768 q/k/v columns, 1024 feed-forward columns, two groups of 64 rows).
+ */
+class NormProjectionsIT {
+
+    @BeforeEach
+    void requireDevice() {
+        DeviceRuntime.assumeDevice();
+    }
+
+    private static FloatArray orPlaceholder(float[] values) {
+        return values == null ? new FloatArray(1) : FloatArray.fromArray(values);
+    }
+
+    /** A case's input and its norm: x {@code [rows, inner]} (gaussian, scale 2), the norm's weight and bias, on the device as arrays. */
+    private record NormInput(int rows, int inner, int norm, float[] x, float[] normWeight, float[] normBias, FloatArray xa, FloatArray nw, FloatArray nb) {
+
+        static final float EPS = Normalization.LAYER_NORM_EPS;
+
+        static NormInput random(SplittableRandom random, int rows, int inner, int norm) {
+            float[] x = RandomArrays.gaussian(random, rows * inner, 2.0);
+            float[] normWeight = RandomArrays.uniform(random, inner, 0.5, 1.5);
+            float[] normBias = RandomArrays.gaussian(random, inner, 0.5);
+            return new NormInput(rows, inner, norm, x, normWeight, normBias, FloatArray.fromArray(x), FloatArray.fromArray(normWeight),
+                    FloatArray.fromArray(normBias));
+        }
+
+        /** The float64 normalised rows. */
+        double[] reference() {
+            return NormProjectionReference.normalized(x, normWeight, normBias, norm == Normalization.RMS_NORM, rows, inner, EPS);
+        }
+
+        /** The norm task's output on the device: the unfused model's first step. */
+        float[] normalizeOnDevice() {
+            FloatArray out = DeviceTasks.nans(rows * inner);
+            TaskGraph graph = DeviceTasks.graph("norm").transferToDevice(DataTransferMode.EVERY_EXECUTION, xa, nw, nb);
+            if (norm == Normalization.LAYER_NORM) {
+                graph.task(DeviceTasks.TASK, Normalization::layerNorm, xa, nw, nb, out, rows, inner, EPS);
+            } else {
+                graph.task(DeviceTasks.TASK, Normalization::rmsNorm, xa, nw, out, rows, inner, EPS);
+            }
+            graph.transferToHost(DataTransferMode.EVERY_EXECUTION, out);
+            DeviceTasks.execute(graph);
+            return out.toHeapArray();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}x{1}->{2}, {3} rows per group, norm {4}, activation {5}, bias {6}")
+    @CsvSource({ "140, 300, 37, 64, 1, 2, 1", "140, 300, 37, 128, 2, 4, 0", "128, 256, 1024, 64, 1, 2, 1", "100, 64, 20, 32, 1, 1, 0" })
+    void normLinearTiled(int rows, int inner, int cols, int groupRows, int norm, int activation, int hasBias) {
+        SplittableRandom random = new SplittableRandom(rows * 7L + cols + norm);
+        NormInput in = NormInput.random(random, rows, inner, norm);
+        float[] w = RandomArrays.gaussian(random, cols * inner, 1.0 / Math.sqrt(inner));
+        float[] bias = hasBias != 0 ? RandomArrays.gaussian(random, cols, 1.0) : null;
+        FloatArray xa = in.xa();
+        FloatArray nw = in.nw();
+        FloatArray nb = in.nb();
+        float eps = NormInput.EPS;
+        FloatArray normed = DeviceTasks.nans(rows * inner);
+        FloatArray wa = FloatArray.fromArray(w);
+        FloatArray ba = orPlaceholder(bias);
+        FloatArray y = DeviceTasks.nans(rows * cols);
+        TaskGraph graph = DeviceTasks.graph("normLinearTiled").transferToDevice(DataTransferMode.EVERY_EXECUTION, xa, nw, nb, wa, ba)
+                .task(DeviceTasks.TASK, MatrixMultiply::normLinearTiled, new KernelContext(), xa, nw, nb, normed, wa, ba, y, rows, inner, cols, groupRows, norm,
+                        eps, hasBias, activation)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, y, normed);
+        DeviceTasks.execute(graph, MatrixMultiply.normTiledGrid(rows, cols, groupRows));
+        String what = "MatrixMultiply.normLinearTiled " + rows + "x" + inner + "->" + cols + " (" + groupRows + " rows per group, norm " + norm
+                + ", activation " + activation + ")";
+        Expected expected = NormProjectionReference.linear(in.reference(), w, bias, rows, inner, cols, activation);
+        DeviceCheck.assertWithinReference(expected.values(), y.toHeapArray(), expected.bounds(), what);
+
+        float[] separateNormed = in.normalizeOnDevice();
+        DeviceCheck.assertIdentical(separateNormed, normed.toHeapArray(), what + ": its normalised rows against the norm task");
+        FloatArray sx = FloatArray.fromArray(separateNormed);
+        FloatArray sy = DeviceTasks.nans(rows * cols);
+        TaskGraph separate = DeviceTasks.graph("linearTiled").transferToDevice(DataTransferMode.EVERY_EXECUTION, sx, wa, ba)
+                .task(DeviceTasks.TASK, MatrixMultiply::linearTiled, new KernelContext(), sx, wa, ba, sy, rows, inner, cols, hasBias, activation, 0)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, sy);
+        DeviceTasks.execute(separate, MatrixMultiply.tiledGrid(rows, cols, 1));
+        DeviceCheck.assertIdentical(sy.toHeapArray(), y.toHeapArray(), what + ": against the norm task, then linearTiled");
+    }
+
+    @ParameterizedTest(name = "{0}x{1}->{2}, {3} rows per group, norm {4}, activation {5}, bias {6}")
+    @CsvSource({ "140, 300, 37, 64, 1, 4, 1", "130, 256, 40, 128, 2, 3, 0" })
+    void normGatedLinearTiled(int rows, int inner, int hidden, int groupRows, int norm, int activation, int hasBias) {
+        SplittableRandom random = new SplittableRandom(rows * 11L + hidden + norm);
+        NormInput in = NormInput.random(random, rows, inner, norm);
+        float[] gate = RandomArrays.gaussian(random, hidden * inner, 1.0 / Math.sqrt(inner));
+        float[] up = RandomArrays.gaussian(random, hidden * inner, 1.0 / Math.sqrt(inner));
+        float[] gateBias = hasBias != 0 ? RandomArrays.gaussian(random, hidden, 1.0) : null;
+        float[] upBias = hasBias != 0 ? RandomArrays.gaussian(random, hidden, 1.0) : null;
+        FloatArray xa = in.xa();
+        FloatArray nw = in.nw();
+        FloatArray nb = in.nb();
+        float eps = NormInput.EPS;
+        FloatArray ga = FloatArray.fromArray(gate);
+        FloatArray ua = FloatArray.fromArray(up);
+        FloatArray gb = orPlaceholder(gateBias);
+        FloatArray ub = orPlaceholder(upBias);
+        FloatArray h = DeviceTasks.nans(rows * hidden);
+        TaskGraph graph = DeviceTasks.graph("normGatedLinearTiled").transferToDevice(DataTransferMode.EVERY_EXECUTION, xa, nw, nb, ga, ua, gb, ub)
+                .task(DeviceTasks.TASK, MatrixMultiply::normGatedLinearTiled, new KernelContext(), xa, nw, nb, DeviceTasks.nans(rows * inner), ga, ua, gb, ub, h,
+                        rows, inner, hidden, groupRows, norm, eps, hasBias, activation)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, h);
+        DeviceTasks.execute(graph, MatrixMultiply.normTiledGrid(rows, hidden, groupRows));
+        String what = "MatrixMultiply.normGatedLinearTiled " + rows + "x" + inner + "->" + hidden + " (" + groupRows + " rows per group, norm " + norm
+                + ", activation " + activation + ")";
+        Expected expected = NormProjectionReference.gatedLinear(in.reference(), gate, up, gateBias, upBias, rows, inner, hidden, activation);
+        DeviceCheck.assertWithinReference(expected.values(), h.toHeapArray(), expected.bounds(), what);
+
+        FloatArray sx = FloatArray.fromArray(in.normalizeOnDevice());
+        FloatArray sh = DeviceTasks.nans(rows * hidden);
+        TaskGraph separate = DeviceTasks.graph("gatedLinearTiled").transferToDevice(DataTransferMode.EVERY_EXECUTION, sx, ga, ua, gb, ub)
+                .task(DeviceTasks.TASK, MatrixMultiply::gatedLinearTiled, new KernelContext(), sx, ga, ua, gb, ub, sh, rows, inner, hidden, hasBias, activation)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, sh);
+        DeviceTasks.execute(separate, MatrixMultiply.tiledGrid(rows, hidden, 1));
+        DeviceCheck.assertIdentical(sh.toHeapArray(), h.toHeapArray(), what + ": against the norm task, then gatedLinearTiled");
+    }
+
+    @ParameterizedTest(name = "{0}x{1}->{2}+2x{3}, {4} rows per group, norm {5}, bias {6}")
+    @CsvSource({ "128, 256, 256, 256, 64, 1, 0", "70, 300, 24, 8, 32, 2, 1" })
+    void normQkvProjectionTiled(int rows, int inner, int qFeatures, int kvFeatures, int groupRows, int norm, int hasBias) {
+        int outFeatures = qFeatures + 2 * kvFeatures;
+        SplittableRandom random = new SplittableRandom(rows * 13L + outFeatures + norm);
+        NormInput in = NormInput.random(random, rows, inner, norm);
+        float[] w = RandomArrays.gaussian(random, outFeatures * inner, 1.0 / Math.sqrt(inner));
+        float[] bias = hasBias != 0 ? RandomArrays.gaussian(random, outFeatures, 1.0) : null;
+        FloatArray xa = in.xa();
+        FloatArray nw = in.nw();
+        FloatArray nb = in.nb();
+        float eps = NormInput.EPS;
+        FloatArray wa = FloatArray.fromArray(w);
+        FloatArray ba = orPlaceholder(bias);
+        FloatArray[] fused = { DeviceTasks.nans(rows * qFeatures), DeviceTasks.nans(rows * kvFeatures), DeviceTasks.nans(rows * kvFeatures) };
+        TaskGraph graph = DeviceTasks.graph("normQkvProjectionTiled").transferToDevice(DataTransferMode.EVERY_EXECUTION, xa, nw, nb, wa, ba)
+                .task(DeviceTasks.TASK, LinearKernels::normQkvProjectionTiled, new KernelContext(), xa, nw, nb, DeviceTasks.nans(rows * inner), wa, ba, fused[0],
+                        fused[1], fused[2], rows, inner, qFeatures, kvFeatures, groupRows, norm, eps, hasBias)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, fused[0], fused[1], fused[2]);
+        DeviceTasks.execute(graph, MatrixMultiply.normTiledGrid(rows, outFeatures, groupRows));
+
+        FloatArray sx = FloatArray.fromArray(in.normalizeOnDevice());
+        FloatArray[] separate = { DeviceTasks.nans(rows * qFeatures), DeviceTasks.nans(rows * kvFeatures), DeviceTasks.nans(rows * kvFeatures) };
+        TaskGraph separateGraph = DeviceTasks.graph("qkvProjectionTiled").transferToDevice(DataTransferMode.EVERY_EXECUTION, sx, wa, ba)
+                .task(DeviceTasks.TASK, LinearKernels::qkvProjectionTiled, new KernelContext(), sx, wa, ba, separate[0], separate[1], separate[2], rows, inner,
+                        qFeatures, kvFeatures, hasBias)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, separate[0], separate[1], separate[2]);
+        DeviceTasks.execute(separateGraph, MatrixMultiply.tiledGrid(rows, outFeatures, 1));
+
+        Expected expected = NormProjectionReference.linear(in.reference(), w, bias, rows, inner, outFeatures, MatrixMultiply.NONE);
+        int[] from = { 0, qFeatures, qFeatures + kvFeatures };
+        int[] width = { qFeatures, kvFeatures, kvFeatures };
+        for (int part = 0; part < 3; part++) {
+            String what = "LinearKernels.normQkvProjectionTiled " + rows + "x" + inner + "->" + qFeatures + "+2x" + kvFeatures + " (" + groupRows
+                    + " rows per group, norm " + norm + ") part " + "qkv".charAt(part);
+            Expected columns = NormProjectionReference.columns(expected, rows, outFeatures, from[part], width[part]);
+            DeviceCheck.assertWithinReference(columns.values(), fused[part].toHeapArray(), columns.bounds(), what);
+            DeviceCheck.assertIdentical(separate[part].toHeapArray(), fused[part].toHeapArray(), what + ": against the norm task, then qkvProjectionTiled");
+        }
+    }
+}
