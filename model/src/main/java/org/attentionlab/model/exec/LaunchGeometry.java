@@ -81,6 +81,11 @@ public record LaunchGeometry(int groupItems, String source, String deviceType, l
         return registerTiles ? MatrixMultiply.tiledGrid(rows, cols, groupItems) : matrix(rows, cols);
     }
 
+    /** The grid of a projection's gradient product with a {@code rows x cols} output: of the kernel {@link #registerTiles} picks. */
+    public WorkerGrid product(int rows, int cols) {
+        return registerTiles ? MatrixMultiply.productTiledGrid(rows, cols, groupItems) : matrix(rows, cols);
+    }
+
     /**
      * The kernel a layer runs for its configured attention algorithm: flash as register tiles
      * ({@link AttentionLaunch.Algorithm#FLASH_TILED}, the same function and features) where {@link #registerTiles} holds,
