@@ -117,7 +117,9 @@ public class MatrixMultiplyBenchmark {
         }
         graph.transferToHost(DataTransferMode.UNDER_DEMAND, y);
         plan = new TornadoExecutionPlan(graph.snapshot()).withGridScheduler(new GridScheduler("matmul.multiply",
-                tiled ? MatrixMultiply.tiledGrid(outputRows, outputCols, MatrixMultiply.groupItemsForDefaultDevice()) : MatrixMultiply.grid(outputRows, outputCols)));
+                !tiled ? MatrixMultiply.grid(outputRows, outputCols)
+                        : operation.equals("linear") ? MatrixMultiply.tiledGrid(outputRows, outputCols, MatrixMultiply.groupItemsForDefaultDevice())
+                                : MatrixMultiply.productTiledGrid(outputRows, outputCols, MatrixMultiply.groupItemsForDefaultDevice())));
     }
 
     private void addProduct(TaskGraph graph, boolean tiled, FloatArray a, FloatArray b, int productRows, int inner, int cols, int transposeA) {

@@ -67,8 +67,19 @@ public final class MatrixMultiply {
      * (device time per product: qkv 341 -> 280 us, up 458 -> 378, o 129 -> 103, down 422 -> 395).
      */
     public static final int PROJECTION_PANEL_DEPTH = 256;
-    /** Output rows per work-item of {@link #linearTiled}: the rows that share each staged panel. */
-    public static final int TILED_ITEM_ROWS = 128;
+    /**
+     * Output rows per work-item of the projections' register tiles ({@link #linearTiled}, {@link #gatedLinearTiled},
+     * {@code LinearKernels.qkvProjectionTiled}): the rows that share each staged panel, so gathering W's panel
+     * (transposing it: scalar loads and stores, 10-30 % of a projection's time at 128 rows) is paid once per
+     * {@value} rows. At 128 (PoCL, JMH, rnope-swa's shapes) projections of 1024 and 4096 rows took 0-9 % longer;
+     * 128-row inputs are one item either way.
+     */
+    public static final int TILED_ITEM_ROWS = 256;
+    /**
+     * Output rows per work-item of {@link #productTiled} (training's products). At {@value #TILED_ITEM_ROWS} dW got
+     * 8-20 % faster but dX with 1024 output columns 5-20 % slower (JMH on PoCL), so the products keep {@value}.
+     */
+    public static final int PRODUCT_ITEM_ROWS = 128;
     /** The fewest rows per work-group of {@link #normLinearTiled} and its siblings ({@link #normGroupRows}). */
     public static final int MIN_NORM_GROUP_ROWS = 32;
 
@@ -346,7 +357,7 @@ public final class MatrixMultiply {
     /**
      * {@link #product} with {@link #linearTiled}'s register tiles, for OpenCL CPU compilers (PoCL): the same result
      * within float rounding (each output the serial sum over the inner dimension), over
-     * {@link #tiledGrid}{@code (rows, cols)}. The panel is a {@value #PANEL_DEPTH}-row slice of b, contiguous along
+     * {@link #productTiledGrid}{@code (rows, cols)}, a work-item owning {@value #PRODUCT_ITEM_ROWS} rows. The panel is a {@value #PANEL_DEPTH}-row slice of b, contiguous along
      * the columns as b is; with {@code transposeA != 0} a tile's rows of {@code a^T} are consecutive values of a.
      *
      * @param a {@code [rows, inner]}, or {@code [inner, rows]} with {@code transposeA != 0}
@@ -356,12 +367,12 @@ public final class MatrixMultiply {
     public static void productTiled(KernelContext context, FloatArray a, FloatArray b, FloatArray y, int rows, int inner, int cols, int transposeA,
             int accumulate) {
         int col0 = context.globalIdx * TILE_COLUMNS;
-        int row0 = context.globalIdy * TILED_ITEM_ROWS;
+        int row0 = context.globalIdy * PRODUCT_ITEM_ROWS;
         float[] panel = new float[PANEL_DEPTH * TILE_COLUMNS];
-        float[] sums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
+        float[] sums = new float[PRODUCT_ITEM_ROWS * TILE_COLUMNS];
         float[] tile = new float[TILE_ROWS * TILE_COLUMNS];
         if (col0 < cols && row0 < rows) {
-            int itemRows = TornadoMath.min(TILED_ITEM_ROWS, rows - row0);
+            int itemRows = TornadoMath.min(PRODUCT_ITEM_ROWS, rows - row0);
             int aRowStride = transposeA != 0 ? 1 : inner;
             int aDepthStride = transposeA != 0 ? rows : 1;
             stridedTiledSums(sums, panel, PANEL_DEPTH, tile, a, aRowStride, aDepthStride, b, 1, cols, rows, inner, cols, row0, col0, itemRows);
@@ -515,9 +526,6 @@ public final class MatrixMultiply {
      */
     static void stridedTiledSums(float[] sums, float[] panel, int panelDepth, float[] tile, FloatArray a, int aRowStride, int aDepthStride, FloatArray b,
             int bColumnStride, int bDepthStride, int rows, int inner, int cols, int row0, int col0, int itemRows) {
-        for (int e = 0; e < TILED_ITEM_ROWS * TILE_COLUMNS; e++) {
-            sums[e] = 0.0f;
-        }
         for (int k0 = 0; k0 < inner; k0 += panelDepth) {
             int depth = TornadoMath.min(panelDepth, inner - k0);
             // Gathered along b's contiguous dimension: walking a panel across rows of b with a power-of-two stride (a
@@ -538,9 +546,18 @@ public final class MatrixMultiply {
                 }
             }
             for (int t = 0; t < itemRows; t += TILE_ROWS) {
-                for (int i = 0; i < TILE_ROWS; i++) {
-                    for (int j = 0; j < TILE_COLUMNS; j++) {
-                        tile[i * TILE_COLUMNS + j] = sums[(t + i) * TILE_COLUMNS + j];
+                // The first panel starts the sums at zero in the registers (no pass over sums to clear them first).
+                if (k0 == 0) {
+                    for (int i = 0; i < TILE_ROWS; i++) {
+                        for (int j = 0; j < TILE_COLUMNS; j++) {
+                            tile[i * TILE_COLUMNS + j] = 0.0f;
+                        }
+                    }
+                } else {
+                    for (int i = 0; i < TILE_ROWS; i++) {
+                        for (int j = 0; j < TILE_COLUMNS; j++) {
+                            tile[i * TILE_COLUMNS + j] = sums[(t + i) * TILE_COLUMNS + j];
+                        }
                     }
                 }
                 for (int k = 0; k < depth; k++) {
@@ -675,14 +692,24 @@ public final class MatrixMultiply {
     }
 
     /**
-     * The grid of {@link #linearTiled} for a {@code rows x cols} output: x = column blocks of {@value #TILE_COLUMNS},
-     * y = row blocks of {@value #TILED_ITEM_ROWS} rounded up to {@code groupItems}, local size (1, groupItems).
+     * The grid of {@link #linearTiled} (and the other projections' register tiles) for a {@code rows x cols} output:
+     * x = column blocks of {@value #TILE_COLUMNS}, y = row blocks of {@value #TILED_ITEM_ROWS} rounded up to
+     * {@code groupItems}, local size (1, groupItems).
      */
     public static WorkerGrid tiledGrid(int rows, int cols, int groupItems) {
+        return tiledGrid(rows, cols, TILED_ITEM_ROWS, groupItems);
+    }
+
+    /** The grid of {@link #productTiled}: {@link #tiledGrid}'s with row blocks of {@value #PRODUCT_ITEM_ROWS}. */
+    public static WorkerGrid productTiledGrid(int rows, int cols, int groupItems) {
+        return tiledGrid(rows, cols, PRODUCT_ITEM_ROWS, groupItems);
+    }
+
+    private static WorkerGrid tiledGrid(int rows, int cols, int itemRows, int groupItems) {
         if (groupItems < 1) {
             throw new IllegalArgumentException("groupItems must be >= 1, got " + groupItems);
         }
-        WorkerGrid grid = new WorkerGrid2D(blocks(cols, TILE_COLUMNS), LinearKernels.roundUp(blocks(rows, TILED_ITEM_ROWS), groupItems));
+        WorkerGrid grid = new WorkerGrid2D(blocks(cols, TILE_COLUMNS), LinearKernels.roundUp(blocks(rows, itemRows), groupItems));
         grid.setLocalWork(1, groupItems, 1);
         return grid;
     }

@@ -83,7 +83,7 @@ class MatrixMultiplyTest {
             graph.task("product", MatrixMultiply::product, new KernelContext(), aa, ba, y, rows, inner, cols, transposedA ? 1 : 0, yBefore == null ? 0 : 1);
         }
         graph.transferToHost(DataTransferMode.EVERY_EXECUTION, y);
-        Plans.executeOnce(graph, new GridScheduler("mm.product", tiled ? MatrixMultiply.tiledGrid(rows, cols, groupItems) : MatrixMultiply.grid(rows, cols, groupItems)));
+        Plans.executeOnce(graph, new GridScheduler("mm.product", tiled ? MatrixMultiply.productTiledGrid(rows, cols, groupItems) : MatrixMultiply.grid(rows, cols, groupItems)));
         return y.toHeapArray();
     }
 
@@ -123,7 +123,7 @@ class MatrixMultiplyTest {
 
     /** Shapes that cross the register tiles' edges: {@value MatrixMultiply#TILE_ROWS} and {@value MatrixMultiply#TILED_ITEM_ROWS} rows, {@value MatrixMultiply#TILE_COLUMNS} columns, {@value MatrixMultiply#PROJECTION_PANEL_DEPTH} inner values. */
     @Property(tries = 40)
-    void linearTiledWithEveryEpilogueMatchesReference(@ForAll @IntRange(min = 1, max = 150) int rows, @ForAll @IntRange(min = 1, max = 300) int inner,
+    void linearTiledWithEveryEpilogueMatchesReference(@ForAll @IntRange(min = 1, max = 300) int rows, @ForAll @IntRange(min = 1, max = 300) int inner,
             @ForAll @IntRange(min = 1, max = 40) int cols, @ForAll @IntRange(min = 0, max = 4) int activation, @ForAll boolean withBias,
             @ForAll boolean accumulate, @ForAll @IntRange(min = 1, max = 3) int groupItems, @ForAll long seed) {
         assertLinearMeetsReference(true, rows, inner, cols, activation, withBias, accumulate, groupItems, seed);
@@ -226,9 +226,14 @@ class MatrixMultiplyTest {
 
     // ---- named cases ----
 
-    /** 1 x N, N x 1, a large inner dimension not a multiple of the step, exact block multiples, inner 1 and 3, full and partial lower blocks. */
+    /**
+     * 1 x N, N x 1, a large inner dimension not a multiple of the step, exact block multiples, inner 1 and 3, full and
+     * partial lower blocks; for the projections' register tiles a full item of {@value MatrixMultiply#TILED_ITEM_ROWS}
+     * rows and one of 1 row (257), and one of 44 rows whose last register tile has 4 (300, with two panels).
+     */
     @ParameterizedTest(name = "{0} x {1} -> {2}")
-    @CsvSource({ "1, 300, 513", "37, 1, 1", "33, 4099, 7", "32, 64, 512", "17, 1, 257", "16, 3, 256", "48, 5, 9", "65, 7, 130", "64, 64, 16", "129, 65, 17", "8, 128, 15" })
+    @CsvSource({ "1, 300, 513", "37, 1, 1", "33, 4099, 7", "32, 64, 512", "17, 1, 257", "16, 3, 256", "48, 5, 9", "65, 7, 130", "64, 64, 16", "129, 65, 17", "8, 128, 15",
+            "257, 9, 33", "300, 300, 37" })
     void namedShapes(int rows, int inner, int cols) {
         SplittableRandom random = new SplittableRandom(rows * 31L + inner * 7L + cols);
         float[] x = RandomArrays.gaussian(random, rows * inner, 1.0);
@@ -323,6 +328,9 @@ class MatrixMultiplyTest {
         assertArrayEquals(new long[] { 1, 8, 1 }, MatrixMultiply.tiledGrid(MatrixMultiply.TILED_ITEM_ROWS * 5, 16, 4).getGlobalWork());
         assertArrayEquals(new long[] { 1, 4, 1 }, MatrixMultiply.tiledGrid(MatrixMultiply.TILED_ITEM_ROWS * 5, 16, 4).getLocalWork());
         assertThrows(IllegalArgumentException.class, () -> MatrixMultiply.tiledGrid(1, 1, 0));
+        assertArrayEquals(new long[] { 2, 2, 1 }, MatrixMultiply.productTiledGrid(MatrixMultiply.PRODUCT_ITEM_ROWS + 1, 17, 1).getGlobalWork());
+        assertArrayEquals(new long[] { 1, 8, 1 }, MatrixMultiply.productTiledGrid(MatrixMultiply.PRODUCT_ITEM_ROWS * 5, 16, 4).getGlobalWork());
+        assertThrows(IllegalArgumentException.class, () -> MatrixMultiply.productTiledGrid(1, 1, 0));
         // The JVM implementation's only device is a CPU.
         assertArrayEquals(new long[] { 1, 1, 1 }, MatrixMultiply.grid(1, 1).getLocalWork());
         assertArrayEquals(new int[] { MatrixMultiply.GPU_GROUP_ITEMS, MatrixMultiply.CPU_GROUP_ITEMS, MatrixMultiply.CPU_GROUP_ITEMS },

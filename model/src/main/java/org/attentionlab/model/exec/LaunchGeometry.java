@@ -93,6 +93,11 @@ public record LaunchGeometry(int groupItems, String source, String deviceType, l
         return registerTiles ? MatrixMultiply.tiledGrid(rows, cols, groupItems) : matrix(rows, cols);
     }
 
+    /** The grid of a projection's gradient product with a {@code rows x cols} output: of the kernel {@link #registerTiles} picks. */
+    public WorkerGrid product(int rows, int cols) {
+        return registerTiles ? MatrixMultiply.productTiledGrid(rows, cols, groupItems) : matrix(rows, cols);
+    }
+
     /**
      * Rows per work-group with which a register-tiled projection of {@code cols} outputs over {@code rows} rows
      * normalises its own input ({@link MatrixMultiply#normLinearTiled} and its siblings: one task instead of the norm's

@@ -185,6 +185,6 @@ final class Linear {
             tasks.graph().task(tasks.name(taskName), MatrixMultiply::product, new KernelContext(), a, b, y, rows, inner, cols, transposeA ? 1 : 0,
                     accumulate ? 1 : 0);
         }
-        tasks.grid(taskName, tasks.geometry().projection(rows, cols));
+        tasks.grid(taskName, tasks.geometry().product(rows, cols));
     }
 }

@@ -46,6 +46,8 @@ class LaunchGeometryTest {
         LaunchGeometry rowBlocks = new LaunchGeometry(2, "test", "CPU", null, 0, false);
         assertArrayEquals(MatrixMultiply.tiledGrid(300, 40, 2).getGlobalWork(), tiles.projection(300, 40).getGlobalWork());
         assertArrayEquals(MatrixMultiply.grid(300, 40, 2).getGlobalWork(), rowBlocks.projection(300, 40).getGlobalWork());
+        assertArrayEquals(MatrixMultiply.productTiledGrid(300, 40, 2).getGlobalWork(), tiles.product(300, 40).getGlobalWork());
+        assertArrayEquals(MatrixMultiply.grid(300, 40, 2).getGlobalWork(), rowBlocks.product(300, 40).getGlobalWork());
         assertArrayEquals(MatrixMultiply.grid(300, 40, 2).getGlobalWork(), tiles.matrix(300, 40).getGlobalWork(), "product keeps row blocks");
         assertEquals("register_tiles", tiles.report().get("projection_kernel"));
         assertEquals("row_blocks", rowBlocks.report().get("projection_kernel"));

@@ -29,12 +29,12 @@ class MatrixMultiplyIT {
     private static final int INNER = 29;
     private static final int COLS = 300;
     /**
-     * The register tiles' shape: 140 rows (a full item of {@value MatrixMultiply#TILED_ITEM_ROWS} and a partial one,
-     * whose last register tile is partial), inner 300 (a full projection panel of {@value MatrixMultiply#PROJECTION_PANEL_DEPTH} and one 44 deep;
+     * The register tiles' shape: 300 rows (a full item of {@value MatrixMultiply#TILED_ITEM_ROWS} and a partial one of
+     * 44, whose last register tile is partial), inner 300 (a full projection panel of {@value MatrixMultiply#PROJECTION_PANEL_DEPTH} and one 44 deep;
      * productTiled's: four of {@value MatrixMultiply#PANEL_DEPTH} and one 44 deep), 37 columns (two full tiles and a
      * partial one).
      */
-    private static final int TILED_ROWS = 140;
+    private static final int TILED_ROWS = 300;
     private static final int TILED_INNER = 300;
     private static final int TILED_COLS = 37;
 
@@ -156,7 +156,7 @@ class MatrixMultiplyIT {
     }
 
     /**
-     * {@link MatrixMultiply#productTiled} at {@link #linearTiled}'s shape (140 rows: a full item and a partial one;
+     * {@link MatrixMultiply#productTiled} (140 rows: a full item of {@value MatrixMultiply#PRODUCT_ITEM_ROWS} and a partial one;
      * inner 131: two full panels and one 3 deep; 37 columns: two full tiles and a partial one), both layouts of a.
      */
     @ParameterizedTest(name = "transposeA {0}, accumulate {1}, {2} items per group")
@@ -175,7 +175,7 @@ class MatrixMultiplyIT {
         TaskGraph graph = DeviceTasks.graph("productTiled").transferToDevice(DataTransferMode.EVERY_EXECUTION, aa, ba, y)
                 .task(DeviceTasks.TASK, MatrixMultiply::productTiled, new KernelContext(), aa, ba, y, rows, inner, cols, transposeA, accumulate)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, y);
-        DeviceTasks.execute(graph, MatrixMultiply.tiledGrid(rows, cols, groupItems));
+        DeviceTasks.execute(graph, MatrixMultiply.productTiledGrid(rows, cols, groupItems));
         assertMeets(MatrixReference.product(transposeA != 0, a, b, before, rows, inner, cols), y,
                 "MatrixMultiply.productTiled " + (transposeA != 0 ? "a^T b" : "a b") + (accumulate != 0 ? " + y" : ""));
     }
