@@ -228,7 +228,8 @@ class NormProjectionsTest {
     @Test
     void groupRowsGiveEveryCoreAGroupWithTheMostRowsThatDo() {
         assertEquals(64, MatrixMultiply.normGroupRows(128, 2), "rnope-swa at L = 128 on 2 cores: two groups of 64");
-        assertEquals(128, MatrixMultiply.normGroupRows(1024, 2));
+        assertEquals(256, MatrixMultiply.normGroupRows(1024, 2), "groups as tall as a projection item, TILED_ITEM_ROWS");
+        assertEquals(128, MatrixMultiply.normGroupRows(256, 2));
         assertEquals(128, MatrixMultiply.normGroupRows(129, 2), "two groups, the second of one row");
         assertEquals(32, MatrixMultiply.normGroupRows(64, 2));
         assertEquals(0, MatrixMultiply.normGroupRows(32, 2), "fewer rows than two groups of the fewest: the norm stays a task");
@@ -243,6 +244,6 @@ class NormProjectionsTest {
         assertArrayEquals(new long[] { 48, 3, 1 }, grid.getGlobalWork());
         assertArrayEquals(new long[] { 48, 1, 1 }, grid.getLocalWork());
         assertThrows(IllegalArgumentException.class, () -> MatrixMultiply.normTiledGrid(130, 768, 60));
-        assertThrows(IllegalArgumentException.class, () -> MatrixMultiply.normTiledGrid(130, 768, 256));
+        assertThrows(IllegalArgumentException.class, () -> MatrixMultiply.normTiledGrid(130, 768, 2 * MatrixMultiply.TILED_ITEM_ROWS));
     }
 }
