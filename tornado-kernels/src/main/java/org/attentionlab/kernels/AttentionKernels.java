@@ -515,8 +515,13 @@ public final class AttentionKernels {
      * {@code d < dims}; zeroes the running output {@code outputT} (private arrays start undefined on a device).
      */
     private static void stageQueriesTransposed(float[] queriesT, float[] outputT, FloatArray q, int queryBase, int queryRowStride, int lastRow, int dims) {
-        // Dimension-major: each step reads the 16 rows (16 cache lines in flight; row by row, the scalar loads of one
-        // row's lines waited on each other's misses).
+        // First one float per cache line of every row (16 floats = 64 bytes; a short loop, so LLVM keeps it scalar):
+        // 64 independent loads put all of the block's lines of q in flight at once; then every float, from cache.
+        for (int d = 0; d < dims; d += FLASH_BLOCK_Q) {
+            for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+                queriesT[d * FLASH_BLOCK_Q + i] = q.get(queryBase + TornadoMath.min(i, lastRow) * queryRowStride + d);
+            }
+        }
         for (int d = 0; d < dims; d++) {
             for (int i = 0; i < FLASH_BLOCK_Q; i++) {
                 queriesT[d * FLASH_BLOCK_Q + i] = q.get(queryBase + TornadoMath.min(i, lastRow) * queryRowStride + d);
