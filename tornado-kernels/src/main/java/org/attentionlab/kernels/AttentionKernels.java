@@ -486,8 +486,8 @@ public final class AttentionKernels {
      * ({@code dims} 0). Dimension-major with the 16 rows unrolled, so that every store is a scalar store: row by row
      * LLVM vectorized the loop over dimensions into gathers from {@code outputT} and scatters to {@code out} (it cannot
      * see that TornadoVM's integer addresses into {@code out} are consecutive), about 9 % of the kernel's time. Rows
-     * past {@code lastRow} store to row {@code lastRow}: their lanes computed the same values from the same inputs
-     * (Q staged, masks, biases and dropout all take row {@code min(i, lastRow)}), so the stores repeat its bits.
+     * past {@code lastRow} (which stage, mask, bias and drop out as row {@code lastRow}) store to row {@code lastRow};
+     * the rows go from the last down, so row {@code lastRow}'s own value is the one that stays.
      */
     private static void writeOutput(FloatArray out, float[] outputT, float[] rowState, int queryBase, int queryRowStride, int lastRow, int headDim,
             int dims) {
@@ -496,7 +496,8 @@ public final class AttentionKernels {
                 rowState[CORRECTION * FLASH_BLOCK_Q + i] = 1.0f / rowState[SUM * FLASH_BLOCK_Q + i];
             }
             for (int d = 0; d < headDim; d++) {
-                for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+                for (int r = 0; r < FLASH_BLOCK_Q; r++) {
+                    int i = FLASH_BLOCK_Q - 1 - r;
                     out.set(queryBase + TornadoMath.min(i, lastRow) * queryRowStride + d,
                             outputT[d * FLASH_BLOCK_Q + i] * rowState[CORRECTION * FLASH_BLOCK_Q + i]);
                 }
