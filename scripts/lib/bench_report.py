@@ -156,7 +156,7 @@ def model(config, ours_path, peer_path):
             first, launch = run.get("first_run"), run.get("launch")
             if first and launch:
                 print(f"  L={L}: compile {first['compile_ms']:.0f} ms, first run {first['first_run_ms']:.0f} ms (not timed); "
-                      f"{launch['tasks']} tasks in {launch['task_graphs']} graphs, {launch['group_items']} work-items per group ({launch['chosen_by']}), projections: {launch.get('projection_kernel', '?')}, flash: {launch.get('flash_kernel', '?')}")
+                      f"{launch['tasks']} tasks in {launch['task_graphs']} graph{'' if launch['task_graphs'] == 1 else 's'}, {launch['group_items']} work-items per group ({launch['chosen_by']}), projections: {launch.get('projection_kernel', '?')}, norms: {launch.get('norm_projection_kernel', '?')}, flash: {launch.get('flash_kernel', '?')}")
         doubled = [(L, 2 * L) for L in seq_lens if 2 * L in seq_lens]
         steps = []
         for a, b in doubled:
