@@ -731,19 +731,35 @@ public final class MatrixMultiply {
     /**
      * Rows per work-group of {@link #normLinearTiled} and its siblings for {@code rows} rows on a device that runs
      * {@code parallelGroups} work-groups at once (an OpenCL CPU device: its cores), or 0 when the norm should stay a
-     * task of its own: the most rows, {@value #TILED_ITEM_ROWS} down to {@value #MIN_NORM_GROUP_ROWS} by halves, that
-     * still give every core a group. A group's items stage each panel of W once for all its rows, so fewer rows per
-     * group would stage W more often than {@link #linearTiled} does; and one group per row block runs on one core,
-     * so fewer groups than cores would leave cores idle.
+     * task of its own. A group runs on one core and covers every column of its rows, so the groups must give every core
+     * one, and the busiest core's rows decide the time: of {@value #TILED_ITEM_ROWS} down to
+     * {@value #MIN_NORM_GROUP_ROWS} rows by halves, the size whose busiest core has the fewest rows, each group counted
+     * {@value #GROUP_STAGING_ROWS} rows more for staging its panels of W (fewer rows per group stage W more often);
+     * the larger size on a tie. 300 rows on 2 cores: 64 (3 and 2 groups: 192 rows on the busier core), where 256 would
+     * leave one core 256 rows and the other 44.
      */
     public static int normGroupRows(int rows, int parallelGroups) {
+        int best = 0;
+        long bestCost = Long.MAX_VALUE;
         for (int groupRows = TILED_ITEM_ROWS; groupRows >= MIN_NORM_GROUP_ROWS; groupRows /= 2) {
-            if (blocks(rows, groupRows) >= parallelGroups) {
-                return groupRows;
+            int groups = blocks(rows, groupRows);
+            if (groups >= parallelGroups) {
+                long cost = (long) blocks(groups, parallelGroups) * (groupRows + GROUP_STAGING_ROWS);
+                if (cost < bestCost) {
+                    best = groupRows;
+                    bestCost = cost;
+                }
             }
         }
-        return 0;
+        return best;
     }
+
+    /**
+     * What gathering a 256-deep panel of W costs a group, in rows of its products: one scalar load and store per
+     * element against 2 vector FMAs per row and depth step (a second gather per panel added 8-20 % to a 128-row item,
+     * measured on PoCL).
+     */
+    static final int GROUP_STAGING_ROWS = 16;
 
     /** {@link #GPU_GROUP_ITEMS} if TornadoVM's default device is a GPU, else {@link #CPU_GROUP_ITEMS} (also on the JVM). */
     public static int groupItemsForDefaultDevice() {

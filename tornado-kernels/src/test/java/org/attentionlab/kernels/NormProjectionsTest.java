@@ -236,6 +236,9 @@ class NormProjectionsTest {
         assertEquals(0, MatrixMultiply.normGroupRows(1, 2), "a decode step");
         assertEquals(32, MatrixMultiply.normGroupRows(128, 4));
         assertEquals(0, MatrixMultiply.normGroupRows(128, 16), "16 cores: groups of 8 rows would stage W 16 times as often");
+        assertEquals(64, MatrixMultiply.normGroupRows(300, 2), "256 would leave one core 256 rows and the other 44; 64: 192 on the busier");
+        assertEquals(256, MatrixMultiply.normGroupRows(4096, 2));
+        assertEquals(64, MatrixMultiply.normGroupRows(384, 2), "6 groups of 64: 192 rows a core, where 256 would leave 256 and 128");
     }
 
     @Test
