@@ -233,20 +233,16 @@ public final class TransformerBlock implements TrainableLayer {
     private FloatArray addAttention(LayerTasks tasks, FloatArray input) {
         int rows = tasks.shape().rows();
         QkvBuffers out = qkvBuffers(tasks);
-        FloatArray q = out.q;
-        FloatArray k = out.k;
-        FloatArray v = out.v;
-        FloatArray heads = out.heads;
         if (tasks.geometry().registerTiles()) {
             tasks.graph().task(tasks.name(TaskKind.PROJECTIONS, "qkv_proj"), LinearKernels::qkvProjectionTiled, new KernelContext(), input, qkvWeight, qkvBias,
-                    q, k, v, rows, width, qWidth, kvWidth, KernelCodes.hasBias(block.attentionBias()));
+                    out.q, out.k, out.v, rows, width, qWidth, kvWidth, KernelCodes.hasBias(block.attentionBias()));
         } else {
-            tasks.graph().task(tasks.name(TaskKind.PROJECTIONS, "qkv_proj"), LinearKernels::qkvProjection, new KernelContext(), input, qkvWeight, qkvBias, q, k,
-                    v, rows, width, qWidth, kvWidth, KernelCodes.hasBias(block.attentionBias()));
+            tasks.graph().task(tasks.name(TaskKind.PROJECTIONS, "qkv_proj"), LinearKernels::qkvProjection, new KernelContext(), input, qkvWeight, qkvBias, out.q,
+                    out.k, out.v, rows, width, qWidth, kvWidth, KernelCodes.hasBias(block.attentionBias()));
         }
         tasks.grid("qkv_proj", tasks.geometry().projection(rows, qWidth + 2 * kvWidth));
-        attention.addTasks(tasks, q, k, v, heads);
-        return heads;
+        attention.addTasks(tasks, out.q, out.k, out.v, out.heads);
+        return out.heads;
     }
 
     /** {@link #addFeedForwardHidden(LayerTasks, FloatArray)} of {@code norm(x)}, the norm inside the up projection where the geometry allows. */
