@@ -44,7 +44,10 @@ def describe_peer(blas):
         print("peer: none (no PyTorch peer ran; see the messages above)")
         return False
     libraries = ", ".join(blas.get("blas_libraries") or ["no BLAS library mapped"])
-    print(f"peer: PyTorch {blas['torch']}, {blas['threads']} threads, {blas['blas_info']}, BLAS {libraries}, "
+    core = f", OpenBLAS core {blas['openblas_core']}" if blas.get("openblas_core") else ""
+    if blas.get("dropped_openblas_coretype"):
+        core += f" (its own choice: the environment's OPENBLAS_CORETYPE={blas['dropped_openblas_coretype']} was dropped)"
+    print(f"peer: PyTorch {blas['torch']}, {blas['threads']} threads, {blas['blas_info']}, BLAS {libraries}{core}, "
           f"OMP_WAIT_POLICY={blas.get('omp_wait_policy')}; sgemm {blas['sgemm_gflops']:.0f} GFLOP/s (1024^3, median of 10)")
     if not blas["sgemm_ok"]:
         print(f"peer's sgemm is below {blas['min_sgemm_gflops']:.0f} GFLOP/s (a reference BLAS?): no ratio is printed; "

@@ -12,6 +12,15 @@ import time
 # as fast as a careful user would make it.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+# Also before torch loads OpenBLAS: an inherited OPENBLAS_CORETYPE pins OpenBLAS to one kernel family whatever the
+# CPU. This machine kind's environment sets OPENBLAS_CORETYPE=Haswell, which holds OpenBLAS 0.3.21 to 256-bit AVX2 on
+# an AVX-512 CPU (sgemm ~240 GFLOP/s on 2 cores; its own detection picks Cooperlake, ~430), while our kernels use
+# 512-bit vectors there. The peer runs on the kernels OpenBLAS picks for this CPU; the report names the setting it
+# dropped, so the choice is never silent.
+DROPPED_CORETYPE = os.environ.pop("OPENBLAS_CORETYPE", None)
+
+import ctypes  # noqa: E402
+
 import torch  # noqa: E402
 
 # Below this a peer's ratios would flatter us: scripts/bench prints no ratio then.
@@ -29,6 +38,19 @@ def _loaded_blas_libraries():
             if any(key in name for key in ("blas", "mkl", "lapack")):
                 found.add(os.path.realpath(path))
     return sorted(found)
+
+
+def _openblas_core(libraries):
+    """The kernel family OpenBLAS chose (openblas_get_corename), or None without a loaded OpenBLAS."""
+    for path in libraries:
+        if "openblas" in os.path.basename(path).lower():
+            try:
+                corename = ctypes.CDLL(path).openblas_get_corename
+            except (OSError, AttributeError):
+                continue
+            corename.restype = ctypes.c_char_p
+            return corename().decode()
+    return None
 
 
 def _sgemm_gflops(n=1024, runs=10):
@@ -50,11 +72,14 @@ def report():
     gflops = _sgemm_gflops()
     config = torch.__config__.show()
     blas_info = next((part.strip().split(": ")[-1] for line in config.splitlines() for part in line.split(",") if "BLAS_INFO" in part), "BLAS_INFO=?")
+    libraries = _loaded_blas_libraries()
     return {
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "blas_info": blas_info,
-        "blas_libraries": _loaded_blas_libraries(),
+        "blas_libraries": libraries,
+        "openblas_core": _openblas_core(libraries),
+        "dropped_openblas_coretype": DROPPED_CORETYPE,
         "sgemm_gflops": gflops,
         "sgemm_ok": gflops >= MIN_SGEMM_GFLOPS,
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
