@@ -417,8 +417,10 @@ public final class AttentionKernels {
      * (a broadcast key value times a row of {@code queriesT}); the online softmax runs on whole rows of lanes; and
      * {@code O^T += V^T P^T} holds {@link #FLASH_REGISTER_STEP} dimensions x {@link #FLASH_BLOCK_Q} rows across the
      * tile's keys (a broadcast value times a row of weights), the running output {@code outputT[d][row]} leaving the
-     * registers once per tile. Every loop over a tile has a constant trip count, so the tiles are only indexed by
-     * constants and LLVM keeps them in vector registers. No barrier, no local memory: any local size is correct.
+     * registers once per tile. In both products a key's or a dimension's 16 row sums are one {@link Float16}
+     * ({@link #wideScores}, {@link #wideOutput}): 512-bit registers on PoCL, which keeps its own vectors at 256 bits.
+     * Every other loop over a tile has a constant trip count, so the tiles are only indexed by constants and LLVM
+     * keeps them in vector registers. No barrier, no local memory: any local size is correct.
      */
     public static void flashTiled(KernelContext context, FloatArray q, FloatArray k, FloatArray v, FloatArray out, IntArray globalTokens, int numGlobal,
             FloatArray slopes, int batch, int seqLen, int numHeads, int numKvHeads, int headDim, IntArray windows, int causal, int biasKind,
