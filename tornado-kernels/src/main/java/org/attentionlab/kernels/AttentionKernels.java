@@ -453,18 +453,8 @@ public final class AttentionKernels {
                 for (int c = 0; c < FLASH_TILED_KEYS; c++) {
                     tileKeys[c] = blockKey(geometry, globalTokens, tileStart + TornadoMath.min(c, width - 1));
                 }
-                // A tile of consecutive keys (every tile of a band, the last one too) reads K and V at addresses affine in
-                // the key, which LLVM strength-reduces (the general form, through tileKeys, took twice the instructions per
-                // product). The keys ascend strictly and a partial tile repeats its last key, so the tile is consecutive
-                // when its last key is width - 1 after its first; the padding then reads the keys after the last, whose
-                // weights are 0, if they are inside the sequence (not past the end of k and v).
-                boolean consecutive = (tileKeys[FLASH_TILED_KEYS - 1] - tileKeys[0] == width - 1) & (tileKeys[0] + FLASH_TILED_KEYS <= seqLen);
                 for (int c0 = 0; c0 < FLASH_TILED_KEYS; c0 += FLASH_REGISTER_STEP) {
-                    if (consecutive) {
-                        wideScores(weights, queriesT, k, tileKeys, kvBase + tileKeys[0] * kvRowStride, kvRowStride, 0, c0, dims);
-                    } else {
-                        wideScores(weights, queriesT, k, tileKeys, kvBase, 0, kvRowStride, c0, dims);
-                    }
+                    wideScores(weights, queriesT, k, tileKeys, kvBase, kvRowStride, c0, dims);
                 }
                 tiledSoftmax(weights, rowBounds, rowState, tileKeys, width, globalTokens, numGlobal, slopes, h, seqLen, causal, biasKind, apeScale,
                         scale);
@@ -472,6 +462,12 @@ public final class AttentionKernels {
                 if (keepThreshold < AttentionMasks.DROPOUT_OFF) {
                     tiledDropout(weights, tileKeys, AttentionMasks.dropoutMaskSeed(windows, numHeads), bh * seqLen + first, lastRow, keepThreshold);
                 }
+                // A tile of consecutive keys (every tile of a band, the last one too) reads V at addresses affine in the
+                // key, which LLVM strength-reduces (the general form, through tileKeys, took twice the instructions per
+                // product). The keys ascend strictly and a partial tile repeats its last key, so the tile is consecutive
+                // when its last key is width - 1 after its first; the padding then reads the keys after the last, whose
+                // weights are 0, if they are inside the sequence (not past the end of v).
+                boolean consecutive = (tileKeys[FLASH_TILED_KEYS - 1] - tileKeys[0] == width - 1) & (tileKeys[0] + FLASH_TILED_KEYS <= seqLen);
                 int fullDims = dims - dims % FLASH_REGISTER_STEP;
                 for (int d0 = 0; d0 < fullDims; d0 += FLASH_REGISTER_STEP) {
                     if (consecutive) {
@@ -592,18 +588,18 @@ public final class AttentionKernels {
      * {@code weights[c][i] = q_i . k_c} for the {@link #FLASH_REGISTER_STEP} keys of a {@link #flashTiled} tile from
      * {@code c0}: one 16-lane sum per key (the block's rows, {@link #lanes}) held across the head dimension, each step
      * a broadcast key value times the row {@code queriesT[d]}. Key c's row of k starts at
-     * {@code rowBase + c * keyStep + tileKeys[c] * keyScale}, as in {@link #wideOutput}.
+     * {@code kvBase + tileKeys[c] * kvRowStride}; the 8 rows are fixed across the loop, so unlike {@link #wideOutput}
+     * it needs no affine form for consecutive keys (both compile to the same 21 instructions per step).
      */
-    private static void wideScores(float[] weights, float[] queriesT, FloatArray k, int[] tileKeys, int rowBase, int keyStep, int keyScale, int c0,
-            int dims) {
-        int key0 = rowBase + c0 * keyStep + tileKeys[c0] * keyScale;
-        int key1 = rowBase + (c0 + 1) * keyStep + tileKeys[c0 + 1] * keyScale;
-        int key2 = rowBase + (c0 + 2) * keyStep + tileKeys[c0 + 2] * keyScale;
-        int key3 = rowBase + (c0 + 3) * keyStep + tileKeys[c0 + 3] * keyScale;
-        int key4 = rowBase + (c0 + 4) * keyStep + tileKeys[c0 + 4] * keyScale;
-        int key5 = rowBase + (c0 + 5) * keyStep + tileKeys[c0 + 5] * keyScale;
-        int key6 = rowBase + (c0 + 6) * keyStep + tileKeys[c0 + 6] * keyScale;
-        int key7 = rowBase + (c0 + 7) * keyStep + tileKeys[c0 + 7] * keyScale;
+    private static void wideScores(float[] weights, float[] queriesT, FloatArray k, int[] tileKeys, int kvBase, int kvRowStride, int c0, int dims) {
+        int key0 = kvBase + tileKeys[c0] * kvRowStride;
+        int key1 = kvBase + tileKeys[c0 + 1] * kvRowStride;
+        int key2 = kvBase + tileKeys[c0 + 2] * kvRowStride;
+        int key3 = kvBase + tileKeys[c0 + 3] * kvRowStride;
+        int key4 = kvBase + tileKeys[c0 + 4] * kvRowStride;
+        int key5 = kvBase + tileKeys[c0 + 5] * kvRowStride;
+        int key6 = kvBase + tileKeys[c0 + 6] * kvRowStride;
+        int key7 = kvBase + tileKeys[c0 + 7] * kvRowStride;
         Float16 sums0 = broadcast(0.0f);
         Float16 sums1 = broadcast(0.0f);
         Float16 sums2 = broadcast(0.0f);
