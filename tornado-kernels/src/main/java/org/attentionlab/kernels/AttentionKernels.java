@@ -7,6 +7,7 @@ import uk.ac.manchester.tornado.api.annotations.Parallel;
 import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+import uk.ac.manchester.tornado.api.types.vectors.Float16;
 
 /**
  * Scaled dot-product attention, {@code out = softmax(scale * Q K^T + bias, masked) V}, by four algorithms that
@@ -416,8 +417,10 @@ public final class AttentionKernels {
      * (a broadcast key value times a row of {@code queriesT}); the online softmax runs on whole rows of lanes; and
      * {@code O^T += V^T P^T} holds {@link #FLASH_REGISTER_STEP} dimensions x {@link #FLASH_BLOCK_Q} rows across the
      * tile's keys (a broadcast value times a row of weights), the running output {@code outputT[d][row]} leaving the
-     * registers once per tile. Every loop over a tile has a constant trip count, so the tiles are only indexed by
-     * constants and LLVM keeps them in vector registers. No barrier, no local memory: any local size is correct.
+     * registers once per tile. In both products a key's or a dimension's 16 row sums are one {@link Float16}
+     * ({@link #wideScores}, {@link #wideOutput}): 512-bit registers on PoCL, which keeps its own vectors at 256 bits.
+     * Every other loop over a tile has a constant trip count, so the tiles are only indexed by constants and LLVM
+     * keeps them in vector registers. No barrier, no local memory: any local size is correct.
      */
     public static void flashTiled(KernelContext context, FloatArray q, FloatArray k, FloatArray v, FloatArray out, IntArray globalTokens, int numGlobal,
             FloatArray slopes, int batch, int seqLen, int numHeads, int numKvHeads, int headDim, IntArray windows, int causal, int biasKind,
@@ -428,7 +431,6 @@ public final class AttentionKernels {
         float[] queriesT = new float[FLASH_MAX_HEAD_DIM * FLASH_BLOCK_Q];
         float[] outputT = new float[FLASH_MAX_HEAD_DIM * FLASH_BLOCK_Q];
         float[] weights = new float[FLASH_TILED_KEYS * FLASH_BLOCK_Q];
-        float[] tile = new float[FLASH_REGISTER_STEP * FLASH_BLOCK_Q];
         int[] tileKeys = new int[FLASH_TILED_KEYS];
         int[] rowBounds = new int[3 * FLASH_BLOCK_Q];
         float[] rowState = new float[ROW_STATE * FLASH_BLOCK_Q];
@@ -452,7 +454,7 @@ public final class AttentionKernels {
                     tileKeys[c] = blockKey(geometry, globalTokens, tileStart + TornadoMath.min(c, width - 1));
                 }
                 for (int c0 = 0; c0 < FLASH_TILED_KEYS; c0 += FLASH_REGISTER_STEP) {
-                    tiledScores(weights, tile, queriesT, k, tileKeys, c0, kvBase, kvRowStride, dims);
+                    wideScores(weights, queriesT, k, tileKeys, kvBase, kvRowStride, c0, dims);
                 }
                 tiledSoftmax(weights, rowBounds, rowState, tileKeys, width, globalTokens, numGlobal, slopes, h, seqLen, causal, biasKind, apeScale,
                         scale);
@@ -460,21 +462,22 @@ public final class AttentionKernels {
                 if (keepThreshold < AttentionMasks.DROPOUT_OFF) {
                     tiledDropout(weights, tileKeys, AttentionMasks.dropoutMaskSeed(windows, numHeads), bh * seqLen + first, lastRow, keepThreshold);
                 }
-                // A full tile of consecutive keys (any tile of a band but the last) reads V at addresses affine in the key,
-                // which LLVM strength-reduces; the general form reads each key's row from tileKeys. The keys ascend strictly,
-                // so a full tile spanning 15 is consecutive (a partial one repeats its last key: global 5 and keys 16..20
-                // also span 15).
-                boolean consecutive = width == FLASH_TILED_KEYS && tileKeys[FLASH_TILED_KEYS - 1] - tileKeys[0] == FLASH_TILED_KEYS - 1;
+                // A tile of consecutive keys (every tile of a band, the last one too) reads V at addresses affine in the
+                // key, which LLVM strength-reduces (the general form, through tileKeys, took twice the instructions per
+                // product). The keys ascend strictly and a partial tile repeats its last key, so the tile is consecutive
+                // when its last key is width - 1 after its first; the padding then reads the keys after the last, whose
+                // weights are 0, if they are inside the sequence (not past the end of v).
+                boolean consecutive = (tileKeys[FLASH_TILED_KEYS - 1] - tileKeys[0] == width - 1) & (tileKeys[0] + FLASH_TILED_KEYS <= seqLen);
                 int fullDims = dims - dims % FLASH_REGISTER_STEP;
                 for (int d0 = 0; d0 < fullDims; d0 += FLASH_REGISTER_STEP) {
                     if (consecutive) {
-                        tiledOutput(outputT, tile, weights, rowState, v, tileKeys, kvBase + tileKeys[0] * kvRowStride, kvRowStride, 0, d0, Integer.MAX_VALUE);
+                        wideOutput(outputT, weights, rowState, v, tileKeys, kvBase + tileKeys[0] * kvRowStride, kvRowStride, 0, d0, Integer.MAX_VALUE);
                     } else {
-                        tiledOutput(outputT, tile, weights, rowState, v, tileKeys, kvBase, 0, kvRowStride, d0, Integer.MAX_VALUE);
+                        wideOutput(outputT, weights, rowState, v, tileKeys, kvBase, 0, kvRowStride, d0, Integer.MAX_VALUE);
                     }
                 }
                 if (fullDims < dims) {
-                    tiledOutput(outputT, tile, weights, rowState, v, tileKeys, kvBase, 0, kvRowStride, fullDims, dims - 1);
+                    wideOutput(outputT, weights, rowState, v, tileKeys, kvBase, 0, kvRowStride, fullDims, dims - 1);
                 }
             }
             writeOutput(out, outputT, rowState, queryBase, queryRowStride, lastRow, headDim, dims);
@@ -579,6 +582,143 @@ public final class AttentionKernels {
                 weights[(c0 + c) * FLASH_BLOCK_Q + i] = tile[c * FLASH_BLOCK_Q + i];
             }
         }
+    }
+
+    /**
+     * {@code weights[c][i] = q_i . k_c} for the {@link #FLASH_REGISTER_STEP} keys of a {@link #flashTiled} tile from
+     * {@code c0}: one 16-lane sum per key (the block's rows, {@link #lanes}) held across the head dimension, each step
+     * a broadcast key value times the row {@code queriesT[d]}. Key c's row of k starts at
+     * {@code kvBase + tileKeys[c] * kvRowStride}; the 8 rows are fixed across the loop, so unlike {@link #wideOutput}
+     * it needs no affine form for consecutive keys (both compile to the same 21 instructions per step).
+     */
+    private static void wideScores(float[] weights, float[] queriesT, FloatArray k, int[] tileKeys, int kvBase, int kvRowStride, int c0, int dims) {
+        int key0 = kvBase + tileKeys[c0] * kvRowStride;
+        int key1 = kvBase + tileKeys[c0 + 1] * kvRowStride;
+        int key2 = kvBase + tileKeys[c0 + 2] * kvRowStride;
+        int key3 = kvBase + tileKeys[c0 + 3] * kvRowStride;
+        int key4 = kvBase + tileKeys[c0 + 4] * kvRowStride;
+        int key5 = kvBase + tileKeys[c0 + 5] * kvRowStride;
+        int key6 = kvBase + tileKeys[c0 + 6] * kvRowStride;
+        int key7 = kvBase + tileKeys[c0 + 7] * kvRowStride;
+        Float16 sums0 = broadcast(0.0f);
+        Float16 sums1 = broadcast(0.0f);
+        Float16 sums2 = broadcast(0.0f);
+        Float16 sums3 = broadcast(0.0f);
+        Float16 sums4 = broadcast(0.0f);
+        Float16 sums5 = broadcast(0.0f);
+        Float16 sums6 = broadcast(0.0f);
+        Float16 sums7 = broadcast(0.0f);
+        for (int d = 0; d < dims; d++) {
+            Float16 queries = lanes(queriesT, d * FLASH_BLOCK_Q);
+            sums0 = addProduct(sums0, k.get(key0 + d), queries);
+            sums1 = addProduct(sums1, k.get(key1 + d), queries);
+            sums2 = addProduct(sums2, k.get(key2 + d), queries);
+            sums3 = addProduct(sums3, k.get(key3 + d), queries);
+            sums4 = addProduct(sums4, k.get(key4 + d), queries);
+            sums5 = addProduct(sums5, k.get(key5 + d), queries);
+            sums6 = addProduct(sums6, k.get(key6 + d), queries);
+            sums7 = addProduct(sums7, k.get(key7 + d), queries);
+        }
+        int at = c0 * FLASH_BLOCK_Q;
+        storeLanes(weights, at, sums0);
+        storeLanes(weights, at + FLASH_BLOCK_Q, sums1);
+        storeLanes(weights, at + 2 * FLASH_BLOCK_Q, sums2);
+        storeLanes(weights, at + 3 * FLASH_BLOCK_Q, sums3);
+        storeLanes(weights, at + 4 * FLASH_BLOCK_Q, sums4);
+        storeLanes(weights, at + 5 * FLASH_BLOCK_Q, sums5);
+        storeLanes(weights, at + 6 * FLASH_BLOCK_Q, sums6);
+        storeLanes(weights, at + 7 * FLASH_BLOCK_Q, sums7);
+    }
+
+    /**
+     * {@code outputT[d][i] = correction_i outputT[d][i] + sum_c weights[c][i] v_c[d]} for the
+     * {@link #FLASH_REGISTER_STEP} dimensions of a {@link #flashTiled} block from {@code d0}: one 16-lane sum per
+     * dimension (the block's rows) held across the tile's keys, each step a broadcast value times a row of weights.
+     * Key c's row of v starts at {@code rowBase + c * keyStep + tileKeys[c] * keyScale}: one of the two steps is 0 at
+     * each call (TornadoVM inlines the constant, so the unused form folds away). Dimensions past {@code lastDim} read v
+     * at {@code lastDim} (their rows of {@code outputT} are never stored); {@link Integer#MAX_VALUE} when all are real,
+     * so that the clamp folds away.
+     */
+    private static void wideOutput(float[] outputT, float[] weights, float[] rowState, FloatArray v, int[] tileKeys, int rowBase, int keyStep,
+            int keyScale, int d0, int lastDim) {
+        // The sums start at zero and meet outputT once, at the end: loading the eight rows of outputT as Float16 here
+        // took the method past TornadoVM's inlining limit (610 graph nodes > 600).
+        Float16 sums0 = broadcast(0.0f);
+        Float16 sums1 = broadcast(0.0f);
+        Float16 sums2 = broadcast(0.0f);
+        Float16 sums3 = broadcast(0.0f);
+        Float16 sums4 = broadcast(0.0f);
+        Float16 sums5 = broadcast(0.0f);
+        Float16 sums6 = broadcast(0.0f);
+        Float16 sums7 = broadcast(0.0f);
+        int dim0 = TornadoMath.min(d0, lastDim);
+        int dim1 = TornadoMath.min(d0 + 1, lastDim);
+        int dim2 = TornadoMath.min(d0 + 2, lastDim);
+        int dim3 = TornadoMath.min(d0 + 3, lastDim);
+        int dim4 = TornadoMath.min(d0 + 4, lastDim);
+        int dim5 = TornadoMath.min(d0 + 5, lastDim);
+        int dim6 = TornadoMath.min(d0 + 6, lastDim);
+        int dim7 = TornadoMath.min(d0 + 7, lastDim);
+        for (int c = 0; c < FLASH_TILED_KEYS; c++) {
+            int row = rowBase + c * keyStep + tileKeys[c] * keyScale;
+            Float16 rowWeights = lanes(weights, c * FLASH_BLOCK_Q);
+            sums0 = addProduct(sums0, v.get(row + dim0), rowWeights);
+            sums1 = addProduct(sums1, v.get(row + dim1), rowWeights);
+            sums2 = addProduct(sums2, v.get(row + dim2), rowWeights);
+            sums3 = addProduct(sums3, v.get(row + dim3), rowWeights);
+            sums4 = addProduct(sums4, v.get(row + dim4), rowWeights);
+            sums5 = addProduct(sums5, v.get(row + dim5), rowWeights);
+            sums6 = addProduct(sums6, v.get(row + dim6), rowWeights);
+            sums7 = addProduct(sums7, v.get(row + dim7), rowWeights);
+        }
+        // One base plus constant offsets: with (d0 + dd) * FLASH_BLOCK_Q LLVM kept 16 addresses (spilled) per chunk.
+        int chunk = d0 * FLASH_BLOCK_Q;
+        rescaleAndAdd(outputT, chunk, rowState, sums0);
+        rescaleAndAdd(outputT, chunk + FLASH_BLOCK_Q, rowState, sums1);
+        rescaleAndAdd(outputT, chunk + 2 * FLASH_BLOCK_Q, rowState, sums2);
+        rescaleAndAdd(outputT, chunk + 3 * FLASH_BLOCK_Q, rowState, sums3);
+        rescaleAndAdd(outputT, chunk + 4 * FLASH_BLOCK_Q, rowState, sums4);
+        rescaleAndAdd(outputT, chunk + 5 * FLASH_BLOCK_Q, rowState, sums5);
+        rescaleAndAdd(outputT, chunk + 6 * FLASH_BLOCK_Q, rowState, sums6);
+        rescaleAndAdd(outputT, chunk + 7 * FLASH_BLOCK_Q, rowState, sums7);
+    }
+
+    /**
+     * The {@link #FLASH_BLOCK_Q} = 16 rows of a {@link #flashTiled} block from {@code at} of a private tile as one
+     * {@link Float16}: TornadoVM emits OpenCL's {@code float16}, which PoCL compiles to one 512-bit ({@code zmm})
+     * register, where its own vectorizer keeps the scalar tile loops at 256 bits. LLVM merges the 16 loads into one.
+     */
+    private static Float16 lanes(float[] tile, int at) {
+        return new Float16(tile[at], tile[at + 1], tile[at + 2], tile[at + 3], tile[at + 4], tile[at + 5], tile[at + 6], tile[at + 7], tile[at + 8],
+                tile[at + 9], tile[at + 10], tile[at + 11], tile[at + 12], tile[at + 13], tile[at + 14], tile[at + 15]);
+    }
+
+    /** {@code tile[at + i] = lanes[i]} for the 16 rows of a {@link #flashTiled} block ({@link #lanes}' inverse). */
+    private static void storeLanes(float[] tile, int at, Float16 lanes) {
+        for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+            tile[at + i] = lanes.get(i);
+        }
+    }
+
+    /** {@code outputT[at + i] = correction_i outputT[at + i] + sums[i]} for the 16 rows of a {@link #flashTiled} block. */
+    private static void rescaleAndAdd(float[] outputT, int at, float[] rowState, Float16 sums) {
+        for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+            outputT[at + i] = outputT[at + i] * rowState[CORRECTION * FLASH_BLOCK_Q + i] + sums.get(i);
+        }
+    }
+
+    /** {@code x} in all 16 lanes. */
+    private static Float16 broadcast(float x) {
+        return new Float16(x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x);
+    }
+
+    /**
+     * {@code sums + x * lanes}, lane by lane. TornadoVM fuses no vector multiply-add (its FMA phase is scalar only,
+     * and PoCL refuses {@code -ffp-contract=fast}): this is {@code vmulps} then {@code vaddps}, which Zen 5 issues at
+     * its FMA rate (two multiply and two add pipes).
+     */
+    private static Float16 addProduct(Float16 sums, float x, Float16 lanes) {
+        return Float16.add(sums, Float16.mult(broadcast(x), lanes));
     }
 
     /**
