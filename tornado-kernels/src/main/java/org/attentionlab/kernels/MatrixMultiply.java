@@ -9,6 +9,7 @@ import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import uk.ac.manchester.tornado.api.enums.TornadoDeviceType;
 import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.vectors.Float16;
 
 /**
  * Dense matrix products for projections and their gradients, row-major fp32 (see tornado-kernels/README.md,
@@ -55,7 +56,10 @@ public final class MatrixMultiply {
 
     /** Rows of one register tile of {@link #linearTiled}. */
     public static final int TILE_ROWS = 8;
-    /** Columns of one register tile of {@link #linearTiled}: one 512-bit vector of floats. */
+    /**
+     * Columns of one register tile of {@link #linearTiled}: one 512-bit vector of floats, a {@code Float16} (the tiles'
+     * code is written for 16 lanes).
+     */
     public static final int TILE_COLUMNS = 16;
     /** Inner-dimension values per staged panel of {@link #productTiled}. */
     public static final int PANEL_DEPTH = 64;
@@ -161,10 +165,10 @@ public final class MatrixMultiply {
      * A work-item owns {@value #TILED_ITEM_ROWS} rows by {@value #TILE_COLUMNS} columns of y. For each
      * {@value #PROJECTION_PANEL_DEPTH}-deep slice of the inner dimension it gathers the slice of its W rows transposed into a
      * private panel (contiguous along the columns), then, per tile of {@value #TILE_ROWS} rows, holds the
-     * {@value #TILE_ROWS} x {@value #TILE_COLUMNS} sums in {@code tile} across the whole slice: the loops over the
-     * tile have constant trip counts, so LLVM unrolls them, promotes {@code tile} to registers and turns each row
-     * into one vector multiply-add of a broadcast x value with the panel row. The sums leave the registers once per
-     * slice ({@code sums}). Rows and columns past the edge read the last row / column (never stored).
+     * {@value #TILE_ROWS} x {@value #TILE_COLUMNS} sums in {@value #TILE_ROWS} {@code Float16} registers across the
+     * whole slice, each step a vector multiply of a broadcast x value with the panel row and a vector add per row
+     * ({@link #accumulateTiles}). The sums leave the registers once per slice ({@code sums}). Rows and columns past the
+     * edge read the last row / column (never stored).
      */
     public static void linearTiled(KernelContext context, FloatArray x, FloatArray weight, FloatArray bias, FloatArray y, int rows, int inner, int cols,
             int hasBias, int activation, int accumulate) {
@@ -508,9 +512,8 @@ public final class MatrixMultiply {
     /**
      * {@code sums[i][j] = sum_k x[row0 + i, k] W[col0 + j, k]} for the {@code itemRows} rows and {@value #TILE_COLUMNS}
      * columns of a {@link #linearTiled} work-item ({@code sums}: {@value #TILED_ITEM_ROWS} x {@value #TILE_COLUMNS};
-     * {@code panel}, {@code tile}: scratch). Every loop over the tile has a constant trip count: TornadoVM's compiler
-     * unrolls them, so {@code tile} is only indexed by constants and LLVM keeps it in vector registers for the whole
-     * panel. Columns past {@code cols} read the last column, rows past {@code rows} the last row.
+     * {@code panel}, {@code tile}: scratch). Columns past {@code cols} read the last column, rows past {@code rows} the
+     * last row.
      */
     static void tiledSums(float[] sums, float[] panel, float[] tile, FloatArray x, FloatArray weight, int rows, int inner, int cols, int row0, int col0,
             int itemRows) {
@@ -526,54 +529,120 @@ public final class MatrixMultiply {
      */
     static void stridedTiledSums(float[] sums, float[] panel, int panelDepth, float[] tile, FloatArray a, int aRowStride, int aDepthStride, FloatArray b,
             int bColumnStride, int bDepthStride, int rows, int inner, int cols, int row0, int col0, int itemRows) {
+        // Each panel's tiles are added to sums (see accumulateTiles), so sums start at zero, also the rows of the last
+        // tile past itemRows.
+        for (int e = 0; e < (itemRows + TILE_ROWS - 1) / TILE_ROWS * TILE_ROWS * TILE_COLUMNS; e++) {
+            sums[e] = 0.0f;
+        }
         for (int k0 = 0; k0 < inner; k0 += panelDepth) {
             int depth = TornadoMath.min(panelDepth, inner - k0);
-            // Gathered along b's contiguous dimension: walking a panel across rows of b with a power-of-two stride (a
-            // 1024-column b) maps its lines to one cache set, and each line would be fetched again per column.
-            if (bColumnStride == 1) {
-                for (int k = 0; k < depth; k++) {
-                    int from = (k0 + k) * bDepthStride;
-                    for (int j = 0; j < TILE_COLUMNS; j++) {
-                        panel[k * TILE_COLUMNS + j] = b.get(from + TornadoMath.min(col0 + j, cols - 1));
-                    }
-                }
-            } else {
+            stagePanel(panel, b, bColumnStride, bDepthStride, cols, col0, k0, depth);
+            accumulateTiles(sums, panel, a, aRowStride, aDepthStride, rows, row0, itemRows, k0, depth);
+        }
+    }
+
+    /**
+     * Adds one staged panel's products to the sums of a work-item's rows, a tile of {@value #TILE_ROWS} rows at a time
+     * ({@link #stridedTiledSums}). Each tile row is one {@code Float16} accumulator: PoCL compiles OpenCL's
+     * {@code float16} to one 512-bit {@code zmm} register, where its own vectorizer stays at 256 bits, so the loop over
+     * the panel is one vector load of the panel row and per tile row a multiply by a broadcast value of a and an add.
+     * The accumulators start at zero for each panel and are added to sums after it: loading them from sums as well
+     * took this method past TornadoVM's inlining limit (600 graph nodes, its callees included), and so would 16 rows.
+     */
+    static void accumulateTiles(float[] sums, float[] panel, FloatArray a, int aRowStride, int aDepthStride, int rows, int row0, int itemRows, int k0,
+            int depth) {
+        for (int t = 0; t < itemRows; t += TILE_ROWS) {
+            // Separate variables, not an array: TornadoVM has no private arrays of vectors.
+            int rowAt0 = TornadoMath.min(row0 + t, rows - 1) * aRowStride;
+            int rowAt1 = TornadoMath.min(row0 + t + 1, rows - 1) * aRowStride;
+            int rowAt2 = TornadoMath.min(row0 + t + 2, rows - 1) * aRowStride;
+            int rowAt3 = TornadoMath.min(row0 + t + 3, rows - 1) * aRowStride;
+            int rowAt4 = TornadoMath.min(row0 + t + 4, rows - 1) * aRowStride;
+            int rowAt5 = TornadoMath.min(row0 + t + 5, rows - 1) * aRowStride;
+            int rowAt6 = TornadoMath.min(row0 + t + 6, rows - 1) * aRowStride;
+            int rowAt7 = TornadoMath.min(row0 + t + 7, rows - 1) * aRowStride;
+            Float16 sum0 = broadcast(0.0f);
+            Float16 sum1 = broadcast(0.0f);
+            Float16 sum2 = broadcast(0.0f);
+            Float16 sum3 = broadcast(0.0f);
+            Float16 sum4 = broadcast(0.0f);
+            Float16 sum5 = broadcast(0.0f);
+            Float16 sum6 = broadcast(0.0f);
+            Float16 sum7 = broadcast(0.0f);
+            for (int k = 0; k < depth; k++) {
+                Float16 w = loadVector(panel, k * TILE_COLUMNS);
+                int depthAt = (k0 + k) * aDepthStride;
+                sum0 = multiplyAdd(sum0, a.get(rowAt0 + depthAt), w);
+                sum1 = multiplyAdd(sum1, a.get(rowAt1 + depthAt), w);
+                sum2 = multiplyAdd(sum2, a.get(rowAt2 + depthAt), w);
+                sum3 = multiplyAdd(sum3, a.get(rowAt3 + depthAt), w);
+                sum4 = multiplyAdd(sum4, a.get(rowAt4 + depthAt), w);
+                sum5 = multiplyAdd(sum5, a.get(rowAt5 + depthAt), w);
+                sum6 = multiplyAdd(sum6, a.get(rowAt6 + depthAt), w);
+                sum7 = multiplyAdd(sum7, a.get(rowAt7 + depthAt), w);
+            }
+            addVector(sums, t * TILE_COLUMNS, sum0);
+            addVector(sums, (t + 1) * TILE_COLUMNS, sum1);
+            addVector(sums, (t + 2) * TILE_COLUMNS, sum2);
+            addVector(sums, (t + 3) * TILE_COLUMNS, sum3);
+            addVector(sums, (t + 4) * TILE_COLUMNS, sum4);
+            addVector(sums, (t + 5) * TILE_COLUMNS, sum5);
+            addVector(sums, (t + 6) * TILE_COLUMNS, sum6);
+            addVector(sums, (t + 7) * TILE_COLUMNS, sum7);
+        }
+    }
+
+    /**
+     * {@code panel[k][j] = B[k0 + k, col0 + j]} for the panel's {@code depth} inner values and {@value #TILE_COLUMNS} columns
+     * ({@link #stridedTiledSums}' B), columns past {@code cols} reading the last column.
+     */
+    static void stagePanel(float[] panel, FloatArray b, int bColumnStride, int bDepthStride, int cols, int col0, int k0, int depth) {
+        // Gathered along b's contiguous dimension: walking a panel across rows of b with a power-of-two stride (a
+        // 1024-column b) maps its lines to one cache set, and each line would be fetched again per column.
+        if (bColumnStride == 1) {
+            for (int k = 0; k < depth; k++) {
+                int from = (k0 + k) * bDepthStride;
                 for (int j = 0; j < TILE_COLUMNS; j++) {
-                    int from = TornadoMath.min(col0 + j, cols - 1) * bColumnStride + k0 * bDepthStride;
-                    for (int k = 0; k < depth; k++) {
-                        panel[k * TILE_COLUMNS + j] = b.get(from + k * bDepthStride);
-                    }
+                    panel[k * TILE_COLUMNS + j] = b.get(from + TornadoMath.min(col0 + j, cols - 1));
                 }
             }
-            for (int t = 0; t < itemRows; t += TILE_ROWS) {
-                // The first panel starts the sums at zero in the registers (no pass over sums to clear them first).
-                if (k0 == 0) {
-                    for (int i = 0; i < TILE_ROWS; i++) {
-                        for (int j = 0; j < TILE_COLUMNS; j++) {
-                            tile[i * TILE_COLUMNS + j] = 0.0f;
-                        }
-                    }
-                } else {
-                    for (int i = 0; i < TILE_ROWS; i++) {
-                        for (int j = 0; j < TILE_COLUMNS; j++) {
-                            tile[i * TILE_COLUMNS + j] = sums[(t + i) * TILE_COLUMNS + j];
-                        }
-                    }
-                }
+        } else {
+            for (int j = 0; j < TILE_COLUMNS; j++) {
+                int from = TornadoMath.min(col0 + j, cols - 1) * bColumnStride + k0 * bDepthStride;
                 for (int k = 0; k < depth; k++) {
-                    for (int i = 0; i < TILE_ROWS; i++) {
-                        float value = a.get(TornadoMath.min(row0 + t + i, rows - 1) * aRowStride + (k0 + k) * aDepthStride);
-                        for (int j = 0; j < TILE_COLUMNS; j++) {
-                            tile[i * TILE_COLUMNS + j] = tile[i * TILE_COLUMNS + j] + value * panel[k * TILE_COLUMNS + j];
-                        }
-                    }
-                }
-                for (int i = 0; i < TILE_ROWS; i++) {
-                    for (int j = 0; j < TILE_COLUMNS; j++) {
-                        sums[(t + i) * TILE_COLUMNS + j] = tile[i * TILE_COLUMNS + j];
-                    }
+                    panel[k * TILE_COLUMNS + j] = b.get(from + k * bDepthStride);
                 }
             }
+        }
+    }
+
+    /**
+     * {@code sum + value * w} on 16 lanes: a broadcast, a vector multiply and a vector add (TornadoVM fuses only scalar
+     * multiply-adds into fma; on Zen 5 the separate multiply and add pipes still reach the FMA rate).
+     */
+    static Float16 multiplyAdd(Float16 sum, float value, Float16 w) {
+        return Float16.add(sum, Float16.mult(broadcast(value), w));
+    }
+
+    /** {@code value} in all 16 lanes. */
+    static Float16 broadcast(float value) {
+        return new Float16(value, value, value, value, value, value, value, value, value, value, value, value, value, value, value, value);
+    }
+
+    /** {@code values[at]} to {@code values[at + 15]} as one vector: LLVM merges the 16 loads into one vector load. */
+    static Float16 loadVector(float[] values, int at) {
+        return new Float16(values[at], values[at + 1], values[at + 2], values[at + 3], values[at + 4], values[at + 5], values[at + 6], values[at + 7],
+                values[at + 8], values[at + 9], values[at + 10], values[at + 11], values[at + 12], values[at + 13], values[at + 14], values[at + 15]);
+    }
+
+    /**
+     * Adds the 16 lanes of {@code vector} to {@code values[at]} to {@code values[at + 15]}. TornadoVM needs a constant
+     * lane for {@code get}: this loop is unrolled before it is compiled (a loop over 16 lanes of several vectors was not,
+     * and failed with "Invalid lane").
+     */
+    static void addVector(float[] values, int at, Float16 vector) {
+        for (int j = 0; j < TILE_COLUMNS; j++) {
+            values[at + j] = values[at + j] + vector.get(j);
         }
     }
 
