@@ -176,10 +176,12 @@ public final class MatrixMultiply {
         int row0 = context.globalIdy * TILED_ITEM_ROWS;
         float[] panel = new float[PROJECTION_PANEL_DEPTH * TILE_COLUMNS];
         float[] sums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
-        float[] tile = new float[TILE_ROWS * TILE_COLUMNS];
         if (col0 < cols && row0 < rows) {
             int itemRows = TornadoMath.min(TILED_ITEM_ROWS, rows - row0);
-            tiledSums(sums, panel, tile, x, weight, rows, inner, cols, row0, col0, itemRows);
+            for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
+                stageWeightPanel(panel, weight, inner, cols, col0, k0);
+                addPanelProducts(sums, panel, x, rows, inner, row0, itemRows, k0);
+            }
             activateTiles(sums, panel, bias, cols, itemRows, col0, hasBias, activation);
             storeTiles(sums, y, cols, row0, itemRows, col0, accumulate);
         }
@@ -235,8 +237,8 @@ public final class MatrixMultiply {
      * {@link #gatedLinear} with {@link #linearTiled}'s register tiles, for OpenCL CPU compilers (PoCL): the same result
      * within float rounding (each of the two sums is the same serial sum over the inner dimension), over
      * {@link #tiledGrid}{@code (rows, hidden)}. A work-item owns {@value #TILED_ITEM_ROWS} rows by
-     * {@value #TILE_COLUMNS} columns of h: it computes the gate's sums, then the up projection's, each as
-     * {@link #linearTiled} does, and stores {@code act(gate + bg) * (up + bu)}.
+     * {@value #TILE_COLUMNS} columns of h: per panel of the inner dimension it adds to the gate's sums, then to the up
+     * projection's, each as {@link #linearTiled} does, and stores {@code act(gate + bg) * (up + bu)}.
      */
     public static void gatedLinearTiled(KernelContext context, FloatArray x, FloatArray gate, FloatArray up, FloatArray gateBias, FloatArray upBias,
             FloatArray h, int rows, int inner, int hidden, int hasBias, int activation) {
@@ -245,11 +247,14 @@ public final class MatrixMultiply {
         float[] panel = new float[PROJECTION_PANEL_DEPTH * TILE_COLUMNS];
         float[] gateSums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
         float[] upSums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
-        float[] tile = new float[TILE_ROWS * TILE_COLUMNS];
         if (col0 < hidden && row0 < rows) {
             int itemRows = TornadoMath.min(TILED_ITEM_ROWS, rows - row0);
-            tiledSums(gateSums, panel, tile, x, gate, rows, inner, hidden, row0, col0, itemRows);
-            tiledSums(upSums, panel, tile, x, up, rows, inner, hidden, row0, col0, itemRows);
+            for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
+                stageWeightPanel(panel, gate, inner, hidden, col0, k0);
+                addPanelProducts(gateSums, panel, x, rows, inner, row0, itemRows, k0);
+                stageWeightPanel(panel, up, inner, hidden, col0, k0);
+                addPanelProducts(upSums, panel, x, rows, inner, row0, itemRows, k0);
+            }
             gateTiles(gateSums, upSums, panel, gateBias, upBias, hidden, itemRows, col0, hasBias, activation);
             storeTiles(gateSums, h, hidden, row0, itemRows, col0, 0);
         }
@@ -274,11 +279,13 @@ public final class MatrixMultiply {
         float[] meanCorrection = new float[Normalization.ROW_GROUP];
         float[] panel = new float[PROJECTION_PANEL_DEPTH * TILE_COLUMNS];
         float[] sums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
-        float[] tile = new float[TILE_ROWS * TILE_COLUMNS];
         Normalization.normalizeGroupRows(context, x, normWeight, normBias, normed, base, rowSums, mean, meanCorrection, rows, inner, row0, groupRows, norm, eps);
         if (col0 < cols && row0 < rows) {
             int itemRows = TornadoMath.min(groupRows, rows - row0);
-            tiledSums(sums, panel, tile, normed, weight, rows, inner, cols, row0, col0, itemRows);
+            for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
+                stageWeightPanel(panel, weight, inner, cols, col0, k0);
+                addPanelProducts(sums, panel, normed, rows, inner, row0, itemRows, k0);
+            }
             activateTiles(sums, panel, bias, cols, itemRows, col0, hasBias, activation);
             storeTiles(sums, y, cols, row0, itemRows, col0, 0);
         }
@@ -301,12 +308,15 @@ public final class MatrixMultiply {
         float[] panel = new float[PROJECTION_PANEL_DEPTH * TILE_COLUMNS];
         float[] gateSums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
         float[] upSums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
-        float[] tile = new float[TILE_ROWS * TILE_COLUMNS];
         Normalization.normalizeGroupRows(context, x, normWeight, normBias, normed, base, rowSums, mean, meanCorrection, rows, inner, row0, groupRows, norm, eps);
         if (col0 < hidden && row0 < rows) {
             int itemRows = TornadoMath.min(groupRows, rows - row0);
-            tiledSums(gateSums, panel, tile, normed, gate, rows, inner, hidden, row0, col0, itemRows);
-            tiledSums(upSums, panel, tile, normed, up, rows, inner, hidden, row0, col0, itemRows);
+            for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
+                stageWeightPanel(panel, gate, inner, hidden, col0, k0);
+                addPanelProducts(gateSums, panel, normed, rows, inner, row0, itemRows, k0);
+                stageWeightPanel(panel, up, inner, hidden, col0, k0);
+                addPanelProducts(upSums, panel, normed, rows, inner, row0, itemRows, k0);
+            }
             gateTiles(gateSums, upSums, panel, gateBias, upBias, hidden, itemRows, col0, hasBias, activation);
             storeTiles(gateSums, h, hidden, row0, itemRows, col0, 0);
         }
@@ -374,12 +384,15 @@ public final class MatrixMultiply {
         int row0 = context.globalIdy * PRODUCT_ITEM_ROWS;
         float[] panel = new float[PANEL_DEPTH * TILE_COLUMNS];
         float[] sums = new float[PRODUCT_ITEM_ROWS * TILE_COLUMNS];
-        float[] tile = new float[TILE_ROWS * TILE_COLUMNS];
         if (col0 < cols && row0 < rows) {
             int itemRows = TornadoMath.min(PRODUCT_ITEM_ROWS, rows - row0);
             int aRowStride = transposeA != 0 ? 1 : inner;
             int aDepthStride = transposeA != 0 ? rows : 1;
-            stridedTiledSums(sums, panel, PANEL_DEPTH, tile, a, aRowStride, aDepthStride, b, 1, cols, rows, inner, cols, row0, col0, itemRows);
+            for (int k0 = 0; k0 < inner; k0 += PANEL_DEPTH) {
+                int depth = TornadoMath.min(PANEL_DEPTH, inner - k0);
+                stagePanel(panel, b, 1, cols, cols, col0, k0, depth);
+                accumulateTiles(sums, panel, a, aRowStride, aDepthStride, rows, row0, itemRows, k0, depth);
+            }
             storeBlock(sums, TILE_COLUMNS, y, y, cols, row0, itemRows, col0, TornadoMath.min(TILE_COLUMNS, cols - col0), 0, NONE, accumulate);
         }
     }
@@ -510,47 +523,51 @@ public final class MatrixMultiply {
     }
 
     /**
-     * {@code sums[i][j] = sum_k x[row0 + i, k] W[col0 + j, k]} for the {@code itemRows} rows and {@value #TILE_COLUMNS}
-     * columns of a {@link #linearTiled} work-item ({@code sums}: {@value #TILED_ITEM_ROWS} x {@value #TILE_COLUMNS};
-     * {@code panel}, {@code tile}: scratch). Columns past {@code cols} read the last column, rows past {@code rows} the
-     * last row.
+     * Stages the panel of W at inner value {@code k0} for a {@link #linearTiled} work-item's columns: {@link #stagePanel}
+     * with {@code B = W^T} and {@value #PROJECTION_PANEL_DEPTH} inner values ({@code panel}: at least that many rows of
+     * {@value #TILE_COLUMNS}). With {@link #addPanelProducts}, the projections' loop over the inner dimension:
+     *
+     * <pre>
+     * for (int k0 = 0; k0 &lt; inner; k0 += PROJECTION_PANEL_DEPTH) {
+     *     stageWeightPanel(panel, weight, inner, cols, col0, k0);
+     *     addPanelProducts(sums, panel, x, rows, inner, row0, itemRows, k0);
+     * }
+     * </pre>
+     *
+     * leaves {@code sums[i][j] = sum_k x[row0 + i, k] W[col0 + j, k]} for the item's {@code itemRows} rows
+     * ({@code sums}: {@value #TILED_ITEM_ROWS} x {@value #TILE_COLUMNS}). The loop is the kernels' own: a method holding
+     * both steps would pass TornadoVM's inlining limit (600 graph nodes, callees included; only the kernel itself may
+     * be larger).
      */
-    static void tiledSums(float[] sums, float[] panel, float[] tile, FloatArray x, FloatArray weight, int rows, int inner, int cols, int row0, int col0,
-            int itemRows) {
-        stridedTiledSums(sums, panel, PROJECTION_PANEL_DEPTH, tile, x, inner, 1, weight, inner, 1, rows, inner, cols, row0, col0, itemRows);
+    static void stageWeightPanel(float[] panel, FloatArray weight, int inner, int cols, int col0, int k0) {
+        stagePanel(panel, weight, inner, 1, cols, col0, k0, TornadoMath.min(PROJECTION_PANEL_DEPTH, inner - k0));
+    }
+
+    /** Adds the products of x's rows with the panel {@link #stageWeightPanel} staged at {@code k0} to {@code sums}. */
+    static void addPanelProducts(float[] sums, float[] panel, FloatArray x, int rows, int inner, int row0, int itemRows, int k0) {
+        accumulateTiles(sums, panel, x, inner, 1, rows, row0, itemRows, k0, TornadoMath.min(PROJECTION_PANEL_DEPTH, inner - k0));
     }
 
     /**
-     * {@code sums[i][j] = sum_k A[row0 + i, k] B[k, col0 + j]} with {@code A[r, k] = a[r * aRowStride + k * aDepthStride]}
-     * and {@code B[k, c] = b[c * bColumnStride + k * bDepthStride]}: {@link #tiledSums} ({@code B = W^T}) and
-     * {@link #productTiled} ({@code A} = a or {@code a^T}, {@code B} = b), staging {@code panelDepth} inner values of B
-     * per panel ({@code panel}: at least {@code panelDepth x TILE_COLUMNS}). The strides and the depth are the kernels'
-     * scalar arguments or constants, which TornadoVM folds into the kernel, so each kernel keeps plain indexing.
-     */
-    static void stridedTiledSums(float[] sums, float[] panel, int panelDepth, float[] tile, FloatArray a, int aRowStride, int aDepthStride, FloatArray b,
-            int bColumnStride, int bDepthStride, int rows, int inner, int cols, int row0, int col0, int itemRows) {
-        // Each panel's tiles are added to sums (see accumulateTiles), so sums start at zero, also the rows of the last
-        // tile past itemRows.
-        for (int e = 0; e < (itemRows + TILE_ROWS - 1) / TILE_ROWS * TILE_ROWS * TILE_COLUMNS; e++) {
-            sums[e] = 0.0f;
-        }
-        for (int k0 = 0; k0 < inner; k0 += panelDepth) {
-            int depth = TornadoMath.min(panelDepth, inner - k0);
-            stagePanel(panel, b, bColumnStride, bDepthStride, cols, col0, k0, depth);
-            accumulateTiles(sums, panel, a, aRowStride, aDepthStride, rows, row0, itemRows, k0, depth);
-        }
-    }
-
-    /**
-     * Adds one staged panel's products to the sums of a work-item's rows, a tile of {@value #TILE_ROWS} rows at a time
-     * ({@link #stridedTiledSums}). Each tile row is one {@code Float16} accumulator: PoCL compiles OpenCL's
-     * {@code float16} to one 512-bit {@code zmm} register, where its own vectorizer stays at 256 bits, so the loop over
-     * the panel is one vector load of the panel row and per tile row a multiply by a broadcast value of a and an add.
-     * The accumulators start at zero for each panel and are added to sums after it: loading them from sums as well
-     * took this method past TornadoVM's inlining limit (600 graph nodes, its callees included), and so would 16 rows.
+     * Adds {@code sum_k A[row0 + i, k0 + k] panel[k][j]} over the panel's {@code depth} inner values to {@code sums[i][j]}
+     * for a work-item's {@code itemRows} rows (the first panel, {@code k0 == 0}, starts them at zero), with
+     * {@code A[r, k] = a[r * aRowStride + k * aDepthStride]}; rows past {@code rows} read the last row. The strides are
+     * the kernels' scalar arguments or constants, which TornadoVM folds into the kernel.
+     *
+     * <p>A tile of {@value #TILE_ROWS} rows at a time, each tile row one {@code Float16} accumulator: PoCL compiles
+     * OpenCL's {@code float16} to one 512-bit {@code zmm} register, where its own vectorizer stays at 256 bits, so each
+     * step over the panel is one vector load of the panel row and per tile row a multiply by a broadcast value of A and
+     * an add. The accumulators start at zero for each panel and are added to sums after it: loading them from sums as
+     * well, or 16 rows a tile, took this method past TornadoVM's inlining limit (600 graph nodes).
      */
     static void accumulateTiles(float[] sums, float[] panel, FloatArray a, int aRowStride, int aDepthStride, int rows, int row0, int itemRows, int k0,
             int depth) {
+        if (k0 == 0) {
+            // Also the rows of the last tile past itemRows, which it adds to.
+            for (int e = 0; e < (itemRows + TILE_ROWS - 1) / TILE_ROWS * TILE_ROWS * TILE_COLUMNS; e++) {
+                sums[e] = 0.0f;
+            }
+        }
         for (int t = 0; t < itemRows; t += TILE_ROWS) {
             // Separate variables, not an array: TornadoVM has no private arrays of vectors.
             int rowAt0 = TornadoMath.min(row0 + t, rows - 1) * aRowStride;
@@ -594,7 +611,7 @@ public final class MatrixMultiply {
 
     /**
      * {@code panel[k][j] = B[k0 + k, col0 + j]} for the panel's {@code depth} inner values and {@value #TILE_COLUMNS} columns
-     * ({@link #stridedTiledSums}' B), columns past {@code cols} reading the last column.
+     * with {@code B[k, c] = b[c * bColumnStride + k * bDepthStride]}, columns past {@code cols} reading the last column.
      */
     static void stagePanel(float[] panel, FloatArray b, int bColumnStride, int bDepthStride, int cols, int col0, int k0, int depth) {
         // Gathered along b's contiguous dimension: walking a panel across rows of b with a power-of-two stride (a
@@ -607,13 +624,44 @@ public final class MatrixMultiply {
                 }
             }
         } else {
+            // Transposed 16 inner values at a time: one vector load along b's run, stored lane by lane down the panel. As
+            // a plain loop over k, LLVM made gathers and scatters of it, at about 5 cycles per value (a panel of W cost
+            // about as much as 8 rows of products).
+            int blocked = depth - depth % TILE_COLUMNS;
             for (int j = 0; j < TILE_COLUMNS; j++) {
                 int from = TornadoMath.min(col0 + j, cols - 1) * bColumnStride + k0 * bDepthStride;
-                for (int k = 0; k < depth; k++) {
+                for (int k = 0; k < blocked; k += TILE_COLUMNS) {
+                    Float16 run = loadStrided(b, from + k * bDepthStride, bDepthStride);
+                    int at = k * TILE_COLUMNS + j;
+                    panel[at] = run.get(0);
+                    panel[at + 1 * TILE_COLUMNS] = run.get(1);
+                    panel[at + 2 * TILE_COLUMNS] = run.get(2);
+                    panel[at + 3 * TILE_COLUMNS] = run.get(3);
+                    panel[at + 4 * TILE_COLUMNS] = run.get(4);
+                    panel[at + 5 * TILE_COLUMNS] = run.get(5);
+                    panel[at + 6 * TILE_COLUMNS] = run.get(6);
+                    panel[at + 7 * TILE_COLUMNS] = run.get(7);
+                    panel[at + 8 * TILE_COLUMNS] = run.get(8);
+                    panel[at + 9 * TILE_COLUMNS] = run.get(9);
+                    panel[at + 10 * TILE_COLUMNS] = run.get(10);
+                    panel[at + 11 * TILE_COLUMNS] = run.get(11);
+                    panel[at + 12 * TILE_COLUMNS] = run.get(12);
+                    panel[at + 13 * TILE_COLUMNS] = run.get(13);
+                    panel[at + 14 * TILE_COLUMNS] = run.get(14);
+                    panel[at + 15 * TILE_COLUMNS] = run.get(15);
+                }
+                for (int k = blocked; k < depth; k++) {
                     panel[k * TILE_COLUMNS + j] = b.get(from + k * bDepthStride);
                 }
             }
         }
+    }
+
+    /** {@code b[at + l * stride]} for the 16 lanes l: one vector load where the stride is 1. */
+    static Float16 loadStrided(FloatArray b, int at, int stride) {
+        return new Float16(b.get(at), b.get(at + stride), b.get(at + 2 * stride), b.get(at + 3 * stride), b.get(at + 4 * stride), b.get(at + 5 * stride),
+                b.get(at + 6 * stride), b.get(at + 7 * stride), b.get(at + 8 * stride), b.get(at + 9 * stride), b.get(at + 10 * stride),
+                b.get(at + 11 * stride), b.get(at + 12 * stride), b.get(at + 13 * stride), b.get(at + 14 * stride), b.get(at + 15 * stride));
     }
 
     /**
