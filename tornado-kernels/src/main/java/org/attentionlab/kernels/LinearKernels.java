@@ -124,7 +124,7 @@ public final class LinearKernels {
         if (col0 < outFeatures && row0 < rows) {
             int itemRows = TornadoMath.min(MatrixMultiply.TILED_ITEM_ROWS, rows - row0);
             for (int k0 = 0; k0 < inFeatures; k0 += MatrixMultiply.PROJECTION_PANEL_DEPTH) {
-                MatrixMultiply.stageWeightPanel(panel, weight, inFeatures, outFeatures, col0, k0);
+                MatrixMultiply.stageWeightPanel(panel, weight, inFeatures, outFeatures, col0, k0, 1);
                 MatrixMultiply.addPanelProducts(sums, panel, x, rows, inFeatures, row0, itemRows, k0);
             }
             storeQkv(sums, MatrixMultiply.TILE_COLUMNS, bias, q, k, v, row0, itemRows, col0, TornadoMath.min(MatrixMultiply.TILE_COLUMNS, outFeatures - col0),
@@ -155,7 +155,7 @@ public final class LinearKernels {
         if (col0 < outFeatures && row0 < rows) {
             int itemRows = TornadoMath.min(groupRows, rows - row0);
             for (int k0 = 0; k0 < inFeatures; k0 += MatrixMultiply.PROJECTION_PANEL_DEPTH) {
-                MatrixMultiply.stageWeightPanel(panel, weight, inFeatures, outFeatures, col0, k0);
+                MatrixMultiply.stageWeightPanel(panel, weight, inFeatures, outFeatures, col0, k0, 0);
                 MatrixMultiply.addPanelProducts(sums, panel, normed, rows, inFeatures, row0, itemRows, k0);
             }
             storeQkv(sums, MatrixMultiply.TILE_COLUMNS, bias, q, k, v, row0, itemRows, col0, TornadoMath.min(MatrixMultiply.TILE_COLUMNS, outFeatures - col0),

@@ -179,7 +179,7 @@ public final class MatrixMultiply {
         if (col0 < cols && row0 < rows) {
             int itemRows = TornadoMath.min(TILED_ITEM_ROWS, rows - row0);
             for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
-                stageWeightPanel(panel, weight, inner, cols, col0, k0);
+                stageWeightPanel(panel, weight, inner, cols, col0, k0, 1);
                 addPanelProducts(sums, panel, x, rows, inner, row0, itemRows, k0);
             }
             activateTiles(sums, panel, bias, cols, itemRows, col0, hasBias, activation);
@@ -250,9 +250,9 @@ public final class MatrixMultiply {
         if (col0 < hidden && row0 < rows) {
             int itemRows = TornadoMath.min(TILED_ITEM_ROWS, rows - row0);
             for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
-                stageWeightPanel(panel, gate, inner, hidden, col0, k0);
+                stageWeightPanel(panel, gate, inner, hidden, col0, k0, 1);
                 addPanelProducts(gateSums, panel, x, rows, inner, row0, itemRows, k0);
-                stageWeightPanel(panel, up, inner, hidden, col0, k0);
+                stageWeightPanel(panel, up, inner, hidden, col0, k0, 1);
                 addPanelProducts(upSums, panel, x, rows, inner, row0, itemRows, k0);
             }
             gateTiles(gateSums, upSums, panel, gateBias, upBias, hidden, itemRows, col0, hasBias, activation);
@@ -283,7 +283,7 @@ public final class MatrixMultiply {
         if (col0 < cols && row0 < rows) {
             int itemRows = TornadoMath.min(groupRows, rows - row0);
             for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
-                stageWeightPanel(panel, weight, inner, cols, col0, k0);
+                stageWeightPanel(panel, weight, inner, cols, col0, k0, 0);
                 addPanelProducts(sums, panel, normed, rows, inner, row0, itemRows, k0);
             }
             activateTiles(sums, panel, bias, cols, itemRows, col0, hasBias, activation);
@@ -312,9 +312,9 @@ public final class MatrixMultiply {
         if (col0 < hidden && row0 < rows) {
             int itemRows = TornadoMath.min(groupRows, rows - row0);
             for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
-                stageWeightPanel(panel, gate, inner, hidden, col0, k0);
+                stageWeightPanel(panel, gate, inner, hidden, col0, k0, 0);
                 addPanelProducts(gateSums, panel, normed, rows, inner, row0, itemRows, k0);
-                stageWeightPanel(panel, up, inner, hidden, col0, k0);
+                stageWeightPanel(panel, up, inner, hidden, col0, k0, 0);
                 addPanelProducts(upSums, panel, normed, rows, inner, row0, itemRows, k0);
             }
             gateTiles(gateSums, upSums, panel, gateBias, upBias, hidden, itemRows, col0, hasBias, activation);
@@ -390,7 +390,7 @@ public final class MatrixMultiply {
             int aDepthStride = transposeA != 0 ? rows : 1;
             for (int k0 = 0; k0 < inner; k0 += PANEL_DEPTH) {
                 int depth = TornadoMath.min(PANEL_DEPTH, inner - k0);
-                stagePanel(panel, b, 1, cols, cols, col0, k0, depth);
+                stagePanel(panel, b, 1, cols, cols, col0, k0, depth, 1);
                 accumulateTiles(sums, panel, a, aRowStride, aDepthStride, rows, row0, itemRows, k0, depth);
             }
             storeBlock(sums, TILE_COLUMNS, y, y, cols, row0, itemRows, col0, TornadoMath.min(TILE_COLUMNS, cols - col0), 0, NONE, accumulate);
@@ -525,11 +525,12 @@ public final class MatrixMultiply {
     /**
      * Stages the panel of W at inner value {@code k0} for a {@link #linearTiled} work-item's columns: {@link #stagePanel}
      * with {@code B = W^T} and {@value #PROJECTION_PANEL_DEPTH} inner values ({@code panel}: at least that many rows of
-     * {@value #TILE_COLUMNS}). With {@link #addPanelProducts}, the projections' loop over the inner dimension:
+     * {@value #TILE_COLUMNS}; {@code vectorRuns}: see {@link #stagePanel}, 1 for a kernel whose work-items run alone, 0 in
+     * a work-group with a barrier). With {@link #addPanelProducts}, the projections' loop over the inner dimension:
      *
      * <pre>
      * for (int k0 = 0; k0 &lt; inner; k0 += PROJECTION_PANEL_DEPTH) {
-     *     stageWeightPanel(panel, weight, inner, cols, col0, k0);
+     *     stageWeightPanel(panel, weight, inner, cols, col0, k0, 1);
      *     addPanelProducts(sums, panel, x, rows, inner, row0, itemRows, k0);
      * }
      * </pre>
@@ -539,8 +540,8 @@ public final class MatrixMultiply {
      * both steps would pass TornadoVM's inlining limit (600 graph nodes, callees included; only the kernel itself may
      * be larger).
      */
-    static void stageWeightPanel(float[] panel, FloatArray weight, int inner, int cols, int col0, int k0) {
-        stagePanel(panel, weight, inner, 1, cols, col0, k0, TornadoMath.min(PROJECTION_PANEL_DEPTH, inner - k0));
+    static void stageWeightPanel(float[] panel, FloatArray weight, int inner, int cols, int col0, int k0, int vectorRuns) {
+        stagePanel(panel, weight, inner, 1, cols, col0, k0, TornadoMath.min(PROJECTION_PANEL_DEPTH, inner - k0), vectorRuns);
     }
 
     /** Adds the products of x's rows with the panel {@link #stageWeightPanel} staged at {@code k0} to {@code sums}. */
@@ -612,8 +613,13 @@ public final class MatrixMultiply {
     /**
      * {@code panel[k][j] = B[k0 + k, col0 + j]} for the panel's {@code depth} inner values and {@value #TILE_COLUMNS} columns
      * with {@code B[k, c] = b[c * bColumnStride + k * bDepthStride]}, columns past {@code cols} reading the last column.
+     * With {@code bColumnStride != 1} it transposes; {@code vectorRuns != 0} does that by vector loads along b (faster
+     * for a work-item of its own), {@code vectorRuns == 0} value by value: in a work-group of many items with a barrier
+     * (the norm-fused projections) PoCL vectorizes the region across the items, and the vector runs then became
+     * gathers and scatters (rnope-swa at L = 128 on PoCL: 12,300-13,000 tokens/s with the plain loop in every kernel, 10,300-10,500
+     * with vector runs in every kernel).
      */
-    static void stagePanel(float[] panel, FloatArray b, int bColumnStride, int bDepthStride, int cols, int col0, int k0, int depth) {
+    static void stagePanel(float[] panel, FloatArray b, int bColumnStride, int bDepthStride, int cols, int col0, int k0, int depth, int vectorRuns) {
         // Gathered along b's contiguous dimension: walking a panel across rows of b with a power-of-two stride (a
         // 1024-column b) maps its lines to one cache set, and each line would be fetched again per column.
         if (bColumnStride == 1) {
@@ -621,6 +627,13 @@ public final class MatrixMultiply {
                 int from = (k0 + k) * bDepthStride;
                 for (int j = 0; j < TILE_COLUMNS; j++) {
                     panel[k * TILE_COLUMNS + j] = b.get(from + TornadoMath.min(col0 + j, cols - 1));
+                }
+            }
+        } else if (vectorRuns == 0) {
+            for (int j = 0; j < TILE_COLUMNS; j++) {
+                int from = TornadoMath.min(col0 + j, cols - 1) * bColumnStride + k0 * bDepthStride;
+                for (int k = 0; k < depth; k++) {
+                    panel[k * TILE_COLUMNS + j] = b.get(from + k * bDepthStride);
                 }
             }
         } else {
