@@ -121,10 +121,12 @@ public final class LinearKernels {
         int row0 = context.globalIdy * MatrixMultiply.TILED_ITEM_ROWS;
         float[] panel = new float[MatrixMultiply.PROJECTION_PANEL_DEPTH * MatrixMultiply.TILE_COLUMNS];
         float[] sums = new float[MatrixMultiply.TILED_ITEM_ROWS * MatrixMultiply.TILE_COLUMNS];
-        float[] tile = new float[MatrixMultiply.TILE_ROWS * MatrixMultiply.TILE_COLUMNS];
         if (col0 < outFeatures && row0 < rows) {
             int itemRows = TornadoMath.min(MatrixMultiply.TILED_ITEM_ROWS, rows - row0);
-            MatrixMultiply.tiledSums(sums, panel, tile, x, weight, rows, inFeatures, outFeatures, row0, col0, itemRows);
+            for (int k0 = 0; k0 < inFeatures; k0 += MatrixMultiply.PROJECTION_PANEL_DEPTH) {
+                MatrixMultiply.stageWeightPanel(panel, weight, inFeatures, outFeatures, col0, k0, 1);
+                MatrixMultiply.addPanelProducts(sums, panel, x, rows, inFeatures, row0, itemRows, k0);
+            }
             storeQkv(sums, MatrixMultiply.TILE_COLUMNS, bias, q, k, v, row0, itemRows, col0, TornadoMath.min(MatrixMultiply.TILE_COLUMNS, outFeatures - col0),
                     qFeatures, kvFeatures, hasBias);
         }
@@ -148,12 +150,14 @@ public final class LinearKernels {
         float[] meanCorrection = new float[Normalization.ROW_GROUP];
         float[] panel = new float[MatrixMultiply.PROJECTION_PANEL_DEPTH * MatrixMultiply.TILE_COLUMNS];
         float[] sums = new float[MatrixMultiply.TILED_ITEM_ROWS * MatrixMultiply.TILE_COLUMNS];
-        float[] tile = new float[MatrixMultiply.TILE_ROWS * MatrixMultiply.TILE_COLUMNS];
         Normalization.normalizeGroupRows(context, x, normWeight, normBias, normed, base, rowSums, mean, meanCorrection, rows, inFeatures, row0, groupRows,
                 norm, eps);
         if (col0 < outFeatures && row0 < rows) {
             int itemRows = TornadoMath.min(groupRows, rows - row0);
-            MatrixMultiply.tiledSums(sums, panel, tile, normed, weight, rows, inFeatures, outFeatures, row0, col0, itemRows);
+            for (int k0 = 0; k0 < inFeatures; k0 += MatrixMultiply.PROJECTION_PANEL_DEPTH) {
+                MatrixMultiply.stageWeightPanel(panel, weight, inFeatures, outFeatures, col0, k0, 0);
+                MatrixMultiply.addPanelProducts(sums, panel, normed, rows, inFeatures, row0, itemRows, k0);
+            }
             storeQkv(sums, MatrixMultiply.TILE_COLUMNS, bias, q, k, v, row0, itemRows, col0, TornadoMath.min(MatrixMultiply.TILE_COLUMNS, outFeatures - col0),
                     qFeatures, kvFeatures, hasBias);
         }

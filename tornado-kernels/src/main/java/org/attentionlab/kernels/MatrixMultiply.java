@@ -9,6 +9,7 @@ import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import uk.ac.manchester.tornado.api.enums.TornadoDeviceType;
 import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.vectors.Float16;
 
 /**
  * Dense matrix products for projections and their gradients, row-major fp32 (see tornado-kernels/README.md,
@@ -55,7 +56,10 @@ public final class MatrixMultiply {
 
     /** Rows of one register tile of {@link #linearTiled}. */
     public static final int TILE_ROWS = 8;
-    /** Columns of one register tile of {@link #linearTiled}: one 512-bit vector of floats. */
+    /**
+     * Columns of one register tile of {@link #linearTiled}: one 512-bit vector of floats, a {@code Float16} (the tiles'
+     * code is written for 16 lanes).
+     */
     public static final int TILE_COLUMNS = 16;
     /** Inner-dimension values per staged panel of {@link #productTiled}. */
     public static final int PANEL_DEPTH = 64;
@@ -161,10 +165,10 @@ public final class MatrixMultiply {
      * A work-item owns {@value #TILED_ITEM_ROWS} rows by {@value #TILE_COLUMNS} columns of y. For each
      * {@value #PROJECTION_PANEL_DEPTH}-deep slice of the inner dimension it gathers the slice of its W rows transposed into a
      * private panel (contiguous along the columns), then, per tile of {@value #TILE_ROWS} rows, holds the
-     * {@value #TILE_ROWS} x {@value #TILE_COLUMNS} sums in {@code tile} across the whole slice: the loops over the
-     * tile have constant trip counts, so LLVM unrolls them, promotes {@code tile} to registers and turns each row
-     * into one vector multiply-add of a broadcast x value with the panel row. The sums leave the registers once per
-     * slice ({@code sums}). Rows and columns past the edge read the last row / column (never stored).
+     * {@value #TILE_ROWS} x {@value #TILE_COLUMNS} sums in {@value #TILE_ROWS} {@code Float16} registers across the
+     * whole slice, each step a vector multiply of a broadcast x value with the panel row and a vector add per row
+     * ({@link #accumulateTiles}). The sums leave the registers once per slice ({@code sums}). Rows and columns past the
+     * edge read the last row / column (never stored).
      */
     public static void linearTiled(KernelContext context, FloatArray x, FloatArray weight, FloatArray bias, FloatArray y, int rows, int inner, int cols,
             int hasBias, int activation, int accumulate) {
@@ -172,10 +176,12 @@ public final class MatrixMultiply {
         int row0 = context.globalIdy * TILED_ITEM_ROWS;
         float[] panel = new float[PROJECTION_PANEL_DEPTH * TILE_COLUMNS];
         float[] sums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
-        float[] tile = new float[TILE_ROWS * TILE_COLUMNS];
         if (col0 < cols && row0 < rows) {
             int itemRows = TornadoMath.min(TILED_ITEM_ROWS, rows - row0);
-            tiledSums(sums, panel, tile, x, weight, rows, inner, cols, row0, col0, itemRows);
+            for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
+                stageWeightPanel(panel, weight, inner, cols, col0, k0, 1);
+                addPanelProducts(sums, panel, x, rows, inner, row0, itemRows, k0);
+            }
             activateTiles(sums, panel, bias, cols, itemRows, col0, hasBias, activation);
             storeTiles(sums, y, cols, row0, itemRows, col0, accumulate);
         }
@@ -231,8 +237,8 @@ public final class MatrixMultiply {
      * {@link #gatedLinear} with {@link #linearTiled}'s register tiles, for OpenCL CPU compilers (PoCL): the same result
      * within float rounding (each of the two sums is the same serial sum over the inner dimension), over
      * {@link #tiledGrid}{@code (rows, hidden)}. A work-item owns {@value #TILED_ITEM_ROWS} rows by
-     * {@value #TILE_COLUMNS} columns of h: it computes the gate's sums, then the up projection's, each as
-     * {@link #linearTiled} does, and stores {@code act(gate + bg) * (up + bu)}.
+     * {@value #TILE_COLUMNS} columns of h: per panel of the inner dimension it adds to the gate's sums, then to the up
+     * projection's, each as {@link #linearTiled} does, and stores {@code act(gate + bg) * (up + bu)}.
      */
     public static void gatedLinearTiled(KernelContext context, FloatArray x, FloatArray gate, FloatArray up, FloatArray gateBias, FloatArray upBias,
             FloatArray h, int rows, int inner, int hidden, int hasBias, int activation) {
@@ -241,11 +247,14 @@ public final class MatrixMultiply {
         float[] panel = new float[PROJECTION_PANEL_DEPTH * TILE_COLUMNS];
         float[] gateSums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
         float[] upSums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
-        float[] tile = new float[TILE_ROWS * TILE_COLUMNS];
         if (col0 < hidden && row0 < rows) {
             int itemRows = TornadoMath.min(TILED_ITEM_ROWS, rows - row0);
-            tiledSums(gateSums, panel, tile, x, gate, rows, inner, hidden, row0, col0, itemRows);
-            tiledSums(upSums, panel, tile, x, up, rows, inner, hidden, row0, col0, itemRows);
+            for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
+                stageWeightPanel(panel, gate, inner, hidden, col0, k0, 1);
+                addPanelProducts(gateSums, panel, x, rows, inner, row0, itemRows, k0);
+                stageWeightPanel(panel, up, inner, hidden, col0, k0, 1);
+                addPanelProducts(upSums, panel, x, rows, inner, row0, itemRows, k0);
+            }
             gateTiles(gateSums, upSums, panel, gateBias, upBias, hidden, itemRows, col0, hasBias, activation);
             storeTiles(gateSums, h, hidden, row0, itemRows, col0, 0);
         }
@@ -270,11 +279,13 @@ public final class MatrixMultiply {
         float[] meanCorrection = new float[Normalization.ROW_GROUP];
         float[] panel = new float[PROJECTION_PANEL_DEPTH * TILE_COLUMNS];
         float[] sums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
-        float[] tile = new float[TILE_ROWS * TILE_COLUMNS];
         Normalization.normalizeGroupRows(context, x, normWeight, normBias, normed, base, rowSums, mean, meanCorrection, rows, inner, row0, groupRows, norm, eps);
         if (col0 < cols && row0 < rows) {
             int itemRows = TornadoMath.min(groupRows, rows - row0);
-            tiledSums(sums, panel, tile, normed, weight, rows, inner, cols, row0, col0, itemRows);
+            for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
+                stageWeightPanel(panel, weight, inner, cols, col0, k0, 0);
+                addPanelProducts(sums, panel, normed, rows, inner, row0, itemRows, k0);
+            }
             activateTiles(sums, panel, bias, cols, itemRows, col0, hasBias, activation);
             storeTiles(sums, y, cols, row0, itemRows, col0, 0);
         }
@@ -297,12 +308,15 @@ public final class MatrixMultiply {
         float[] panel = new float[PROJECTION_PANEL_DEPTH * TILE_COLUMNS];
         float[] gateSums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
         float[] upSums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
-        float[] tile = new float[TILE_ROWS * TILE_COLUMNS];
         Normalization.normalizeGroupRows(context, x, normWeight, normBias, normed, base, rowSums, mean, meanCorrection, rows, inner, row0, groupRows, norm, eps);
         if (col0 < hidden && row0 < rows) {
             int itemRows = TornadoMath.min(groupRows, rows - row0);
-            tiledSums(gateSums, panel, tile, normed, gate, rows, inner, hidden, row0, col0, itemRows);
-            tiledSums(upSums, panel, tile, normed, up, rows, inner, hidden, row0, col0, itemRows);
+            for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
+                stageWeightPanel(panel, gate, inner, hidden, col0, k0, 0);
+                addPanelProducts(gateSums, panel, normed, rows, inner, row0, itemRows, k0);
+                stageWeightPanel(panel, up, inner, hidden, col0, k0, 0);
+                addPanelProducts(upSums, panel, normed, rows, inner, row0, itemRows, k0);
+            }
             gateTiles(gateSums, upSums, panel, gateBias, upBias, hidden, itemRows, col0, hasBias, activation);
             storeTiles(gateSums, h, hidden, row0, itemRows, col0, 0);
         }
@@ -370,12 +384,15 @@ public final class MatrixMultiply {
         int row0 = context.globalIdy * PRODUCT_ITEM_ROWS;
         float[] panel = new float[PANEL_DEPTH * TILE_COLUMNS];
         float[] sums = new float[PRODUCT_ITEM_ROWS * TILE_COLUMNS];
-        float[] tile = new float[TILE_ROWS * TILE_COLUMNS];
         if (col0 < cols && row0 < rows) {
             int itemRows = TornadoMath.min(PRODUCT_ITEM_ROWS, rows - row0);
             int aRowStride = transposeA != 0 ? 1 : inner;
             int aDepthStride = transposeA != 0 ? rows : 1;
-            stridedTiledSums(sums, panel, PANEL_DEPTH, tile, a, aRowStride, aDepthStride, b, 1, cols, rows, inner, cols, row0, col0, itemRows);
+            for (int k0 = 0; k0 < inner; k0 += PANEL_DEPTH) {
+                int depth = TornadoMath.min(PANEL_DEPTH, inner - k0);
+                stagePanel(panel, b, 1, cols, cols, col0, k0, depth, 1);
+                accumulateTiles(sums, panel, a, aRowStride, aDepthStride, rows, row0, itemRows, k0, depth);
+            }
             storeBlock(sums, TILE_COLUMNS, y, y, cols, row0, itemRows, col0, TornadoMath.min(TILE_COLUMNS, cols - col0), 0, NONE, accumulate);
         }
     }
@@ -506,74 +523,187 @@ public final class MatrixMultiply {
     }
 
     /**
-     * {@code sums[i][j] = sum_k x[row0 + i, k] W[col0 + j, k]} for the {@code itemRows} rows and {@value #TILE_COLUMNS}
-     * columns of a {@link #linearTiled} work-item ({@code sums}: {@value #TILED_ITEM_ROWS} x {@value #TILE_COLUMNS};
-     * {@code panel}, {@code tile}: scratch). Every loop over the tile has a constant trip count: TornadoVM's compiler
-     * unrolls them, so {@code tile} is only indexed by constants and LLVM keeps it in vector registers for the whole
-     * panel. Columns past {@code cols} read the last column, rows past {@code rows} the last row.
+     * Stages the panel of W at inner value {@code k0} for a {@link #linearTiled} work-item's columns: {@link #stagePanel}
+     * with {@code B = W^T} and {@value #PROJECTION_PANEL_DEPTH} inner values ({@code panel}: at least that many rows of
+     * {@value #TILE_COLUMNS}; {@code vectorRuns}: see {@link #stagePanel}, 1 for a kernel whose work-items run alone, 0 in
+     * a work-group with a barrier). With {@link #addPanelProducts}, the projections' loop over the inner dimension:
+     *
+     * <pre>
+     * for (int k0 = 0; k0 &lt; inner; k0 += PROJECTION_PANEL_DEPTH) {
+     *     stageWeightPanel(panel, weight, inner, cols, col0, k0, 1);
+     *     addPanelProducts(sums, panel, x, rows, inner, row0, itemRows, k0);
+     * }
+     * </pre>
+     *
+     * leaves {@code sums[i][j] = sum_k x[row0 + i, k] W[col0 + j, k]} for the item's {@code itemRows} rows
+     * ({@code sums}: {@value #TILED_ITEM_ROWS} x {@value #TILE_COLUMNS}). The loop is the kernels' own: a method holding
+     * both steps would pass TornadoVM's inlining limit (600 graph nodes, callees included; only the kernel itself may
+     * be larger).
      */
-    static void tiledSums(float[] sums, float[] panel, float[] tile, FloatArray x, FloatArray weight, int rows, int inner, int cols, int row0, int col0,
-            int itemRows) {
-        stridedTiledSums(sums, panel, PROJECTION_PANEL_DEPTH, tile, x, inner, 1, weight, inner, 1, rows, inner, cols, row0, col0, itemRows);
+    static void stageWeightPanel(float[] panel, FloatArray weight, int inner, int cols, int col0, int k0, int vectorRuns) {
+        stagePanel(panel, weight, inner, 1, cols, col0, k0, TornadoMath.min(PROJECTION_PANEL_DEPTH, inner - k0), vectorRuns);
+    }
+
+    /** Adds the products of x's rows with the panel {@link #stageWeightPanel} staged at {@code k0} to {@code sums}. */
+    static void addPanelProducts(float[] sums, float[] panel, FloatArray x, int rows, int inner, int row0, int itemRows, int k0) {
+        accumulateTiles(sums, panel, x, inner, 1, rows, row0, itemRows, k0, TornadoMath.min(PROJECTION_PANEL_DEPTH, inner - k0));
     }
 
     /**
-     * {@code sums[i][j] = sum_k A[row0 + i, k] B[k, col0 + j]} with {@code A[r, k] = a[r * aRowStride + k * aDepthStride]}
-     * and {@code B[k, c] = b[c * bColumnStride + k * bDepthStride]}: {@link #tiledSums} ({@code B = W^T}) and
-     * {@link #productTiled} ({@code A} = a or {@code a^T}, {@code B} = b), staging {@code panelDepth} inner values of B
-     * per panel ({@code panel}: at least {@code panelDepth x TILE_COLUMNS}). The strides and the depth are the kernels'
-     * scalar arguments or constants, which TornadoVM folds into the kernel, so each kernel keeps plain indexing.
+     * Adds {@code sum_k A[row0 + i, k0 + k] panel[k][j]} over the panel's {@code depth} inner values to {@code sums[i][j]}
+     * for a work-item's {@code itemRows} rows (the first panel, {@code k0 == 0}, starts them at zero), with
+     * {@code A[r, k] = a[r * aRowStride + k * aDepthStride]}; rows past {@code rows} read the last row. The strides are
+     * the kernels' scalar arguments or constants, which TornadoVM folds into the kernel.
+     *
+     * <p>A tile of {@value #TILE_ROWS} rows at a time, each tile row one {@code Float16} accumulator: PoCL compiles
+     * OpenCL's {@code float16} to one 512-bit {@code zmm} register, where its own vectorizer stays at 256 bits, so each
+     * step over the panel is one vector load of the panel row and per tile row a multiply by a broadcast value of A and
+     * an add. The accumulators start at zero for each panel and are added to sums after it: loading them from sums as
+     * well, or 16 rows a tile, took this method past TornadoVM's inlining limit (600 graph nodes).
      */
-    static void stridedTiledSums(float[] sums, float[] panel, int panelDepth, float[] tile, FloatArray a, int aRowStride, int aDepthStride, FloatArray b,
-            int bColumnStride, int bDepthStride, int rows, int inner, int cols, int row0, int col0, int itemRows) {
-        for (int k0 = 0; k0 < inner; k0 += panelDepth) {
-            int depth = TornadoMath.min(panelDepth, inner - k0);
-            // Gathered along b's contiguous dimension: walking a panel across rows of b with a power-of-two stride (a
-            // 1024-column b) maps its lines to one cache set, and each line would be fetched again per column.
-            if (bColumnStride == 1) {
-                for (int k = 0; k < depth; k++) {
-                    int from = (k0 + k) * bDepthStride;
-                    for (int j = 0; j < TILE_COLUMNS; j++) {
-                        panel[k * TILE_COLUMNS + j] = b.get(from + TornadoMath.min(col0 + j, cols - 1));
-                    }
-                }
-            } else {
+    static void accumulateTiles(float[] sums, float[] panel, FloatArray a, int aRowStride, int aDepthStride, int rows, int row0, int itemRows, int k0,
+            int depth) {
+        if (k0 == 0) {
+            // Also the rows of the last tile past itemRows, which it adds to.
+            for (int e = 0; e < (itemRows + TILE_ROWS - 1) / TILE_ROWS * TILE_ROWS * TILE_COLUMNS; e++) {
+                sums[e] = 0.0f;
+            }
+        }
+        for (int t = 0; t < itemRows; t += TILE_ROWS) {
+            // Separate variables, not an array: TornadoVM has no private arrays of vectors.
+            int rowAt0 = TornadoMath.min(row0 + t, rows - 1) * aRowStride;
+            int rowAt1 = TornadoMath.min(row0 + t + 1, rows - 1) * aRowStride;
+            int rowAt2 = TornadoMath.min(row0 + t + 2, rows - 1) * aRowStride;
+            int rowAt3 = TornadoMath.min(row0 + t + 3, rows - 1) * aRowStride;
+            int rowAt4 = TornadoMath.min(row0 + t + 4, rows - 1) * aRowStride;
+            int rowAt5 = TornadoMath.min(row0 + t + 5, rows - 1) * aRowStride;
+            int rowAt6 = TornadoMath.min(row0 + t + 6, rows - 1) * aRowStride;
+            int rowAt7 = TornadoMath.min(row0 + t + 7, rows - 1) * aRowStride;
+            Float16 sum0 = broadcast(0.0f);
+            Float16 sum1 = broadcast(0.0f);
+            Float16 sum2 = broadcast(0.0f);
+            Float16 sum3 = broadcast(0.0f);
+            Float16 sum4 = broadcast(0.0f);
+            Float16 sum5 = broadcast(0.0f);
+            Float16 sum6 = broadcast(0.0f);
+            Float16 sum7 = broadcast(0.0f);
+            for (int k = 0; k < depth; k++) {
+                Float16 w = loadVector(panel, k * TILE_COLUMNS);
+                int depthAt = (k0 + k) * aDepthStride;
+                sum0 = multiplyAdd(sum0, a.get(rowAt0 + depthAt), w);
+                sum1 = multiplyAdd(sum1, a.get(rowAt1 + depthAt), w);
+                sum2 = multiplyAdd(sum2, a.get(rowAt2 + depthAt), w);
+                sum3 = multiplyAdd(sum3, a.get(rowAt3 + depthAt), w);
+                sum4 = multiplyAdd(sum4, a.get(rowAt4 + depthAt), w);
+                sum5 = multiplyAdd(sum5, a.get(rowAt5 + depthAt), w);
+                sum6 = multiplyAdd(sum6, a.get(rowAt6 + depthAt), w);
+                sum7 = multiplyAdd(sum7, a.get(rowAt7 + depthAt), w);
+            }
+            addVector(sums, t * TILE_COLUMNS, sum0);
+            addVector(sums, (t + 1) * TILE_COLUMNS, sum1);
+            addVector(sums, (t + 2) * TILE_COLUMNS, sum2);
+            addVector(sums, (t + 3) * TILE_COLUMNS, sum3);
+            addVector(sums, (t + 4) * TILE_COLUMNS, sum4);
+            addVector(sums, (t + 5) * TILE_COLUMNS, sum5);
+            addVector(sums, (t + 6) * TILE_COLUMNS, sum6);
+            addVector(sums, (t + 7) * TILE_COLUMNS, sum7);
+        }
+    }
+
+    /**
+     * {@code panel[k][j] = B[k0 + k, col0 + j]} for the panel's {@code depth} inner values and {@value #TILE_COLUMNS} columns
+     * with {@code B[k, c] = b[c * bColumnStride + k * bDepthStride]}, columns past {@code cols} reading the last column.
+     * With {@code bColumnStride != 1} it transposes; {@code vectorRuns != 0} does that by vector loads along b (faster
+     * for a work-item of its own), {@code vectorRuns == 0} value by value: in a work-group of many items with a barrier
+     * (the norm-fused projections) PoCL vectorizes the region across the items, and the vector runs then became
+     * gathers and scatters (rnope-swa at L = 128 on PoCL: 12,300-13,000 tokens/s with the plain loop in every kernel, 10,300-10,500
+     * with vector runs in every kernel).
+     */
+    static void stagePanel(float[] panel, FloatArray b, int bColumnStride, int bDepthStride, int cols, int col0, int k0, int depth, int vectorRuns) {
+        // Gathered along b's contiguous dimension: walking a panel across rows of b with a power-of-two stride (a
+        // 1024-column b) maps its lines to one cache set, and each line would be fetched again per column.
+        if (bColumnStride == 1) {
+            for (int k = 0; k < depth; k++) {
+                int from = (k0 + k) * bDepthStride;
                 for (int j = 0; j < TILE_COLUMNS; j++) {
-                    int from = TornadoMath.min(col0 + j, cols - 1) * bColumnStride + k0 * bDepthStride;
-                    for (int k = 0; k < depth; k++) {
-                        panel[k * TILE_COLUMNS + j] = b.get(from + k * bDepthStride);
-                    }
+                    panel[k * TILE_COLUMNS + j] = b.get(from + TornadoMath.min(col0 + j, cols - 1));
                 }
             }
-            for (int t = 0; t < itemRows; t += TILE_ROWS) {
-                // The first panel starts the sums at zero in the registers (no pass over sums to clear them first).
-                if (k0 == 0) {
-                    for (int i = 0; i < TILE_ROWS; i++) {
-                        for (int j = 0; j < TILE_COLUMNS; j++) {
-                            tile[i * TILE_COLUMNS + j] = 0.0f;
-                        }
-                    }
-                } else {
-                    for (int i = 0; i < TILE_ROWS; i++) {
-                        for (int j = 0; j < TILE_COLUMNS; j++) {
-                            tile[i * TILE_COLUMNS + j] = sums[(t + i) * TILE_COLUMNS + j];
-                        }
-                    }
-                }
+        } else if (vectorRuns == 0) {
+            for (int j = 0; j < TILE_COLUMNS; j++) {
+                int from = TornadoMath.min(col0 + j, cols - 1) * bColumnStride + k0 * bDepthStride;
                 for (int k = 0; k < depth; k++) {
-                    for (int i = 0; i < TILE_ROWS; i++) {
-                        float value = a.get(TornadoMath.min(row0 + t + i, rows - 1) * aRowStride + (k0 + k) * aDepthStride);
-                        for (int j = 0; j < TILE_COLUMNS; j++) {
-                            tile[i * TILE_COLUMNS + j] = tile[i * TILE_COLUMNS + j] + value * panel[k * TILE_COLUMNS + j];
-                        }
-                    }
-                }
-                for (int i = 0; i < TILE_ROWS; i++) {
-                    for (int j = 0; j < TILE_COLUMNS; j++) {
-                        sums[(t + i) * TILE_COLUMNS + j] = tile[i * TILE_COLUMNS + j];
-                    }
+                    panel[k * TILE_COLUMNS + j] = b.get(from + k * bDepthStride);
                 }
             }
+        } else {
+            // Transposed 16 inner values at a time: one vector load along b's run, stored lane by lane down the panel. As
+            // a plain loop over k, LLVM made gathers and scatters of it, at about 5 cycles per value (a panel of W cost
+            // about as much as 8 rows of products).
+            int blocked = depth - depth % TILE_COLUMNS;
+            for (int j = 0; j < TILE_COLUMNS; j++) {
+                int from = TornadoMath.min(col0 + j, cols - 1) * bColumnStride + k0 * bDepthStride;
+                for (int k = 0; k < blocked; k += TILE_COLUMNS) {
+                    Float16 run = loadStrided(b, from + k * bDepthStride, bDepthStride);
+                    int at = k * TILE_COLUMNS + j;
+                    panel[at] = run.get(0);
+                    panel[at + 1 * TILE_COLUMNS] = run.get(1);
+                    panel[at + 2 * TILE_COLUMNS] = run.get(2);
+                    panel[at + 3 * TILE_COLUMNS] = run.get(3);
+                    panel[at + 4 * TILE_COLUMNS] = run.get(4);
+                    panel[at + 5 * TILE_COLUMNS] = run.get(5);
+                    panel[at + 6 * TILE_COLUMNS] = run.get(6);
+                    panel[at + 7 * TILE_COLUMNS] = run.get(7);
+                    panel[at + 8 * TILE_COLUMNS] = run.get(8);
+                    panel[at + 9 * TILE_COLUMNS] = run.get(9);
+                    panel[at + 10 * TILE_COLUMNS] = run.get(10);
+                    panel[at + 11 * TILE_COLUMNS] = run.get(11);
+                    panel[at + 12 * TILE_COLUMNS] = run.get(12);
+                    panel[at + 13 * TILE_COLUMNS] = run.get(13);
+                    panel[at + 14 * TILE_COLUMNS] = run.get(14);
+                    panel[at + 15 * TILE_COLUMNS] = run.get(15);
+                }
+                for (int k = blocked; k < depth; k++) {
+                    panel[k * TILE_COLUMNS + j] = b.get(from + k * bDepthStride);
+                }
+            }
+        }
+    }
+
+    /** {@code b[at + l * stride]} for the 16 lanes l: one vector load where the stride is 1. */
+    static Float16 loadStrided(FloatArray b, int at, int stride) {
+        return new Float16(b.get(at), b.get(at + stride), b.get(at + 2 * stride), b.get(at + 3 * stride), b.get(at + 4 * stride), b.get(at + 5 * stride),
+                b.get(at + 6 * stride), b.get(at + 7 * stride), b.get(at + 8 * stride), b.get(at + 9 * stride), b.get(at + 10 * stride),
+                b.get(at + 11 * stride), b.get(at + 12 * stride), b.get(at + 13 * stride), b.get(at + 14 * stride), b.get(at + 15 * stride));
+    }
+
+    /**
+     * {@code sum + value * w} on 16 lanes: a broadcast, a vector multiply and a vector add (TornadoVM fuses only scalar
+     * multiply-adds into fma; on Zen 5 the separate multiply and add pipes still reach the FMA rate).
+     */
+    static Float16 multiplyAdd(Float16 sum, float value, Float16 w) {
+        return Float16.add(sum, Float16.mult(broadcast(value), w));
+    }
+
+    /** {@code value} in all 16 lanes. */
+    static Float16 broadcast(float value) {
+        return new Float16(value, value, value, value, value, value, value, value, value, value, value, value, value, value, value, value);
+    }
+
+    /** {@code values[at]} to {@code values[at + 15]} as one vector: LLVM merges the 16 loads into one vector load. */
+    static Float16 loadVector(float[] values, int at) {
+        return new Float16(values[at], values[at + 1], values[at + 2], values[at + 3], values[at + 4], values[at + 5], values[at + 6], values[at + 7],
+                values[at + 8], values[at + 9], values[at + 10], values[at + 11], values[at + 12], values[at + 13], values[at + 14], values[at + 15]);
+    }
+
+    /**
+     * Adds the 16 lanes of {@code vector} to {@code values[at]} to {@code values[at + 15]}. TornadoVM needs a constant
+     * lane for {@code get}: this loop is unrolled before it is compiled (a loop over 16 lanes of several vectors was not,
+     * and failed with "Invalid lane").
+     */
+    static void addVector(float[] values, int at, Float16 vector) {
+        for (int j = 0; j < TILE_COLUMNS; j++) {
+            values[at + j] = values[at + j] + vector.get(j);
         }
     }
 
