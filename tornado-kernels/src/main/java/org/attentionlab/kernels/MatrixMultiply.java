@@ -282,33 +282,31 @@ public final class MatrixMultiply {
 
     /**
      * A pre-norm block's attention output projection, its residual add, the feed-forward's norm and up projection in one
-     * task: {@code x += input R + rb}, then {@code y = act(norm(x) P + pb)}, with the weights given transposed, as panels
-     * are read ({@code residualWeightT = W_o^T [inner, width]}, {@code weightT = W_up^T [width, cols]}: contiguous along
-     * the output columns). Over {@link #normTiledGrid}{@code (rows, max(width, cols), groupRows)}: a work-group owns
-     * {@code groupRows} rows and every column. Its items first add their {@value #TILE_COLUMNS} columns of the residual
-     * projection into x as {@link #linearTiled} with {@code accumulate} does; after a barrier the group normalises its
-     * rows of x into {@code normed} ({@code [rows, width]}, scratch; {@link Normalization#normalizeGroupRows}), then each
-     * item projects its columns of them as {@link #normLinearTiled} does. The same bits as {@link #linearTiled}
-     * accumulating into x followed by {@link #normLinearTiled}, with one task fewer. Because a group owns every column of
-     * its rows, each group gathers every panel of both weights; transposed, a panel is 16 contiguous floats per depth (a
-     * vector copy), where {@code W}'s layout needs 16 scalar loads a step from 16 rows of W.
+     * task: {@code x += input R^T + rb}, then {@code y = act(norm(x) W^T + b)}, both weights in {@code torch.nn.Linear}
+     * layout ({@code residualWeight [width, inner]}, {@code weight [cols, width]}). Over
+     * {@link #normTiledGrid}{@code (rows, max(width, cols), groupRows)}: a work-group owns {@code groupRows} rows and every
+     * column. Its items first add their {@value #TILE_COLUMNS} columns of the residual projection into x as
+     * {@link #linearTiled} with {@code accumulate} does; after a barrier the group normalises its rows of x into
+     * {@code normed} ({@code [rows, width]}, scratch; {@link Normalization#normalizeGroupRows}), then each item projects
+     * its columns of them as {@link #normLinearTiled} does. The same bits as {@link #linearTiled} accumulating into x
+     * followed by {@link #normLinearTiled}, with one task fewer. A group owns every column of its rows, so each group
+     * gathers every panel of both weights (as {@link #normLinearTiled} does W's).
      *
      * @param biases 1 if the residual projection has a bias ({@code residualBias} read), plus 2 if the second one has
      *               ({@code bias} read): both flags in one argument, as a task takes at most 20
      */
-    public static void residualNormLinearTiled(KernelContext context, FloatArray input, FloatArray residualWeightT, FloatArray residualBias, FloatArray x,
-            FloatArray normWeight, FloatArray normBias, FloatArray normed, FloatArray weightT, FloatArray bias, FloatArray y, int rows, int inner, int width,
+    public static void residualNormLinearTiled(KernelContext context, FloatArray input, FloatArray residualWeight, FloatArray residualBias, FloatArray x,
+            FloatArray normWeight, FloatArray normBias, FloatArray normed, FloatArray weight, FloatArray bias, FloatArray y, int rows, int inner, int width,
             int cols, int groupRows, int norm, float eps, int biases, int activation) {
         int row0 = context.groupIdy * groupRows;
         int col0 = context.localIdx * TILE_COLUMNS;
         int itemRows = TornadoMath.min(groupRows, rows - row0);
-        // Each phase has its own scratch: PoCL keeps a private array that lives across a barrier once per work-item.
+        // Each phase has its own scratch, so that no private array lives across a barrier (PoCL keeps such arrays per work-item).
         float[] residualPanel = new float[PROJECTION_PANEL_DEPTH * TILE_COLUMNS];
         float[] residualSums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
         float[] residualTile = new float[TILE_ROWS * TILE_COLUMNS];
         if (col0 < width && row0 < rows) {
-            stridedTiledSums(residualSums, residualPanel, PROJECTION_PANEL_DEPTH, residualTile, input, inner, 1, residualWeightT, 1, width, rows, inner, width,
-                    row0, col0, itemRows);
+            tiledSums(residualSums, residualPanel, residualTile, input, residualWeight, rows, inner, width, row0, col0, itemRows);
             activateTiles(residualSums, residualPanel, residualBias, width, itemRows, col0, biases & 1, NONE);
             storeTiles(residualSums, x, width, row0, itemRows, col0, 1);
         }
@@ -322,7 +320,7 @@ public final class MatrixMultiply {
         float[] sums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
         float[] tile = new float[TILE_ROWS * TILE_COLUMNS];
         if (col0 < cols && row0 < rows) {
-            stridedTiledSums(sums, panel, PROJECTION_PANEL_DEPTH, tile, normed, width, 1, weightT, 1, cols, rows, width, cols, row0, col0, itemRows);
+            tiledSums(sums, panel, tile, normed, weight, rows, width, cols, row0, col0, itemRows);
             activateTiles(sums, panel, bias, cols, itemRows, col0, (biases >> 1) & 1, activation);
             storeTiles(sums, y, cols, row0, itemRows, col0, 0);
         }
@@ -717,18 +715,6 @@ public final class MatrixMultiply {
     // ---------------------------------------------------------------------------------------------------------
     // Host-side helpers (never called from a kernel).
     // ---------------------------------------------------------------------------------------------------------
-
-    /**
-     * {@code into = weight^T}: a {@code [out, in]} weight ({@code torch.nn.Linear}'s layout) as {@code [in, out]}, the
-     * layout {@link #residualNormLinearTiled} reads its panels from.
-     */
-    public static void transpose(FloatArray weight, FloatArray into, int out, int in) {
-        for (int c = 0; c < out; c++) {
-            for (int k = 0; k < in; k++) {
-                into.set(k * out + c, weight.get(c * in + k));
-            }
-        }
-    }
 
     /** The grid of every kernel here for a {@code rows x cols} output, with {@link #groupItemsForDefaultDevice()} items per group. */
     public static WorkerGrid grid(int rows, int cols) {

@@ -44,12 +44,6 @@ class ResidualNormLinearTest {
         return values == null ? new FloatArray(1) : FloatArray.fromArray(values);
     }
 
-    private static FloatArray transposed(float[] weight, int out, int in) {
-        FloatArray t = new FloatArray(out * in);
-        MatrixMultiply.transpose(FloatArray.fromArray(weight), t, out, in);
-        return t;
-    }
-
     /** x after the fused task, its normalised rows and y. */
     private record Outputs(float[] x, float[] normed, float[] y) {
     }
@@ -109,12 +103,12 @@ class ResidualNormLinearTest {
             float[] bias, int rows, int inner, int width, int cols, int groupRows, int norm, float eps, int activation) {
         FloatArray ia = FloatArray.fromArray(input);
         FloatArray xa = FloatArray.fromArray(x);
-        FloatArray rw = transposed(residualWeight, width, inner);
+        FloatArray rw = FloatArray.fromArray(residualWeight);
         FloatArray rb = orPlaceholder(residualBias);
         FloatArray nw = FloatArray.fromArray(normWeight);
         FloatArray nb = FloatArray.fromArray(normBias);
         FloatArray normed = nans(rows * width);
-        FloatArray wa = transposed(weight, cols, width);
+        FloatArray wa = FloatArray.fromArray(weight);
         FloatArray ba = orPlaceholder(bias);
         FloatArray y = nans(rows * cols);
         int biases = (residualBias == null ? 0 : 1) + (bias == null ? 0 : 2);

@@ -35,12 +35,6 @@ class ResidualNormLinearIT {
         return values == null ? new FloatArray(1) : FloatArray.fromArray(values);
     }
 
-    private static FloatArray transposed(float[] weight, int out, int in) {
-        FloatArray t = new FloatArray(out * in);
-        MatrixMultiply.transpose(FloatArray.fromArray(weight), t, out, in);
-        return t;
-    }
-
     @ParameterizedTest(name = "{0}x{1}->{2}->{3}, {4} rows per group, norm {5}, activation {6}, biases {7}")
     @CsvSource({ "140, 300, 300, 37, 64, 1, 2, 3", "140, 300, 300, 37, 128, 2, 4, 2", "128, 256, 256, 1024, 64, 1, 2, 3", "70, 64, 40, 20, 32, 1, 1, 1" })
     void residualNormLinearTiled(int rows, int inner, int width, int cols, int groupRows, int norm, int activation, int biases) {
@@ -65,10 +59,10 @@ class ResidualNormLinearIT {
         FloatArray xa = FloatArray.fromArray(x);
         FloatArray normed = DeviceTasks.nans(rows * width);
         FloatArray y = DeviceTasks.nans(rows * cols);
-        FloatArray rwt = transposed(residualWeight, width, inner);
-        FloatArray wt = transposed(weight, cols, width);
-        TaskGraph fused = DeviceTasks.graph("residualNormLinearTiled").transferToDevice(DataTransferMode.EVERY_EXECUTION, ia, rwt, rb, xa, nw, nb, wt, ba)
-                .task(DeviceTasks.TASK, MatrixMultiply::residualNormLinearTiled, new KernelContext(), ia, rwt, rb, xa, nw, nb, normed, wt, ba, y, rows, inner,
+        FloatArray rw = FloatArray.fromArray(residualWeight);
+        FloatArray w = FloatArray.fromArray(weight);
+        TaskGraph fused = DeviceTasks.graph("residualNormLinearTiled").transferToDevice(DataTransferMode.EVERY_EXECUTION, ia, rw, rb, xa, nw, nb, w, ba)
+                .task(DeviceTasks.TASK, MatrixMultiply::residualNormLinearTiled, new KernelContext(), ia, rw, rb, xa, nw, nb, normed, w, ba, y, rows, inner,
                         width, cols, groupRows, norm, eps, biases, activation)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, xa, normed, y);
         DeviceTasks.execute(fused, MatrixMultiply.normTiledGrid(rows, Math.max(width, cols), groupRows));
@@ -76,8 +70,6 @@ class ResidualNormLinearIT {
         FloatArray sx = FloatArray.fromArray(x);
         FloatArray sNormed = DeviceTasks.nans(rows * width);
         FloatArray sy = DeviceTasks.nans(rows * cols);
-        FloatArray rw = FloatArray.fromArray(residualWeight);
-        FloatArray w = FloatArray.fromArray(weight);
         TaskGraph separate = DeviceTasks.graph("linearTiledThenNormLinearTiled").transferToDevice(DataTransferMode.EVERY_EXECUTION, ia, rw, rb, sx, nw, nb, w, ba)
                 .task("residual", MatrixMultiply::linearTiled, new KernelContext(), ia, rw, rb, sx, rows, inner, width, biases & 1, MatrixMultiply.NONE, 1)
                 .task("norm", MatrixMultiply::normLinearTiled, new KernelContext(), sx, nw, nb, sNormed, w, ba, sy, rows, width, cols, groupRows, norm, eps,
