@@ -8,7 +8,7 @@ import java.util.SplittableRandom;
 import org.attentionlab.kernels.reference.MatrixReference.Expected;
 import org.attentionlab.kernels.reference.NormProjectionReference;
 import org.attentionlab.kernels.testing.Plans;
-import org.attentionlab.kernels.testing.RandomArrays;
+import org.attentionlab.kernels.testing.ResidualNormCase;
 import org.junit.jupiter.api.Test;
 
 import net.jqwik.api.ForAll;
@@ -57,29 +57,22 @@ class ResidualNormLinearTest {
         int width = WIDTH[widthIndex];
         int groupRows = GROUP_ROWS[groupRowsIndex];
         SplittableRandom random = new SplittableRandom(rows * 31L + cols * 7L + inner + width);
-        float[] input = RandomArrays.gaussian(random, rows * inner, 1.0);
-        float[] x = RandomArrays.gaussian(random, rows * width, 2.0);
-        float[] residualWeight = RandomArrays.gaussian(random, width * inner, 1.0 / Math.sqrt(inner));
-        float[] residualBias = (biases & 1) != 0 ? RandomArrays.gaussian(random, width, 1.0) : null;
-        float[] normWeight = RandomArrays.uniform(random, width, 0.5, 1.5);
-        float[] normBias = RandomArrays.gaussian(random, width, 0.5);
-        float[] weight = RandomArrays.gaussian(random, cols * width, 1.0 / Math.sqrt(width));
-        float[] bias = (biases & 2) != 0 ? RandomArrays.gaussian(random, cols, 1.0) : null;
+        ResidualNormCase c = ResidualNormCase.random(random, rows, inner, width, cols, biases);
         int norm = rms ? Normalization.RMS_NORM : Normalization.LAYER_NORM;
         float eps = rms ? 1e-6f : Normalization.LAYER_NORM_EPS;
         String what = "residualNormLinearTiled " + rows + "x" + inner + "->" + width + "->" + cols + " (" + groupRows + " rows per group, "
                 + (rms ? "RMSNorm" : "LayerNorm") + ", activation " + activation + ", biases " + biases + ")";
 
-        Outputs fused = fused(input, x, residualWeight, residualBias, normWeight, normBias, weight, bias, rows, inner, width, cols, groupRows, norm, eps,
-                activation);
+        Outputs fused = fused(c.input(), c.x(), c.residualWeight(), c.residualBias(), c.normWeight(), c.normBias(), c.weight(), c.bias(), rows, inner,
+                width, cols, groupRows, norm, eps, activation);
 
-        float[] separateX = MatrixMultiplyTest.linear(true, input, residualWeight, residualBias, x, rows, inner, width, MatrixMultiply.NONE, 1);
+        float[] separateX = MatrixMultiplyTest.linear(true, c.input(), c.residualWeight(), c.residualBias(), c.x(), rows, inner, width, MatrixMultiply.NONE, 1);
         assertArrayEquals(separateX, fused.x(), what + ": x against linearTiled adding into it");
-        Outputs separate = normLinear(separateX, normWeight, normBias, weight, bias, rows, width, cols, groupRows, norm, eps, activation);
+        Outputs separate = normLinear(separateX, c.normWeight(), c.normBias(), c.weight(), c.bias(), rows, width, cols, groupRows, norm, eps, activation);
         assertArrayEquals(separate.normed(), fused.normed(), what + ": normalised rows against normLinearTiled's");
         assertArrayEquals(separate.y(), fused.y(), what + ": y against normLinearTiled");
-        double[] normalized = NormProjectionReference.normalized(fused.x(), normWeight, normBias, rms, rows, width, eps);
-        Expected expected = NormProjectionReference.linear(normalized, weight, bias, rows, width, cols, activation);
+        double[] normalized = NormProjectionReference.normalized(fused.x(), c.normWeight(), c.normBias(), rms, rows, width, eps);
+        Expected expected = NormProjectionReference.linear(normalized, c.weight(), c.bias(), rows, width, cols, activation);
         assertWithin(what, expected.values(), fused.y(), expected.bounds());
     }
 

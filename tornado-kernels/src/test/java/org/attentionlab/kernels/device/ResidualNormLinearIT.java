@@ -6,7 +6,7 @@ import org.attentionlab.kernels.MatrixMultiply;
 import org.attentionlab.kernels.Normalization;
 import org.attentionlab.kernels.reference.MatrixReference.Expected;
 import org.attentionlab.kernels.reference.NormProjectionReference;
-import org.attentionlab.kernels.testing.RandomArrays;
+import org.attentionlab.kernels.testing.ResidualNormCase;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -39,35 +39,28 @@ class ResidualNormLinearIT {
     @CsvSource({ "140, 300, 300, 37, 64, 1, 2, 3", "140, 300, 300, 37, 128, 2, 4, 2", "128, 256, 256, 1024, 64, 1, 2, 3", "70, 64, 40, 20, 32, 1, 1, 1" })
     void residualNormLinearTiled(int rows, int inner, int width, int cols, int groupRows, int norm, int activation, int biases) {
         SplittableRandom random = new SplittableRandom(rows * 17L + cols + width + norm);
-        float[] input = RandomArrays.gaussian(random, rows * inner, 1.0);
-        float[] x = RandomArrays.gaussian(random, rows * width, 2.0);
-        float[] residualWeight = RandomArrays.gaussian(random, width * inner, 1.0 / Math.sqrt(inner));
-        float[] residualBias = (biases & 1) != 0 ? RandomArrays.gaussian(random, width, 1.0) : null;
-        float[] normWeight = RandomArrays.uniform(random, width, 0.5, 1.5);
-        float[] normBias = RandomArrays.gaussian(random, width, 0.5);
-        float[] weight = RandomArrays.gaussian(random, cols * width, 1.0 / Math.sqrt(width));
-        float[] bias = (biases & 2) != 0 ? RandomArrays.gaussian(random, cols, 1.0) : null;
+        ResidualNormCase c = ResidualNormCase.random(random, rows, inner, width, cols, biases);
         float eps = Normalization.LAYER_NORM_EPS;
-        FloatArray ia = FloatArray.fromArray(input);
-        FloatArray rb = orPlaceholder(residualBias);
-        FloatArray nw = FloatArray.fromArray(normWeight);
-        FloatArray nb = FloatArray.fromArray(normBias);
-        FloatArray ba = orPlaceholder(bias);
+        FloatArray ia = FloatArray.fromArray(c.input());
+        FloatArray rb = orPlaceholder(c.residualBias());
+        FloatArray nw = FloatArray.fromArray(c.normWeight());
+        FloatArray nb = FloatArray.fromArray(c.normBias());
+        FloatArray ba = orPlaceholder(c.bias());
         String what = "MatrixMultiply.residualNormLinearTiled " + rows + "x" + inner + "->" + width + "->" + cols + " (" + groupRows + " rows per group, norm "
                 + norm + ", activation " + activation + ", biases " + biases + ")";
 
-        FloatArray xa = FloatArray.fromArray(x);
+        FloatArray xa = FloatArray.fromArray(c.x());
         FloatArray normed = DeviceTasks.nans(rows * width);
         FloatArray y = DeviceTasks.nans(rows * cols);
-        FloatArray rw = FloatArray.fromArray(residualWeight);
-        FloatArray w = FloatArray.fromArray(weight);
+        FloatArray rw = FloatArray.fromArray(c.residualWeight());
+        FloatArray w = FloatArray.fromArray(c.weight());
         TaskGraph fused = DeviceTasks.graph("residualNormLinearTiled").transferToDevice(DataTransferMode.EVERY_EXECUTION, ia, rw, rb, xa, nw, nb, w, ba)
                 .task(DeviceTasks.TASK, MatrixMultiply::residualNormLinearTiled, new KernelContext(), ia, rw, rb, xa, nw, nb, normed, w, ba, y, rows, inner,
                         width, cols, groupRows, norm, eps, biases, activation)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, xa, normed, y);
         DeviceTasks.execute(fused, MatrixMultiply.normTiledGrid(rows, Math.max(width, cols), groupRows));
 
-        FloatArray sx = FloatArray.fromArray(x);
+        FloatArray sx = FloatArray.fromArray(c.x());
         FloatArray sNormed = DeviceTasks.nans(rows * width);
         FloatArray sy = DeviceTasks.nans(rows * cols);
         TaskGraph separate = DeviceTasks.graph("linearTiledThenNormLinearTiled").transferToDevice(DataTransferMode.EVERY_EXECUTION, ia, rw, rb, sx, nw, nb, w, ba)
@@ -83,8 +76,8 @@ class ResidualNormLinearIT {
         DeviceCheck.assertIdentical(sx.toHeapArray(), xa.toHeapArray(), what + ": x against linearTiled adding into it");
         DeviceCheck.assertIdentical(sNormed.toHeapArray(), normed.toHeapArray(), what + ": normalised rows against normLinearTiled's");
         DeviceCheck.assertIdentical(sy.toHeapArray(), y.toHeapArray(), what + ": y against linearTiled, then normLinearTiled");
-        double[] normalized = NormProjectionReference.normalized(xa.toHeapArray(), normWeight, normBias, norm == Normalization.RMS_NORM, rows, width, eps);
-        Expected expected = NormProjectionReference.linear(normalized, weight, bias, rows, width, cols, activation);
+        double[] normalized = NormProjectionReference.normalized(xa.toHeapArray(), c.normWeight(), c.normBias(), norm == Normalization.RMS_NORM, rows, width, eps);
+        Expected expected = NormProjectionReference.linear(normalized, c.weight(), c.bias(), rows, width, cols, activation);
         DeviceCheck.assertWithinReference(expected.values(), y.toHeapArray(), expected.bounds(), what);
     }
 }
