@@ -163,7 +163,8 @@ public final class TransformerBlock implements TrainableLayer {
      * adds the same way and normalises x after. A run with dropout writes each residual update into {@code normed}
      * (free by then), drops it and adds it as separate tasks. Pre-norm on register tiles (PoCL) normalises inside the
      * q/k/v and up (gated: gate and up) projections where {@link NormWeights#fusedGroupRows} allows: two tasks fewer
-     * per block, the same bits (the norm kernels' own code, into {@code normed}). The same sums as the separate tasks of the training
+     * per block, the same bits (the norm kernels' own code, into {@code normed}); an ungated one without dropout also runs
+     * o_proj's residual add in the up projection's task ({@link #residualNormGroupRows}), a third task fewer. The same sums as the separate tasks of the training
      * forward, in the same order, so the same values on the plain JVM; a device may round the fused ones differently.
      */
     @Override
