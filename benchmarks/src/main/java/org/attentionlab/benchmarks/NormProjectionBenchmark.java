@@ -37,6 +37,11 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * 1024 and 4096 (batch 1). Each sample is one execution of the graph: what a forward pass pays per block, launches
  * included. Both give the same bits (NormProjectionsIT), so only time differs. Not part of scripts/bench (no PyTorch
  * peer runs these two steps as one); run it as scripts/bench runs the others on TornadoVM, with the class name.
+ *
+ * <p>{@code o_proj_up}: o_proj (256 -> 256) adding into the residual stream, then the norm and the up projection with
+ * GELU: {@code separate}, {@link MatrixMultiply#linearTiled} accumulating then {@link MatrixMultiply#normLinearTiled}
+ * (what the model ran before), or {@code fused}, {@link MatrixMultiply#residualNormLinearTiled} (ResidualNormLinearIT:
+ * the same bits).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
@@ -51,8 +56,8 @@ public class NormProjectionBenchmark {
     @Param({ "128", "1024", "4096" })
     int rows;
 
-    /** {@code qkv}: 256 -> 256 + 2 x 256; {@code up}: 256 -> 1024 with GELU. */
-    @Param({ "qkv", "up" })
+    /** {@code qkv}: 256 -> 256 + 2 x 256; {@code up}: 256 -> 1024 with GELU; {@code o_proj_up}: o_proj into x, then {@code up}. */
+    @Param({ "qkv", "up", "o_proj_up" })
     String projection;
 
     @Param({ "separate", "fused" })
@@ -77,11 +82,10 @@ public class NormProjectionBenchmark {
         float eps = Normalization.LAYER_NORM_EPS;
         TaskGraph graph = new TaskGraph("norm").transferToDevice(DataTransferMode.FIRST_EXECUTION, x, normWeight, normBias, weight, bias);
         GridScheduler grids;
-        if (variant.equals("fused")) {
-            int groupRows = MatrixMultiply.normGroupRows(rows, Runtime.getRuntime().availableProcessors());
-            if (groupRows == 0) {
-                throw new IllegalStateException(rows + " rows are too few to fuse the norm on " + Runtime.getRuntime().availableProcessors() + " cores");
-            }
+        if (projection.equals("o_proj_up")) {
+            grids = addResidualTasks(graph, x, normWeight, normBias, normed, weight, bias, y, random);
+        } else if (variant.equals("fused")) {
+            int groupRows = fusedGroupRows();
             if (projection.equals("qkv")) {
                 graph.task("project", LinearKernels::normQkvProjectionTiled, new KernelContext(), x, normWeight, normBias, normed, weight, bias, q, k, v, rows,
                         WIDTH, WIDTH, WIDTH, groupRows, Normalization.LAYER_NORM, eps, 1);
@@ -102,6 +106,40 @@ public class NormProjectionBenchmark {
         }
         graph.transferToHost(DataTransferMode.UNDER_DEMAND, y, q);
         plan = new TornadoExecutionPlan(graph.snapshot()).withGridScheduler(grids);
+    }
+
+    /** The {@code o_proj_up} case's tasks: o_proj of random heads adding into x, then {@code up}'s, as {@link #variant} says. */
+    private GridScheduler addResidualTasks(TaskGraph graph, FloatArray x, FloatArray normWeight, FloatArray normBias, FloatArray normed, FloatArray weight,
+            FloatArray bias, FloatArray y, SplittableRandom random) {
+        int cols = 4 * WIDTH;
+        int groupRows = fusedGroupRows();
+        FloatArray heads = BenchmarkArrays.uniform(rows * WIDTH, random);
+        FloatArray oWeight = BenchmarkArrays.uniform(WIDTH * WIDTH, random);
+        FloatArray oBias = BenchmarkArrays.uniform(WIDTH, random);
+        float eps = Normalization.LAYER_NORM_EPS;
+        graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, heads, oWeight, oBias);
+        GridScheduler grids = new GridScheduler();
+        if (variant.equals("fused")) {
+            graph.task("project", MatrixMultiply::residualNormLinearTiled, new KernelContext(), heads, oWeight, oBias, x, normWeight, normBias, normed, weight,
+                    bias, y, rows, WIDTH, WIDTH, cols, groupRows, Normalization.LAYER_NORM, eps, 3, MatrixMultiply.GELU_ERF);
+            grids.addWorkerGrid("norm.project", MatrixMultiply.normTiledGrid(rows, cols, groupRows));
+        } else {
+            graph.task("o_proj", MatrixMultiply::linearTiled, new KernelContext(), heads, oWeight, oBias, x, rows, WIDTH, WIDTH, 1, MatrixMultiply.NONE, 1)
+                    .task("project", MatrixMultiply::normLinearTiled, new KernelContext(), x, normWeight, normBias, normed, weight, bias, y, rows, WIDTH, cols,
+                            groupRows, Normalization.LAYER_NORM, eps, 1, MatrixMultiply.GELU_ERF);
+            grids.addWorkerGrid("norm.o_proj", MatrixMultiply.tiledGrid(rows, WIDTH, MatrixMultiply.groupItemsForDefaultDevice()));
+            grids.addWorkerGrid("norm.project", MatrixMultiply.normTiledGrid(rows, cols, groupRows));
+        }
+        return grids;
+    }
+
+    /** The rows per work-group the model picks on this machine. */
+    private int fusedGroupRows() {
+        int groupRows = MatrixMultiply.normGroupRows(rows, Runtime.getRuntime().availableProcessors());
+        if (groupRows == 0) {
+            throw new IllegalStateException(rows + " rows are too few to fuse the norm on " + Runtime.getRuntime().availableProcessors() + " cores");
+        }
+        return groupRows;
     }
 
     @TearDown(Level.Trial)

@@ -292,6 +292,52 @@ public final class MatrixMultiply {
     }
 
     /**
+     * A pre-norm block's attention output projection, its residual add, the feed-forward's norm and up projection in one
+     * task: {@code x += input R^T + rb}, then {@code y = act(norm(x) W^T + b)}, both weights in {@code torch.nn.Linear}
+     * layout ({@code residualWeight [width, inner]}, {@code weight [cols, width]}). Over
+     * {@link #normTiledGrid}{@code (rows, max(width, cols), groupRows)}: a work-group owns {@code groupRows} rows and every
+     * column. Its items first add their {@value #TILE_COLUMNS} columns of the residual projection into x as
+     * {@link #linearTiled} with {@code accumulate} does; after a barrier the group normalises its rows of x into
+     * {@code normed} ({@code [rows, width]}, scratch; {@link Normalization#normalizeGroupRows}), then each item projects
+     * its columns of them as {@link #normLinearTiled} does. The same bits as {@link #linearTiled} accumulating into x
+     * followed by {@link #normLinearTiled}, with one task fewer. A group owns every column of its rows, so each group
+     * gathers every panel of both weights (as {@link #normLinearTiled} does W's).
+     *
+     * @param biases 1 if the residual projection has a bias ({@code residualBias} read), plus 2 if the second one has
+     *               ({@code bias} read): both flags in one argument, as a task takes at most 20
+     */
+    public static void residualNormLinearTiled(KernelContext context, FloatArray input, FloatArray residualWeight, FloatArray residualBias, FloatArray x,
+            FloatArray normWeight, FloatArray normBias, FloatArray normed, FloatArray weight, FloatArray bias, FloatArray y, int rows, int inner, int width,
+            int cols, int groupRows, int norm, float eps, int biases, int activation) {
+        int row0 = context.groupIdy * groupRows;
+        int col0 = context.localIdx * TILE_COLUMNS;
+        int itemRows = TornadoMath.min(groupRows, rows - row0);
+        // Each phase has its own scratch, so that no private array lives across a barrier (PoCL keeps such arrays per work-item).
+        float[] residualPanel = new float[PROJECTION_PANEL_DEPTH * TILE_COLUMNS];
+        float[] residualSums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
+        float[] residualTile = new float[TILE_ROWS * TILE_COLUMNS];
+        if (col0 < width && row0 < rows) {
+            tiledSums(residualSums, residualPanel, residualTile, input, residualWeight, rows, inner, width, row0, col0, itemRows);
+            activateTiles(residualSums, residualPanel, residualBias, width, itemRows, col0, biases & 1, NONE);
+            storeTiles(residualSums, x, width, row0, itemRows, col0, 1);
+        }
+        context.globalBarrier();
+        int[] base = new int[Normalization.ROW_GROUP];
+        float[] rowSums = new float[Normalization.ROW_GROUP];
+        float[] mean = new float[Normalization.ROW_GROUP];
+        float[] meanCorrection = new float[Normalization.ROW_GROUP];
+        Normalization.normalizeGroupRows(context, x, normWeight, normBias, normed, base, rowSums, mean, meanCorrection, rows, width, row0, groupRows, norm, eps);
+        float[] panel = new float[PROJECTION_PANEL_DEPTH * TILE_COLUMNS];
+        float[] sums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
+        float[] tile = new float[TILE_ROWS * TILE_COLUMNS];
+        if (col0 < cols && row0 < rows) {
+            tiledSums(sums, panel, tile, normed, weight, rows, width, cols, row0, col0, itemRows);
+            activateTiles(sums, panel, bias, cols, itemRows, col0, (biases >> 1) & 1, activation);
+            storeTiles(sums, y, cols, row0, itemRows, col0, 0);
+        }
+    }
+
+    /**
      * {@link #gatedLinearTiled} of {@code norm(x)}, with the norm in the same task as {@link #normLinearTiled} has it,
      * over {@link #normTiledGrid}{@code (rows, hidden, groupRows)}: the same bits as the norm task followed by
      * {@link #gatedLinearTiled}.

@@ -163,7 +163,8 @@ public final class TransformerBlock implements TrainableLayer {
      * adds the same way and normalises x after. A run with dropout writes each residual update into {@code normed}
      * (free by then), drops it and adds it as separate tasks. Pre-norm on register tiles (PoCL) normalises inside the
      * q/k/v and up (gated: gate and up) projections where {@link NormWeights#fusedGroupRows} allows: two tasks fewer
-     * per block, the same bits (the norm kernels' own code, into {@code normed}). The same sums as the separate tasks of the training
+     * per block, the same bits (the norm kernels' own code, into {@code normed}); an ungated one without dropout also runs
+     * o_proj's residual add in the up projection's task ({@link #residualNormGroupRows}), a third task fewer. The same sums as the separate tasks of the training
      * forward, in the same order, so the same values on the plain JVM; a device may round the fused ones differently.
      */
     @Override
@@ -173,9 +174,11 @@ public final class TransformerBlock implements TrainableLayer {
         FloatArray normed = tasks.scratch("normed", rows * width);
         switch (position) {
         case PRE -> {
-            addResidual(tasks, Residual.ATTENTION, oProj, addAttention(tasks, attnNorm, x, normed), x, normed);
-            if (upProj != null) {
-                addResidual(tasks, Residual.FEED_FORWARD, downProj, addFeedForwardHidden(tasks, ffnNorm, x, normed), x, normed);
+            FloatArray heads = addAttention(tasks, attnNorm, x, normed);
+            if (upProj == null) {
+                addResidual(tasks, Residual.ATTENTION, oProj, heads, x, normed);
+            } else {
+                addResidual(tasks, Residual.FEED_FORWARD, downProj, addAttentionResidualAndFeedForwardHidden(tasks, heads, x, normed), x, normed);
             }
         }
         case POST -> {
@@ -259,6 +262,34 @@ public final class TransformerBlock implements TrainableLayer {
             Linear.addNormGatedTask(tasks, "ffn_norm_gate_up_proj", norm, groupRows, gateProj, upProj, act, x, normed, hidden, rows);
         }
         return hidden;
+    }
+
+    /**
+     * o_proj adding {@code heads} into x, then the feed-forward's hidden activations of ffn_norm(x): one task
+     * ({@link MatrixMultiply#residualNormLinearTiled}) where {@link #residualNormGroupRows} allows, else o_proj's task and
+     * {@link #addFeedForwardHidden(LayerTasks, NormWeights, FloatArray, FloatArray)}'s.
+     */
+    private FloatArray addAttentionResidualAndFeedForwardHidden(LayerTasks tasks, FloatArray heads, FloatArray x, FloatArray normed) {
+        int groupRows = residualNormGroupRows(tasks);
+        if (groupRows == 0) {
+            addResidual(tasks, Residual.ATTENTION, oProj, heads, x, normed);
+            return addFeedForwardHidden(tasks, ffnNorm, x, normed);
+        }
+        int rows = tasks.shape().rows();
+        FloatArray hidden = tasks.scratch("ffn_hidden", rows * upProj.out);
+        Linear.addResidualNormTask(tasks, TaskKind.FFN, "o_proj_ffn_norm_up_proj", oProj, ffnNorm, groupRows, upProj, act, heads, x, normed, hidden, rows);
+        return hidden;
+    }
+
+    /**
+     * Rows per work-group of the fused o_proj, residual add, ffn_norm and up projection, or 0 to keep them two tasks:
+     * fused for an ungated feed-forward in a run without dropout (a dropped residual update is a task of its own; the
+     * gated kernel would take more than a task's 20 arguments), where the geometry fuses a norm into a projection as wide
+     * as the wider of the two ({@link NormWeights#fusedGroupRows}: register tiles, a group of items the device allows).
+     */
+    private int residualNormGroupRows(LayerTasks tasks) {
+        boolean dropout = tasks.shape().dropout() && block.dropout() > 0;
+        return gateProj != null || dropout ? 0 : ffnNorm.fusedGroupRows(tasks, Math.max(width, upProj.out));
     }
 
     /** The feed-forward block's hidden activations of {@code input}: act(up_proj), or act(gate_proj) * up_proj; down_proj's input. */

@@ -104,6 +104,43 @@ class LaunchGeometryTest {
         }
     }
 
+    /**
+     * An ungated pre-norm block runs o_proj, its residual add, ffn_norm and the up projection as one task where the norms
+     * fuse, over the wider of o_proj and up_proj; elsewhere (row blocks, too few rows) o_proj stays a task and so does
+     * the norm or the norm projection; a gated block keeps o_proj a task (its fused kernel would take too many arguments).
+     */
+    @Test
+    void oProjJoinsTheFeedForwardNormProjectionWhereTheNormsFuse() {
+        RunShape shape = RunShape.inference(2, 64);
+        for (String twin : new String[] { "rnope-swa.yaml", "rnope-swa-geglu.yaml" }) {
+            Model model = Model.build(ConfigLoader.load(LayerBuffersTest.TWINS.resolve(twin)));
+            Layer block = model.layers().stream().filter(layer -> layer.describe().startsWith("block")).findFirst().orElseThrow();
+            boolean gated = twin.contains("geglu");
+            int width = block.outputWidth();
+            int hidden = gated ? 24 : 32; // the twins' intermediate_size
+            for (int cores : new int[] { 2, 8 }) {
+                for (boolean registerTiles : new boolean[] { true, false }) {
+                    LaunchGeometry geometry = new LaunchGeometry(1, "test", "CPU", null, 0, registerTiles, cores);
+                    GridScheduler grids = new GridScheduler();
+                    block.addTasks(new LayerTasks(new TaskGraph("g"), shape, new HashMap<>(), grids, geometry, 0, new HashMap<>(), null, false),
+                            new FloatArray(shape.rows() * width));
+                    boolean fused = registerTiles && cores == 2 && !gated;
+                    String what = twin + ", " + cores + " cores, register tiles " + registerTiles;
+                    assertEquals(registerTiles && cores == 2 ? "fused" : "separate", geometry.report(shape.rows()).get("residual_norm_projection_kernel"), what);
+                    if (fused) {
+                        assertArrayEquals(MatrixMultiply.normTiledGrid(128, Math.max(width, hidden), 64).getGlobalWork(),
+                                grids.get("g.l0_o_proj_ffn_norm_up_proj").getGlobalWork(), what);
+                        assertEquals(null, grids.get("g.l0_o_proj"), what);
+                        assertEquals(null, grids.get("g.l0_ffn_norm_up_proj"), what);
+                    } else {
+                        assertTrue(grids.get("g.l0_o_proj") != null, what);
+                        assertEquals(null, grids.get("g.l0_o_proj_ffn_norm_up_proj"), what);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void flashRunsAsRegisterTilesWhereTheProjectionsDoAndEveryOtherAlgorithmAsItself() {
         LaunchGeometry tiles = new LaunchGeometry(1, "test", "CPU", null, 0, true);
