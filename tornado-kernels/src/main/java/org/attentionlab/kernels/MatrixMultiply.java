@@ -315,9 +315,13 @@ public final class MatrixMultiply {
         // Each phase has its own scratch, so that no private array lives across a barrier (PoCL keeps such arrays per work-item).
         float[] residualPanel = new float[PROJECTION_PANEL_DEPTH * TILE_COLUMNS];
         float[] residualSums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
-        float[] residualTile = new float[TILE_ROWS * TILE_COLUMNS];
         if (col0 < width && row0 < rows) {
-            tiledSums(residualSums, residualPanel, residualTile, input, residualWeight, rows, inner, width, row0, col0, itemRows);
+            // Value by value staging (vectorRuns 0) in both phases, as in the other group kernels: PoCL vectorizes a
+            // work-group's staging across its items, which turns the vector runs into gathers and scatters.
+            for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
+                stageWeightPanel(residualPanel, residualWeight, inner, width, col0, k0, 0);
+                addPanelProducts(residualSums, residualPanel, input, rows, inner, row0, itemRows, k0);
+            }
             activateTiles(residualSums, residualPanel, residualBias, width, itemRows, col0, biases & 1, NONE);
             storeTiles(residualSums, x, width, row0, itemRows, col0, 1);
         }
@@ -329,9 +333,11 @@ public final class MatrixMultiply {
         Normalization.normalizeGroupRows(context, x, normWeight, normBias, normed, base, rowSums, mean, meanCorrection, rows, width, row0, groupRows, norm, eps);
         float[] panel = new float[PROJECTION_PANEL_DEPTH * TILE_COLUMNS];
         float[] sums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
-        float[] tile = new float[TILE_ROWS * TILE_COLUMNS];
         if (col0 < cols && row0 < rows) {
-            tiledSums(sums, panel, tile, normed, weight, rows, width, cols, row0, col0, itemRows);
+            for (int k0 = 0; k0 < width; k0 += PROJECTION_PANEL_DEPTH) {
+                stageWeightPanel(panel, weight, width, cols, col0, k0, 0);
+                addPanelProducts(sums, panel, normed, rows, width, row0, itemRows, k0);
+            }
             activateTiles(sums, panel, bias, cols, itemRows, col0, (biases >> 1) & 1, activation);
             storeTiles(sums, y, cols, row0, itemRows, col0, 0);
         }
