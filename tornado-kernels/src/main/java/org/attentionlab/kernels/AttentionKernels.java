@@ -1,5 +1,9 @@
 package org.attentionlab.kernels;
 
+import static org.attentionlab.kernels.Float16Lanes.broadcast;
+import static org.attentionlab.kernels.Float16Lanes.load;
+import static org.attentionlab.kernels.Float16Lanes.multiplyAdd;
+
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.WorkerGrid;
 import uk.ac.manchester.tornado.api.WorkerGrid2D;
@@ -586,7 +590,7 @@ public final class AttentionKernels {
 
     /**
      * {@code weights[c][i] = q_i . k_c} for the {@link #FLASH_REGISTER_STEP} keys of a {@link #flashTiled} tile from
-     * {@code c0}: one 16-lane sum per key (the block's rows, {@link #lanes}) held across the head dimension, each step
+     * {@code c0}: one 16-lane sum per key (the block's rows, {@link Float16Lanes#load}) held across the head dimension, each step
      * a broadcast key value times the row {@code queriesT[d]}. Key c's row of k starts at
      * {@code kvBase + tileKeys[c] * kvRowStride}; the 8 rows are fixed across the loop, so unlike {@link #wideOutput}
      * it needs no affine form for consecutive keys (both compile to the same 21 instructions per step).
@@ -609,15 +613,15 @@ public final class AttentionKernels {
         Float16 sums6 = broadcast(0.0f);
         Float16 sums7 = broadcast(0.0f);
         for (int d = 0; d < dims; d++) {
-            Float16 queries = lanes(queriesT, d * FLASH_BLOCK_Q);
-            sums0 = addProduct(sums0, k.get(key0 + d), queries);
-            sums1 = addProduct(sums1, k.get(key1 + d), queries);
-            sums2 = addProduct(sums2, k.get(key2 + d), queries);
-            sums3 = addProduct(sums3, k.get(key3 + d), queries);
-            sums4 = addProduct(sums4, k.get(key4 + d), queries);
-            sums5 = addProduct(sums5, k.get(key5 + d), queries);
-            sums6 = addProduct(sums6, k.get(key6 + d), queries);
-            sums7 = addProduct(sums7, k.get(key7 + d), queries);
+            Float16 queries = load(queriesT, d * FLASH_BLOCK_Q);
+            sums0 = multiplyAdd(sums0, k.get(key0 + d), queries);
+            sums1 = multiplyAdd(sums1, k.get(key1 + d), queries);
+            sums2 = multiplyAdd(sums2, k.get(key2 + d), queries);
+            sums3 = multiplyAdd(sums3, k.get(key3 + d), queries);
+            sums4 = multiplyAdd(sums4, k.get(key4 + d), queries);
+            sums5 = multiplyAdd(sums5, k.get(key5 + d), queries);
+            sums6 = multiplyAdd(sums6, k.get(key6 + d), queries);
+            sums7 = multiplyAdd(sums7, k.get(key7 + d), queries);
         }
         int at = c0 * FLASH_BLOCK_Q;
         storeLanes(weights, at, sums0);
@@ -661,15 +665,15 @@ public final class AttentionKernels {
         int dim7 = TornadoMath.min(d0 + 7, lastDim);
         for (int c = 0; c < FLASH_TILED_KEYS; c++) {
             int row = rowBase + c * keyStep + tileKeys[c] * keyScale;
-            Float16 rowWeights = lanes(weights, c * FLASH_BLOCK_Q);
-            sums0 = addProduct(sums0, v.get(row + dim0), rowWeights);
-            sums1 = addProduct(sums1, v.get(row + dim1), rowWeights);
-            sums2 = addProduct(sums2, v.get(row + dim2), rowWeights);
-            sums3 = addProduct(sums3, v.get(row + dim3), rowWeights);
-            sums4 = addProduct(sums4, v.get(row + dim4), rowWeights);
-            sums5 = addProduct(sums5, v.get(row + dim5), rowWeights);
-            sums6 = addProduct(sums6, v.get(row + dim6), rowWeights);
-            sums7 = addProduct(sums7, v.get(row + dim7), rowWeights);
+            Float16 rowWeights = load(weights, c * FLASH_BLOCK_Q);
+            sums0 = multiplyAdd(sums0, v.get(row + dim0), rowWeights);
+            sums1 = multiplyAdd(sums1, v.get(row + dim1), rowWeights);
+            sums2 = multiplyAdd(sums2, v.get(row + dim2), rowWeights);
+            sums3 = multiplyAdd(sums3, v.get(row + dim3), rowWeights);
+            sums4 = multiplyAdd(sums4, v.get(row + dim4), rowWeights);
+            sums5 = multiplyAdd(sums5, v.get(row + dim5), rowWeights);
+            sums6 = multiplyAdd(sums6, v.get(row + dim6), rowWeights);
+            sums7 = multiplyAdd(sums7, v.get(row + dim7), rowWeights);
         }
         // One base plus constant offsets: with (d0 + dd) * FLASH_BLOCK_Q LLVM kept 16 addresses (spilled) per chunk.
         int chunk = d0 * FLASH_BLOCK_Q;
@@ -683,17 +687,7 @@ public final class AttentionKernels {
         rescaleAndAdd(outputT, chunk + 7 * FLASH_BLOCK_Q, rowState, sums7);
     }
 
-    /**
-     * The {@link #FLASH_BLOCK_Q} = 16 rows of a {@link #flashTiled} block from {@code at} of a private tile as one
-     * {@link Float16}: TornadoVM emits OpenCL's {@code float16}, which PoCL compiles to one 512-bit ({@code zmm})
-     * register, where its own vectorizer keeps the scalar tile loops at 256 bits. LLVM merges the 16 loads into one.
-     */
-    private static Float16 lanes(float[] tile, int at) {
-        return new Float16(tile[at], tile[at + 1], tile[at + 2], tile[at + 3], tile[at + 4], tile[at + 5], tile[at + 6], tile[at + 7], tile[at + 8],
-                tile[at + 9], tile[at + 10], tile[at + 11], tile[at + 12], tile[at + 13], tile[at + 14], tile[at + 15]);
-    }
-
-    /** {@code tile[at + i] = lanes[i]} for the 16 rows of a {@link #flashTiled} block ({@link #lanes}' inverse). */
+    /** {@code tile[at + i] = lanes[i]} for the 16 rows of a {@link #flashTiled} block ({@link Float16Lanes#load}'s inverse). */
     private static void storeLanes(float[] tile, int at, Float16 lanes) {
         for (int i = 0; i < FLASH_BLOCK_Q; i++) {
             tile[at + i] = lanes.get(i);
@@ -705,20 +699,6 @@ public final class AttentionKernels {
         for (int i = 0; i < FLASH_BLOCK_Q; i++) {
             outputT[at + i] = outputT[at + i] * rowState[CORRECTION * FLASH_BLOCK_Q + i] + sums.get(i);
         }
-    }
-
-    /** {@code x} in all 16 lanes. */
-    private static Float16 broadcast(float x) {
-        return new Float16(x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x);
-    }
-
-    /**
-     * {@code sums + x * lanes}, lane by lane. TornadoVM fuses no vector multiply-add (its FMA phase is scalar only,
-     * and PoCL refuses {@code -ffp-contract=fast}): this is {@code vmulps} then {@code vaddps}, which Zen 5 issues at
-     * its FMA rate (two multiply and two add pipes).
-     */
-    private static Float16 addProduct(Float16 sums, float x, Float16 lanes) {
-        return Float16.add(sums, Float16.mult(broadcast(x), lanes));
     }
 
     /**

@@ -1,5 +1,9 @@
 package org.attentionlab.kernels;
 
+import static org.attentionlab.kernels.Float16Lanes.broadcast;
+import static org.attentionlab.kernels.Float16Lanes.load;
+import static org.attentionlab.kernels.Float16Lanes.multiplyAdd;
+
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.WorkerGrid;
@@ -640,7 +644,7 @@ public final class MatrixMultiply {
             Float16 sum6 = broadcast(0.0f);
             Float16 sum7 = broadcast(0.0f);
             for (int k = 0; k < depth; k++) {
-                Float16 w = loadVector(panel, k * TILE_COLUMNS);
+                Float16 w = load(panel, k * TILE_COLUMNS);
                 int depthAt = (k0 + k) * aDepthStride;
                 sum0 = multiplyAdd(sum0, a.get(rowAt0 + depthAt), w);
                 sum1 = multiplyAdd(sum1, a.get(rowAt1 + depthAt), w);
@@ -727,25 +731,6 @@ public final class MatrixMultiply {
         return new Float16(b.get(at), b.get(at + stride), b.get(at + 2 * stride), b.get(at + 3 * stride), b.get(at + 4 * stride), b.get(at + 5 * stride),
                 b.get(at + 6 * stride), b.get(at + 7 * stride), b.get(at + 8 * stride), b.get(at + 9 * stride), b.get(at + 10 * stride),
                 b.get(at + 11 * stride), b.get(at + 12 * stride), b.get(at + 13 * stride), b.get(at + 14 * stride), b.get(at + 15 * stride));
-    }
-
-    /**
-     * {@code sum + value * w} on 16 lanes: a broadcast, a vector multiply and a vector add (TornadoVM fuses only scalar
-     * multiply-adds into fma; on Zen 5 the separate multiply and add pipes still reach the FMA rate).
-     */
-    static Float16 multiplyAdd(Float16 sum, float value, Float16 w) {
-        return Float16.add(sum, Float16.mult(broadcast(value), w));
-    }
-
-    /** {@code value} in all 16 lanes. */
-    static Float16 broadcast(float value) {
-        return new Float16(value, value, value, value, value, value, value, value, value, value, value, value, value, value, value, value);
-    }
-
-    /** {@code values[at]} to {@code values[at + 15]} as one vector: LLVM merges the 16 loads into one vector load. */
-    static Float16 loadVector(float[] values, int at) {
-        return new Float16(values[at], values[at + 1], values[at + 2], values[at + 3], values[at + 4], values[at + 5], values[at + 6], values[at + 7],
-                values[at + 8], values[at + 9], values[at + 10], values[at + 11], values[at + 12], values[at + 13], values[at + 14], values[at + 15]);
     }
 
     /**
