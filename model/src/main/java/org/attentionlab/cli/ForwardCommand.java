@@ -20,6 +20,7 @@ import org.attentionlab.model.exec.LaunchGeometry;
 import org.attentionlab.model.exec.ModelExecution;
 import org.attentionlab.model.exec.RunShape;
 import org.attentionlab.model.exec.SyntheticInput;
+import org.attentionlab.model.layers.TransformerBlock;
 import org.attentionlab.model.weights.Json;
 import org.attentionlab.model.weights.SafeTensors;
 import org.attentionlab.model.weights.Tensor;
@@ -188,7 +189,7 @@ final class ForwardCommand implements Callable<Integer> {
      * {@code --profile} the profiled run's figures.
      */
     private record RunFacts(FloatArray output, double compileMillis, double firstRunMillis, LaunchGeometry geometry, int taskGraphs, int tasks,
-            ModelExecution.Profile profile) {
+            int residualNormTasks, ModelExecution.Profile profile) {
     }
 
     /**
@@ -227,7 +228,7 @@ final class ForwardCommand implements Callable<Integer> {
                 execution.withoutProfiler();
             }
             return new RunFacts(copy, compileMillis, firstRunMillis, execution.geometry(), execution.graphLayers().size(), execution.taskCount(),
-                    profiled);
+                    execution.layersWithTask(TransformerBlock.RESIDUAL_NORM_TASK), profiled);
         }
     }
 
@@ -270,6 +271,10 @@ final class ForwardCommand implements Callable<Integer> {
             first.put("first_run_ms", facts.firstRunMillis());
             o.put("first_run", first);
             Map<String, Object> launch = new LinkedHashMap<>(facts.geometry().report(shape.rows()));
+            // Counted from the tasks built: a block fuses o_proj into the up projection's norm task only where the
+            // geometry fuses norms and the block allows it (ungated, no dropout).
+            launch.put("residual_norm_projection_kernel", facts.residualNormTasks() > 0 ? "fused" : "separate");
+            launch.put("residual_norm_projection_tasks", facts.residualNormTasks());
             launch.put("task_graphs", facts.taskGraphs());
             launch.put("tasks", facts.tasks());
             o.put("launch", launch);

@@ -152,17 +152,15 @@ public record LaunchGeometry(int groupItems, String source, String deviceType, l
     /**
      * What {@code --json} records for a run of {@code rows} rows (a batch times a sequence length): {@link #report()}
      * and whether a pre-norm's norm runs inside the projection after it, with how many rows per work-group
-     * ({@link #normGroupRows}; a projection too wide for one work-group keeps its norm a task), and whether the block's
-     * attention output projection joins that task ({@code residual_norm_projection_kernel}: the same decision).
+     * ({@link #normGroupRows}; a projection too wide for one work-group keeps its norm a task). Whether a block's attention
+     * output projection joined that task also depends on the block (gated, dropout): the forward report counts the tasks
+     * actually built ({@code residual_norm_projection_tasks}).
      */
     public Map<String, Object> report(int rows) {
         Map<String, Object> m = report();
         int groupRows = normGroupRows(rows);
         m.put("norm_projection_kernel", groupRows > 0 ? "fused" : "separate");
         m.put("norm_group_rows", groupRows);
-        // The same decision for the pre-norm block's o_proj + residual + ffn_norm + up projection (TransformerBlock keeps
-        // it two tasks for a gated feed-forward and in runs with dropout).
-        m.put("residual_norm_projection_kernel", groupRows > 0 ? "fused" : "separate");
         return m;
     }
 

@@ -81,6 +81,11 @@ public final class LayerTasks {
         return geometry;
     }
 
+    /** How many layers built a task named {@code task} (its local name, as given to {@link #name}), from the labels of their tasks. */
+    static int layersWithTask(Map<String, Label> labels, String task) {
+        return (int) labels.keySet().stream().filter(name -> name.endsWith("_" + task)).count();
+    }
+
     /** The graph-wide name of this layer's task {@code task}, which computes work of {@code kind}. */
     public String name(TaskKind kind, String task) {
         String name = prefix + task;

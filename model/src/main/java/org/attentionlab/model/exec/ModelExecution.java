@@ -239,6 +239,11 @@ public final class ModelExecution implements AutoCloseable {
         return graphLayers;
     }
 
+    /** How many layers built a task named {@code task} (a layer's local task name, e.g. {@link org.attentionlab.model.layers.TransformerBlock#RESIDUAL_NORM_TASK}). */
+    public int layersWithTask(String task) {
+        return LayerTasks.layersWithTask(labels, task);
+    }
+
     /** Tasks over all graphs: the device launches of one forward pass. */
     public int taskCount() {
         return taskCount;

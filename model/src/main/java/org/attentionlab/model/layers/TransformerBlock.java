@@ -264,6 +264,9 @@ public final class TransformerBlock implements TrainableLayer {
         return hidden;
     }
 
+    /** The task of o_proj, its residual add, ffn_norm and the up projection where they run as one ({@code forward --json} counts them). */
+    public static final String RESIDUAL_NORM_TASK = "o_proj_ffn_norm_up_proj";
+
     /**
      * o_proj adding {@code heads} into x, then the feed-forward's hidden activations of ffn_norm(x): one task
      * ({@link MatrixMultiply#residualNormLinearTiled}) where {@link #residualNormGroupRows} allows, else o_proj's task and
@@ -277,7 +280,7 @@ public final class TransformerBlock implements TrainableLayer {
         }
         int rows = tasks.shape().rows();
         FloatArray hidden = tasks.scratch("ffn_hidden", rows * upProj.out);
-        Linear.addResidualNormTask(tasks, TaskKind.FFN, "o_proj_ffn_norm_up_proj", oProj, ffnNorm, groupRows, upProj, act, heads, x, normed, hidden, rows);
+        Linear.addResidualNormTask(tasks, TaskKind.FFN, RESIDUAL_NORM_TASK, oProj, ffnNorm, groupRows, upProj, act, heads, x, normed, hidden, rows);
         return hidden;
     }
 
