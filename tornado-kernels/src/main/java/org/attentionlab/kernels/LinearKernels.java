@@ -143,23 +143,22 @@ public final class LinearKernels {
             int groupRows, int norm, float eps, int hasBias) {
         int outFeatures = qFeatures + 2 * kvFeatures;
         int row0 = context.groupIdy * groupRows;
-        int col0 = context.localIdx * MatrixMultiply.TILE_COLUMNS;
         int[] base = new int[Normalization.ROW_GROUP];
         float[] rowSums = new float[Normalization.ROW_GROUP];
         float[] mean = new float[Normalization.ROW_GROUP];
         float[] meanCorrection = new float[Normalization.ROW_GROUP];
-        float[] panel = new float[MatrixMultiply.PROJECTION_PANEL_DEPTH * MatrixMultiply.TILE_COLUMNS];
-        float[] sums = new float[MatrixMultiply.TILED_ITEM_ROWS * MatrixMultiply.TILE_COLUMNS];
+        float[] inputPanel = new float[MatrixMultiply.INPUT_PANEL_DEPTH * MatrixMultiply.ROW_TILE_ROWS];
+        float[] tile = new float[MatrixMultiply.ROW_TILE_ROWS * MatrixMultiply.ROW_TILE_COLUMNS];
         Normalization.normalizeGroupRows(context, x, normWeight, normBias, normed, base, rowSums, mean, meanCorrection, rows, inFeatures, row0, groupRows,
                 norm, eps);
-        if (col0 < outFeatures && row0 < rows) {
-            int itemRows = TornadoMath.min(groupRows, rows - row0);
-            for (int k0 = 0; k0 < inFeatures; k0 += MatrixMultiply.PROJECTION_PANEL_DEPTH) {
-                MatrixMultiply.stageWeightPanel(panel, weight, inFeatures, outFeatures, col0, k0, 0);
-                MatrixMultiply.addPanelProducts(sums, panel, normed, rows, inFeatures, row0, itemRows, k0);
+        int groupEnd = TornadoMath.min(rows, row0 + groupRows);
+        for (int r0 = row0; r0 < groupEnd; r0 += MatrixMultiply.ROW_TILE_ROWS) {
+            for (int col0 = context.localIdx * MatrixMultiply.ROW_TILE_COLUMNS; col0 < outFeatures; col0 += context.localGroupSizeX * MatrixMultiply.ROW_TILE_COLUMNS) {
+                MatrixMultiply.addRowTileProducts(tile, inputPanel, normed, weight, rows, inFeatures, outFeatures, r0, col0,
+                        col0 < context.localGroupSizeX * MatrixMultiply.ROW_TILE_COLUMNS ? 1 : 0);
+                storeQkv(tile, MatrixMultiply.ROW_TILE_COLUMNS, bias, q, k, v, r0, TornadoMath.min(MatrixMultiply.ROW_TILE_ROWS, groupEnd - r0), col0,
+                        TornadoMath.min(MatrixMultiply.ROW_TILE_COLUMNS, outFeatures - col0), qFeatures, kvFeatures, hasBias);
             }
-            storeQkv(sums, MatrixMultiply.TILE_COLUMNS, bias, q, k, v, row0, itemRows, col0, TornadoMath.min(MatrixMultiply.TILE_COLUMNS, outFeatures - col0),
-                    qFeatures, kvFeatures, hasBias);
         }
     }
 

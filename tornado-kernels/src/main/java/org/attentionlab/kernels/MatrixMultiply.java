@@ -90,6 +90,28 @@ public final class MatrixMultiply {
     public static final int PRODUCT_ITEM_ROWS = 128;
     /** The fewest rows per work-group of {@link #normLinearTiled} and its siblings ({@link #normGroupRows}). */
     public static final int MIN_NORM_GROUP_ROWS = 32;
+    /**
+     * Rows of one row tile of the norm-fused projections ({@link #accumulateRowTile}): the 16 lanes of each
+     * {@code Float16} sum run down the rows, so that the tile's vector operand is a staged panel of the input, transposed,
+     * and W is read in place, one broadcast value per column.
+     */
+    public static final int ROW_TILE_ROWS = 16;
+    /** Columns of one row tile ({@link #accumulateRowTile}): one {@code Float16} sum each. */
+    public static final int ROW_TILE_COLUMNS = 8;
+    /**
+     * Inner values of the input panel a norm-fused projection stages per row tile ({@link #stageInputPanel}): 64 KB, the
+     * whole input row of every projection up to this width, staged once per {@value #ROW_TILE_ROWS} rows and read by
+     * every column tile. Wider inputs restage it per column tile (correct, slower). A multiple of
+     * {@value #PROJECTION_PANEL_DEPTH}, so that the sums are added panel by panel as {@link #linearTiled} adds them.
+     */
+    public static final int INPUT_PANEL_DEPTH = 1024;
+    /**
+     * Work-items per work-group of {@link #normLinearTiled} and its siblings ({@link #normTiledGrid}), each walking the
+     * group's column tiles at a stride of this many tiles. One: PoCL runs a work-group on one core either way, and a
+     * lone item stages its row tile's input once for all the columns ({@link #accumulateRowTile}), where an item per
+     * column tile would stage it per item.
+     */
+    public static final int NORM_GROUP_ITEMS = 1;
 
     public static final int NONE = 0;
     /** {@code max(x, 0)}. */
@@ -267,31 +289,30 @@ public final class MatrixMultiply {
     /**
      * {@code y = act(norm(x) W^T + b)}: {@link #linearTiled} with its input's LayerNorm or RMSNorm in the same task,
      * over {@link #normTiledGrid}{@code (rows, cols, groupRows)}: one work-group per {@code groupRows} rows, its items
-     * along x covering every column. The group first normalises its rows into {@code normed} ({@code [rows, inner]},
-     * scratch that nothing else needs; {@link Normalization#normalizeGroupRows}), then each item computes its
-     * {@value #TILE_COLUMNS} columns of those rows as {@link #linearTiled} does from {@code normed}: the same bits as
-     * the norm task followed by {@link #linearTiled}, with one task fewer. {@code norm}: {@link Normalization#LAYER_NORM}
+     * along x sharing every column (any number of items is correct; the grid has {@value #NORM_GROUP_ITEMS}). The group
+     * first normalises its rows into {@code normed} ({@code [rows, inner]}, scratch that nothing else needs;
+     * {@link Normalization#normalizeGroupRows}), then projects them row tile by row tile ({@link #accumulateRowTile}:
+     * {@value #ROW_TILE_ROWS} rows staged once, W read in place by each tile of {@value #ROW_TILE_COLUMNS} columns): the
+     * same bits as the norm task followed by {@link #linearTiled}, with one task fewer. {@code norm}: {@link Normalization#LAYER_NORM}
      * ({@code normWeight}, {@code normBias}) or {@link Normalization#RMS_NORM} ({@code normBias} not read).
      */
     public static void normLinearTiled(KernelContext context, FloatArray x, FloatArray normWeight, FloatArray normBias, FloatArray normed, FloatArray weight,
             FloatArray bias, FloatArray y, int rows, int inner, int cols, int groupRows, int norm, float eps, int hasBias, int activation) {
         int row0 = context.groupIdy * groupRows;
-        int col0 = context.localIdx * TILE_COLUMNS;
         int[] base = new int[Normalization.ROW_GROUP];
         float[] rowSums = new float[Normalization.ROW_GROUP];
         float[] mean = new float[Normalization.ROW_GROUP];
         float[] meanCorrection = new float[Normalization.ROW_GROUP];
-        float[] panel = new float[PROJECTION_PANEL_DEPTH * TILE_COLUMNS];
-        float[] sums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
+        float[] inputPanel = new float[INPUT_PANEL_DEPTH * ROW_TILE_ROWS];
+        float[] tile = new float[ROW_TILE_ROWS * ROW_TILE_COLUMNS];
+        float[] biasRow = new float[ROW_TILE_COLUMNS];
         Normalization.normalizeGroupRows(context, x, normWeight, normBias, normed, base, rowSums, mean, meanCorrection, rows, inner, row0, groupRows, norm, eps);
-        if (col0 < cols && row0 < rows) {
-            int itemRows = TornadoMath.min(groupRows, rows - row0);
-            for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
-                stageWeightPanel(panel, weight, inner, cols, col0, k0, 0);
-                addPanelProducts(sums, panel, normed, rows, inner, row0, itemRows, k0);
+        int groupEnd = TornadoMath.min(rows, row0 + groupRows);
+        for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
+            for (int col0 = context.localIdx * ROW_TILE_COLUMNS; col0 < cols; col0 += context.localGroupSizeX * ROW_TILE_COLUMNS) {
+                addRowTileProducts(tile, inputPanel, normed, weight, rows, inner, cols, r0, col0, col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0);
+                storeRowTile(tile, biasRow, bias, y, cols, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, hasBias, activation, 0);
             }
-            activateTiles(sums, panel, bias, cols, itemRows, col0, hasBias, activation);
-            storeTiles(sums, y, cols, row0, itemRows, col0, 0);
         }
     }
 
@@ -300,12 +321,11 @@ public final class MatrixMultiply {
      * task: {@code x += input R^T + rb}, then {@code y = act(norm(x) W^T + b)}, both weights in {@code torch.nn.Linear}
      * layout ({@code residualWeight [width, inner]}, {@code weight [cols, width]}). Over
      * {@link #normTiledGrid}{@code (rows, max(width, cols), groupRows)}: a work-group owns {@code groupRows} rows and every
-     * column. Its items first add their {@value #TILE_COLUMNS} columns of the residual projection into x as
-     * {@link #linearTiled} with {@code accumulate} does; after a barrier the group normalises its rows of x into
-     * {@code normed} ({@code [rows, width]}, scratch; {@link Normalization#normalizeGroupRows}), then each item projects
-     * its columns of them as {@link #normLinearTiled} does. The same bits as {@link #linearTiled} accumulating into x
-     * followed by {@link #normLinearTiled}, with one task fewer. A group owns every column of its rows, so each group
-     * gathers every panel of both weights (as {@link #normLinearTiled} does W's).
+     * column. It first adds the residual projection of its rows into x in row tiles as {@link #normLinearTiled} projects
+     * (the same bits as {@link #linearTiled} with {@code accumulate}); after a barrier the group normalises its rows of x
+     * into {@code normed} ({@code [rows, width]}, scratch; {@link Normalization#normalizeGroupRows}), then projects them
+     * as {@link #normLinearTiled} does. The same bits as {@link #linearTiled} accumulating into x followed by
+     * {@link #normLinearTiled}, with one task fewer.
      *
      * @param biases 1 if the residual projection has a bias ({@code residualBias} read), plus 2 if the second one has
      *               ({@code bias} read): both flags in one argument, as a task takes at most 20
@@ -314,20 +334,16 @@ public final class MatrixMultiply {
             FloatArray normWeight, FloatArray normBias, FloatArray normed, FloatArray weight, FloatArray bias, FloatArray y, int rows, int inner, int width,
             int cols, int groupRows, int norm, float eps, int biases, int activation) {
         int row0 = context.groupIdy * groupRows;
-        int col0 = context.localIdx * TILE_COLUMNS;
-        int itemRows = TornadoMath.min(groupRows, rows - row0);
+        int groupEnd = TornadoMath.min(rows, row0 + groupRows);
         // Each phase has its own scratch, so that no private array lives across a barrier (PoCL keeps such arrays per work-item).
-        float[] residualPanel = new float[PROJECTION_PANEL_DEPTH * TILE_COLUMNS];
-        float[] residualSums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
-        if (col0 < width && row0 < rows) {
-            // Value by value staging (vectorRuns 0) in both phases, as in the other group kernels: PoCL vectorizes a
-            // work-group's staging across its items, which turns the vector runs into gathers and scatters.
-            for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
-                stageWeightPanel(residualPanel, residualWeight, inner, width, col0, k0, 0);
-                addPanelProducts(residualSums, residualPanel, input, rows, inner, row0, itemRows, k0);
+        float[] residualPanel = new float[INPUT_PANEL_DEPTH * ROW_TILE_ROWS];
+        float[] residualTile = new float[ROW_TILE_ROWS * ROW_TILE_COLUMNS];
+        float[] residualBiasRow = new float[ROW_TILE_COLUMNS];
+        for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
+            for (int col0 = context.localIdx * ROW_TILE_COLUMNS; col0 < width; col0 += context.localGroupSizeX * ROW_TILE_COLUMNS) {
+                addRowTileProducts(residualTile, residualPanel, input, residualWeight, rows, inner, width, r0, col0, col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0);
+                storeRowTile(residualTile, residualBiasRow, residualBias, x, width, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, biases & 1, NONE, 1);
             }
-            activateTiles(residualSums, residualPanel, residualBias, width, itemRows, col0, biases & 1, NONE);
-            storeTiles(residualSums, x, width, row0, itemRows, col0, 1);
         }
         context.globalBarrier();
         int[] base = new int[Normalization.ROW_GROUP];
@@ -335,28 +351,28 @@ public final class MatrixMultiply {
         float[] mean = new float[Normalization.ROW_GROUP];
         float[] meanCorrection = new float[Normalization.ROW_GROUP];
         Normalization.normalizeGroupRows(context, x, normWeight, normBias, normed, base, rowSums, mean, meanCorrection, rows, width, row0, groupRows, norm, eps);
-        float[] panel = new float[PROJECTION_PANEL_DEPTH * TILE_COLUMNS];
-        float[] sums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
-        if (col0 < cols && row0 < rows) {
-            for (int k0 = 0; k0 < width; k0 += PROJECTION_PANEL_DEPTH) {
-                stageWeightPanel(panel, weight, width, cols, col0, k0, 0);
-                addPanelProducts(sums, panel, normed, rows, width, row0, itemRows, k0);
+        float[] inputPanel = new float[INPUT_PANEL_DEPTH * ROW_TILE_ROWS];
+        float[] tile = new float[ROW_TILE_ROWS * ROW_TILE_COLUMNS];
+        float[] biasRow = new float[ROW_TILE_COLUMNS];
+        for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
+            for (int col0 = context.localIdx * ROW_TILE_COLUMNS; col0 < cols; col0 += context.localGroupSizeX * ROW_TILE_COLUMNS) {
+                addRowTileProducts(tile, inputPanel, normed, weight, rows, width, cols, r0, col0, col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0);
+                storeRowTile(tile, biasRow, bias, y, cols, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, (biases >> 1) & 1, activation, 0);
             }
-            activateTiles(sums, panel, bias, cols, itemRows, col0, (biases >> 1) & 1, activation);
-            storeTiles(sums, y, cols, row0, itemRows, col0, 0);
         }
     }
 
     /**
      * {@link #gatedLinearTiled} of {@code norm(x)}, with the norm in the same task as {@link #normLinearTiled} has it,
      * over {@link #normTiledGrid}{@code (rows, hidden, groupRows)}: the same bits as the norm task followed by
-     * {@link #gatedLinearTiled}.
+     * {@link #gatedLinearTiled}. Its items walk the column tiles with {@link #linearTiled}'s panels of W, staged value by
+     * value (vector runs became gathers here); the row tiles of {@link #normLinearTiled} would need two sums per column
+     * (not written: no config measured here runs a norm-fused gated feed-forward on PoCL).
      */
     public static void normGatedLinearTiled(KernelContext context, FloatArray x, FloatArray normWeight, FloatArray normBias, FloatArray normed,
             FloatArray gate, FloatArray up, FloatArray gateBias, FloatArray upBias, FloatArray h, int rows, int inner, int hidden, int groupRows, int norm,
             float eps, int hasBias, int activation) {
         int row0 = context.groupIdy * groupRows;
-        int col0 = context.localIdx * TILE_COLUMNS;
         int[] base = new int[Normalization.ROW_GROUP];
         float[] rowSums = new float[Normalization.ROW_GROUP];
         float[] mean = new float[Normalization.ROW_GROUP];
@@ -365,16 +381,18 @@ public final class MatrixMultiply {
         float[] gateSums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
         float[] upSums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
         Normalization.normalizeGroupRows(context, x, normWeight, normBias, normed, base, rowSums, mean, meanCorrection, rows, inner, row0, groupRows, norm, eps);
-        if (col0 < hidden && row0 < rows) {
+        if (row0 < rows) {
             int itemRows = TornadoMath.min(groupRows, rows - row0);
-            for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
-                stageWeightPanel(panel, gate, inner, hidden, col0, k0, 0);
-                addPanelProducts(gateSums, panel, normed, rows, inner, row0, itemRows, k0);
-                stageWeightPanel(panel, up, inner, hidden, col0, k0, 0);
-                addPanelProducts(upSums, panel, normed, rows, inner, row0, itemRows, k0);
+            for (int col0 = context.localIdx * TILE_COLUMNS; col0 < hidden; col0 += context.localGroupSizeX * TILE_COLUMNS) {
+                for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
+                    stageWeightPanel(panel, gate, inner, hidden, col0, k0, 0);
+                    addPanelProducts(gateSums, panel, normed, rows, inner, row0, itemRows, k0);
+                    stageWeightPanel(panel, up, inner, hidden, col0, k0, 0);
+                    addPanelProducts(upSums, panel, normed, rows, inner, row0, itemRows, k0);
+                }
+                gateTiles(gateSums, upSums, panel, gateBias, upBias, hidden, itemRows, col0, hasBias, activation);
+                storeTiles(gateSums, h, hidden, row0, itemRows, col0, 0);
             }
-            gateTiles(gateSums, upSums, panel, gateBias, upBias, hidden, itemRows, col0, hasBias, activation);
-            storeTiles(gateSums, h, hidden, row0, itemRows, col0, 0);
         }
     }
 
@@ -603,6 +621,132 @@ public final class MatrixMultiply {
     /** Adds the products of x's rows with the panel {@link #stageWeightPanel} staged at {@code k0} to {@code sums}. */
     static void addPanelProducts(float[] sums, float[] panel, FloatArray x, int rows, int inner, int row0, int itemRows, int k0) {
         accumulateTiles(sums, panel, x, inner, 1, rows, row0, itemRows, k0, TornadoMath.min(PROJECTION_PANEL_DEPTH, inner - k0));
+    }
+
+    /**
+     * {@code panel[k][r] = x[r0 + r, k1 + k]} for the {@value #ROW_TILE_ROWS} rows of a row tile and up to
+     * {@value #INPUT_PANEL_DEPTH} inner values from {@code k1} ({@code panel}: at least that many rows of
+     * {@value #ROW_TILE_ROWS}); rows past {@code rows} read the last row (never stored). Value by value: it is staged
+     * once per row tile and read by every column tile of the projection, so its cost hardly counts.
+     */
+    static void stageInputPanel(float[] panel, FloatArray x, int rows, int inner, int r0, int k1) {
+        int depth = TornadoMath.min(INPUT_PANEL_DEPTH, inner - k1);
+        for (int r = 0; r < ROW_TILE_ROWS; r++) {
+            int from = TornadoMath.min(r0 + r, rows - 1) * inner + k1;
+            for (int k = 0; k < depth; k++) {
+                panel[k * ROW_TILE_ROWS + r] = x.get(from + k);
+            }
+        }
+    }
+
+    /**
+     * Adds {@code sum_k x[r0 + r, k0 + k] W[col0 + c, k0 + k]} over the {@value #PROJECTION_PANEL_DEPTH} inner values from
+     * {@code k0} (fewer at the end) to {@code tile[r][c]} ({@value #ROW_TILE_ROWS} x {@value #ROW_TILE_COLUMNS}, row-major;
+     * the first panel, {@code k0 == 0}, starts it at zero), x's values coming from the {@link #stageInputPanel} panel staged
+     * at {@code k1} ({@code k0 - k1} below {@value #INPUT_PANEL_DEPTH}). Columns past {@code cols} read the last column.
+     * {@link #addRowTileProducts} holds the loop over the panels.
+     *
+     * <p>Each column's sum is one {@code Float16} over the tile's 16 rows: per inner value one vector load of the panel,
+     * and per column a multiply by a broadcast value of W (read in place: each W row is a run along the inner dimension)
+     * and an add. Each output is the same serial sum over the inner dimension, panel by panel, as in
+     * {@link #accumulateTiles}: the same bits as {@link #linearTiled}. The tiles with a staged panel of W
+     * ({@link #linearTiled}) stage it per item; a group here would stage all of W per {@code groupRows} rows, which cost
+     * the norm-fused kernels about 30 % of their time at 64 rows a group (rnope-swa at L = 128 on PoCL).
+     */
+    static void accumulateRowTile(float[] tile, float[] inputPanel, FloatArray weight, int inner, int cols, int col0, int k0, int k1) {
+        if (k0 == 0) {
+            for (int e = 0; e < ROW_TILE_ROWS * ROW_TILE_COLUMNS; e++) {
+                tile[e] = 0.0f;
+            }
+        }
+        int depth = TornadoMath.min(PROJECTION_PANEL_DEPTH, inner - k0);
+        int at = k0 - k1;
+        int w0 = TornadoMath.min(col0, cols - 1) * inner + k0;
+        int w1 = TornadoMath.min(col0 + 1, cols - 1) * inner + k0;
+        int w2 = TornadoMath.min(col0 + 2, cols - 1) * inner + k0;
+        int w3 = TornadoMath.min(col0 + 3, cols - 1) * inner + k0;
+        int w4 = TornadoMath.min(col0 + 4, cols - 1) * inner + k0;
+        int w5 = TornadoMath.min(col0 + 5, cols - 1) * inner + k0;
+        int w6 = TornadoMath.min(col0 + 6, cols - 1) * inner + k0;
+        int w7 = TornadoMath.min(col0 + 7, cols - 1) * inner + k0;
+        Float16 sum0 = broadcast(0.0f);
+        Float16 sum1 = broadcast(0.0f);
+        Float16 sum2 = broadcast(0.0f);
+        Float16 sum3 = broadcast(0.0f);
+        Float16 sum4 = broadcast(0.0f);
+        Float16 sum5 = broadcast(0.0f);
+        Float16 sum6 = broadcast(0.0f);
+        Float16 sum7 = broadcast(0.0f);
+        for (int k = 0; k < depth; k++) {
+            Float16 xs = load(inputPanel, (at + k) * ROW_TILE_ROWS);
+            sum0 = multiplyAdd(sum0, weight.get(w0 + k), xs);
+            sum1 = multiplyAdd(sum1, weight.get(w1 + k), xs);
+            sum2 = multiplyAdd(sum2, weight.get(w2 + k), xs);
+            sum3 = multiplyAdd(sum3, weight.get(w3 + k), xs);
+            sum4 = multiplyAdd(sum4, weight.get(w4 + k), xs);
+            sum5 = multiplyAdd(sum5, weight.get(w5 + k), xs);
+            sum6 = multiplyAdd(sum6, weight.get(w6 + k), xs);
+            sum7 = multiplyAdd(sum7, weight.get(w7 + k), xs);
+        }
+        addLanesDown(tile, 0, sum0);
+        addLanesDown(tile, 1, sum1);
+        addLanesDown(tile, 2, sum2);
+        addLanesDown(tile, 3, sum3);
+        addLanesDown(tile, 4, sum4);
+        addLanesDown(tile, 5, sum5);
+        addLanesDown(tile, 6, sum6);
+        addLanesDown(tile, 7, sum7);
+    }
+
+    /**
+     * The row tile's products over the whole inner dimension, {@code tile[r][c] = sum_k x[r0 + r, k] W[col0 + c, k]}:
+     * {@link #accumulateRowTile} panel by panel, with the input panel staged ({@link #stageInputPanel}) for the first
+     * column tile an item computes of a row tile ({@code firstColumnTile} 1) and kept for its other column tiles, or
+     * restaged for each where the input is wider than {@value #INPUT_PANEL_DEPTH}.
+     */
+    static void addRowTileProducts(float[] tile, float[] inputPanel, FloatArray x, FloatArray weight, int rows, int inner, int cols, int r0, int col0,
+            int firstColumnTile) {
+        for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
+            int k1 = k0 - k0 % INPUT_PANEL_DEPTH;
+            if (k0 == k1) {
+                if (firstColumnTile != 0 | inner > INPUT_PANEL_DEPTH) {
+                    stageInputPanel(inputPanel, x, rows, inner, r0, k1);
+                }
+            }
+            accumulateRowTile(tile, inputPanel, weight, inner, cols, col0, k0, k1);
+        }
+    }
+
+    /** Adds lane r of {@code column} to {@code tile[r][c]} of a row tile (see {@link #addVector} on the lanes). */
+    static void addLanesDown(float[] tile, int c, Float16 column) {
+        for (int r = 0; r < ROW_TILE_ROWS; r++) {
+            tile[r * ROW_TILE_COLUMNS + c] = tile[r * ROW_TILE_COLUMNS + c] + column.get(r);
+        }
+    }
+
+    /**
+     * {@code tile = act(tile + bias)} over a row tile, then {@code y = tile (+ y)} for its {@code tileRows} rows and the
+     * columns before {@code cols}: {@link #activateTiles} and {@link #storeTiles} for a row tile ({@code biasRow}: scratch
+     * of at least {@value #ROW_TILE_COLUMNS}).
+     */
+    static void storeRowTile(float[] tile, float[] biasRow, FloatArray bias, FloatArray y, int cols, int r0, int tileRows, int col0, int hasBias,
+            int activation, int accumulate) {
+        for (int c = 0; c < ROW_TILE_COLUMNS; c++) {
+            biasRow[c] = hasBias != 0 ? bias.get(TornadoMath.min(col0 + c, cols - 1)) : 0.0f;
+        }
+        for (int r = 0; r < ROW_TILE_ROWS; r++) {
+            for (int c = 0; c < ROW_TILE_COLUMNS; c++) {
+                tile[r * ROW_TILE_COLUMNS + c] = activateWithoutBranches(activation, tile[r * ROW_TILE_COLUMNS + c] + biasRow[c]);
+            }
+        }
+        int tileCols = TornadoMath.min(ROW_TILE_COLUMNS, cols - col0);
+        for (int r = 0; r < tileRows; r++) {
+            int at = (r0 + r) * cols + col0;
+            for (int c = 0; c < tileCols; c++) {
+                float value = tile[r * ROW_TILE_COLUMNS + c];
+                y.set(at + c, accumulate != 0 ? y.get(at + c) + value : value);
+            }
+        }
     }
 
     /**
@@ -883,15 +1027,15 @@ public final class MatrixMultiply {
 
     /**
      * The grid of {@link #normLinearTiled} and its siblings for a {@code rows x cols} output: one work-group of
-     * {@code cols / }{@value #TILE_COLUMNS} items (rounded up) along x per {@code groupRows} rows along y.
+     * {@value #NORM_GROUP_ITEMS} items along x per {@code groupRows} rows along y (the items of a group share its columns,
+     * so {@code cols} does not change the grid).
      */
     public static WorkerGrid normTiledGrid(int rows, int cols, int groupRows) {
         if (groupRows < Normalization.ROW_GROUP || groupRows > TILED_ITEM_ROWS || groupRows % Normalization.ROW_GROUP != 0) {
             throw new IllegalArgumentException("groupRows must be a multiple of " + Normalization.ROW_GROUP + " up to " + TILED_ITEM_ROWS + ", got " + groupRows);
         }
-        int items = blocks(cols, TILE_COLUMNS);
-        WorkerGrid grid = new WorkerGrid2D(items, blocks(rows, groupRows));
-        grid.setLocalWork(items, 1, 1);
+        WorkerGrid grid = new WorkerGrid2D(NORM_GROUP_ITEMS, blocks(rows, groupRows));
+        grid.setLocalWork(NORM_GROUP_ITEMS, 1, 1);
         return grid;
     }
 

@@ -19,6 +19,8 @@ import net.jqwik.api.constraints.IntRange;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.WorkerGrid;
+import uk.ac.manchester.tornado.api.WorkerGrid2D;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
@@ -26,14 +28,15 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * The projections that normalise their own input ({@link MatrixMultiply#normLinearTiled},
  * {@link MatrixMultiply#normGatedLinearTiled}, {@link LinearKernels#normQkvProjectionTiled}) on the JVM implementation
  * (a work-group's items are threads meeting at the barrier; device buffers start as NaN), over randomised shapes:
- * rows that are not a multiple of the group's rows, inner dimensions of 64, 256 and 1024 (panels of
- * {@value MatrixMultiply#PROJECTION_PANEL_DEPTH}), columns that end in a partial tile, LayerNorm and RMSNorm, every
+ * rows that are not a multiple of the group's rows, inner dimensions of 64, 256, 1024 and 1100 (panels of
+ * {@value MatrixMultiply#PROJECTION_PANEL_DEPTH}; past {@value MatrixMultiply#INPUT_PANEL_DEPTH} the row tiles restage
+ * their input panel per column tile), columns that end in a partial tile, LayerNorm and RMSNorm, every
  * activation, with and without biases. Each case is checked against float64 ({@link NormProjectionReference}) and,
  * bit for bit, against the norm kernel followed by the unfused projection, which is the claim the model relies on.
  */
 class NormProjectionsTest {
 
-    private static final int[] INNER = { 64, 256, 1024 };
+    private static final int[] INNER = { 64, 256, 1024, 1100 };
     private static final int[] GROUP_ROWS = { 32, 64, 128 };
 
     /** One case's inputs: x, the norm's parameters and what the projection reads. */
@@ -79,9 +82,20 @@ class NormProjectionsTest {
     }
 
     private static float[] run(TaskGraph graph, int rows, int cols, int groupRows, FloatArray... outputs) {
+        return run(graph, MatrixMultiply.normTiledGrid(rows, cols, groupRows), outputs);
+    }
+
+    private static float[] run(TaskGraph graph, WorkerGrid grid, FloatArray... outputs) {
         graph.transferToHost(DataTransferMode.EVERY_EXECUTION, (Object[]) outputs);
-        Plans.executeOnce(graph, new GridScheduler(graph.getTaskGraphName() + ".kernel", MatrixMultiply.normTiledGrid(rows, cols, groupRows)));
+        Plans.executeOnce(graph, new GridScheduler(graph.getTaskGraphName() + ".kernel", grid));
         return outputs[0].toHeapArray();
+    }
+
+    /** normTiledGrid's groups with {@code items} work-items each, which share the column tiles. */
+    private static WorkerGrid gridWithItems(int rows, int groupRows, int items) {
+        WorkerGrid grid = new WorkerGrid2D(items, (rows + groupRows - 1) / groupRows);
+        grid.setLocalWork(items, 1, 1);
+        return grid;
     }
 
     private static FloatArray nans(int size) {
@@ -94,7 +108,7 @@ class NormProjectionsTest {
     private record Fused(float[] y, float[] normed) {
     }
 
-    static Fused normLinear(Case c, float[] w, float[] bias, int activation) {
+    static Fused normLinear(Case c, float[] w, float[] bias, int activation, int items) {
         FloatArray xa = FloatArray.fromArray(c.x);
         FloatArray nw = FloatArray.fromArray(c.normWeight);
         FloatArray nb = FloatArray.fromArray(c.normBias);
@@ -105,20 +119,20 @@ class NormProjectionsTest {
         TaskGraph graph = new TaskGraph("normLinear").transferToDevice(DataTransferMode.EVERY_EXECUTION, xa, nw, nb, wa, ba).task("kernel",
                 MatrixMultiply::normLinearTiled, new KernelContext(), xa, nw, nb, normed, wa, ba, y, c.rows, c.inner, c.cols, c.groupRows, c.norm(), c.eps,
                 bias == null ? 0 : 1, activation);
-        run(graph, c.rows, c.cols, c.groupRows, y, normed);
+        run(graph, gridWithItems(c.rows, c.groupRows, items), y, normed);
         return new Fused(y.toHeapArray(), normed.toHeapArray());
     }
 
     @Property(tries = 24)
-    void normLinearTiledMatchesFloat64AndTheSeparateTasks(@ForAll @IntRange(min = 1, max = 150) int rows, @ForAll @IntRange(min = 0, max = 2) int innerIndex,
+    void normLinearTiledMatchesFloat64AndTheSeparateTasks(@ForAll @IntRange(min = 1, max = 150) int rows, @ForAll @IntRange(min = 0, max = 3) int innerIndex,
             @ForAll @IntRange(min = 1, max = 40) int cols, @ForAll @IntRange(min = 0, max = 2) int groupRowsIndex, @ForAll boolean rms,
-            @ForAll @IntRange(min = 0, max = 4) int activation, @ForAll boolean hasBias) {
+            @ForAll @IntRange(min = 0, max = 4) int activation, @ForAll boolean hasBias, @ForAll @IntRange(min = 1, max = 3) int items) {
         Case c = Case.random(rows * 31L + cols, rows, innerIndex, cols, groupRowsIndex, rms);
         SplittableRandom random = new SplittableRandom(rows + 7L * cols);
         float[] w = RandomArrays.gaussian(random, cols * c.inner, 1.0 / Math.sqrt(c.inner));
         float[] bias = hasBias ? RandomArrays.gaussian(random, cols, 1.0) : null;
-        Fused fused = normLinear(c, w, bias, activation);
-        String what = "normLinearTiled " + rows + "x" + c.inner + "->" + cols + " (" + c.groupRows + " rows per group, " + (rms ? "RMSNorm" : "LayerNorm")
+        Fused fused = normLinear(c, w, bias, activation, items);
+        String what = "normLinearTiled " + rows + "x" + c.inner + "->" + cols + " (" + c.groupRows + " rows and " + items + " items per group, " + (rms ? "RMSNorm" : "LayerNorm")
                 + ", activation " + activation + (hasBias ? ", bias" : "") + ")";
         Expected expected = NormProjectionReference.linear(c.reference(), w, bias, rows, c.inner, cols, activation);
         assertWithin(what, expected.values(), fused.y(), expected.bounds());
@@ -130,7 +144,7 @@ class NormProjectionsTest {
 
     @Property(tries = 12)
     void normGatedLinearTiledMatchesFloat64AndTheSeparateTasks(@ForAll @IntRange(min = 1, max = 150) int rows,
-            @ForAll @IntRange(min = 0, max = 2) int innerIndex, @ForAll @IntRange(min = 1, max = 40) int hidden,
+            @ForAll @IntRange(min = 0, max = 3) int innerIndex, @ForAll @IntRange(min = 1, max = 40) int hidden,
             @ForAll @IntRange(min = 0, max = 2) int groupRowsIndex, @ForAll boolean rms, @ForAll @IntRange(min = 0, max = 4) int activation,
             @ForAll boolean hasBias) {
         Case c = Case.random(rows * 37L + hidden, rows, innerIndex, hidden, groupRowsIndex, rms);
@@ -177,7 +191,7 @@ class NormProjectionsTest {
 
     @Property(tries = 12)
     void normQkvProjectionTiledMatchesFloat64AndTheSeparateTasks(@ForAll @IntRange(min = 1, max = 150) int rows,
-            @ForAll @IntRange(min = 0, max = 2) int innerIndex, @ForAll @IntRange(min = 1, max = 24) int qFeatures,
+            @ForAll @IntRange(min = 0, max = 3) int innerIndex, @ForAll @IntRange(min = 1, max = 24) int qFeatures,
             @ForAll @IntRange(min = 1, max = 12) int kvFeatures, @ForAll @IntRange(min = 0, max = 2) int groupRowsIndex, @ForAll boolean rms,
             @ForAll boolean hasBias) {
         int outFeatures = qFeatures + 2 * kvFeatures;
@@ -242,10 +256,10 @@ class NormProjectionsTest {
     }
 
     @Test
-    void theGridCoversEveryColumnWithOneGroupPerRowBlock() {
+    void theGridHasOneGroupOfOneItemPerRowBlock() {
         var grid = MatrixMultiply.normTiledGrid(130, 768, 64);
-        assertArrayEquals(new long[] { 48, 3, 1 }, grid.getGlobalWork());
-        assertArrayEquals(new long[] { 48, 1, 1 }, grid.getLocalWork());
+        assertArrayEquals(new long[] { MatrixMultiply.NORM_GROUP_ITEMS, 3, 1 }, grid.getGlobalWork());
+        assertArrayEquals(new long[] { MatrixMultiply.NORM_GROUP_ITEMS, 1, 1 }, grid.getLocalWork());
         assertThrows(IllegalArgumentException.class, () -> MatrixMultiply.normTiledGrid(130, 768, 60));
         assertThrows(IllegalArgumentException.class, () -> MatrixMultiply.normTiledGrid(130, 768, 2 * MatrixMultiply.TILED_ITEM_ROWS));
     }

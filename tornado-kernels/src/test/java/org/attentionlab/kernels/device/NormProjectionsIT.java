@@ -22,7 +22,8 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * and bounds ({@link NormProjectionReference}), and bit for bit against the norm kernel followed by the unfused
  * register-tiled projection on the same device (what the model ran before: its twins' tolerances rest on it). Two
  * shapes: 140 rows x 300 inputs -> 37 columns (a partial last group, a partial panel, a partial tile) and
- * rnope-swa's at L = 128 (128 x 256 -> 768 q/k/v columns, 1024 feed-forward columns, two groups of 64 rows).
+ * rnope-swa's at L = 128 (128 x 256 -> 768 q/k/v columns, 1024 feed-forward columns, two groups of 64 rows); and for
+ * normLinearTiled 1100 inputs, wider than a staged input panel ({@link MatrixMultiply#INPUT_PANEL_DEPTH}).
  */
 class NormProjectionsIT {
 
@@ -69,7 +70,7 @@ class NormProjectionsIT {
     }
 
     @ParameterizedTest(name = "{0}x{1}->{2}, {3} rows per group, norm {4}, activation {5}, bias {6}")
-    @CsvSource({ "140, 300, 37, 64, 1, 2, 1", "140, 300, 37, 128, 2, 4, 0", "128, 256, 1024, 64, 1, 2, 1", "100, 64, 20, 32, 1, 1, 0" })
+    @CsvSource({ "140, 300, 37, 64, 1, 2, 1", "140, 300, 37, 128, 2, 4, 0", "128, 256, 1024, 64, 1, 2, 1", "100, 64, 20, 32, 1, 1, 0", "40, 1100, 20, 32, 1, 2, 1" })
     void normLinearTiled(int rows, int inner, int cols, int groupRows, int norm, int activation, int hasBias) {
         SplittableRandom random = new SplittableRandom(rows * 7L + cols + norm);
         NormInput in = NormInput.random(random, rows, inner, norm);

@@ -22,7 +22,8 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * runs where it is not fused, on the same device ({@link MatrixMultiply#linearTiled} adding into x, then
  * {@link MatrixMultiply#normLinearTiled}), and its second projection against float64 of the x it left. Shapes: 140
  * rows (a partial last group), 300 inputs and a 300-wide stream (a partial panel and tile), 37 columns; rnope-swa's at
- * L = 128 (128 x 256 -> 256 -> 1024, two groups of 64 rows, GELU, both biases).
+ * L = 128 (128 x 256 -> 256 -> 1024, two groups of 64 rows, GELU, both biases); 1100 inputs and a 1030-wide stream,
+ * wider than a staged input panel ({@link MatrixMultiply#INPUT_PANEL_DEPTH}) in both phases.
  */
 class ResidualNormLinearIT {
 
@@ -36,7 +37,7 @@ class ResidualNormLinearIT {
     }
 
     @ParameterizedTest(name = "{0}x{1}->{2}->{3}, {4} rows per group, norm {5}, activation {6}, biases {7}")
-    @CsvSource({ "140, 300, 300, 37, 64, 1, 2, 3", "140, 300, 300, 37, 128, 2, 4, 2", "128, 256, 256, 1024, 64, 1, 2, 3", "70, 64, 40, 20, 32, 1, 1, 1" })
+    @CsvSource({ "140, 300, 300, 37, 64, 1, 2, 3", "140, 300, 300, 37, 128, 2, 4, 2", "128, 256, 256, 1024, 64, 1, 2, 3", "70, 64, 40, 20, 32, 1, 1, 1", "40, 1100, 1030, 20, 32, 2, 1, 1" })
     void residualNormLinearTiled(int rows, int inner, int width, int cols, int groupRows, int norm, int activation, int biases) {
         SplittableRandom random = new SplittableRandom(rows * 17L + cols + width + norm);
         ResidualNormCase c = ResidualNormCase.random(random, rows, inner, width, cols, biases);
