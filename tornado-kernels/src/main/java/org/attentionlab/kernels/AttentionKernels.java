@@ -425,6 +425,18 @@ public final class AttentionKernels {
      * ({@link #wideScores}, {@link #wideOutput}): 512-bit registers on PoCL, which keeps its own vectors at 256 bits.
      * Every other loop over a tile has a constant trip count, so the tiles are only indexed by constants and LLVM
      * keeps them in vector registers. No barrier, no local memory: any local size is correct.
+     *
+     * <p>What bounds it (PoCL, L = 4096, W = 256, 8 heads, d 64, 2026-11-30: 12.1-12.3 ms): with the whole softmax
+     * taken out (wrong results, a measurement only) it ran 9.9 ms, with exp replaced by a multiply-add 10.8-11.0 ms, so
+     * the two products and the memory behind them hold it near 45 % of the peer's sgemm even with a free softmax.
+     * Measured and not kept (none faster than this kernel beyond the noise, about 2 %; some slower): an exp2 in plain
+     * float arithmetic (Q staged times scale log2(e), 2^n from two int shifts converted to float: 26 instead of about
+     * 38 instructions per 8 lanes, but latency-bound), also with the mask skipped on tiles inside every row's band
+     * (TornadoVM then unrolled that loop and LLVM kept NaN checks in its maxima); clearing only the rows of outputT the
+     * head dimension uses; the output stored as vectors (LLVM gathers the transposed tile); 32-key tiles (17.5 ms);
+     * and the head dimensions in the lanes of {@code O += P V} (16 sums of rows, V loaded as vectors, row-major
+     * output: 14.1-14.8 ms; most likely because a FloatArray's data starts 16 bytes into its buffer, so every 16-float
+     * load of a row of v crosses a cache line, where the broadcasts used here never do).
      */
     public static void flashTiled(KernelContext context, FloatArray q, FloatArray k, FloatArray v, FloatArray out, IntArray globalTokens, int numGlobal,
             FloatArray slopes, int batch, int seqLen, int numHeads, int numKvHeads, int headDim, IntArray windows, int causal, int biasKind,
