@@ -20,6 +20,7 @@ import org.attentionlab.model.exec.LaunchGeometry;
 import org.attentionlab.model.exec.ModelExecution;
 import org.attentionlab.model.exec.RunShape;
 import org.attentionlab.model.exec.SyntheticInput;
+import org.attentionlab.model.layers.OutputHead;
 import org.attentionlab.model.layers.TransformerBlock;
 import org.attentionlab.model.weights.Json;
 import org.attentionlab.model.weights.SafeTensors;
@@ -189,7 +190,7 @@ final class ForwardCommand implements Callable<Integer> {
      * {@code --profile} the profiled run's figures.
      */
     private record RunFacts(FloatArray output, double compileMillis, double firstRunMillis, LaunchGeometry geometry, int taskGraphs, int tasks,
-            int residualNormTasks, ModelExecution.Profile profile) {
+            int residualNormTasks, int residualQkvTasks, int residualFinalNormTasks, ModelExecution.Profile profile) {
     }
 
     /**
@@ -228,7 +229,8 @@ final class ForwardCommand implements Callable<Integer> {
                 execution.withoutProfiler();
             }
             return new RunFacts(copy, compileMillis, firstRunMillis, execution.geometry(), execution.graphLayers().size(), execution.taskCount(),
-                    execution.layersWithTask(TransformerBlock.RESIDUAL_NORM_TASK), profiled);
+                    execution.layersWithTask(TransformerBlock.RESIDUAL_NORM_TASK), execution.layersWithTask(TransformerBlock.RESIDUAL_QKV_TASK),
+                    execution.layersWithTask(OutputHead.RESIDUAL_NORM_TASK), profiled);
         }
     }
 
@@ -275,6 +277,10 @@ final class ForwardCommand implements Callable<Integer> {
             // geometry fuses norms and the block allows it (ungated, no dropout).
             launch.put("residual_norm_projection_kernel", facts.residualNormTasks() > 0 ? "fused" : "separate");
             launch.put("residual_norm_projection_tasks", facts.residualNormTasks());
+            // A block's down projection and residual add inside the next block's first task, the last block's inside the
+            // final norm's: counted from the tasks built.
+            launch.put("residual_qkv_projection_tasks", facts.residualQkvTasks());
+            launch.put("residual_final_norm_tasks", facts.residualFinalNormTasks());
             launch.put("task_graphs", facts.taskGraphs());
             launch.put("tasks", facts.tasks());
             o.put("launch", launch);

@@ -957,4 +957,56 @@ public final class MatrixMultiply {
             }
         }
     }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // The last block's last task fused with the model's final norm.
+    // ---------------------------------------------------------------------------------------------------------
+
+    /**
+     * A pre-norm block's feed-forward down projection with its residual add, then the model's final norm of x in place,
+     * and, where asked, each sequence's last position copied out, in one task: {@code x += input R^T + rb},
+     * {@code x = norm(x)}, {@code lastPositions[b] = x[b, seqLen - 1]} ({@link SequencePooling#lastPosition}). Over
+     * {@link #normTiledGrid}{@code (rows, width, groupRows)}: a work-group owns {@code groupRows} rows and every column;
+     * its items add their {@value #TILE_COLUMNS} columns of the projection into x as {@link #linearTiled} with
+     * {@code accumulate} does, then, after a barrier, normalise the group's rows of x in place
+     * ({@link Normalization#normalizeGroupRows}: the norm kernel's bits), then copy their columns of the last positions
+     * among the group's rows. The same bits as those two or three tasks, with one or two tasks fewer.
+     *
+     * @param lastPositions {@code [rows / seqLen, width]}, written when {@code flags} asks for it
+     * @param flags         1 if the projection has a bias ({@code residualBias} read), plus 2 to copy the last positions,
+     *                      plus 4 times the norm ({@link Normalization#LAYER_NORM} or {@link Normalization#RMS_NORM};
+     *                      {@code normBias} read for a LayerNorm)
+     */
+    public static void residualNormTiled(KernelContext context, FloatArray input, FloatArray residualWeight, FloatArray residualBias, FloatArray x,
+            FloatArray normWeight, FloatArray normBias, FloatArray lastPositions, int rows, int inner, int width, int seqLen, int groupRows, int flags,
+            float eps) {
+        int row0 = context.groupIdy * groupRows;
+        int col0 = context.localIdx * TILE_COLUMNS;
+        int itemRows = TornadoMath.min(groupRows, rows - row0);
+        float[] panel = new float[PROJECTION_PANEL_DEPTH * TILE_COLUMNS];
+        float[] sums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
+        if (col0 < width && row0 < rows) {
+            for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
+                stageWeightPanel(panel, residualWeight, inner, width, col0, k0, 0);
+                addPanelProducts(sums, panel, input, rows, inner, row0, itemRows, k0);
+            }
+            activateTiles(sums, panel, residualBias, width, itemRows, col0, flags & 1, NONE);
+            storeTiles(sums, x, width, row0, itemRows, col0, 1);
+        }
+        context.globalBarrier();
+        int[] base = new int[Normalization.ROW_GROUP];
+        float[] rowSums = new float[Normalization.ROW_GROUP];
+        float[] mean = new float[Normalization.ROW_GROUP];
+        float[] meanCorrection = new float[Normalization.ROW_GROUP];
+        Normalization.normalizeGroupRows(context, x, normWeight, normBias, x, base, rowSums, mean, meanCorrection, rows, width, row0, groupRows, flags >> 2,
+                eps);
+        if (((flags >> 1) & 1) != 0 && col0 < width && row0 < rows) {
+            int itemCols = TornadoMath.min(TILE_COLUMNS, width - col0);
+            for (int row = row0 + seqLen - 1 - row0 % seqLen; row < row0 + itemRows; row += seqLen) {
+                for (int c = 0; c < itemCols; c++) {
+                    lastPositions.set(row / seqLen * width + col0 + c, x.get(row * width + col0 + c));
+                }
+            }
+        }
+    }
 }

@@ -120,15 +120,17 @@ public final class ModelExecution implements AutoCloseable {
 
         // What each layer's tasks cost a graph, measured on graphs that only count (the layers' tasks are built twice:
         // building them allocates nothing twice, scratch buffers being shared by name).
+        // A task a layer defers to the next one counts in the next one's graph.
         List<GraphLimits.Cost> costs = new ArrayList<>();
         FloatArray stream = firstStream;
+        LayerTasks.Handoff probeHandoff = new LayerTasks.Handoff();
         for (int i = 0; i < layers.size(); i++) {
             TrackedTaskGraph probe = TrackedTaskGraph.probe("probe");
             if (i == 0) {
                 addInputCopy(probe, floatInput, firstStream, null);
             }
-            stream = addLayer(layers.get(i), new LayerTasks(probe, shape, scratch, new GridScheduler(), geometry, i, new HashMap<>(), caches, decoding), i,
-                    tokenInput, stream);
+            LayerTasks tasks = new LayerTasks(probe, shape, scratch, new GridScheduler(), geometry, i, new HashMap<>(), caches, decoding, probeHandoff);
+            stream = addLayer(layers.get(i), tasks, i, i == layers.size() - 1, tokenInput, stream);
             costs.add(GraphLimits.Cost.of(probe));
         }
         List<List<Integer>> groups = group(costs, GraphLimits.ofThisProcess(), options.layersPerGraph());
@@ -139,6 +141,7 @@ public final class ModelExecution implements AutoCloseable {
         List<Object> constants = new ArrayList<>();
         List<Object> cacheBuffers = new ArrayList<>();
         stream = firstStream;
+        LayerTasks.Handoff handoff = new LayerTasks.Handoff();
         for (int g = 0; g < groups.size(); g++) {
             TrackedTaskGraph graph = new TrackedTaskGraph(graphName(g));
             if (g == 0) {
@@ -150,7 +153,8 @@ public final class ModelExecution implements AutoCloseable {
                 if (caches != null) {
                     cacheBuffers.addAll(caches.buffersOf(layer));
                 }
-                stream = addLayer(layer, new LayerTasks(graph, shape, scratch, grids, geometry, i, labels, caches, decoding), i, tokenInput, stream);
+                LayerTasks tasks = new LayerTasks(graph, shape, scratch, grids, geometry, i, labels, caches, decoding, handoff);
+                stream = addLayer(layer, tasks, i, i == layers.size() - 1, tokenInput, stream);
             }
             if (graph.isEmpty()) {
                 // GraphChain would leave it out, and run() would execute one graph too many; the model drops identity layers
@@ -188,8 +192,19 @@ public final class ModelExecution implements AutoCloseable {
         }
     }
 
-    private static FloatArray addLayer(Layer layer, LayerTasks tasks, int index, IntArray tokenInput, FloatArray stream) {
-        return index == 0 && layer instanceof TokenLayer tokens ? tokens.addTasks(tasks, tokenInput) : layer.addTasks(tasks, stream);
+    /**
+     * The tasks of the layer at {@code index}, after the task the layer before deferred ({@link DeferredTask}) where this
+     * one does not fuse it, and, after the {@code last} layer, what that one deferred.
+     */
+    static FloatArray addLayer(Layer layer, LayerTasks tasks, int index, boolean last, IntArray tokenInput, FloatArray stream) {
+        if (!layer.fusesDeferredTask()) {
+            tasks.addDeferred();
+        }
+        FloatArray out = index == 0 && layer instanceof TokenLayer tokens ? tokens.addTasks(tasks, tokenInput) : layer.addTasks(tasks, stream);
+        if (last) {
+            tasks.addDeferred();
+        }
+        return out;
     }
 
     /**

@@ -8,8 +8,10 @@ import org.attentionlab.kernels.LinearKernels;
 import org.attentionlab.kernels.MatrixMultiply;
 import org.attentionlab.kernels.SinusoidalEncoding;
 import org.attentionlab.model.exec.Buffer;
+import org.attentionlab.model.exec.DeferredTask;
 import org.attentionlab.model.exec.KvCaches;
 import org.attentionlab.model.exec.Layer;
+import org.attentionlab.model.exec.LaunchGeometry;
 import org.attentionlab.model.exec.LayerTasks;
 import org.attentionlab.model.exec.TaskKind;
 import org.attentionlab.model.exec.TrainableLayer;
@@ -170,15 +172,21 @@ public final class TransformerBlock implements TrainableLayer {
     @Override
     public FloatArray addTasks(LayerTasks tasks, FloatArray x) {
         int rows = tasks.shape().rows();
+        ResidualProjection before = residualToFuse(tasks, x);
         block.sinusoidalInput().ifPresent(variant -> InputEncoding.addSinusoidal(tasks, x, width, variant));
         FloatArray normed = tasks.scratch("normed", rows * width);
         switch (position) {
         case PRE -> {
-            FloatArray heads = addAttention(tasks, attnNorm, x, normed);
+            FloatArray heads = addAttention(tasks, before, attnNorm, x, normed);
             if (upProj == null) {
                 addResidual(tasks, Residual.ATTENTION, oProj, heads, x, normed);
             } else {
-                addResidual(tasks, Residual.FEED_FORWARD, downProj, addAttentionResidualAndFeedForwardHidden(tasks, heads, x, normed), x, normed);
+                FloatArray hidden = addAttentionResidualAndFeedForwardHidden(tasks, heads, x, normed);
+                if (defersDownProjection(tasks)) {
+                    tasks.defer(new ResidualProjection(downProj, hidden, x));
+                } else {
+                    addResidual(tasks, Residual.FEED_FORWARD, downProj, hidden, x, normed);
+                }
             }
         }
         case POST -> {
@@ -203,9 +211,20 @@ public final class TransformerBlock implements TrainableLayer {
         return x;
     }
 
-    /** {@link #addAttention(LayerTasks, FloatArray)} of {@code norm(x)}, the norm inside the q/k/v projection where the geometry allows ({@code normed}: its output). */
-    private FloatArray addAttention(LayerTasks tasks, NormWeights norm, FloatArray x, FloatArray normed) {
+    /**
+     * {@link #addAttention(LayerTasks, FloatArray)} of {@code norm(x)}, the norm inside the q/k/v projection where the
+     * geometry allows ({@code normed}: its output), and with the block before's down projection and residual add
+     * ({@code before}, not null where {@link #residualToFuse} fuses it) in the same task.
+     */
+    private FloatArray addAttention(LayerTasks tasks, ResidualProjection before, NormWeights norm, FloatArray x, FloatArray normed) {
         int rows = tasks.shape().rows();
+        if (before != null) {
+            QkvBuffers out = qkvBuffers(tasks);
+            Linear.addResidualNormQkvTask(tasks, RESIDUAL_QKV_TASK, before.projection(), norm, residualQkvGroupRows(tasks, before), qkvWeight, qkvBias,
+                    block.attentionBias(), qWidth, before.input(), x, normed, out.q, out.k, out.v, rows);
+            attention.addTasks(tasks, out.q, out.k, out.v, out.heads);
+            return out.heads;
+        }
         int groupRows = norm.fusedGroupRows(tasks, qWidth + 2 * kvWidth);
         if (groupRows == 0) {
             return addAttention(tasks, norm.addTask(tasks, "attn_norm", x, normed, rows));
@@ -217,6 +236,59 @@ public final class TransformerBlock implements TrainableLayer {
         tasks.grid("attn_norm_qkv_proj", tasks.geometry().normProjection(rows, qWidth + 2 * kvWidth, groupRows));
         attention.addTasks(tasks, out.q, out.k, out.v, out.heads);
         return out.heads;
+    }
+
+    /** The task of the block before's down projection and residual add with this block's attn_norm and q/k/v projection, where they run as one ({@code forward --json} counts them). */
+    public static final String RESIDUAL_QKV_TASK = "residual_attn_norm_qkv_proj";
+
+    /**
+     * {@code x += input Wᵀ (+ b)} of {@code projection}: a pre-norm block's down projection and residual add, deferred
+     * to the layer after it ({@link #defersDownProjection}), which fuses it into its first task (the next block's
+     * {@link #RESIDUAL_QKV_TASK}, the output head's final norm) or has it added as the task it would have been.
+     */
+    record ResidualProjection(Linear projection, FloatArray input, FloatArray x) implements DeferredTask {
+        @Override
+        public void addTo(LayerTasks tasks) {
+            projection.addTask(tasks, TaskKind.FFN, "down_proj", input, x, tasks.shape().rows(), null, true);
+        }
+    }
+
+    /**
+     * Whether this block leaves its down projection and residual add to the layer after it: in a model's pass without
+     * dropout (a dropped update is a task of its own), where the geometry fuses norms into projections for these rows
+     * ({@link LaunchGeometry#normGroupRows}), as the next block or the output head would.
+     */
+    private boolean defersDownProjection(LayerTasks tasks) {
+        boolean dropout = tasks.shape().dropout() && block.dropout() > 0;
+        return tasks.canDefer() && !dropout && tasks.geometry().normGroupRows(tasks.shape().rows(), width) > 0;
+    }
+
+    /** This block fuses the down projection a block before it deferred ({@link #residualToFuse}). */
+    @Override
+    public boolean fusesDeferredTask() {
+        return true;
+    }
+
+    /**
+     * The deferred down projection of the block before that this block runs in its first task
+     * ({@link #RESIDUAL_QKV_TASK}), or null after adding any deferred task as its own: fused into a pre-norm block
+     * without a sinusoidal input (whose encoding would come between) that adds into the same stream x, whose q, k and v
+     * have one width (the kernel's arguments, {@link LinearKernels#residualNormQkvProjectionTiled}), where
+     * {@link #residualQkvGroupRows} finds a group size.
+     */
+    private ResidualProjection residualToFuse(LayerTasks tasks, FloatArray x) {
+        if (tasks.deferred() instanceof ResidualProjection before && position == NormPosition.PRE && block.sinusoidalInput().isEmpty() && qWidth == kvWidth
+                && before.x() == x && before.projection().out == width && residualQkvGroupRows(tasks, before) > 0) {
+            tasks.consumeDeferred();
+            return before;
+        }
+        tasks.addDeferred();
+        return null;
+    }
+
+    /** Rows per work-group of {@link #RESIDUAL_QKV_TASK}: a norm fused into a projection as wide as the wider of the two ({@link NormWeights#fusedGroupRows}). */
+    private int residualQkvGroupRows(LayerTasks tasks, ResidualProjection before) {
+        return attnNorm.fusedGroupRows(tasks, Math.max(before.projection().out, qWidth + 2 * kvWidth));
     }
 
     /** The attention branch's buffers: q, k, v and the heads' outputs. */
