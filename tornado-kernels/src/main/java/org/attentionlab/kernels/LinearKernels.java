@@ -353,4 +353,46 @@ public final class LinearKernels {
                     features, features, (flags >> 1) & 1);
         }
     }
+
+    /**
+     * {@link #normQkvProjectionTiled} of {@code input}, with {@code x = input} copied in the same task: a model's first
+     * block, whose residual stream x starts as a copy of the model's input (the layers update x in place; the input
+     * stays as the caller wrote it). Over {@link MatrixMultiply#normTiledGrid}{@code (rows, max(inFeatures, qFeatures +
+     * 2 kvFeatures), groupRows)}: each item copies its {@value MatrixMultiply#TILE_COLUMNS} columns of the group's rows,
+     * then the group normalises its rows of {@code input} and projects them as {@link #normQkvProjectionTiled} does: the
+     * same bits as a copy task followed by it, with one task fewer.
+     */
+    public static void inputNormQkvProjectionTiled(KernelContext context, FloatArray input, FloatArray x, FloatArray normWeight, FloatArray normBias,
+            FloatArray normed, FloatArray weight, FloatArray bias, FloatArray q, FloatArray k, FloatArray v, int rows, int inFeatures, int qFeatures,
+            int kvFeatures, int groupRows, int norm, float eps, int hasBias) {
+        int outFeatures = qFeatures + 2 * kvFeatures;
+        int row0 = context.groupIdy * groupRows;
+        int col0 = context.localIdx * MatrixMultiply.TILE_COLUMNS;
+        int itemRows = TornadoMath.min(groupRows, rows - row0);
+        if (col0 < inFeatures && row0 < rows) {
+            int itemCols = TornadoMath.min(MatrixMultiply.TILE_COLUMNS, inFeatures - col0);
+            for (int i = 0; i < itemRows; i++) {
+                int at = (row0 + i) * inFeatures + col0;
+                for (int c = 0; c < itemCols; c++) {
+                    x.set(at + c, input.get(at + c));
+                }
+            }
+        }
+        int[] base = new int[Normalization.ROW_GROUP];
+        float[] rowSums = new float[Normalization.ROW_GROUP];
+        float[] mean = new float[Normalization.ROW_GROUP];
+        float[] meanCorrection = new float[Normalization.ROW_GROUP];
+        float[] panel = new float[MatrixMultiply.PROJECTION_PANEL_DEPTH * MatrixMultiply.TILE_COLUMNS];
+        float[] sums = new float[MatrixMultiply.TILED_ITEM_ROWS * MatrixMultiply.TILE_COLUMNS];
+        Normalization.normalizeGroupRows(context, input, normWeight, normBias, normed, base, rowSums, mean, meanCorrection, rows, inFeatures, row0, groupRows,
+                norm, eps);
+        if (col0 < outFeatures && row0 < rows) {
+            for (int k0 = 0; k0 < inFeatures; k0 += MatrixMultiply.PROJECTION_PANEL_DEPTH) {
+                MatrixMultiply.stageWeightPanel(panel, weight, inFeatures, outFeatures, col0, k0, 0);
+                MatrixMultiply.addPanelProducts(sums, panel, normed, rows, inFeatures, row0, itemRows, k0);
+            }
+            storeQkv(sums, MatrixMultiply.TILE_COLUMNS, bias, q, k, v, row0, itemRows, col0, TornadoMath.min(MatrixMultiply.TILE_COLUMNS, outFeatures - col0),
+                    qFeatures, kvFeatures, hasBias);
+        }
+    }
 }

@@ -26,7 +26,9 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * The kernels that run a block's down projection and residual add with the next layer's first step, on the JVM
  * implementation (a work-group's items are threads meeting at its barriers; scratch starts as NaN):
  * {@link LinearKernels#residualNormQkvProjectionTiled} (the next block's norm and q/k/v projection) and
- * {@link MatrixMultiply#residualNormTiled} (the final norm in place, the last positions). Randomised shapes: rows that
+ * {@link MatrixMultiply#residualNormTiled} (the final norm in place, the last positions); and
+ * {@link LinearKernels#inputNormQkvProjectionTiled}, which copies the model's input into the stream with the first
+ * block's norm and q/k/v projection (against the copy task, then {@link LinearKernels#normQkvProjectionTiled}). Randomised shapes: rows that
  * are not a multiple of the group's rows (one row included), inner dimensions and widths that are not multiples of a
  * tile or a panel (300: a panel of 256 and a partial one), LayerNorm and RMSNorm, each bias present or not. Bit for bit
  * against the separate tasks the model runs otherwise: {@link MatrixMultiply#linearTiled} adding into x, then
@@ -146,6 +148,49 @@ class ResidualNormFusionsTest {
         assertArrayEquals(sx.toHeapArray(), x.toHeapArray(), what + ": x against linearTiled adding into it, then the norm in place");
         assertArrayEquals(lastPositions ? sLast.toHeapArray() : nans(batch * width).toHeapArray(), last.toHeapArray(),
                 what + (lastPositions ? ": the last positions against lastPosition's" : ": last positions not written"));
+    }
+
+    @Property(tries = 12)
+    void inputNormQkvEqualsTheCopyThenTheNormQkvProjection(@ForAll @IntRange(min = 1, max = 150) int rows, @ForAll @IntRange(min = 0, max = 2) int widthIndex,
+            @ForAll @IntRange(min = 1, max = 30) int qFeatures, @ForAll @IntRange(min = 1, max = 12) int kvFeatures,
+            @ForAll @IntRange(min = 0, max = 2) int groupRowsIndex, @ForAll boolean rms, @ForAll boolean hasBias) {
+        int width = WIDTH[widthIndex];
+        int outFeatures = qFeatures + 2 * kvFeatures;
+        int groupRows = GROUP_ROWS[groupRowsIndex];
+        ResidualNormCase c = ResidualNormCase.random(new SplittableRandom(rows * 43L + outFeatures + width), rows, 1, width, outFeatures, hasBias ? 2 : 0);
+        int norm = rms ? Normalization.RMS_NORM : Normalization.LAYER_NORM;
+        float eps = rms ? 1e-6f : Normalization.LAYER_NORM_EPS;
+        String what = "inputNormQkvProjectionTiled " + rows + "x" + width + "->" + qFeatures + "+2x" + kvFeatures + " (" + groupRows + " rows per group, "
+                + (rms ? "RMSNorm" : "LayerNorm") + (hasBias ? ", bias" : "") + ")";
+        FloatArray input = FloatArray.fromArray(c.x());
+        FloatArray normWeight = FloatArray.fromArray(c.normWeight());
+        FloatArray normBias = FloatArray.fromArray(c.normBias());
+        FloatArray weight = FloatArray.fromArray(c.weight());
+        FloatArray bias = orPlaceholder(c.bias());
+        FloatArray[] outputs = new FloatArray[10];
+        for (int fused = 0; fused < 2; fused++) {
+            FloatArray x = nans(rows * width);
+            FloatArray normed = nans(rows * width);
+            FloatArray q = nans(rows * qFeatures);
+            FloatArray k = nans(rows * kvFeatures);
+            FloatArray v = nans(rows * kvFeatures);
+            TaskGraph graph = new TaskGraph("qkv").transferToDevice(DataTransferMode.EVERY_EXECUTION, input, normWeight, normBias, weight, bias);
+            if (fused == 1) {
+                graph.task("kernel", LinearKernels::inputNormQkvProjectionTiled, new KernelContext(), input, x, normWeight, normBias, normed, weight, bias, q, k,
+                        v, rows, width, qFeatures, kvFeatures, groupRows, norm, eps, hasBias ? 1 : 0);
+            } else {
+                graph.task("copy", Activations::scale, input, x, 1f, rows * width).task("kernel", LinearKernels::normQkvProjectionTiled, new KernelContext(), x,
+                        normWeight, normBias, normed, weight, bias, q, k, v, rows, width, qFeatures, kvFeatures, groupRows, norm, eps, hasBias ? 1 : 0);
+            }
+            graph.transferToHost(DataTransferMode.EVERY_EXECUTION, x, normed, q, k, v);
+            Plans.executeOnce(graph, new GridScheduler("qkv.kernel", MatrixMultiply.normTiledGrid(rows, Math.max(width, outFeatures), groupRows)));
+            System.arraycopy(new FloatArray[] { x, normed, q, k, v }, 0, outputs, 5 * fused, 5);
+        }
+        String[] names = { "x", "normalised rows", "q", "k", "v" };
+        for (int i = 0; i < 5; i++) {
+            assertArrayEquals(outputs[i].toHeapArray(), outputs[5 + i].toHeapArray(), what + ": " + names[i] + " against the copy, then normQkvProjectionTiled");
+        }
+        assertArrayEquals(c.x(), outputs[5].toHeapArray(), what + ": x, the input copied");
     }
 
     @Test

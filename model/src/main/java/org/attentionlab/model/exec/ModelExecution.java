@@ -126,10 +126,10 @@ public final class ModelExecution implements AutoCloseable {
         LayerTasks.Handoff probeHandoff = new LayerTasks.Handoff();
         for (int i = 0; i < layers.size(); i++) {
             TrackedTaskGraph probe = TrackedTaskGraph.probe("probe");
-            if (i == 0) {
-                addInputCopy(probe, floatInput, firstStream, null);
-            }
             LayerTasks tasks = new LayerTasks(probe, shape, scratch, new GridScheduler(), geometry, i, new HashMap<>(), caches, decoding, probeHandoff);
+            if (i == 0 && floatInput != null) {
+                tasks.defer(new InputCopy(floatInput, firstStream));
+            }
             stream = addLayer(layers.get(i), tasks, i, i == layers.size() - 1, tokenInput, stream);
             costs.add(GraphLimits.Cost.of(probe));
         }
@@ -144,9 +144,6 @@ public final class ModelExecution implements AutoCloseable {
         LayerTasks.Handoff handoff = new LayerTasks.Handoff();
         for (int g = 0; g < groups.size(); g++) {
             TrackedTaskGraph graph = new TrackedTaskGraph(graphName(g));
-            if (g == 0) {
-                addInputCopy(graph, floatInput, firstStream, labels);
-            }
             for (int i : groups.get(g)) {
                 Layer layer = layers.get(i);
                 constants.addAll(layer.deviceConstants());
@@ -154,6 +151,9 @@ public final class ModelExecution implements AutoCloseable {
                     cacheBuffers.addAll(caches.buffersOf(layer));
                 }
                 LayerTasks tasks = new LayerTasks(graph, shape, scratch, grids, geometry, i, labels, caches, decoding, handoff);
+                if (i == 0 && floatInput != null) {
+                    tasks.defer(new InputCopy(floatInput, firstStream));
+                }
                 stream = addLayer(layer, tasks, i, i == layers.size() - 1, tokenInput, stream);
             }
             if (graph.isEmpty()) {
@@ -181,14 +181,15 @@ public final class ModelExecution implements AutoCloseable {
         return new ModelExecution(shape, floatInput, tokenInput, stream, results, plan, groups, labels, geometry);
     }
 
-    /** The task copying float input into the stream the first layer updates (none for token ids). */
-    private static void addInputCopy(TrackedTaskGraph graph, FloatArray input, FloatArray copy, Map<String, LayerTasks.Label> labels) {
-        if (input == null) {
-            return;
-        }
-        graph.task("input_copy", Activations::scale, input, copy, 1f, input.getSize());
-        if (labels != null) {
-            labels.put(graph.getTaskGraphName() + ".input_copy", new LayerTasks.Label(0, TaskKind.EMBEDDING));
+    /**
+     * Float input copied into the stream the first layer updates (token ids need none), so that the input stays as the
+     * caller wrote it: a task of its own, deferred to the first layer, which may copy it in its own first task
+     * ({@link DeferredTask}).
+     */
+    public record InputCopy(FloatArray input, FloatArray stream) implements DeferredTask {
+        @Override
+        public void addTo(LayerTasks tasks) {
+            tasks.graph().task(tasks.name(TaskKind.EMBEDDING, "input_copy"), Activations::scale, input, stream, 1f, input.getSize());
         }
     }
 

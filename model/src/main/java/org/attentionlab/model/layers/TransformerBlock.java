@@ -13,6 +13,7 @@ import org.attentionlab.model.exec.KvCaches;
 import org.attentionlab.model.exec.Layer;
 import org.attentionlab.model.exec.LaunchGeometry;
 import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.exec.ModelExecution;
 import org.attentionlab.model.exec.TaskKind;
 import org.attentionlab.model.exec.TrainableLayer;
 import org.attentionlab.model.exec.TrainingTasks;
@@ -172,7 +173,7 @@ public final class TransformerBlock implements TrainableLayer {
     @Override
     public FloatArray addTasks(LayerTasks tasks, FloatArray x) {
         int rows = tasks.shape().rows();
-        ResidualProjection before = residualToFuse(tasks, x);
+        DeferredTask before = deferredToFuse(tasks, x);
         block.sinusoidalInput().ifPresent(variant -> InputEncoding.addSinusoidal(tasks, x, width, variant));
         FloatArray normed = tasks.scratch("normed", rows * width);
         switch (position) {
@@ -213,15 +214,25 @@ public final class TransformerBlock implements TrainableLayer {
 
     /**
      * {@link #addAttention(LayerTasks, FloatArray)} of {@code norm(x)}, the norm inside the q/k/v projection where the
-     * geometry allows ({@code normed}: its output), and with the block before's down projection and residual add
-     * ({@code before}, not null where {@link #residualToFuse} fuses it) in the same task.
+     * geometry allows ({@code normed}: its output), and with the task deferred to this block ({@code before}, not null
+     * where {@link #deferredToFuse} fuses it) in the same task: the block before's down projection and residual add,
+     * or the copy of the model's input into x.
      */
-    private FloatArray addAttention(LayerTasks tasks, ResidualProjection before, NormWeights norm, FloatArray x, FloatArray normed) {
+    private FloatArray addAttention(LayerTasks tasks, DeferredTask before, NormWeights norm, FloatArray x, FloatArray normed) {
         int rows = tasks.shape().rows();
-        if (before != null) {
+        if (before instanceof ResidualProjection residual) {
             QkvBuffers out = qkvBuffers(tasks);
-            Linear.addResidualNormQkvTask(tasks, RESIDUAL_QKV_TASK, before.projection(), norm, residualQkvGroupRows(tasks, before), qkvWeight, qkvBias,
-                    block.attentionBias(), qWidth, before.input(), x, normed, out.q, out.k, out.v, rows);
+            Linear.addResidualNormQkvTask(tasks, RESIDUAL_QKV_TASK, residual.projection(), norm, fusedGroupRows(tasks, residual.projection().out), qkvWeight,
+                    qkvBias, block.attentionBias(), qWidth, residual.input(), x, normed, out.q, out.k, out.v, rows);
+            attention.addTasks(tasks, out.q, out.k, out.v, out.heads);
+            return out.heads;
+        }
+        if (before instanceof ModelExecution.InputCopy copy) {
+            QkvBuffers out = qkvBuffers(tasks);
+            tasks.graph().task(tasks.name(TaskKind.PROJECTIONS, INPUT_QKV_TASK), LinearKernels::inputNormQkvProjectionTiled, new KernelContext(), copy.input(),
+                    x, norm.weight, norm.biasArgument(), normed, qkvWeight, qkvBias, out.q, out.k, out.v, rows, width, qWidth, kvWidth,
+                    fusedGroupRows(tasks, width), norm.kernelCode(), norm.eps(), KernelCodes.hasBias(block.attentionBias()));
+            tasks.grid(INPUT_QKV_TASK, tasks.geometry().normProjection(rows, Math.max(width, qWidth + 2 * kvWidth), fusedGroupRows(tasks, width)));
             attention.addTasks(tasks, out.q, out.k, out.v, out.heads);
             return out.heads;
         }
@@ -269,26 +280,36 @@ public final class TransformerBlock implements TrainableLayer {
         return true;
     }
 
+    /** The task of a model's first block that copies the model's input into the stream x with its attn_norm and q/k/v projection. */
+    public static final String INPUT_QKV_TASK = "input_attn_norm_qkv_proj";
+
     /**
-     * The deferred down projection of the block before that this block runs in its first task
-     * ({@link #RESIDUAL_QKV_TASK}), or null after adding any deferred task as its own: fused into a pre-norm block
-     * without a sinusoidal input (whose encoding would come between) that adds into the same stream x, whose q, k and v
-     * have one width (the kernel's arguments, {@link LinearKernels#residualNormQkvProjectionTiled}), where
-     * {@link #residualQkvGroupRows} finds a group size.
+     * The task deferred to this block that it runs in its first task, or null after adding any deferred task as its own.
+     * Fused into a pre-norm block without a sinusoidal input (whose encoding would come between), where
+     * {@link #fusedGroupRows} finds a group size: the block before's down projection adding into the same stream x
+     * ({@link #RESIDUAL_QKV_TASK}; where q, k and v have one width: {@link LinearKernels#residualNormQkvProjectionTiled}'s
+     * arguments), or the copy of the model's input into x ({@link #INPUT_QKV_TASK}).
      */
-    private ResidualProjection residualToFuse(LayerTasks tasks, FloatArray x) {
-        if (tasks.deferred() instanceof ResidualProjection before && position == NormPosition.PRE && block.sinusoidalInput().isEmpty() && qWidth == kvWidth
-                && before.x() == x && before.projection().out == width && residualQkvGroupRows(tasks, before) > 0) {
+    private DeferredTask deferredToFuse(LayerTasks tasks, FloatArray x) {
+        DeferredTask deferred = tasks.deferred();
+        boolean fusable = position == NormPosition.PRE && block.sinusoidalInput().isEmpty();
+        boolean residual = deferred instanceof ResidualProjection before && qWidth == kvWidth && before.x() == x
+                && fusedGroupRows(tasks, before.projection().out) > 0;
+        boolean copy = deferred instanceof ModelExecution.InputCopy inputCopy && inputCopy.stream() == x && fusedGroupRows(tasks, width) > 0;
+        if (fusable && (residual || copy)) {
             tasks.consumeDeferred();
-            return before;
+            return deferred;
         }
         tasks.addDeferred();
         return null;
     }
 
-    /** Rows per work-group of {@link #RESIDUAL_QKV_TASK}: a norm fused into a projection as wide as the wider of the two ({@link NormWeights#fusedGroupRows}). */
-    private int residualQkvGroupRows(LayerTasks tasks, ResidualProjection before) {
-        return attnNorm.fusedGroupRows(tasks, Math.max(before.projection().out, qWidth + 2 * kvWidth));
+    /**
+     * Rows per work-group of a first task that also runs a deferred task writing {@code deferredWidth} columns: the
+     * attention norm fused into a projection as wide as the wider of the two ({@link NormWeights#fusedGroupRows}).
+     */
+    private int fusedGroupRows(LayerTasks tasks, int deferredWidth) {
+        return attnNorm.fusedGroupRows(tasks, Math.max(deferredWidth, qWidth + 2 * kvWidth));
     }
 
     /** The attention branch's buffers: q, k, v and the heads' outputs. */

@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Map;
 
 import org.attentionlab.model.Model;
+import org.attentionlab.model.PyTorchTwinsTest;
+import org.attentionlab.model.config.ConfigLoader;
 import org.attentionlab.model.layers.OutputHead;
 import org.attentionlab.model.layers.TransformerBlock;
 import org.junit.jupiter.api.Test;
@@ -29,20 +31,17 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * 0's runs in block 1's {@link TransformerBlock#RESIDUAL_QKV_TASK}, block 1's in the head's
  * {@link OutputHead#RESIDUAL_NORM_TASK} with the final norm and the last positions), against the same geometry on 8
  * cores, where too few rows per core keep every step a task of its own. The same output bit for bit, and the tasks
- * that were fused; the kernels' own equality is ResidualNormFusionsTest's (and, on PoCL, ResidualNormFusionsIT's).
+ * that were fused; also the twin without its input projection, whose first block copies the model's input into the
+ * stream in its first task. The kernels' own equality is ResidualNormFusionsTest's (and, on PoCL, ResidualNormFusionsIT's).
  */
 class FusedAcrossLayersTest {
 
     @Test
     void blocksThatHandTheirDownProjectionOnGiveTheSeparateTasksOutput() throws Exception {
         Model model = FusedBlockTasksTest.twin();
-        RunShape shape = RunShape.inference(2, 64);
-        float[] input = FusedBlockTasksTest.uniformInput(shape.rows() * model.inputWidth(), 11);
-        Map<String, LayerTasks.Label> fusedTasks = new HashMap<>();
-        float[] fused = run(model.layers(), shape, input, 2, fusedTasks);
-        Map<String, LayerTasks.Label> separateTasks = new HashMap<>();
-        float[] separate = run(model.layers(), shape, input, 8, separateTasks);
-
+        Runs runs = Runs.of(model, 11);
+        Map<String, LayerTasks.Label> fusedTasks = runs.fusedTasks();
+        Map<String, LayerTasks.Label> separateTasks = runs.separateTasks();
         int blocks = (int) model.layers().stream().filter(layer -> layer instanceof TransformerBlock).count();
         assertEquals(2, blocks);
         assertEquals(1, LayerTasks.layersWithTask(fusedTasks, TransformerBlock.RESIDUAL_QKV_TASK), fusedTasks.keySet().toString());
@@ -54,7 +53,34 @@ class FusedAcrossLayersTest {
         // Per block: the two norms and o_proj inside the projections; then block 0's down projection inside block 1's
         // q/k/v task, and block 1's, the final norm and the last positions in one task.
         assertEquals(separateTasks.size() - 3 * blocks - 3, fusedTasks.size(), "fused " + fusedTasks.keySet() + ", separate " + separateTasks.keySet());
-        assertArrayEquals(separate, fused, "the model's output, fused across layers against separate tasks");
+        assertArrayEquals(runs.separate(), runs.fused(), "the model's output, fused across layers against separate tasks");
+    }
+
+    @Test
+    void aFirstBlockThatCopiesTheInputItselfGivesTheSeparateTasksOutput() throws Exception {
+        // The twin without its input projection (embed_dim = hidden_size), seeded weights: block 0 reads the model's input.
+        Model model = Model.build(ConfigLoader.load(PyTorchTwinsTest.resource("rnope-swa.yaml"), List.of("embed_dim=16")));
+        Runs runs = Runs.of(model, 13);
+        Map<String, LayerTasks.Label> fusedTasks = runs.fusedTasks();
+        Map<String, LayerTasks.Label> separateTasks = runs.separateTasks();
+        assertTrue(fusedTasks.containsKey("g.l0_" + TransformerBlock.INPUT_QKV_TASK) && !fusedTasks.containsKey("g.l0_input_copy"), fusedTasks.keySet().toString());
+        assertTrue(separateTasks.containsKey("g.l0_input_copy"), separateTasks.keySet().toString());
+        assertEquals(separateTasks.size() - 3 * 2 - 3 - 1, fusedTasks.size(), "fused " + fusedTasks.keySet() + ", separate " + separateTasks.keySet());
+        assertArrayEquals(runs.separate(), runs.fused(), "the model's output, the input copied in block 0's first task against a copy task");
+        assertArrayEquals(runs.input(), FusedBlockTasksTest.uniformInput(runs.input().length, 13), "the input as the caller wrote it");
+    }
+
+    /** A model's output and tasks over 2 x 64 rows of input from {@code seed}, fused (2 cores) and separate (8 cores). */
+    private record Runs(float[] input, float[] fused, Map<String, LayerTasks.Label> fusedTasks, float[] separate, Map<String, LayerTasks.Label> separateTasks) {
+        static Runs of(Model model, long seed) throws TornadoExecutionPlanException {
+            RunShape shape = RunShape.inference(2, 64);
+            float[] input = FusedBlockTasksTest.uniformInput(shape.rows() * model.inputWidth(), seed);
+            Map<String, LayerTasks.Label> fusedTasks = new HashMap<>();
+            float[] fused = run(model.layers(), shape, input, 2, fusedTasks);
+            Map<String, LayerTasks.Label> separateTasks = new HashMap<>();
+            float[] separate = run(model.layers(), shape, input, 8, separateTasks);
+            return new Runs(input, fused, fusedTasks, separate, separateTasks);
+        }
     }
 
     /** The output of the layers from {@code input}, their tasks in one graph on a register-tile geometry of {@code cores}; {@code labels}: the tasks. */
@@ -65,14 +91,20 @@ class FusedAcrossLayersTest {
         GridScheduler grids = new GridScheduler();
         Map<String, FloatArray> scratch = new HashMap<>();
         LayerTasks.Handoff handoff = new LayerTasks.Handoff();
-        FloatArray stream = FloatArray.fromArray(input);
+        FloatArray inputArray = FloatArray.fromArray(input);
+        FloatArray stream = new FloatArray(input.length);
         List<Object> constants = new ArrayList<>();
         for (int i = 0; i < layers.size(); i++) {
             constants.addAll(layers.get(i).deviceConstants());
             LayerTasks tasks = new LayerTasks(graph, shape, scratch, grids, geometry, i, labels, null, false, handoff);
+            if (i == 0) {
+                // As ModelExecution: the layers update a copy of the input.
+                tasks.defer(new ModelExecution.InputCopy(inputArray, stream));
+            }
             stream = ModelExecution.addLayer(layers.get(i), tasks, i, i == layers.size() - 1, null, stream);
         }
-        TaskGraph linked = graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, constants.toArray()).transferToHost(DataTransferMode.EVERY_EXECUTION, stream);
+        TaskGraph linked = graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, constants.toArray()).transferToDevice(DataTransferMode.EVERY_EXECUTION,
+                inputArray).transferToHost(DataTransferMode.EVERY_EXECUTION, stream);
         try (TornadoExecutionPlan plan = new TornadoExecutionPlan(linked.snapshot())) {
             plan.withGridScheduler(grids).execute();
         }

@@ -2,6 +2,7 @@ package org.attentionlab.kernels.device;
 
 import java.util.SplittableRandom;
 
+import org.attentionlab.kernels.Activations;
 import org.attentionlab.kernels.LinearKernels;
 import org.attentionlab.kernels.MatrixMultiply;
 import org.attentionlab.kernels.Normalization;
@@ -27,6 +28,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * {@link MatrixMultiply#residualNormTiled} against {@link MatrixMultiply#linearTiled}, the norm kernel in place and
  * {@link SequencePooling#lastPosition}. Shapes: 140 rows (a partial last group), 300 inputs and a 300-wide stream (a
  * partial panel and tile); rnope-swa's at L = 128 (128 x 1024 -> 256 -> 3 x 256, two groups of 64 rows, both biases).
+ * And {@link LinearKernels#inputNormQkvProjectionTiled} against a copy task, then {@link LinearKernels#normQkvProjectionTiled}.
  */
 class ResidualNormFusionsIT {
 
@@ -129,5 +131,44 @@ class ResidualNormFusionsIT {
         DeviceCheck.assertIdentical(sx.toHeapArray(), x.toHeapArray(), what + ": x against linearTiled adding into it, then the norm");
         DeviceCheck.assertIdentical((flags & 2) != 0 ? sLast.toHeapArray() : DeviceTasks.nans(batch * width).toHeapArray(), last.toHeapArray(),
                 what + ((flags & 2) != 0 ? ": the last positions against lastPosition's" : ": last positions not written"));
+    }
+
+    @ParameterizedTest(name = "{0}x{1}->{2}+2x{3}, {4} rows per group, norm {5}, bias {6}")
+    @CsvSource({ "140, 300, 37, 11, 64, 1, 1", "140, 300, 24, 24, 128, 2, 0", "128, 256, 256, 256, 64, 1, 1" })
+    void inputNormQkvProjectionTiled(int rows, int width, int qFeatures, int kvFeatures, int groupRows, int norm, int hasBias) {
+        int outFeatures = qFeatures + 2 * kvFeatures;
+        ResidualNormCase c = ResidualNormCase.random(new SplittableRandom(rows * 31L + outFeatures + width), rows, 1, width, outFeatures, 2 * hasBias);
+        float eps = Normalization.LAYER_NORM_EPS;
+        FloatArray input = FloatArray.fromArray(c.x());
+        FloatArray nw = FloatArray.fromArray(c.normWeight());
+        FloatArray nb = FloatArray.fromArray(c.normBias());
+        FloatArray w = FloatArray.fromArray(c.weight());
+        FloatArray b = orPlaceholder(c.bias());
+        String what = "LinearKernels.inputNormQkvProjectionTiled " + rows + "x" + width + "->" + qFeatures + "+2x" + kvFeatures + " (" + groupRows
+                + " rows per group, norm " + norm + ", bias " + hasBias + ")";
+        FloatArray[][] outputs = new FloatArray[2][];
+        for (int fused = 0; fused < 2; fused++) {
+            FloatArray[] o = { DeviceTasks.nans(rows * width), DeviceTasks.nans(rows * width), DeviceTasks.nans(rows * qFeatures),
+                    DeviceTasks.nans(rows * kvFeatures), DeviceTasks.nans(rows * kvFeatures) };
+            TaskGraph graph = DeviceTasks.graph(fused == 1 ? "inputNormQkvProjectionTiled" : "copyThenNormQkvProjectionTiled")
+                    .transferToDevice(DataTransferMode.EVERY_EXECUTION, input, nw, nb, w, b);
+            if (fused == 1) {
+                graph.task(DeviceTasks.TASK, LinearKernels::inputNormQkvProjectionTiled, new KernelContext(), input, o[0], nw, nb, o[1], w, b, o[2], o[3], o[4],
+                        rows, width, qFeatures, kvFeatures, groupRows, norm, eps, hasBias);
+            } else {
+                graph.task("copy", Activations::scale, input, o[0], 1f, rows * width).task(DeviceTasks.TASK, LinearKernels::normQkvProjectionTiled,
+                        new KernelContext(), o[0], nw, nb, o[1], w, b, o[2], o[3], o[4], rows, width, qFeatures, kvFeatures, groupRows, norm, eps, hasBias);
+            }
+            graph.transferToHost(DataTransferMode.EVERY_EXECUTION, (Object[]) o);
+            GridScheduler scheduler = new GridScheduler();
+            scheduler.addWorkerGrid(DeviceTasks.gridKey(graph, DeviceTasks.TASK), MatrixMultiply.normTiledGrid(rows, Math.max(width, outFeatures), groupRows));
+            DeviceTasks.execute(graph, scheduler);
+            outputs[fused] = o;
+        }
+        String[] names = { "x", "normalised rows", "q", "k", "v" };
+        for (int i = 0; i < names.length; i++) {
+            DeviceCheck.assertIdentical(outputs[0][i].toHeapArray(), outputs[1][i].toHeapArray(), what + ": " + names[i] + " against the copy, then normQkvProjectionTiled");
+        }
+        DeviceCheck.assertIdentical(c.x(), outputs[1][0].toHeapArray(), what + ": x, the input copied");
     }
 }
