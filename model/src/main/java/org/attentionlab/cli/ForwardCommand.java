@@ -190,7 +190,7 @@ final class ForwardCommand implements Callable<Integer> {
      * {@code --profile} the profiled run's figures.
      */
     private record RunFacts(FloatArray output, double compileMillis, double firstRunMillis, LaunchGeometry geometry, int taskGraphs, int tasks,
-            int residualNormTasks, int residualQkvTasks, int residualFinalNormTasks, int inputQkvTasks,
+            int residualNormTasks, int residualFinalNormTasks, int inputQkvTasks,
             ModelExecution.Profile profile) {
     }
 
@@ -230,8 +230,8 @@ final class ForwardCommand implements Callable<Integer> {
                 execution.withoutProfiler();
             }
             return new RunFacts(copy, compileMillis, firstRunMillis, execution.geometry(), execution.graphLayers().size(), execution.taskCount(),
-                    execution.layersWithTask(TransformerBlock.RESIDUAL_NORM_TASK), execution.layersWithTask(TransformerBlock.RESIDUAL_QKV_TASK),
-                    execution.layersWithTask(OutputHead.RESIDUAL_NORM_TASK), execution.layersWithTask(TransformerBlock.INPUT_QKV_TASK), profiled);
+                    execution.layersWithTask(TransformerBlock.RESIDUAL_NORM_TASK), execution.layersWithTask(OutputHead.RESIDUAL_NORM_TASK),
+                    execution.layersWithTask(TransformerBlock.INPUT_QKV_TASK), profiled);
         }
     }
 
@@ -278,9 +278,8 @@ final class ForwardCommand implements Callable<Integer> {
             // geometry fuses norms and the block allows it (ungated, no dropout).
             launch.put("residual_norm_projection_kernel", facts.residualNormTasks() > 0 ? "fused" : "separate");
             launch.put("residual_norm_projection_tasks", facts.residualNormTasks());
-            // A block's down projection and residual add inside the next block's first task, the last block's inside the
-            // final norm's, the input's copy inside the first block's: counted from the tasks built.
-            launch.put("residual_qkv_projection_tasks", facts.residualQkvTasks());
+            // The last block's down projection and residual add inside the final norm's task, the input's copy inside the
+            // first block's: counted from the tasks built.
             launch.put("residual_final_norm_tasks", facts.residualFinalNormTasks());
             launch.put("input_qkv_projection_tasks", facts.inputQkvTasks());
             launch.put("task_graphs", facts.taskGraphs());

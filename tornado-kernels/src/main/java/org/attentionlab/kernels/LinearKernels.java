@@ -296,63 +296,7 @@ public final class LinearKernels {
         }
     }
 
-    // ---- a block's last task fused with the next block's first ----
-
-    /**
-     * A pre-norm block's feed-forward down projection with its residual add, and the NEXT block's attention norm and
-     * q/k/v projection, in one task: {@code x += input R^T + rb}, then {@code q|k|v = norm(x) W^T + b} into three
-     * outputs as {@link #normQkvProjectionTiled} writes them. Over
-     * {@link MatrixMultiply#normTiledGrid}{@code (rows, max(width, 3 features), groupRows)}: a work-group owns
-     * {@code groupRows} rows and every column, as in {@link MatrixMultiply#residualNormLinearTiled}, whose two phases
-     * this is with the q/k/v store. The same bits as {@link MatrixMultiply#linearTiled} adding into x followed by
-     * {@link #normQkvProjectionTiled}, with one task fewer.
-     *
-     * <p>q, k and v have the same width, {@code features} (multi-head attention; a block with grouped key/value heads
-     * keeps the two tasks): a separate key/value width would make 21 arguments, one more than a task takes.
-     *
-     * @param input          {@code [rows, inner]}: the feed-forward's hidden activations
-     * @param residualWeight {@code [width, inner]}: down_proj
-     * @param weight         {@code [3 features, width]}: the q, k and v projections' rows, as {@link #qkvProjection}'s
-     * @param flags          1 if the residual projection has a bias ({@code residualBias} read), plus 2 if the q/k/v
-     *                       projection has ({@code bias} read), plus 4 times the norm ({@link Normalization#LAYER_NORM} or
-     *                       {@link Normalization#RMS_NORM}; {@code normBias} read for a LayerNorm)
-     */
-    public static void residualNormQkvProjectionTiled(KernelContext context, FloatArray input, FloatArray residualWeight, FloatArray residualBias,
-            FloatArray x, FloatArray normWeight, FloatArray normBias, FloatArray normed, FloatArray weight, FloatArray bias, FloatArray q, FloatArray k,
-            FloatArray v, int rows, int inner, int width, int features, int groupRows, int flags, float eps) {
-        int outFeatures = 3 * features;
-        int row0 = context.groupIdy * groupRows;
-        int col0 = context.localIdx * MatrixMultiply.TILE_COLUMNS;
-        int itemRows = TornadoMath.min(groupRows, rows - row0);
-        // Each phase has its own scratch, so that no private array lives across a barrier (as residualNormLinearTiled).
-        float[] residualPanel = new float[MatrixMultiply.PROJECTION_PANEL_DEPTH * MatrixMultiply.TILE_COLUMNS];
-        float[] residualSums = new float[MatrixMultiply.TILED_ITEM_ROWS * MatrixMultiply.TILE_COLUMNS];
-        if (col0 < width && row0 < rows) {
-            for (int k0 = 0; k0 < inner; k0 += MatrixMultiply.PROJECTION_PANEL_DEPTH) {
-                MatrixMultiply.stageWeightPanel(residualPanel, residualWeight, inner, width, col0, k0, 0);
-                MatrixMultiply.addPanelProducts(residualSums, residualPanel, input, rows, inner, row0, itemRows, k0);
-            }
-            MatrixMultiply.activateTiles(residualSums, residualPanel, residualBias, width, itemRows, col0, flags & 1, MatrixMultiply.NONE);
-            MatrixMultiply.storeTiles(residualSums, x, width, row0, itemRows, col0, 1);
-        }
-        context.globalBarrier();
-        int[] base = new int[Normalization.ROW_GROUP];
-        float[] rowSums = new float[Normalization.ROW_GROUP];
-        float[] mean = new float[Normalization.ROW_GROUP];
-        float[] meanCorrection = new float[Normalization.ROW_GROUP];
-        Normalization.normalizeGroupRows(context, x, normWeight, normBias, normed, base, rowSums, mean, meanCorrection, rows, width, row0, groupRows,
-                flags >> 2, eps);
-        float[] panel = new float[MatrixMultiply.PROJECTION_PANEL_DEPTH * MatrixMultiply.TILE_COLUMNS];
-        float[] sums = new float[MatrixMultiply.TILED_ITEM_ROWS * MatrixMultiply.TILE_COLUMNS];
-        if (col0 < outFeatures && row0 < rows) {
-            for (int k0 = 0; k0 < width; k0 += MatrixMultiply.PROJECTION_PANEL_DEPTH) {
-                MatrixMultiply.stageWeightPanel(panel, weight, width, outFeatures, col0, k0, 0);
-                MatrixMultiply.addPanelProducts(sums, panel, normed, rows, width, row0, itemRows, k0);
-            }
-            storeQkv(sums, MatrixMultiply.TILE_COLUMNS, bias, q, k, v, row0, itemRows, col0, TornadoMath.min(MatrixMultiply.TILE_COLUMNS, outFeatures - col0),
-                    features, features, (flags >> 1) & 1);
-        }
-    }
+    // ---- a block's first task with the copy of the model's input ----
 
     /**
      * {@link #normQkvProjectionTiled} of {@code input}, with {@code x = input} copied in the same task: a model's first

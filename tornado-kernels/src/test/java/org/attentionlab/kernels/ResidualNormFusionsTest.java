@@ -1,12 +1,9 @@
 package org.attentionlab.kernels;
 
-import static org.attentionlab.kernels.testing.Closeness.assertWithin;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import java.util.SplittableRandom;
 
-import org.attentionlab.kernels.reference.MatrixReference.Expected;
-import org.attentionlab.kernels.reference.NormProjectionReference;
 import org.attentionlab.kernels.testing.Plans;
 import org.attentionlab.kernels.testing.ResidualNormCase;
 import org.junit.jupiter.api.Test;
@@ -23,84 +20,29 @@ import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
- * The kernels that run a block's down projection and residual add with the next layer's first step, on the JVM
- * implementation (a work-group's items are threads meeting at its barriers; scratch starts as NaN):
- * {@link LinearKernels#residualNormQkvProjectionTiled} (the next block's norm and q/k/v projection) and
- * {@link MatrixMultiply#residualNormTiled} (the final norm in place, the last positions); and
- * {@link LinearKernels#inputNormQkvProjectionTiled}, which copies the model's input into the stream with the first
- * block's norm and q/k/v projection (against the copy task, then {@link LinearKernels#normQkvProjectionTiled}). Randomised shapes: rows that
- * are not a multiple of the group's rows (one row included), inner dimensions and widths that are not multiples of a
- * tile or a panel (300: a panel of 256 and a partial one), LayerNorm and RMSNorm, each bias present or not. Bit for bit
- * against the separate tasks the model runs otherwise: {@link MatrixMultiply#linearTiled} adding into x, then
- * {@link LinearKernels#normQkvProjectionTiled}, or the norm kernel in place and {@link SequencePooling#lastPosition};
- * q/k/v also against float64 of the x it left.
+ * The kernels that run a launch of their own with the next step, on the JVM implementation (a work-group's items are
+ * threads meeting at its barriers; scratch starts as NaN): {@link MatrixMultiply#residualNormTiled} (the last block's
+ * down projection and residual add, the final norm in place, the last positions) and
+ * {@link LinearKernels#inputNormQkvProjectionTiled} (the copy of the model's input into the stream with the first
+ * block's norm and q/k/v projection). Randomised shapes: rows that are not a multiple of the group's rows (one row
+ * included), inner dimensions and widths that are not multiples of a tile or a panel (300: a panel of 256 and a partial
+ * one), LayerNorm and RMSNorm, each bias present or not. Bit for bit against the separate tasks the model runs
+ * otherwise: {@link MatrixMultiply#linearTiled} adding into x, the norm kernel in place and
+ * {@link SequencePooling#lastPosition}; the copy task and {@link LinearKernels#normQkvProjectionTiled}.
  */
 class ResidualNormFusionsTest {
 
-    private static final int[] INNER = { 16, 40, 300 };
-    private static final int[] WIDTH = { 17, 64, 300 };
-    private static final int[] GROUP_ROWS = { 32, 64, 128 };
+    // The shapes and helpers of ResidualNormLinearTest, whose kernel's phases these kernels share.
+    private static final int[] INNER = ResidualNormLinearTest.INNER;
+    private static final int[] WIDTH = ResidualNormLinearTest.WIDTH;
+    private static final int[] GROUP_ROWS = ResidualNormLinearTest.GROUP_ROWS;
 
     private static FloatArray nans(int size) {
-        FloatArray array = new FloatArray(size);
-        array.init(Float.NaN);
-        return array;
+        return ResidualNormLinearTest.nans(size);
     }
 
     private static FloatArray orPlaceholder(float[] values) {
-        return values == null ? new FloatArray(1) : FloatArray.fromArray(values);
-    }
-
-    @Property(tries = 16)
-    void residualNormQkvEqualsTheResidualProjectionThenTheNormQkvProjection(@ForAll @IntRange(min = 1, max = 150) int rows,
-            @ForAll @IntRange(min = 0, max = 2) int innerIndex, @ForAll @IntRange(min = 0, max = 2) int widthIndex, @ForAll @IntRange(min = 1, max = 30) int features,
-            @ForAll @IntRange(min = 0, max = 2) int groupRowsIndex, @ForAll boolean rms, @ForAll @IntRange(min = 0, max = 3) int biases) {
-        int inner = INNER[innerIndex];
-        int width = WIDTH[widthIndex];
-        int groupRows = GROUP_ROWS[groupRowsIndex];
-        ResidualNormCase c = ResidualNormCase.random(new SplittableRandom(rows * 29L + features * 5L + inner + width), rows, inner, width, 3 * features, biases);
-        int norm = rms ? Normalization.RMS_NORM : Normalization.LAYER_NORM;
-        float eps = rms ? 1e-6f : Normalization.LAYER_NORM_EPS;
-        String what = "residualNormQkvProjectionTiled " + rows + "x" + inner + "->" + width + "->3x" + features + " (" + groupRows + " rows per group, "
-                + (rms ? "RMSNorm" : "LayerNorm") + ", biases " + biases + ")";
-
-        FloatArray x = FloatArray.fromArray(c.x());
-        FloatArray normed = nans(rows * width);
-        FloatArray[] qkv = { nans(rows * features), nans(rows * features), nans(rows * features) };
-        FloatArray input = FloatArray.fromArray(c.input());
-        FloatArray residualWeight = FloatArray.fromArray(c.residualWeight());
-        FloatArray residualBias = orPlaceholder(c.residualBias());
-        FloatArray normWeight = FloatArray.fromArray(c.normWeight());
-        FloatArray normBias = FloatArray.fromArray(c.normBias());
-        FloatArray weight = FloatArray.fromArray(c.weight());
-        FloatArray bias = orPlaceholder(c.bias());
-        TaskGraph graph = new TaskGraph("fused").transferToDevice(DataTransferMode.EVERY_EXECUTION, input, residualWeight, residualBias, x, normWeight, normBias,
-                weight, bias)
-                .task("kernel", LinearKernels::residualNormQkvProjectionTiled, new KernelContext(), input, residualWeight, residualBias, x, normWeight, normBias,
-                        normed, weight, bias, qkv[0], qkv[1], qkv[2], rows, inner, width, features, groupRows, biases + 4 * norm, eps)
-                .transferToHost(DataTransferMode.EVERY_EXECUTION, x, normed, qkv[0], qkv[1], qkv[2]);
-        Plans.executeOnce(graph, new GridScheduler("fused.kernel", MatrixMultiply.normTiledGrid(rows, Math.max(width, 3 * features), groupRows)));
-
-        float[] separateX = MatrixMultiplyTest.linear(true, c.input(), c.residualWeight(), c.residualBias(), c.x(), rows, inner, width, MatrixMultiply.NONE, 1);
-        assertArrayEquals(separateX, x.toHeapArray(), what + ": x against linearTiled adding into it");
-        FloatArray sx = FloatArray.fromArray(separateX);
-        FloatArray sNormed = nans(rows * width);
-        FloatArray[] sqkv = { nans(rows * features), nans(rows * features), nans(rows * features) };
-        TaskGraph separate = new TaskGraph("separate").transferToDevice(DataTransferMode.EVERY_EXECUTION, sx, normWeight, normBias, weight, bias)
-                .task("kernel", LinearKernels::normQkvProjectionTiled, new KernelContext(), sx, normWeight, normBias, sNormed, weight, bias, sqkv[0], sqkv[1],
-                        sqkv[2], rows, width, features, features, groupRows, norm, eps, biases >> 1)
-                .transferToHost(DataTransferMode.EVERY_EXECUTION, sNormed, sqkv[0], sqkv[1], sqkv[2]);
-        Plans.executeOnce(separate, new GridScheduler("separate.kernel", MatrixMultiply.normTiledGrid(rows, 3 * features, groupRows)));
-        assertArrayEquals(sNormed.toHeapArray(), normed.toHeapArray(), what + ": normalised rows against normQkvProjectionTiled's");
-
-        double[] normalized = NormProjectionReference.normalized(x.toHeapArray(), c.normWeight(), c.normBias(), rms, rows, width, eps);
-        Expected expected = NormProjectionReference.linear(normalized, c.weight(), c.bias(), rows, width, 3 * features, MatrixMultiply.NONE);
-        for (int part = 0; part < 3; part++) {
-            String which = what + " part " + "qkv".charAt(part);
-            assertArrayEquals(sqkv[part].toHeapArray(), qkv[part].toHeapArray(), which + ": against normQkvProjectionTiled");
-            Expected columns = NormProjectionReference.columns(expected, rows, 3 * features, part * features, features);
-            assertWithin(which, columns.values(), qkv[part].toHeapArray(), columns.bounds());
-        }
+        return ResidualNormLinearTest.orPlaceholder(values);
     }
 
     @Property(tries = 16)

@@ -130,23 +130,6 @@ final class Linear {
     }
 
     /**
-     * {@code x += input Rᵀ (+ rb)} of {@code residual} (the block before's down projection adding into the residual
-     * stream), then this block's {@code q|k|v = norm(x) Wᵀ (+ b)} with the packed q/k/v weight, each of the three
-     * {@code features} wide, in one task ({@link LinearKernels#residualNormQkvProjectionTiled}), for a geometry whose
-     * {@link NormWeights#fusedGroupRows} over the wider of the two is {@code groupRows > 0}; {@code normed}: scratch
-     * for the normalised rows.
-     */
-    static void addResidualNormQkvTask(LayerTasks tasks, String taskName, Linear residual, NormWeights norm, int groupRows, FloatArray qkvWeight,
-            FloatArray qkvBias, boolean qkvHasBias, int features, FloatArray input, FloatArray x, FloatArray normed, FloatArray q, FloatArray k, FloatArray v,
-            int rows) {
-        int flags = (residual.hasBias ? 1 : 0) + (qkvHasBias ? 2 : 0) + 4 * norm.kernelCode();
-        tasks.graph().task(tasks.name(TaskKind.PROJECTIONS, taskName), LinearKernels::residualNormQkvProjectionTiled, new KernelContext(), input,
-                residual.weight, residual.biasArgument, x, norm.weight, norm.biasArgument(), normed, qkvWeight, qkvBias, q, k, v, rows, residual.in,
-                residual.out, features, groupRows, flags, norm.eps());
-        tasks.grid(taskName, tasks.geometry().normProjection(rows, Math.max(residual.out, 3 * features), groupRows));
-    }
-
-    /**
      * {@code x += input Rᵀ (+ rb)} of {@code residual}, then {@code x = norm(x)} in place, and with
      * {@code lastPositions} not null each sequence's last position of x copied into it, in one task
      * ({@link MatrixMultiply#residualNormTiled}): a model's last block's down projection with the final norm (and the

@@ -173,12 +173,12 @@ public final class TransformerBlock implements TrainableLayer {
     @Override
     public FloatArray addTasks(LayerTasks tasks, FloatArray x) {
         int rows = tasks.shape().rows();
-        DeferredTask before = deferredToFuse(tasks, x);
+        ModelExecution.InputCopy inputCopy = inputCopyToFuse(tasks, x);
         block.sinusoidalInput().ifPresent(variant -> InputEncoding.addSinusoidal(tasks, x, width, variant));
         FloatArray normed = tasks.scratch("normed", rows * width);
         switch (position) {
         case PRE -> {
-            FloatArray heads = addAttention(tasks, before, attnNorm, x, normed);
+            FloatArray heads = addAttention(tasks, inputCopy, attnNorm, x, normed);
             if (upProj == null) {
                 addResidual(tasks, Residual.ATTENTION, oProj, heads, x, normed);
             } else {
@@ -214,25 +214,18 @@ public final class TransformerBlock implements TrainableLayer {
 
     /**
      * {@link #addAttention(LayerTasks, FloatArray)} of {@code norm(x)}, the norm inside the q/k/v projection where the
-     * geometry allows ({@code normed}: its output), and with the task deferred to this block ({@code before}, not null
-     * where {@link #deferredToFuse} fuses it) in the same task: the block before's down projection and residual add,
-     * or the copy of the model's input into x.
+     * geometry allows ({@code normed}: its output), and in the same task the copy of the model's input into x where this
+     * first block takes it ({@code inputCopy} not null: {@link #inputCopyToFuse}).
      */
-    private FloatArray addAttention(LayerTasks tasks, DeferredTask before, NormWeights norm, FloatArray x, FloatArray normed) {
+    private FloatArray addAttention(LayerTasks tasks, ModelExecution.InputCopy inputCopy, NormWeights norm, FloatArray x, FloatArray normed) {
         int rows = tasks.shape().rows();
-        if (before instanceof ResidualProjection residual) {
+        if (inputCopy != null) {
             QkvBuffers out = qkvBuffers(tasks);
-            Linear.addResidualNormQkvTask(tasks, RESIDUAL_QKV_TASK, residual.projection(), norm, fusedGroupRows(tasks, residual.projection().out), qkvWeight,
-                    qkvBias, block.attentionBias(), qWidth, residual.input(), x, normed, out.q, out.k, out.v, rows);
-            attention.addTasks(tasks, out.q, out.k, out.v, out.heads);
-            return out.heads;
-        }
-        if (before instanceof ModelExecution.InputCopy copy) {
-            QkvBuffers out = qkvBuffers(tasks);
-            tasks.graph().task(tasks.name(TaskKind.PROJECTIONS, INPUT_QKV_TASK), LinearKernels::inputNormQkvProjectionTiled, new KernelContext(), copy.input(),
-                    x, norm.weight, norm.biasArgument(), normed, qkvWeight, qkvBias, out.q, out.k, out.v, rows, width, qWidth, kvWidth,
-                    fusedGroupRows(tasks, width), norm.kernelCode(), norm.eps(), KernelCodes.hasBias(block.attentionBias()));
-            tasks.grid(INPUT_QKV_TASK, tasks.geometry().normProjection(rows, Math.max(width, qWidth + 2 * kvWidth), fusedGroupRows(tasks, width)));
+            int groupRows = inputCopyGroupRows(tasks);
+            tasks.graph().task(tasks.name(TaskKind.PROJECTIONS, INPUT_QKV_TASK), LinearKernels::inputNormQkvProjectionTiled, new KernelContext(),
+                    inputCopy.input(), x, norm.weight, norm.biasArgument(), normed, qkvWeight, qkvBias, out.q, out.k, out.v, rows, width, qWidth, kvWidth,
+                    groupRows, norm.kernelCode(), norm.eps(), KernelCodes.hasBias(block.attentionBias()));
+            tasks.grid(INPUT_QKV_TASK, tasks.geometry().normProjection(rows, Math.max(width, qWidth + 2 * kvWidth), groupRows));
             attention.addTasks(tasks, out.q, out.k, out.v, out.heads);
             return out.heads;
         }
@@ -249,13 +242,12 @@ public final class TransformerBlock implements TrainableLayer {
         return out.heads;
     }
 
-    /** The task of the block before's down projection and residual add with this block's attn_norm and q/k/v projection, where they run as one ({@code forward --json} counts them). */
-    public static final String RESIDUAL_QKV_TASK = "residual_attn_norm_qkv_proj";
-
     /**
      * {@code x += input Wᵀ (+ b)} of {@code projection}: a pre-norm block's down projection and residual add, deferred
-     * to the layer after it ({@link #defersDownProjection}), which fuses it into its first task (the next block's
-     * {@link #RESIDUAL_QKV_TASK}, the output head's final norm) or has it added as the task it would have been.
+     * to the layer after it ({@link #defersDownProjection}): the output head runs it with the final norm
+     * ({@link OutputHead#RESIDUAL_NORM_TASK}); any other layer, the next block included, adds it as the task it would
+     * have been. (Run inside the next block's norm and q/k/v task, it made rnope-swa at L = 128 slower on PoCL: each
+     * core's work-group then gathers all of down_proj's weight, where the task of its own splits it over the cores.)
      */
     record ResidualProjection(Linear projection, FloatArray input, FloatArray x) implements DeferredTask {
         @Override
@@ -267,14 +259,14 @@ public final class TransformerBlock implements TrainableLayer {
     /**
      * Whether this block leaves its down projection and residual add to the layer after it: in a model's pass without
      * dropout (a dropped update is a task of its own), where the geometry fuses norms into projections for these rows
-     * ({@link LaunchGeometry#normGroupRows}), as the next block or the output head would.
+     * ({@link LaunchGeometry#normGroupRows}), as the output head would.
      */
     private boolean defersDownProjection(LayerTasks tasks) {
         boolean dropout = tasks.shape().dropout() && block.dropout() > 0;
         return tasks.canDefer() && !dropout && tasks.geometry().normGroupRows(tasks.shape().rows(), width) > 0;
     }
 
-    /** This block fuses the down projection a block before it deferred ({@link #residualToFuse}). */
+    /** A block takes the task deferred to it: the model's input copy it may fuse ({@link #inputCopyToFuse}), else adds it first. */
     @Override
     public boolean fusesDeferredTask() {
         return true;
@@ -284,32 +276,23 @@ public final class TransformerBlock implements TrainableLayer {
     public static final String INPUT_QKV_TASK = "input_attn_norm_qkv_proj";
 
     /**
-     * The task deferred to this block that it runs in its first task, or null after adding any deferred task as its own.
-     * Fused into a pre-norm block without a sinusoidal input (whose encoding would come between), where
-     * {@link #fusedGroupRows} finds a group size: the block before's down projection adding into the same stream x
-     * ({@link #RESIDUAL_QKV_TASK}; where q, k and v have one width: {@link LinearKernels#residualNormQkvProjectionTiled}'s
-     * arguments), or the copy of the model's input into x ({@link #INPUT_QKV_TASK}).
+     * The copy of the model's input into x that this block runs in its first task ({@link #INPUT_QKV_TASK}), or null after
+     * adding any deferred task as its own: a pre-norm block without a sinusoidal input (whose encoding would come
+     * between) that the copy writes, where {@link #inputCopyGroupRows} finds a group size.
      */
-    private DeferredTask deferredToFuse(LayerTasks tasks, FloatArray x) {
-        DeferredTask deferred = tasks.deferred();
-        boolean fusable = position == NormPosition.PRE && block.sinusoidalInput().isEmpty();
-        boolean residual = deferred instanceof ResidualProjection before && qWidth == kvWidth && before.x() == x
-                && fusedGroupRows(tasks, before.projection().out) > 0;
-        boolean copy = deferred instanceof ModelExecution.InputCopy inputCopy && inputCopy.stream() == x && fusedGroupRows(tasks, width) > 0;
-        if (fusable && (residual || copy)) {
+    private ModelExecution.InputCopy inputCopyToFuse(LayerTasks tasks, FloatArray x) {
+        if (tasks.deferred() instanceof ModelExecution.InputCopy copy && position == NormPosition.PRE && block.sinusoidalInput().isEmpty() && copy.stream() == x
+                && inputCopyGroupRows(tasks) > 0) {
             tasks.consumeDeferred();
-            return deferred;
+            return copy;
         }
         tasks.addDeferred();
         return null;
     }
 
-    /**
-     * Rows per work-group of a first task that also runs a deferred task writing {@code deferredWidth} columns: the
-     * attention norm fused into a projection as wide as the wider of the two ({@link NormWeights#fusedGroupRows}).
-     */
-    private int fusedGroupRows(LayerTasks tasks, int deferredWidth) {
-        return attnNorm.fusedGroupRows(tasks, Math.max(deferredWidth, qWidth + 2 * kvWidth));
+    /** Rows per work-group of {@link #INPUT_QKV_TASK}: the norm fused into a projection as wide as the wider of the copy and q/k/v ({@link NormWeights#fusedGroupRows}). */
+    private int inputCopyGroupRows(LayerTasks tasks) {
+        return attnNorm.fusedGroupRows(tasks, Math.max(width, qWidth + 2 * kvWidth));
     }
 
     /** The attention branch's buffers: q, k, v and the heads' outputs. */

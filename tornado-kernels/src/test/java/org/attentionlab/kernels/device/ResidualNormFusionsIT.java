@@ -7,8 +7,6 @@ import org.attentionlab.kernels.LinearKernels;
 import org.attentionlab.kernels.MatrixMultiply;
 import org.attentionlab.kernels.Normalization;
 import org.attentionlab.kernels.SequencePooling;
-import org.attentionlab.kernels.reference.MatrixReference.Expected;
-import org.attentionlab.kernels.reference.NormProjectionReference;
 import org.attentionlab.kernels.testing.ResidualNormCase;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -21,14 +19,12 @@ import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
- * The kernels that run a block's down projection and residual add with the next layer's first step, on a TornadoVM
- * device, bit for bit against the tasks the model runs where they are not fused, on the same device:
- * {@link LinearKernels#residualNormQkvProjectionTiled} against {@link MatrixMultiply#linearTiled} adding into x, then
- * {@link LinearKernels#normQkvProjectionTiled} (and q/k/v against float64 of the x it left);
- * {@link MatrixMultiply#residualNormTiled} against {@link MatrixMultiply#linearTiled}, the norm kernel in place and
- * {@link SequencePooling#lastPosition}. Shapes: 140 rows (a partial last group), 300 inputs and a 300-wide stream (a
- * partial panel and tile); rnope-swa's at L = 128 (128 x 1024 -> 256 -> 3 x 256, two groups of 64 rows, both biases).
- * And {@link LinearKernels#inputNormQkvProjectionTiled} against a copy task, then {@link LinearKernels#normQkvProjectionTiled}.
+ * The kernels that run a launch of their own with the next step, on a TornadoVM device, bit for bit against the tasks
+ * the model runs where they are not fused, on the same device: {@link MatrixMultiply#residualNormTiled} against
+ * {@link MatrixMultiply#linearTiled} adding into x, the norm kernel in place and {@link SequencePooling#lastPosition};
+ * {@link LinearKernels#inputNormQkvProjectionTiled} against a copy task, then {@link LinearKernels#normQkvProjectionTiled}.
+ * Shapes: 140 rows (a partial last group), 300 inputs and a 300-wide stream (a partial panel and tile); rnope-swa's at
+ * L = 128 (128 x 1024 -> 256 and 128 x 256 -> 3 x 256, two groups of 64 rows).
  */
 class ResidualNormFusionsIT {
 
@@ -39,56 +35,6 @@ class ResidualNormFusionsIT {
 
     private static FloatArray orPlaceholder(float[] values) {
         return values == null ? new FloatArray(1) : FloatArray.fromArray(values);
-    }
-
-    @ParameterizedTest(name = "{0}x{1}->{2}->3x{3}, {4} rows per group, norm {5}, biases {6}")
-    @CsvSource({ "140, 300, 300, 37, 64, 1, 3", "140, 300, 300, 37, 128, 2, 2", "128, 1024, 256, 256, 64, 1, 3", "70, 64, 40, 20, 32, 1, 1" })
-    void residualNormQkvProjectionTiled(int rows, int inner, int width, int features, int groupRows, int norm, int biases) {
-        ResidualNormCase c = ResidualNormCase.random(new SplittableRandom(rows * 19L + features + width + norm), rows, inner, width, 3 * features, biases);
-        float eps = Normalization.LAYER_NORM_EPS;
-        FloatArray input = FloatArray.fromArray(c.input());
-        FloatArray rw = FloatArray.fromArray(c.residualWeight());
-        FloatArray rb = orPlaceholder(c.residualBias());
-        FloatArray nw = FloatArray.fromArray(c.normWeight());
-        FloatArray nb = FloatArray.fromArray(c.normBias());
-        FloatArray w = FloatArray.fromArray(c.weight());
-        FloatArray b = orPlaceholder(c.bias());
-        String what = "LinearKernels.residualNormQkvProjectionTiled " + rows + "x" + inner + "->" + width + "->3x" + features + " (" + groupRows
-                + " rows per group, norm " + norm + ", biases " + biases + ")";
-
-        FloatArray x = FloatArray.fromArray(c.x());
-        FloatArray normed = DeviceTasks.nans(rows * width);
-        FloatArray[] qkv = { DeviceTasks.nans(rows * features), DeviceTasks.nans(rows * features), DeviceTasks.nans(rows * features) };
-        TaskGraph fused = DeviceTasks.graph("residualNormQkvProjectionTiled").transferToDevice(DataTransferMode.EVERY_EXECUTION, input, rw, rb, x, nw, nb, w, b)
-                .task(DeviceTasks.TASK, LinearKernels::residualNormQkvProjectionTiled, new KernelContext(), input, rw, rb, x, nw, nb, normed, w, b, qkv[0],
-                        qkv[1], qkv[2], rows, inner, width, features, groupRows, biases + 4 * norm, eps)
-                .transferToHost(DataTransferMode.EVERY_EXECUTION, x, normed, qkv[0], qkv[1], qkv[2]);
-        DeviceTasks.execute(fused, MatrixMultiply.normTiledGrid(rows, Math.max(width, 3 * features), groupRows));
-
-        FloatArray sx = FloatArray.fromArray(c.x());
-        FloatArray sNormed = DeviceTasks.nans(rows * width);
-        FloatArray[] sqkv = { DeviceTasks.nans(rows * features), DeviceTasks.nans(rows * features), DeviceTasks.nans(rows * features) };
-        TaskGraph separate = DeviceTasks.graph("linearTiledThenNormQkvProjectionTiled").transferToDevice(DataTransferMode.EVERY_EXECUTION, input, rw, rb, sx, nw,
-                nb, w, b)
-                .task("residual", MatrixMultiply::linearTiled, new KernelContext(), input, rw, rb, sx, rows, inner, width, biases & 1, MatrixMultiply.NONE, 1)
-                .task("qkv", LinearKernels::normQkvProjectionTiled, new KernelContext(), sx, nw, nb, sNormed, w, b, sqkv[0], sqkv[1], sqkv[2], rows, width,
-                        features, features, groupRows, norm, eps, biases >> 1)
-                .transferToHost(DataTransferMode.EVERY_EXECUTION, sx, sNormed, sqkv[0], sqkv[1], sqkv[2]);
-        GridScheduler scheduler = new GridScheduler();
-        scheduler.addWorkerGrid(DeviceTasks.gridKey(separate, "residual"), MatrixMultiply.tiledGrid(rows, width, 1));
-        scheduler.addWorkerGrid(DeviceTasks.gridKey(separate, "qkv"), MatrixMultiply.normTiledGrid(rows, 3 * features, groupRows));
-        DeviceTasks.execute(separate, scheduler);
-
-        DeviceCheck.assertIdentical(sx.toHeapArray(), x.toHeapArray(), what + ": x against linearTiled adding into it");
-        DeviceCheck.assertIdentical(sNormed.toHeapArray(), normed.toHeapArray(), what + ": normalised rows against normQkvProjectionTiled's");
-        double[] normalized = NormProjectionReference.normalized(x.toHeapArray(), c.normWeight(), c.normBias(), norm == Normalization.RMS_NORM, rows, width, eps);
-        Expected expected = NormProjectionReference.linear(normalized, c.weight(), c.bias(), rows, width, 3 * features, MatrixMultiply.NONE);
-        for (int part = 0; part < 3; part++) {
-            String which = what + " part " + "qkv".charAt(part);
-            DeviceCheck.assertIdentical(sqkv[part].toHeapArray(), qkv[part].toHeapArray(), which + ": against linearTiled, then normQkvProjectionTiled");
-            Expected columns = NormProjectionReference.columns(expected, rows, 3 * features, part * features, features);
-            DeviceCheck.assertWithinReference(columns.values(), qkv[part].toHeapArray(), columns.bounds(), which);
-        }
     }
 
     @ParameterizedTest(name = "{0}x{1}x{2}->{3}, {4} rows per group, norm {5}, flags {6}")
