@@ -20,6 +20,7 @@ import org.attentionlab.model.exec.LaunchGeometry;
 import org.attentionlab.model.exec.ModelExecution;
 import org.attentionlab.model.exec.RunShape;
 import org.attentionlab.model.exec.SyntheticInput;
+import org.attentionlab.model.layers.OutputHead;
 import org.attentionlab.model.layers.TransformerBlock;
 import org.attentionlab.model.weights.Json;
 import org.attentionlab.model.weights.SafeTensors;
@@ -189,7 +190,8 @@ final class ForwardCommand implements Callable<Integer> {
      * {@code --profile} the profiled run's figures.
      */
     private record RunFacts(FloatArray output, double compileMillis, double firstRunMillis, LaunchGeometry geometry, int taskGraphs, int tasks,
-            int residualNormTasks, ModelExecution.Profile profile) {
+            int residualNormTasks, int residualFinalNormTasks, int inputQkvTasks,
+            ModelExecution.Profile profile) {
     }
 
     /**
@@ -228,7 +230,8 @@ final class ForwardCommand implements Callable<Integer> {
                 execution.withoutProfiler();
             }
             return new RunFacts(copy, compileMillis, firstRunMillis, execution.geometry(), execution.graphLayers().size(), execution.taskCount(),
-                    execution.layersWithTask(TransformerBlock.RESIDUAL_NORM_TASK), profiled);
+                    execution.layersWithTask(TransformerBlock.RESIDUAL_NORM_TASK), execution.layersWithTask(OutputHead.RESIDUAL_NORM_TASK),
+                    execution.layersWithTask(TransformerBlock.INPUT_QKV_TASK), profiled);
         }
     }
 
@@ -275,6 +278,10 @@ final class ForwardCommand implements Callable<Integer> {
             // geometry fuses norms and the block allows it (ungated, no dropout).
             launch.put("residual_norm_projection_kernel", facts.residualNormTasks() > 0 ? "fused" : "separate");
             launch.put("residual_norm_projection_tasks", facts.residualNormTasks());
+            // The last block's down projection and residual add inside the final norm's task, the input's copy inside the
+            // first block's: counted from the tasks built.
+            launch.put("residual_final_norm_tasks", facts.residualFinalNormTasks());
+            launch.put("input_qkv_projection_tasks", facts.inputQkvTasks());
             launch.put("task_graphs", facts.taskGraphs());
             launch.put("tasks", facts.tasks());
             o.put("launch", launch);

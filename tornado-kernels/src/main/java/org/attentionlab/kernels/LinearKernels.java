@@ -294,4 +294,42 @@ public final class LinearKernels {
             }
         }
     }
+
+    // ---- a block's first task with the copy of the model's input ----
+
+    /**
+     * {@link #normQkvProjectionTiled} of {@code input}, with {@code x = input} copied in the same task: a model's first
+     * block, whose residual stream x starts as a copy of the model's input (the layers update x in place; the input
+     * stays as the caller wrote it). Over {@link MatrixMultiply#normTiledGrid}{@code (rows, max(inFeatures, qFeatures +
+     * 2 kvFeatures), groupRows)}: the group's items copy its rows (each a stride of the columns), then the group normalises its rows of {@code input} and projects them as {@link #normQkvProjectionTiled} does: the
+     * same bits as a copy task followed by it, with one task fewer.
+     */
+    public static void inputNormQkvProjectionTiled(KernelContext context, FloatArray input, FloatArray x, FloatArray normWeight, FloatArray normBias,
+            FloatArray normed, FloatArray weight, FloatArray bias, FloatArray q, FloatArray k, FloatArray v, int rows, int inFeatures, int qFeatures,
+            int kvFeatures, int groupRows, int norm, float eps, int hasBias) {
+        int outFeatures = qFeatures + 2 * kvFeatures;
+        int row0 = context.groupIdy * groupRows;
+        int groupEnd = TornadoMath.min(rows, row0 + groupRows);
+        for (int row = row0; row < groupEnd; row++) {
+            for (int c = context.localIdx; c < inFeatures; c += context.localGroupSizeX) {
+                x.set(row * inFeatures + c, input.get(row * inFeatures + c));
+            }
+        }
+        int[] base = new int[Normalization.ROW_GROUP];
+        float[] rowSums = new float[Normalization.ROW_GROUP];
+        float[] mean = new float[Normalization.ROW_GROUP];
+        float[] meanCorrection = new float[Normalization.ROW_GROUP];
+        float[] inputPanel = new float[MatrixMultiply.INPUT_PANEL_DEPTH * MatrixMultiply.ROW_TILE_ROWS];
+        float[] tile = new float[MatrixMultiply.ROW_TILE_ROWS * MatrixMultiply.ROW_TILE_COLUMNS];
+        Normalization.normalizeGroupRows(context, input, normWeight, normBias, normed, base, rowSums, mean, meanCorrection, rows, inFeatures, row0, groupRows,
+                norm, eps);
+        for (int r0 = row0; r0 < groupEnd; r0 += MatrixMultiply.ROW_TILE_ROWS) {
+            for (int col0 = context.localIdx * MatrixMultiply.ROW_TILE_COLUMNS; col0 < outFeatures; col0 += context.localGroupSizeX * MatrixMultiply.ROW_TILE_COLUMNS) {
+                MatrixMultiply.addRowTileProducts(tile, inputPanel, normed, weight, rows, inFeatures, outFeatures, r0, col0,
+                        col0 < context.localGroupSizeX * MatrixMultiply.ROW_TILE_COLUMNS ? 1 : 0);
+                storeQkv(tile, MatrixMultiply.ROW_TILE_COLUMNS, bias, q, k, v, r0, TornadoMath.min(MatrixMultiply.ROW_TILE_ROWS, groupEnd - r0), col0,
+                        TornadoMath.min(MatrixMultiply.ROW_TILE_COLUMNS, outFeatures - col0), qFeatures, kvFeatures, hasBias);
+            }
+        }
+    }
 }

@@ -1101,4 +1101,53 @@ public final class MatrixMultiply {
             }
         }
     }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // The last block's last task fused with the model's final norm.
+    // ---------------------------------------------------------------------------------------------------------
+
+    /**
+     * A pre-norm block's feed-forward down projection with its residual add, then the model's final norm of x in place,
+     * and, where asked, each sequence's last position copied out, in one task: {@code x += input R^T + rb},
+     * {@code x = norm(x)}, {@code lastPositions[b] = x[b, seqLen - 1]} ({@link SequencePooling#lastPosition}). Over
+     * {@link #normTiledGrid}{@code (rows, width, groupRows)}: a work-group owns {@code groupRows} rows and every column;
+     * it adds the projection of its rows into x in row tiles as {@link #residualNormLinearTiled}'s first phase does (the
+     * bits of {@link #linearTiled} with {@code accumulate}), then, after a barrier, normalises the group's rows of x in
+     * place ({@link Normalization#normalizeGroupRows}: the norm kernel's bits), then copies the last positions among the
+     * group's rows. The same bits as those two or three tasks, with one or two tasks fewer.
+     *
+     * @param lastPositions {@code [rows / seqLen, width]}, written when {@code flags} asks for it
+     * @param flags         1 if the projection has a bias ({@code residualBias} read), plus 2 to copy the last positions,
+     *                      plus 4 times the norm ({@link Normalization#LAYER_NORM} or {@link Normalization#RMS_NORM};
+     *                      {@code normBias} read for a LayerNorm)
+     */
+    public static void residualNormTiled(KernelContext context, FloatArray input, FloatArray residualWeight, FloatArray residualBias, FloatArray x,
+            FloatArray normWeight, FloatArray normBias, FloatArray lastPositions, int rows, int inner, int width, int seqLen, int groupRows, int flags,
+            float eps) {
+        int row0 = context.groupIdy * groupRows;
+        int groupEnd = TornadoMath.min(rows, row0 + groupRows);
+        float[] inputPanel = new float[INPUT_PANEL_DEPTH * ROW_TILE_ROWS];
+        float[] tile = new float[ROW_TILE_ROWS * ROW_TILE_COLUMNS];
+        float[] biasRow = new float[ROW_TILE_COLUMNS];
+        for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
+            for (int col0 = context.localIdx * ROW_TILE_COLUMNS; col0 < width; col0 += context.localGroupSizeX * ROW_TILE_COLUMNS) {
+                addRowTileProducts(tile, inputPanel, input, residualWeight, rows, inner, width, r0, col0, col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0);
+                storeRowTile(tile, biasRow, residualBias, x, width, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, flags & 1, NONE, 1);
+            }
+        }
+        context.globalBarrier();
+        int[] base = new int[Normalization.ROW_GROUP];
+        float[] rowSums = new float[Normalization.ROW_GROUP];
+        float[] mean = new float[Normalization.ROW_GROUP];
+        float[] meanCorrection = new float[Normalization.ROW_GROUP];
+        Normalization.normalizeGroupRows(context, x, normWeight, normBias, x, base, rowSums, mean, meanCorrection, rows, width, row0, groupRows, flags >> 2,
+                eps);
+        if (((flags >> 1) & 1) != 0) {
+            for (int row = row0 + seqLen - 1 - row0 % seqLen; row < groupEnd; row += seqLen) {
+                for (int c = context.localIdx; c < width; c += context.localGroupSizeX) {
+                    lastPositions.set(row / seqLen * width + c, x.get(row * width + c));
+                }
+            }
+        }
+    }
 }

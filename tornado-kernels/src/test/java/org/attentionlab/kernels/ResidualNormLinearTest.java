@@ -30,17 +30,17 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  */
 class ResidualNormLinearTest {
 
-    private static final int[] INNER = { 16, 40, 300 };
-    private static final int[] WIDTH = { 17, 64, 300 };
-    private static final int[] GROUP_ROWS = { 32, 64, 128 };
+    static final int[] INNER = { 16, 40, 300 };
+    static final int[] WIDTH = { 17, 64, 300 };
+    static final int[] GROUP_ROWS = { 32, 64, 128 };
 
-    private static FloatArray nans(int size) {
+    static FloatArray nans(int size) {
         FloatArray array = new FloatArray(size);
         array.init(Float.NaN);
         return array;
     }
 
-    private static FloatArray orPlaceholder(float[] values) {
+    static FloatArray orPlaceholder(float[] values) {
         return values == null ? new FloatArray(1) : FloatArray.fromArray(values);
     }
 

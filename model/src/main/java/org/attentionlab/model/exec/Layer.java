@@ -34,6 +34,14 @@ public interface Layer {
     FloatArray addTasks(LayerTasks tasks, FloatArray input);
 
     /**
+     * Whether {@link #addTasks} takes the task the layer before it deferred ({@link LayerTasks#deferred}): fuses it
+     * into its own first task, or adds it before its own. Otherwise the deferred task is added before this layer's.
+     */
+    default boolean fusesDeferredTask() {
+        return false;
+    }
+
+    /**
      * The key/value caches this layer's attention needs to generate up to {@code maxLength} positions (see
      * {@link KvCaches}); none for a layer without attention.
      */

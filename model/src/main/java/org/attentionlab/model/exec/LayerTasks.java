@@ -32,9 +32,17 @@ public final class LayerTasks {
     private final Map<String, Label> labels;
     private final KvCaches caches;
     private final boolean decoding;
+    /** Where a layer leaves its deferred task for the next, shared by one pass's layers; null: layers defer nothing. */
+    private final Handoff handoff;
+
+    /** The task a layer deferred ({@link #defer}) and that layer's index, until the next layer takes it. */
+    static final class Handoff {
+        private DeferredTask task;
+        private int layer;
+    }
 
     LayerTasks(TaskGraph graph, RunShape shape, Map<String, FloatArray> scratch, GridScheduler grids, LaunchGeometry geometry, int layer,
-            Map<String, Label> labels, KvCaches caches, boolean decoding) {
+            Map<String, Label> labels, KvCaches caches, boolean decoding, Handoff handoff) {
         this.graph = graph;
         this.shape = shape;
         this.scratch = scratch;
@@ -45,11 +53,54 @@ public final class LayerTasks {
         this.labels = labels;
         this.caches = caches;
         this.decoding = decoding;
+        this.handoff = handoff;
+    }
+
+    /** A layer's tasks without a handoff: it adds all its tasks itself (tests of one layer's tasks). */
+    LayerTasks(TaskGraph graph, RunShape shape, Map<String, FloatArray> scratch, GridScheduler grids, LaunchGeometry geometry, int layer,
+            Map<String, Label> labels, KvCaches caches, boolean decoding) {
+        this(graph, shape, scratch, grids, geometry, layer, labels, caches, decoding, null);
     }
 
     /** A view for one layer alone in its own graph (tests of a layer's tasks): one item per work-group, labels kept nowhere. */
     LayerTasks(TaskGraph graph, RunShape shape, Map<String, FloatArray> scratch, GridScheduler grids) {
         this(graph, shape, scratch, grids, new LaunchGeometry(1, "test", "CPU", null, 0, false), 0, new java.util.HashMap<>(), null, false);
+    }
+
+    /**
+     * Whether this layer may leave its last task to the next layer ({@link #defer}): in a model's pass, where a layer
+     * follows (or the pass adds what is left at its end).
+     */
+    public boolean canDefer() {
+        return handoff != null;
+    }
+
+    /** Leaves {@code task} to the next layer, which fuses it into its own first task or adds it first ({@link DeferredTask}). */
+    public void defer(DeferredTask task) {
+        if (handoff == null || handoff.task != null) {
+            throw new IllegalStateException(handoff == null ? "this pass takes no deferred task" : "a deferred task is already waiting");
+        }
+        handoff.task = task;
+        handoff.layer = layer;
+    }
+
+    /** The task the layer before deferred, or null: for a layer that fuses it ({@link #consumeDeferred}) or adds it ({@link #addDeferred}). */
+    public DeferredTask deferred() {
+        return handoff == null ? null : handoff.task;
+    }
+
+    /** The deferred task is now part of this layer's tasks. */
+    public void consumeDeferred() {
+        handoff.task = null;
+    }
+
+    /** Adds the deferred task, if any, as a task of its own, named for the layer that deferred it. */
+    public void addDeferred() {
+        DeferredTask task = deferred();
+        if (task != null) {
+            handoff.task = null;
+            task.addTo(new LayerTasks(graph, shape, scratch, grids, geometry, handoff.layer, labels, caches, decoding, null));
+        }
     }
 
     /**

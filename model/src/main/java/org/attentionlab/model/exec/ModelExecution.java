@@ -120,15 +120,17 @@ public final class ModelExecution implements AutoCloseable {
 
         // What each layer's tasks cost a graph, measured on graphs that only count (the layers' tasks are built twice:
         // building them allocates nothing twice, scratch buffers being shared by name).
+        // A task a layer defers to the next one counts in the next one's graph.
         List<GraphLimits.Cost> costs = new ArrayList<>();
         FloatArray stream = firstStream;
+        LayerTasks.Handoff probeHandoff = new LayerTasks.Handoff();
         for (int i = 0; i < layers.size(); i++) {
             TrackedTaskGraph probe = TrackedTaskGraph.probe("probe");
-            if (i == 0) {
-                addInputCopy(probe, floatInput, firstStream, null);
+            LayerTasks tasks = new LayerTasks(probe, shape, scratch, new GridScheduler(), geometry, i, new HashMap<>(), caches, decoding, probeHandoff);
+            if (i == 0 && floatInput != null) {
+                tasks.defer(new InputCopy(floatInput, firstStream));
             }
-            stream = addLayer(layers.get(i), new LayerTasks(probe, shape, scratch, new GridScheduler(), geometry, i, new HashMap<>(), caches, decoding), i,
-                    tokenInput, stream);
+            stream = addLayer(layers.get(i), tasks, i, i == layers.size() - 1, tokenInput, stream);
             costs.add(GraphLimits.Cost.of(probe));
         }
         List<List<Integer>> groups = group(costs, GraphLimits.ofThisProcess(), options.layersPerGraph());
@@ -139,18 +141,20 @@ public final class ModelExecution implements AutoCloseable {
         List<Object> constants = new ArrayList<>();
         List<Object> cacheBuffers = new ArrayList<>();
         stream = firstStream;
+        LayerTasks.Handoff handoff = new LayerTasks.Handoff();
         for (int g = 0; g < groups.size(); g++) {
             TrackedTaskGraph graph = new TrackedTaskGraph(graphName(g));
-            if (g == 0) {
-                addInputCopy(graph, floatInput, firstStream, labels);
-            }
             for (int i : groups.get(g)) {
                 Layer layer = layers.get(i);
                 constants.addAll(layer.deviceConstants());
                 if (caches != null) {
                     cacheBuffers.addAll(caches.buffersOf(layer));
                 }
-                stream = addLayer(layer, new LayerTasks(graph, shape, scratch, grids, geometry, i, labels, caches, decoding), i, tokenInput, stream);
+                LayerTasks tasks = new LayerTasks(graph, shape, scratch, grids, geometry, i, labels, caches, decoding, handoff);
+                if (i == 0 && floatInput != null) {
+                    tasks.defer(new InputCopy(floatInput, firstStream));
+                }
+                stream = addLayer(layer, tasks, i, i == layers.size() - 1, tokenInput, stream);
             }
             if (graph.isEmpty()) {
                 // GraphChain would leave it out, and run() would execute one graph too many; the model drops identity layers
@@ -177,19 +181,31 @@ public final class ModelExecution implements AutoCloseable {
         return new ModelExecution(shape, floatInput, tokenInput, stream, results, plan, groups, labels, geometry);
     }
 
-    /** The task copying float input into the stream the first layer updates (none for token ids). */
-    private static void addInputCopy(TrackedTaskGraph graph, FloatArray input, FloatArray copy, Map<String, LayerTasks.Label> labels) {
-        if (input == null) {
-            return;
-        }
-        graph.task("input_copy", Activations::scale, input, copy, 1f, input.getSize());
-        if (labels != null) {
-            labels.put(graph.getTaskGraphName() + ".input_copy", new LayerTasks.Label(0, TaskKind.EMBEDDING));
+    /**
+     * Float input copied into the stream the first layer updates (token ids need none), so that the input stays as the
+     * caller wrote it: a task of its own, deferred to the first layer, which may copy it in its own first task
+     * ({@link DeferredTask}).
+     */
+    public record InputCopy(FloatArray input, FloatArray stream) implements DeferredTask {
+        @Override
+        public void addTo(LayerTasks tasks) {
+            tasks.graph().task(tasks.name(TaskKind.EMBEDDING, "input_copy"), Activations::scale, input, stream, 1f, input.getSize());
         }
     }
 
-    private static FloatArray addLayer(Layer layer, LayerTasks tasks, int index, IntArray tokenInput, FloatArray stream) {
-        return index == 0 && layer instanceof TokenLayer tokens ? tokens.addTasks(tasks, tokenInput) : layer.addTasks(tasks, stream);
+    /**
+     * The tasks of the layer at {@code index}, after the task the layer before deferred ({@link DeferredTask}) where this
+     * one does not fuse it, and, after the {@code last} layer, what that one deferred.
+     */
+    static FloatArray addLayer(Layer layer, LayerTasks tasks, int index, boolean last, IntArray tokenInput, FloatArray stream) {
+        if (!layer.fusesDeferredTask()) {
+            tasks.addDeferred();
+        }
+        FloatArray out = index == 0 && layer instanceof TokenLayer tokens ? tokens.addTasks(tasks, tokenInput) : layer.addTasks(tasks, stream);
+        if (last) {
+            tasks.addDeferred();
+        }
+        return out;
     }
 
     /**

@@ -129,6 +129,23 @@ final class Linear {
         tasks.grid(taskName, tasks.geometry().normProjection(rows, Math.max(residual.out, projection.out), groupRows));
     }
 
+    /**
+     * {@code x += input Rᵀ (+ rb)} of {@code residual}, then {@code x = norm(x)} in place, and with
+     * {@code lastPositions} not null each sequence's last position of x copied into it, in one task
+     * ({@link MatrixMultiply#residualNormTiled}): a model's last block's down projection with the final norm (and the
+     * last-position output), for a geometry whose {@link NormWeights#fusedGroupRows} over x's width is
+     * {@code groupRows > 0}.
+     */
+    static void addResidualNormTask(LayerTasks tasks, TaskKind kind, String taskName, Linear residual, NormWeights norm, int groupRows, FloatArray input,
+            FloatArray x, FloatArray lastPositions, int rows) {
+        int flags = (residual.hasBias ? 1 : 0) + (lastPositions != null ? 2 : 0) + 4 * norm.kernelCode();
+        // Not x itself when there is nothing to copy: TornadoVM never schedules a task given one array twice.
+        tasks.graph().task(tasks.name(kind, taskName), MatrixMultiply::residualNormTiled, new KernelContext(), input, residual.weight, residual.biasArgument,
+                x, norm.weight, norm.biasArgument(), lastPositions != null ? lastPositions : tasks.scratch("unread", 1), rows, residual.in, residual.out, tasks.shape().seqLen(),
+                groupRows, flags, norm.eps());
+        tasks.grid(taskName, tasks.geometry().normProjection(rows, residual.out, groupRows));
+    }
+
     /** Elements of its weight and bias. */
     long weightElements() {
         return (long) in * out + (hasBias ? out : 0);

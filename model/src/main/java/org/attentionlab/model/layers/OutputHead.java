@@ -63,11 +63,27 @@ public final class OutputHead implements TrainableLayer {
         return output == OutputMode.ALL ? seqLen : 1;
     }
 
+    /** The task of the last block's down projection and residual add with the final norm (and the last positions), where they run as one ({@code forward --json} counts them). */
+    public static final String RESIDUAL_NORM_TASK = "residual_final_norm";
+
+    /**
+     * The final norm, then the output. Where the last block deferred its down projection and residual add
+     * ({@link #residualToFuse}), they, the final norm and for {@code output: last} the last positions run as one task
+     * ({@link #RESIDUAL_NORM_TASK}).
+     */
     @Override
     public FloatArray addTasks(LayerTasks tasks, FloatArray x) {
         int batch = tasks.shape().batch();
         int seqLen = tasks.shape().seqLen();
-        if (finalNorm != null) {
+        TransformerBlock.ResidualProjection before = residualToFuse(tasks, x);
+        if (before != null) {
+            FloatArray last = output == OutputMode.LAST ? tasks.scratch("pooled", batch * width) : null;
+            Linear.addResidualNormTask(tasks, TaskKind.FFN, RESIDUAL_NORM_TASK, before.projection(), finalNorm, finalNorm.fusedGroupRows(tasks, width),
+                    before.input(), x, last, batch * seqLen);
+            if (last != null) {
+                return last;
+            }
+        } else if (finalNorm != null) {
             finalNorm.addTask(tasks, "final_norm", x, x, batch * seqLen);
         }
         return switch (output) {
@@ -83,6 +99,26 @@ public final class OutputHead implements TrainableLayer {
             yield out;
         }
         };
+    }
+
+    @Override
+    public boolean fusesDeferredTask() {
+        return true;
+    }
+
+    /**
+     * The last block's deferred down projection, to run with the final norm, or null after adding any deferred task as
+     * its own: fused where it adds into this head's input x and the geometry fuses the norm over x's rows
+     * ({@link NormWeights#fusedGroupRows}; none without a final norm).
+     */
+    private TransformerBlock.ResidualProjection residualToFuse(LayerTasks tasks, FloatArray x) {
+        if (tasks.deferred() instanceof TransformerBlock.ResidualProjection before && finalNorm != null && before.x() == x && before.projection().out == width
+                && finalNorm.fusedGroupRows(tasks, width) > 0) {
+            tasks.consumeDeferred();
+            return before;
+        }
+        tasks.addDeferred();
+        return null;
     }
 
     @Override

@@ -8,9 +8,12 @@ import org.attentionlab.kernels.LinearKernels;
 import org.attentionlab.kernels.MatrixMultiply;
 import org.attentionlab.kernels.SinusoidalEncoding;
 import org.attentionlab.model.exec.Buffer;
+import org.attentionlab.model.exec.DeferredTask;
 import org.attentionlab.model.exec.KvCaches;
 import org.attentionlab.model.exec.Layer;
+import org.attentionlab.model.exec.LaunchGeometry;
 import org.attentionlab.model.exec.LayerTasks;
+import org.attentionlab.model.exec.ModelExecution;
 import org.attentionlab.model.exec.TaskKind;
 import org.attentionlab.model.exec.TrainableLayer;
 import org.attentionlab.model.exec.TrainingTasks;
@@ -170,15 +173,21 @@ public final class TransformerBlock implements TrainableLayer {
     @Override
     public FloatArray addTasks(LayerTasks tasks, FloatArray x) {
         int rows = tasks.shape().rows();
+        ModelExecution.InputCopy inputCopy = inputCopyToFuse(tasks, x);
         block.sinusoidalInput().ifPresent(variant -> InputEncoding.addSinusoidal(tasks, x, width, variant));
         FloatArray normed = tasks.scratch("normed", rows * width);
         switch (position) {
         case PRE -> {
-            FloatArray heads = addAttention(tasks, attnNorm, x, normed);
+            FloatArray heads = addAttention(tasks, inputCopy, attnNorm, x, normed);
             if (upProj == null) {
                 addResidual(tasks, Residual.ATTENTION, oProj, heads, x, normed);
             } else {
-                addResidual(tasks, Residual.FEED_FORWARD, downProj, addAttentionResidualAndFeedForwardHidden(tasks, heads, x, normed), x, normed);
+                FloatArray hidden = addAttentionResidualAndFeedForwardHidden(tasks, heads, x, normed);
+                if (defersDownProjection(tasks)) {
+                    tasks.defer(new ResidualProjection(downProj, hidden, x));
+                } else {
+                    addResidual(tasks, Residual.FEED_FORWARD, downProj, hidden, x, normed);
+                }
             }
         }
         case POST -> {
@@ -203,9 +212,23 @@ public final class TransformerBlock implements TrainableLayer {
         return x;
     }
 
-    /** {@link #addAttention(LayerTasks, FloatArray)} of {@code norm(x)}, the norm inside the q/k/v projection where the geometry allows ({@code normed}: its output). */
-    private FloatArray addAttention(LayerTasks tasks, NormWeights norm, FloatArray x, FloatArray normed) {
+    /**
+     * {@link #addAttention(LayerTasks, FloatArray)} of {@code norm(x)}, the norm inside the q/k/v projection where the
+     * geometry allows ({@code normed}: its output), and in the same task the copy of the model's input into x where this
+     * first block takes it ({@code inputCopy} not null: {@link #inputCopyToFuse}).
+     */
+    private FloatArray addAttention(LayerTasks tasks, ModelExecution.InputCopy inputCopy, NormWeights norm, FloatArray x, FloatArray normed) {
         int rows = tasks.shape().rows();
+        if (inputCopy != null) {
+            QkvBuffers out = qkvBuffers(tasks);
+            int groupRows = inputCopyGroupRows(tasks);
+            tasks.graph().task(tasks.name(TaskKind.PROJECTIONS, INPUT_QKV_TASK), LinearKernels::inputNormQkvProjectionTiled, new KernelContext(),
+                    inputCopy.input(), x, norm.weight, norm.biasArgument(), normed, qkvWeight, qkvBias, out.q, out.k, out.v, rows, width, qWidth, kvWidth,
+                    groupRows, norm.kernelCode(), norm.eps(), KernelCodes.hasBias(block.attentionBias()));
+            tasks.grid(INPUT_QKV_TASK, tasks.geometry().normProjection(rows, Math.max(width, qWidth + 2 * kvWidth), groupRows));
+            attention.addTasks(tasks, out.q, out.k, out.v, out.heads);
+            return out.heads;
+        }
         int groupRows = norm.fusedGroupRows(tasks, qWidth + 2 * kvWidth);
         if (groupRows == 0) {
             return addAttention(tasks, norm.addTask(tasks, "attn_norm", x, normed, rows));
@@ -217,6 +240,59 @@ public final class TransformerBlock implements TrainableLayer {
         tasks.grid("attn_norm_qkv_proj", tasks.geometry().normProjection(rows, qWidth + 2 * kvWidth, groupRows));
         attention.addTasks(tasks, out.q, out.k, out.v, out.heads);
         return out.heads;
+    }
+
+    /**
+     * {@code x += input Wᵀ (+ b)} of {@code projection}: a pre-norm block's down projection and residual add, deferred
+     * to the layer after it ({@link #defersDownProjection}): the output head runs it with the final norm
+     * ({@link OutputHead#RESIDUAL_NORM_TASK}); any other layer, the next block included, adds it as the task it would
+     * have been. (Run inside the next block's norm and q/k/v task, it made rnope-swa at L = 128 slower on PoCL: each
+     * core's work-group then gathers all of down_proj's weight, where the task of its own splits it over the cores.)
+     */
+    record ResidualProjection(Linear projection, FloatArray input, FloatArray x) implements DeferredTask {
+        @Override
+        public void addTo(LayerTasks tasks) {
+            projection.addTask(tasks, TaskKind.FFN, "down_proj", input, x, tasks.shape().rows(), null, true);
+        }
+    }
+
+    /**
+     * Whether this block leaves its down projection and residual add to the layer after it: in a model's pass without
+     * dropout (a dropped update is a task of its own), where the geometry fuses norms into projections for these rows
+     * ({@link LaunchGeometry#normGroupRows}), as the output head would.
+     */
+    private boolean defersDownProjection(LayerTasks tasks) {
+        boolean dropout = tasks.shape().dropout() && block.dropout() > 0;
+        return tasks.canDefer() && !dropout && tasks.geometry().normGroupRows(tasks.shape().rows(), width) > 0;
+    }
+
+    /** A block takes the task deferred to it: the model's input copy it may fuse ({@link #inputCopyToFuse}), else adds it first. */
+    @Override
+    public boolean fusesDeferredTask() {
+        return true;
+    }
+
+    /** The task of a model's first block that copies the model's input into the stream x with its attn_norm and q/k/v projection. */
+    public static final String INPUT_QKV_TASK = "input_attn_norm_qkv_proj";
+
+    /**
+     * The copy of the model's input into x that this block runs in its first task ({@link #INPUT_QKV_TASK}), or null after
+     * adding any deferred task as its own: a pre-norm block without a sinusoidal input (whose encoding would come
+     * between) that the copy writes, where {@link #inputCopyGroupRows} finds a group size.
+     */
+    private ModelExecution.InputCopy inputCopyToFuse(LayerTasks tasks, FloatArray x) {
+        if (tasks.deferred() instanceof ModelExecution.InputCopy copy && position == NormPosition.PRE && block.sinusoidalInput().isEmpty() && copy.stream() == x
+                && inputCopyGroupRows(tasks) > 0) {
+            tasks.consumeDeferred();
+            return copy;
+        }
+        tasks.addDeferred();
+        return null;
+    }
+
+    /** Rows per work-group of {@link #INPUT_QKV_TASK}: the norm fused into a projection as wide as the wider of the copy and q/k/v ({@link NormWeights#fusedGroupRows}). */
+    private int inputCopyGroupRows(LayerTasks tasks) {
+        return attnNorm.fusedGroupRows(tasks, Math.max(width, qWidth + 2 * kvWidth));
     }
 
     /** The attention branch's buffers: q, k, v and the heads' outputs. */

@@ -34,20 +34,32 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  */
 class FusedBlockTasksTest {
 
-    @Test
-    void theFusedBlockGivesTheSeparateTasksStream() throws Exception {
+    /** The rnope-swa PyTorch twin with its weights. */
+    static Model twin() throws Exception {
         Model model = Model.build(ConfigLoader.load(PyTorchTwinsTest.resource("rnope-swa.yaml")));
         Map<String, Tensor> weights = new LinkedHashMap<>(SafeTensors.read(PyTorchTwinsTest.resource("rnope-swa.safetensors")));
         weights.remove("input");
         weights.remove("output");
         model.parameters().loadFrom("rnope-swa", weights);
-        Layer block = model.layers().stream().filter(layer -> layer.describe().startsWith("block")).findFirst().orElseThrow();
-        RunShape shape = RunShape.inference(2, 64);
-        float[] x = new float[shape.rows() * block.outputWidth()];
-        SplittableRandom random = new SplittableRandom(5);
+        return model;
+    }
+
+    /** {@code size} values uniform in [-2, 2) from {@code seed}. */
+    static float[] uniformInput(int size, long seed) {
+        float[] x = new float[size];
+        SplittableRandom random = new SplittableRandom(seed);
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) random.nextDouble(-2, 2);
         }
+        return x;
+    }
+
+    @Test
+    void theFusedBlockGivesTheSeparateTasksStream() throws Exception {
+        Model model = twin();
+        Layer block = model.layers().stream().filter(layer -> layer.describe().startsWith("block")).findFirst().orElseThrow();
+        RunShape shape = RunShape.inference(2, 64);
+        float[] x = uniformInput(shape.rows() * block.outputWidth(), 5);
         TrackedTaskGraph fusedGraph = new TrackedTaskGraph("g");
         float[] fused = run(block, shape, x, 2, "l0_o_proj_ffn_norm_up_proj", fusedGraph);
         TrackedTaskGraph separateGraph = new TrackedTaskGraph("g");
