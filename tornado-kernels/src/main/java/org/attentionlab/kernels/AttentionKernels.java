@@ -436,7 +436,14 @@ public final class AttentionKernels {
      * head dimension uses; the output stored as vectors (LLVM gathers the transposed tile); 32-key tiles (17.5 ms);
      * and the head dimensions in the lanes of {@code O += P V} (16 sums of rows, V loaded as vectors, row-major
      * output: 14.1-14.8 ms; most likely because a FloatArray's data starts 16 bytes into its buffer, so every 16-float
-     * load of a row of v crosses a cache line, where the broadcasts used here never do).
+     * load of a row of v crosses a cache line, where the broadcasts used here never do). Also measured and not kept
+     * (same PoCL shape, alternating runs, medians of 200): two 16-row blocks per work-item (32 rows over the union of
+     * their keys, about 6 % more keys), every broadcast key or value serving both blocks (4 keys or dimensions x 2
+     * blocks of Float16 sums: 6 loads per 8 vector multiply-adds instead of 9): 12.6-13.4 ms against 12.5-12.7 ms. The
+     * products kept their share of the time (55 %, the loops as tight as intended), so the broadcast loads do not bound
+     * them; the separate vector multiply and add more likely do (TornadoVM's Float16 has no fma). With the two blocks'
+     * softmaxes in one basic block LLVM's SLP vectorizer turned them into 4-lane code with gathers (22 ms); a branch
+     * between them (the dropout test) avoided that.
      */
     public static void flashTiled(KernelContext context, FloatArray q, FloatArray k, FloatArray v, FloatArray out, IntArray globalTokens, int numGlobal,
             FloatArray slopes, int batch, int seqLen, int numHeads, int numKvHeads, int headDim, IntArray windows, int causal, int biasKind,
