@@ -138,7 +138,8 @@ public record LaunchGeometry(int groupItems, String source, String deviceType, l
      * The kernels of a layer's attention backward in training: register tiles
      * ({@link AttentionLaunch.Backward#REGISTER_TILES}) where {@link #registerTiles} holds and the head dimension fits
      * them, the per-row kernels otherwise (on the JVM implementation C2 leaves tiles scalar, as for flash);
-     * {@code --json} and {@code train}'s {@code launch:} line record the choice as {@code attention_backward_kernel}.
+     * {@code train}'s {@code launch:} line counts the layers per choice as {@code attention_backward_kernels}
+     * ({@link org.attentionlab.model.train.TrainingGraph#launchReport}).
      */
     public AttentionLaunch.Backward attentionBackward(AttentionLaunch launch) {
         return launch.backwardKernels(registerTiles);
@@ -174,7 +175,6 @@ public record LaunchGeometry(int groupItems, String source, String deviceType, l
         m.put("local_memory_bytes", localMemoryBytes);
         m.put("projection_kernel", registerTiles ? "register_tiles" : "row_blocks");
         m.put("flash_kernel", registerTiles ? "register_tiles" : "blocks");
-        m.put("attention_backward_kernel", registerTiles ? "register_tiles" : "rows");
         return m;
     }
 }

@@ -5,6 +5,9 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+
+import org.attentionlab.kernels.AttentionLaunch;
 
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.TaskGraph;
@@ -30,6 +33,8 @@ public final class TrainingTasks {
     private static final class Segments {
         final String name;
         final List<TrackedTaskGraph> graphs = new ArrayList<>();
+        /** Layers per attention-backward kernel kind, as the layers chose them ({@link #recordAttentionBackward}). */
+        final Map<String, Integer> attentionBackwardLayers = new TreeMap<>();
 
         Segments(String name) {
             this.name = name;
@@ -182,5 +187,21 @@ public final class TrainingTasks {
         long mixed = (shape.dropoutSeed() * 0x9E3779B97F4A7C15L) ^ (microBatch * 0xBF58476D1CE4E5B9L) ^ (stream * 0x94D049BB133111EBL);
         mixed ^= mixed >>> 31;
         return (int) (mixed ^ (mixed >>> 32));
+    }
+
+    /**
+     * Records the attention-backward kernels this layer chose ({@link LaunchGeometry#attentionBackward}: register tiles
+     * or rows, which depends on the layer's head dimension as well as the device), once per layer (micro-batch 0), so
+     * that the step can report the kernels it actually runs ({@link #attentionBackwardKernels}).
+     */
+    public void recordAttentionBackward(AttentionLaunch.Backward kernels) {
+        if (microBatch == 0) {
+            segments.attentionBackwardLayers.merge(kernels == AttentionLaunch.Backward.REGISTER_TILES ? "register_tiles" : "rows", 1, Integer::sum);
+        }
+    }
+
+    /** How many layers run each attention-backward kernel kind, by kind; empty for a step without attention backward. */
+    public Map<String, Integer> attentionBackwardKernels() {
+        return Map.copyOf(segments.attentionBackwardLayers);
     }
 }

@@ -237,6 +237,7 @@ final class AttentionCore {
         return (t, dOut, dq, dk, dv) -> {
             FloatArray statistics = t.scratch("attention_statistics", launch.backwardStatisticsSize());
             AttentionLaunch.Backward kernels = t.geometry().attentionBackward(launch);
+            t.recordAttentionBackward(kernels);
             launch.addBackwardTasks(t.graph(), t.name("attention"), kernels, attendedQ, attendedK, v, out, dOut, statistics, dq, dk, dv);
             launch.backwardGrids(kernels, t.geometry().groupItems()).forEach((suffix, grid) -> t.grid("attention" + suffix, grid));
             if (spec.rope().isPresent()) {

@@ -140,7 +140,7 @@ public final class Trainer {
         try (TrainingGraph stepGraph = TrainingGraph.forTraining(model, shape, objective, optimizer, k, device);
                 Evaluator evaluator = new Evaluator(model, task, objective, train.batchSize(), train.evalBatches(), TrainTask.evaluationSeed(train), device);
                 Interruption interruption = new Interruption()) {
-            listener.note("launch: " + Json.write(stepGraph.geometry().report()));
+            listener.note("launch: " + Json.write(stepGraph.launchReport()));
 
             // ---- the loop
             long windowStart = System.nanoTime();

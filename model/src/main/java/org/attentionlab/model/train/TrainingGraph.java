@@ -74,6 +74,7 @@ public final class TrainingGraph implements AutoCloseable {
     private final TornadoExecutionPlan plan;
     private final int graphCount;
     private final LaunchGeometry geometry;
+    private final Map<String, Integer> attentionBackwardKernels;
     private final List<Object> results;
     private final List<Object> readBack;
     private TornadoExecutionResult lastResult;
@@ -81,7 +82,8 @@ public final class TrainingGraph implements AutoCloseable {
     private StepProfile profile;
 
     private TrainingGraph(Model model, Map<String, FloatArray> gradientsByName, List<Object> inputs, List<Objective> objectives, OptimizerState optimizer,
-            TornadoExecutionPlan plan, int graphCount, LaunchGeometry geometry, List<Object> results, List<Object> readBack) {
+            TornadoExecutionPlan plan, int graphCount, LaunchGeometry geometry, Map<String, Integer> attentionBackwardKernels, List<Object> results,
+            List<Object> readBack) {
         this.model = model;
         this.gradientsByName = gradientsByName;
         this.inputs = inputs;
@@ -90,6 +92,7 @@ public final class TrainingGraph implements AutoCloseable {
         this.plan = plan;
         this.graphCount = graphCount;
         this.geometry = geometry;
+        this.attentionBackwardKernels = attentionBackwardKernels;
         this.results = results;
         this.readBack = readBack;
     }
@@ -208,7 +211,8 @@ public final class TrainingGraph implements AutoCloseable {
         if (device != null) {
             plan.withDevice(device);
         }
-        return new TrainingGraph(model, gradientsByName, inputs, objectives, optimizer, plan, graphs.size(), geometry, results, readBack);
+        return new TrainingGraph(model, gradientsByName, inputs, objectives, optimizer, plan, graphs.size(), geometry, root.attentionBackwardKernels(), results,
+                readBack);
     }
 
     /** The first layer of the model that cannot be trained yet (it has no backward), if any. */
@@ -324,6 +328,19 @@ public final class TrainingGraph implements AutoCloseable {
     /** The launch geometry the graph was built for: which projection kernels, how many items per group. */
     public LaunchGeometry geometry() {
         return geometry;
+    }
+
+    /**
+     * What {@code train}'s {@code launch:} line records: the geometry's report and, when the step has an attention
+     * backward, {@code attention_backward_kernels}, the number of layers running each kernel kind the layers chose
+     * ({@code register_tiles} or {@code rows}: the choice also depends on each layer's head dimension).
+     */
+    public Map<String, Object> launchReport() {
+        Map<String, Object> report = geometry.report();
+        if (!attentionBackwardKernels.isEmpty()) {
+            report.put("attention_backward_kernels", new java.util.TreeMap<>(attentionBackwardKernels));
+        }
+        return report;
     }
 
     @Override

@@ -177,7 +177,7 @@ class LaunchGeometryTest {
                     launch.backwardGrids(AttentionLaunch.Backward.REGISTER_TILES, 1).get("_dkdv").getGlobalWork(), "dk/dv over the kv heads");
             assertTrue(launch.backwardGrids(AttentionLaunch.Backward.ROWS, 1).isEmpty());
         }
-        assertEquals("register_tiles", tiles.report().get("attention_backward_kernel"));
-        assertEquals("rows", rows.report().get("attention_backward_kernel"));
+        // The choice depends on the layer's head dimension too, so the geometry does not report one: the step counts them.
+        assertFalse(tiles.report().containsKey("attention_backward_kernel"));
     }
 }

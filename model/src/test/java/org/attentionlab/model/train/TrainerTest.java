@@ -85,6 +85,9 @@ class TrainerTest {
         assertEquals(6, outcome.lastStep());
         // The run says which projection kernels its device got: the JVM implementation keeps the row blocks.
         assertTrue(first.notes.stream().anyMatch(n -> n.startsWith("launch: {") && n.contains("\"projection_kernel\": \"row_blocks\"")), first.notes.toString());
+        // And the attention backward its layers chose, counted once per layer (2 layers, each in 2 micro-batches).
+        assertTrue(first.notes.stream().anyMatch(n -> n.startsWith("launch: {") && n.contains("\"attention_backward_kernels\": {\"rows\": 2}")),
+                first.notes.toString());
         // A run that stopped after its checkpoint at step 2 (its log already has later lines, as after a kill).
         Path resumed = tmp.resolve("resumed");
         Files.createDirectories(resumed);
