@@ -317,22 +317,28 @@ public final class MatrixMultiply {
     }
 
     /**
-     * A pre-norm block's attention output projection, its residual add, the feed-forward's norm and up projection in one
-     * task: {@code x += input R^T + rb}, then {@code y = act(norm(x) W^T + b)}, both weights in {@code torch.nn.Linear}
-     * layout ({@code residualWeight [width, inner]}, {@code weight [cols, width]}). Over
+     * A pre-norm block's attention output projection, its residual add, the feed-forward's norm and up projection, and
+     * where asked its down projection with the second residual add, in one task: {@code x += input R^T + rb}, then
+     * {@code y = act(norm(x) W^T + b)}, then {@code x += y D^T + db}, the weights in {@code torch.nn.Linear} layout
+     * ({@code residualWeight [width, inner]}, {@code weight [cols, width]}, {@code downWeight [width, cols]}). Over
      * {@link #normTiledGrid}{@code (rows, max(width, cols), groupRows)}: a work-group owns {@code groupRows} rows and every
-     * column. It first adds the residual projection of its rows into x in row tiles as {@link #normLinearTiled} projects
-     * (the same bits as {@link #linearTiled} with {@code accumulate}); after a barrier the group normalises its rows of x
-     * into {@code normed} ({@code [rows, width]}, scratch; {@link Normalization#normalizeGroupRows}), then projects them
-     * as {@link #normLinearTiled} does. The same bits as {@link #linearTiled} accumulating into x followed by
-     * {@link #normLinearTiled}, with one task fewer.
+     * column, and everything after the attention output is row-local. It first adds the residual projection of its rows
+     * into x in row tiles as {@link #normLinearTiled} projects (the same bits as {@link #linearTiled} with
+     * {@code accumulate}); after a barrier the group normalises its rows of x into {@code normed} ({@code [rows, width]},
+     * scratch; {@link Normalization#normalizeGroupRows}), then projects them into y as {@link #normLinearTiled} does; with
+     * the down phase, after a second barrier, it adds the down projection of its rows of y into x, again in row tiles (the
+     * bits of {@link #linearTiled} with {@code accumulate}; y stays the feed-forward's hidden activations). The same bits
+     * as {@link #linearTiled} accumulating into x, {@link #normLinearTiled}, and with the down phase
+     * {@link #linearTiled} accumulating into x again, with one or two tasks fewer. The down phase reads y from global
+     * memory: its {@code groupRows} rows were just written by the group itself, so they come from the core's caches.
      *
-     * @param biases 1 if the residual projection has a bias ({@code residualBias} read), plus 2 if the second one has
-     *               ({@code bias} read): both flags in one argument, as a task takes at most 20
+     * @param downWeight read with the down phase only, like {@code downBias}
+     * @param flags      {@link #residualNormFlags}: the biases read, the norm, the activation and whether the down phase
+     *                   runs, in one argument, as a task takes at most 20
      */
     public static void residualNormLinearTiled(KernelContext context, FloatArray input, FloatArray residualWeight, FloatArray residualBias, FloatArray x,
-            FloatArray normWeight, FloatArray normBias, FloatArray normed, FloatArray weight, FloatArray bias, FloatArray y, int rows, int inner, int width,
-            int cols, int groupRows, int norm, float eps, int biases, int activation) {
+            FloatArray normWeight, FloatArray normBias, FloatArray normed, FloatArray weight, FloatArray bias, FloatArray y, FloatArray downWeight,
+            FloatArray downBias, int rows, int inner, int width, int cols, int groupRows, float eps, int flags) {
         int row0 = context.groupIdy * groupRows;
         int groupEnd = TornadoMath.min(rows, row0 + groupRows);
         // Each phase has its own scratch, so that no private array lives across a barrier (PoCL keeps such arrays per work-item).
@@ -342,7 +348,7 @@ public final class MatrixMultiply {
         for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
             for (int col0 = context.localIdx * ROW_TILE_COLUMNS; col0 < width; col0 += context.localGroupSizeX * ROW_TILE_COLUMNS) {
                 addRowTileProducts(residualTile, residualPanel, input, residualWeight, rows, inner, width, r0, col0, col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0);
-                storeRowTile(residualTile, residualBiasRow, residualBias, x, width, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, biases & 1, NONE, 1);
+                storeRowTile(residualTile, residualBiasRow, residualBias, x, width, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, flags & 1, NONE, 1);
             }
         }
         context.globalBarrier();
@@ -350,16 +356,38 @@ public final class MatrixMultiply {
         float[] rowSums = new float[Normalization.ROW_GROUP];
         float[] mean = new float[Normalization.ROW_GROUP];
         float[] meanCorrection = new float[Normalization.ROW_GROUP];
-        Normalization.normalizeGroupRows(context, x, normWeight, normBias, normed, base, rowSums, mean, meanCorrection, rows, width, row0, groupRows, norm, eps);
+        Normalization.normalizeGroupRows(context, x, normWeight, normBias, normed, base, rowSums, mean, meanCorrection, rows, width, row0, groupRows,
+                (flags >> 4) & 3, eps);
         float[] inputPanel = new float[INPUT_PANEL_DEPTH * ROW_TILE_ROWS];
         float[] tile = new float[ROW_TILE_ROWS * ROW_TILE_COLUMNS];
         float[] biasRow = new float[ROW_TILE_COLUMNS];
         for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
             for (int col0 = context.localIdx * ROW_TILE_COLUMNS; col0 < cols; col0 += context.localGroupSizeX * ROW_TILE_COLUMNS) {
                 addRowTileProducts(tile, inputPanel, normed, weight, rows, width, cols, r0, col0, col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0);
-                storeRowTile(tile, biasRow, bias, y, cols, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, (biases >> 1) & 1, activation, 0);
+                storeRowTile(tile, biasRow, bias, y, cols, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, (flags >> 1) & 1, (flags >> 6) & 7, 0);
             }
         }
+        if (((flags >> 2) & 1) != 0) {
+            context.globalBarrier();
+            float[] downPanel = new float[INPUT_PANEL_DEPTH * ROW_TILE_ROWS];
+            float[] downTile = new float[ROW_TILE_ROWS * ROW_TILE_COLUMNS];
+            float[] downBiasRow = new float[ROW_TILE_COLUMNS];
+            for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
+                for (int col0 = context.localIdx * ROW_TILE_COLUMNS; col0 < width; col0 += context.localGroupSizeX * ROW_TILE_COLUMNS) {
+                    addRowTileProducts(downTile, downPanel, y, downWeight, rows, cols, width, r0, col0, col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0);
+                    storeRowTile(downTile, downBiasRow, downBias, x, width, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, (flags >> 3) & 1, NONE, 1);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link #residualNormLinearTiled}'s {@code flags}: 1 if the residual projection has a bias, plus 2 if the second
+     * projection has, plus 4 to run the down phase, plus 8 if the down projection has a bias, plus 16 times the norm
+     * ({@link Normalization#LAYER_NORM} or {@link Normalization#RMS_NORM}), plus 64 times the activation.
+     */
+    public static int residualNormFlags(boolean residualBias, boolean bias, boolean down, boolean downBias, int norm, int activation) {
+        return (residualBias ? 1 : 0) + (bias ? 2 : 0) + (down ? 4 : 0) + (downBias ? 8 : 0) + 16 * norm + 64 * activation;
     }
 
     /**
