@@ -106,6 +106,13 @@ public final class MatrixMultiply {
      */
     public static final int INPUT_PANEL_DEPTH = 1024;
     /**
+     * Output columns per sweep of {@link #residualNormLinearTiled}'s down phase: the row tiles of that many columns are
+     * summed together, one {@value #PROJECTION_PANEL_DEPTH}-deep input panel at a time (16 KB, and 16 KB of sums: both stay
+     * in a core's L1 cache, where one {@value #INPUT_PANEL_DEPTH}-deep panel of the feed-forward's hidden rows, 64 KB,
+     * would not).
+     */
+    public static final int DOWN_SWEEP_COLUMNS = 256;
+    /**
      * Work-items per work-group of {@link #normLinearTiled} and its siblings ({@link #normTiledGrid}), each walking the
      * group's column tiles at a stride of this many tiles. One: PoCL runs a work-group on one core either way, and a
      * lone item stages its row tile's input once for all the columns ({@link #accumulateRowTile}), where an item per
@@ -311,7 +318,7 @@ public final class MatrixMultiply {
         for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
             for (int col0 = context.localIdx * ROW_TILE_COLUMNS; col0 < cols; col0 += context.localGroupSizeX * ROW_TILE_COLUMNS) {
                 addRowTileProducts(tile, inputPanel, normed, weight, rows, inner, cols, r0, col0, col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0);
-                storeRowTile(tile, biasRow, bias, y, cols, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, hasBias, activation, 0);
+                storeRowTile(tile, 0, biasRow, bias, y, cols, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, hasBias, activation, 0);
             }
         }
     }
@@ -348,7 +355,7 @@ public final class MatrixMultiply {
         for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
             for (int col0 = context.localIdx * ROW_TILE_COLUMNS; col0 < width; col0 += context.localGroupSizeX * ROW_TILE_COLUMNS) {
                 addRowTileProducts(residualTile, residualPanel, input, residualWeight, rows, inner, width, r0, col0, col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0);
-                storeRowTile(residualTile, residualBiasRow, residualBias, x, width, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, flags & 1, NONE, 1);
+                storeRowTile(residualTile, 0, residualBiasRow, residualBias, x, width, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, flags & 1, NONE, 1);
             }
         }
         context.globalBarrier();
@@ -364,18 +371,27 @@ public final class MatrixMultiply {
         for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
             for (int col0 = context.localIdx * ROW_TILE_COLUMNS; col0 < cols; col0 += context.localGroupSizeX * ROW_TILE_COLUMNS) {
                 addRowTileProducts(tile, inputPanel, normed, weight, rows, width, cols, r0, col0, col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0);
-                storeRowTile(tile, biasRow, bias, y, cols, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, (flags >> 1) & 1, (flags >> 6) & 7, 0);
+                storeRowTile(tile, 0, biasRow, bias, y, cols, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, (flags >> 1) & 1, (flags >> 6) & 7, 0);
             }
         }
         if (((flags >> 2) & 1) != 0) {
             context.globalBarrier();
-            float[] downPanel = new float[INPUT_PANEL_DEPTH * ROW_TILE_ROWS];
-            float[] downTile = new float[ROW_TILE_ROWS * ROW_TILE_COLUMNS];
+            float[] downPanel = new float[PROJECTION_PANEL_DEPTH * ROW_TILE_ROWS];
+            float[] downTiles = new float[ROW_TILE_ROWS * DOWN_SWEEP_COLUMNS];
             float[] downBiasRow = new float[ROW_TILE_COLUMNS];
             for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
-                for (int col0 = context.localIdx * ROW_TILE_COLUMNS; col0 < width; col0 += context.localGroupSizeX * ROW_TILE_COLUMNS) {
-                    addRowTileProducts(downTile, downPanel, y, downWeight, rows, cols, width, r0, col0, col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0);
-                    storeRowTile(downTile, downBiasRow, downBias, x, width, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, (flags >> 3) & 1, NONE, 1);
+                for (int sweep0 = context.localIdx * DOWN_SWEEP_COLUMNS; sweep0 < width; sweep0 += context.localGroupSizeX * DOWN_SWEEP_COLUMNS) {
+                    int sweepColumns = TornadoMath.min(DOWN_SWEEP_COLUMNS, width - sweep0);
+                    for (int k0 = 0; k0 < cols; k0 += PROJECTION_PANEL_DEPTH) {
+                        stageInputPanel(downPanel, y, rows, cols, r0, k0, PROJECTION_PANEL_DEPTH);
+                        for (int c = 0; c < sweepColumns; c += ROW_TILE_COLUMNS) {
+                            accumulateRowTile(downTiles, c * ROW_TILE_ROWS, downPanel, downWeight, cols, width, sweep0 + c, k0, k0);
+                        }
+                    }
+                    for (int c = 0; c < sweepColumns; c += ROW_TILE_COLUMNS) {
+                        storeRowTile(downTiles, c * ROW_TILE_ROWS, downBiasRow, downBias, x, width, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), sweep0 + c,
+                                (flags >> 3) & 1, NONE, 1);
+                    }
                 }
             }
         }
@@ -657,8 +673,8 @@ public final class MatrixMultiply {
      * {@value #ROW_TILE_ROWS}); rows past {@code rows} read the last row (never stored). Value by value: it is staged
      * once per row tile and read by every column tile of the projection, so its cost hardly counts.
      */
-    static void stageInputPanel(float[] panel, FloatArray x, int rows, int inner, int r0, int k1) {
-        int depth = TornadoMath.min(INPUT_PANEL_DEPTH, inner - k1);
+    static void stageInputPanel(float[] panel, FloatArray x, int rows, int inner, int r0, int k1, int panelDepth) {
+        int depth = TornadoMath.min(panelDepth, inner - k1);
         for (int r = 0; r < ROW_TILE_ROWS; r++) {
             int from = TornadoMath.min(r0 + r, rows - 1) * inner + k1;
             for (int k = 0; k < depth; k++) {
@@ -681,10 +697,10 @@ public final class MatrixMultiply {
      * ({@link #linearTiled}) stage it per item; a group here would stage all of W per {@code groupRows} rows, which cost
      * the norm-fused kernels about 30 % of their time at 64 rows a group (rnope-swa at L = 128 on PoCL).
      */
-    static void accumulateRowTile(float[] tile, float[] inputPanel, FloatArray weight, int inner, int cols, int col0, int k0, int k1) {
+    static void accumulateRowTile(float[] tile, int tileAt, float[] inputPanel, FloatArray weight, int inner, int cols, int col0, int k0, int k1) {
         if (k0 == 0) {
             for (int e = 0; e < ROW_TILE_ROWS * ROW_TILE_COLUMNS; e++) {
-                tile[e] = 0.0f;
+                tile[tileAt + e] = 0.0f;
             }
         }
         int depth = TornadoMath.min(PROJECTION_PANEL_DEPTH, inner - k0);
@@ -716,14 +732,14 @@ public final class MatrixMultiply {
             sum6 = multiplyAdd(sum6, weight.get(w6 + k), xs);
             sum7 = multiplyAdd(sum7, weight.get(w7 + k), xs);
         }
-        addLanesDown(tile, 0, sum0);
-        addLanesDown(tile, 1, sum1);
-        addLanesDown(tile, 2, sum2);
-        addLanesDown(tile, 3, sum3);
-        addLanesDown(tile, 4, sum4);
-        addLanesDown(tile, 5, sum5);
-        addLanesDown(tile, 6, sum6);
-        addLanesDown(tile, 7, sum7);
+        addLanesDown(tile, tileAt, 0, sum0);
+        addLanesDown(tile, tileAt, 1, sum1);
+        addLanesDown(tile, tileAt, 2, sum2);
+        addLanesDown(tile, tileAt, 3, sum3);
+        addLanesDown(tile, tileAt, 4, sum4);
+        addLanesDown(tile, tileAt, 5, sum5);
+        addLanesDown(tile, tileAt, 6, sum6);
+        addLanesDown(tile, tileAt, 7, sum7);
     }
 
     /**
@@ -738,17 +754,17 @@ public final class MatrixMultiply {
             int k1 = k0 - k0 % INPUT_PANEL_DEPTH;
             if (k0 == k1) {
                 if (firstColumnTile != 0 | inner > INPUT_PANEL_DEPTH) {
-                    stageInputPanel(inputPanel, x, rows, inner, r0, k1);
+                    stageInputPanel(inputPanel, x, rows, inner, r0, k1, INPUT_PANEL_DEPTH);
                 }
             }
-            accumulateRowTile(tile, inputPanel, weight, inner, cols, col0, k0, k1);
+            accumulateRowTile(tile, 0, inputPanel, weight, inner, cols, col0, k0, k1);
         }
     }
 
     /** Adds lane r of {@code column} to {@code tile[r][c]} of a row tile (see {@link #addVector} on the lanes). */
-    static void addLanesDown(float[] tile, int c, Float16 column) {
+    static void addLanesDown(float[] tile, int tileAt, int c, Float16 column) {
         for (int r = 0; r < ROW_TILE_ROWS; r++) {
-            tile[r * ROW_TILE_COLUMNS + c] = tile[r * ROW_TILE_COLUMNS + c] + column.get(r);
+            tile[tileAt + r * ROW_TILE_COLUMNS + c] = tile[tileAt + r * ROW_TILE_COLUMNS + c] + column.get(r);
         }
     }
 
@@ -757,21 +773,21 @@ public final class MatrixMultiply {
      * columns before {@code cols}: {@link #activateTiles} and {@link #storeTiles} for a row tile ({@code biasRow}: scratch
      * of at least {@value #ROW_TILE_COLUMNS}).
      */
-    static void storeRowTile(float[] tile, float[] biasRow, FloatArray bias, FloatArray y, int cols, int r0, int tileRows, int col0, int hasBias,
+    static void storeRowTile(float[] tile, int tileAt, float[] biasRow, FloatArray bias, FloatArray y, int cols, int r0, int tileRows, int col0, int hasBias,
             int activation, int accumulate) {
         for (int c = 0; c < ROW_TILE_COLUMNS; c++) {
             biasRow[c] = hasBias != 0 ? bias.get(TornadoMath.min(col0 + c, cols - 1)) : 0.0f;
         }
         for (int r = 0; r < ROW_TILE_ROWS; r++) {
             for (int c = 0; c < ROW_TILE_COLUMNS; c++) {
-                tile[r * ROW_TILE_COLUMNS + c] = activateWithoutBranches(activation, tile[r * ROW_TILE_COLUMNS + c] + biasRow[c]);
+                tile[tileAt + r * ROW_TILE_COLUMNS + c] = activateWithoutBranches(activation, tile[tileAt + r * ROW_TILE_COLUMNS + c] + biasRow[c]);
             }
         }
         int tileCols = TornadoMath.min(ROW_TILE_COLUMNS, cols - col0);
         for (int r = 0; r < tileRows; r++) {
             int at = (r0 + r) * cols + col0;
             for (int c = 0; c < tileCols; c++) {
-                float value = tile[r * ROW_TILE_COLUMNS + c];
+                float value = tile[tileAt + r * ROW_TILE_COLUMNS + c];
                 y.set(at + c, accumulate != 0 ? y.get(at + c) + value : value);
             }
         }
@@ -1160,7 +1176,7 @@ public final class MatrixMultiply {
         for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
             for (int col0 = context.localIdx * ROW_TILE_COLUMNS; col0 < width; col0 += context.localGroupSizeX * ROW_TILE_COLUMNS) {
                 addRowTileProducts(tile, inputPanel, input, residualWeight, rows, inner, width, r0, col0, col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0);
-                storeRowTile(tile, biasRow, residualBias, x, width, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, flags & 1, NONE, 1);
+                storeRowTile(tile, 0, biasRow, residualBias, x, width, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, flags & 1, NONE, 1);
             }
         }
         context.globalBarrier();
