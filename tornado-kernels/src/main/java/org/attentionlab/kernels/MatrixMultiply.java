@@ -1170,13 +1170,22 @@ public final class MatrixMultiply {
             float eps) {
         int row0 = context.groupIdy * groupRows;
         int groupEnd = TornadoMath.min(rows, row0 + groupRows);
-        float[] inputPanel = new float[INPUT_PANEL_DEPTH * ROW_TILE_ROWS];
-        float[] tile = new float[ROW_TILE_ROWS * ROW_TILE_COLUMNS];
+        float[] inputPanel = new float[PROJECTION_PANEL_DEPTH * ROW_TILE_ROWS];
+        float[] tiles = new float[ROW_TILE_ROWS * DOWN_SWEEP_COLUMNS];
         float[] biasRow = new float[ROW_TILE_COLUMNS];
         for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
-            for (int col0 = context.localIdx * ROW_TILE_COLUMNS; col0 < width; col0 += context.localGroupSizeX * ROW_TILE_COLUMNS) {
-                addRowTileProducts(tile, inputPanel, input, residualWeight, rows, inner, width, r0, col0, col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0);
-                storeRowTile(tile, 0, biasRow, residualBias, x, width, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, flags & 1, NONE, 1);
+            for (int sweep0 = context.localIdx * DOWN_SWEEP_COLUMNS; sweep0 < width; sweep0 += context.localGroupSizeX * DOWN_SWEEP_COLUMNS) {
+                int sweepColumns = TornadoMath.min(DOWN_SWEEP_COLUMNS, width - sweep0);
+                for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
+                    stageInputPanel(inputPanel, input, rows, inner, r0, k0, PROJECTION_PANEL_DEPTH);
+                    for (int c = 0; c < sweepColumns; c += ROW_TILE_COLUMNS) {
+                        accumulateRowTile(tiles, c * ROW_TILE_ROWS, inputPanel, residualWeight, inner, width, sweep0 + c, k0, k0);
+                    }
+                }
+                for (int c = 0; c < sweepColumns; c += ROW_TILE_COLUMNS) {
+                    storeRowTile(tiles, c * ROW_TILE_ROWS, biasRow, residualBias, x, width, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), sweep0 + c, flags & 1,
+                            NONE, 1);
+                }
             }
         }
         context.globalBarrier();
