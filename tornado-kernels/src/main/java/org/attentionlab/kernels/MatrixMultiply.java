@@ -106,12 +106,15 @@ public final class MatrixMultiply {
      */
     public static final int INPUT_PANEL_DEPTH = 1024;
     /**
-     * Output columns per sweep of {@link #residualNormLinearTiled}'s down phase: the row tiles of that many columns are
-     * summed together, one {@value #PROJECTION_PANEL_DEPTH}-deep input panel at a time (16 KB, and 16 KB of sums: both stay
-     * in a core's L1 cache, where one {@value #INPUT_PANEL_DEPTH}-deep panel of the feed-forward's hidden rows, 64 KB,
-     * would not).
+     * Output columns per sweep of the down projections inside the norm-fused kernels ({@link #residualNormLinearTiled}'s
+     * down phase, {@link #residualNormTiled}): a row tile's sums for that many columns are kept together
+     * ({@code ROW_TILE_ROWS x ROW_SWEEP_COLUMNS}, 16 KB) while the input is staged {@value #PROJECTION_PANEL_DEPTH} values
+     * deep at a time (16 KB) and every column tile of the sweep adds that panel's products: both stay in a core's L1
+     * cache (48 KB on Zen 5), where the {@value #INPUT_PANEL_DEPTH}-deep panel of a 1024-wide hidden row tile (64 KB)
+     * came from L2 for every column tile. With that panel, the down phase made rnope-swa at L = 128 on PoCL 11.5 ms a
+     * forward instead of 8.5; with the sweeps, 7.3-7.6.
      */
-    public static final int DOWN_SWEEP_COLUMNS = 256;
+    public static final int ROW_SWEEP_COLUMNS = 256;
     /**
      * Work-items per work-group of {@link #normLinearTiled} and its siblings ({@link #normTiledGrid}), each walking the
      * group's column tiles at a stride of this many tiles. One: PoCL runs a work-group on one core either way, and a
@@ -333,8 +336,10 @@ public final class MatrixMultiply {
      * into x in row tiles as {@link #normLinearTiled} projects (the same bits as {@link #linearTiled} with
      * {@code accumulate}); after a barrier the group normalises its rows of x into {@code normed} ({@code [rows, width]},
      * scratch; {@link Normalization#normalizeGroupRows}), then projects them into y as {@link #normLinearTiled} does; with
-     * the down phase, after a second barrier, it adds the down projection of its rows of y into x, again in row tiles (the
-     * bits of {@link #linearTiled} with {@code accumulate}; y stays the feed-forward's hidden activations). The same bits
+     * the down phase, after a second barrier, it adds the down projection of its rows of y into x, again in row tiles,
+     * swept {@value #ROW_SWEEP_COLUMNS} columns at a time over {@value #PROJECTION_PANEL_DEPTH}-deep panels of y so that
+     * panel and sums stay in L1 ({@link #ROW_SWEEP_COLUMNS}; the bits of {@link #linearTiled} with {@code accumulate}; y
+     * stays the feed-forward's hidden activations). The same bits
      * as {@link #linearTiled} accumulating into x, {@link #normLinearTiled}, and with the down phase
      * {@link #linearTiled} accumulating into x again, with one or two tasks fewer. The down phase reads y from global
      * memory: its {@code groupRows} rows were just written by the group itself, so they come from the core's caches.
@@ -377,11 +382,11 @@ public final class MatrixMultiply {
         if (((flags >> 2) & 1) != 0) {
             context.globalBarrier();
             float[] downPanel = new float[PROJECTION_PANEL_DEPTH * ROW_TILE_ROWS];
-            float[] downTiles = new float[ROW_TILE_ROWS * DOWN_SWEEP_COLUMNS];
+            float[] downTiles = new float[ROW_TILE_ROWS * ROW_SWEEP_COLUMNS];
             float[] downBiasRow = new float[ROW_TILE_COLUMNS];
             for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
-                for (int sweep0 = context.localIdx * DOWN_SWEEP_COLUMNS; sweep0 < width; sweep0 += context.localGroupSizeX * DOWN_SWEEP_COLUMNS) {
-                    int sweepColumns = TornadoMath.min(DOWN_SWEEP_COLUMNS, width - sweep0);
+                for (int sweep0 = context.localIdx * ROW_SWEEP_COLUMNS; sweep0 < width; sweep0 += context.localGroupSizeX * ROW_SWEEP_COLUMNS) {
+                    int sweepColumns = TornadoMath.min(ROW_SWEEP_COLUMNS, width - sweep0);
                     for (int k0 = 0; k0 < cols; k0 += PROJECTION_PANEL_DEPTH) {
                         stageInputPanel(downPanel, y, rows, cols, r0, k0, PROJECTION_PANEL_DEPTH);
                         for (int c = 0; c < sweepColumns; c += ROW_TILE_COLUMNS) {
@@ -669,9 +674,10 @@ public final class MatrixMultiply {
 
     /**
      * {@code panel[k][r] = x[r0 + r, k1 + k]} for the {@value #ROW_TILE_ROWS} rows of a row tile and up to
-     * {@value #INPUT_PANEL_DEPTH} inner values from {@code k1} ({@code panel}: at least that many rows of
-     * {@value #ROW_TILE_ROWS}); rows past {@code rows} read the last row (never stored). Value by value: it is staged
-     * once per row tile and read by every column tile of the projection, so its cost hardly counts.
+     * {@code panelDepth} ({@value #INPUT_PANEL_DEPTH} or {@value #PROJECTION_PANEL_DEPTH}) inner values from {@code k1}
+     * ({@code panel}: at least that many rows of {@value #ROW_TILE_ROWS}); rows past {@code rows} read the last row (never
+     * stored). Value by value: it is staged once per row tile (or per sweep, {@link #ROW_SWEEP_COLUMNS}) and read by every
+     * column tile of the projection, so its cost hardly counts.
      */
     static void stageInputPanel(float[] panel, FloatArray x, int rows, int inner, int r0, int k1, int panelDepth) {
         int depth = TornadoMath.min(panelDepth, inner - k1);
@@ -685,10 +691,11 @@ public final class MatrixMultiply {
 
     /**
      * Adds {@code sum_k x[r0 + r, k0 + k] W[col0 + c, k0 + k]} over the {@value #PROJECTION_PANEL_DEPTH} inner values from
-     * {@code k0} (fewer at the end) to {@code tile[r][c]} ({@value #ROW_TILE_ROWS} x {@value #ROW_TILE_COLUMNS}, row-major;
-     * the first panel, {@code k0 == 0}, starts it at zero), x's values coming from the {@link #stageInputPanel} panel staged
-     * at {@code k1} ({@code k0 - k1} below {@value #INPUT_PANEL_DEPTH}). Columns past {@code cols} read the last column.
-     * {@link #addRowTileProducts} holds the loop over the panels.
+     * {@code k0} (fewer at the end) to {@code tile[tileAt + r * ROW_TILE_COLUMNS + c]} ({@value #ROW_TILE_ROWS} x
+     * {@value #ROW_TILE_COLUMNS}, row-major, from {@code tileAt}; the first panel, {@code k0 == 0}, starts it at zero), x's
+     * values coming from the {@link #stageInputPanel} panel staged at {@code k1} ({@code k0 - k1} below its depth). Columns
+     * past {@code cols} read the last column. {@link #addRowTileProducts} holds the loop over the panels, or a kernel's
+     * sweep ({@link #ROW_SWEEP_COLUMNS}).
      *
      * <p>Each column's sum is one {@code Float16} over the tile's 16 rows: per inner value one vector load of the panel,
      * and per column a multiply by a broadcast value of W (read in place: each W row is a run along the inner dimension)
@@ -769,8 +776,8 @@ public final class MatrixMultiply {
     }
 
     /**
-     * {@code tile = act(tile + bias)} over a row tile, then {@code y = tile (+ y)} for its {@code tileRows} rows and the
-     * columns before {@code cols}: {@link #activateTiles} and {@link #storeTiles} for a row tile ({@code biasRow}: scratch
+     * {@code tile = act(tile + bias)} over a row tile (from {@code tileAt}), then {@code y = tile (+ y)} for its
+     * {@code tileRows} rows and the columns before {@code cols}: {@link #activateTiles} and {@link #storeTiles} for a row tile ({@code biasRow}: scratch
      * of at least {@value #ROW_TILE_COLUMNS}).
      */
     static void storeRowTile(float[] tile, int tileAt, float[] biasRow, FloatArray bias, FloatArray y, int cols, int r0, int tileRows, int col0, int hasBias,
@@ -1155,8 +1162,8 @@ public final class MatrixMultiply {
      * and, where asked, each sequence's last position copied out, in one task: {@code x += input R^T + rb},
      * {@code x = norm(x)}, {@code lastPositions[b] = x[b, seqLen - 1]} ({@link SequencePooling#lastPosition}). Over
      * {@link #normTiledGrid}{@code (rows, width, groupRows)}: a work-group owns {@code groupRows} rows and every column;
-     * it adds the projection of its rows into x in row tiles as {@link #residualNormLinearTiled}'s first phase does (the
-     * bits of {@link #linearTiled} with {@code accumulate}), then, after a barrier, normalises the group's rows of x in
+     * it adds the projection of its rows into x in row tiles, swept as {@link #residualNormLinearTiled}'s down phase is
+     * ({@link #ROW_SWEEP_COLUMNS}; the bits of {@link #linearTiled} with {@code accumulate}), then, after a barrier, normalises the group's rows of x in
      * place ({@link Normalization#normalizeGroupRows}: the norm kernel's bits), then copies the last positions among the
      * group's rows. The same bits as those two or three tasks, with one or two tasks fewer.
      *
@@ -1171,11 +1178,11 @@ public final class MatrixMultiply {
         int row0 = context.groupIdy * groupRows;
         int groupEnd = TornadoMath.min(rows, row0 + groupRows);
         float[] inputPanel = new float[PROJECTION_PANEL_DEPTH * ROW_TILE_ROWS];
-        float[] tiles = new float[ROW_TILE_ROWS * DOWN_SWEEP_COLUMNS];
+        float[] tiles = new float[ROW_TILE_ROWS * ROW_SWEEP_COLUMNS];
         float[] biasRow = new float[ROW_TILE_COLUMNS];
         for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
-            for (int sweep0 = context.localIdx * DOWN_SWEEP_COLUMNS; sweep0 < width; sweep0 += context.localGroupSizeX * DOWN_SWEEP_COLUMNS) {
-                int sweepColumns = TornadoMath.min(DOWN_SWEEP_COLUMNS, width - sweep0);
+            for (int sweep0 = context.localIdx * ROW_SWEEP_COLUMNS; sweep0 < width; sweep0 += context.localGroupSizeX * ROW_SWEEP_COLUMNS) {
+                int sweepColumns = TornadoMath.min(ROW_SWEEP_COLUMNS, width - sweep0);
                 for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
                     stageInputPanel(inputPanel, input, rows, inner, r0, k0, PROJECTION_PANEL_DEPTH);
                     for (int c = 0; c < sweepColumns; c += ROW_TILE_COLUMNS) {

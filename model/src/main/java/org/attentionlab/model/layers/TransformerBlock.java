@@ -167,7 +167,8 @@ public final class TransformerBlock implements TrainableLayer {
      * (free by then), drops it and adds it as separate tasks. Pre-norm on register tiles (PoCL) normalises inside the
      * q/k/v and up (gated: gate and up) projections where {@link NormWeights#fusedGroupRows} allows: two tasks fewer
      * per block, the same bits (the norm kernels' own code, into {@code normed}); an ungated one without dropout also runs
-     * o_proj's residual add in the up projection's task ({@link #residualNormGroupRows}), a third task fewer. The same sums as the separate tasks of the training
+     * o_proj's residual add in the up projection's task ({@link #residualNormGroupRows}), a third task fewer, and down_proj
+     * with its residual add too ({@link FeedForward}), a fourth. The same sums as the separate tasks of the training
      * forward, in the same order, so the same values on the plain JVM; a device may round the fused ones differently.
      */
     @Override
@@ -252,10 +253,11 @@ public final class TransformerBlock implements TrainableLayer {
 
     /**
      * {@code x += input Wᵀ (+ b)} of {@code projection}: a pre-norm block's down projection and residual add, deferred
-     * to the layer after it ({@link #defersDownProjection}): the output head runs it with the final norm
+     * to the layer after it ({@link #defersDownProjection}; where o_proj and the up projection are one task, all of them
+     * are deferred together, {@link FeedForward}): the output head runs it with the final norm
      * ({@link OutputHead#RESIDUAL_NORM_TASK}); any other layer, the next block included, adds it as the task it would
-     * have been. (Run inside the next block's norm and q/k/v task, it made rnope-swa at L = 128 slower on PoCL: each
-     * core's work-group then gathers all of down_proj's weight, where the task of its own splits it over the cores.)
+     * have been. (Run inside the next block's norm and q/k/v task, it made rnope-swa at L = 128 slower on PoCL, with its
+     * input staged 1024 values deep, a 64 KB panel; in {@link FeedForward}'s task, staged 256 deep, it is faster.)
      */
     record ResidualProjection(Linear projection, FloatArray input, FloatArray x) implements DeferredTask {
         @Override
@@ -352,7 +354,7 @@ public final class TransformerBlock implements TrainableLayer {
     public static final String RESIDUAL_NORM_TASK = "o_proj_ffn_norm_up_proj";
 
     /** The task of o_proj, its residual add, ffn_norm, the up projection, down_proj and its residual add where they run as one. */
-    public static final String RESIDUAL_FEED_FORWARD_TASK = "o_proj_ffn_norm_up_down_proj";
+    public static final String RESIDUAL_FEED_FORWARD_TASK = "o_proj_and_ffn";
 
     /**
      * A pre-norm block's update of x after its attention core, {@code x += o_proj(heads)}, then
