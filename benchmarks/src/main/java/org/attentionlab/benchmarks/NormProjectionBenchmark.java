@@ -117,11 +117,15 @@ public class NormProjectionBenchmark {
         FloatArray oWeight = BenchmarkArrays.uniform(WIDTH * WIDTH, random);
         FloatArray oBias = BenchmarkArrays.uniform(WIDTH, random);
         float eps = Normalization.LAYER_NORM_EPS;
-        graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, heads, oWeight, oBias);
+        // The down projection's weight and bias, which the fused kernel without its down phase does not read.
+        FloatArray unreadDownWeight = new FloatArray(1);
+        FloatArray unreadDownBias = new FloatArray(1);
+        graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, heads, oWeight, oBias, unreadDownWeight, unreadDownBias);
         GridScheduler grids = new GridScheduler();
         if (variant.equals("fused")) {
             graph.task("project", MatrixMultiply::residualNormLinearTiled, new KernelContext(), heads, oWeight, oBias, x, normWeight, normBias, normed, weight,
-                    bias, y, rows, WIDTH, WIDTH, cols, groupRows, Normalization.LAYER_NORM, eps, 3, MatrixMultiply.GELU_ERF);
+                    bias, y, unreadDownWeight, unreadDownBias, rows, WIDTH, WIDTH, cols, groupRows, eps,
+                    MatrixMultiply.residualNormFlags(true, true, false, false, Normalization.LAYER_NORM, MatrixMultiply.GELU_ERF));
             grids.addWorkerGrid("norm.project", MatrixMultiply.normTiledGrid(rows, cols, groupRows));
         } else {
             graph.task("o_proj", MatrixMultiply::linearTiled, new KernelContext(), heads, oWeight, oBias, x, rows, WIDTH, WIDTH, 1, MatrixMultiply.NONE, 1)

@@ -190,7 +190,7 @@ final class ForwardCommand implements Callable<Integer> {
      * {@code --profile} the profiled run's figures.
      */
     private record RunFacts(FloatArray output, double compileMillis, double firstRunMillis, LaunchGeometry geometry, int taskGraphs, int tasks,
-            int residualNormTasks, int residualFinalNormTasks, int inputQkvTasks,
+            int residualNormTasks, int residualFeedForwardTasks, int residualFinalNormTasks, int inputQkvTasks,
             ModelExecution.Profile profile) {
     }
 
@@ -230,7 +230,8 @@ final class ForwardCommand implements Callable<Integer> {
                 execution.withoutProfiler();
             }
             return new RunFacts(copy, compileMillis, firstRunMillis, execution.geometry(), execution.graphLayers().size(), execution.taskCount(),
-                    execution.layersWithTask(TransformerBlock.RESIDUAL_NORM_TASK), execution.layersWithTask(OutputHead.RESIDUAL_NORM_TASK),
+                    execution.layersWithTask(TransformerBlock.RESIDUAL_NORM_TASK) + execution.layersWithTask(TransformerBlock.RESIDUAL_FEED_FORWARD_TASK),
+                    execution.layersWithTask(TransformerBlock.RESIDUAL_FEED_FORWARD_TASK), execution.layersWithTask(OutputHead.RESIDUAL_NORM_TASK),
                     execution.layersWithTask(TransformerBlock.INPUT_QKV_TASK), profiled);
         }
     }
@@ -278,6 +279,8 @@ final class ForwardCommand implements Callable<Integer> {
             // geometry fuses norms and the block allows it (ungated, no dropout).
             launch.put("residual_norm_projection_kernel", facts.residualNormTasks() > 0 ? "fused" : "separate");
             launch.put("residual_norm_projection_tasks", facts.residualNormTasks());
+            // Of those, the tasks that also run the block's down projection and residual add (all of its update after attention).
+            launch.put("residual_feed_forward_tasks", facts.residualFeedForwardTasks());
             // The last block's down projection and residual add inside the final norm's task, the input's copy inside the
             // first block's: counted from the tasks built.
             launch.put("residual_final_norm_tasks", facts.residualFinalNormTasks());

@@ -106,6 +106,16 @@ public final class MatrixMultiply {
      */
     public static final int INPUT_PANEL_DEPTH = 1024;
     /**
+     * Output columns per sweep of the down projections inside the norm-fused kernels ({@link #residualNormLinearTiled}'s
+     * down phase, {@link #residualNormTiled}): a row tile's sums for that many columns are kept together
+     * ({@code ROW_TILE_ROWS x ROW_SWEEP_COLUMNS}, 16 KB) while the input is staged {@value #PROJECTION_PANEL_DEPTH} values
+     * deep at a time (16 KB) and every column tile of the sweep adds that panel's products: both stay in a core's L1
+     * cache (48 KB on Zen 5), where the {@value #INPUT_PANEL_DEPTH}-deep panel of a 1024-wide hidden row tile (64 KB)
+     * came from L2 for every column tile. With that panel, the down phase made rnope-swa at L = 128 on PoCL 11.5 ms a
+     * forward instead of 8.5; with the sweeps, 7.3-7.6.
+     */
+    public static final int ROW_SWEEP_COLUMNS = 256;
+    /**
      * Work-items per work-group of {@link #normLinearTiled} and its siblings ({@link #normTiledGrid}), each walking the
      * group's column tiles at a stride of this many tiles. One: PoCL runs a work-group on one core either way, and a
      * lone item stages its row tile's input once for all the columns ({@link #accumulateRowTile}), where an item per
@@ -311,28 +321,36 @@ public final class MatrixMultiply {
         for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
             for (int col0 = context.localIdx * ROW_TILE_COLUMNS; col0 < cols; col0 += context.localGroupSizeX * ROW_TILE_COLUMNS) {
                 addRowTileProducts(tile, inputPanel, normed, weight, rows, inner, cols, r0, col0, col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0);
-                storeRowTile(tile, biasRow, bias, y, cols, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, hasBias, activation, 0);
+                storeRowTile(tile, 0, biasRow, bias, y, cols, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, hasBias, activation, 0);
             }
         }
     }
 
     /**
-     * A pre-norm block's attention output projection, its residual add, the feed-forward's norm and up projection in one
-     * task: {@code x += input R^T + rb}, then {@code y = act(norm(x) W^T + b)}, both weights in {@code torch.nn.Linear}
-     * layout ({@code residualWeight [width, inner]}, {@code weight [cols, width]}). Over
+     * A pre-norm block's attention output projection, its residual add, the feed-forward's norm and up projection, and
+     * where asked its down projection with the second residual add, in one task: {@code x += input R^T + rb}, then
+     * {@code y = act(norm(x) W^T + b)}, then {@code x += y D^T + db}, the weights in {@code torch.nn.Linear} layout
+     * ({@code residualWeight [width, inner]}, {@code weight [cols, width]}, {@code downWeight [width, cols]}). Over
      * {@link #normTiledGrid}{@code (rows, max(width, cols), groupRows)}: a work-group owns {@code groupRows} rows and every
-     * column. It first adds the residual projection of its rows into x in row tiles as {@link #normLinearTiled} projects
-     * (the same bits as {@link #linearTiled} with {@code accumulate}); after a barrier the group normalises its rows of x
-     * into {@code normed} ({@code [rows, width]}, scratch; {@link Normalization#normalizeGroupRows}), then projects them
-     * as {@link #normLinearTiled} does. The same bits as {@link #linearTiled} accumulating into x followed by
-     * {@link #normLinearTiled}, with one task fewer.
+     * column, and everything after the attention output is row-local. It first adds the residual projection of its rows
+     * into x in row tiles as {@link #normLinearTiled} projects (the same bits as {@link #linearTiled} with
+     * {@code accumulate}); after a barrier the group normalises its rows of x into {@code normed} ({@code [rows, width]},
+     * scratch; {@link Normalization#normalizeGroupRows}), then projects them into y as {@link #normLinearTiled} does; with
+     * the down phase, after a second barrier, it adds the down projection of its rows of y into x, again in row tiles,
+     * swept {@value #ROW_SWEEP_COLUMNS} columns at a time over {@value #PROJECTION_PANEL_DEPTH}-deep panels of y so that
+     * panel and sums stay in L1 ({@link #ROW_SWEEP_COLUMNS}; the bits of {@link #linearTiled} with {@code accumulate}; y
+     * stays the feed-forward's hidden activations). The same bits
+     * as {@link #linearTiled} accumulating into x, {@link #normLinearTiled}, and with the down phase
+     * {@link #linearTiled} accumulating into x again, with one or two tasks fewer. The down phase reads y from global
+     * memory: its {@code groupRows} rows were just written by the group itself, so they come from the core's caches.
      *
-     * @param biases 1 if the residual projection has a bias ({@code residualBias} read), plus 2 if the second one has
-     *               ({@code bias} read): both flags in one argument, as a task takes at most 20
+     * @param downWeight read with the down phase only, like {@code downBias}
+     * @param flags      {@link #residualNormFlags}: the biases read, the norm, the activation and whether the down phase
+     *                   runs, in one argument, as a task takes at most 20
      */
     public static void residualNormLinearTiled(KernelContext context, FloatArray input, FloatArray residualWeight, FloatArray residualBias, FloatArray x,
-            FloatArray normWeight, FloatArray normBias, FloatArray normed, FloatArray weight, FloatArray bias, FloatArray y, int rows, int inner, int width,
-            int cols, int groupRows, int norm, float eps, int biases, int activation) {
+            FloatArray normWeight, FloatArray normBias, FloatArray normed, FloatArray weight, FloatArray bias, FloatArray y, FloatArray downWeight,
+            FloatArray downBias, int rows, int inner, int width, int cols, int groupRows, float eps, int flags) {
         int row0 = context.groupIdy * groupRows;
         int groupEnd = TornadoMath.min(rows, row0 + groupRows);
         // Each phase has its own scratch, so that no private array lives across a barrier (PoCL keeps such arrays per work-item).
@@ -342,7 +360,7 @@ public final class MatrixMultiply {
         for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
             for (int col0 = context.localIdx * ROW_TILE_COLUMNS; col0 < width; col0 += context.localGroupSizeX * ROW_TILE_COLUMNS) {
                 addRowTileProducts(residualTile, residualPanel, input, residualWeight, rows, inner, width, r0, col0, col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0);
-                storeRowTile(residualTile, residualBiasRow, residualBias, x, width, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, biases & 1, NONE, 1);
+                storeRowTile(residualTile, 0, residualBiasRow, residualBias, x, width, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, flags & 1, NONE, 1);
             }
         }
         context.globalBarrier();
@@ -350,16 +368,47 @@ public final class MatrixMultiply {
         float[] rowSums = new float[Normalization.ROW_GROUP];
         float[] mean = new float[Normalization.ROW_GROUP];
         float[] meanCorrection = new float[Normalization.ROW_GROUP];
-        Normalization.normalizeGroupRows(context, x, normWeight, normBias, normed, base, rowSums, mean, meanCorrection, rows, width, row0, groupRows, norm, eps);
+        Normalization.normalizeGroupRows(context, x, normWeight, normBias, normed, base, rowSums, mean, meanCorrection, rows, width, row0, groupRows,
+                (flags >> 4) & 3, eps);
         float[] inputPanel = new float[INPUT_PANEL_DEPTH * ROW_TILE_ROWS];
         float[] tile = new float[ROW_TILE_ROWS * ROW_TILE_COLUMNS];
         float[] biasRow = new float[ROW_TILE_COLUMNS];
         for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
             for (int col0 = context.localIdx * ROW_TILE_COLUMNS; col0 < cols; col0 += context.localGroupSizeX * ROW_TILE_COLUMNS) {
                 addRowTileProducts(tile, inputPanel, normed, weight, rows, width, cols, r0, col0, col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0);
-                storeRowTile(tile, biasRow, bias, y, cols, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, (biases >> 1) & 1, activation, 0);
+                storeRowTile(tile, 0, biasRow, bias, y, cols, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, (flags >> 1) & 1, (flags >> 6) & 7, 0);
             }
         }
+        if (((flags >> 2) & 1) != 0) {
+            context.globalBarrier();
+            float[] downPanel = new float[PROJECTION_PANEL_DEPTH * ROW_TILE_ROWS];
+            float[] downTiles = new float[ROW_TILE_ROWS * ROW_SWEEP_COLUMNS];
+            float[] downBiasRow = new float[ROW_TILE_COLUMNS];
+            for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
+                for (int sweep0 = context.localIdx * ROW_SWEEP_COLUMNS; sweep0 < width; sweep0 += context.localGroupSizeX * ROW_SWEEP_COLUMNS) {
+                    int sweepColumns = TornadoMath.min(ROW_SWEEP_COLUMNS, width - sweep0);
+                    for (int k0 = 0; k0 < cols; k0 += PROJECTION_PANEL_DEPTH) {
+                        stageInputPanel(downPanel, y, rows, cols, r0, k0, PROJECTION_PANEL_DEPTH);
+                        for (int c = 0; c < sweepColumns; c += ROW_TILE_COLUMNS) {
+                            accumulateRowTile(downTiles, c * ROW_TILE_ROWS, downPanel, downWeight, cols, width, sweep0 + c, k0, k0);
+                        }
+                    }
+                    for (int c = 0; c < sweepColumns; c += ROW_TILE_COLUMNS) {
+                        storeRowTile(downTiles, c * ROW_TILE_ROWS, downBiasRow, downBias, x, width, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), sweep0 + c,
+                                (flags >> 3) & 1, NONE, 1);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link #residualNormLinearTiled}'s {@code flags}: 1 if the residual projection has a bias, plus 2 if the second
+     * projection has, plus 4 to run the down phase, plus 8 if the down projection has a bias, plus 16 times the norm
+     * ({@link Normalization#LAYER_NORM} or {@link Normalization#RMS_NORM}), plus 64 times the activation.
+     */
+    public static int residualNormFlags(boolean residualBias, boolean bias, boolean down, boolean downBias, int norm, int activation) {
+        return (residualBias ? 1 : 0) + (bias ? 2 : 0) + (down ? 4 : 0) + (downBias ? 8 : 0) + 16 * norm + 64 * activation;
     }
 
     /**
@@ -625,12 +674,13 @@ public final class MatrixMultiply {
 
     /**
      * {@code panel[k][r] = x[r0 + r, k1 + k]} for the {@value #ROW_TILE_ROWS} rows of a row tile and up to
-     * {@value #INPUT_PANEL_DEPTH} inner values from {@code k1} ({@code panel}: at least that many rows of
-     * {@value #ROW_TILE_ROWS}); rows past {@code rows} read the last row (never stored). Value by value: it is staged
-     * once per row tile and read by every column tile of the projection, so its cost hardly counts.
+     * {@code panelDepth} ({@value #INPUT_PANEL_DEPTH} or {@value #PROJECTION_PANEL_DEPTH}) inner values from {@code k1}
+     * ({@code panel}: at least that many rows of {@value #ROW_TILE_ROWS}); rows past {@code rows} read the last row (never
+     * stored). Value by value: it is staged once per row tile (or per sweep, {@link #ROW_SWEEP_COLUMNS}) and read by every
+     * column tile of the projection, so its cost hardly counts.
      */
-    static void stageInputPanel(float[] panel, FloatArray x, int rows, int inner, int r0, int k1) {
-        int depth = TornadoMath.min(INPUT_PANEL_DEPTH, inner - k1);
+    static void stageInputPanel(float[] panel, FloatArray x, int rows, int inner, int r0, int k1, int panelDepth) {
+        int depth = TornadoMath.min(panelDepth, inner - k1);
         for (int r = 0; r < ROW_TILE_ROWS; r++) {
             int from = TornadoMath.min(r0 + r, rows - 1) * inner + k1;
             for (int k = 0; k < depth; k++) {
@@ -641,10 +691,11 @@ public final class MatrixMultiply {
 
     /**
      * Adds {@code sum_k x[r0 + r, k0 + k] W[col0 + c, k0 + k]} over the {@value #PROJECTION_PANEL_DEPTH} inner values from
-     * {@code k0} (fewer at the end) to {@code tile[r][c]} ({@value #ROW_TILE_ROWS} x {@value #ROW_TILE_COLUMNS}, row-major;
-     * the first panel, {@code k0 == 0}, starts it at zero), x's values coming from the {@link #stageInputPanel} panel staged
-     * at {@code k1} ({@code k0 - k1} below {@value #INPUT_PANEL_DEPTH}). Columns past {@code cols} read the last column.
-     * {@link #addRowTileProducts} holds the loop over the panels.
+     * {@code k0} (fewer at the end) to {@code tile[tileAt + r * ROW_TILE_COLUMNS + c]} ({@value #ROW_TILE_ROWS} x
+     * {@value #ROW_TILE_COLUMNS}, row-major, from {@code tileAt}; the first panel, {@code k0 == 0}, starts it at zero), x's
+     * values coming from the {@link #stageInputPanel} panel staged at {@code k1} ({@code k0 - k1} below its depth). Columns
+     * past {@code cols} read the last column. {@link #addRowTileProducts} holds the loop over the panels, or a kernel's
+     * sweep ({@link #ROW_SWEEP_COLUMNS}).
      *
      * <p>Each column's sum is one {@code Float16} over the tile's 16 rows: per inner value one vector load of the panel,
      * and per column a multiply by a broadcast value of W (read in place: each W row is a run along the inner dimension)
@@ -653,10 +704,10 @@ public final class MatrixMultiply {
      * ({@link #linearTiled}) stage it per item; a group here would stage all of W per {@code groupRows} rows, which cost
      * the norm-fused kernels about 30 % of their time at 64 rows a group (rnope-swa at L = 128 on PoCL).
      */
-    static void accumulateRowTile(float[] tile, float[] inputPanel, FloatArray weight, int inner, int cols, int col0, int k0, int k1) {
+    static void accumulateRowTile(float[] tile, int tileAt, float[] inputPanel, FloatArray weight, int inner, int cols, int col0, int k0, int k1) {
         if (k0 == 0) {
             for (int e = 0; e < ROW_TILE_ROWS * ROW_TILE_COLUMNS; e++) {
-                tile[e] = 0.0f;
+                tile[tileAt + e] = 0.0f;
             }
         }
         int depth = TornadoMath.min(PROJECTION_PANEL_DEPTH, inner - k0);
@@ -688,14 +739,14 @@ public final class MatrixMultiply {
             sum6 = multiplyAdd(sum6, weight.get(w6 + k), xs);
             sum7 = multiplyAdd(sum7, weight.get(w7 + k), xs);
         }
-        addLanesDown(tile, 0, sum0);
-        addLanesDown(tile, 1, sum1);
-        addLanesDown(tile, 2, sum2);
-        addLanesDown(tile, 3, sum3);
-        addLanesDown(tile, 4, sum4);
-        addLanesDown(tile, 5, sum5);
-        addLanesDown(tile, 6, sum6);
-        addLanesDown(tile, 7, sum7);
+        addLanesDown(tile, tileAt, 0, sum0);
+        addLanesDown(tile, tileAt, 1, sum1);
+        addLanesDown(tile, tileAt, 2, sum2);
+        addLanesDown(tile, tileAt, 3, sum3);
+        addLanesDown(tile, tileAt, 4, sum4);
+        addLanesDown(tile, tileAt, 5, sum5);
+        addLanesDown(tile, tileAt, 6, sum6);
+        addLanesDown(tile, tileAt, 7, sum7);
     }
 
     /**
@@ -710,40 +761,40 @@ public final class MatrixMultiply {
             int k1 = k0 - k0 % INPUT_PANEL_DEPTH;
             if (k0 == k1) {
                 if (firstColumnTile != 0 | inner > INPUT_PANEL_DEPTH) {
-                    stageInputPanel(inputPanel, x, rows, inner, r0, k1);
+                    stageInputPanel(inputPanel, x, rows, inner, r0, k1, INPUT_PANEL_DEPTH);
                 }
             }
-            accumulateRowTile(tile, inputPanel, weight, inner, cols, col0, k0, k1);
+            accumulateRowTile(tile, 0, inputPanel, weight, inner, cols, col0, k0, k1);
         }
     }
 
     /** Adds lane r of {@code column} to {@code tile[r][c]} of a row tile (see {@link #addVector} on the lanes). */
-    static void addLanesDown(float[] tile, int c, Float16 column) {
+    static void addLanesDown(float[] tile, int tileAt, int c, Float16 column) {
         for (int r = 0; r < ROW_TILE_ROWS; r++) {
-            tile[r * ROW_TILE_COLUMNS + c] = tile[r * ROW_TILE_COLUMNS + c] + column.get(r);
+            tile[tileAt + r * ROW_TILE_COLUMNS + c] = tile[tileAt + r * ROW_TILE_COLUMNS + c] + column.get(r);
         }
     }
 
     /**
-     * {@code tile = act(tile + bias)} over a row tile, then {@code y = tile (+ y)} for its {@code tileRows} rows and the
-     * columns before {@code cols}: {@link #activateTiles} and {@link #storeTiles} for a row tile ({@code biasRow}: scratch
+     * {@code tile = act(tile + bias)} over a row tile (from {@code tileAt}), then {@code y = tile (+ y)} for its
+     * {@code tileRows} rows and the columns before {@code cols}: {@link #activateTiles} and {@link #storeTiles} for a row tile ({@code biasRow}: scratch
      * of at least {@value #ROW_TILE_COLUMNS}).
      */
-    static void storeRowTile(float[] tile, float[] biasRow, FloatArray bias, FloatArray y, int cols, int r0, int tileRows, int col0, int hasBias,
+    static void storeRowTile(float[] tile, int tileAt, float[] biasRow, FloatArray bias, FloatArray y, int cols, int r0, int tileRows, int col0, int hasBias,
             int activation, int accumulate) {
         for (int c = 0; c < ROW_TILE_COLUMNS; c++) {
             biasRow[c] = hasBias != 0 ? bias.get(TornadoMath.min(col0 + c, cols - 1)) : 0.0f;
         }
         for (int r = 0; r < ROW_TILE_ROWS; r++) {
             for (int c = 0; c < ROW_TILE_COLUMNS; c++) {
-                tile[r * ROW_TILE_COLUMNS + c] = activateWithoutBranches(activation, tile[r * ROW_TILE_COLUMNS + c] + biasRow[c]);
+                tile[tileAt + r * ROW_TILE_COLUMNS + c] = activateWithoutBranches(activation, tile[tileAt + r * ROW_TILE_COLUMNS + c] + biasRow[c]);
             }
         }
         int tileCols = TornadoMath.min(ROW_TILE_COLUMNS, cols - col0);
         for (int r = 0; r < tileRows; r++) {
             int at = (r0 + r) * cols + col0;
             for (int c = 0; c < tileCols; c++) {
-                float value = tile[r * ROW_TILE_COLUMNS + c];
+                float value = tile[tileAt + r * ROW_TILE_COLUMNS + c];
                 y.set(at + c, accumulate != 0 ? y.get(at + c) + value : value);
             }
         }
@@ -1111,8 +1162,8 @@ public final class MatrixMultiply {
      * and, where asked, each sequence's last position copied out, in one task: {@code x += input R^T + rb},
      * {@code x = norm(x)}, {@code lastPositions[b] = x[b, seqLen - 1]} ({@link SequencePooling#lastPosition}). Over
      * {@link #normTiledGrid}{@code (rows, width, groupRows)}: a work-group owns {@code groupRows} rows and every column;
-     * it adds the projection of its rows into x in row tiles as {@link #residualNormLinearTiled}'s first phase does (the
-     * bits of {@link #linearTiled} with {@code accumulate}), then, after a barrier, normalises the group's rows of x in
+     * it adds the projection of its rows into x in row tiles, swept as {@link #residualNormLinearTiled}'s down phase is
+     * ({@link #ROW_SWEEP_COLUMNS}; the bits of {@link #linearTiled} with {@code accumulate}), then, after a barrier, normalises the group's rows of x in
      * place ({@link Normalization#normalizeGroupRows}: the norm kernel's bits), then copies the last positions among the
      * group's rows. The same bits as those two or three tasks, with one or two tasks fewer.
      *
@@ -1126,13 +1177,22 @@ public final class MatrixMultiply {
             float eps) {
         int row0 = context.groupIdy * groupRows;
         int groupEnd = TornadoMath.min(rows, row0 + groupRows);
-        float[] inputPanel = new float[INPUT_PANEL_DEPTH * ROW_TILE_ROWS];
-        float[] tile = new float[ROW_TILE_ROWS * ROW_TILE_COLUMNS];
+        float[] inputPanel = new float[PROJECTION_PANEL_DEPTH * ROW_TILE_ROWS];
+        float[] tiles = new float[ROW_TILE_ROWS * ROW_SWEEP_COLUMNS];
         float[] biasRow = new float[ROW_TILE_COLUMNS];
         for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
-            for (int col0 = context.localIdx * ROW_TILE_COLUMNS; col0 < width; col0 += context.localGroupSizeX * ROW_TILE_COLUMNS) {
-                addRowTileProducts(tile, inputPanel, input, residualWeight, rows, inner, width, r0, col0, col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0);
-                storeRowTile(tile, biasRow, residualBias, x, width, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, flags & 1, NONE, 1);
+            for (int sweep0 = context.localIdx * ROW_SWEEP_COLUMNS; sweep0 < width; sweep0 += context.localGroupSizeX * ROW_SWEEP_COLUMNS) {
+                int sweepColumns = TornadoMath.min(ROW_SWEEP_COLUMNS, width - sweep0);
+                for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
+                    stageInputPanel(inputPanel, input, rows, inner, r0, k0, PROJECTION_PANEL_DEPTH);
+                    for (int c = 0; c < sweepColumns; c += ROW_TILE_COLUMNS) {
+                        accumulateRowTile(tiles, c * ROW_TILE_ROWS, inputPanel, residualWeight, inner, width, sweep0 + c, k0, k0);
+                    }
+                }
+                for (int c = 0; c < sweepColumns; c += ROW_TILE_COLUMNS) {
+                    storeRowTile(tiles, c * ROW_TILE_ROWS, biasRow, residualBias, x, width, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), sweep0 + c, flags & 1,
+                            NONE, 1);
+                }
             }
         }
         context.globalBarrier();

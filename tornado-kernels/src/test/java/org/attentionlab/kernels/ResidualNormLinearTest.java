@@ -25,8 +25,10 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * its barriers; scratch starts as NaN), over randomised shapes: rows that are not a multiple of the group's rows (one
  * row included), inner dimensions and widths that are not multiples of a tile or a panel (300: a panel of 256 and a
  * partial one), a residual stream wider or narrower than the second projection, LayerNorm and RMSNorm, every activation,
- * each bias present or not. Bit for bit against the separate tasks the model runs otherwise ({@link MatrixMultiply#linearTiled}
- * adding into x, then {@link MatrixMultiply#normLinearTiled}), and the second projection against float64 of the x it left.
+ * each bias present or not, with and without the down phase. Bit for bit against the separate tasks the model runs
+ * otherwise ({@link MatrixMultiply#linearTiled} adding into x, then {@link MatrixMultiply#normLinearTiled}, then for the
+ * down phase {@link MatrixMultiply#linearTiled} of y adding into x), and the second projection against float64 of the x
+ * it left.
  */
 class ResidualNormLinearTest {
 
@@ -48,11 +50,11 @@ class ResidualNormLinearTest {
     private record Outputs(float[] x, float[] normed, float[] y) {
     }
 
-    @Property(tries = 20)
+    @Property(tries = 24)
     void equalsTheResidualProjectionThenTheNormProjection(@ForAll @IntRange(min = 1, max = 150) int rows, @ForAll @IntRange(min = 0, max = 2) int innerIndex,
             @ForAll @IntRange(min = 0, max = 2) int widthIndex, @ForAll @IntRange(min = 1, max = 70) int cols,
             @ForAll @IntRange(min = 0, max = 2) int groupRowsIndex, @ForAll boolean rms, @ForAll @IntRange(min = 0, max = 4) int activation,
-            @ForAll @IntRange(min = 0, max = 3) int biases) {
+            @ForAll @IntRange(min = 0, max = 7) int biases, @ForAll boolean down) {
         int inner = INNER[innerIndex];
         int width = WIDTH[widthIndex];
         int groupRows = GROUP_ROWS[groupRowsIndex];
@@ -61,19 +63,34 @@ class ResidualNormLinearTest {
         int norm = rms ? Normalization.RMS_NORM : Normalization.LAYER_NORM;
         float eps = rms ? 1e-6f : Normalization.LAYER_NORM_EPS;
         String what = "residualNormLinearTiled " + rows + "x" + inner + "->" + width + "->" + cols + " (" + groupRows + " rows per group, "
-                + (rms ? "RMSNorm" : "LayerNorm") + ", activation " + activation + ", biases " + biases + ")";
+                + (rms ? "RMSNorm" : "LayerNorm") + ", activation " + activation + ", biases " + biases + (down ? ", down phase" : "") + ")";
 
-        Outputs fused = fused(c.input(), c.x(), c.residualWeight(), c.residualBias(), c.normWeight(), c.normBias(), c.weight(), c.bias(), rows, inner,
-                width, cols, groupRows, norm, eps, activation);
+        Outputs fused = fused(c, down, rows, inner, width, cols, groupRows, norm, eps, activation);
 
         float[] separateX = MatrixMultiplyTest.linear(true, c.input(), c.residualWeight(), c.residualBias(), c.x(), rows, inner, width, MatrixMultiply.NONE, 1);
-        assertArrayEquals(separateX, fused.x(), what + ": x against linearTiled adding into it");
         Outputs separate = normLinear(separateX, c.normWeight(), c.normBias(), c.weight(), c.bias(), rows, width, cols, groupRows, norm, eps, activation);
         assertArrayEquals(separate.normed(), fused.normed(), what + ": normalised rows against normLinearTiled's");
         assertArrayEquals(separate.y(), fused.y(), what + ": y against normLinearTiled");
-        double[] normalized = NormProjectionReference.normalized(fused.x(), c.normWeight(), c.normBias(), rms, rows, width, eps);
+        if (down) {
+            float[] downX = MatrixMultiplyTest.linear(true, separate.y(), c.downWeight(), c.downBias(), separateX, rows, cols, width, MatrixMultiply.NONE, 1);
+            assertArrayEquals(downX, fused.x(), what + ": x against linearTiled adding into it, twice");
+        } else {
+            assertArrayEquals(separateX, fused.x(), what + ": x against linearTiled adding into it");
+        }
+        double[] normalized = NormProjectionReference.normalized(separateX, c.normWeight(), c.normBias(), rms, rows, width, eps);
         Expected expected = NormProjectionReference.linear(normalized, c.weight(), c.bias(), rows, width, cols, activation);
         assertWithin(what, expected.values(), fused.y(), expected.bounds());
+    }
+
+    /** The down phase, one row: x = (1, 2) plus y = (3) times D^T = (1, -1) plus the down bias (0.5, 0.25). */
+    @Test
+    void downPhaseAddsTheHiddenRowsProjection() {
+        // Zero residual weight: x stays (1, 2); LayerNorm of (1, 2) is (-1, 1) (eps 0); up weight (1, 1) with bias 3: y = 3.
+        ResidualNormCase c = new ResidualNormCase(1, 1, 2, 1, 7, new float[] { 5 }, new float[] { 1, 2 }, new float[] { 0, 0 }, new float[] { 0, 0 },
+                new float[] { 1, 1 }, new float[] { 0, 0 }, new float[] { 1, 1 }, new float[] { 3 }, new float[] { 1, -1 }, new float[] { 0.5f, 0.25f });
+        Outputs fused = fused(c, true, 1, 1, 2, 1, 32, Normalization.LAYER_NORM, 0.0f, MatrixMultiply.NONE);
+        assertArrayEquals(new float[] { 3 }, fused.y());
+        assertArrayEquals(new float[] { 1 + 3 + 0.5f, 2 - 3 + 0.25f }, fused.x());
     }
 
     @Test
@@ -84,30 +101,33 @@ class ResidualNormLinearTest {
         float[] normWeight = { 1, 1, 1 };
         float[] normBias = { 0, 0, 0 };
         float[] weight = { 1, 0, -1 };
-        Outputs fused = fused(input, x, residualWeight, null, normWeight, normBias, weight, new float[] { 0.25f }, 1, 2, 3, 1, 32, Normalization.RMS_NORM,
-                0.0f, MatrixMultiply.NONE);
+        ResidualNormCase c = new ResidualNormCase(1, 2, 3, 1, 2, input, x, residualWeight, null, normWeight, normBias, weight, new float[] { 0.25f },
+                new float[3], null);
+        Outputs fused = fused(c, false, 1, 2, 3, 1, 32, Normalization.RMS_NORM, 0.0f, MatrixMultiply.NONE);
         // x + input W^T = (1.5, 1, 3.5); RMS = sqrt((2.25 + 1 + 12.25) / 3); y = (1.5 - 3.5) / RMS + 0.25.
         assertArrayEquals(new float[] { 1.5f, 1.0f, 3.5f }, fused.x());
         double rmsValue = Math.sqrt((2.25 + 1 + 12.25) / 3);
         assertArrayEquals(new float[] { (float) (-2.0 / rmsValue + 0.25) }, fused.y(), 1e-6f);
     }
 
-    private static Outputs fused(float[] input, float[] x, float[] residualWeight, float[] residualBias, float[] normWeight, float[] normBias, float[] weight,
-            float[] bias, int rows, int inner, int width, int cols, int groupRows, int norm, float eps, int activation) {
-        FloatArray ia = FloatArray.fromArray(input);
-        FloatArray xa = FloatArray.fromArray(x);
-        FloatArray rw = FloatArray.fromArray(residualWeight);
-        FloatArray rb = orPlaceholder(residualBias);
-        FloatArray nw = FloatArray.fromArray(normWeight);
-        FloatArray nb = FloatArray.fromArray(normBias);
+    private static Outputs fused(ResidualNormCase c, boolean down, int rows, int inner, int width, int cols, int groupRows, int norm, float eps,
+            int activation) {
+        FloatArray ia = FloatArray.fromArray(c.input());
+        FloatArray xa = FloatArray.fromArray(c.x());
+        FloatArray rw = FloatArray.fromArray(c.residualWeight());
+        FloatArray rb = orPlaceholder(c.residualBias());
+        FloatArray nw = FloatArray.fromArray(c.normWeight());
+        FloatArray nb = FloatArray.fromArray(c.normBias());
         FloatArray normed = nans(rows * width);
-        FloatArray wa = FloatArray.fromArray(weight);
-        FloatArray ba = orPlaceholder(bias);
+        FloatArray wa = FloatArray.fromArray(c.weight());
+        FloatArray ba = orPlaceholder(c.bias());
         FloatArray y = nans(rows * cols);
-        int biases = (residualBias == null ? 0 : 1) + (bias == null ? 0 : 2);
-        TaskGraph graph = new TaskGraph("residualNorm").transferToDevice(DataTransferMode.EVERY_EXECUTION, ia, xa, rw, rb, nw, nb, wa, ba)
-                .task("kernel", MatrixMultiply::residualNormLinearTiled, new KernelContext(), ia, rw, rb, xa, nw, nb, normed, wa, ba, y, rows, inner, width, cols,
-                        groupRows, norm, eps, biases, activation)
+        FloatArray dw = FloatArray.fromArray(c.downWeight());
+        FloatArray db = orPlaceholder(c.downBias());
+        int flags = MatrixMultiply.residualNormFlags(c.residualBias() != null, c.bias() != null, down, c.downBias() != null, norm, activation);
+        TaskGraph graph = new TaskGraph("residualNorm").transferToDevice(DataTransferMode.EVERY_EXECUTION, ia, xa, rw, rb, nw, nb, wa, ba, dw, db)
+                .task("kernel", MatrixMultiply::residualNormLinearTiled, new KernelContext(), ia, rw, rb, xa, nw, nb, normed, wa, ba, y, dw, db, rows, inner,
+                        width, cols, groupRows, eps, flags)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, xa, normed, y);
         Plans.executeOnce(graph, new GridScheduler("residualNorm.kernel", MatrixMultiply.normTiledGrid(rows, Math.max(width, cols), groupRows)));
         return new Outputs(xa.toHeapArray(), normed.toHeapArray(), y.toHeapArray());

@@ -89,9 +89,13 @@ public final class LayerTasks {
         return handoff == null ? null : handoff.task;
     }
 
-    /** The deferred task is now part of this layer's tasks. */
-    public void consumeDeferred() {
+    /**
+     * The deferred task is now part of this layer's tasks; returns a view of the layer that deferred it on this graph, for
+     * the tasks of its own that this layer adds for it.
+     */
+    public LayerTasks consumeDeferred() {
         handoff.task = null;
+        return deferringLayer();
     }
 
     /** Adds the deferred task, if any, as a task of its own, named for the layer that deferred it. */
@@ -99,8 +103,12 @@ public final class LayerTasks {
         DeferredTask task = deferred();
         if (task != null) {
             handoff.task = null;
-            task.addTo(new LayerTasks(graph, shape, scratch, grids, geometry, handoff.layer, labels, caches, decoding, null));
+            task.addTo(deferringLayer());
         }
+    }
+
+    private LayerTasks deferringLayer() {
+        return new LayerTasks(graph, shape, scratch, grids, geometry, handoff.layer, labels, caches, decoding, null);
     }
 
     /**

@@ -116,16 +116,18 @@ final class Linear {
 
     /**
      * {@code x += input Rᵀ (+ rb)} of {@code residual} (o_proj adding into the residual stream), then
-     * {@code y = act(norm(x) Pᵀ (+ pb))} of {@code projection}, in one task ({@link MatrixMultiply#residualNormLinearTiled}),
-     * for a geometry whose {@link NormWeights#fusedGroupRows} over the wider of the two is {@code groupRows > 0};
-     * {@code normed}: scratch for the normalised rows.
+     * {@code y = act(norm(x) Pᵀ (+ pb))} of {@code projection}, and with {@code downPhase} {@code x += y Dᵀ (+ db)} of
+     * {@code down} (the feed-forward's down projection adding into the stream), in one task
+     * ({@link MatrixMultiply#residualNormLinearTiled}), for a geometry whose {@link NormWeights#fusedGroupRows} over the
+     * wider of the two is {@code groupRows > 0}; {@code normed}: scratch for the normalised rows.
      */
     static void addResidualNormTask(LayerTasks tasks, TaskKind kind, String taskName, Linear residual, NormWeights norm, int groupRows, Linear projection,
-            HiddenAct act, FloatArray input, FloatArray x, FloatArray normed, FloatArray y, int rows) {
-        int biases = (residual.hasBias ? 1 : 0) + (projection.hasBias ? 2 : 0);
+            HiddenAct act, Linear down, boolean downPhase, FloatArray input, FloatArray x, FloatArray normed, FloatArray y, int rows) {
+        int flags = MatrixMultiply.residualNormFlags(residual.hasBias, projection.hasBias, downPhase, downPhase && down.hasBias, norm.kernelCode(),
+                KernelCodes.activation(act));
         tasks.graph().task(tasks.name(kind, taskName), MatrixMultiply::residualNormLinearTiled, new KernelContext(), input, residual.weight,
-                residual.biasArgument, x, norm.weight, norm.biasArgument(), normed, projection.weight, projection.biasArgument, y, rows, residual.in,
-                residual.out, projection.out, groupRows, norm.kernelCode(), norm.eps(), biases, KernelCodes.activation(act));
+                residual.biasArgument, x, norm.weight, norm.biasArgument(), normed, projection.weight, projection.biasArgument, y, down.weight,
+                down.biasArgument, rows, residual.in, residual.out, projection.out, groupRows, norm.eps(), flags);
         tasks.grid(taskName, tasks.geometry().normProjection(rows, Math.max(residual.out, projection.out), groupRows));
     }
 

@@ -109,13 +109,18 @@ public final class OutputHead implements TrainableLayer {
     /**
      * The last block's deferred down projection, to run with the final norm, or null after adding any deferred task as
      * its own: fused where it adds into this head's input x and the geometry fuses the norm over x's rows
-     * ({@link NormWeights#fusedGroupRows}; none without a final norm).
+     * ({@link NormWeights#fusedGroupRows}; none without a final norm). A block that deferred its whole feed-forward
+     * ({@link TransformerBlock.FeedForward}) has all of it but the down projection added here first.
      */
     private TransformerBlock.ResidualProjection residualToFuse(LayerTasks tasks, FloatArray x) {
-        if (tasks.deferred() instanceof TransformerBlock.ResidualProjection before && finalNorm != null && before.x() == x && before.projection().out == width
-                && finalNorm.fusedGroupRows(tasks, width) > 0) {
-            tasks.consumeDeferred();
-            return before;
+        if (finalNorm != null && finalNorm.fusedGroupRows(tasks, width) > 0) {
+            if (tasks.deferred() instanceof TransformerBlock.ResidualProjection before && before.x() == x && before.projection().out == width) {
+                tasks.consumeDeferred();
+                return before;
+            }
+            if (tasks.deferred() instanceof TransformerBlock.FeedForward feedForward && feedForward.x() == x) {
+                return feedForward.addAllButDownProjection(tasks.consumeDeferred());
+            }
         }
         tasks.addDeferred();
         return null;

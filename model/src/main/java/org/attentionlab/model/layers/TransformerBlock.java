@@ -167,7 +167,8 @@ public final class TransformerBlock implements TrainableLayer {
      * (free by then), drops it and adds it as separate tasks. Pre-norm on register tiles (PoCL) normalises inside the
      * q/k/v and up (gated: gate and up) projections where {@link NormWeights#fusedGroupRows} allows: two tasks fewer
      * per block, the same bits (the norm kernels' own code, into {@code normed}); an ungated one without dropout also runs
-     * o_proj's residual add in the up projection's task ({@link #residualNormGroupRows}), a third task fewer. The same sums as the separate tasks of the training
+     * o_proj's residual add in the up projection's task ({@link #residualNormGroupRows}), a third task fewer, and down_proj
+     * with its residual add too ({@link FeedForward}), a fourth. The same sums as the separate tasks of the training
      * forward, in the same order, so the same values on the plain JVM; a device may round the fused ones differently.
      */
     @Override
@@ -179,8 +180,16 @@ public final class TransformerBlock implements TrainableLayer {
         switch (position) {
         case PRE -> {
             FloatArray heads = addAttention(tasks, inputCopy, attnNorm, x, normed);
+            int feedForwardGroupRows = upProj == null ? 0 : residualNormGroupRows(tasks);
             if (upProj == null) {
                 addResidual(tasks, Residual.ATTENTION, oProj, heads, x, normed);
+            } else if (feedForwardGroupRows > 0) {
+                FeedForward feedForward = new FeedForward(this, heads, x, normed, tasks.scratch("ffn_hidden", rows * upProj.out), feedForwardGroupRows);
+                if (tasks.canDefer()) {
+                    tasks.defer(feedForward);
+                } else {
+                    feedForward.addTo(tasks);
+                }
             } else {
                 FloatArray hidden = addAttentionResidualAndFeedForwardHidden(tasks, heads, x, normed);
                 if (defersDownProjection(tasks)) {
@@ -244,10 +253,11 @@ public final class TransformerBlock implements TrainableLayer {
 
     /**
      * {@code x += input Wᵀ (+ b)} of {@code projection}: a pre-norm block's down projection and residual add, deferred
-     * to the layer after it ({@link #defersDownProjection}): the output head runs it with the final norm
+     * to the layer after it ({@link #defersDownProjection}; where o_proj and the up projection are one task, all of them
+     * are deferred together, {@link FeedForward}): the output head runs it with the final norm
      * ({@link OutputHead#RESIDUAL_NORM_TASK}); any other layer, the next block included, adds it as the task it would
-     * have been. (Run inside the next block's norm and q/k/v task, it made rnope-swa at L = 128 slower on PoCL: each
-     * core's work-group then gathers all of down_proj's weight, where the task of its own splits it over the cores.)
+     * have been. (Run inside the next block's norm and q/k/v task, it made rnope-swa at L = 128 slower on PoCL, with its
+     * input staged 1024 values deep, a 64 KB panel; in {@link FeedForward}'s task, staged 256 deep, it is faster.)
      */
     record ResidualProjection(Linear projection, FloatArray input, FloatArray x) implements DeferredTask {
         @Override
@@ -343,25 +353,45 @@ public final class TransformerBlock implements TrainableLayer {
     /** The task of o_proj, its residual add, ffn_norm and the up projection where they run as one ({@code forward --json} counts them). */
     public static final String RESIDUAL_NORM_TASK = "o_proj_ffn_norm_up_proj";
 
+    /** The task of o_proj, its residual add, ffn_norm, the up projection, down_proj and its residual add where they run as one. */
+    public static final String RESIDUAL_FEED_FORWARD_TASK = "o_proj_and_ffn";
+
     /**
-     * o_proj adding {@code heads} into x, then the feed-forward's hidden activations of ffn_norm(x): one task
-     * ({@link MatrixMultiply#residualNormLinearTiled}) where {@link #residualNormGroupRows} allows, else o_proj's task and
-     * {@link #addFeedForwardHidden(LayerTasks, NormWeights, FloatArray, FloatArray)}'s.
+     * A pre-norm block's update of x after its attention core, {@code x += o_proj(heads)}, then
+     * {@code x += down_proj(act(up_proj(ffn_norm(x))))}: row-local, so one task where {@link #residualNormGroupRows} allows
+     * ({@link MatrixMultiply#residualNormLinearTiled} with its down phase, {@link #RESIDUAL_FEED_FORWARD_TASK}). Deferred to
+     * the layer after the block in a model's pass: the output head runs it as that task without the down phase
+     * ({@link #RESIDUAL_NORM_TASK}) and the down projection with the final norm ({@link OutputHead#RESIDUAL_NORM_TASK}),
+     * two tasks as before, where one task would then need the final norm's task of its own; any other layer adds it as
+     * one task.
      */
-    private FloatArray addAttentionResidualAndFeedForwardHidden(LayerTasks tasks, FloatArray heads, FloatArray x, FloatArray normed) {
-        int groupRows = residualNormGroupRows(tasks);
-        if (groupRows == 0) {
-            addResidual(tasks, Residual.ATTENTION, oProj, heads, x, normed);
-            return addFeedForwardHidden(tasks, ffnNorm, x, normed);
+    record FeedForward(TransformerBlock block, FloatArray heads, FloatArray x, FloatArray normed, FloatArray hidden, int groupRows) implements DeferredTask {
+        @Override
+        public void addTo(LayerTasks tasks) {
+            block.addResidualNormTask(tasks, this, true);
         }
-        int rows = tasks.shape().rows();
-        FloatArray hidden = tasks.scratch("ffn_hidden", rows * upProj.out);
-        Linear.addResidualNormTask(tasks, TaskKind.FFN, RESIDUAL_NORM_TASK, oProj, ffnNorm, groupRows, upProj, act, heads, x, normed, hidden, rows);
-        return hidden;
+
+        /** Adds all but the down projection and its residual add, and returns those for the caller to run. */
+        ResidualProjection addAllButDownProjection(LayerTasks tasks) {
+            block.addResidualNormTask(tasks, this, false);
+            return new ResidualProjection(block.downProj, hidden, x);
+        }
+    }
+
+    private void addResidualNormTask(LayerTasks tasks, FeedForward feedForward, boolean downPhase) {
+        Linear.addResidualNormTask(tasks, TaskKind.FFN, downPhase ? RESIDUAL_FEED_FORWARD_TASK : RESIDUAL_NORM_TASK, oProj, ffnNorm, feedForward.groupRows(),
+                upProj, act, downProj, downPhase, feedForward.heads(), feedForward.x(), feedForward.normed(), feedForward.hidden(), tasks.shape().rows());
+    }
+
+    /** o_proj adding {@code heads} into x as a task of its own, then the feed-forward's hidden activations of ffn_norm(x) (where {@link #residualNormGroupRows} is 0). */
+    private FloatArray addAttentionResidualAndFeedForwardHidden(LayerTasks tasks, FloatArray heads, FloatArray x, FloatArray normed) {
+        addResidual(tasks, Residual.ATTENTION, oProj, heads, x, normed);
+        return addFeedForwardHidden(tasks, ffnNorm, x, normed);
     }
 
     /**
-     * Rows per work-group of the fused o_proj, residual add, ffn_norm and up projection, or 0 to keep them two tasks:
+     * Rows per work-group of the fused o_proj, residual add, ffn_norm and up projection ({@link FeedForward}, with or
+     * without down_proj), or 0 to keep them separate tasks:
      * fused for an ungated feed-forward in a run without dropout (a dropped residual update is a task of its own; the
      * gated kernel would take more than a task's 20 arguments), where the geometry fuses a norm into a projection as wide
      * as the wider of the two ({@link NormWeights#fusedGroupRows}: register tiles, a group of items the device allows).

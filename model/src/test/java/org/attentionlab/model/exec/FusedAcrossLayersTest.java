@@ -27,9 +27,10 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 /**
  * The rnope-swa twin (input projection, two pre-norm blocks, final LayerNorm, last position) over 2 x 64 rows, its
  * layers' tasks added as a forward pass adds them ({@link ModelExecution#addLayer}), on the JVM implementation: with
- * register tiles on 2 cores, where each block leaves its down projection and residual add to the layer after it (block
- * 1 adds block 0's as a task of its own; the head runs block 1's in {@link OutputHead#RESIDUAL_NORM_TASK} with the final
- * norm and the last positions), against the same geometry on 8
+ * register tiles on 2 cores, where each block leaves its update after attention (o_proj, the feed-forward and both
+ * residual adds) to the layer after it (block 1 adds block 0's as one task, {@link TransformerBlock#RESIDUAL_FEED_FORWARD_TASK};
+ * the head adds block 1's without the down projection, {@link TransformerBlock#RESIDUAL_NORM_TASK}, and runs that in
+ * {@link OutputHead#RESIDUAL_NORM_TASK} with the final norm and the last positions), against the same geometry on 8
  * cores, where too few rows per core keep every step a task of its own. The same output bit for bit, and the tasks
  * that were fused; also the twin without its input projection, whose first block copies the model's input into the
  * stream in its first task. The kernels' own equality is ResidualNormFusionsTest's (and, on PoCL, ResidualNormFusionsIT's).
@@ -45,13 +46,15 @@ class FusedAcrossLayersTest {
         int blocks = (int) model.layers().stream().filter(layer -> layer instanceof TransformerBlock).count();
         assertEquals(2, blocks);
         assertEquals(1, LayerTasks.layersWithTask(fusedTasks, OutputHead.RESIDUAL_NORM_TASK), fusedTasks.keySet().toString());
-        assertEquals(1, LayerTasks.layersWithTask(fusedTasks, "down_proj"), "block 0's a task of its own, block 1's fused: " + fusedTasks.keySet());
+        assertEquals(1, LayerTasks.layersWithTask(fusedTasks, TransformerBlock.RESIDUAL_FEED_FORWARD_TASK), fusedTasks.keySet().toString());
+        assertEquals(1, LayerTasks.layersWithTask(fusedTasks, TransformerBlock.RESIDUAL_NORM_TASK), fusedTasks.keySet().toString());
+        assertEquals(0, LayerTasks.layersWithTask(fusedTasks, "down_proj"), "block 0's in its feed-forward task, block 1's in the head's: " + fusedTasks.keySet());
         assertFalse(fusedTasks.containsKey("g.l3_final_norm") || fusedTasks.containsKey("g.l3_last_position"), fusedTasks.keySet().toString());
         assertEquals(2, LayerTasks.layersWithTask(separateTasks, "down_proj"), separateTasks.keySet().toString());
         assertTrue(separateTasks.containsKey("g.l3_final_norm") && separateTasks.containsKey("g.l3_last_position"), separateTasks.keySet().toString());
-        // Per block: the two norms and o_proj inside the projections; then block 1's down projection, the final norm and
-        // the last positions in one task.
-        assertEquals(separateTasks.size() - 3 * blocks - 2, fusedTasks.size(), "fused " + fusedTasks.keySet() + ", separate " + separateTasks.keySet());
+        // Per block: the two norms and o_proj inside the projections; block 0's down projection in its feed-forward's task;
+        // then block 1's down projection, the final norm and the last positions in one task.
+        assertEquals(separateTasks.size() - 3 * blocks - 1 - 2, fusedTasks.size(), "fused " + fusedTasks.keySet() + ", separate " + separateTasks.keySet());
         assertArrayEquals(runs.separate(), runs.fused(), "the model's output, fused across layers against separate tasks");
     }
 
@@ -64,7 +67,7 @@ class FusedAcrossLayersTest {
         Map<String, LayerTasks.Label> separateTasks = runs.separateTasks();
         assertTrue(fusedTasks.containsKey("g.l0_" + TransformerBlock.INPUT_QKV_TASK) && !fusedTasks.containsKey("g.l0_input_copy"), fusedTasks.keySet().toString());
         assertTrue(separateTasks.containsKey("g.l0_input_copy"), separateTasks.keySet().toString());
-        assertEquals(separateTasks.size() - 3 * 2 - 2 - 1, fusedTasks.size(), "fused " + fusedTasks.keySet() + ", separate " + separateTasks.keySet());
+        assertEquals(separateTasks.size() - 3 * 2 - 1 - 2 - 1, fusedTasks.size(), "fused " + fusedTasks.keySet() + ", separate " + separateTasks.keySet());
         assertArrayEquals(runs.separate(), runs.fused(), "the model's output, the input copied in block 0's first task against a copy task");
         assertArrayEquals(runs.input(), FusedBlockTasksTest.uniformInput(runs.input().length, 13), "the input as the caller wrote it");
     }

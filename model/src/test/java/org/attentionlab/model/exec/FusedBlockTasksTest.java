@@ -13,6 +13,7 @@ import java.util.SplittableRandom;
 import org.attentionlab.model.Model;
 import org.attentionlab.model.PyTorchTwinsTest;
 import org.attentionlab.model.config.ConfigLoader;
+import org.attentionlab.model.layers.TransformerBlock;
 import org.attentionlab.model.weights.SafeTensors;
 import org.attentionlab.model.weights.Tensor;
 import org.junit.jupiter.api.Test;
@@ -25,9 +26,9 @@ import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
- * A pre-norm block's tasks with the norms and o_proj fused into the projections (register tiles, rows enough for a group
- * per core: {@code l0_attn_norm_qkv_proj} and {@code l0_o_proj_ffn_norm_up_proj}) and with every step a task of
- * its own (the same geometry on 8 cores: too few rows per core to fuse; three tasks more), run on the JVM implementation with the rnope-swa
+ * A pre-norm block's tasks with the norms, o_proj and down_proj fused into the projections (register tiles, rows enough
+ * for a group per core: {@code l0_attn_norm_qkv_proj} and {@code l0_o_proj_and_ffn}) and with every step a task of
+ * its own (the same geometry on 8 cores: too few rows per core to fuse; four tasks more), run on the JVM implementation with the rnope-swa
  * twin's weights over 128 rows: the same residual stream bit for bit. The model's wiring of the fused kernels (their
  * arguments, buffers and grids) is what this checks; the kernels' own equality is ResidualNormLinearTest's and
  * NormProjectionsTest's (and, on PoCL, their ITs: the twins' 22 rows are too few to fuse on the device).
@@ -61,10 +62,10 @@ class FusedBlockTasksTest {
         RunShape shape = RunShape.inference(2, 64);
         float[] x = uniformInput(shape.rows() * block.outputWidth(), 5);
         TrackedTaskGraph fusedGraph = new TrackedTaskGraph("g");
-        float[] fused = run(block, shape, x, 2, "l0_o_proj_ffn_norm_up_proj", fusedGraph);
+        float[] fused = run(block, shape, x, 2, "l0_" + TransformerBlock.RESIDUAL_FEED_FORWARD_TASK, fusedGraph);
         TrackedTaskGraph separateGraph = new TrackedTaskGraph("g");
         float[] separate = run(block, shape, x, 8, "l0_o_proj", separateGraph);
-        assertEquals(separateGraph.size() - 3, fusedGraph.size(), "two norms and o_proj inside the projections");
+        assertEquals(separateGraph.size() - 4, fusedGraph.size(), "two norms, o_proj and down_proj inside the projections");
         assertArrayEquals(separate, fused, "the block's output stream, fused against separate tasks");
     }
 

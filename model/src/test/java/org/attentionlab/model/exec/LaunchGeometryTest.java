@@ -107,8 +107,9 @@ class LaunchGeometryTest {
     }
 
     /**
-     * An ungated pre-norm block runs o_proj, its residual add, ffn_norm and the up projection as one task where the norms
-     * fuse, over the wider of o_proj and up_proj; elsewhere (row blocks, too few rows) o_proj stays a task and so does
+     * An ungated pre-norm block runs o_proj, its residual add, ffn_norm, the up projection, down_proj and its residual add
+     * as one task where the norms fuse (a block alone, with no layer after it to hand the task to), over the wider of
+     * o_proj and up_proj; elsewhere (row blocks, too few rows) o_proj stays a task and so does
      * the norm or the norm projection; a gated block keeps o_proj a task (its fused kernel would take too many arguments).
      */
     @Test
@@ -130,15 +131,17 @@ class LaunchGeometryTest {
                     boolean fused = registerTiles && cores == 2 && !gated;
                     String what = twin + ", " + cores + " cores, register tiles " + registerTiles;
                     // What forward --json reports: counted from the tasks built, so a gated block is not reported fused.
-                    assertEquals(fused ? 1 : 0, LayerTasks.layersWithTask(labels, TransformerBlock.RESIDUAL_NORM_TASK), what);
+                    assertEquals(fused ? 1 : 0, LayerTasks.layersWithTask(labels, TransformerBlock.RESIDUAL_FEED_FORWARD_TASK), what);
+                    assertEquals(0, LayerTasks.layersWithTask(labels, TransformerBlock.RESIDUAL_NORM_TASK), what);
                     if (fused) {
                         assertArrayEquals(MatrixMultiply.normTiledGrid(128, Math.max(width, hidden), 64).getGlobalWork(),
-                                grids.get("g.l0_o_proj_ffn_norm_up_proj").getGlobalWork(), what);
+                                grids.get("g.l0_" + TransformerBlock.RESIDUAL_FEED_FORWARD_TASK).getGlobalWork(), what);
                         assertEquals(null, grids.get("g.l0_o_proj"), what);
                         assertEquals(null, grids.get("g.l0_ffn_norm_up_proj"), what);
+                        assertFalse(labels.containsKey("g.l0_down_proj"), what);
                     } else {
                         assertTrue(grids.get("g.l0_o_proj") != null, what);
-                        assertEquals(null, grids.get("g.l0_o_proj_ffn_norm_up_proj"), what);
+                        assertEquals(null, grids.get("g.l0_" + TransformerBlock.RESIDUAL_FEED_FORWARD_TASK), what);
                     }
                 }
             }
