@@ -73,7 +73,7 @@ class FusedAcrossLayersTest {
     }
 
     /** A model's output and tasks over 2 x 64 rows of input from {@code seed}, fused (2 cores) and separate (8 cores). */
-    private record Runs(float[] input, float[] fused, Map<String, LayerTasks.Label> fusedTasks, float[] separate, Map<String, LayerTasks.Label> separateTasks) {
+    record Runs(float[] input, float[] fused, Map<String, LayerTasks.Label> fusedTasks, float[] separate, Map<String, LayerTasks.Label> separateTasks) {
         static Runs of(Model model, long seed) throws TornadoExecutionPlanException {
             RunShape shape = RunShape.inference(2, 64);
             float[] input = FusedBlockTasksTest.uniformInput(shape.rows() * model.inputWidth(), seed);
