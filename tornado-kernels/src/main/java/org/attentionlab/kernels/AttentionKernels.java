@@ -56,7 +56,14 @@ public final class AttentionKernels {
     /** Keys per chunk of {@link #flashTiled}: the softmax's two passes and the output's registers span a chunk. */
     public static final int FLASH_CHUNK_KEYS = 64;
     private static final float LOG2_E = 1.4426950408889634f;
-    private static final float TWO_TO_MINUS_60 = 0x1p-60f;
+    /** Cephes' exp2f coefficients on [-0.5, 0.5] times {@code 2^-30} (exact: a power of two), for {@link #exp2}. */
+    private static final float TWO_TO_MINUS_30 = 0x1p-30f;
+    private static final float EXP2_C1 = 6.931472028550421e-1f * TWO_TO_MINUS_30;
+    private static final float EXP2_C2 = 2.402264791363012e-1f * TWO_TO_MINUS_30;
+    private static final float EXP2_C3 = 5.550332471162809e-2f * TWO_TO_MINUS_30;
+    private static final float EXP2_C4 = 9.618437357674640e-3f * TWO_TO_MINUS_30;
+    private static final float EXP2_C5 = 1.339887440266574e-3f * TWO_TO_MINUS_30;
+    private static final float EXP2_C6 = 1.535336188319500e-4f * TWO_TO_MINUS_30;
     /** Keys per register tile of scores, and head dimensions per register tile of output, in {@link #flashTiled}. */
     public static final int FLASH_REGISTER_STEP = 8;
     /** {@link #flashTiled}'s per-row state, rows of {@link #FLASH_BLOCK_Q} lanes: running max, running sum, the tile's correction, new max, sum. */
@@ -845,22 +852,19 @@ public final class AttentionKernels {
     /**
      * {@code 2^x} for {@code x <= 0} in plain float arithmetic (no bit casts: TornadoVM's OpenCL backend has no
      * {@code Float.intBitsToFloat}): {@code x = n + f} with {@code f} in (-0.5, 0.5], {@code 2^f} by Cephes' exp2f
-     * polynomial (relative error about 1e-7), {@code 2^n} as the product of two powers of two made by int shifts
-     * ({@code (1 << 30) >> s} is exact for s up to 30 and 0 at 31). Below {@code 2^-60} it is exactly 0 (a weight
-     * that small is below float rounding of a row's sum, which is >= 1), and so is {@code 2^(MASKED - finite)}.
+     * polynomial (relative error about 1e-7) scaled by {@code 2^-30}, {@code 2^(n + 30)} by an int shift
+     * ({@code (1 << 30) >> -n} is exact for -n up to 30 and 0 at 31). Below {@code 2^-30.5} it is exactly 0 (such
+     * weights change a row's result by less than {@code 7e-10} each, against a normaliser >= 1), and so is
+     * {@code 2^(MASKED - finite)}.
      */
     private static float exp2(float x) {
         // (int) truncates toward zero, so n = (int)(x - 0.5) is x rounded to an integer for x <= 0 (PoCL's floor is a
-        // branchy scalar function that kept LLVM from vectorizing this loop).
-        float clamped = TornadoMath.max(x, -64.0f);
+        // branchy scalar function that kept LLVM from vectorizing the callers' loops).
+        float clamped = TornadoMath.max(x, -31.0f);
         int whole = (int) (clamped - 0.5f);
         float f = clamped - whole;
-        int shift = -whole;
-        int shift1 = TornadoMath.min(shift, 30);
-        int shift2 = TornadoMath.min(shift - shift1, 31);
-        float power = (float) ((1 << 30) >> shift1) * (float) ((1 << 30) >> shift2) * TWO_TO_MINUS_60;
-        float fraction = ((((((1.535336188319500e-4f * f + 1.339887440266574e-3f) * f + 9.618437357674640e-3f) * f + 5.550332471162809e-2f) * f
-                + 2.402264791363012e-1f) * f + 6.931472028550421e-1f) * f) + 1.0f;
+        float power = (float) ((1 << 30) >> -whole);
+        float fraction = (((((EXP2_C6 * f + EXP2_C5) * f + EXP2_C4) * f + EXP2_C3) * f + EXP2_C2) * f + EXP2_C1) * f + TWO_TO_MINUS_30;
         return fraction * power;
     }
 
