@@ -54,7 +54,7 @@ public final class AttentionKernels {
     /** Keys per tile of {@link #flashTiled}: two register tiles of scores. */
     public static final int FLASH_TILED_KEYS = 16;
     /** Keys per chunk of {@link #flashTiled}: the softmax's two passes and the output's registers span a chunk. */
-    public static final int FLASH_CHUNK_KEYS = 64;
+    public static final int FLASH_CHUNK_KEYS = 128;
     private static final float LOG2_E = 1.4426950408889634f;
     /** Cephes' exp2f coefficients on [-0.5, 0.5] times {@code 2^-30} (exact: a power of two), for {@link #exp2}. */
     private static final float TWO_TO_MINUS_30 = 0x1p-30f;
