@@ -427,17 +427,29 @@ public final class AttentionKernels {
      * ({@link #flashGrid}), every mask, bias, GQA and dropout feature of {@link #flash}, within float rounding of it
      * (tornado-kernels/README.md, "Register tiles for flash attention"). A work-item takes {@link #FLASH_BLOCK_Q}
      * query rows of one (batch, head) and keeps them in the lanes of its tiles: Q is staged transposed once
-     * ({@code queriesT[d][row]}), and per tile of {@link #FLASH_TILED_KEYS} keys the scores {@code S^T = K Q^T} are
+     * ({@code queriesT[d][row]}), and per chunk of {@link #FLASH_CHUNK_KEYS} keys the scores {@code S^T = K Q^T} are
      * {@link #FLASH_REGISTER_STEP} keys x {@link #FLASH_BLOCK_Q} rows of sums held across the whole head dimension
-     * (a broadcast key value times a row of {@code queriesT}); the online softmax runs on whole rows of lanes; and
-     * {@code O^T += V^T P^T} holds {@link #FLASH_REGISTER_STEP} dimensions x {@link #FLASH_BLOCK_Q} rows across the
-     * tile's keys (a broadcast value times a row of weights), the running output {@code outputT[d][row]} leaving the
-     * registers once per tile. In both products a key's or a dimension's 16 row sums are one {@link Float16}
+     * (a broadcast key value times a row of {@code queriesT}), all of the chunk's into a private buffer; the softmax
+     * runs in two passes over the chunk on whole rows of lanes ({@link #chunkLogits}: mask, scale, bias and the rows'
+     * maxima; {@link #chunkWeights}: all the chunk's {@link #exp2}s at once, the running sums and the corrections);
+     * and {@code O^T += V^T P^T} holds {@link #FLASH_REGISTER_STEP} dimensions x {@link #FLASH_BLOCK_Q} rows across
+     * the chunk's keys (a broadcast value times a row of weights), the running output {@code outputT[d][row]} leaving
+     * the registers and taking the rows' corrections once per chunk. In both products a key's or a dimension's 16 row
+     * sums are one {@link Float16}
      * ({@link #wideScores}, {@link #wideOutput}): 512-bit registers on PoCL, which keeps its own vectors at 256 bits.
      * Every other loop over a tile has a constant trip count, so the tiles are only indexed by constants and LLVM
      * keeps them in vector registers. No barrier, no local memory: any local size is correct.
      *
-     * <p>What bounds it (PoCL, L = 4096, W = 256, 8 heads, d 64, 2026-11-30: 12.1-12.3 ms): with the whole softmax
+     * <p>Chunks (2026-11-30, stop 21; tornado-kernels/README.md, "Chunks of 128 keys"): under JMH on PoCL at L = 4096,
+     * W = 256, 8 heads, d 64, alternating with the kernel before them (tiles of {@link #FLASH_TILED_KEYS} keys, one
+     * online-softmax step per tile with {@code TornadoMath.exp}): 10.1-10.3 ms against 12.0-12.1. Per {@code perf} the
+     * products are now about 66 % of the kernel's samples, the softmax 12 %, writing {@code out} 7 %, staging and
+     * per-block set-up about 10 %. Measured and not kept: chunks of 64 keys (the same within the noise); {@code 2^n}
+     * from two shifts down to {@code 2^-60} (LLVM vectorized that loop to 256 bits only: 11.1-11.4 ms); PoCL's
+     * {@code floor} in {@link #exp2} (a branchy scalar function: the loop stayed scalar, 27 ms); clearing only the
+     * {@code dims x 16} floats of {@code outputT} in use (no gain).
+     *
+     * <p>What bounded the 16-key tiles (PoCL, L = 4096, W = 256, 8 heads, d 64, 2026-11-30: 12.1-12.3 ms): with the whole softmax
      * taken out (wrong results, a measurement only) it ran 9.9 ms, with exp replaced by a multiply-add 10.8-11.0 ms, so
      * the two products and the memory behind them hold it near 45 % of the peer's sgemm even with a free softmax.
      * Measured and not kept (none faster than this kernel beyond the noise, about 2 %; some slower): an exp2 in plain
