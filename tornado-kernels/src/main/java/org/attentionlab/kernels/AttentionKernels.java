@@ -442,7 +442,9 @@ public final class AttentionKernels {
      *
      * <p>Chunks (2026-11-30, stop 21; tornado-kernels/README.md, "Chunks of 128 keys"): under JMH on PoCL at L = 4096,
      * W = 256, 8 heads, d 64, alternating with the kernel before them (tiles of {@link #FLASH_TILED_KEYS} keys, one
-     * online-softmax step per tile with {@code TornadoMath.exp}): 10.1-10.3 ms against 12.0-12.1. Per {@code perf} the
+     * online-softmax step per tile with {@code TornadoMath.exp}): 10.1-10.5 ms against 12.0-12.8 over 5 pairs;
+     * {@code scripts/bench --only attention --device tornado --quick}: 10.2 ms, 204 useful GFLOP/s, 45 % of sgemm 456
+     * (the issue's 50 %, about 9.1 ms, not reached; 43-51 % of the sgemm measured beside the A/B pairs, 390-457). Per {@code perf} the
      * products are now about 66 % of the kernel's samples, the softmax 12 %, writing {@code out} 7 %, staging and
      * per-block set-up about 10 %. Measured and not kept: chunks of 64 keys (the same within the noise); {@code 2^n}
      * from two shifts down to {@code 2^-60} (LLVM vectorized that loop to 256 bits only: 11.1-11.4 ms); PoCL's
@@ -1290,7 +1292,8 @@ public final class AttentionKernels {
                     tiledScores(gradients, tile, gradientsT, v, tileKeys, c0, kvBase, kvRowStride, dims);
                 }
                 if (keepThreshold < AttentionMasks.DROPOUT_OFF) {
-                    tiledDropout(gradients, tileKeys, FLASH_TILED_KEYS, AttentionMasks.dropoutMaskSeed(windows, numHeads), bh * seqLen + first, lastRow, keepThreshold);
+                    tiledDropout(gradients, tileKeys, FLASH_TILED_KEYS, AttentionMasks.dropoutMaskSeed(windows, numHeads), bh * seqLen + first, lastRow,
+                            keepThreshold);
                 }
                 tiledQueryScoreGradients(scores, gradients, rowBounds, rowStatisticsLanes, tileKeys, width, globalTokens, numGlobal, slopes, h, seqLen,
                         causal, biasKind, apeScale, scale);
