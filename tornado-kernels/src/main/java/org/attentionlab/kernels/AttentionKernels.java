@@ -437,8 +437,9 @@ public final class AttentionKernels {
      * the registers and taking the rows' corrections once per chunk. In both products a key's or a dimension's 16 row
      * sums are one {@link Float16}
      * ({@link #wideScores}, {@link #wideOutput}): 512-bit registers on PoCL, which keeps its own vectors at 256 bits.
-     * Every other loop over a tile has a constant trip count, so the tiles are only indexed by constants and LLVM
-     * keeps them in vector registers. No barrier, no local memory: any local size is correct.
+     * The loops over a chunk's keys have variable trip counts (the chunk's keys, padded to whole register tiles); the
+     * loops over the 16 lanes are constant, so TornadoVM unrolls them and LLVM vectorizes each row of lanes. No
+     * barrier, no local memory: any local size is correct.
      *
      * <p>Chunks (2026-11-30, stop 21; tornado-kernels/README.md, "Chunks of 128 keys"): under JMH on PoCL at L = 4096,
      * W = 256, 8 heads, d 64, alternating with the kernel before them (tiles of {@link #FLASH_TILED_KEYS} keys, one
