@@ -53,6 +53,17 @@ public final class AttentionKernels {
     private static final int FLASH_BLOCK = FLASH_BLOCK_Q * FLASH_TILE_K;
     /** Keys per tile of {@link #flashTiled}: two register tiles of scores. */
     public static final int FLASH_TILED_KEYS = 16;
+    /** Keys per chunk of {@link #flashTiled}: the softmax's two passes and the output's registers span a chunk. */
+    public static final int FLASH_CHUNK_KEYS = 128;
+    private static final float LOG2_E = 1.4426950408889634f;
+    /** Cephes' exp2f coefficients on [-0.5, 0.5] times {@code 2^-30} (exact: a power of two), for {@link #exp2}. */
+    private static final float TWO_TO_MINUS_30 = 0x1p-30f;
+    private static final float EXP2_C1 = 6.931472028550421e-1f * TWO_TO_MINUS_30;
+    private static final float EXP2_C2 = 2.402264791363012e-1f * TWO_TO_MINUS_30;
+    private static final float EXP2_C3 = 5.550332471162809e-2f * TWO_TO_MINUS_30;
+    private static final float EXP2_C4 = 9.618437357674640e-3f * TWO_TO_MINUS_30;
+    private static final float EXP2_C5 = 1.339887440266574e-3f * TWO_TO_MINUS_30;
+    private static final float EXP2_C6 = 1.535336188319500e-4f * TWO_TO_MINUS_30;
     /** Keys per register tile of scores, and head dimensions per register tile of output, in {@link #flashTiled}. */
     public static final int FLASH_REGISTER_STEP = 8;
     /** {@link #flashTiled}'s per-row state, rows of {@link #FLASH_BLOCK_Q} lanes: running max, running sum, the tile's correction, new max, sum. */
@@ -416,17 +427,32 @@ public final class AttentionKernels {
      * ({@link #flashGrid}), every mask, bias, GQA and dropout feature of {@link #flash}, within float rounding of it
      * (tornado-kernels/README.md, "Register tiles for flash attention"). A work-item takes {@link #FLASH_BLOCK_Q}
      * query rows of one (batch, head) and keeps them in the lanes of its tiles: Q is staged transposed once
-     * ({@code queriesT[d][row]}), and per tile of {@link #FLASH_TILED_KEYS} keys the scores {@code S^T = K Q^T} are
+     * ({@code queriesT[d][row]}), and per chunk of {@link #FLASH_CHUNK_KEYS} keys the scores {@code S^T = K Q^T} are
      * {@link #FLASH_REGISTER_STEP} keys x {@link #FLASH_BLOCK_Q} rows of sums held across the whole head dimension
-     * (a broadcast key value times a row of {@code queriesT}); the online softmax runs on whole rows of lanes; and
-     * {@code O^T += V^T P^T} holds {@link #FLASH_REGISTER_STEP} dimensions x {@link #FLASH_BLOCK_Q} rows across the
-     * tile's keys (a broadcast value times a row of weights), the running output {@code outputT[d][row]} leaving the
-     * registers once per tile. In both products a key's or a dimension's 16 row sums are one {@link Float16}
+     * (a broadcast key value times a row of {@code queriesT}), all of the chunk's into a private buffer; the softmax
+     * runs in two passes over the chunk on whole rows of lanes ({@link #chunkLogits}: mask, scale, bias and the rows'
+     * maxima; {@link #chunkWeights}: all the chunk's {@link #exp2}s at once, the running sums and the corrections);
+     * and {@code O^T += V^T P^T} holds {@link #FLASH_REGISTER_STEP} dimensions x {@link #FLASH_BLOCK_Q} rows across
+     * the chunk's keys (a broadcast value times a row of weights), the running output {@code outputT[d][row]} leaving
+     * the registers and taking the rows' corrections once per chunk. In both products a key's or a dimension's 16 row
+     * sums are one {@link Float16}
      * ({@link #wideScores}, {@link #wideOutput}): 512-bit registers on PoCL, which keeps its own vectors at 256 bits.
-     * Every other loop over a tile has a constant trip count, so the tiles are only indexed by constants and LLVM
-     * keeps them in vector registers. No barrier, no local memory: any local size is correct.
+     * The loops over a chunk's keys have variable trip counts (the chunk's keys, padded to whole register tiles); the
+     * loops over the 16 lanes are constant, so TornadoVM unrolls them and LLVM vectorizes each row of lanes. No
+     * barrier, no local memory: any local size is correct.
      *
-     * <p>What bounds it (PoCL, L = 4096, W = 256, 8 heads, d 64, 2026-11-30: 12.1-12.3 ms): with the whole softmax
+     * <p>Chunks (2026-11-30, stop 21; tornado-kernels/README.md, "Chunks of 128 keys"): under JMH on PoCL at L = 4096,
+     * W = 256, 8 heads, d 64, alternating with the kernel before them (tiles of {@link #FLASH_TILED_KEYS} keys, one
+     * online-softmax step per tile with {@code TornadoMath.exp}): 10.1-10.5 ms against 12.0-12.8 over 5 pairs;
+     * {@code scripts/bench --only attention --device tornado --quick}: 10.2 ms, 204 useful GFLOP/s, 45 % of sgemm 456
+     * (the issue's 50 %, about 9.1 ms, not reached; 43-51 % of the sgemm measured beside the A/B pairs, 390-457). Per {@code perf} the
+     * products are now about 66 % of the kernel's samples, the softmax 12 %, writing {@code out} 7 %, staging and
+     * per-block set-up about 10 %. Measured and not kept: chunks of 64 keys (the same within the noise); {@code 2^n}
+     * from two shifts down to {@code 2^-60} (LLVM vectorized that loop to 256 bits only: 11.1-11.4 ms); PoCL's
+     * {@code floor} in {@link #exp2} (a branchy scalar function: the loop stayed scalar, 27 ms); clearing only the
+     * {@code dims x 16} floats of {@code outputT} in use (no gain).
+     *
+     * <p>What bounded the 16-key tiles (PoCL, L = 4096, W = 256, 8 heads, d 64, 2026-11-30: 12.1-12.3 ms): with the whole softmax
      * taken out (wrong results, a measurement only) it ran 9.9 ms, with exp replaced by a multiply-add 10.8-11.0 ms, so
      * the two products and the memory behind them hold it near 45 % of the peer's sgemm even with a free softmax.
      * Measured and not kept (none faster than this kernel beyond the noise, about 2 %; some slower): an exp2 in plain
@@ -453,8 +479,8 @@ public final class AttentionKernels {
         int bh = context.globalIdy;
         float[] queriesT = new float[FLASH_MAX_HEAD_DIM * FLASH_BLOCK_Q];
         float[] outputT = new float[FLASH_MAX_HEAD_DIM * FLASH_BLOCK_Q];
-        float[] weights = new float[FLASH_TILED_KEYS * FLASH_BLOCK_Q];
-        int[] tileKeys = new int[FLASH_TILED_KEYS];
+        float[] weights = new float[FLASH_CHUNK_KEYS * FLASH_BLOCK_Q];
+        int[] chunkKeys = new int[FLASH_CHUNK_KEYS];
         int[] rowBounds = new int[3 * FLASH_BLOCK_Q];
         float[] rowState = new float[ROW_STATE * FLASH_BLOCK_Q];
         int[] geometry = new int[FLASH_BLOCK_INTS];
@@ -471,36 +497,41 @@ public final class AttentionKernels {
 
             stageQueriesTransposed(queriesT, outputT, q, queryBase, queryRowStride, lastRow, dims);
             rowMasks(rowBounds, rowState, globalTokens, numGlobal, windows, h, first, lastRow, seqLen, causal);
-            for (int tileStart = 0; tileStart < geometry[BLOCK_KEY_COUNT]; tileStart += FLASH_TILED_KEYS) {
-                int width = TornadoMath.min(FLASH_TILED_KEYS, geometry[BLOCK_KEY_COUNT] - tileStart);
-                for (int c = 0; c < FLASH_TILED_KEYS; c++) {
-                    tileKeys[c] = blockKey(geometry, globalTokens, tileStart + TornadoMath.min(c, width - 1));
+            for (int chunkStart = 0; chunkStart < geometry[BLOCK_KEY_COUNT]; chunkStart += FLASH_CHUNK_KEYS) {
+                int width = TornadoMath.min(FLASH_CHUNK_KEYS, geometry[BLOCK_KEY_COUNT] - chunkStart);
+                // The chunk's keys padded to whole register tiles (the padding repeats the last key, masked out).
+                int keys = (width + FLASH_REGISTER_STEP - 1) / FLASH_REGISTER_STEP * FLASH_REGISTER_STEP;
+                for (int c = 0; c < keys; c++) {
+                    chunkKeys[c] = blockKey(geometry, globalTokens, chunkStart + TornadoMath.min(c, width - 1));
                 }
-                for (int c0 = 0; c0 < FLASH_TILED_KEYS; c0 += FLASH_REGISTER_STEP) {
-                    wideScores(weights, queriesT, k, tileKeys, kvBase, kvRowStride, c0, dims);
+                for (int c0 = 0; c0 < keys; c0 += FLASH_REGISTER_STEP) {
+                    wideScores(weights, queriesT, k, chunkKeys, kvBase, kvRowStride, c0, dims);
                 }
-                tiledSoftmax(weights, rowBounds, rowState, tileKeys, width, globalTokens, numGlobal, slopes, h, seqLen, causal, biasKind, apeScale,
+                chunkLogits(weights, rowBounds, rowState, chunkKeys, width, keys, globalTokens, numGlobal, slopes, h, seqLen, causal, biasKind, apeScale,
                         scale);
+                chunkWeights(weights, rowState, keys);
                 int keepThreshold = AttentionMasks.dropoutKeepThreshold(windows, numHeads);
                 if (keepThreshold < AttentionMasks.DROPOUT_OFF) {
-                    tiledDropout(weights, tileKeys, AttentionMasks.dropoutMaskSeed(windows, numHeads), bh * seqLen + first, lastRow, keepThreshold);
+                    tiledDropout(weights, chunkKeys, keys, AttentionMasks.dropoutMaskSeed(windows, numHeads), bh * seqLen + first, lastRow,
+                            keepThreshold);
                 }
-                // A tile of consecutive keys (every tile of a band, the last one too) reads V at addresses affine in the
-                // key, which LLVM strength-reduces (the general form, through tileKeys, took twice the instructions per
-                // product). The keys ascend strictly and a partial tile repeats its last key, so the tile is consecutive
+                // A chunk of consecutive keys (every chunk of a band, the last one too) reads V at addresses affine in the
+                // key, which LLVM strength-reduces (the general form, through chunkKeys, took twice the instructions per
+                // product). The keys ascend strictly and the padding repeats the last key, so the chunk is consecutive
                 // when its last key is width - 1 after its first; the padding then reads the keys after the last, whose
                 // weights are 0, if they are inside the sequence (not past the end of v).
-                boolean consecutive = (tileKeys[FLASH_TILED_KEYS - 1] - tileKeys[0] == width - 1) & (tileKeys[0] + FLASH_TILED_KEYS <= seqLen);
+                boolean consecutive = (chunkKeys[keys - 1] - chunkKeys[0] == width - 1) & (chunkKeys[0] + keys <= seqLen);
                 int fullDims = dims - dims % FLASH_REGISTER_STEP;
                 for (int d0 = 0; d0 < fullDims; d0 += FLASH_REGISTER_STEP) {
                     if (consecutive) {
-                        wideOutput(outputT, weights, rowState, v, tileKeys, kvBase + tileKeys[0] * kvRowStride, kvRowStride, 0, d0, Integer.MAX_VALUE);
+                        wideOutput(outputT, weights, rowState, v, chunkKeys, keys, kvBase + chunkKeys[0] * kvRowStride, kvRowStride, 0, d0,
+                                Integer.MAX_VALUE);
                     } else {
-                        wideOutput(outputT, weights, rowState, v, tileKeys, kvBase, 0, kvRowStride, d0, Integer.MAX_VALUE);
+                        wideOutput(outputT, weights, rowState, v, chunkKeys, keys, kvBase, 0, kvRowStride, d0, Integer.MAX_VALUE);
                     }
                 }
                 if (fullDims < dims) {
-                    wideOutput(outputT, weights, rowState, v, tileKeys, kvBase, 0, kvRowStride, fullDims, dims - 1);
+                    wideOutput(outputT, weights, rowState, v, chunkKeys, keys, kvBase, 0, kvRowStride, fullDims, dims - 1 - fullDims);
                 }
             }
             writeOutput(out, outputT, rowState, queryBase, queryRowStride, lastRow, headDim, dims);
@@ -658,12 +689,12 @@ public final class AttentionKernels {
      * {@link #FLASH_REGISTER_STEP} dimensions of a {@link #flashTiled} block from {@code d0}: one 16-lane sum per
      * dimension (the block's rows) held across the tile's keys, each step a broadcast value times a row of weights.
      * Key c's row of v starts at {@code rowBase + c * keyStep + tileKeys[c] * keyScale}: one of the two steps is 0 at
-     * each call (TornadoVM inlines the constant, so the unused form folds away). Dimensions past {@code lastDim} read v
-     * at {@code lastDim} (their rows of {@code outputT} are never stored); {@link Integer#MAX_VALUE} when all are real,
-     * so that the clamp folds away.
+     * each call (TornadoVM inlines the constant, so the unused form folds away). Dimensions past {@code d0 + lastOffset}
+     * read v there (their rows of {@code outputT} are never stored); {@link Integer#MAX_VALUE} when all are real, so
+     * that the clamps fold away.
      */
-    private static void wideOutput(float[] outputT, float[] weights, float[] rowState, FloatArray v, int[] tileKeys, int rowBase, int keyStep,
-            int keyScale, int d0, int lastDim) {
+    private static void wideOutput(float[] outputT, float[] weights, float[] rowState, FloatArray v, int[] tileKeys, int keys, int rowBase,
+            int keyStep, int keyScale, int d0, int lastOffset) {
         // The sums start at zero and meet outputT once, at the end: loading the eight rows of outputT as Float16 here
         // took the method past TornadoVM's inlining limit (610 graph nodes > 600).
         Float16 sums0 = broadcast(0.0f);
@@ -674,25 +705,27 @@ public final class AttentionKernels {
         Float16 sums5 = broadcast(0.0f);
         Float16 sums6 = broadcast(0.0f);
         Float16 sums7 = broadcast(0.0f);
-        int dim0 = TornadoMath.min(d0, lastDim);
-        int dim1 = TornadoMath.min(d0 + 1, lastDim);
-        int dim2 = TornadoMath.min(d0 + 2, lastDim);
-        int dim3 = TornadoMath.min(d0 + 3, lastDim);
-        int dim4 = TornadoMath.min(d0 + 4, lastDim);
-        int dim5 = TornadoMath.min(d0 + 5, lastDim);
-        int dim6 = TornadoMath.min(d0 + 6, lastDim);
-        int dim7 = TornadoMath.min(d0 + 7, lastDim);
-        for (int c = 0; c < FLASH_TILED_KEYS; c++) {
-            int row = rowBase + c * keyStep + tileKeys[c] * keyScale;
+        int offset0 = TornadoMath.min(0, lastOffset);
+        int offset1 = TornadoMath.min(1, lastOffset);
+        int offset2 = TornadoMath.min(2, lastOffset);
+        int offset3 = TornadoMath.min(3, lastOffset);
+        int offset4 = TornadoMath.min(4, lastOffset);
+        int offset5 = TornadoMath.min(5, lastOffset);
+        int offset6 = TornadoMath.min(6, lastOffset);
+        int offset7 = TornadoMath.min(7, lastOffset);
+        for (int c = 0; c < keys; c++) {
+            // One address plus constant offsets (OpenCL's signed adds do not overflow, so LLVM folds the offsets into
+            // the loads; with row + min(d0 + dd, lastDim) it computed and sign-extended eight addresses per key).
+            int at = rowBase + c * keyStep + tileKeys[c] * keyScale + d0;
             Float16 rowWeights = load(weights, c * FLASH_BLOCK_Q);
-            sums0 = multiplyAdd(sums0, v.get(row + dim0), rowWeights);
-            sums1 = multiplyAdd(sums1, v.get(row + dim1), rowWeights);
-            sums2 = multiplyAdd(sums2, v.get(row + dim2), rowWeights);
-            sums3 = multiplyAdd(sums3, v.get(row + dim3), rowWeights);
-            sums4 = multiplyAdd(sums4, v.get(row + dim4), rowWeights);
-            sums5 = multiplyAdd(sums5, v.get(row + dim5), rowWeights);
-            sums6 = multiplyAdd(sums6, v.get(row + dim6), rowWeights);
-            sums7 = multiplyAdd(sums7, v.get(row + dim7), rowWeights);
+            sums0 = multiplyAdd(sums0, v.get(at + offset0), rowWeights);
+            sums1 = multiplyAdd(sums1, v.get(at + offset1), rowWeights);
+            sums2 = multiplyAdd(sums2, v.get(at + offset2), rowWeights);
+            sums3 = multiplyAdd(sums3, v.get(at + offset3), rowWeights);
+            sums4 = multiplyAdd(sums4, v.get(at + offset4), rowWeights);
+            sums5 = multiplyAdd(sums5, v.get(at + offset5), rowWeights);
+            sums6 = multiplyAdd(sums6, v.get(at + offset6), rowWeights);
+            sums7 = multiplyAdd(sums7, v.get(at + offset7), rowWeights);
         }
         // One base plus constant offsets: with (d0 + dd) * FLASH_BLOCK_Q LLVM kept 16 addresses (spilled) per chunk.
         int chunk = d0 * FLASH_BLOCK_Q;
@@ -771,12 +804,91 @@ public final class AttentionKernels {
         }
     }
 
+    /**
+     * Pass 1 of a {@link #flashTiled} chunk's softmax, on whole rows of lanes and without branches (so that LLVM
+     * vectorizes it across the lanes): masks each score by its row's visibility (keys from {@code width} are padding),
+     * adds scale and bias, in units of log2 (times log2(e), for {@link #exp2}), and takes each row's maximum over the
+     * chunk with its running maximum into {@code rowState}'s new maximum.
+     */
+    private static void chunkLogits(float[] weights, int[] rowBounds, float[] rowState, int[] chunkKeys, int width, int keys, IntArray globalTokens,
+            int numGlobal, FloatArray slopes, int h, int seqLen, int causal, int biasKind, float apeScale, float scale) {
+        float log2Scale = scale * LOG2_E;
+        for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+            rowState[NEW_MAX * FLASH_BLOCK_Q + i] = rowState[i];
+        }
+        for (int c = 0; c < keys; c++) {
+            int key = chunkKeys[c];
+            // Padding keys (from width) are -1 for the mask: before every row's run, never global.
+            int maskKey = c < width ? key : -1;
+            boolean keyIsGlobal = AttentionMasks.isGlobal(globalTokens, numGlobal, maskKey);
+            for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+                int query = rowBounds[i];
+                boolean inRun = (maskKey >= rowBounds[FLASH_BLOCK_Q + i]) & (maskKey < rowBounds[2 * FLASH_BLOCK_Q + i]);
+                boolean visible = inRun | (keyIsGlobal & ((causal == 0) | (key <= query)));
+                float logit = weights[c * FLASH_BLOCK_Q + i] * log2Scale
+                        + PositionalBiases.logitBias(biasKind, slopes, h, query, key, seqLen, apeScale) * LOG2_E;
+                // logit or MASKED, both exactly, by arithmetic: "visible ? logit : MASKED" left a branch around the logit in
+                // PoCL's code (the row stayed scalar).
+                float keep = visible ? 1.0f : 0.0f;
+                logit = logit * keep + (1.0f - keep) * MASKED;
+                weights[c * FLASH_BLOCK_Q + i] = logit;
+                rowState[NEW_MAX * FLASH_BLOCK_Q + i] = TornadoMath.max(rowState[NEW_MAX * FLASH_BLOCK_Q + i], logit);
+            }
+        }
+    }
+
+    /**
+     * Pass 2 of a {@link #flashTiled} chunk's softmax: the rows' corrections {@code 2^(old max - new max)} into
+     * {@code rowState} (for {@link #wideOutput}), then all the chunk's weights {@code 2^(logit - new max)} at once
+     * (independent values: the exponentials run at their throughput), which the running sums take. A row that has
+     * seen no key yet keeps the maximum {@code MASKED} and gets weights {@code 2^(MASKED - 0) = 0}.
+     */
+    private static void chunkWeights(float[] weights, float[] rowState, int keys) {
+        for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+            float newMax = rowState[NEW_MAX * FLASH_BLOCK_Q + i];
+            rowState[CORRECTION * FLASH_BLOCK_Q + i] = exp2(rowState[i] - newMax);
+            rowState[i] = newMax;
+            rowState[NEW_MAX * FLASH_BLOCK_Q + i] = newMax > MASKED ? newMax : 0.0f;
+            rowState[TILE_SUM * FLASH_BLOCK_Q + i] = 0.0f;
+        }
+        for (int c = 0; c < keys; c++) {
+            for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+                float weight = exp2(weights[c * FLASH_BLOCK_Q + i] - rowState[NEW_MAX * FLASH_BLOCK_Q + i]);
+                weights[c * FLASH_BLOCK_Q + i] = weight;
+                rowState[TILE_SUM * FLASH_BLOCK_Q + i] = rowState[TILE_SUM * FLASH_BLOCK_Q + i] + weight;
+            }
+        }
+        for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+            rowState[SUM * FLASH_BLOCK_Q + i] = rowState[SUM * FLASH_BLOCK_Q + i] * rowState[CORRECTION * FLASH_BLOCK_Q + i]
+                    + rowState[TILE_SUM * FLASH_BLOCK_Q + i];
+        }
+    }
+
+    /**
+     * {@code 2^x} for {@code x <= 0} in plain float arithmetic (no bit casts: TornadoVM's OpenCL backend has no
+     * {@code Float.intBitsToFloat}): {@code x = n + f} with {@code f} in (-0.5, 0.5], {@code 2^f} by Cephes' exp2f
+     * polynomial (relative error about 1e-7) scaled by {@code 2^-30}, {@code 2^(n + 30)} by an int shift
+     * ({@code (1 << 30) >> -n} is exact for -n up to 30 and 0 at 31). Below {@code 2^-30.5} it is exactly 0 (such
+     * weights change a row's result by less than {@code 7e-10} each, against a normaliser >= 1), and so is
+     * {@code 2^(MASKED - finite)}.
+     */
+    private static float exp2(float x) {
+        // (int) truncates toward zero, so n = (int)(x - 0.5) is x rounded to an integer for x <= 0 (PoCL's floor is a
+        // branchy scalar function that kept LLVM from vectorizing the callers' loops).
+        float clamped = TornadoMath.max(x, -31.0f);
+        int whole = (int) (clamped - 0.5f);
+        float f = clamped - whole;
+        float power = (float) ((1 << 30) >> -whole);
+        float fraction = (((((EXP2_C6 * f + EXP2_C5) * f + EXP2_C4) * f + EXP2_C3) * f + EXP2_C2) * f + EXP2_C1) * f + TWO_TO_MINUS_30;
+        return fraction * power;
+    }
+
     /** Multiplies the weights of a {@link #flashTiled} tile by the dropout mask (after the running sums took them: the normaliser is not masked). */
-    private static void tiledDropout(float[] weights, int[] tileKeys, int dropoutSeed, int firstRow, int lastRow, int keepThreshold) {
+    private static void tiledDropout(float[] weights, int[] tileKeys, int keys, int dropoutSeed, int firstRow, int lastRow, int keepThreshold) {
         float keptScale = AttentionMasks.dropoutKeptScale(keepThreshold);
         for (int i = 0; i < FLASH_BLOCK_Q; i++) {
             int rowKey = AttentionMasks.dropoutRowKey(dropoutSeed, firstRow + TornadoMath.min(i, lastRow));
-            for (int c = 0; c < FLASH_TILED_KEYS; c++) {
+            for (int c = 0; c < keys; c++) {
                 weights[c * FLASH_BLOCK_Q + i] = weights[c * FLASH_BLOCK_Q + i] * AttentionMasks.dropoutFactor(rowKey, tileKeys[c], keepThreshold, keptScale);
             }
         }
@@ -1181,7 +1293,8 @@ public final class AttentionKernels {
                     tiledScores(gradients, tile, gradientsT, v, tileKeys, c0, kvBase, kvRowStride, dims);
                 }
                 if (keepThreshold < AttentionMasks.DROPOUT_OFF) {
-                    tiledDropout(gradients, tileKeys, AttentionMasks.dropoutMaskSeed(windows, numHeads), bh * seqLen + first, lastRow, keepThreshold);
+                    tiledDropout(gradients, tileKeys, FLASH_TILED_KEYS, AttentionMasks.dropoutMaskSeed(windows, numHeads), bh * seqLen + first, lastRow,
+                            keepThreshold);
                 }
                 tiledQueryScoreGradients(scores, gradients, rowBounds, rowStatisticsLanes, tileKeys, width, globalTokens, numGlobal, slopes, h, seqLen,
                         causal, biasKind, apeScale, scale);

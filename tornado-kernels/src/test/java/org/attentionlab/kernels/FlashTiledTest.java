@@ -13,8 +13,8 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
  * {@link AttentionKernels#flashTiled} against the float64 reference where its tiles have edges: fewer keys or rows
- * than a tile, windows that are not a multiple of its {@value AttentionKernels#FLASH_TILED_KEYS} keys or
- * {@value AttentionKernels#FLASH_REGISTER_STEP}-key register tiles, head dimensions that are not a multiple of its
+ * than a tile, windows that are not a multiple of its {@value AttentionKernels#FLASH_REGISTER_STEP}-key register tiles,
+ * blocks whose keys span several {@value AttentionKernels#FLASH_CHUNK_KEYS}-key chunks, head dimensions that are not a multiple of its
  * {@value AttentionKernels#FLASH_REGISTER_STEP}-dimension output tiles, global tokens inside and outside a tile,
  * GQA, dropout; random values, the property test's tolerance. The algorithm-generic suites (edge cases, dropout,
  * global tokens, goldens, the property test) run it too.
@@ -41,6 +41,17 @@ class FlashTiledTest {
     void windowsThatAreNotAMultipleOfTheTile() {
         for (int w : new int[] { 1, 7, 9, 15, 17, 23, 31, 33, 47 }) {
             AttentionCase c = AttentionCase.random(340 + w, 1, 100, 2, 2, 16, Window.causalSliding(w).left(), 0).withCausal(true);
+            assertMatchesReference(c, "causal W " + w);
+            assertMatchesReference(c.withCausal(false).withWindow(w / 2, w - w / 2), "band (" + w / 2 + ", " + (w - w / 2) + ")");
+        }
+    }
+
+    /** Blocks whose keys fill one chunk, a chunk and a few keys, two chunks and a few (the last chunk a single register tile or less). */
+    @Test
+    void windowsAroundTheChunk() {
+        int chunk = AttentionKernels.FLASH_CHUNK_KEYS;
+        for (int w : new int[] { chunk - 15, chunk - 8, chunk - 1, chunk, chunk + 1, chunk + 7, 2 * chunk - 16, 2 * chunk - 1, 2 * chunk, 2 * chunk + 1 }) {
+            AttentionCase c = AttentionCase.random(470 + w, 1, 2 * chunk + 40, 2, 1, 8, Window.causalSliding(w).left(), 0).withCausal(true);
             assertMatchesReference(c, "causal W " + w);
             assertMatchesReference(c.withCausal(false).withWindow(w / 2, w - w / 2), "band (" + w / 2 + ", " + (w - w / 2) + ")");
         }
