@@ -125,15 +125,20 @@ def kernels(device, jmh_path, attention_path, linear_path):
     print("ratios = peer median / our median, measured in this run: above 1 we are faster")
 
 
-def model(config, ours_path, peer_path):
+def start_model_report(heading, config, ours_path, peer_path):
+    """Our runs and the peer's best of a --model table, its heading and the peer's line printed; ok: ratios may be printed."""
     ours = load(ours_path)
     peer = load_peer(peer_path)
-    print(f"model: {config}")
+    print(f"{heading}: {config}")
     if "unsupported" in peer:
         print(f"peer: none for this config ({peer['unsupported']}): no ratio is printed")
-        ok = False
-    else:
-        ok = describe_peer(peer.get("blas"))
+        return ours, peer, False
+    return ours, peer, describe_peer(peer.get("blas"))
+
+
+def model(config, ours_path, peer_path):
+    ours, peer, ok = start_model_report("model", config, ours_path, peer_path)
+    if "unsupported" not in peer:
         if "model" in peer:
             print(f"peer model: {peer['model']}, eval, no_grad, fp32, batch 1")
         if "runs" in peer:
@@ -209,16 +214,9 @@ def record_train(ours_path, device, log_path, stderr_path, warmup_steps, tokens_
 
 
 def train(config, ours_path, peer_path):
-    ours = load(ours_path)
-    peer = load_peer(peer_path)
-    print(f"training: {config}")
-    if "unsupported" in peer:
-        print(f"peer: none for this config ({peer['unsupported']}): no ratio is printed")
-        ok = False
-    else:
-        ok = describe_peer(peer.get("blas"))
-        if "model" in peer:
-            print(f"peer model: {peer['model']}; {peer['batch']} x {peer['seq_len']} tokens a step, {peer['warmup']} warm-up + {peer['steps']} timed steps")
+    ours, peer, ok = start_model_report("training", config, ours_path, peer_path)
+    if "model" in peer:
+        print(f"peer model: {peer['model']}; {peer['batch']} x {peer['seq_len']} tokens a step, {peer['warmup']} warm-up + {peer['steps']} timed steps")
     peer_tps = peer.get("tokens_per_s")
     print(f"{'':<10}{'tokens/s':>10}{'ms/step':>9}{'ratio':>8}{'first step s':>14}{'tokens/step':>13}{'steps':>8}")
     if peer_tps:
