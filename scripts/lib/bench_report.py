@@ -4,8 +4,14 @@ scripts/peers/blas_report.py (a reference BLAS) no ratio is printed. A peer file
 the peer separated by commas (scripts/bench runs each peer before and after ours): the peer's best is used, so a
 busy moment of a shared machine is not counted against it.
   bench_report.py kernels DEVICE JMH_JSON ATTENTION_PEER_JSON[,...] LINEAR_PEER_JSON[,...]
-  bench_report.py model CONFIG OURS_JSON PEER_JSON[,...]"""
+  bench_report.py model CONFIG OURS_JSON PEER_JSON[,...]
+  bench_report.py train CONFIG OURS_JSON PEER_JSON[,...]
+and, to collect our runs into OURS_JSON (a JSON object by device):
+  bench_report.py record OURS_JSON DEVICE L|- RUN_JSON          (a forward's --json at length L; - : the device's run)
+  bench_report.py record-train OURS_JSON DEVICE LOG_JSONL STDERR WARMUP_STEPS TOKENS_PER_STEP   (a scripts/run train run)"""
 import json
+import re
+import statistics
 import sys
 
 
@@ -119,15 +125,20 @@ def kernels(device, jmh_path, attention_path, linear_path):
     print("ratios = peer median / our median, measured in this run: above 1 we are faster")
 
 
-def model(config, ours_path, peer_path):
+def start_model_report(heading, config, ours_path, peer_path):
+    """Our runs and the peer's best of a --model table, its heading and the peer's line printed; ok: ratios may be printed."""
     ours = load(ours_path)
     peer = load_peer(peer_path)
-    print(f"model: {config}")
+    print(f"{heading}: {config}")
     if "unsupported" in peer:
         print(f"peer: none for this config ({peer['unsupported']}): no ratio is printed")
-        ok = False
-    else:
-        ok = describe_peer(peer.get("blas"))
+        return ours, peer, False
+    return ours, peer, describe_peer(peer.get("blas"))
+
+
+def model(config, ours_path, peer_path):
+    ours, peer, ok = start_model_report("model", config, ours_path, peer_path)
+    if "unsupported" not in peer:
         if "model" in peer:
             print(f"peer model: {peer['model']}, eval, no_grad, fp32, batch 1")
         if "runs" in peer:
@@ -171,10 +182,71 @@ def model(config, ours_path, peer_path):
     print("ratio = ours / peer tokens per second, measured in this run: above 1 we are faster")
 
 
+def record(ours_path, device, seq_len, run):
+    """Adds one of our runs to OURS_JSON: under the device and length L, or as the device's run (seq_len '-')."""
+    run = json.loads(run.strip().splitlines()[-1]) if isinstance(run, str) else run
+    match = re.search(r"(\w+) attention", run.get("config", ""))
+    if match:
+        run["attention"] = match.group(1)
+    results = load(ours_path)
+    if seq_len == "-":
+        results[device] = run
+    else:
+        results.setdefault(device, {})[seq_len] = run
+    with open(ours_path, "w") as f:
+        json.dump(results, f)
+
+
+def record_train(ours_path, device, log_path, stderr_path, warmup_steps, tokens_per_step):
+    """A scripts/run train run logged every step (log.jsonl's tokens_per_s is then that step's): the first step apart
+    (it compiles the kernels), the median of the steps after the warm-up, and the launch line scripts/run printed."""
+    warmup_steps = int(warmup_steps)
+    with open(log_path) as f:
+        steps = [line for line in (json.loads(text) for text in f if text.strip()) if "tokens_per_s" in line]
+    timed = [line["tokens_per_s"] for line in steps if line["step"] > warmup_steps]
+    with open(stderr_path) as f:
+        launch = next((json.loads(text[len("launch: "):]) for text in f if text.startswith("launch: ")), {})
+    launch = {key: value for key, value in launch.items() if key == "group_items" or key.endswith("_kernel")}
+    first = steps[0]
+    record(ours_path, device, "-", {"tokens_per_s": statistics.median(timed), "timed_steps": len(timed), "warmup_steps": warmup_steps,
+                                    "tokens_per_step": int(tokens_per_step), "first_step_s": first["elapsed_s"],
+                                    "loss": steps[-1]["loss"], "launch": launch})
+
+
+def train(config, ours_path, peer_path):
+    ours, peer, ok = start_model_report("training", config, ours_path, peer_path)
+    if "model" in peer:
+        print(f"peer model: {peer['model']}; {peer['batch']} x {peer['seq_len']} tokens a step, {peer['warmup']} warm-up + {peer['steps']} timed steps")
+    peer_tps = peer.get("tokens_per_s")
+    print(f"{'':<10}{'tokens/s':>10}{'ms/step':>9}{'ratio':>8}{'first step s':>14}{'tokens/step':>13}{'steps':>8}")
+    if peer_tps:
+        print(f"{'pytorch':<10}{peer_tps:>10.0f}{peer['median_step_ms']:>9.0f}{'':>8}{'':>14}{peer['batch'] * peer['seq_len']:>13}{peer['warmup']:>4} +{peer['steps']:>2}")
+    for device, run in sorted(ours.items()):
+        if "tokens_per_s" not in run:
+            print(f"{device:<10}{run.get('error', 'not run'):>30}")
+            continue
+        tps = run["tokens_per_s"]
+        shown = f"{tps / peer_tps:.2f}x" if ok and peer_tps else "-"
+        print(f"{device:<10}{tps:>10.0f}{1000 * run['tokens_per_step'] / tps:>9.0f}{shown:>8}{run['first_step_s']:>14.1f}{run['tokens_per_step']:>13}"
+              f"{run['warmup_steps']:>4} +{run['timed_steps']:>2}")
+    for device, run in sorted(ours.items()):
+        if run.get("launch"):
+            print(f"  {device}: launch {json.dumps(run['launch'])}; loss at the last step {run['loss']:.4f}")
+    print("tokens/s = tokens a step / the median step after the warm-up steps (the first step, which compiles, apart; the peer's likewise);"
+          " ours apply the config's dropout, the peer none")
+    print("ratio = ours / peer tokens per second, measured in this run: above 1 we are faster")
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "kernels":
         kernels(*sys.argv[2:6])
     elif sys.argv[1] == "model":
         model(*sys.argv[2:5])
+    elif sys.argv[1] == "train":
+        train(*sys.argv[2:5])
+    elif sys.argv[1] == "record":
+        record(*sys.argv[2:6])
+    elif sys.argv[1] == "record-train":
+        record_train(*sys.argv[2:8])
     else:
         raise SystemExit(f"unknown report {sys.argv[1]}")

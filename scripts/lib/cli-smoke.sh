@@ -52,6 +52,9 @@ printf 'architecture: rnope_swa\nvocab_size: 17\nhidden_size: 8\nnum_attention_h
 printf '1 2 3\n4 5\n' >"$tmp/train.yaml.ids"
 check "train" 0 "$RUN" train "$tmp/train.yaml" --out "$tmp/run" --set train.steps=3
 expect_output "train says how far it got" "^trained to step 3: $tmp/run\$"
+# scripts/bench --train end to end on the smallest run (the table's figures are times: only their form is checked)
+check "bench --train" 0 "$ROOT/scripts/bench" --model "$tmp/train.yaml" --train --devices jvm --quick
+expect_output "bench --train prints our training tokens/s" '^jvm +[0-9]+ +[0-9]+ +([0-9.]+x|-) +[0-9.]+ +24 +2 \+ 5$'
 # attention_dropout trains (the kernels drop attention probabilities with the forward's mask in the backward); a value
 # outside [0, 1) is one line naming the file, line and key, and leaves no run folder behind.
 check "train with attention_dropout 0.1" 0 "$RUN" train "$tmp/train.yaml" --out "$tmp/run-attention-dropout" --set train.steps=2 --set attention_dropout=0.1
@@ -103,10 +106,11 @@ echo "== hostile invocations (scripts/lib/hostile-cli.txt)"
 T="$tmp/hostile"
 mkdir -p "$T"
 COMPARE="$ROOT/scripts/compare"
+BENCH="$ROOT/scripts/bench"
 TEST="$ROOT/scripts/test"
 CONFIGS="$ROOT/configs"
 QUICK="--seq-len 4 --iterations 1 --warmup 0"
-export RUN COMPARE TEST CONFIGS QUICK T
+export RUN COMPARE BENCH TEST CONFIGS QUICK T
 
 # Fixtures: special files are made here, in a temporary folder, never taken from /dev or /etc.
 is_root=0

@@ -27,9 +27,10 @@ public final class Activations {
     /** Added to a dropout seed once per step of {@link #dropoutAtStep} (odd, so every step count gives another seed). */
     public static final int DROPOUT_STEP_STRIDE = 0x632BE5AB;
     /**
-     * Elements per iteration of the erf-GELU kernels ({@link #geluErf}, {@link #geluErfBackward}): a loop with this
-     * constant trip count and no branch is what PoCL runs on vectors; over single elements (one per iteration, as
-     * the other element-wise kernels) it ran the GELU one value at a time, with or without erf's branch.
+     * Elements per iteration of the erf-GELU kernels ({@link #geluErf}, {@link #geluErfBackward}) and of
+     * {@link #dropoutAtStep}: a loop with this constant trip count and no branch is what PoCL runs on vectors; over
+     * single elements (one per iteration, as the other element-wise kernels) it ran the GELU one value at a time,
+     * with or without erf's branch.
      */
     public static final int GELU_BLOCK = 16;
 
@@ -84,7 +85,7 @@ public final class Activations {
             for (int j = 0; j < GELU_BLOCK; j++) {
                 values[j] = geluErfWithoutBranches(x.get(TornadoMath.min(first + j, size - 1)));
             }
-            storeGeluBlock(values, out, first, size);
+            storeBlock(values, out, first, size);
         }
     }
 
@@ -145,12 +146,12 @@ public final class Activations {
                 int at = TornadoMath.min(first + j, size - 1);
                 values[j] = dOut.get(at) * geluErfDerivative(x.get(at), erfWithoutBranches(x.get(at) * SQRT_HALF));
             }
-            storeGeluBlock(values, dx, first, size);
+            storeBlock(values, dx, first, size);
         }
     }
 
     /** {@code out[first + j] = values[j]} for the block's elements before {@code size}. */
-    private static void storeGeluBlock(float[] values, FloatArray out, int first, int size) {
+    private static void storeBlock(float[] values, FloatArray out, int first, int size) {
         int count = TornadoMath.min(GELU_BLOCK, size - first);
         for (int j = 0; j < count; j++) {
             out.set(first + j, values[j]);
@@ -408,12 +409,27 @@ public final class Activations {
      *
      * <p>Backward of either: the same kernel with the same {@code p}, seed and counter applied to the output
      * gradient, {@code dx = dOut * mask / (1 - p)}, regenerates the mask from (seed, index) and needs nothing saved.
+     *
+     * <p>{@value #GELU_BLOCK} elements per iteration, as {@link #geluErf}: PoCL then runs the hash on vectors (one
+     * element per iteration it ran one value at a time, 31-35 ms of a PoCL training step of rnope-swa-text). Each
+     * block's values are computed (past {@code size} from the last element, never stored) before any is stored, so
+     * {@code out} may be {@code x}.
      */
     public static void dropoutAtStep(FloatArray x, FloatArray out, int size, float p, int seed, IntArray counter) {
         float scale = 1.0f / (1.0f - p);
-        int stepSeed = seed + counter.get(0) * DROPOUT_STEP_STRIDE;
-        for (@Parallel int i = 0; i < size; i++) {
-            out.set(i, dropoutUniform(stepSeed, i) >= p ? x.get(i) * scale : 0.0f);
+        int key = dropoutKey(seed + counter.get(0) * DROPOUT_STEP_STRIDE);
+        for (@Parallel int block = 0; block < (size + GELU_BLOCK - 1) / GELU_BLOCK; block++) {
+            float[] values = new float[GELU_BLOCK];
+            int first = block * GELU_BLOCK;
+            // The block's values first, in a loop of their own: loaded where they are used, LLVM moved each load into
+            // the branch of a kept element and left the whole loop scalar.
+            for (int j = 0; j < GELU_BLOCK; j++) {
+                values[j] = x.get(TornadoMath.min(first + j, size - 1));
+            }
+            for (int j = 0; j < GELU_BLOCK; j++) {
+                values[j] = dropoutBits(key, first + j) * UNIT_24 >= p ? values[j] * scale : 0.0f;
+            }
+            storeBlock(values, out, first, size);
         }
     }
 

@@ -242,6 +242,9 @@ class ActivationsBackwardTest {
         FloatArray direct = new FloatArray(size);
         Activations.dropout(FloatArray.fromArray(dOut), direct, size, p, stepSeed);
         assertArrayEquals(direct.toHeapArray(), dx.toHeapArray(), "dropoutAtStep = dropout with the step's seed");
+        FloatArray inPlace = FloatArray.fromArray(dOut);
+        Activations.dropoutAtStep(inPlace, inPlace, size, p, seed, counter);
+        assertArrayEquals(dx.toHeapArray(), inPlace.toHeapArray(), "dropoutAtStep in place (out = x)");
         for (int i = 0; i < size; i++) {
             boolean keep = ActivationReference.dropoutUniform(stepSeed, i) >= p;
             double expected = keep ? dOut[i] / (1.0 - p) : 0.0;

@@ -229,11 +229,12 @@ class MatrixMultiplyTest {
     /**
      * 1 x N, N x 1, a large inner dimension not a multiple of the step, exact block multiples, inner 1 and 3, full and
      * partial lower blocks; for the projections' register tiles a full item of {@value MatrixMultiply#TILED_ITEM_ROWS}
-     * rows and one of 1 row (257), and one of 44 rows whose last register tile has 4 (300, with two panels).
+     * rows and one of 1 row (257), and one of 44 rows whose last register tile has 4 (300, with two panels); for
+     * {@code productTiled}'s a^T b two items in tiles of {@value MatrixMultiply#WIDE_TILE_ROWS} rows (144).
      */
     @ParameterizedTest(name = "{0} x {1} -> {2}")
     @CsvSource({ "1, 300, 513", "37, 1, 1", "33, 4099, 7", "32, 64, 512", "17, 1, 257", "16, 3, 256", "48, 5, 9", "65, 7, 130", "64, 64, 16", "129, 65, 17", "8, 128, 15",
-            "257, 9, 33", "300, 300, 37" })
+            "257, 9, 33", "300, 300, 37", "144, 70, 20" })
     void namedShapes(int rows, int inner, int cols) {
         SplittableRandom random = new SplittableRandom(rows * 31L + inner * 7L + cols);
         float[] x = RandomArrays.gaussian(random, rows * inner, 1.0);

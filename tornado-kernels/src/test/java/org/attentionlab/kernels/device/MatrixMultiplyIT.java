@@ -156,7 +156,8 @@ class MatrixMultiplyIT {
     }
 
     /**
-     * {@link MatrixMultiply#productTiled} (140 rows: a full item of {@value MatrixMultiply#PRODUCT_ITEM_ROWS} and a partial one;
+     * {@link MatrixMultiply#productTiled} (140 rows: a full item of {@value MatrixMultiply#PRODUCT_ITEM_ROWS} and a partial one, for
+     * {@code a^T b} one in tiles of {@value MatrixMultiply#WIDE_TILE_ROWS} rows and one of 12 rows in tiles of 8;
      * inner 131: two full panels and one 3 deep; 37 columns: two full tiles and a partial one), both layouts of a.
      */
     @ParameterizedTest(name = "transposeA {0}, accumulate {1}, {2} items per group")
