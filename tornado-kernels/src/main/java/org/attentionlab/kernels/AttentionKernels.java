@@ -430,7 +430,7 @@ public final class AttentionKernels {
      * ({@code queriesT[d][row]}), and per chunk of {@link #FLASH_CHUNK_KEYS} keys the scores {@code S^T = K Q^T} are
      * {@link #FLASH_REGISTER_STEP} keys x {@link #FLASH_BLOCK_Q} rows of sums held across the whole head dimension
      * (a broadcast key value times a row of {@code queriesT}), all of the chunk's into a private buffer; the softmax
-     * runs in two passes over the chunk on whole rows of lanes ({@link #chunkLogits}: mask, scale, bias and the rows'
+     * runs in two passes over the chunk on whole rows of lanes ({@link #maskedLogits}: mask, scale, bias and the rows'
      * maxima; {@link #chunkWeights}: all the chunk's {@link #exp2}s at once, the running sums and the corrections);
      * and {@code O^T += V^T P^T} holds {@link #FLASH_REGISTER_STEP} dimensions x {@link #FLASH_BLOCK_Q} rows across
      * the chunk's keys (a broadcast value times a row of weights), the running output {@code outputT[d][row]} leaving
@@ -507,8 +507,8 @@ public final class AttentionKernels {
                 for (int c0 = 0; c0 < keys; c0 += FLASH_REGISTER_STEP) {
                     wideScores(weights, queriesT, k, chunkKeys, kvBase, kvRowStride, c0, dims);
                 }
-                chunkLogits(weights, rowBounds, rowState, chunkKeys, width, keys, globalTokens, numGlobal, slopes, h, seqLen, causal, biasKind, apeScale,
-                        scale);
+                maskedLogits(weights, rowBounds, rowState, chunkKeys, width, keys, globalTokens, numGlobal, slopes, h, seqLen, causal, biasKind, apeScale,
+                        scale, LOG2_E);
                 chunkWeights(weights, rowState, keys);
                 int keepThreshold = AttentionMasks.dropoutKeepThreshold(windows, numHeads);
                 if (keepThreshold < AttentionMasks.DROPOUT_OFF) {
@@ -763,27 +763,8 @@ public final class AttentionKernels {
      */
     private static void tiledSoftmax(float[] weights, int[] rowBounds, float[] rowState, int[] tileKeys, int width, IntArray globalTokens, int numGlobal,
             FloatArray slopes, int h, int seqLen, int causal, int biasKind, float apeScale, float scale) {
-        for (int i = 0; i < FLASH_BLOCK_Q; i++) {
-            rowState[NEW_MAX * FLASH_BLOCK_Q + i] = rowState[i];
-        }
-        for (int c = 0; c < FLASH_TILED_KEYS; c++) {
-            int key = tileKeys[c];
-            // Padding keys (past width) are -1 for the mask: before every row's run, never global.
-            int maskKey = c < width ? key : -1;
-            boolean keyIsGlobal = AttentionMasks.isGlobal(globalTokens, numGlobal, maskKey);
-            for (int i = 0; i < FLASH_BLOCK_Q; i++) {
-                int query = rowBounds[i];
-                boolean inRun = (maskKey >= rowBounds[FLASH_BLOCK_Q + i]) & (maskKey < rowBounds[2 * FLASH_BLOCK_Q + i]);
-                boolean visible = inRun | (keyIsGlobal & ((causal == 0) | (key <= query)));
-                float logit = weights[c * FLASH_BLOCK_Q + i] * scale + PositionalBiases.logitBias(biasKind, slopes, h, query, key, seqLen, apeScale);
-                // logit or MASKED, both exactly, by arithmetic: "visible ? logit : MASKED" left a branch around the logit in
-                // PoCL's code (the row stayed scalar).
-                float keep = visible ? 1.0f : 0.0f;
-                logit = logit * keep + (1.0f - keep) * MASKED;
-                weights[c * FLASH_BLOCK_Q + i] = logit;
-                rowState[NEW_MAX * FLASH_BLOCK_Q + i] = TornadoMath.max(rowState[NEW_MAX * FLASH_BLOCK_Q + i], logit);
-            }
-        }
+        maskedLogits(weights, rowBounds, rowState, tileKeys, width, FLASH_TILED_KEYS, globalTokens, numGlobal, slopes, h, seqLen, causal, biasKind, apeScale,
+                scale, 1.0f);
         for (int i = 0; i < FLASH_BLOCK_Q; i++) {
             float newMax = rowState[NEW_MAX * FLASH_BLOCK_Q + i];
             rowState[CORRECTION * FLASH_BLOCK_Q + i] = TornadoMath.exp(rowState[i] - newMax);
@@ -805,14 +786,16 @@ public final class AttentionKernels {
     }
 
     /**
-     * Pass 1 of a {@link #flashTiled} chunk's softmax, on whole rows of lanes and without branches (so that LLVM
-     * vectorizes it across the lanes): masks each score by its row's visibility (keys from {@code width} are padding),
-     * adds scale and bias, in units of log2 (times log2(e), for {@link #exp2}), and takes each row's maximum over the
-     * chunk with its running maximum into {@code rowState}'s new maximum.
+     * The logits of {@code keys} keys of a {@link #flashTiled} chunk (pass 1 of its softmax, {@code units} =
+     * log2(e), for {@link #exp2}) or of a backward tile ({@link #tiledSoftmax}, {@code units} = 1: natural logs, the
+     * same bits as without the factor), on whole rows of lanes and without branches (so that LLVM vectorizes it across
+     * the lanes): masks each score by its row's visibility (keys from {@code width} are padding), adds scale and bias,
+     * times {@code units}, and takes each row's maximum over the keys with its running maximum into {@code rowState}'s
+     * new maximum.
      */
-    private static void chunkLogits(float[] weights, int[] rowBounds, float[] rowState, int[] chunkKeys, int width, int keys, IntArray globalTokens,
-            int numGlobal, FloatArray slopes, int h, int seqLen, int causal, int biasKind, float apeScale, float scale) {
-        float log2Scale = scale * LOG2_E;
+    private static void maskedLogits(float[] weights, int[] rowBounds, float[] rowState, int[] chunkKeys, int width, int keys, IntArray globalTokens,
+            int numGlobal, FloatArray slopes, int h, int seqLen, int causal, int biasKind, float apeScale, float scale, float units) {
+        float unitScale = scale * units;
         for (int i = 0; i < FLASH_BLOCK_Q; i++) {
             rowState[NEW_MAX * FLASH_BLOCK_Q + i] = rowState[i];
         }
@@ -825,8 +808,8 @@ public final class AttentionKernels {
                 int query = rowBounds[i];
                 boolean inRun = (maskKey >= rowBounds[FLASH_BLOCK_Q + i]) & (maskKey < rowBounds[2 * FLASH_BLOCK_Q + i]);
                 boolean visible = inRun | (keyIsGlobal & ((causal == 0) | (key <= query)));
-                float logit = weights[c * FLASH_BLOCK_Q + i] * log2Scale
-                        + PositionalBiases.logitBias(biasKind, slopes, h, query, key, seqLen, apeScale) * LOG2_E;
+                float logit = weights[c * FLASH_BLOCK_Q + i] * unitScale
+                        + PositionalBiases.logitBias(biasKind, slopes, h, query, key, seqLen, apeScale) * units;
                 // logit or MASKED, both exactly, by arithmetic: "visible ? logit : MASKED" left a branch around the logit in
                 // PoCL's code (the row stayed scalar).
                 float keep = visible ? 1.0f : 0.0f;
