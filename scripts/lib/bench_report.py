@@ -206,7 +206,7 @@ def record_train(ours_path, device, log_path, stderr_path, warmup_steps, tokens_
     timed = [line["tokens_per_s"] for line in steps if line["step"] > warmup_steps]
     with open(stderr_path) as f:
         launch = next((json.loads(text[len("launch: "):]) for text in f if text.startswith("launch: ")), {})
-    launch = {key: value for key, value in launch.items() if key == "group_items" or key.endswith("_kernel")}
+    launch = {key: value for key, value in launch.items() if key == "group_items" or key.endswith("_kernel") or key.endswith("_kernels")}
     first = steps[0]
     record(ours_path, device, "-", {"tokens_per_s": statistics.median(timed), "timed_steps": len(timed), "warmup_steps": warmup_steps,
                                     "tokens_per_step": int(tokens_per_step), "first_step_s": first["elapsed_s"],
