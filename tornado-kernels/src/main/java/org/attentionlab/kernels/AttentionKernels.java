@@ -496,6 +496,7 @@ public final class AttentionKernels {
             int h = geometry[BLOCK_HEAD];
 
             stageQueriesTransposed(queriesT, outputT, q, queryBase, queryRowStride, lastRow, dims);
+            claimOutputLines(out, queryBase, queryRowStride, lastRow, headDim);
             rowMasks(rowBounds, rowState, globalTokens, numGlobal, windows, h, first, lastRow, seqLen, causal);
             for (int chunkStart = 0; chunkStart < geometry[BLOCK_KEY_COUNT]; chunkStart += FLASH_CHUNK_KEYS) {
                 int width = TornadoMath.min(FLASH_CHUNK_KEYS, geometry[BLOCK_KEY_COUNT] - chunkStart);
@@ -564,6 +565,19 @@ public final class AttentionKernels {
                 for (int d = 0; d < headDim; d++) {
                     out.set(queryBase + i * queryRowStride + d, Float.NaN);
                 }
+            }
+        }
+    }
+
+    /**
+     * Stores 0 to one float of every cache line (16 floats) of the block's rows of {@code out}, which
+     * {@link #writeOutput} overwrites at the end: the lines' ownership is fetched while the products run, where the
+     * final stores used to wait for it.
+     */
+    private static void claimOutputLines(FloatArray out, int queryBase, int queryRowStride, int lastRow, int headDim) {
+        for (int i = 0; i <= lastRow; i++) {
+            for (int d = 0; d < headDim + 15; d += 16) {
+                out.set(queryBase + i * queryRowStride + TornadoMath.min(d, headDim - 1), 0.0f);
             }
         }
     }
