@@ -53,8 +53,11 @@ public final class AttentionKernels {
     private static final int FLASH_BLOCK = FLASH_BLOCK_Q * FLASH_TILE_K;
     /** Keys per tile of {@link #flashTiled}: two register tiles of scores. */
     public static final int FLASH_TILED_KEYS = 16;
-    /** Keys per chunk of {@link #flashTiled}: the softmax's two passes and the output's registers span a chunk. */
-    public static final int FLASH_CHUNK_KEYS = 128;
+    /**
+     * The most keys per chunk of {@link #flashTiled}: the softmax's two passes and the output's registers span a chunk
+     * (chunks also end where the keys every row of the block sees begin and end).
+     */
+    public static final int FLASH_CHUNK_KEYS = 256;
     private static final float LOG2_E = 1.4426950408889634f;
     /** Cephes' exp2f coefficients on [-0.5, 0.5] times {@code 2^-30} (exact: a power of two), for {@link #exp2}. */
     private static final float TWO_TO_MINUS_30 = 0x1p-30f;
@@ -427,10 +430,11 @@ public final class AttentionKernels {
      * ({@link #flashGrid}), every mask, bias, GQA and dropout feature of {@link #flash}, within float rounding of it
      * (tornado-kernels/README.md, "Register tiles for flash attention"). A work-item takes {@link #FLASH_BLOCK_Q}
      * query rows of one (batch, head) and keeps them in the lanes of its tiles: Q is staged transposed once
-     * ({@code queriesT[d][row]}), and per chunk of {@link #FLASH_CHUNK_KEYS} keys the scores {@code S^T = K Q^T} are
+     * ({@code queriesT[d][row]}), and per chunk of up to {@link #FLASH_CHUNK_KEYS} keys the scores {@code S^T = K Q^T} are
      * {@link #FLASH_REGISTER_STEP} keys x {@link #FLASH_BLOCK_Q} rows of sums held across the whole head dimension
      * (a broadcast key value times a row of {@code queriesT}), all of the chunk's into a private buffer; the softmax
-     * runs in two passes over the chunk on whole rows of lanes ({@link #maskedLogits}: mask, scale, bias and the rows'
+     * runs in two passes over the chunk on whole rows of lanes ({@link #maskedLogits}: mask (none in a chunk of keys
+     * that every row of the block sees: the chunks end at the edges of that run), scale, bias and the rows'
      * maxima; {@link #chunkWeights}: all the chunk's {@link #exp2}s at once, the running sums and the corrections);
      * and {@code O^T += V^T P^T} holds {@link #FLASH_REGISTER_STEP} dimensions x {@link #FLASH_BLOCK_Q} rows across
      * the chunk's keys (a broadcast value times a row of weights), the running output {@code outputT[d][row]} leaving
@@ -440,6 +444,17 @@ public final class AttentionKernels {
      * The loops over a chunk's keys have variable trip counts (the chunk's keys, padded to whole register tiles); the
      * loops over the 16 lanes are constant, so TornadoVM unrolls them and LLVM vectorizes each row of lanes. No
      * barrier, no local memory: any local size is correct.
+     *
+     * <p>Stop 22 (2026-11-30; tornado-kernels/README.md, "Claimed output lines and mask-free chunks"): the block's
+     * lines of {@code out} are claimed before the products ({@link #claimOutputLines}; per {@code perf} the final
+     * stores had waited for them: 9.2 -> 2.8 % of the kernel's samples), chunks end at the edges of the keys every row
+     * sees (a causal window of W = 256: 16 + 240 + 16 keys, the middle chunk unmasked; the mask pass 4.3 -> 2.2 %),
+     * and a chunk inside the band computes its keys directly. JMH pairs on PoCL at L = 4096, W = 256, 8 heads, d 64
+     * against main: 9.54 / 9.65 / 9.85 -> 9.16 / 9.16 / 9.78 ms; {@code scripts/bench --only attention --device
+     * tornado --quick}: 9.3 ms, 222.8 useful GFLOP/s, 46 % of sgemm 483; 9.8 ms, 212.0, 55 % of sgemm 384 (50 % of
+     * an sgemm of 456-483 needs 8.6-9.1 ms). Measured and not kept: chunks of 272 keys
+     * alone (one chunk per block: the same within the noise); touching each q row's fifth line with the claim before
+     * the staging; clearing {@code outputT} before the loads of q (both the same within the noise).
      *
      * <p>Chunks (2026-11-30, stop 21; tornado-kernels/README.md, "Chunks of 128 keys"): under JMH on PoCL at L = 4096,
      * W = 256, 8 heads, d 64, alternating with the kernel before them (tiles of {@link #FLASH_TILED_KEYS} keys, one
@@ -498,18 +513,45 @@ public final class AttentionKernels {
             stageQueriesTransposed(queriesT, outputT, q, queryBase, queryRowStride, lastRow, dims);
             claimOutputLines(out, queryBase, queryRowStride, lastRow, headDim);
             rowMasks(rowBounds, rowState, globalTokens, numGlobal, windows, h, first, lastRow, seqLen, causal);
-            for (int chunkStart = 0; chunkStart < geometry[BLOCK_KEY_COUNT]; chunkStart += FLASH_CHUNK_KEYS) {
-                int width = TornadoMath.min(FLASH_CHUNK_KEYS, geometry[BLOCK_KEY_COUNT] - chunkStart);
+            // The band keys every row of the block sees, [seenByAllFrom, seenByAllTo) in the block's list of keys: chunks
+            // end at its edges, so that the chunks inside it take no mask (a causal window of W keys: W - 15 of W + 15).
+            int lead = geometry[BLOCK_GLOBALS_BEFORE];
+            int bandStart = geometry[BLOCK_KEYS_START];
+            int bandKeys = geometry[BLOCK_KEYS_END] - bandStart;
+            int seenFrom = rowBounds[FLASH_BLOCK_Q];
+            int seenTo = rowBounds[2 * FLASH_BLOCK_Q];
+            for (int i = 1; i < FLASH_BLOCK_Q; i++) {
+                seenFrom = TornadoMath.max(seenFrom, rowBounds[FLASH_BLOCK_Q + i]);
+                seenTo = TornadoMath.min(seenTo, rowBounds[2 * FLASH_BLOCK_Q + i]);
+            }
+            // Narrowed to whole register tiles from the block's first key, so that no chunk but the last pads its keys.
+            int seenByAllFrom = TornadoMath.min(roundUpToTile(lead + TornadoMath.min(TornadoMath.max(seenFrom - bandStart, 0), bandKeys)),
+                    geometry[BLOCK_KEY_COUNT]);
+            int seenByAllTo = seenByAllFrom + TornadoMath.max(lead + TornadoMath.min(TornadoMath.max(seenTo - bandStart, 0), bandKeys) - seenByAllFrom, 0)
+                    / FLASH_REGISTER_STEP * FLASH_REGISTER_STEP;
+            int chunkStart = 0;
+            while (chunkStart < geometry[BLOCK_KEY_COUNT]) {
+                int chunkEnd = chunkStart < seenByAllFrom ? seenByAllFrom : chunkStart < seenByAllTo ? seenByAllTo : geometry[BLOCK_KEY_COUNT];
+                int width = TornadoMath.min(FLASH_CHUNK_KEYS, chunkEnd - chunkStart);
+                boolean seenByAll = (chunkStart >= seenByAllFrom) & (chunkStart + width <= seenByAllTo);
                 // The chunk's keys padded to whole register tiles (the padding repeats the last key, masked out).
-                int keys = (width + FLASH_REGISTER_STEP - 1) / FLASH_REGISTER_STEP * FLASH_REGISTER_STEP;
-                for (int c = 0; c < keys; c++) {
-                    chunkKeys[c] = blockKey(geometry, globalTokens, chunkStart + TornadoMath.min(c, width - 1));
+                int keys = roundUpToTile(width);
+                // A chunk inside the band (no global token before or after it in the list) is a run of consecutive keys:
+                // computed directly, where blockKey's general form kept two masked gathers from globalTokens per 8 keys.
+                if ((chunkStart >= lead) & (chunkStart + width <= lead + bandKeys)) {
+                    for (int c = 0; c < keys; c++) {
+                        chunkKeys[c] = bandStart - lead + chunkStart + TornadoMath.min(c, width - 1);
+                    }
+                } else {
+                    for (int c = 0; c < keys; c++) {
+                        chunkKeys[c] = blockKey(geometry, globalTokens, chunkStart + TornadoMath.min(c, width - 1));
+                    }
                 }
                 for (int c0 = 0; c0 < keys; c0 += FLASH_REGISTER_STEP) {
                     wideScores(weights, queriesT, k, chunkKeys, kvBase, kvRowStride, c0, dims);
                 }
-                maskedLogits(weights, rowBounds, rowState, chunkKeys, width, keys, globalTokens, numGlobal, slopes, h, seqLen, causal, biasKind, apeScale,
-                        scale, LOG2_E);
+                maskedLogits(weights, rowBounds, rowState, chunkKeys, width, keys, seenByAll, globalTokens, numGlobal, slopes, h, seqLen, causal, biasKind,
+                        apeScale, scale, LOG2_E);
                 chunkWeights(weights, rowState, keys);
                 int keepThreshold = AttentionMasks.dropoutKeepThreshold(windows, numHeads);
                 if (keepThreshold < AttentionMasks.DROPOUT_OFF) {
@@ -534,6 +576,7 @@ public final class AttentionKernels {
                 if (fullDims < dims) {
                     wideOutput(outputT, weights, rowState, v, chunkKeys, keys, kvBase, 0, kvRowStride, fullDims, dims - 1 - fullDims);
                 }
+                chunkStart += width;
             }
             writeOutput(out, outputT, rowState, queryBase, queryRowStride, lastRow, headDim, dims);
         }
@@ -567,6 +610,11 @@ public final class AttentionKernels {
                 }
             }
         }
+    }
+
+    /** {@code keys} rounded up to whole register tiles of {@link #FLASH_REGISTER_STEP} keys. */
+    private static int roundUpToTile(int keys) {
+        return (keys + FLASH_REGISTER_STEP - 1) / FLASH_REGISTER_STEP * FLASH_REGISTER_STEP;
     }
 
     /**
@@ -777,8 +825,8 @@ public final class AttentionKernels {
      */
     private static void tiledSoftmax(float[] weights, int[] rowBounds, float[] rowState, int[] tileKeys, int width, IntArray globalTokens, int numGlobal,
             FloatArray slopes, int h, int seqLen, int causal, int biasKind, float apeScale, float scale) {
-        maskedLogits(weights, rowBounds, rowState, tileKeys, width, FLASH_TILED_KEYS, globalTokens, numGlobal, slopes, h, seqLen, causal, biasKind, apeScale,
-                scale, 1.0f);
+        maskedLogits(weights, rowBounds, rowState, tileKeys, width, FLASH_TILED_KEYS, false, globalTokens, numGlobal, slopes, h, seqLen, causal, biasKind,
+                apeScale, scale, 1.0f);
         for (int i = 0; i < FLASH_BLOCK_Q; i++) {
             float newMax = rowState[NEW_MAX * FLASH_BLOCK_Q + i];
             rowState[CORRECTION * FLASH_BLOCK_Q + i] = TornadoMath.exp(rowState[i] - newMax);
@@ -805,33 +853,55 @@ public final class AttentionKernels {
      * same bits as without the factor), on whole rows of lanes and without branches (so that LLVM vectorizes it across
      * the lanes): masks each score by its row's visibility (keys from {@code width} are padding), adds scale and bias,
      * times {@code units}, and takes each row's maximum over the keys with its running maximum into {@code rowState}'s
-     * new maximum.
+     * new maximum. With {@code seenByAll} (every row sees every key of the chunk) only the padding is masked.
      */
-    private static void maskedLogits(float[] weights, int[] rowBounds, float[] rowState, int[] chunkKeys, int width, int keys, IntArray globalTokens,
-            int numGlobal, FloatArray slopes, int h, int seqLen, int causal, int biasKind, float apeScale, float scale, float units) {
+    private static void maskedLogits(float[] weights, int[] rowBounds, float[] rowState, int[] chunkKeys, int width, int keys, boolean seenByAll,
+            IntArray globalTokens, int numGlobal, FloatArray slopes, int h, int seqLen, int causal, int biasKind, float apeScale, float scale, float units) {
         float unitScale = scale * units;
         for (int i = 0; i < FLASH_BLOCK_Q; i++) {
             rowState[NEW_MAX * FLASH_BLOCK_Q + i] = rowState[i];
         }
-        for (int c = 0; c < keys; c++) {
-            int key = chunkKeys[c];
-            // Padding keys (from width) are -1 for the mask: before every row's run, never global.
-            int maskKey = c < width ? key : -1;
-            boolean keyIsGlobal = AttentionMasks.isGlobal(globalTokens, numGlobal, maskKey);
-            for (int i = 0; i < FLASH_BLOCK_Q; i++) {
-                int query = rowBounds[i];
-                boolean inRun = (maskKey >= rowBounds[FLASH_BLOCK_Q + i]) & (maskKey < rowBounds[2 * FLASH_BLOCK_Q + i]);
-                boolean visible = inRun | (keyIsGlobal & ((causal == 0) | (key <= query)));
-                float logit = weights[c * FLASH_BLOCK_Q + i] * unitScale
-                        + PositionalBiases.logitBias(biasKind, slopes, h, query, key, seqLen, apeScale) * units;
-                // logit or MASKED, both exactly, by arithmetic: "visible ? logit : MASKED" left a branch around the logit in
-                // PoCL's code (the row stayed scalar).
-                float keep = visible ? 1.0f : 0.0f;
-                logit = logit * keep + (1.0f - keep) * MASKED;
-                weights[c * FLASH_BLOCK_Q + i] = logit;
-                rowState[NEW_MAX * FLASH_BLOCK_Q + i] = TornadoMath.max(rowState[NEW_MAX * FLASH_BLOCK_Q + i], logit);
+        if (seenByAll) {
+            // Every row sees every key but the padding: no mask (one loop per case, the test outside both).
+            for (int c = 0; c < width; c++) {
+                int key = chunkKeys[c];
+                for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+                    float logit = scaledLogit(weights[c * FLASH_BLOCK_Q + i], rowBounds[i], key, slopes, h, seqLen, biasKind, apeScale, unitScale, units);
+                    weights[c * FLASH_BLOCK_Q + i] = logit;
+                    rowState[NEW_MAX * FLASH_BLOCK_Q + i] = TornadoMath.max(rowState[NEW_MAX * FLASH_BLOCK_Q + i], logit);
+                }
+            }
+            for (int c = width; c < keys; c++) {
+                for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+                    weights[c * FLASH_BLOCK_Q + i] = MASKED;
+                }
+            }
+        } else {
+            for (int c = 0; c < keys; c++) {
+                int key = chunkKeys[c];
+                // Padding keys (from width) are -1 for the mask: before every row's run, never global.
+                int maskKey = c < width ? key : -1;
+                boolean keyIsGlobal = AttentionMasks.isGlobal(globalTokens, numGlobal, maskKey);
+                for (int i = 0; i < FLASH_BLOCK_Q; i++) {
+                    int query = rowBounds[i];
+                    boolean inRun = (maskKey >= rowBounds[FLASH_BLOCK_Q + i]) & (maskKey < rowBounds[2 * FLASH_BLOCK_Q + i]);
+                    boolean visible = inRun | (keyIsGlobal & ((causal == 0) | (key <= query)));
+                    float logit = scaledLogit(weights[c * FLASH_BLOCK_Q + i], query, key, slopes, h, seqLen, biasKind, apeScale, unitScale, units);
+                    // logit or MASKED, both exactly, by arithmetic: "visible ? logit : MASKED" left a branch around the logit in
+                    // PoCL's code (the row stayed scalar).
+                    float keep = visible ? 1.0f : 0.0f;
+                    logit = logit * keep + (1.0f - keep) * MASKED;
+                    weights[c * FLASH_BLOCK_Q + i] = logit;
+                    rowState[NEW_MAX * FLASH_BLOCK_Q + i] = TornadoMath.max(rowState[NEW_MAX * FLASH_BLOCK_Q + i], logit);
+                }
             }
         }
+    }
+
+    /** A score times the scale, plus the bias, in {@code units} ({@link #maskedLogits}). */
+    private static float scaledLogit(float score, int query, int key, FloatArray slopes, int h, int seqLen, int biasKind, float apeScale, float unitScale,
+            float units) {
+        return score * unitScale + PositionalBiases.logitBias(biasKind, slopes, h, query, key, seqLen, apeScale) * units;
     }
 
     /**
