@@ -585,7 +585,7 @@ public final class MatrixMultiply {
                     }
                 }
             }
-            storeBlock(sums, TILE_COLUMNS, y, y, cols, row0, itemRows, col0, TornadoMath.min(TILE_COLUMNS, cols - col0), 0, NONE, accumulate);
+            storeTiles(sums, y, cols, row0, itemRows, col0, accumulate);
         }
     }
 
@@ -689,15 +689,36 @@ public final class MatrixMultiply {
         }
     }
 
-    /** {@code y = sums (+ y)} for a register-tiled work-item's rows and the columns before {@code cols}. */
+    /**
+     * {@code y = sums (+ y)} for a register-tiled work-item's rows and the columns before {@code cols}. A row of all
+     * {@value #TILE_COLUMNS} columns is stored as one vector ({@link #storeRun}): as a loop that stops at {@code cols},
+     * PoCL stored it with {@code vscatterqps}, a quarter of {@link #linearTiled}'s time at 2048 x 256 x 768.
+     */
     static void storeTiles(float[] sums, FloatArray y, int cols, int row0, int itemRows, int col0, int accumulate) {
         int itemCols = TornadoMath.min(TILE_COLUMNS, cols - col0);
-        for (int i = 0; i < itemRows; i++) {
-            int at = (row0 + i) * cols + col0;
-            for (int c = 0; c < itemCols; c++) {
-                float value = sums[i * TILE_COLUMNS + c];
-                y.set(at + c, accumulate != 0 ? y.get(at + c) + value : value);
+        if (itemCols == TILE_COLUMNS) {
+            for (int i = 0; i < itemRows; i++) {
+                storeRun(load(sums, i * TILE_COLUMNS), y, (row0 + i) * cols + col0, accumulate);
             }
+        } else {
+            for (int i = 0; i < itemRows; i++) {
+                int at = (row0 + i) * cols + col0;
+                for (int c = 0; c < itemCols; c++) {
+                    float value = sums[i * TILE_COLUMNS + c];
+                    y.set(at + c, accumulate != 0 ? y.get(at + c) + value : value);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code y[at + j] = values[j] (+ y[at + j])} for the 16 lanes: with constant lanes (this loop is unrolled before it
+     * is compiled, as {@link #addVector}'s) LLVM merges the 16 stores into one vector store.
+     */
+    static void storeRun(Float16 values, FloatArray y, int at, int accumulate) {
+        Float16 stored = accumulate != 0 ? Float16.add(loadStrided(y, at, 1), values) : values;
+        for (int j = 0; j < TILE_COLUMNS; j++) {
+            y.set(at + j, stored.get(j));
         }
     }
 
@@ -943,10 +964,19 @@ public final class MatrixMultiply {
         // Gathered along b's contiguous dimension: walking a panel across rows of b with a power-of-two stride (a
         // 1024-column b) maps its lines to one cache set, and each line would be fetched again per column.
         if (bColumnStride == 1) {
-            for (int k = 0; k < depth; k++) {
-                int from = (k0 + k) * bDepthStride;
-                for (int j = 0; j < TILE_COLUMNS; j++) {
-                    panel[k * TILE_COLUMNS + j] = b.get(from + TornadoMath.min(col0 + j, cols - 1));
+            // As min(): written col0 + TILE_COLUMNS <= cols, Graal proved it true for a cols that is a multiple of 16 but
+            // left the branch, which TornadoVM's OpenCL backend then failed to compile ("logic node").
+            if (TornadoMath.min(TILE_COLUMNS, cols - col0) == TILE_COLUMNS) {
+                // One vector per panel row (value by value, clamping each column, it was scalar code: about 15 % of dW's time).
+                for (int k = 0; k < depth; k++) {
+                    setVector(panel, k * TILE_COLUMNS, loadStrided(b, (k0 + k) * bDepthStride + col0, 1));
+                }
+            } else {
+                for (int k = 0; k < depth; k++) {
+                    int from = (k0 + k) * bDepthStride;
+                    for (int j = 0; j < TILE_COLUMNS; j++) {
+                        panel[k * TILE_COLUMNS + j] = b.get(from + TornadoMath.min(col0 + j, cols - 1));
+                    }
                 }
             }
         } else if (vectorRuns == 0) {
@@ -1005,6 +1035,13 @@ public final class MatrixMultiply {
     static void addVector(float[] values, int at, Float16 vector) {
         for (int j = 0; j < TILE_COLUMNS; j++) {
             values[at + j] = values[at + j] + vector.get(j);
+        }
+    }
+
+    /** {@code values[at + j] = vector.get(j)} for the 16 lanes (unrolled as {@link #addVector}'s loop: one vector store). */
+    static void setVector(float[] values, int at, Float16 vector) {
+        for (int j = 0; j < TILE_COLUMNS; j++) {
+            values[at + j] = vector.get(j);
         }
     }
 
