@@ -516,7 +516,7 @@ public final class MatrixMultiply {
             int itemRows = TornadoMath.min(PRODUCT_ITEM_ROWS, rows - row0);
             for (int k0 = 0; k0 < inner; k0 += PANEL_DEPTH) {
                 int depth = TornadoMath.min(PANEL_DEPTH, inner - k0);
-                stagePanel(panel, b, 1, cols, cols, col0, k0, depth, 1);
+                stageRowPanel(panel, b, cols, col0, k0, depth);
                 if (transposeA == 0 || itemRows % WIDE_TILE_ROWS != 0) {
                     accumulateTiles(sums, panel, a, transposeA != 0 ? 1 : inner, transposeA != 0 ? rows : 1, rows, row0, itemRows, k0, depth);
                 } else {
@@ -952,9 +952,32 @@ public final class MatrixMultiply {
     }
 
     /**
+     * {@code panel[k][j] = b[(k0 + k) * cols + col0 + j]} for the panel's {@code depth} rows of b ({@code [inner, cols]},
+     * contiguous along the columns, as {@link #productTiled}'s) and {@value #TILE_COLUMNS} columns, columns past
+     * {@code cols} reading the last column. A tile of all 16 columns copies each row as one vector: value by value, each
+     * column clamped, it was scalar code, about 15 % of dW's time (JMH at 2048 rows on PoCL, 256x1024: 5.4 -> 4.0 ms).
+     */
+    static void stageRowPanel(float[] panel, FloatArray b, int cols, int col0, int k0, int depth) {
+        // As min(): written col0 + TILE_COLUMNS <= cols, Graal proved it true where cols is a multiple of 16 but left
+        // the branch, which TornadoVM's OpenCL backend then failed to compile ("logic node").
+        if (TornadoMath.min(TILE_COLUMNS, cols - col0) == TILE_COLUMNS) {
+            for (int k = 0; k < depth; k++) {
+                setVector(panel, k * TILE_COLUMNS, loadStrided(b, (k0 + k) * cols + col0, 1));
+            }
+        } else {
+            for (int k = 0; k < depth; k++) {
+                int from = (k0 + k) * cols;
+                for (int j = 0; j < TILE_COLUMNS; j++) {
+                    panel[k * TILE_COLUMNS + j] = b.get(from + TornadoMath.min(col0 + j, cols - 1));
+                }
+            }
+        }
+    }
+
+    /**
      * {@code panel[k][j] = B[k0 + k, col0 + j]} for the panel's {@code depth} inner values and {@value #TILE_COLUMNS} columns
-     * with {@code B[k, c] = b[c * bColumnStride + k * bDepthStride]}, columns past {@code cols} reading the last column.
-     * With {@code bColumnStride != 1} it transposes; {@code vectorRuns != 0} does that by vector loads along b (faster
+     * with {@code B[k, c] = b[c * bColumnStride + k * bDepthStride]}, columns past {@code cols} reading the last column:
+     * a transposing copy ({@code B = W^T} for the projections). {@code vectorRuns != 0} does it by vector loads along b (faster
      * for a work-item of its own), {@code vectorRuns == 0} value by value: in a work-group of many items with a barrier
      * (the norm-fused projections) PoCL vectorizes the region across the items, and the vector runs then became
      * gathers and scatters (rnope-swa at L = 128 on PoCL: 12,300-13,000 tokens/s with the plain loop in every kernel, 10,300-10,500
@@ -963,23 +986,7 @@ public final class MatrixMultiply {
     static void stagePanel(float[] panel, FloatArray b, int bColumnStride, int bDepthStride, int cols, int col0, int k0, int depth, int vectorRuns) {
         // Gathered along b's contiguous dimension: walking a panel across rows of b with a power-of-two stride (a
         // 1024-column b) maps its lines to one cache set, and each line would be fetched again per column.
-        if (bColumnStride == 1) {
-            // As min(): written col0 + TILE_COLUMNS <= cols, Graal proved it true for a cols that is a multiple of 16 but
-            // left the branch, which TornadoVM's OpenCL backend then failed to compile ("logic node").
-            if (TornadoMath.min(TILE_COLUMNS, cols - col0) == TILE_COLUMNS) {
-                // One vector per panel row (value by value, clamping each column, it was scalar code: about 15 % of dW's time).
-                for (int k = 0; k < depth; k++) {
-                    setVector(panel, k * TILE_COLUMNS, loadStrided(b, (k0 + k) * bDepthStride + col0, 1));
-                }
-            } else {
-                for (int k = 0; k < depth; k++) {
-                    int from = (k0 + k) * bDepthStride;
-                    for (int j = 0; j < TILE_COLUMNS; j++) {
-                        panel[k * TILE_COLUMNS + j] = b.get(from + TornadoMath.min(col0 + j, cols - 1));
-                    }
-                }
-            }
-        } else if (vectorRuns == 0) {
+        if (vectorRuns == 0) {
             for (int j = 0; j < TILE_COLUMNS; j++) {
                 int from = TornadoMath.min(col0 + j, cols - 1) * bColumnStride + k0 * bDepthStride;
                 for (int k = 0; k < depth; k++) {
