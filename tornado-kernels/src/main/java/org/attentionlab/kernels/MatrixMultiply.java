@@ -607,11 +607,30 @@ public final class MatrixMultiply {
                 partial[i] = 0.0f;
             }
             int blocked = rows - rows % 4;
-            for (int r = 0; r < blocked; r += 4) {
-                for (int p = 0; p < 4; p++) {
-                    int rowBase = (r + p) * cols + first;
-                    for (int c = 0; c < width; c++) {
-                        partial[p * COLUMN_SUM_BLOCK + c] += a.get(rowBase + c);
+            if (width == COLUMN_SUM_BLOCK) {
+                // The four partial sums as vectors, one load per row: the scalar loop below ran on vectors across
+                // work-items on PoCL, each load a gather at a stride of 16 columns. The same additions lane by lane.
+                Float16 sum0 = broadcast(0.0f);
+                Float16 sum1 = broadcast(0.0f);
+                Float16 sum2 = broadcast(0.0f);
+                Float16 sum3 = broadcast(0.0f);
+                for (int r = 0; r < blocked; r += 4) {
+                    sum0 = Float16.add(sum0, loadStrided(a, r * cols + first, 1));
+                    sum1 = Float16.add(sum1, loadStrided(a, (r + 1) * cols + first, 1));
+                    sum2 = Float16.add(sum2, loadStrided(a, (r + 2) * cols + first, 1));
+                    sum3 = Float16.add(sum3, loadStrided(a, (r + 3) * cols + first, 1));
+                }
+                setVector(partial, 0, sum0);
+                setVector(partial, COLUMN_SUM_BLOCK, sum1);
+                setVector(partial, 2 * COLUMN_SUM_BLOCK, sum2);
+                setVector(partial, 3 * COLUMN_SUM_BLOCK, sum3);
+            } else {
+                for (int r = 0; r < blocked; r += 4) {
+                    for (int p = 0; p < 4; p++) {
+                        int rowBase = (r + p) * cols + first;
+                        for (int c = 0; c < width; c++) {
+                            partial[p * COLUMN_SUM_BLOCK + c] += a.get(rowBase + c);
+                        }
                     }
                 }
             }
