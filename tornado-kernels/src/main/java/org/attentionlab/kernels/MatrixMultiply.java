@@ -516,7 +516,7 @@ public final class MatrixMultiply {
             int itemRows = TornadoMath.min(PRODUCT_ITEM_ROWS, rows - row0);
             for (int k0 = 0; k0 < inner; k0 += PANEL_DEPTH) {
                 int depth = TornadoMath.min(PANEL_DEPTH, inner - k0);
-                stagePanel(panel, b, 1, cols, cols, col0, k0, depth, 1);
+                stageRowPanel(panel, b, cols, col0, k0, depth);
                 if (transposeA == 0 || itemRows % WIDE_TILE_ROWS != 0) {
                     accumulateTiles(sums, panel, a, transposeA != 0 ? 1 : inner, transposeA != 0 ? rows : 1, rows, row0, itemRows, k0, depth);
                 } else {
@@ -585,7 +585,7 @@ public final class MatrixMultiply {
                     }
                 }
             }
-            storeBlock(sums, TILE_COLUMNS, y, y, cols, row0, itemRows, col0, TornadoMath.min(TILE_COLUMNS, cols - col0), 0, NONE, accumulate);
+            storeTiles(sums, y, cols, row0, itemRows, col0, accumulate);
         }
     }
 
@@ -607,11 +607,30 @@ public final class MatrixMultiply {
                 partial[i] = 0.0f;
             }
             int blocked = rows - rows % 4;
-            for (int r = 0; r < blocked; r += 4) {
-                for (int p = 0; p < 4; p++) {
-                    int rowBase = (r + p) * cols + first;
-                    for (int c = 0; c < width; c++) {
-                        partial[p * COLUMN_SUM_BLOCK + c] += a.get(rowBase + c);
+            if (width == COLUMN_SUM_BLOCK) {
+                // The four partial sums as vectors, one load per row: the scalar loop below ran on vectors across
+                // work-items on PoCL, each load a gather at a stride of 16 columns. The same additions lane by lane.
+                Float16 sum0 = broadcast(0.0f);
+                Float16 sum1 = broadcast(0.0f);
+                Float16 sum2 = broadcast(0.0f);
+                Float16 sum3 = broadcast(0.0f);
+                for (int r = 0; r < blocked; r += 4) {
+                    sum0 = Float16.add(sum0, loadStrided(a, r * cols + first, 1));
+                    sum1 = Float16.add(sum1, loadStrided(a, (r + 1) * cols + first, 1));
+                    sum2 = Float16.add(sum2, loadStrided(a, (r + 2) * cols + first, 1));
+                    sum3 = Float16.add(sum3, loadStrided(a, (r + 3) * cols + first, 1));
+                }
+                setVector(partial, 0, sum0);
+                setVector(partial, COLUMN_SUM_BLOCK, sum1);
+                setVector(partial, 2 * COLUMN_SUM_BLOCK, sum2);
+                setVector(partial, 3 * COLUMN_SUM_BLOCK, sum3);
+            } else {
+                for (int r = 0; r < blocked; r += 4) {
+                    for (int p = 0; p < 4; p++) {
+                        int rowBase = (r + p) * cols + first;
+                        for (int c = 0; c < width; c++) {
+                            partial[p * COLUMN_SUM_BLOCK + c] += a.get(rowBase + c);
+                        }
                     }
                 }
             }
@@ -689,15 +708,36 @@ public final class MatrixMultiply {
         }
     }
 
-    /** {@code y = sums (+ y)} for a register-tiled work-item's rows and the columns before {@code cols}. */
+    /**
+     * {@code y = sums (+ y)} for a register-tiled work-item's rows and the columns before {@code cols}. A row of all
+     * {@value #TILE_COLUMNS} columns is stored as one vector ({@link #storeRun}): as a loop that stops at {@code cols},
+     * PoCL stored it with {@code vscatterqps}, a quarter of {@link #linearTiled}'s time at 2048 x 256 x 768.
+     */
     static void storeTiles(float[] sums, FloatArray y, int cols, int row0, int itemRows, int col0, int accumulate) {
         int itemCols = TornadoMath.min(TILE_COLUMNS, cols - col0);
-        for (int i = 0; i < itemRows; i++) {
-            int at = (row0 + i) * cols + col0;
-            for (int c = 0; c < itemCols; c++) {
-                float value = sums[i * TILE_COLUMNS + c];
-                y.set(at + c, accumulate != 0 ? y.get(at + c) + value : value);
+        if (itemCols == TILE_COLUMNS) {
+            for (int i = 0; i < itemRows; i++) {
+                storeRun(load(sums, i * TILE_COLUMNS), y, (row0 + i) * cols + col0, accumulate);
             }
+        } else {
+            for (int i = 0; i < itemRows; i++) {
+                int at = (row0 + i) * cols + col0;
+                for (int c = 0; c < itemCols; c++) {
+                    float value = sums[i * TILE_COLUMNS + c];
+                    y.set(at + c, accumulate != 0 ? y.get(at + c) + value : value);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code y[at + j] = values[j] (+ y[at + j])} for the 16 lanes: with constant lanes (this loop is unrolled before it
+     * is compiled, as {@link #addVector}'s) LLVM merges the 16 stores into one vector store.
+     */
+    static void storeRun(Float16 values, FloatArray y, int at, int accumulate) {
+        Float16 stored = accumulate != 0 ? Float16.add(loadStrided(y, at, 1), values) : values;
+        for (int j = 0; j < TILE_COLUMNS; j++) {
+            y.set(at + j, stored.get(j));
         }
     }
 
@@ -931,9 +971,32 @@ public final class MatrixMultiply {
     }
 
     /**
+     * {@code panel[k][j] = b[(k0 + k) * cols + col0 + j]} for the panel's {@code depth} rows of b ({@code [inner, cols]},
+     * contiguous along the columns, as {@link #productTiled}'s) and {@value #TILE_COLUMNS} columns, columns past
+     * {@code cols} reading the last column. A tile of all 16 columns copies each row as one vector: value by value, each
+     * column clamped, it was scalar code, about 15 % of dW's time (JMH at 2048 rows on PoCL, 256x1024: 5.4 -> 4.0 ms).
+     */
+    static void stageRowPanel(float[] panel, FloatArray b, int cols, int col0, int k0, int depth) {
+        // As min(): written col0 + TILE_COLUMNS <= cols, Graal proved it true where cols is a multiple of 16 but left
+        // the branch, which TornadoVM's OpenCL backend then failed to compile ("logic node").
+        if (TornadoMath.min(TILE_COLUMNS, cols - col0) == TILE_COLUMNS) {
+            for (int k = 0; k < depth; k++) {
+                setVector(panel, k * TILE_COLUMNS, loadStrided(b, (k0 + k) * cols + col0, 1));
+            }
+        } else {
+            for (int k = 0; k < depth; k++) {
+                int from = (k0 + k) * cols;
+                for (int j = 0; j < TILE_COLUMNS; j++) {
+                    panel[k * TILE_COLUMNS + j] = b.get(from + TornadoMath.min(col0 + j, cols - 1));
+                }
+            }
+        }
+    }
+
+    /**
      * {@code panel[k][j] = B[k0 + k, col0 + j]} for the panel's {@code depth} inner values and {@value #TILE_COLUMNS} columns
-     * with {@code B[k, c] = b[c * bColumnStride + k * bDepthStride]}, columns past {@code cols} reading the last column.
-     * With {@code bColumnStride != 1} it transposes; {@code vectorRuns != 0} does that by vector loads along b (faster
+     * with {@code B[k, c] = b[c * bColumnStride + k * bDepthStride]}, columns past {@code cols} reading the last column:
+     * a transposing copy ({@code B = W^T} for the projections). {@code vectorRuns != 0} does it by vector loads along b (faster
      * for a work-item of its own), {@code vectorRuns == 0} value by value: in a work-group of many items with a barrier
      * (the norm-fused projections) PoCL vectorizes the region across the items, and the vector runs then became
      * gathers and scatters (rnope-swa at L = 128 on PoCL: 12,300-13,000 tokens/s with the plain loop in every kernel, 10,300-10,500
@@ -942,14 +1005,7 @@ public final class MatrixMultiply {
     static void stagePanel(float[] panel, FloatArray b, int bColumnStride, int bDepthStride, int cols, int col0, int k0, int depth, int vectorRuns) {
         // Gathered along b's contiguous dimension: walking a panel across rows of b with a power-of-two stride (a
         // 1024-column b) maps its lines to one cache set, and each line would be fetched again per column.
-        if (bColumnStride == 1) {
-            for (int k = 0; k < depth; k++) {
-                int from = (k0 + k) * bDepthStride;
-                for (int j = 0; j < TILE_COLUMNS; j++) {
-                    panel[k * TILE_COLUMNS + j] = b.get(from + TornadoMath.min(col0 + j, cols - 1));
-                }
-            }
-        } else if (vectorRuns == 0) {
+        if (vectorRuns == 0) {
             for (int j = 0; j < TILE_COLUMNS; j++) {
                 int from = TornadoMath.min(col0 + j, cols - 1) * bColumnStride + k0 * bDepthStride;
                 for (int k = 0; k < depth; k++) {
@@ -1005,6 +1061,13 @@ public final class MatrixMultiply {
     static void addVector(float[] values, int at, Float16 vector) {
         for (int j = 0; j < TILE_COLUMNS; j++) {
             values[at + j] = values[at + j] + vector.get(j);
+        }
+    }
+
+    /** {@code values[at + j] = vector.get(j)} for the 16 lanes (unrolled as {@link #addVector}'s loop: one vector store). */
+    static void setVector(float[] values, int at, Float16 vector) {
+        for (int j = 0; j < TILE_COLUMNS; j++) {
+            values[at + j] = vector.get(j);
         }
     }
 
