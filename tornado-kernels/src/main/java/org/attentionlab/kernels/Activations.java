@@ -1,7 +1,5 @@
 package org.attentionlab.kernels;
 
-import uk.ac.manchester.tornado.api.WorkerGrid;
-import uk.ac.manchester.tornado.api.WorkerGrid1D;
 import uk.ac.manchester.tornado.api.annotations.Parallel;
 import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -29,21 +27,12 @@ public final class Activations {
     /** Added to a dropout seed once per step of {@link #dropoutAtStep} (odd, so every step count gives another seed). */
     public static final int DROPOUT_STEP_STRIDE = 0x632BE5AB;
     /**
-     * Elements per iteration of {@link #dropoutAtStep}: a loop with this constant trip count and no branch is what PoCL
-     * runs on vectors; over single elements (one per iteration, as the other element-wise kernels) it ran the hash, and
-     * the erf GELU, one value at a time.
+     * Elements per iteration of the erf-GELU kernels ({@link #geluErf}, {@link #geluErfBackward}) and of
+     * {@link #dropoutAtStep}: a loop with this constant trip count and no branch is what PoCL runs on vectors; over
+     * single elements (one per iteration, as the other element-wise kernels) it ran the GELU one value at a time,
+     * with or without erf's branch.
      */
     public static final int GELU_BLOCK = 16;
-    /**
-     * Elements per iteration of the erf-GELU kernels ({@link #geluErf}, {@link #geluErfBackward}): one run per
-     * work-group on PoCL ({@link #geluGrid}), the loop over it the innermost one PoCL's compiler sees, so the GELU runs
-     * on vectors over consecutive elements. In blocks of {@value #GELU_BLOCK} in TornadoVM's work-groups of thousands of
-     * items, PoCL unrolled the block and vectorized across the items instead, at a stride of 16 values (rnope-swa-text
-     * training on PoCL, ms a step, forward + backward: 28.3 + 31.1 before, 22.8 + 26.9 after). Loads from and stores
-     * to the arrays stay gathers and scatters (TornadoVM computes device addresses as integers); written 16 at a time
-     * through {@code Float16}, as the matrix products load theirs, the loop over the 16s became gathers too, and slower.
-     */
-    public static final int GELU_RUN = 1024;
 
     /** Below this |x| erf uses its Taylor series, which keeps the relative error small near 0. */
     private static final float ERF_SERIES_LIMIT = 0.75f;
@@ -84,20 +73,19 @@ public final class Activations {
     // ---- element-wise activations ----
 
     /**
-     * Exact (erf) GELU, PyTorch's default {@code gelu}: {@code 0.5 x (1 + erf(x / sqrt 2))}, {@value #GELU_RUN}
+     * Exact (erf) GELU, PyTorch's default {@code gelu}: {@code 0.5 x (1 + erf(x / sqrt 2))}, {@value #GELU_BLOCK}
      * elements per iteration through {@link #erfWithoutBranches} (the same bits as {@link #erf} on the JVM): each
-     * run's values are all computed before any is stored, so {@code out} may be {@code x} (and the compiler need not
-     * prove that they do not overlap to use vectors).
+     * block's values are all computed (past {@code size} from the last element, never stored) before any is stored,
+     * so {@code out} may be {@code x}.
      */
     public static void geluErf(FloatArray x, FloatArray out, int size) {
-        for (@Parallel int run = 0; run < geluRuns(size); run++) {
-            float[] values = new float[GELU_RUN];
-            int first = run * GELU_RUN;
-            int end = TornadoMath.min(first + GELU_RUN, size);
-            for (int i = first; i < end; i++) {
-                values[i - first] = geluErfWithoutBranches(x.get(i));
+        for (@Parallel int block = 0; block < (size + GELU_BLOCK - 1) / GELU_BLOCK; block++) {
+            float[] values = new float[GELU_BLOCK];
+            int first = block * GELU_BLOCK;
+            for (int j = 0; j < GELU_BLOCK; j++) {
+                values[j] = geluErfWithoutBranches(x.get(TornadoMath.min(first + j, size - 1)));
             }
-            storeRun(values, out, first, end);
+            storeBlock(values, out, first, size);
         }
     }
 
@@ -148,41 +136,17 @@ public final class Activations {
 
     /**
      * {@code dx = dOut * (Phi(x) + x phi(x))}: the derivative of {@code 0.5 x (1 + erf(x / sqrt 2))}, as PyTorch's
-     * {@code gelu_backward}; in runs, as {@link #geluErf} (the model's backward runs it in place, {@code dx = dOut}).
+     * {@code gelu_backward}; in blocks, as {@link #geluErf}.
      */
     public static void geluErfBackward(FloatArray x, FloatArray dOut, FloatArray dx, int size) {
-        for (@Parallel int run = 0; run < geluRuns(size); run++) {
-            float[] values = new float[GELU_RUN];
-            int first = run * GELU_RUN;
-            int end = TornadoMath.min(first + GELU_RUN, size);
-            for (int i = first; i < end; i++) {
-                float value = x.get(i);
-                values[i - first] = dOut.get(i) * geluErfDerivative(value, erfWithoutBranches(value * SQRT_HALF));
+        for (@Parallel int block = 0; block < (size + GELU_BLOCK - 1) / GELU_BLOCK; block++) {
+            float[] values = new float[GELU_BLOCK];
+            int first = block * GELU_BLOCK;
+            for (int j = 0; j < GELU_BLOCK; j++) {
+                int at = TornadoMath.min(first + j, size - 1);
+                values[j] = dOut.get(at) * geluErfDerivative(x.get(at), erfWithoutBranches(x.get(at) * SQRT_HALF));
             }
-            storeRun(values, dx, first, end);
-        }
-    }
-
-    /** The iterations of the erf-GELU kernels over {@code size} elements: runs of {@value #GELU_RUN}, the last one partial. */
-    public static int geluRuns(int size) {
-        return (size + GELU_RUN - 1) / GELU_RUN;
-    }
-
-    /**
-     * The grid of the erf-GELU kernels on an OpenCL CPU device (PoCL): one run per work-group. In larger groups PoCL ran
-     * the run's loop across the group's items, each load a gather at a stride of a run, and kept a copy of each item's
-     * {@code values} per item (with runs of 1024 in groups of 2048 items that overflowed a worker's stack).
-     */
-    public static WorkerGrid geluGrid(int size) {
-        WorkerGrid grid = new WorkerGrid1D(geluRuns(size));
-        grid.setLocalWork(1, 1, 1);
-        return grid;
-    }
-
-    /** {@code out[i] = values[i - first]} for a run's elements, {@code first} to {@code end - 1}. */
-    private static void storeRun(float[] values, FloatArray out, int first, int end) {
-        for (int i = first; i < end; i++) {
-            out.set(i, values[i - first]);
+            storeBlock(values, dx, first, size);
         }
     }
 

@@ -3,7 +3,6 @@ package org.attentionlab.model.exec;
 import java.util.Map;
 import java.util.LinkedHashMap;
 
-import org.attentionlab.kernels.Activations;
 import org.attentionlab.kernels.AttentionLaunch;
 import org.attentionlab.kernels.MatrixMultiply;
 import org.attentionlab.model.InputException;
@@ -97,14 +96,6 @@ public record LaunchGeometry(int groupItems, String source, String deviceType, l
     /** The grid of a projection's gradient product with a {@code rows x cols} output: of the kernel {@link #registerTiles} picks. */
     public WorkerGrid product(int rows, int cols) {
         return registerTiles ? MatrixMultiply.productTiledGrid(rows, cols, groupItems) : matrix(rows, cols);
-    }
-
-    /**
-     * The grid of the erf-GELU kernels over {@code size} elements where {@link #registerTiles} holds (OpenCL CPU devices:
-     * one run of {@value Activations#GELU_RUN} elements per work-group, {@link Activations#geluGrid}), else null: TornadoVM's own.
-     */
-    public WorkerGrid geluRuns(int size) {
-        return registerTiles ? Activations.geluGrid(size) : null;
     }
 
     /**

@@ -4,7 +4,6 @@ import org.attentionlab.kernels.Activations;
 import org.attentionlab.model.exec.TrainingTasks;
 import org.attentionlab.model.spec.HiddenAct;
 
-import uk.ac.manchester.tornado.api.WorkerGrid;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
@@ -22,10 +21,7 @@ final class Activation {
     static void addTrainingForward(TrainingTasks tasks, String taskName, HiddenAct act, FloatArray x, FloatArray out, int size) {
         String name = tasks.name(taskName);
         switch (act) {
-        case GELU -> {
-            tasks.graph().task(name, Activations::geluErf, x, out, size);
-            addGeluGrid(tasks, taskName, size);
-        }
+        case GELU -> tasks.graph().task(name, Activations::geluErf, x, out, size);
         case GELU_PYTORCH_TANH -> tasks.graph().task(name, Activations::geluTanh, x, out, size);
         case SILU -> tasks.graph().task(name, Activations::silu, x, out, size);
         case RELU -> tasks.graph().task(name, Activations::relu, x, out, size);
@@ -36,21 +32,10 @@ final class Activation {
     static void addBackward(TrainingTasks tasks, String taskName, HiddenAct act, FloatArray x, FloatArray dOut, FloatArray dx, int size) {
         String name = tasks.name(taskName);
         switch (act) {
-        case GELU -> {
-            tasks.graph().task(name, Activations::geluErfBackward, x, dOut, dx, size);
-            addGeluGrid(tasks, taskName, size);
-        }
+        case GELU -> tasks.graph().task(name, Activations::geluErfBackward, x, dOut, dx, size);
         case GELU_PYTORCH_TANH -> tasks.graph().task(name, Activations::geluTanhBackward, x, dOut, dx, size);
         case SILU -> tasks.graph().task(name, Activations::siluBackward, x, dOut, dx, size);
         case RELU -> tasks.graph().task(name, Activations::reluBackward, x, dOut, dx, size);
-        }
-    }
-
-    /** The erf-GELU kernels' grid where the device's launch geometry has one ({@link org.attentionlab.model.exec.LaunchGeometry#geluRuns}). */
-    private static void addGeluGrid(TrainingTasks tasks, String taskName, int size) {
-        WorkerGrid grid = tasks.geometry().geluRuns(size);
-        if (grid != null) {
-            tasks.grid(taskName, grid);
         }
     }
 
