@@ -3,6 +3,7 @@ package org.attentionlab.kernels;
 import static org.attentionlab.kernels.Float16Lanes.broadcast;
 import static org.attentionlab.kernels.Float16Lanes.load;
 import static org.attentionlab.kernels.Float16Lanes.multiplyAdd;
+import static org.attentionlab.kernels.Float16Lanes.store;
 
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.WorkerGrid;
@@ -736,14 +737,14 @@ public final class AttentionKernels {
             sums7 = multiplyAdd(sums7, k.get(key7 + d), queries);
         }
         int at = c0 * FLASH_BLOCK_Q;
-        storeLanes(weights, at, sums0);
-        storeLanes(weights, at + FLASH_BLOCK_Q, sums1);
-        storeLanes(weights, at + 2 * FLASH_BLOCK_Q, sums2);
-        storeLanes(weights, at + 3 * FLASH_BLOCK_Q, sums3);
-        storeLanes(weights, at + 4 * FLASH_BLOCK_Q, sums4);
-        storeLanes(weights, at + 5 * FLASH_BLOCK_Q, sums5);
-        storeLanes(weights, at + 6 * FLASH_BLOCK_Q, sums6);
-        storeLanes(weights, at + 7 * FLASH_BLOCK_Q, sums7);
+        store(weights, at, sums0);
+        store(weights, at + FLASH_BLOCK_Q, sums1);
+        store(weights, at + 2 * FLASH_BLOCK_Q, sums2);
+        store(weights, at + 3 * FLASH_BLOCK_Q, sums3);
+        store(weights, at + 4 * FLASH_BLOCK_Q, sums4);
+        store(weights, at + 5 * FLASH_BLOCK_Q, sums5);
+        store(weights, at + 6 * FLASH_BLOCK_Q, sums6);
+        store(weights, at + 7 * FLASH_BLOCK_Q, sums7);
     }
 
     /**
@@ -799,13 +800,6 @@ public final class AttentionKernels {
         rescaleAndAdd(outputT, chunk + 5 * FLASH_BLOCK_Q, rowState, sums5);
         rescaleAndAdd(outputT, chunk + 6 * FLASH_BLOCK_Q, rowState, sums6);
         rescaleAndAdd(outputT, chunk + 7 * FLASH_BLOCK_Q, rowState, sums7);
-    }
-
-    /** {@code tile[at + i] = lanes[i]} for the 16 rows of a {@link #flashTiled} block ({@link Float16Lanes#load}'s inverse). */
-    private static void storeLanes(float[] tile, int at, Float16 lanes) {
-        for (int i = 0; i < FLASH_BLOCK_Q; i++) {
-            tile[at + i] = lanes.get(i);
-        }
     }
 
     /** {@code outputT[at + i] = correction_i outputT[at + i] + sums[i]} for the 16 rows of a {@link #flashTiled} block. */

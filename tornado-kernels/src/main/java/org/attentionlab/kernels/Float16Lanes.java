@@ -24,6 +24,13 @@ final class Float16Lanes {
                 values[at + 8], values[at + 9], values[at + 10], values[at + 11], values[at + 12], values[at + 13], values[at + 14], values[at + 15]);
     }
 
+    /** {@code values[at + j] = lanes.get(j)} for the 16 lanes ({@link #load}'s inverse): LLVM merges the 16 stores into one vector store. */
+    static void store(float[] values, int at, Float16 lanes) {
+        for (int j = 0; j < 16; j++) {
+            values[at + j] = lanes.get(j);
+        }
+    }
+
     /**
      * {@code sum + value * lanes}, lane by lane: a broadcast, a vector multiply and a vector add. TornadoVM fuses only
      * scalar multiply-adds into fma (its FMA phase is scalar only, and PoCL refuses {@code -ffp-contract=fast}); this is

@@ -3,6 +3,7 @@ package org.attentionlab.kernels;
 import static org.attentionlab.kernels.Float16Lanes.broadcast;
 import static org.attentionlab.kernels.Float16Lanes.load;
 import static org.attentionlab.kernels.Float16Lanes.multiplyAdd;
+import static org.attentionlab.kernels.Float16Lanes.store;
 
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
@@ -620,10 +621,10 @@ public final class MatrixMultiply {
                     sum2 = Float16.add(sum2, loadStrided(a, (r + 2) * cols + first, 1));
                     sum3 = Float16.add(sum3, loadStrided(a, (r + 3) * cols + first, 1));
                 }
-                setVector(partial, 0, sum0);
-                setVector(partial, COLUMN_SUM_BLOCK, sum1);
-                setVector(partial, 2 * COLUMN_SUM_BLOCK, sum2);
-                setVector(partial, 3 * COLUMN_SUM_BLOCK, sum3);
+                store(partial, 0, sum0);
+                store(partial, COLUMN_SUM_BLOCK, sum1);
+                store(partial, 2 * COLUMN_SUM_BLOCK, sum2);
+                store(partial, 3 * COLUMN_SUM_BLOCK, sum3);
             } else {
                 for (int r = 0; r < blocked; r += 4) {
                     for (int p = 0; p < 4; p++) {
@@ -981,7 +982,7 @@ public final class MatrixMultiply {
         // the branch, which TornadoVM's OpenCL backend then failed to compile ("logic node").
         if (TornadoMath.min(TILE_COLUMNS, cols - col0) == TILE_COLUMNS) {
             for (int k = 0; k < depth; k++) {
-                setVector(panel, k * TILE_COLUMNS, loadStrided(b, (k0 + k) * cols + col0, 1));
+                store(panel, k * TILE_COLUMNS, loadStrided(b, (k0 + k) * cols + col0, 1));
             }
         } else {
             for (int k = 0; k < depth; k++) {
@@ -1061,13 +1062,6 @@ public final class MatrixMultiply {
     static void addVector(float[] values, int at, Float16 vector) {
         for (int j = 0; j < TILE_COLUMNS; j++) {
             values[at + j] = values[at + j] + vector.get(j);
-        }
-    }
-
-    /** {@code values[at + j] = vector.get(j)} for the 16 lanes (unrolled as {@link #addVector}'s loop: one vector store). */
-    static void setVector(float[] values, int at, Float16 vector) {
-        for (int j = 0; j < TILE_COLUMNS; j++) {
-            values[at + j] = vector.get(j);
         }
     }
 
