@@ -302,8 +302,10 @@ final class ForwardCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "checksum     %.6f (weighted sum), sum|x| %.6f%n", sum, sumAbs);
         out.printf(Locale.ROOT, "latency      median %.3f ms, p90 %.3f ms (%d runs after the first and %d warm-up)%n", median, p90, millis.length, warmup);
         out.printf(Locale.ROOT, "first run    %.3f ms, after %.3f ms compiling the kernels%n", facts.firstRunMillis(), facts.compileMillis());
-        out.printf(Locale.ROOT, "launches     %d tasks in %d task graph%s, %d work-items per group (%s)%n", facts.tasks(), facts.taskGraphs(),
-                facts.taskGraphs() == 1 ? "" : "s", facts.geometry().groupItems(), facts.geometry().source());
+        LaunchGeometry geometry = facts.geometry();
+        out.printf(Locale.ROOT, "launches     %d tasks in %d task graph%s, %d work-items per group (%s)%s%n", facts.tasks(), facts.taskGraphs(),
+                facts.taskGraphs() == 1 ? "" : "s", geometry.groupItems(), geometry.source(),
+                geometry.registerTiles() ? String.format(Locale.ROOT, ", register tiles for %d lanes (%s)", geometry.vectorLanes(), geometry.vectorLanesSource()) : "");
         out.printf(Locale.ROOT, "throughput   %,.0f tokens/s%n", tokensPerSecond);
         out.printf(Locale.ROOT, "peak heap    %.1f MB%n", peakHeapMb);
         if (facts.profile() != null) {

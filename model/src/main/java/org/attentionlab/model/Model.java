@@ -108,9 +108,10 @@ public final class Model {
         return ModelExecution.prepare(layers, inputWidth, shape, device, executionOptions());
     }
 
-    /** How the config lays runs out on a device: {@code work_group_items} and {@code layers_per_graph}, where it sets them. */
+    /** How the config lays runs out on a device: {@code work_group_items}, {@code vector_lanes} and {@code layers_per_graph}, where it sets them. */
     public ModelExecution.Options executionOptions() {
-        return new ModelExecution.Options(spec.settings().find(Keys.WORK_GROUP_ITEMS).orElse(null), spec.settings().find(Keys.LAYERS_PER_GRAPH).orElse(null),
+        return new ModelExecution.Options(spec.settings().find(Keys.WORK_GROUP_ITEMS).orElse(null), spec.settings().find(Keys.VECTOR_LANES).orElse(null),
+                spec.settings().find(Keys.LAYERS_PER_GRAPH).orElse(null),
                 spec.source().toString());
     }
 

@@ -173,6 +173,11 @@ public final class Keys {
             "work-items per work-group of the matrix products and flash attention (the same results at any size); none: from the device,"
             + " 1 on a CPU (PoCL runs a group on one core), 32 on a GPU, within its largest work-group dimension; scripts/run --json records it",
             "local_work_size");
+    public static final Key<Integer> VECTOR_LANES = key("vector_lanes", RUNNING, MODEL,
+            new Type<>("int", "8, 16", v -> v.integerOf(List.of(8, 16))), new Default.Unset<>(),
+            "float lanes of the device's vector registers that the register-tile kernels are shaped for (an OpenCL CPU device such as"
+            + " PoCL; the same results within float rounding); none: 16 where the host CPU has AVX-512 (avx512f), 8 elsewhere;"
+            + " scripts/run --json records it");
     public static final Key<Integer> LAYERS_PER_GRAPH = key("layers_per_graph", RUNNING, MODEL, integer(1, MAX_LAYERS), new Default.Unset<>(),
             "at most this many layers per TornadoVM task graph; none: as many as TornadoVM's fixed graph sizes admit (fewer graphs, fewer"
             + " host-side steps per forward pass; the same results)");

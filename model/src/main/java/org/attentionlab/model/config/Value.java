@@ -85,6 +85,15 @@ final class Value {
         return (int) integer((long) min, (long) max);
     }
 
+    /** An integer that is one of {@code allowed} (in increasing order). */
+    int integerOf(java.util.List<Integer> allowed) throws ConfigException {
+        int value = (int) integer(Integer.MIN_VALUE, Integer.MAX_VALUE);
+        if (!allowed.contains(value)) {
+            throw error("must be one of " + allowed.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", ")) + ", got " + value);
+        }
+        return value;
+    }
+
     /** A finite number; ranges are checked by the caller, which knows how to word them. */
     double number() throws ConfigException {
         ScalarNode scalar = scalar("a number");

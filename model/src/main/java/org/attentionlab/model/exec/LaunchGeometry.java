@@ -30,9 +30,15 @@ import uk.ac.manchester.tornado.api.enums.TornadoVMBackendType;
  * row-block kernels on the JVM implementation (C2 vectorizes their contiguous column loops, not the tiles) and on GPUs
  * (not measured here). Both give the same results within float rounding; {@code --json} records the choice. The same
  * flag picks flash attention's kernel ({@link #attentionKernel}).
+ *
+ * <p>{@code vectorLanes} (8 or 16) is the float width of the device's vector registers that the register tiles are
+ * shaped for: the kernels that take it keep sums of 16 lanes on a 16-lane device and narrower tiles on an 8-lane one,
+ * so that their sums stay in registers (the same results within float rounding, the same bits where a kernel says so).
+ * From the config's {@code vector_lanes}, else from the host CPU ({@link HostVectors}: the register tiles run on an
+ * OpenCL CPU device, which compiles for the host); {@code --json} records it with its source.
  */
 public record LaunchGeometry(int groupItems, String source, String deviceType, long[] maxWorkGroupDimensions, long localMemoryBytes,
-        boolean registerTiles, int parallelGroups) {
+        boolean registerTiles, int parallelGroups, int vectorLanes, String vectorLanesSource) {
 
     public LaunchGeometry {
         if (groupItems < 1) {
@@ -41,6 +47,15 @@ public record LaunchGeometry(int groupItems, String source, String deviceType, l
         if (parallelGroups < 1) {
             throw new IllegalArgumentException("parallelGroups must be >= 1, got " + parallelGroups);
         }
+        if (vectorLanes != 8 && vectorLanes != 16) {
+            throw new IllegalArgumentException("vectorLanes must be 8 or 16, got " + vectorLanes);
+        }
+    }
+
+    /** A geometry for 16-lane register tiles (the kernels' shapes before {@code vector_lanes}; tests name them). */
+    public LaunchGeometry(int groupItems, String source, String deviceType, long[] maxWorkGroupDimensions, long localMemoryBytes, boolean registerTiles,
+            int parallelGroups) {
+        this(groupItems, source, deviceType, maxWorkGroupDimensions, localMemoryBytes, registerTiles, parallelGroups, 16, source);
     }
 
     /**
@@ -56,22 +71,57 @@ public record LaunchGeometry(int groupItems, String source, String deviceType, l
      * The geometry for {@code device} (null: TornadoVM's default device), with {@code configured} items per group when
      * not null; a configured size the device cannot run is an input error naming {@code source} (the config).
      */
-    public static LaunchGeometry forDevice(TornadoDevice device, Integer configured, String source) {
+    public static LaunchGeometry forDevice(TornadoDevice device, Integer configured, Integer configuredLanes, String source) {
         TornadoDevice d = device != null ? device : TornadoExecutionPlan.getDevice(0, 0);
         TornadoDeviceType type = d.getDeviceType();
         long[] dimensions = d.getDeviceMaxWorkgroupDimensions();
         long largest = dimensions == null || dimensions.length < 2 ? Integer.MAX_VALUE : Math.min(dimensions[0], dimensions[1]);
+        boolean registerTiles = registerTilesFor(d);
+        int lanes = configuredLanes != null ? configuredLanes : HostVectors.LANES;
+        String lanesSource = configuredLanes != null ? "vector_lanes" : HostVectors.SOURCE;
+        int cores = Runtime.getRuntime().availableProcessors();
         if (configured != null) {
             if (configured > largest) {
                 throw new InputException(source + ": work_group_items: " + configured + " work-items per group, but " + d.getDeviceName()
                         + " allows at most " + largest + " along a dimension");
             }
-            return new LaunchGeometry(configured, "work_group_items", type.name(), dimensions, d.getDeviceLocalMemorySize(), registerTilesFor(d));
+            return new LaunchGeometry(configured, "work_group_items", type.name(), dimensions, d.getDeviceLocalMemorySize(), registerTiles, cores, lanes,
+                    lanesSource);
         }
         int fromType = MatrixMultiply.groupItemsFor(type);
         int items = (int) Math.max(1, Math.min(fromType, largest));
         return new LaunchGeometry(items, type == TornadoDeviceType.GPU ? "GPU" : "not a GPU", type.name(), dimensions, d.getDeviceLocalMemorySize(),
-                registerTilesFor(d));
+                registerTiles, cores, lanes, lanesSource);
+    }
+
+    /**
+     * The float lanes of this host's widest vector registers, for the register tiles of an OpenCL CPU device (PoCL
+     * compiles kernels for the host CPU): 16 with AVX-512 ({@code avx512f} among /proc/cpuinfo's flags), else 8 (AVX2;
+     * also where /proc/cpuinfo cannot be read, which {@code SOURCE} says). Tiles shaped for 16 lanes spill on a
+     * 16-register AVX2 machine (each 16-lane sum takes two of its registers), tiles for 8 lanes leave half of an
+     * AVX-512 core idle.
+     */
+    static final class HostVectors {
+        static final int LANES;
+        static final String SOURCE;
+
+        static {
+            String flags = null;
+            try {
+                flags = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo")).stream().filter(line -> line.startsWith("flags"))
+                        .findFirst().orElse(null);
+            } catch (java.io.IOException | RuntimeException e) {
+                flags = null;
+            }
+            if (flags == null) {
+                LANES = 8;
+                SOURCE = "host CPU: no flags in /proc/cpuinfo, 8 assumed";
+            } else {
+                boolean avx512 = java.util.Arrays.asList(flags.split("\\s+")).contains("avx512f");
+                LANES = avx512 ? 16 : 8;
+                SOURCE = avx512 ? "host CPU: avx512f" : "host CPU: no avx512f";
+            }
+        }
     }
 
     private static boolean registerTilesFor(TornadoDevice device) {
@@ -175,6 +225,8 @@ public record LaunchGeometry(int groupItems, String source, String deviceType, l
         m.put("local_memory_bytes", localMemoryBytes);
         m.put("projection_kernel", registerTiles ? "register_tiles" : "row_blocks");
         m.put("flash_kernel", registerTiles ? "register_tiles" : "blocks");
+        m.put("vector_lanes", registerTiles ? vectorLanes : null);
+        m.put("vector_lanes_chosen_by", registerTiles ? vectorLanesSource : "unused: no register tiles on this device");
         return m;
     }
 }

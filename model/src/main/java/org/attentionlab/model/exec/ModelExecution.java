@@ -38,8 +38,8 @@ public final class ModelExecution implements AutoCloseable {
      * from the device, {@link LaunchGeometry}) and at most {@code layersPerGraph} layers per task graph (null: as many
      * as fit); {@code source} names where they were set (the config), for error messages.
      */
-    public record Options(Integer workGroupItems, Integer layersPerGraph, String source) {
-        public static final Options DEFAULTS = new Options(null, null, "defaults");
+    public record Options(Integer workGroupItems, Integer vectorLanes, Integer layersPerGraph, String source) {
+        public static final Options DEFAULTS = new Options(null, null, null, "defaults");
     }
 
     private final RunShape shape;
@@ -107,7 +107,7 @@ public final class ModelExecution implements AutoCloseable {
      */
     private static ModelExecution prepare(List<Layer> layers, int inputWidth, RunShape shape, TornadoDevice device, Options options, KvCaches caches,
             boolean decoding) {
-        LaunchGeometry geometry = LaunchGeometry.forDevice(device, options.workGroupItems(), options.source());
+        LaunchGeometry geometry = LaunchGeometry.forDevice(device, options.workGroupItems(), options.vectorLanes(), options.source());
         Map<String, FloatArray> scratch = new HashMap<>();
         boolean tokens = layers.get(0) instanceof TokenLayer;
         IntArray tokenInput = tokens ? new IntArray(shape.rows()) : null;

@@ -137,7 +137,8 @@ public final class TrainingGraph implements AutoCloseable {
         }
         GridScheduler grids = new GridScheduler();
         // Chosen once per device, as for the model's forward runs (the config's work_group_items included).
-        LaunchGeometry geometry = LaunchGeometry.forDevice(device, model.executionOptions().workGroupItems(), model.executionOptions().source());
+        LaunchGeometry geometry = LaunchGeometry.forDevice(device, model.executionOptions().workGroupItems(), model.executionOptions().vectorLanes(),
+                model.executionOptions().source());
 
         // What is sent once and stays (parameters in training, constants, the optimizer's state), and what every
         // execution sends (the batches; in evaluation and gradient graphs also the host's parameters).

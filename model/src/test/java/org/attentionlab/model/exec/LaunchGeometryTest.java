@@ -3,6 +3,7 @@ package org.attentionlab.model.exec;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.HashMap;
@@ -182,5 +183,36 @@ class LaunchGeometryTest {
         }
         // The choice depends on the layer's head dimension too, so the geometry does not report one: the step counts them.
         assertFalse(tiles.report().containsKey("attention_backward_kernel"));
+    }
+
+    /** The register tiles' vector width is recorded with where it came from; without register tiles it is not used. */
+    @Test
+    void theReportRecordsTheVectorLanesOfRegisterTiles() {
+        LaunchGeometry narrow = new LaunchGeometry(1, "test", "CPU", null, 0, true, 2, 8, "vector_lanes");
+        LaunchGeometry rowBlocks = new LaunchGeometry(1, "test", "GPU", null, 0, false, 2, 16, "host CPU: avx512f");
+        assertEquals(8, narrow.report().get("vector_lanes"));
+        assertEquals("vector_lanes", narrow.report().get("vector_lanes_chosen_by"));
+        assertEquals(null, rowBlocks.report().get("vector_lanes"));
+        assertEquals("unused: no register tiles on this device", rowBlocks.report().get("vector_lanes_chosen_by"));
+        assertThrows(IllegalArgumentException.class, () -> new LaunchGeometry(1, "test", "CPU", null, 0, true, 2, 12, "test"));
+    }
+
+    /** 16 lanes exactly where this machine's /proc/cpuinfo lists AVX-512 Foundation among a CPU's flags (read here apart). */
+    @Test
+    void theHostsLanesFollowItsAvx512Flag() throws java.io.IOException {
+        java.nio.file.Path cpuinfo = java.nio.file.Path.of("/proc/cpuinfo");
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isReadable(cpuinfo), "no /proc/cpuinfo here");
+        boolean avx512 = java.util.regex.Pattern.compile("(?m)^flags\\s*:.*\\bavx512f\\b").matcher(java.nio.file.Files.readString(cpuinfo)).find();
+        assertEquals(avx512 ? 16 : 8, LaunchGeometry.HostVectors.LANES, LaunchGeometry.HostVectors.SOURCE);
+        assertEquals(avx512 ? "host CPU: avx512f" : "host CPU: no avx512f", LaunchGeometry.HostVectors.SOURCE);
+    }
+
+    /** A config's {@code vector_lanes} reaches the run's options; unset, the device decides. */
+    @Test
+    void aConfigCanSetTheVectorLanes() throws Exception {
+        java.nio.file.Path config = LayerBuffersTest.TWINS.resolve("rnope-swa-geglu.yaml");
+        assertEquals(8, Model.build(ConfigLoader.load(config, List.of("vector_lanes=8"))).executionOptions().vectorLanes());
+        assertEquals(16, Model.build(ConfigLoader.load(config, List.of("vector_lanes=16"))).executionOptions().vectorLanes());
+        assertEquals(null, Model.build(ConfigLoader.load(config)).executionOptions().vectorLanes());
     }
 }
