@@ -88,10 +88,10 @@ public class NormProjectionBenchmark {
             int groupRows = fusedGroupRows();
             if (projection.equals("qkv")) {
                 graph.task("project", LinearKernels::normQkvProjectionTiled, new KernelContext(), x, normWeight, normBias, normed, weight, bias, q, k, v, rows,
-                        WIDTH, WIDTH, WIDTH, groupRows, Normalization.LAYER_NORM, eps, 1);
+                        WIDTH, WIDTH, WIDTH, groupRows, Normalization.LAYER_NORM, eps, 1, 16);
             } else {
                 graph.task("project", MatrixMultiply::normLinearTiled, new KernelContext(), x, normWeight, normBias, normed, weight, bias, y, rows, WIDTH,
-                        cols, groupRows, Normalization.LAYER_NORM, eps, 1, MatrixMultiply.GELU_ERF);
+                        cols, groupRows, Normalization.LAYER_NORM, eps, 1, MatrixMultiply.GELU_ERF, 16);
             }
             grids = new GridScheduler("norm.project", MatrixMultiply.normTiledGrid(rows, cols, groupRows));
         } else {
@@ -130,7 +130,7 @@ public class NormProjectionBenchmark {
         } else {
             graph.task("o_proj", MatrixMultiply::linearTiled, new KernelContext(), heads, oWeight, oBias, x, rows, WIDTH, WIDTH, 1, MatrixMultiply.NONE, 1)
                     .task("project", MatrixMultiply::normLinearTiled, new KernelContext(), x, normWeight, normBias, normed, weight, bias, y, rows, WIDTH, cols,
-                            groupRows, Normalization.LAYER_NORM, eps, 1, MatrixMultiply.GELU_ERF);
+                            groupRows, Normalization.LAYER_NORM, eps, 1, MatrixMultiply.GELU_ERF, 16);
             grids.addWorkerGrid("norm.o_proj", MatrixMultiply.tiledGrid(rows, WIDTH, MatrixMultiply.groupItemsForDefaultDevice()));
             grids.addWorkerGrid("norm.project", MatrixMultiply.normTiledGrid(rows, cols, groupRows));
         }

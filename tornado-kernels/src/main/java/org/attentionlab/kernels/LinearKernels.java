@@ -140,7 +140,7 @@ public final class LinearKernels {
      */
     public static void normQkvProjectionTiled(KernelContext context, FloatArray x, FloatArray normWeight, FloatArray normBias, FloatArray normed,
             FloatArray weight, FloatArray bias, FloatArray q, FloatArray k, FloatArray v, int rows, int inFeatures, int qFeatures, int kvFeatures,
-            int groupRows, int norm, float eps, int hasBias) {
+            int groupRows, int norm, float eps, int hasBias, int lanes) {
         int outFeatures = qFeatures + 2 * kvFeatures;
         int row0 = context.groupIdy * groupRows;
         int[] base = new int[Normalization.ROW_GROUP];
@@ -154,8 +154,12 @@ public final class LinearKernels {
         int groupEnd = TornadoMath.min(rows, row0 + groupRows);
         for (int r0 = row0; r0 < groupEnd; r0 += MatrixMultiply.ROW_TILE_ROWS) {
             for (int col0 = context.localIdx * MatrixMultiply.ROW_TILE_COLUMNS; col0 < outFeatures; col0 += context.localGroupSizeX * MatrixMultiply.ROW_TILE_COLUMNS) {
-                MatrixMultiply.addRowTileProducts(tile, inputPanel, normed, weight, rows, inFeatures, outFeatures, r0, col0,
-                        col0 < context.localGroupSizeX * MatrixMultiply.ROW_TILE_COLUMNS ? 1 : 0);
+                int firstColumnTile = col0 < context.localGroupSizeX * MatrixMultiply.ROW_TILE_COLUMNS ? 1 : 0;
+                if (lanes == 8) {
+                    MatrixMultiply.addRowTileProductsInHalves(tile, inputPanel, normed, weight, rows, inFeatures, outFeatures, r0, col0, firstColumnTile);
+                } else {
+                    MatrixMultiply.addRowTileProducts(tile, inputPanel, normed, weight, rows, inFeatures, outFeatures, r0, col0, firstColumnTile);
+                }
                 storeQkvRowTile(tile, bias, q, k, v, r0, TornadoMath.min(MatrixMultiply.ROW_TILE_ROWS, groupEnd - r0), col0,
                         TornadoMath.min(MatrixMultiply.ROW_TILE_COLUMNS, outFeatures - col0), qFeatures, kvFeatures, hasBias);
             }
@@ -343,7 +347,7 @@ public final class LinearKernels {
      */
     public static void inputNormQkvProjectionTiled(KernelContext context, FloatArray input, FloatArray x, FloatArray normWeight, FloatArray normBias,
             FloatArray normed, FloatArray weight, FloatArray bias, FloatArray q, FloatArray k, FloatArray v, int rows, int inFeatures, int qFeatures,
-            int kvFeatures, int groupRows, int norm, float eps, int hasBias) {
+            int kvFeatures, int groupRows, int norm, float eps, int hasBias, int lanes) {
         int outFeatures = qFeatures + 2 * kvFeatures;
         int row0 = context.groupIdy * groupRows;
         int groupEnd = TornadoMath.min(rows, row0 + groupRows);
@@ -362,8 +366,12 @@ public final class LinearKernels {
                 norm, eps);
         for (int r0 = row0; r0 < groupEnd; r0 += MatrixMultiply.ROW_TILE_ROWS) {
             for (int col0 = context.localIdx * MatrixMultiply.ROW_TILE_COLUMNS; col0 < outFeatures; col0 += context.localGroupSizeX * MatrixMultiply.ROW_TILE_COLUMNS) {
-                MatrixMultiply.addRowTileProducts(tile, inputPanel, normed, weight, rows, inFeatures, outFeatures, r0, col0,
-                        col0 < context.localGroupSizeX * MatrixMultiply.ROW_TILE_COLUMNS ? 1 : 0);
+                int firstColumnTile = col0 < context.localGroupSizeX * MatrixMultiply.ROW_TILE_COLUMNS ? 1 : 0;
+                if (lanes == 8) {
+                    MatrixMultiply.addRowTileProductsInHalves(tile, inputPanel, normed, weight, rows, inFeatures, outFeatures, r0, col0, firstColumnTile);
+                } else {
+                    MatrixMultiply.addRowTileProducts(tile, inputPanel, normed, weight, rows, inFeatures, outFeatures, r0, col0, firstColumnTile);
+                }
                 storeQkvRowTile(tile, bias, q, k, v, r0, TornadoMath.min(MatrixMultiply.ROW_TILE_ROWS, groupEnd - r0), col0,
                         TornadoMath.min(MatrixMultiply.ROW_TILE_COLUMNS, outFeatures - col0), qFeatures, kvFeatures, hasBias);
             }

@@ -101,6 +101,10 @@ public final class MatrixMultiply {
     public static final int ROW_TILE_ROWS = 16;
     /** Columns of one row tile ({@link #accumulateRowTile}): one {@code Float16} sum each. */
     public static final int ROW_TILE_COLUMNS = 8;
+    /** Columns of one pass of {@link #accumulateRowTileInHalves}, the 8-lane (AVX2) row tile. */
+    public static final int ROW_TILE_HALF_COLUMNS = ROW_TILE_COLUMNS / 2;
+    /** {@link #residualNormTiled}'s flag for the 8-lane row tiles ({@link #accumulateRowTileInHalves}). */
+    public static final int RESIDUAL_NORM_EIGHT_LANES = 16;
     /**
      * Inner values of the input panel a norm-fused projection stages per row tile ({@link #stageInputPanel}): 64 KB, the
      * whole input row of every projection up to this width, staged once per {@value #ROW_TILE_ROWS} rows and read by
@@ -310,7 +314,7 @@ public final class MatrixMultiply {
      * ({@code normWeight}, {@code normBias}) or {@link Normalization#RMS_NORM} ({@code normBias} not read).
      */
     public static void normLinearTiled(KernelContext context, FloatArray x, FloatArray normWeight, FloatArray normBias, FloatArray normed, FloatArray weight,
-            FloatArray bias, FloatArray y, int rows, int inner, int cols, int groupRows, int norm, float eps, int hasBias, int activation) {
+            FloatArray bias, FloatArray y, int rows, int inner, int cols, int groupRows, int norm, float eps, int hasBias, int activation, int lanes) {
         int row0 = context.groupIdy * groupRows;
         int[] base = new int[Normalization.ROW_GROUP];
         float[] rowSums = new float[Normalization.ROW_GROUP];
@@ -323,7 +327,12 @@ public final class MatrixMultiply {
         int groupEnd = TornadoMath.min(rows, row0 + groupRows);
         for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
             for (int col0 = context.localIdx * ROW_TILE_COLUMNS; col0 < cols; col0 += context.localGroupSizeX * ROW_TILE_COLUMNS) {
-                addRowTileProducts(tile, inputPanel, normed, weight, rows, inner, cols, r0, col0, col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0);
+                int firstColumnTile = col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0;
+                if (lanes == 8) {
+                    addRowTileProductsInHalves(tile, inputPanel, normed, weight, rows, inner, cols, r0, col0, firstColumnTile);
+                } else {
+                    addRowTileProducts(tile, inputPanel, normed, weight, rows, inner, cols, r0, col0, firstColumnTile);
+                }
                 storeRowTile(tile, 0, biasRow, bias, y, cols, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, hasBias, activation, 0);
             }
         }
@@ -356,13 +365,19 @@ public final class MatrixMultiply {
             FloatArray downBias, int rows, int inner, int width, int cols, int groupRows, float eps, int flags) {
         int row0 = context.groupIdy * groupRows;
         int groupEnd = TornadoMath.min(rows, row0 + groupRows);
+        int lanes = ((flags >> 9) & 1) != 0 ? 8 : 16;
         // Each phase has its own scratch, so that no private array lives across a barrier (PoCL keeps such arrays per work-item).
         float[] residualPanel = new float[INPUT_PANEL_DEPTH * ROW_TILE_ROWS];
         float[] residualTile = new float[ROW_TILE_ROWS * ROW_TILE_COLUMNS];
         float[] residualBiasRow = new float[ROW_TILE_COLUMNS];
         for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
             for (int col0 = context.localIdx * ROW_TILE_COLUMNS; col0 < width; col0 += context.localGroupSizeX * ROW_TILE_COLUMNS) {
-                addRowTileProducts(residualTile, residualPanel, input, residualWeight, rows, inner, width, r0, col0, col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0);
+                int firstColumnTile = col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0;
+                if (lanes == 8) {
+                    addRowTileProductsInHalves(residualTile, residualPanel, input, residualWeight, rows, inner, width, r0, col0, firstColumnTile);
+                } else {
+                    addRowTileProducts(residualTile, residualPanel, input, residualWeight, rows, inner, width, r0, col0, firstColumnTile);
+                }
                 storeRowTile(residualTile, 0, residualBiasRow, residualBias, x, width, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, flags & 1, NONE, 1);
             }
         }
@@ -378,7 +393,12 @@ public final class MatrixMultiply {
         float[] biasRow = new float[ROW_TILE_COLUMNS];
         for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
             for (int col0 = context.localIdx * ROW_TILE_COLUMNS; col0 < cols; col0 += context.localGroupSizeX * ROW_TILE_COLUMNS) {
-                addRowTileProducts(tile, inputPanel, normed, weight, rows, width, cols, r0, col0, col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0);
+                int firstColumnTile = col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0;
+                if (lanes == 8) {
+                    addRowTileProductsInHalves(tile, inputPanel, normed, weight, rows, width, cols, r0, col0, firstColumnTile);
+                } else {
+                    addRowTileProducts(tile, inputPanel, normed, weight, rows, width, cols, r0, col0, firstColumnTile);
+                }
                 storeRowTile(tile, 0, biasRow, bias, y, cols, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, (flags >> 1) & 1, (flags >> 6) & 7, 0);
             }
         }
@@ -392,8 +412,14 @@ public final class MatrixMultiply {
                     int sweepColumns = TornadoMath.min(ROW_SWEEP_COLUMNS, width - sweep0);
                     for (int k0 = 0; k0 < cols; k0 += PROJECTION_PANEL_DEPTH) {
                         stageInputPanel(downPanel, y, rows, cols, r0, k0, PROJECTION_PANEL_DEPTH);
-                        for (int c = 0; c < sweepColumns; c += ROW_TILE_COLUMNS) {
-                            accumulateRowTile(downTiles, c * ROW_TILE_ROWS, downPanel, downWeight, cols, width, sweep0 + c, k0, k0);
+                        if (lanes == 8) {
+                            for (int c = 0; c < sweepColumns; c += ROW_TILE_COLUMNS) {
+                                accumulateRowTileInHalves(downTiles, c * ROW_TILE_ROWS, downPanel, downWeight, cols, width, sweep0 + c, k0, k0);
+                            }
+                        } else {
+                            for (int c = 0; c < sweepColumns; c += ROW_TILE_COLUMNS) {
+                                accumulateRowTile(downTiles, c * ROW_TILE_ROWS, downPanel, downWeight, cols, width, sweep0 + c, k0, k0);
+                            }
                         }
                     }
                     for (int c = 0; c < sweepColumns; c += ROW_TILE_COLUMNS) {
@@ -408,8 +434,14 @@ public final class MatrixMultiply {
     /**
      * {@link #residualNormLinearTiled}'s {@code flags}: 1 if the residual projection has a bias, plus 2 if the second
      * projection has, plus 4 to run the down phase, plus 8 if the down projection has a bias, plus 16 times the norm
-     * ({@link Normalization#LAYER_NORM} or {@link Normalization#RMS_NORM}), plus 64 times the activation.
+     * ({@link Normalization#LAYER_NORM} or {@link Normalization#RMS_NORM}), plus 64 times the activation, plus 512 for the
+     * 8-lane row tiles ({@code lanes} 8: {@link #accumulateRowTileInHalves}; 16 runs the 16-lane ones).
      */
+    public static int residualNormFlags(boolean residualBias, boolean bias, boolean down, boolean downBias, int norm, int activation, int lanes) {
+        return residualNormFlags(residualBias, bias, down, downBias, norm, activation) + (lanes == 8 ? 512 : 0);
+    }
+
+    /** {@link #residualNormFlags(boolean, boolean, boolean, boolean, int, int, int)} for the 16-lane row tiles. */
     public static int residualNormFlags(boolean residualBias, boolean bias, boolean down, boolean downBias, int norm, int activation) {
         return (residualBias ? 1 : 0) + (bias ? 2 : 0) + (down ? 4 : 0) + (downBias ? 8 : 0) + 16 * norm + 64 * activation;
     }
@@ -860,10 +892,57 @@ public final class MatrixMultiply {
     }
 
     /**
+     * {@link #accumulateRowTile} for 8-lane (AVX2) devices: the tile's {@value #ROW_TILE_COLUMNS} columns in two passes of
+     * {@value #ROW_TILE_HALF_COLUMNS} over the panel ({@link #accumulateRowTileColumns}). A {@code Float16} is two
+     * {@code ymm} registers there, so the eight sums of {@link #accumulateRowTile} took all 16 and spilled to the stack in
+     * the loop over the inner values; four take 8. Each column's sum is the same serial sum as in
+     * {@link #accumulateRowTile}: the same bits.
+     */
+    static void accumulateRowTileInHalves(float[] tile, int tileAt, float[] inputPanel, FloatArray weight, int inner, int cols, int col0, int k0, int k1) {
+        if (k0 == 0) {
+            for (int e = 0; e < ROW_TILE_ROWS * ROW_TILE_COLUMNS; e++) {
+                tile[tileAt + e] = 0.0f;
+            }
+        }
+        accumulateRowTileColumns(tile, tileAt, inputPanel, weight, inner, cols, col0, 0, k0, k1);
+        accumulateRowTileColumns(tile, tileAt, inputPanel, weight, inner, cols, col0, ROW_TILE_HALF_COLUMNS, k0, k1);
+    }
+
+    /**
+     * Adds one panel's products to the {@value #ROW_TILE_HALF_COLUMNS} columns from {@code c0} of a row tile, as
+     * {@link #accumulateRowTile} adds them to all of its columns ({@link #accumulateRowTileInHalves}).
+     */
+    static void accumulateRowTileColumns(float[] tile, int tileAt, float[] inputPanel, FloatArray weight, int inner, int cols, int col0, int c0, int k0,
+            int k1) {
+        int depth = TornadoMath.min(PROJECTION_PANEL_DEPTH, inner - k0);
+        int at = k0 - k1;
+        int w0 = TornadoMath.min(col0 + c0, cols - 1) * inner + k0;
+        int w1 = TornadoMath.min(col0 + c0 + 1, cols - 1) * inner + k0;
+        int w2 = TornadoMath.min(col0 + c0 + 2, cols - 1) * inner + k0;
+        int w3 = TornadoMath.min(col0 + c0 + 3, cols - 1) * inner + k0;
+        Float16 sum0 = broadcast(0.0f);
+        Float16 sum1 = broadcast(0.0f);
+        Float16 sum2 = broadcast(0.0f);
+        Float16 sum3 = broadcast(0.0f);
+        for (int k = 0; k < depth; k++) {
+            Float16 xs = load(inputPanel, (at + k) * ROW_TILE_ROWS);
+            sum0 = multiplyAdd(sum0, weight.get(w0 + k), xs);
+            sum1 = multiplyAdd(sum1, weight.get(w1 + k), xs);
+            sum2 = multiplyAdd(sum2, weight.get(w2 + k), xs);
+            sum3 = multiplyAdd(sum3, weight.get(w3 + k), xs);
+        }
+        addLanesDown(tile, tileAt, c0, sum0);
+        addLanesDown(tile, tileAt, c0 + 1, sum1);
+        addLanesDown(tile, tileAt, c0 + 2, sum2);
+        addLanesDown(tile, tileAt, c0 + 3, sum3);
+    }
+
+    /**
      * The row tile's products over the whole inner dimension, {@code tile[r][c] = sum_k x[r0 + r, k] W[col0 + c, k]}:
      * {@link #accumulateRowTile} panel by panel, with the input panel staged ({@link #stageInputPanel}) for the first
      * column tile an item computes of a row tile ({@code firstColumnTile} 1) and kept for its other column tiles, or
-     * restaged for each where the input is wider than {@value #INPUT_PANEL_DEPTH}.
+     * restaged for each where the input is wider than {@value #INPUT_PANEL_DEPTH}. The 16-lane row tiles;
+     * {@link #addRowTileProductsInHalves} has the 8-lane ones.
      */
     static void addRowTileProducts(float[] tile, float[] inputPanel, FloatArray x, FloatArray weight, int rows, int inner, int cols, int r0, int col0,
             int firstColumnTile) {
@@ -875,6 +954,24 @@ public final class MatrixMultiply {
                 }
             }
             accumulateRowTile(tile, 0, inputPanel, weight, inner, cols, col0, k0, k1);
+        }
+    }
+
+    /**
+     * {@link #addRowTileProducts} with the 8-lane row tiles ({@link #accumulateRowTileInHalves}): the same bits. Its own
+     * method, as the kernels choose between the two per column tile: one method calling both took it past TornadoVM's
+     * inlining limit (896 graph nodes, the limit 600).
+     */
+    static void addRowTileProductsInHalves(float[] tile, float[] inputPanel, FloatArray x, FloatArray weight, int rows, int inner, int cols, int r0,
+            int col0, int firstColumnTile) {
+        for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
+            int k1 = k0 - k0 % INPUT_PANEL_DEPTH;
+            if (k0 == k1) {
+                if (firstColumnTile != 0 | inner > INPUT_PANEL_DEPTH) {
+                    stageInputPanel(inputPanel, x, rows, inner, r0, k1, INPUT_PANEL_DEPTH);
+                }
+            }
+            accumulateRowTileInHalves(tile, 0, inputPanel, weight, inner, cols, col0, k0, k1);
         }
     }
 
@@ -1296,13 +1393,15 @@ public final class MatrixMultiply {
      * @param lastPositions {@code [rows / seqLen, width]}, written when {@code flags} asks for it
      * @param flags         1 if the projection has a bias ({@code residualBias} read), plus 2 to copy the last positions,
      *                      plus 4 times the norm ({@link Normalization#LAYER_NORM} or {@link Normalization#RMS_NORM};
-     *                      {@code normBias} read for a LayerNorm)
+     *                      {@code normBias} read for a LayerNorm), plus {@link #RESIDUAL_NORM_EIGHT_LANES} for the
+     *                      8-lane row tiles
      */
     public static void residualNormTiled(KernelContext context, FloatArray input, FloatArray residualWeight, FloatArray residualBias, FloatArray x,
             FloatArray normWeight, FloatArray normBias, FloatArray lastPositions, int rows, int inner, int width, int seqLen, int groupRows, int flags,
             float eps) {
         int row0 = context.groupIdy * groupRows;
         int groupEnd = TornadoMath.min(rows, row0 + groupRows);
+        int lanes = (flags & RESIDUAL_NORM_EIGHT_LANES) != 0 ? 8 : 16;
         float[] inputPanel = new float[PROJECTION_PANEL_DEPTH * ROW_TILE_ROWS];
         float[] tiles = new float[ROW_TILE_ROWS * ROW_SWEEP_COLUMNS];
         float[] biasRow = new float[ROW_TILE_COLUMNS];
@@ -1311,8 +1410,14 @@ public final class MatrixMultiply {
                 int sweepColumns = TornadoMath.min(ROW_SWEEP_COLUMNS, width - sweep0);
                 for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
                     stageInputPanel(inputPanel, input, rows, inner, r0, k0, PROJECTION_PANEL_DEPTH);
-                    for (int c = 0; c < sweepColumns; c += ROW_TILE_COLUMNS) {
-                        accumulateRowTile(tiles, c * ROW_TILE_ROWS, inputPanel, residualWeight, inner, width, sweep0 + c, k0, k0);
+                    if (lanes == 8) {
+                        for (int c = 0; c < sweepColumns; c += ROW_TILE_COLUMNS) {
+                            accumulateRowTileInHalves(tiles, c * ROW_TILE_ROWS, inputPanel, residualWeight, inner, width, sweep0 + c, k0, k0);
+                        }
+                    } else {
+                        for (int c = 0; c < sweepColumns; c += ROW_TILE_COLUMNS) {
+                            accumulateRowTile(tiles, c * ROW_TILE_ROWS, inputPanel, residualWeight, inner, width, sweep0 + c, k0, k0);
+                        }
                     }
                 }
                 for (int c = 0; c < sweepColumns; c += ROW_TILE_COLUMNS) {
@@ -1326,7 +1431,7 @@ public final class MatrixMultiply {
         float[] rowSums = new float[Normalization.ROW_GROUP];
         float[] mean = new float[Normalization.ROW_GROUP];
         float[] meanCorrection = new float[Normalization.ROW_GROUP];
-        Normalization.normalizeGroupRows(context, x, normWeight, normBias, x, base, rowSums, mean, meanCorrection, rows, width, row0, groupRows, flags >> 2,
+        Normalization.normalizeGroupRows(context, x, normWeight, normBias, x, base, rowSums, mean, meanCorrection, rows, width, row0, groupRows, (flags >> 2) & 3,
                 eps);
         if (((flags >> 1) & 1) != 0) {
             for (int row = row0 + seqLen - 1 - row0 % seqLen; row < groupEnd; row += seqLen) {

@@ -38,6 +38,8 @@ class NormProjectionsTest {
 
     private static final int[] INNER = { 64, 256, 1024, 1100 };
     private static final int[] GROUP_ROWS = { 32, 64, 128 };
+    /** The row tiles' vector widths the norm-fused kernels take ({@code lanes}, or a bit of their flags): both run in every try. */
+    static final int[] LANES = { 16, 8 };
 
     /** One case's inputs: x, the norm's parameters and what the projection reads. */
     private record Case(int rows, int inner, int cols, int groupRows, boolean rms, float[] x, float[] normWeight, float[] normBias, float eps) {
@@ -108,7 +110,7 @@ class NormProjectionsTest {
     private record Fused(float[] y, float[] normed) {
     }
 
-    static Fused normLinear(Case c, float[] w, float[] bias, int activation, int items) {
+    static Fused normLinear(Case c, float[] w, float[] bias, int activation, int items, int lanes) {
         FloatArray xa = FloatArray.fromArray(c.x);
         FloatArray nw = FloatArray.fromArray(c.normWeight);
         FloatArray nb = FloatArray.fromArray(c.normBias);
@@ -118,7 +120,7 @@ class NormProjectionsTest {
         FloatArray y = nans(c.rows * c.cols);
         TaskGraph graph = new TaskGraph("normLinear").transferToDevice(DataTransferMode.EVERY_EXECUTION, xa, nw, nb, wa, ba).task("kernel",
                 MatrixMultiply::normLinearTiled, new KernelContext(), xa, nw, nb, normed, wa, ba, y, c.rows, c.inner, c.cols, c.groupRows, c.norm(), c.eps,
-                bias == null ? 0 : 1, activation);
+                bias == null ? 0 : 1, activation, lanes);
         run(graph, gridWithItems(c.rows, c.groupRows, items), y, normed);
         return new Fused(y.toHeapArray(), normed.toHeapArray());
     }
@@ -131,15 +133,17 @@ class NormProjectionsTest {
         SplittableRandom random = new SplittableRandom(rows + 7L * cols);
         float[] w = RandomArrays.gaussian(random, cols * c.inner, 1.0 / Math.sqrt(c.inner));
         float[] bias = hasBias ? RandomArrays.gaussian(random, cols, 1.0) : null;
-        Fused fused = normLinear(c, w, bias, activation, items);
-        String what = "normLinearTiled " + rows + "x" + c.inner + "->" + cols + " (" + c.groupRows + " rows and " + items + " items per group, " + (rms ? "RMSNorm" : "LayerNorm")
-                + ", activation " + activation + (hasBias ? ", bias" : "") + ")";
-        Expected expected = NormProjectionReference.linear(c.reference(), w, bias, rows, c.inner, cols, activation);
-        assertWithin(what, expected.values(), fused.y(), expected.bounds());
-        float[] normalized = c.normalizedByNormKernel();
-        assertArrayEquals(normalized, fused.normed(), what + ": normalised rows");
-        float[] separate = MatrixMultiplyTest.linear(true, normalized, w, bias, null, rows, c.inner, cols, activation, 1);
-        assertArrayEquals(separate, fused.y(), what + ": against the norm task, then linearTiled");
+        for (int lanes : LANES) {
+            Fused fused = normLinear(c, w, bias, activation, items, lanes);
+            String what = "normLinearTiled " + rows + "x" + c.inner + "->" + cols + " (" + c.groupRows + " rows and " + items + " items per group, "
+                    + (rms ? "RMSNorm" : "LayerNorm") + ", activation " + activation + (hasBias ? ", bias" : "") + ", " + lanes + " lanes)";
+            Expected expected = NormProjectionReference.linear(c.reference(), w, bias, rows, c.inner, cols, activation);
+            assertWithin(what, expected.values(), fused.y(), expected.bounds());
+            float[] normalized = c.normalizedByNormKernel();
+            assertArrayEquals(normalized, fused.normed(), what + ": normalised rows");
+            float[] separate = MatrixMultiplyTest.linear(true, normalized, w, bias, null, rows, c.inner, cols, activation, 1);
+            assertArrayEquals(separate, fused.y(), what + ": against the norm task, then linearTiled");
+        }
     }
 
     @Property(tries = 12)
@@ -199,22 +203,27 @@ class NormProjectionsTest {
         SplittableRandom random = new SplittableRandom(rows + 13L * outFeatures);
         float[] w = RandomArrays.gaussian(random, outFeatures * c.inner, 1.0 / Math.sqrt(c.inner));
         float[] bias = hasBias ? RandomArrays.gaussian(random, outFeatures, 1.0) : null;
-        float[][] fused = qkv(true, c.x, c, w, bias, qFeatures, kvFeatures);
-        float[][] separate = qkv(false, c.normalizedByNormKernel(), c, w, bias, qFeatures, kvFeatures);
-        String what = "normQkvProjectionTiled " + rows + "x" + c.inner + "->" + qFeatures + "+2x" + kvFeatures + " (" + c.groupRows + " rows per group, "
-                + (rms ? "RMSNorm" : "LayerNorm") + (hasBias ? ", bias" : "") + ")";
+        float[][] separate = qkv(false, c.normalizedByNormKernel(), c, w, bias, qFeatures, kvFeatures, 0);
         Expected expected = NormProjectionReference.linear(c.reference(), w, bias, rows, c.inner, outFeatures, MatrixMultiply.NONE);
         int[] from = { 0, qFeatures, qFeatures + kvFeatures };
         int[] width = { qFeatures, kvFeatures, kvFeatures };
-        for (int part = 0; part < 3; part++) {
-            Expected columns = NormProjectionReference.columns(expected, rows, outFeatures, from[part], width[part]);
-            assertWithin(what + " part " + "qkv".charAt(part), columns.values(), fused[part], columns.bounds());
-            assertArrayEquals(separate[part], fused[part], what + " part " + "qkv".charAt(part) + ": against the norm task, then qkvProjectionTiled");
+        for (int lanes : LANES) {
+            float[][] fused = qkv(true, c.x, c, w, bias, qFeatures, kvFeatures, lanes);
+            String what = "normQkvProjectionTiled " + rows + "x" + c.inner + "->" + qFeatures + "+2x" + kvFeatures + " (" + c.groupRows + " rows per group, "
+                    + (rms ? "RMSNorm" : "LayerNorm") + (hasBias ? ", bias" : "") + ", " + lanes + " lanes)";
+            for (int part = 0; part < 3; part++) {
+                Expected columns = NormProjectionReference.columns(expected, rows, outFeatures, from[part], width[part]);
+                assertWithin(what + " part " + "qkv".charAt(part), columns.values(), fused[part], columns.bounds());
+                assertArrayEquals(separate[part], fused[part], what + " part " + "qkv".charAt(part) + ": against the norm task, then qkvProjectionTiled");
+            }
         }
     }
 
-    /** q, k, v of {@link LinearKernels#normQkvProjectionTiled} of x ({@code fusedNorm}), or of {@link LinearKernels#qkvProjectionTiled} of x. */
-    private static float[][] qkv(boolean fusedNorm, float[] x, Case c, float[] w, float[] bias, int qFeatures, int kvFeatures) {
+    /**
+     * q, k, v of {@link LinearKernels#normQkvProjectionTiled} of x ({@code fusedNorm}, its row tiles for {@code lanes}), or
+     * of {@link LinearKernels#qkvProjectionTiled} of x ({@code lanes} unused).
+     */
+    private static float[][] qkv(boolean fusedNorm, float[] x, Case c, float[] w, float[] bias, int qFeatures, int kvFeatures, int lanes) {
         int rows = c.rows;
         FloatArray xa = FloatArray.fromArray(x);
         FloatArray wa = FloatArray.fromArray(w);
@@ -229,7 +238,7 @@ class NormProjectionsTest {
             FloatArray nb = FloatArray.fromArray(c.normBias);
             graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, xa, nw, nb, wa, ba).task("kernel", LinearKernels::normQkvProjectionTiled,
                     new KernelContext(), xa, nw, nb, nans(rows * c.inner), wa, ba, q, k, v, rows, c.inner, qFeatures, kvFeatures, c.groupRows, c.norm(), c.eps,
-                    hasBias);
+                    hasBias, lanes);
             run(graph, rows, qFeatures + 2 * kvFeatures, c.groupRows, q, k, v);
         } else {
             graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, xa, wa, ba).task("kernel", LinearKernels::qkvProjectionTiled, new KernelContext(), xa, wa,

@@ -57,23 +57,8 @@ class ResidualNormFusionsTest {
         ResidualNormCase c = ResidualNormCase.random(new SplittableRandom(rows * 37L + seqLen + inner + width), rows, inner, width, 1, residualBias ? 1 : 0);
         int norm = rms ? Normalization.RMS_NORM : Normalization.LAYER_NORM;
         float eps = rms ? 1e-6f : Normalization.LAYER_NORM_EPS;
-        String what = "residualNormTiled " + batch + "x" + seqLen + "x" + inner + "->" + width + " (" + groupRows + " rows per group, "
-                + (rms ? "RMSNorm" : "LayerNorm") + (residualBias ? ", bias" : "") + (lastPositions ? ", last positions" : "") + ")";
-
-        FloatArray x = FloatArray.fromArray(c.x());
-        FloatArray last = nans(batch * width);
-        FloatArray input = FloatArray.fromArray(c.input());
-        FloatArray residualWeight = FloatArray.fromArray(c.residualWeight());
-        FloatArray bias = orPlaceholder(c.residualBias());
         FloatArray normWeight = FloatArray.fromArray(c.normWeight());
         FloatArray normBias = FloatArray.fromArray(c.normBias());
-        int flags = (residualBias ? 1 : 0) + (lastPositions ? 2 : 0) + 4 * norm;
-        TaskGraph graph = new TaskGraph("fused").transferToDevice(DataTransferMode.EVERY_EXECUTION, input, residualWeight, bias, x, normWeight, normBias, last)
-                .task("kernel", MatrixMultiply::residualNormTiled, new KernelContext(), input, residualWeight, bias, x, normWeight, normBias, last, rows, inner,
-                        width, seqLen, groupRows, flags, eps)
-                .transferToHost(DataTransferMode.EVERY_EXECUTION, x, last);
-        Plans.executeOnce(graph, new GridScheduler("fused.kernel", MatrixMultiply.normTiledGrid(rows, width, groupRows)));
-
         FloatArray sx = FloatArray.fromArray(MatrixMultiplyTest.linear(true, c.input(), c.residualWeight(), c.residualBias(), c.x(), rows, inner, width,
                 MatrixMultiply.NONE, 1));
         FloatArray sLast = nans(batch * width);
@@ -87,9 +72,25 @@ class ResidualNormFusionsTest {
         try (TornadoExecutionPlan plan = new TornadoExecutionPlan(separate.snapshot())) {
             plan.execute();
         }
-        assertArrayEquals(sx.toHeapArray(), x.toHeapArray(), what + ": x against linearTiled adding into it, then the norm in place");
-        assertArrayEquals(lastPositions ? sLast.toHeapArray() : nans(batch * width).toHeapArray(), last.toHeapArray(),
-                what + (lastPositions ? ": the last positions against lastPosition's" : ": last positions not written"));
+
+        for (int lanes : NormProjectionsTest.LANES) {
+            String what = "residualNormTiled " + batch + "x" + seqLen + "x" + inner + "->" + width + " (" + groupRows + " rows per group, "
+                    + (rms ? "RMSNorm" : "LayerNorm") + (residualBias ? ", bias" : "") + (lastPositions ? ", last positions" : "") + ", " + lanes + " lanes)";
+            FloatArray x = FloatArray.fromArray(c.x());
+            FloatArray last = nans(batch * width);
+            FloatArray input = FloatArray.fromArray(c.input());
+            FloatArray residualWeight = FloatArray.fromArray(c.residualWeight());
+            FloatArray bias = orPlaceholder(c.residualBias());
+            int flags = (residualBias ? 1 : 0) + (lastPositions ? 2 : 0) + 4 * norm + (lanes == 8 ? MatrixMultiply.RESIDUAL_NORM_EIGHT_LANES : 0);
+            TaskGraph graph = new TaskGraph("fused").transferToDevice(DataTransferMode.EVERY_EXECUTION, input, residualWeight, bias, x, normWeight, normBias,
+                    last).task("kernel", MatrixMultiply::residualNormTiled, new KernelContext(), input, residualWeight, bias, x, normWeight, normBias, last, rows,
+                            inner, width, seqLen, groupRows, flags, eps)
+                    .transferToHost(DataTransferMode.EVERY_EXECUTION, x, last);
+            Plans.executeOnce(graph, new GridScheduler("fused.kernel", MatrixMultiply.normTiledGrid(rows, width, groupRows)));
+            assertArrayEquals(sx.toHeapArray(), x.toHeapArray(), what + ": x against linearTiled adding into it, then the norm in place");
+            assertArrayEquals(lastPositions ? sLast.toHeapArray() : nans(batch * width).toHeapArray(), last.toHeapArray(),
+                    what + (lastPositions ? ": the last positions against lastPosition's" : ": last positions not written"));
+        }
     }
 
     @Property(tries = 12)
@@ -102,8 +103,17 @@ class ResidualNormFusionsTest {
         ResidualNormCase c = ResidualNormCase.random(new SplittableRandom(rows * 43L + outFeatures + width), rows, 1, width, outFeatures, hasBias ? 2 : 0);
         int norm = rms ? Normalization.RMS_NORM : Normalization.LAYER_NORM;
         float eps = rms ? 1e-6f : Normalization.LAYER_NORM_EPS;
-        String what = "inputNormQkvProjectionTiled " + rows + "x" + width + "->" + qFeatures + "+2x" + kvFeatures + " (" + groupRows + " rows per group, "
-                + (rms ? "RMSNorm" : "LayerNorm") + (hasBias ? ", bias" : "") + ")";
+        for (int lanes : NormProjectionsTest.LANES) {
+            String what = "inputNormQkvProjectionTiled " + rows + "x" + width + "->" + qFeatures + "+2x" + kvFeatures + " (" + groupRows + " rows per group, "
+                    + (rms ? "RMSNorm" : "LayerNorm") + (hasBias ? ", bias" : "") + ", " + lanes + " lanes)";
+            assertCopyThenNormQkv(what, c, rows, width, qFeatures, kvFeatures, groupRows, norm, eps, hasBias, lanes);
+        }
+    }
+
+    /** inputNormQkvProjectionTiled against the copy task, then normQkvProjectionTiled, both with the row tiles for {@code lanes}. */
+    private static void assertCopyThenNormQkv(String what, ResidualNormCase c, int rows, int width, int qFeatures, int kvFeatures, int groupRows, int norm,
+            float eps, boolean hasBias, int lanes) {
+        int outFeatures = qFeatures + 2 * kvFeatures;
         FloatArray input = FloatArray.fromArray(c.x());
         FloatArray normWeight = FloatArray.fromArray(c.normWeight());
         FloatArray normBias = FloatArray.fromArray(c.normBias());
@@ -119,10 +129,10 @@ class ResidualNormFusionsTest {
             TaskGraph graph = new TaskGraph("qkv").transferToDevice(DataTransferMode.EVERY_EXECUTION, input, normWeight, normBias, weight, bias);
             if (fused == 1) {
                 graph.task("kernel", LinearKernels::inputNormQkvProjectionTiled, new KernelContext(), input, x, normWeight, normBias, normed, weight, bias, q, k,
-                        v, rows, width, qFeatures, kvFeatures, groupRows, norm, eps, hasBias ? 1 : 0);
+                        v, rows, width, qFeatures, kvFeatures, groupRows, norm, eps, hasBias ? 1 : 0, lanes);
             } else {
                 graph.task("copy", Activations::scale, input, x, 1f, rows * width).task("kernel", LinearKernels::normQkvProjectionTiled, new KernelContext(), x,
-                        normWeight, normBias, normed, weight, bias, q, k, v, rows, width, qFeatures, kvFeatures, groupRows, norm, eps, hasBias ? 1 : 0);
+                        normWeight, normBias, normed, weight, bias, q, k, v, rows, width, qFeatures, kvFeatures, groupRows, norm, eps, hasBias ? 1 : 0, lanes);
             }
             graph.transferToHost(DataTransferMode.EVERY_EXECUTION, x, normed, q, k, v);
             Plans.executeOnce(graph, new GridScheduler("qkv.kernel", MatrixMultiply.normTiledGrid(rows, Math.max(width, outFeatures), groupRows)));

@@ -62,24 +62,25 @@ class ResidualNormLinearTest {
         ResidualNormCase c = ResidualNormCase.random(random, rows, inner, width, cols, biases);
         int norm = rms ? Normalization.RMS_NORM : Normalization.LAYER_NORM;
         float eps = rms ? 1e-6f : Normalization.LAYER_NORM_EPS;
-        String what = "residualNormLinearTiled " + rows + "x" + inner + "->" + width + "->" + cols + " (" + groupRows + " rows per group, "
-                + (rms ? "RMSNorm" : "LayerNorm") + ", activation " + activation + ", biases " + biases + (down ? ", down phase" : "") + ")";
-
-        Outputs fused = fused(c, down, rows, inner, width, cols, groupRows, norm, eps, activation);
-
         float[] separateX = MatrixMultiplyTest.linear(true, c.input(), c.residualWeight(), c.residualBias(), c.x(), rows, inner, width, MatrixMultiply.NONE, 1);
         Outputs separate = normLinear(separateX, c.normWeight(), c.normBias(), c.weight(), c.bias(), rows, width, cols, groupRows, norm, eps, activation);
-        assertArrayEquals(separate.normed(), fused.normed(), what + ": normalised rows against normLinearTiled's");
-        assertArrayEquals(separate.y(), fused.y(), what + ": y against normLinearTiled");
-        if (down) {
-            float[] downX = MatrixMultiplyTest.linear(true, separate.y(), c.downWeight(), c.downBias(), separateX, rows, cols, width, MatrixMultiply.NONE, 1);
-            assertArrayEquals(downX, fused.x(), what + ": x against linearTiled adding into it, twice");
-        } else {
-            assertArrayEquals(separateX, fused.x(), what + ": x against linearTiled adding into it");
-        }
         double[] normalized = NormProjectionReference.normalized(separateX, c.normWeight(), c.normBias(), rms, rows, width, eps);
         Expected expected = NormProjectionReference.linear(normalized, c.weight(), c.bias(), rows, width, cols, activation);
-        assertWithin(what, expected.values(), fused.y(), expected.bounds());
+        for (int lanes : NormProjectionsTest.LANES) {
+            String what = "residualNormLinearTiled " + rows + "x" + inner + "->" + width + "->" + cols + " (" + groupRows + " rows per group, "
+                    + (rms ? "RMSNorm" : "LayerNorm") + ", activation " + activation + ", biases " + biases + (down ? ", down phase" : "") + ", " + lanes
+                    + " lanes)";
+            Outputs fused = fused(c, down, rows, inner, width, cols, groupRows, norm, eps, activation, lanes);
+            assertArrayEquals(separate.normed(), fused.normed(), what + ": normalised rows against normLinearTiled's");
+            assertArrayEquals(separate.y(), fused.y(), what + ": y against normLinearTiled");
+            if (down) {
+                float[] downX = MatrixMultiplyTest.linear(true, separate.y(), c.downWeight(), c.downBias(), separateX, rows, cols, width, MatrixMultiply.NONE, 1);
+                assertArrayEquals(downX, fused.x(), what + ": x against linearTiled adding into it, twice");
+            } else {
+                assertArrayEquals(separateX, fused.x(), what + ": x against linearTiled adding into it");
+            }
+            assertWithin(what, expected.values(), fused.y(), expected.bounds());
+        }
     }
 
     /** The down phase, one row: x = (1, 2) plus y = (3) times D^T = (1, -1) plus the down bias (0.5, 0.25). */
@@ -88,9 +89,11 @@ class ResidualNormLinearTest {
         // Zero residual weight: x stays (1, 2); LayerNorm of (1, 2) is (-1, 1) (eps 0); up weight (1, 1) with bias 3: y = 3.
         ResidualNormCase c = new ResidualNormCase(1, 1, 2, 1, 7, new float[] { 5 }, new float[] { 1, 2 }, new float[] { 0, 0 }, new float[] { 0, 0 },
                 new float[] { 1, 1 }, new float[] { 0, 0 }, new float[] { 1, 1 }, new float[] { 3 }, new float[] { 1, -1 }, new float[] { 0.5f, 0.25f });
-        Outputs fused = fused(c, true, 1, 1, 2, 1, 32, Normalization.LAYER_NORM, 0.0f, MatrixMultiply.NONE);
-        assertArrayEquals(new float[] { 3 }, fused.y());
-        assertArrayEquals(new float[] { 1 + 3 + 0.5f, 2 - 3 + 0.25f }, fused.x());
+        for (int lanes : NormProjectionsTest.LANES) {
+            Outputs fused = fused(c, true, 1, 1, 2, 1, 32, Normalization.LAYER_NORM, 0.0f, MatrixMultiply.NONE, lanes);
+            assertArrayEquals(new float[] { 3 }, fused.y(), lanes + " lanes");
+            assertArrayEquals(new float[] { 1 + 3 + 0.5f, 2 - 3 + 0.25f }, fused.x(), lanes + " lanes");
+        }
     }
 
     @Test
@@ -103,15 +106,17 @@ class ResidualNormLinearTest {
         float[] weight = { 1, 0, -1 };
         ResidualNormCase c = new ResidualNormCase(1, 2, 3, 1, 2, input, x, residualWeight, null, normWeight, normBias, weight, new float[] { 0.25f },
                 new float[3], null);
-        Outputs fused = fused(c, false, 1, 2, 3, 1, 32, Normalization.RMS_NORM, 0.0f, MatrixMultiply.NONE);
-        // x + input W^T = (1.5, 1, 3.5); RMS = sqrt((2.25 + 1 + 12.25) / 3); y = (1.5 - 3.5) / RMS + 0.25.
-        assertArrayEquals(new float[] { 1.5f, 1.0f, 3.5f }, fused.x());
-        double rmsValue = Math.sqrt((2.25 + 1 + 12.25) / 3);
-        assertArrayEquals(new float[] { (float) (-2.0 / rmsValue + 0.25) }, fused.y(), 1e-6f);
+        for (int lanes : NormProjectionsTest.LANES) {
+            Outputs fused = fused(c, false, 1, 2, 3, 1, 32, Normalization.RMS_NORM, 0.0f, MatrixMultiply.NONE, lanes);
+            // x + input W^T = (1.5, 1, 3.5); RMS = sqrt((2.25 + 1 + 12.25) / 3); y = (1.5 - 3.5) / RMS + 0.25.
+            assertArrayEquals(new float[] { 1.5f, 1.0f, 3.5f }, fused.x(), lanes + " lanes");
+            double rmsValue = Math.sqrt((2.25 + 1 + 12.25) / 3);
+            assertArrayEquals(new float[] { (float) (-2.0 / rmsValue + 0.25) }, fused.y(), 1e-6f, lanes + " lanes");
+        }
     }
 
     private static Outputs fused(ResidualNormCase c, boolean down, int rows, int inner, int width, int cols, int groupRows, int norm, float eps,
-            int activation) {
+            int activation, int lanes) {
         FloatArray ia = FloatArray.fromArray(c.input());
         FloatArray xa = FloatArray.fromArray(c.x());
         FloatArray rw = FloatArray.fromArray(c.residualWeight());
@@ -124,7 +129,7 @@ class ResidualNormLinearTest {
         FloatArray y = nans(rows * cols);
         FloatArray dw = FloatArray.fromArray(c.downWeight());
         FloatArray db = orPlaceholder(c.downBias());
-        int flags = MatrixMultiply.residualNormFlags(c.residualBias() != null, c.bias() != null, down, c.downBias() != null, norm, activation);
+        int flags = MatrixMultiply.residualNormFlags(c.residualBias() != null, c.bias() != null, down, c.downBias() != null, norm, activation, lanes);
         TaskGraph graph = new TaskGraph("residualNorm").transferToDevice(DataTransferMode.EVERY_EXECUTION, ia, xa, rw, rb, nw, nb, wa, ba, dw, db)
                 .task("kernel", MatrixMultiply::residualNormLinearTiled, new KernelContext(), ia, rw, rb, xa, nw, nb, normed, wa, ba, y, dw, db, rows, inner,
                         width, cols, groupRows, eps, flags)
@@ -144,7 +149,7 @@ class ResidualNormLinearTest {
         FloatArray y = nans(rows * cols);
         TaskGraph graph = new TaskGraph("normLinear").transferToDevice(DataTransferMode.EVERY_EXECUTION, xa, nw, nb, wa, ba)
                 .task("kernel", MatrixMultiply::normLinearTiled, new KernelContext(), xa, nw, nb, normed, wa, ba, y, rows, width, cols, groupRows, norm, eps,
-                        bias == null ? 0 : 1, activation)
+                        bias == null ? 0 : 1, activation, 16)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, normed, y);
         Plans.executeOnce(graph, new GridScheduler("normLinear.kernel", MatrixMultiply.normTiledGrid(rows, cols, groupRows)));
         return new Outputs(x, normed.toHeapArray(), y.toHeapArray());

@@ -101,7 +101,8 @@ final class Linear {
     void addNormTask(LayerTasks tasks, TaskKind kind, String taskName, NormWeights norm, int groupRows, FloatArray x, FloatArray normed, FloatArray y,
             int rows, HiddenAct act) {
         tasks.graph().task(tasks.name(kind, taskName), MatrixMultiply::normLinearTiled, new KernelContext(), x, norm.weight, norm.biasArgument(), normed,
-                weight, biasArgument, y, rows, in, out, groupRows, norm.kernelCode(), norm.eps(), KernelCodes.hasBias(hasBias()), KernelCodes.activation(act));
+                weight, biasArgument, y, rows, in, out, groupRows, norm.kernelCode(), norm.eps(), KernelCodes.hasBias(hasBias()), KernelCodes.activation(act),
+                tasks.geometry().vectorLanes());
         tasks.grid(taskName, tasks.geometry().normProjection(rows, out, groupRows));
     }
 
@@ -124,7 +125,7 @@ final class Linear {
     static void addResidualNormTask(LayerTasks tasks, TaskKind kind, String taskName, Linear residual, NormWeights norm, int groupRows, Linear projection,
             HiddenAct act, Linear down, boolean downPhase, FloatArray input, FloatArray x, FloatArray normed, FloatArray y, int rows) {
         int flags = MatrixMultiply.residualNormFlags(residual.hasBias, projection.hasBias, downPhase, downPhase && down.hasBias, norm.kernelCode(),
-                KernelCodes.activation(act));
+                KernelCodes.activation(act), tasks.geometry().vectorLanes());
         tasks.graph().task(tasks.name(kind, taskName), MatrixMultiply::residualNormLinearTiled, new KernelContext(), input, residual.weight,
                 residual.biasArgument, x, norm.weight, norm.biasArgument(), normed, projection.weight, projection.biasArgument, y, down.weight,
                 down.biasArgument, rows, residual.in, residual.out, projection.out, groupRows, norm.eps(), flags);
@@ -140,7 +141,7 @@ final class Linear {
      */
     static void addResidualNormTask(LayerTasks tasks, TaskKind kind, String taskName, Linear residual, NormWeights norm, int groupRows, FloatArray input,
             FloatArray x, FloatArray lastPositions, int rows) {
-        int flags = (residual.hasBias ? 1 : 0) + (lastPositions != null ? 2 : 0) + 4 * norm.kernelCode();
+        int flags = (residual.hasBias ? 1 : 0) + (lastPositions != null ? 2 : 0) + 4 * norm.kernelCode() + (tasks.geometry().vectorLanes() == 8 ? MatrixMultiply.RESIDUAL_NORM_EIGHT_LANES : 0);
         // Not x itself when there is nothing to copy: TornadoVM never schedules a task given one array twice.
         tasks.graph().task(tasks.name(kind, taskName), MatrixMultiply::residualNormTiled, new KernelContext(), input, residual.weight, residual.biasArgument,
                 x, norm.weight, norm.biasArgument(), lastPositions != null ? lastPositions : tasks.scratch("unread", 1), rows, residual.in, residual.out, tasks.shape().seqLen(),

@@ -233,7 +233,7 @@ public final class TransformerBlock implements TrainableLayer {
             int groupRows = inputCopyGroupRows(tasks);
             tasks.graph().task(tasks.name(TaskKind.PROJECTIONS, INPUT_QKV_TASK), LinearKernels::inputNormQkvProjectionTiled, new KernelContext(),
                     inputCopy.input(), x, norm.weight, norm.biasArgument(), normed, qkvWeight, qkvBias, out.q, out.k, out.v, rows, width, qWidth, kvWidth,
-                    groupRows, norm.kernelCode(), norm.eps(), KernelCodes.hasBias(block.attentionBias()));
+                    groupRows, norm.kernelCode(), norm.eps(), KernelCodes.hasBias(block.attentionBias()), tasks.geometry().vectorLanes());
             tasks.grid(INPUT_QKV_TASK, tasks.geometry().normProjection(rows, Math.max(width, qWidth + 2 * kvWidth), groupRows));
             attention.addTasks(tasks, out.q, out.k, out.v, out.heads);
             return out.heads;
@@ -245,7 +245,7 @@ public final class TransformerBlock implements TrainableLayer {
         QkvBuffers out = qkvBuffers(tasks);
         tasks.graph().task(tasks.name(TaskKind.PROJECTIONS, "attn_norm_qkv_proj"), LinearKernels::normQkvProjectionTiled, new KernelContext(), x, norm.weight,
                 norm.biasArgument(), normed, qkvWeight, qkvBias, out.q, out.k, out.v, rows, width, qWidth, kvWidth, groupRows, norm.kernelCode(), norm.eps(),
-                KernelCodes.hasBias(block.attentionBias()));
+                KernelCodes.hasBias(block.attentionBias()), tasks.geometry().vectorLanes());
         tasks.grid("attn_norm_qkv_proj", tasks.geometry().normProjection(rows, qWidth + 2 * kvWidth, groupRows));
         attention.addTasks(tasks, out.q, out.k, out.v, out.heads);
         return out.heads;

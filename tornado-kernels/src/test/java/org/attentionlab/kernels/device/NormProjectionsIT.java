@@ -69,9 +69,12 @@ class NormProjectionsIT {
         }
     }
 
-    @ParameterizedTest(name = "{0}x{1}->{2}, {3} rows per group, norm {4}, activation {5}, bias {6}")
-    @CsvSource({ "140, 300, 37, 64, 1, 2, 1", "140, 300, 37, 128, 2, 4, 0", "128, 256, 1024, 64, 1, 2, 1", "100, 64, 20, 32, 1, 1, 0", "40, 1100, 20, 32, 1, 2, 1" })
-    void normLinearTiled(int rows, int inner, int cols, int groupRows, int norm, int activation, int hasBias) {
+    @ParameterizedTest(name = "{0}x{1}->{2}, {3} rows per group, norm {4}, activation {5}, bias {6}, {7} lanes")
+    @CsvSource({ "140, 300, 37, 64, 1, 2, 1, 16", "140, 300, 37, 64, 1, 2, 1, 8", "140, 300, 37, 128, 2, 4, 0, 16",
+            "140, 300, 37, 128, 2, 4, 0, 8", "128, 256, 1024, 64, 1, 2, 1, 16", "128, 256, 1024, 64, 1, 2, 1, 8",
+            "100, 64, 20, 32, 1, 1, 0, 16", "100, 64, 20, 32, 1, 1, 0, 8", "40, 1100, 20, 32, 1, 2, 1, 16",
+            "40, 1100, 20, 32, 1, 2, 1, 8" })
+    void normLinearTiled(int rows, int inner, int cols, int groupRows, int norm, int activation, int hasBias, int lanes) {
         SplittableRandom random = new SplittableRandom(rows * 7L + cols + norm);
         NormInput in = NormInput.random(random, rows, inner, norm);
         float[] w = RandomArrays.gaussian(random, cols * inner, 1.0 / Math.sqrt(inner));
@@ -86,11 +89,11 @@ class NormProjectionsIT {
         FloatArray y = DeviceTasks.nans(rows * cols);
         TaskGraph graph = DeviceTasks.graph("normLinearTiled").transferToDevice(DataTransferMode.EVERY_EXECUTION, xa, nw, nb, wa, ba)
                 .task(DeviceTasks.TASK, MatrixMultiply::normLinearTiled, new KernelContext(), xa, nw, nb, normed, wa, ba, y, rows, inner, cols, groupRows, norm,
-                        eps, hasBias, activation)
+                        eps, hasBias, activation, lanes)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, y, normed);
         DeviceTasks.execute(graph, MatrixMultiply.normTiledGrid(rows, cols, groupRows));
         String what = "MatrixMultiply.normLinearTiled " + rows + "x" + inner + "->" + cols + " (" + groupRows + " rows per group, norm " + norm
-                + ", activation " + activation + ")";
+                + ", activation " + activation + ", " + lanes + " lanes)";
         Expected expected = NormProjectionReference.linear(in.reference(), w, bias, rows, inner, cols, activation);
         DeviceCheck.assertWithinReference(expected.values(), y.toHeapArray(), expected.bounds(), what);
 
@@ -142,9 +145,10 @@ class NormProjectionsIT {
         DeviceCheck.assertIdentical(sh.toHeapArray(), h.toHeapArray(), what + ": against the norm task, then gatedLinearTiled");
     }
 
-    @ParameterizedTest(name = "{0}x{1}->{2}+2x{3}, {4} rows per group, norm {5}, bias {6}")
-    @CsvSource({ "128, 256, 256, 256, 64, 1, 0", "70, 300, 24, 8, 32, 2, 1" })
-    void normQkvProjectionTiled(int rows, int inner, int qFeatures, int kvFeatures, int groupRows, int norm, int hasBias) {
+    @ParameterizedTest(name = "{0}x{1}->{2}+2x{3}, {4} rows per group, norm {5}, bias {6}, {7} lanes")
+    @CsvSource({ "128, 256, 256, 256, 64, 1, 0, 16", "128, 256, 256, 256, 64, 1, 0, 8", "70, 300, 24, 8, 32, 2, 1, 16",
+            "70, 300, 24, 8, 32, 2, 1, 8" })
+    void normQkvProjectionTiled(int rows, int inner, int qFeatures, int kvFeatures, int groupRows, int norm, int hasBias, int lanes) {
         int outFeatures = qFeatures + 2 * kvFeatures;
         SplittableRandom random = new SplittableRandom(rows * 13L + outFeatures + norm);
         NormInput in = NormInput.random(random, rows, inner, norm);
@@ -159,7 +163,7 @@ class NormProjectionsIT {
         FloatArray[] fused = { DeviceTasks.nans(rows * qFeatures), DeviceTasks.nans(rows * kvFeatures), DeviceTasks.nans(rows * kvFeatures) };
         TaskGraph graph = DeviceTasks.graph("normQkvProjectionTiled").transferToDevice(DataTransferMode.EVERY_EXECUTION, xa, nw, nb, wa, ba)
                 .task(DeviceTasks.TASK, LinearKernels::normQkvProjectionTiled, new KernelContext(), xa, nw, nb, DeviceTasks.nans(rows * inner), wa, ba, fused[0],
-                        fused[1], fused[2], rows, inner, qFeatures, kvFeatures, groupRows, norm, eps, hasBias)
+                        fused[1], fused[2], rows, inner, qFeatures, kvFeatures, groupRows, norm, eps, hasBias, lanes)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, fused[0], fused[1], fused[2]);
         DeviceTasks.execute(graph, MatrixMultiply.normTiledGrid(rows, outFeatures, groupRows));
 
@@ -176,7 +180,7 @@ class NormProjectionsIT {
         int[] width = { qFeatures, kvFeatures, kvFeatures };
         for (int part = 0; part < 3; part++) {
             String what = "LinearKernels.normQkvProjectionTiled " + rows + "x" + inner + "->" + qFeatures + "+2x" + kvFeatures + " (" + groupRows
-                    + " rows per group, norm " + norm + ") part " + "qkv".charAt(part);
+                    + " rows per group, norm " + norm + ", " + lanes + " lanes) part " + "qkv".charAt(part);
             Expected columns = NormProjectionReference.columns(expected, rows, outFeatures, from[part], width[part]);
             DeviceCheck.assertWithinReference(columns.values(), fused[part].toHeapArray(), columns.bounds(), what);
             DeviceCheck.assertIdentical(separate[part].toHeapArray(), fused[part].toHeapArray(), what + ": against the norm task, then qkvProjectionTiled");

@@ -37,9 +37,11 @@ class ResidualNormFusionsIT {
         return values == null ? new FloatArray(1) : FloatArray.fromArray(values);
     }
 
-    @ParameterizedTest(name = "{0}x{1}x{2}->{3}, {4} rows per group, norm {5}, flags {6}")
-    @CsvSource({ "2, 70, 300, 300, 64, 1, 3", "5, 28, 300, 300, 32, 2, 2", "1, 128, 1024, 256, 64, 1, 3", "3, 24, 64, 40, 32, 1, 1" })
-    void residualNormTiled(int batch, int seqLen, int inner, int width, int groupRows, int norm, int flags) {
+    @ParameterizedTest(name = "{0}x{1}x{2}->{3}, {4} rows per group, norm {5}, flags {6}, {7} lanes")
+    @CsvSource({ "2, 70, 300, 300, 64, 1, 3, 16", "2, 70, 300, 300, 64, 1, 3, 8", "5, 28, 300, 300, 32, 2, 2, 16",
+            "5, 28, 300, 300, 32, 2, 2, 8", "1, 128, 1024, 256, 64, 1, 3, 16", "1, 128, 1024, 256, 64, 1, 3, 8",
+            "3, 24, 64, 40, 32, 1, 1, 16", "3, 24, 64, 40, 32, 1, 1, 8" })
+    void residualNormTiled(int batch, int seqLen, int inner, int width, int groupRows, int norm, int flags, int lanes) {
         int rows = batch * seqLen;
         ResidualNormCase c = ResidualNormCase.random(new SplittableRandom(rows * 23L + width + norm), rows, inner, width, 1, flags & 1);
         float eps = Normalization.LAYER_NORM_EPS;
@@ -49,13 +51,13 @@ class ResidualNormFusionsIT {
         FloatArray nw = FloatArray.fromArray(c.normWeight());
         FloatArray nb = FloatArray.fromArray(c.normBias());
         String what = "MatrixMultiply.residualNormTiled " + batch + "x" + seqLen + "x" + inner + "->" + width + " (" + groupRows + " rows per group, norm "
-                + norm + ", flags " + flags + ")";
+                + norm + ", flags " + flags + ", " + lanes + " lanes)";
 
         FloatArray x = FloatArray.fromArray(c.x());
         FloatArray last = DeviceTasks.nans(batch * width);
         TaskGraph fused = DeviceTasks.graph("residualNormTiled").transferToDevice(DataTransferMode.EVERY_EXECUTION, input, rw, rb, x, nw, nb, last)
                 .task(DeviceTasks.TASK, MatrixMultiply::residualNormTiled, new KernelContext(), input, rw, rb, x, nw, nb, last, rows, inner, width, seqLen,
-                        groupRows, flags + 4 * norm, eps)
+                        groupRows, flags + 4 * norm + (lanes == 8 ? MatrixMultiply.RESIDUAL_NORM_EIGHT_LANES : 0), eps)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, x, last);
         DeviceTasks.execute(fused, MatrixMultiply.normTiledGrid(rows, width, groupRows));
 
@@ -79,9 +81,10 @@ class ResidualNormFusionsIT {
                 what + ((flags & 2) != 0 ? ": the last positions against lastPosition's" : ": last positions not written"));
     }
 
-    @ParameterizedTest(name = "{0}x{1}->{2}+2x{3}, {4} rows per group, norm {5}, bias {6}")
-    @CsvSource({ "140, 300, 37, 11, 64, 1, 1", "140, 300, 24, 24, 128, 2, 0", "128, 256, 256, 256, 64, 1, 1" })
-    void inputNormQkvProjectionTiled(int rows, int width, int qFeatures, int kvFeatures, int groupRows, int norm, int hasBias) {
+    @ParameterizedTest(name = "{0}x{1}->{2}+2x{3}, {4} rows per group, norm {5}, bias {6}, {7} lanes")
+    @CsvSource({ "140, 300, 37, 11, 64, 1, 1, 16", "140, 300, 37, 11, 64, 1, 1, 8", "140, 300, 24, 24, 128, 2, 0, 16",
+            "140, 300, 24, 24, 128, 2, 0, 8", "128, 256, 256, 256, 64, 1, 1, 16", "128, 256, 256, 256, 64, 1, 1, 8" })
+    void inputNormQkvProjectionTiled(int rows, int width, int qFeatures, int kvFeatures, int groupRows, int norm, int hasBias, int lanes) {
         int outFeatures = qFeatures + 2 * kvFeatures;
         ResidualNormCase c = ResidualNormCase.random(new SplittableRandom(rows * 31L + outFeatures + width), rows, 1, width, outFeatures, 2 * hasBias);
         float eps = Normalization.LAYER_NORM_EPS;
@@ -91,7 +94,7 @@ class ResidualNormFusionsIT {
         FloatArray w = FloatArray.fromArray(c.weight());
         FloatArray b = orPlaceholder(c.bias());
         String what = "LinearKernels.inputNormQkvProjectionTiled " + rows + "x" + width + "->" + qFeatures + "+2x" + kvFeatures + " (" + groupRows
-                + " rows per group, norm " + norm + ", bias " + hasBias + ")";
+                + " rows per group, norm " + norm + ", bias " + hasBias + ", " + lanes + " lanes)";
         FloatArray[][] outputs = new FloatArray[2][];
         for (int fused = 0; fused < 2; fused++) {
             FloatArray[] o = { DeviceTasks.nans(rows * width), DeviceTasks.nans(rows * width), DeviceTasks.nans(rows * qFeatures),
@@ -100,10 +103,10 @@ class ResidualNormFusionsIT {
                     .transferToDevice(DataTransferMode.EVERY_EXECUTION, input, nw, nb, w, b);
             if (fused == 1) {
                 graph.task(DeviceTasks.TASK, LinearKernels::inputNormQkvProjectionTiled, new KernelContext(), input, o[0], nw, nb, o[1], w, b, o[2], o[3], o[4],
-                        rows, width, qFeatures, kvFeatures, groupRows, norm, eps, hasBias);
+                        rows, width, qFeatures, kvFeatures, groupRows, norm, eps, hasBias, lanes);
             } else {
                 graph.task("copy", Activations::scale, input, o[0], 1f, rows * width).task(DeviceTasks.TASK, LinearKernels::normQkvProjectionTiled,
-                        new KernelContext(), o[0], nw, nb, o[1], w, b, o[2], o[3], o[4], rows, width, qFeatures, kvFeatures, groupRows, norm, eps, hasBias);
+                        new KernelContext(), o[0], nw, nb, o[1], w, b, o[2], o[3], o[4], rows, width, qFeatures, kvFeatures, groupRows, norm, eps, hasBias, lanes);
             }
             graph.transferToHost(DataTransferMode.EVERY_EXECUTION, (Object[]) o);
             GridScheduler scheduler = new GridScheduler();

@@ -38,11 +38,15 @@ class ResidualNormLinearIT {
         return values == null ? new FloatArray(1) : FloatArray.fromArray(values);
     }
 
-    @ParameterizedTest(name = "{0}x{1}->{2}->{3}, {4} rows per group, norm {5}, activation {6}, biases {7}, down phase {8}")
-    @CsvSource({ "140, 300, 300, 37, 64, 1, 2, 3, false", "140, 300, 300, 37, 128, 2, 4, 6, true", "128, 256, 256, 1024, 64, 1, 2, 3, false",
-            "128, 256, 256, 1024, 64, 1, 2, 7, true", "70, 64, 40, 20, 32, 1, 1, 5, true", "40, 1100, 1030, 20, 32, 2, 1, 1, false",
-            "40, 100, 60, 1100, 32, 1, 2, 7, true" })
-    void residualNormLinearTiled(int rows, int inner, int width, int cols, int groupRows, int norm, int activation, int biases, boolean down) {
+    @ParameterizedTest(name = "{0}x{1}->{2}->{3}, {4} rows per group, norm {5}, activation {6}, biases {7}, down phase {8}, {9} lanes")
+    @CsvSource({ "140, 300, 300, 37, 64, 1, 2, 3, false, 16", "140, 300, 300, 37, 64, 1, 2, 3, false, 8",
+            "140, 300, 300, 37, 128, 2, 4, 6, true, 16", "140, 300, 300, 37, 128, 2, 4, 6, true, 8",
+            "128, 256, 256, 1024, 64, 1, 2, 3, false, 16", "128, 256, 256, 1024, 64, 1, 2, 3, false, 8",
+            "128, 256, 256, 1024, 64, 1, 2, 7, true, 16", "128, 256, 256, 1024, 64, 1, 2, 7, true, 8",
+            "70, 64, 40, 20, 32, 1, 1, 5, true, 16", "70, 64, 40, 20, 32, 1, 1, 5, true, 8", "40, 1100, 1030, 20, 32, 2, 1, 1, false, 16",
+            "40, 1100, 1030, 20, 32, 2, 1, 1, false, 8", "40, 100, 60, 1100, 32, 1, 2, 7, true, 16",
+            "40, 100, 60, 1100, 32, 1, 2, 7, true, 8" })
+    void residualNormLinearTiled(int rows, int inner, int width, int cols, int groupRows, int norm, int activation, int biases, boolean down, int lanes) {
         SplittableRandom random = new SplittableRandom(rows * 17L + cols + width + norm);
         ResidualNormCase c = ResidualNormCase.random(random, rows, inner, width, cols, biases);
         float eps = Normalization.LAYER_NORM_EPS;
@@ -53,9 +57,9 @@ class ResidualNormLinearIT {
         FloatArray ba = orPlaceholder(c.bias());
         FloatArray dw = FloatArray.fromArray(c.downWeight());
         FloatArray db = orPlaceholder(c.downBias());
-        int flags = MatrixMultiply.residualNormFlags((biases & 1) != 0, (biases & 2) != 0, down, (biases & 4) != 0, norm, activation);
+        int flags = MatrixMultiply.residualNormFlags((biases & 1) != 0, (biases & 2) != 0, down, (biases & 4) != 0, norm, activation, lanes);
         String what = "MatrixMultiply.residualNormLinearTiled " + rows + "x" + inner + "->" + width + "->" + cols + " (" + groupRows + " rows per group, norm "
-                + norm + ", activation " + activation + ", biases " + biases + (down ? ", down phase" : "") + ")";
+                + norm + ", activation " + activation + ", biases " + biases + (down ? ", down phase" : "") + ", " + lanes + " lanes)";
 
         FloatArray xa = FloatArray.fromArray(c.x());
         FloatArray normed = DeviceTasks.nans(rows * width);
@@ -75,7 +79,7 @@ class ResidualNormLinearIT {
                 dw, db)
                 .task("residual", MatrixMultiply::linearTiled, new KernelContext(), ia, rw, rb, sx, rows, inner, width, biases & 1, MatrixMultiply.NONE, 1)
                 .task("norm", MatrixMultiply::normLinearTiled, new KernelContext(), sx, nw, nb, sNormed, w, ba, sy, rows, width, cols, groupRows, norm, eps,
-                        (biases >> 1) & 1, activation);
+                        (biases >> 1) & 1, activation, 16);
         // The down projection on its own, so that x after the first add stays for the float64 check; linearTiled adds it
         // into x as one float add per element, done below.
         FloatArray sDown = DeviceTasks.nans(rows * width);
