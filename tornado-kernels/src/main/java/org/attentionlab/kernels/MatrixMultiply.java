@@ -541,7 +541,8 @@ public final class MatrixMultiply {
             int itemRows = TornadoMath.min(PRODUCT_ITEM_ROWS, rows - row0);
             if (lanes == 8) {
                 // Tiles of NARROW_TILE_ROWS rows for both layouts of a (a^T's wide tiles need 32 ymm registers for
-                // their sums alone).
+                // their sums alone). Copying a^T's 16 rows per depth into a private panel first, as the wide tiles
+                // read them, made dW slower (2026-11-30: 14.0 / 18.5 / 16.5 ms against 8.5 / 11.1 / 11.2 in place).
                 for (int k0 = 0; k0 < inner; k0 += PANEL_DEPTH) {
                     int depth = TornadoMath.min(PANEL_DEPTH, inner - k0);
                     stageRowPanel(panel, b, cols, col0, k0, depth);
@@ -1015,7 +1016,10 @@ public final class MatrixMultiply {
      * {@value #NARROW_TILE_ROWS} rows, whose 4 {@code Float16} sums are 8 {@code ymm} registers, beside the panel row
      * (2) and a broadcast value of A. Tiles of {@value #TILE_ROWS} rows need 16 registers for the sums alone and spilled
      * them to the stack at each step. Each output is the same serial sum over the panel, added to sums as there: the
-     * same bits as {@link #accumulateTiles}.
+     * same bits as {@link #accumulateTiles}. JMH at 1024 rows on PoCL, Zen 3 (2026-11-30, alternating with the 8-row
+     * tiles; benchmarks/README.md): linear 6.55 / 8.30 / 7.58 ms against 8.13 / 10.93 / 12.98 ms at in x out 256x768 /
+     * 256x1024 / 1024x256 (48-55 % of the sgemm beside it against 32-39 %), dW 8.5 / 14.1 / 12.2 ms against 11.6 /
+     * 17.4 / 14.8 ms.
      */
     static void accumulateNarrowTiles(float[] sums, float[] panel, FloatArray a, int aRowStride, int aDepthStride, int rows, int row0, int itemRows,
             int k0, int depth) {
