@@ -120,7 +120,7 @@ def kernels(device, jmh_path, attention_path, linear_path):
             print(f"{f'{rows} x {inner} -> {out}':<22}{operation:>7}{p.get('kernel', '-'):>15}{ms:>10.2f}{p90:>8.2f}{2 * rows * inner * out / ms / 1e6:>9.1f}"
                   f"{show(linear_ms):>14}{ratio(linear_ms, ms, ok):>8}{show(matmul_ms):>13}{ratio(matmul_ms, ms, ok):>8}{sgemm_rate:>15}")
         print("op: linear = x Wᵀ + b; dX = dY W [rows, in]; dW = dYᵀ X [out, in] (a training step's gradient products); each 2·rows·in·out FLOPs")
-        print("kernel: rowBlocks = MatrixMultiply.linear / product, registerTiles = MatrixMultiply.linearTiled / productTiled")
+        print("kernel: rowBlocks = MatrixMultiply.linear / product, registerTiles = MatrixMultiply.linearTiled / productTiled (16-lane tiles), registerTiles8 = the same with lanes 8 (AVX2 tiles)")
         print("torch linear = torch.nn.functional.linear (with bias, as ours); torch matmul = the bare sgemm: x @ Wᵀ, dy @ w, dy.t() @ x")
     print("ratios = peer median / our median, measured in this run: above 1 we are faster")
 

@@ -54,9 +54,10 @@ public class MatrixMultiplyBenchmark {
 
     /**
      * {@code rowBlocks}: {@link MatrixMultiply#linear} / {@link MatrixMultiply#product}; {@code registerTiles}:
-     * {@link MatrixMultiply#linearTiled} / {@link MatrixMultiply#productTiled}.
+     * {@link MatrixMultiply#linearTiled} / {@link MatrixMultiply#productTiled} with the tiles for 16-lane devices
+     * (AVX-512), {@code registerTiles8} with those for 8-lane devices (AVX2; {@code lanes} 8).
      */
-    @Param({ "rowBlocks", "registerTiles" })
+    @Param({ "rowBlocks", "registerTiles", "registerTiles8" })
     String kernel;
 
     /**
@@ -67,6 +68,7 @@ public class MatrixMultiplyBenchmark {
     String operation;
 
     private int in;
+    private int lanes;
     private int out;
     private FloatArray x;
     private FloatArray weight;
@@ -86,7 +88,8 @@ public class MatrixMultiplyBenchmark {
         weight = BenchmarkArrays.uniform(out * in, random);
         bias = BenchmarkArrays.uniform(out, random);
         dy = BenchmarkArrays.uniform(rows * out, random);
-        boolean tiled = kernel.equals("registerTiles");
+        boolean tiled = kernel.startsWith("registerTiles");
+        lanes = kernel.equals("registerTiles8") ? 8 : 16;
         TaskGraph graph = new TaskGraph("matmul").transferToDevice(DataTransferMode.FIRST_EXECUTION, x, weight, bias, dy);
         int outputRows;
         int outputCols;
@@ -96,7 +99,7 @@ public class MatrixMultiplyBenchmark {
                 outputCols = out;
                 y = new FloatArray(rows * out);
                 if (tiled) {
-                    graph.task("multiply", MatrixMultiply::linearTiled, new KernelContext(), x, weight, bias, y, rows, in, out, 1, MatrixMultiply.NONE, 0);
+                    graph.task("multiply", MatrixMultiply::linearTiled, new KernelContext(), x, weight, bias, y, rows, in, out, 1, MatrixMultiply.NONE, 0, lanes);
                 } else {
                     graph.task("multiply", MatrixMultiply::linear, new KernelContext(), x, weight, bias, y, rows, in, out, 1, MatrixMultiply.NONE, 0);
                 }
@@ -124,7 +127,7 @@ public class MatrixMultiplyBenchmark {
 
     private void addProduct(TaskGraph graph, boolean tiled, FloatArray a, FloatArray b, int productRows, int inner, int cols, int transposeA) {
         if (tiled) {
-            graph.task("multiply", MatrixMultiply::productTiled, new KernelContext(), a, b, y, productRows, inner, cols, transposeA, 0);
+            graph.task("multiply", MatrixMultiply::productTiled, new KernelContext(), a, b, y, productRows, inner, cols, transposeA, 0, lanes);
         } else {
             graph.task("multiply", MatrixMultiply::product, new KernelContext(), a, b, y, productRows, inner, cols, transposeA, 0);
         }

@@ -97,10 +97,10 @@ public class NormProjectionBenchmark {
         } else {
             graph.task("normalize", Normalization::layerNorm, x, normWeight, normBias, normed, rows, WIDTH, eps);
             if (projection.equals("qkv")) {
-                graph.task("project", LinearKernels::qkvProjectionTiled, new KernelContext(), normed, weight, bias, q, k, v, rows, WIDTH, WIDTH, WIDTH, 1);
+                graph.task("project", LinearKernels::qkvProjectionTiled, new KernelContext(), normed, weight, bias, q, k, v, rows, WIDTH, WIDTH, WIDTH, 1, 16);
             } else {
                 graph.task("project", MatrixMultiply::linearTiled, new KernelContext(), normed, weight, bias, y, rows, WIDTH, cols, 1, MatrixMultiply.GELU_ERF,
-                        0);
+                        0, 16);
             }
             grids = new GridScheduler("norm.project", MatrixMultiply.tiledGrid(rows, cols, MatrixMultiply.groupItemsForDefaultDevice()));
         }
@@ -128,7 +128,7 @@ public class NormProjectionBenchmark {
                     MatrixMultiply.residualNormFlags(true, true, false, false, Normalization.LAYER_NORM, MatrixMultiply.GELU_ERF));
             grids.addWorkerGrid("norm.project", MatrixMultiply.normTiledGrid(rows, cols, groupRows));
         } else {
-            graph.task("o_proj", MatrixMultiply::linearTiled, new KernelContext(), heads, oWeight, oBias, x, rows, WIDTH, WIDTH, 1, MatrixMultiply.NONE, 1)
+            graph.task("o_proj", MatrixMultiply::linearTiled, new KernelContext(), heads, oWeight, oBias, x, rows, WIDTH, WIDTH, 1, MatrixMultiply.NONE, 1, 16)
                     .task("project", MatrixMultiply::normLinearTiled, new KernelContext(), x, normWeight, normBias, normed, weight, bias, y, rows, WIDTH, cols,
                             groupRows, Normalization.LAYER_NORM, eps, 1, MatrixMultiply.GELU_ERF, 16);
             grids.addWorkerGrid("norm.o_proj", MatrixMultiply.tiledGrid(rows, WIDTH, MatrixMultiply.groupItemsForDefaultDevice()));

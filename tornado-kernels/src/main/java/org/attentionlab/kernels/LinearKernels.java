@@ -115,7 +115,7 @@ public final class LinearKernels {
      * {@link MatrixMultiply#tiledGrid}{@code (rows, qFeatures + 2 kvFeatures, groupItems)}.
      */
     public static void qkvProjectionTiled(KernelContext context, FloatArray x, FloatArray weight, FloatArray bias, FloatArray q, FloatArray k, FloatArray v,
-            int rows, int inFeatures, int qFeatures, int kvFeatures, int hasBias) {
+            int rows, int inFeatures, int qFeatures, int kvFeatures, int hasBias, int lanes) {
         int outFeatures = qFeatures + 2 * kvFeatures;
         int col0 = context.globalIdx * MatrixMultiply.TILE_COLUMNS;
         int row0 = context.globalIdy * MatrixMultiply.TILED_ITEM_ROWS;
@@ -123,9 +123,16 @@ public final class LinearKernels {
         float[] sums = new float[MatrixMultiply.TILED_ITEM_ROWS * MatrixMultiply.TILE_COLUMNS];
         if (col0 < outFeatures && row0 < rows) {
             int itemRows = TornadoMath.min(MatrixMultiply.TILED_ITEM_ROWS, rows - row0);
-            for (int k0 = 0; k0 < inFeatures; k0 += MatrixMultiply.PROJECTION_PANEL_DEPTH) {
-                MatrixMultiply.stageWeightPanel(panel, weight, inFeatures, outFeatures, col0, k0, 1);
-                MatrixMultiply.addPanelProducts(sums, panel, x, rows, inFeatures, row0, itemRows, k0);
+            if (lanes == 8) {
+                for (int k0 = 0; k0 < inFeatures; k0 += MatrixMultiply.PROJECTION_PANEL_DEPTH) {
+                    MatrixMultiply.stageWeightPanel(panel, weight, inFeatures, outFeatures, col0, k0, 1);
+                    MatrixMultiply.addNarrowPanelProducts(sums, panel, x, rows, inFeatures, row0, itemRows, k0);
+                }
+            } else {
+                for (int k0 = 0; k0 < inFeatures; k0 += MatrixMultiply.PROJECTION_PANEL_DEPTH) {
+                    MatrixMultiply.stageWeightPanel(panel, weight, inFeatures, outFeatures, col0, k0, 1);
+                    MatrixMultiply.addPanelProducts(sums, panel, x, rows, inFeatures, row0, itemRows, k0);
+                }
             }
             storeQkv(sums, MatrixMultiply.TILE_COLUMNS, bias, q, k, v, row0, itemRows, col0, TornadoMath.min(MatrixMultiply.TILE_COLUMNS, outFeatures - col0),
                     qFeatures, kvFeatures, hasBias);

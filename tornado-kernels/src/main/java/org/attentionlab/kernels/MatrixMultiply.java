@@ -66,6 +66,8 @@ public final class MatrixMultiply {
      * code is written for 16 lanes).
      */
     public static final int TILE_COLUMNS = 16;
+    /** Rows of one register tile of {@link #accumulateNarrowTiles}, the tiles for 8-lane devices: 4 {@code Float16} sums. */
+    public static final int NARROW_TILE_ROWS = 4;
     /** Inner-dimension values per staged panel of {@link #productTiled}. */
     public static final int PANEL_DEPTH = 64;
     /**
@@ -212,18 +214,30 @@ public final class MatrixMultiply {
      * whole slice, each step a vector multiply of a broadcast x value with the panel row and a vector add per row
      * ({@link #accumulateTiles}). The sums leave the registers once per slice ({@code sums}). Rows and columns past the
      * edge read the last row / column (never stored).
+     *
+     * @param lanes the device's vector width in floats ({@code LaunchGeometry.vectorLanes()}): 8 holds tiles of
+     *              {@value #NARROW_TILE_ROWS} rows ({@link #accumulateNarrowTiles}, for AVX2), any other value tiles of
+     *              {@value #TILE_ROWS} (16 lanes, AVX-512); the same bits either way. The same argument in
+     *              {@link #gatedLinearTiled}, {@link #productTiled} and {@code LinearKernels.qkvProjectionTiled}.
      */
     public static void linearTiled(KernelContext context, FloatArray x, FloatArray weight, FloatArray bias, FloatArray y, int rows, int inner, int cols,
-            int hasBias, int activation, int accumulate) {
+            int hasBias, int activation, int accumulate, int lanes) {
         int col0 = context.globalIdx * TILE_COLUMNS;
         int row0 = context.globalIdy * TILED_ITEM_ROWS;
         float[] panel = new float[PROJECTION_PANEL_DEPTH * TILE_COLUMNS];
         float[] sums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
         if (col0 < cols && row0 < rows) {
             int itemRows = TornadoMath.min(TILED_ITEM_ROWS, rows - row0);
-            for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
-                stageWeightPanel(panel, weight, inner, cols, col0, k0, 1);
-                addPanelProducts(sums, panel, x, rows, inner, row0, itemRows, k0);
+            if (lanes == 8) {
+                for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
+                    stageWeightPanel(panel, weight, inner, cols, col0, k0, 1);
+                    addNarrowPanelProducts(sums, panel, x, rows, inner, row0, itemRows, k0);
+                }
+            } else {
+                for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
+                    stageWeightPanel(panel, weight, inner, cols, col0, k0, 1);
+                    addPanelProducts(sums, panel, x, rows, inner, row0, itemRows, k0);
+                }
             }
             activateTiles(sums, panel, bias, cols, itemRows, col0, hasBias, activation);
             storeTiles(sums, y, cols, row0, itemRows, col0, accumulate);
@@ -284,7 +298,7 @@ public final class MatrixMultiply {
      * projection's, each as {@link #linearTiled} does, and stores {@code act(gate + bg) * (up + bu)}.
      */
     public static void gatedLinearTiled(KernelContext context, FloatArray x, FloatArray gate, FloatArray up, FloatArray gateBias, FloatArray upBias,
-            FloatArray h, int rows, int inner, int hidden, int hasBias, int activation) {
+            FloatArray h, int rows, int inner, int hidden, int hasBias, int activation, int lanes) {
         int col0 = context.globalIdx * TILE_COLUMNS;
         int row0 = context.globalIdy * TILED_ITEM_ROWS;
         float[] panel = new float[PROJECTION_PANEL_DEPTH * TILE_COLUMNS];
@@ -292,11 +306,20 @@ public final class MatrixMultiply {
         float[] upSums = new float[TILED_ITEM_ROWS * TILE_COLUMNS];
         if (col0 < hidden && row0 < rows) {
             int itemRows = TornadoMath.min(TILED_ITEM_ROWS, rows - row0);
-            for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
-                stageWeightPanel(panel, gate, inner, hidden, col0, k0, 1);
-                addPanelProducts(gateSums, panel, x, rows, inner, row0, itemRows, k0);
-                stageWeightPanel(panel, up, inner, hidden, col0, k0, 1);
-                addPanelProducts(upSums, panel, x, rows, inner, row0, itemRows, k0);
+            if (lanes == 8) {
+                for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
+                    stageWeightPanel(panel, gate, inner, hidden, col0, k0, 1);
+                    addNarrowPanelProducts(gateSums, panel, x, rows, inner, row0, itemRows, k0);
+                    stageWeightPanel(panel, up, inner, hidden, col0, k0, 1);
+                    addNarrowPanelProducts(upSums, panel, x, rows, inner, row0, itemRows, k0);
+                }
+            } else {
+                for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
+                    stageWeightPanel(panel, gate, inner, hidden, col0, k0, 1);
+                    addPanelProducts(gateSums, panel, x, rows, inner, row0, itemRows, k0);
+                    stageWeightPanel(panel, up, inner, hidden, col0, k0, 1);
+                    addPanelProducts(upSums, panel, x, rows, inner, row0, itemRows, k0);
+                }
             }
             gateTiles(gateSums, upSums, panel, gateBias, upBias, hidden, itemRows, col0, hasBias, activation);
             storeTiles(gateSums, h, hidden, row0, itemRows, col0, 0);
@@ -538,83 +561,95 @@ public final class MatrixMultiply {
      * @param a {@code [rows, inner]}, or {@code [inner, rows]} with {@code transposeA != 0}
      * @param b {@code [inner, cols]}
      * @param y {@code [rows, cols]}
+     * @param lanes as {@link #linearTiled}'s; with 8, {@code a^T} too in tiles of {@value #NARROW_TILE_ROWS} rows
      */
     public static void productTiled(KernelContext context, FloatArray a, FloatArray b, FloatArray y, int rows, int inner, int cols, int transposeA,
-            int accumulate) {
+            int accumulate, int lanes) {
         int col0 = context.globalIdx * TILE_COLUMNS;
         int row0 = context.globalIdy * PRODUCT_ITEM_ROWS;
         float[] panel = new float[PANEL_DEPTH * TILE_COLUMNS];
         float[] sums = new float[PRODUCT_ITEM_ROWS * TILE_COLUMNS];
         if (col0 < cols && row0 < rows) {
             int itemRows = TornadoMath.min(PRODUCT_ITEM_ROWS, rows - row0);
-            for (int k0 = 0; k0 < inner; k0 += PANEL_DEPTH) {
-                int depth = TornadoMath.min(PANEL_DEPTH, inner - k0);
-                stageRowPanel(panel, b, cols, col0, k0, depth);
-                if (transposeA == 0 || itemRows % WIDE_TILE_ROWS != 0) {
-                    accumulateTiles(sums, panel, a, transposeA != 0 ? 1 : inner, transposeA != 0 ? rows : 1, rows, row0, itemRows, k0, depth);
-                } else {
-                    // a^T's tiles of WIDE_TILE_ROWS rows, written out here (the kernel itself may pass TornadoVM's
-                    // inlining limit, a callee may not): a tile's rows at one depth are 16 consecutive values of a,
-                    // one vector load whose lanes are broadcast in turn. In tiles of 8 rows two tiles read each line,
-                    // 64 depths apart a row of a (4 KB at 1024 columns), so it had left L1 before the second came.
-                    if (k0 == 0) {
-                        for (int e = 0; e < itemRows * TILE_COLUMNS; e++) {
-                            sums[e] = 0.0f;
+            if (lanes == 8) {
+                // Tiles of NARROW_TILE_ROWS rows for both layouts of a (a^T's wide tiles need 32 ymm registers for
+                // their sums alone). Copying a^T's 16 rows per depth into a private panel first, as the wide tiles
+                // read them, made dW slower (2026-11-30: 14.0 / 18.5 / 16.5 ms against 8.5 / 11.1 / 11.2 in place).
+                for (int k0 = 0; k0 < inner; k0 += PANEL_DEPTH) {
+                    int depth = TornadoMath.min(PANEL_DEPTH, inner - k0);
+                    stageRowPanel(panel, b, cols, col0, k0, depth);
+                    accumulateNarrowTiles(sums, panel, a, transposeA != 0 ? 1 : inner, transposeA != 0 ? rows : 1, rows, row0, itemRows, k0, depth);
+                }
+            } else {
+                for (int k0 = 0; k0 < inner; k0 += PANEL_DEPTH) {
+                    int depth = TornadoMath.min(PANEL_DEPTH, inner - k0);
+                    stageRowPanel(panel, b, cols, col0, k0, depth);
+                    if (transposeA == 0 || itemRows % WIDE_TILE_ROWS != 0) {
+                        accumulateTiles(sums, panel, a, transposeA != 0 ? 1 : inner, transposeA != 0 ? rows : 1, rows, row0, itemRows, k0, depth);
+                    } else {
+                        // a^T's tiles of WIDE_TILE_ROWS rows, written out here (the kernel itself may pass TornadoVM's
+                        // inlining limit, a callee may not): a tile's rows at one depth are 16 consecutive values of a,
+                        // one vector load whose lanes are broadcast in turn. In tiles of 8 rows two tiles read each line,
+                        // 64 depths apart a row of a (4 KB at 1024 columns), so it had left L1 before the second came.
+                        if (k0 == 0) {
+                            for (int e = 0; e < itemRows * TILE_COLUMNS; e++) {
+                                sums[e] = 0.0f;
+                            }
                         }
-                    }
-                    for (int t = 0; t < itemRows; t += WIDE_TILE_ROWS) {
-                        Float16 sum0 = broadcast(0.0f);
-                        Float16 sum1 = broadcast(0.0f);
-                        Float16 sum2 = broadcast(0.0f);
-                        Float16 sum3 = broadcast(0.0f);
-                        Float16 sum4 = broadcast(0.0f);
-                        Float16 sum5 = broadcast(0.0f);
-                        Float16 sum6 = broadcast(0.0f);
-                        Float16 sum7 = broadcast(0.0f);
-                        Float16 sum8 = broadcast(0.0f);
-                        Float16 sum9 = broadcast(0.0f);
-                        Float16 sum10 = broadcast(0.0f);
-                        Float16 sum11 = broadcast(0.0f);
-                        Float16 sum12 = broadcast(0.0f);
-                        Float16 sum13 = broadcast(0.0f);
-                        Float16 sum14 = broadcast(0.0f);
-                        Float16 sum15 = broadcast(0.0f);
-                        for (int k = 0; k < depth; k++) {
-                            Float16 w = load(panel, k * TILE_COLUMNS);
-                            Float16 column = loadStrided(a, (k0 + k) * rows + row0 + t, 1);
-                            sum0 = multiplyAdd(sum0, column.get(0), w);
-                            sum1 = multiplyAdd(sum1, column.get(1), w);
-                            sum2 = multiplyAdd(sum2, column.get(2), w);
-                            sum3 = multiplyAdd(sum3, column.get(3), w);
-                            sum4 = multiplyAdd(sum4, column.get(4), w);
-                            sum5 = multiplyAdd(sum5, column.get(5), w);
-                            sum6 = multiplyAdd(sum6, column.get(6), w);
-                            sum7 = multiplyAdd(sum7, column.get(7), w);
-                            sum8 = multiplyAdd(sum8, column.get(8), w);
-                            sum9 = multiplyAdd(sum9, column.get(9), w);
-                            sum10 = multiplyAdd(sum10, column.get(10), w);
-                            sum11 = multiplyAdd(sum11, column.get(11), w);
-                            sum12 = multiplyAdd(sum12, column.get(12), w);
-                            sum13 = multiplyAdd(sum13, column.get(13), w);
-                            sum14 = multiplyAdd(sum14, column.get(14), w);
-                            sum15 = multiplyAdd(sum15, column.get(15), w);
+                        for (int t = 0; t < itemRows; t += WIDE_TILE_ROWS) {
+                            Float16 sum0 = broadcast(0.0f);
+                            Float16 sum1 = broadcast(0.0f);
+                            Float16 sum2 = broadcast(0.0f);
+                            Float16 sum3 = broadcast(0.0f);
+                            Float16 sum4 = broadcast(0.0f);
+                            Float16 sum5 = broadcast(0.0f);
+                            Float16 sum6 = broadcast(0.0f);
+                            Float16 sum7 = broadcast(0.0f);
+                            Float16 sum8 = broadcast(0.0f);
+                            Float16 sum9 = broadcast(0.0f);
+                            Float16 sum10 = broadcast(0.0f);
+                            Float16 sum11 = broadcast(0.0f);
+                            Float16 sum12 = broadcast(0.0f);
+                            Float16 sum13 = broadcast(0.0f);
+                            Float16 sum14 = broadcast(0.0f);
+                            Float16 sum15 = broadcast(0.0f);
+                            for (int k = 0; k < depth; k++) {
+                                Float16 w = load(panel, k * TILE_COLUMNS);
+                                Float16 column = loadStrided(a, (k0 + k) * rows + row0 + t, 1);
+                                sum0 = multiplyAdd(sum0, column.get(0), w);
+                                sum1 = multiplyAdd(sum1, column.get(1), w);
+                                sum2 = multiplyAdd(sum2, column.get(2), w);
+                                sum3 = multiplyAdd(sum3, column.get(3), w);
+                                sum4 = multiplyAdd(sum4, column.get(4), w);
+                                sum5 = multiplyAdd(sum5, column.get(5), w);
+                                sum6 = multiplyAdd(sum6, column.get(6), w);
+                                sum7 = multiplyAdd(sum7, column.get(7), w);
+                                sum8 = multiplyAdd(sum8, column.get(8), w);
+                                sum9 = multiplyAdd(sum9, column.get(9), w);
+                                sum10 = multiplyAdd(sum10, column.get(10), w);
+                                sum11 = multiplyAdd(sum11, column.get(11), w);
+                                sum12 = multiplyAdd(sum12, column.get(12), w);
+                                sum13 = multiplyAdd(sum13, column.get(13), w);
+                                sum14 = multiplyAdd(sum14, column.get(14), w);
+                                sum15 = multiplyAdd(sum15, column.get(15), w);
+                            }
+                            addVector(sums, t * TILE_COLUMNS, sum0);
+                            addVector(sums, (t + 1) * TILE_COLUMNS, sum1);
+                            addVector(sums, (t + 2) * TILE_COLUMNS, sum2);
+                            addVector(sums, (t + 3) * TILE_COLUMNS, sum3);
+                            addVector(sums, (t + 4) * TILE_COLUMNS, sum4);
+                            addVector(sums, (t + 5) * TILE_COLUMNS, sum5);
+                            addVector(sums, (t + 6) * TILE_COLUMNS, sum6);
+                            addVector(sums, (t + 7) * TILE_COLUMNS, sum7);
+                            addVector(sums, (t + 8) * TILE_COLUMNS, sum8);
+                            addVector(sums, (t + 9) * TILE_COLUMNS, sum9);
+                            addVector(sums, (t + 10) * TILE_COLUMNS, sum10);
+                            addVector(sums, (t + 11) * TILE_COLUMNS, sum11);
+                            addVector(sums, (t + 12) * TILE_COLUMNS, sum12);
+                            addVector(sums, (t + 13) * TILE_COLUMNS, sum13);
+                            addVector(sums, (t + 14) * TILE_COLUMNS, sum14);
+                            addVector(sums, (t + 15) * TILE_COLUMNS, sum15);
                         }
-                        addVector(sums, t * TILE_COLUMNS, sum0);
-                        addVector(sums, (t + 1) * TILE_COLUMNS, sum1);
-                        addVector(sums, (t + 2) * TILE_COLUMNS, sum2);
-                        addVector(sums, (t + 3) * TILE_COLUMNS, sum3);
-                        addVector(sums, (t + 4) * TILE_COLUMNS, sum4);
-                        addVector(sums, (t + 5) * TILE_COLUMNS, sum5);
-                        addVector(sums, (t + 6) * TILE_COLUMNS, sum6);
-                        addVector(sums, (t + 7) * TILE_COLUMNS, sum7);
-                        addVector(sums, (t + 8) * TILE_COLUMNS, sum8);
-                        addVector(sums, (t + 9) * TILE_COLUMNS, sum9);
-                        addVector(sums, (t + 10) * TILE_COLUMNS, sum10);
-                        addVector(sums, (t + 11) * TILE_COLUMNS, sum11);
-                        addVector(sums, (t + 12) * TILE_COLUMNS, sum12);
-                        addVector(sums, (t + 13) * TILE_COLUMNS, sum13);
-                        addVector(sums, (t + 14) * TILE_COLUMNS, sum14);
-                        addVector(sums, (t + 15) * TILE_COLUMNS, sum15);
                     }
                 }
             }
@@ -812,6 +847,11 @@ public final class MatrixMultiply {
     /** Adds the products of x's rows with the panel {@link #stageWeightPanel} staged at {@code k0} to {@code sums}. */
     static void addPanelProducts(float[] sums, float[] panel, FloatArray x, int rows, int inner, int row0, int itemRows, int k0) {
         accumulateTiles(sums, panel, x, inner, 1, rows, row0, itemRows, k0, TornadoMath.min(PROJECTION_PANEL_DEPTH, inner - k0));
+    }
+
+    /** {@link #addPanelProducts} in {@link #accumulateNarrowTiles}' tiles, for 8-lane devices: the same bits. */
+    static void addNarrowPanelProducts(float[] sums, float[] panel, FloatArray x, int rows, int inner, int row0, int itemRows, int k0) {
+        accumulateNarrowTiles(sums, panel, x, inner, 1, rows, row0, itemRows, k0, TornadoMath.min(PROJECTION_PANEL_DEPTH, inner - k0));
     }
 
     /**
@@ -1065,6 +1105,47 @@ public final class MatrixMultiply {
             addVector(sums, (t + 5) * TILE_COLUMNS, sum5);
             addVector(sums, (t + 6) * TILE_COLUMNS, sum6);
             addVector(sums, (t + 7) * TILE_COLUMNS, sum7);
+        }
+    }
+
+    /**
+     * {@link #accumulateTiles} for devices of 8-float vectors (AVX2, 16 {@code ymm} registers): tiles of
+     * {@value #NARROW_TILE_ROWS} rows, whose 4 {@code Float16} sums are 8 {@code ymm} registers, beside the panel row
+     * (2) and a broadcast value of A. Tiles of {@value #TILE_ROWS} rows need 16 registers for the sums alone and spilled
+     * them to the stack at each step. Each output is the same serial sum over the panel, added to sums as there: the
+     * same bits as {@link #accumulateTiles}. JMH at 1024 rows on PoCL, Zen 3 (2026-11-30, alternating with the 8-row
+     * tiles; benchmarks/README.md): linear 6.55 / 8.30 / 7.58 ms against 8.13 / 10.93 / 12.98 ms at in x out 256x768 /
+     * 256x1024 / 1024x256 (48-55 % of the sgemm beside it against 32-39 %), dW 8.5 / 14.1 / 12.2 ms against 11.6 /
+     * 17.4 / 14.8 ms.
+     */
+    static void accumulateNarrowTiles(float[] sums, float[] panel, FloatArray a, int aRowStride, int aDepthStride, int rows, int row0, int itemRows,
+            int k0, int depth) {
+        if (k0 == 0) {
+            for (int e = 0; e < (itemRows + NARROW_TILE_ROWS - 1) / NARROW_TILE_ROWS * NARROW_TILE_ROWS * TILE_COLUMNS; e++) {
+                sums[e] = 0.0f;
+            }
+        }
+        for (int t = 0; t < itemRows; t += NARROW_TILE_ROWS) {
+            int rowAt0 = TornadoMath.min(row0 + t, rows - 1) * aRowStride;
+            int rowAt1 = TornadoMath.min(row0 + t + 1, rows - 1) * aRowStride;
+            int rowAt2 = TornadoMath.min(row0 + t + 2, rows - 1) * aRowStride;
+            int rowAt3 = TornadoMath.min(row0 + t + 3, rows - 1) * aRowStride;
+            Float16 sum0 = broadcast(0.0f);
+            Float16 sum1 = broadcast(0.0f);
+            Float16 sum2 = broadcast(0.0f);
+            Float16 sum3 = broadcast(0.0f);
+            for (int k = 0; k < depth; k++) {
+                Float16 w = load(panel, k * TILE_COLUMNS);
+                int depthAt = (k0 + k) * aDepthStride;
+                sum0 = multiplyAdd(sum0, a.get(rowAt0 + depthAt), w);
+                sum1 = multiplyAdd(sum1, a.get(rowAt1 + depthAt), w);
+                sum2 = multiplyAdd(sum2, a.get(rowAt2 + depthAt), w);
+                sum3 = multiplyAdd(sum3, a.get(rowAt3 + depthAt), w);
+            }
+            addVector(sums, t * TILE_COLUMNS, sum0);
+            addVector(sums, (t + 1) * TILE_COLUMNS, sum1);
+            addVector(sums, (t + 2) * TILE_COLUMNS, sum2);
+            addVector(sums, (t + 3) * TILE_COLUMNS, sum3);
         }
     }
 

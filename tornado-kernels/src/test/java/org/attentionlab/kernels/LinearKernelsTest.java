@@ -79,7 +79,8 @@ class LinearKernelsTest {
     @Property(tries = 200)
     void qkvProjectionSplitsOneFusedLinear(@ForAll @IntRange(min = 1, max = 2) int batch, @ForAll @IntRange(min = 1, max = 9) int seq,
             @ForAll @IntRange(min = 1, max = 4) int kvHeads, @ForAll @IntRange(min = 1, max = 3) int groupSize, @ForAll @IntRange(min = 1, max = 12) int headDim,
-            @ForAll @IntRange(min = 1, max = 300) int in, @ForAll boolean withBias, @ForAll boolean tiled, @ForAll long seed) {
+            @ForAll @IntRange(min = 1, max = 300) int in, @ForAll boolean withBias, @ForAll boolean tiled, @ForAll boolean eightLanes,
+            @ForAll long seed) {
         int rows = batch * seq;
         int qFeatures = kvHeads * groupSize * headDim;
         int kvFeatures = kvHeads * headDim;
@@ -96,7 +97,8 @@ class LinearKernelsTest {
         FloatArray v = new FloatArray(rows * kvFeatures);
         TaskGraph graph = new TaskGraph("attention").transferToDevice(DataTransferMode.EVERY_EXECUTION, x, weight, bias);
         if (tiled) {
-            graph.task("qkv", LinearKernels::qkvProjectionTiled, new KernelContext(), x, weight, bias, q, k, v, rows, in, qFeatures, kvFeatures, withBias ? 1 : 0);
+            graph.task("qkv", LinearKernels::qkvProjectionTiled, new KernelContext(), x, weight, bias, q, k, v, rows, in, qFeatures, kvFeatures, withBias ? 1 : 0,
+                    eightLanes ? 8 : 16);
         } else {
             graph.task("qkv", LinearKernels::qkvProjection, new KernelContext(), x, weight, bias, q, k, v, rows, in, qFeatures, kvFeatures, withBias ? 1 : 0);
         }

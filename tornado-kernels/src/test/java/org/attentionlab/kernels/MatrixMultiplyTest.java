@@ -43,8 +43,14 @@ class MatrixMultiplyTest {
         return linear(false, x, w, bias, yBefore, rows, inner, cols, activation, groupItems);
     }
 
-    /** {@link MatrixMultiply#linearTiled} when {@code tiled}, else {@link MatrixMultiply#linear}. */
+    /** {@link MatrixMultiply#linearTiled} (16-lane tiles) when {@code tiled}, else {@link MatrixMultiply#linear}. */
     static float[] linear(boolean tiled, float[] x, float[] w, float[] bias, float[] yBefore, int rows, int inner, int cols, int activation, int groupItems) {
+        return linear(tiled, 16, x, w, bias, yBefore, rows, inner, cols, activation, groupItems);
+    }
+
+    /** {@link MatrixMultiply#linearTiled} with the tiles for {@code lanes} when {@code tiled}, else {@link MatrixMultiply#linear}. */
+    static float[] linear(boolean tiled, int lanes, float[] x, float[] w, float[] bias, float[] yBefore, int rows, int inner, int cols, int activation,
+            int groupItems) {
         FloatArray xa = FloatArray.fromArray(x);
         FloatArray wa = FloatArray.fromArray(w);
         FloatArray ba = bias == null ? new FloatArray(1) : FloatArray.fromArray(bias);
@@ -55,7 +61,7 @@ class MatrixMultiplyTest {
         }
         if (tiled) {
             graph.task("linear", MatrixMultiply::linearTiled, new KernelContext(), xa, wa, ba, y, rows, inner, cols, bias == null ? 0 : 1, activation,
-                    yBefore == null ? 0 : 1);
+                    yBefore == null ? 0 : 1, lanes);
         } else {
             graph.task("linear", MatrixMultiply::linear, new KernelContext(), xa, wa, ba, y, rows, inner, cols, bias == null ? 0 : 1, activation, yBefore == null ? 0 : 1);
         }
@@ -65,11 +71,12 @@ class MatrixMultiplyTest {
     }
 
     static float[] product(boolean transposedA, float[] a, float[] b, float[] yBefore, int rows, int inner, int cols) {
-        return product(false, transposedA, a, b, yBefore, rows, inner, cols, MatrixMultiply.groupItemsForDefaultDevice());
+        return product(false, 16, transposedA, a, b, yBefore, rows, inner, cols, MatrixMultiply.groupItemsForDefaultDevice());
     }
 
-    /** {@link MatrixMultiply#productTiled} when {@code tiled}, else {@link MatrixMultiply#product}. */
-    static float[] product(boolean tiled, boolean transposedA, float[] a, float[] b, float[] yBefore, int rows, int inner, int cols, int groupItems) {
+    /** {@link MatrixMultiply#productTiled} with the tiles for {@code lanes} when {@code tiled}, else {@link MatrixMultiply#product}. */
+    static float[] product(boolean tiled, int lanes, boolean transposedA, float[] a, float[] b, float[] yBefore, int rows, int inner, int cols,
+            int groupItems) {
         FloatArray aa = FloatArray.fromArray(a);
         FloatArray ba = FloatArray.fromArray(b);
         FloatArray y = yBefore == null ? new FloatArray(rows * cols) : FloatArray.fromArray(yBefore);
@@ -78,7 +85,8 @@ class MatrixMultiplyTest {
             graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, y);
         }
         if (tiled) {
-            graph.task("product", MatrixMultiply::productTiled, new KernelContext(), aa, ba, y, rows, inner, cols, transposedA ? 1 : 0, yBefore == null ? 0 : 1);
+            graph.task("product", MatrixMultiply::productTiled, new KernelContext(), aa, ba, y, rows, inner, cols, transposedA ? 1 : 0, yBefore == null ? 0 : 1,
+                    lanes);
         } else {
             graph.task("product", MatrixMultiply::product, new KernelContext(), aa, ba, y, rows, inner, cols, transposedA ? 1 : 0, yBefore == null ? 0 : 1);
         }
@@ -88,11 +96,11 @@ class MatrixMultiplyTest {
     }
 
     static float[] gated(float[] x, float[] gate, float[] up, float[] gateBias, float[] upBias, int rows, int inner, int hidden, int activation) {
-        return gated(false, x, gate, up, gateBias, upBias, rows, inner, hidden, activation, 1);
+        return gated(false, 16, x, gate, up, gateBias, upBias, rows, inner, hidden, activation, 1);
     }
 
-    /** {@link MatrixMultiply#gatedLinearTiled} when {@code tiled}, else {@link MatrixMultiply#gatedLinear}. */
-    static float[] gated(boolean tiled, float[] x, float[] gate, float[] up, float[] gateBias, float[] upBias, int rows, int inner, int hidden, int activation,
+    /** {@link MatrixMultiply#gatedLinearTiled} with the tiles for {@code lanes} when {@code tiled}, else {@link MatrixMultiply#gatedLinear}. */
+    static float[] gated(boolean tiled, int lanes, float[] x, float[] gate, float[] up, float[] gateBias, float[] upBias, int rows, int inner, int hidden, int activation,
             int groupItems) {
         FloatArray xa = FloatArray.fromArray(x);
         FloatArray ga = FloatArray.fromArray(gate);
@@ -103,7 +111,7 @@ class MatrixMultiplyTest {
         TaskGraph graph = new TaskGraph("mm").transferToDevice(DataTransferMode.EVERY_EXECUTION, xa, ga, ua, gb, ub);
         if (tiled) {
             graph.task("gated", MatrixMultiply::gatedLinearTiled, new KernelContext(), xa, ga, ua, gb, ub, h, rows, inner, hidden, gateBias == null ? 0 : 1,
-                    activation);
+                    activation, lanes);
         } else {
             graph.task("gated", MatrixMultiply::gatedLinear, new KernelContext(), xa, ga, ua, gb, ub, h, rows, inner, hidden, gateBias == null ? 0 : 1, activation);
         }
@@ -118,26 +126,26 @@ class MatrixMultiplyTest {
     void linearWithEveryEpilogueMatchesReference(@ForAll @IntRange(min = 1, max = 40) int rows, @ForAll @IntRange(min = 1, max = 70) int inner,
             @ForAll @IntRange(min = 1, max = 300) int cols, @ForAll @IntRange(min = 0, max = 4) int activation, @ForAll boolean withBias,
             @ForAll boolean accumulate, @ForAll @IntRange(min = 1, max = 5) int groupItems, @ForAll long seed) {
-        assertLinearMeetsReference(false, rows, inner, cols, activation, withBias, accumulate, groupItems, seed);
+        assertLinearMeetsReference(false, 16, rows, inner, cols, activation, withBias, accumulate, groupItems, seed);
     }
 
     /** Shapes that cross the register tiles' edges: {@value MatrixMultiply#TILE_ROWS} and {@value MatrixMultiply#TILED_ITEM_ROWS} rows, {@value MatrixMultiply#TILE_COLUMNS} columns, {@value MatrixMultiply#PROJECTION_PANEL_DEPTH} inner values. */
     @Property(tries = 40)
     void linearTiledWithEveryEpilogueMatchesReference(@ForAll @IntRange(min = 1, max = 300) int rows, @ForAll @IntRange(min = 1, max = 300) int inner,
             @ForAll @IntRange(min = 1, max = 40) int cols, @ForAll @IntRange(min = 0, max = 4) int activation, @ForAll boolean withBias,
-            @ForAll boolean accumulate, @ForAll @IntRange(min = 1, max = 3) int groupItems, @ForAll long seed) {
-        assertLinearMeetsReference(true, rows, inner, cols, activation, withBias, accumulate, groupItems, seed);
+            @ForAll boolean accumulate, @ForAll @IntRange(min = 1, max = 3) int groupItems, @ForAll boolean eightLanes, @ForAll long seed) {
+        assertLinearMeetsReference(true, eightLanes ? 8 : 16, rows, inner, cols, activation, withBias, accumulate, groupItems, seed);
     }
 
-    private static void assertLinearMeetsReference(boolean tiled, int rows, int inner, int cols, int activation, boolean withBias, boolean accumulate,
+    private static void assertLinearMeetsReference(boolean tiled, int lanes, int rows, int inner, int cols, int activation, boolean withBias, boolean accumulate,
             int groupItems, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         float[] x = RandomArrays.gaussian(random, rows * inner, 1.0);
         float[] w = RandomArrays.gaussian(random, cols * inner, 1.0 / Math.sqrt(inner));
         float[] bias = withBias ? RandomArrays.gaussian(random, cols, 1.0) : null;
         float[] before = accumulate ? RandomArrays.gaussian(random, rows * cols, 1.0) : null;
-        float[] actual = linear(tiled, x, w, bias, before, rows, inner, cols, activation, groupItems);
-        assertMeets((tiled ? "linearTiled" : "linear") + " act " + activation, MatrixReference.linear(x, w, bias, before, rows, inner, cols, activation), actual);
+        float[] actual = linear(tiled, lanes, x, w, bias, before, rows, inner, cols, activation, groupItems);
+        assertMeets((tiled ? "linearTiled lanes " + lanes : "linear") + " act " + activation, MatrixReference.linear(x, w, bias, before, rows, inner, cols, activation), actual);
     }
 
     @Property(tries = 80)
@@ -156,21 +164,21 @@ class MatrixMultiplyTest {
     @Property(tries = 60)
     void productTiledMatchesReference(@ForAll @IntRange(min = 1, max = 150) int rows, @ForAll @IntRange(min = 1, max = 140) int inner,
             @ForAll @IntRange(min = 1, max = 40) int cols, @ForAll boolean transposedA, @ForAll boolean accumulate,
-            @ForAll @IntRange(min = 1, max = 3) int groupItems, @ForAll long seed) {
-        assertProduct(true, transposedA, rows, inner, cols, accumulate, groupItems, seed);
+            @ForAll @IntRange(min = 1, max = 3) int groupItems, @ForAll boolean eightLanes, @ForAll long seed) {
+        assertProduct(true, eightLanes ? 8 : 16, transposedA, rows, inner, cols, accumulate, groupItems, seed);
     }
 
     private static void assertProduct(boolean transposedA, int rows, int inner, int cols, boolean accumulate, long seed) {
-        assertProduct(false, transposedA, rows, inner, cols, accumulate, MatrixMultiply.groupItemsForDefaultDevice(), seed);
+        assertProduct(false, 16, transposedA, rows, inner, cols, accumulate, MatrixMultiply.groupItemsForDefaultDevice(), seed);
     }
 
-    private static void assertProduct(boolean tiled, boolean transposedA, int rows, int inner, int cols, boolean accumulate, int groupItems, long seed) {
+    private static void assertProduct(boolean tiled, int lanes, boolean transposedA, int rows, int inner, int cols, boolean accumulate, int groupItems, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         float[] a = RandomArrays.gaussian(random, rows * inner, 1.0);
         float[] b = RandomArrays.gaussian(random, inner * cols, 1.0);
         float[] before = accumulate ? RandomArrays.gaussian(random, rows * cols, 1.0) : null;
-        assertMeets((tiled ? "productTiled " : "product ") + (transposedA ? "a^T b" : "a b"), MatrixReference.product(transposedA, a, b, before, rows, inner, cols),
-                product(tiled, transposedA, a, b, before, rows, inner, cols, groupItems));
+        assertMeets((tiled ? "productTiled lanes " + lanes + " " : "product ") + (transposedA ? "a^T b" : "a b"),
+                MatrixReference.product(transposedA, a, b, before, rows, inner, cols), product(tiled, lanes, transposedA, a, b, before, rows, inner, cols, groupItems));
     }
 
     static void assertMeets(String what, MatrixReference.Expected expected, float[] actual) {
@@ -180,27 +188,27 @@ class MatrixMultiplyTest {
     @Property(tries = 80)
     void gatedLinearMatchesReference(@ForAll @IntRange(min = 1, max = 40) int rows, @ForAll @IntRange(min = 1, max = 50) int inner,
             @ForAll @IntRange(min = 1, max = 300) int hidden, @ForAll @IntRange(min = 0, max = 4) int activation, @ForAll boolean withBias, @ForAll long seed) {
-        assertGatedMeetsReference(false, rows, inner, hidden, activation, withBias, 1, seed);
+        assertGatedMeetsReference(false, 16, rows, inner, hidden, activation, withBias, 1, seed);
     }
 
     /** Shapes that cross the register tiles' edges, as {@link #linearTiledWithEveryEpilogueMatchesReference}. */
     @Property(tries = 30)
     void gatedLinearTiledMatchesReference(@ForAll @IntRange(min = 1, max = 150) int rows, @ForAll @IntRange(min = 1, max = 300) int inner,
             @ForAll @IntRange(min = 1, max = 40) int hidden, @ForAll @IntRange(min = 0, max = 4) int activation, @ForAll boolean withBias,
-            @ForAll @IntRange(min = 1, max = 3) int groupItems, @ForAll long seed) {
-        assertGatedMeetsReference(true, rows, inner, hidden, activation, withBias, groupItems, seed);
+            @ForAll @IntRange(min = 1, max = 3) int groupItems, @ForAll boolean eightLanes, @ForAll long seed) {
+        assertGatedMeetsReference(true, eightLanes ? 8 : 16, rows, inner, hidden, activation, withBias, groupItems, seed);
     }
 
-    private static void assertGatedMeetsReference(boolean tiled, int rows, int inner, int hidden, int activation, boolean withBias, int groupItems, long seed) {
+    private static void assertGatedMeetsReference(boolean tiled, int lanes, int rows, int inner, int hidden, int activation, boolean withBias, int groupItems, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         float[] x = RandomArrays.gaussian(random, rows * inner, 1.0);
         float[] gate = RandomArrays.gaussian(random, hidden * inner, 1.0 / Math.sqrt(inner));
         float[] up = RandomArrays.gaussian(random, hidden * inner, 1.0 / Math.sqrt(inner));
         float[] gateBias = withBias ? RandomArrays.gaussian(random, hidden, 1.0) : null;
         float[] upBias = withBias ? RandomArrays.gaussian(random, hidden, 1.0) : null;
-        assertMeets((tiled ? "gatedLinearTiled" : "gatedLinear") + " act " + activation,
+        assertMeets((tiled ? "gatedLinearTiled lanes " + lanes : "gatedLinear") + " act " + activation,
                 MatrixReference.gatedLinear(x, gate, up, gateBias, upBias, rows, inner, hidden, activation),
-                gated(tiled, x, gate, up, gateBias, upBias, rows, inner, hidden, activation, groupItems));
+                gated(tiled, lanes, x, gate, up, gateBias, upBias, rows, inner, hidden, activation, groupItems));
     }
 
     @Property(tries = 100)
@@ -242,17 +250,46 @@ class MatrixMultiplyTest {
         float[] bias = RandomArrays.gaussian(random, cols, 1.0);
         assertMeets("linear " + rows + "x" + inner + "->" + cols, MatrixReference.linear(x, w, bias, null, rows, inner, cols, MatrixMultiply.NONE),
                 linear(x, w, bias, null, rows, inner, cols, MatrixMultiply.NONE, 1));
-        assertMeets("linearTiled " + rows + "x" + inner + "->" + cols, MatrixReference.linear(x, w, bias, null, rows, inner, cols, MatrixMultiply.NONE),
-                linear(true, x, w, bias, null, rows, inner, cols, MatrixMultiply.NONE, 1));
         float[] up = RandomArrays.gaussian(random, cols * inner, 1.0 / Math.sqrt(inner));
         float[] upBias = RandomArrays.gaussian(random, cols, 1.0);
-        assertMeets("gatedLinearTiled " + rows + "x" + inner + "->" + cols,
-                MatrixReference.gatedLinear(x, w, up, bias, upBias, rows, inner, cols, MatrixMultiply.SILU),
-                gated(true, x, w, up, bias, upBias, rows, inner, cols, MatrixMultiply.SILU, 1));
         float[] b = RandomArrays.gaussian(random, inner * cols, 1.0);
         assertMeets("a b", MatrixReference.product(false, x, b, null, rows, inner, cols), product(false, x, b, null, rows, inner, cols));
-        assertMeets("productTiled a b", MatrixReference.product(false, x, b, null, rows, inner, cols), product(true, false, x, b, null, rows, inner, cols, 1));
-        assertMeets("productTiled a^T b", MatrixReference.product(true, x, b, null, rows, inner, cols), product(true, true, x, b, null, rows, inner, cols, 1));
+        for (int lanes : new int[] { 16, 8 }) {
+            assertMeets("linearTiled lanes " + lanes + " " + rows + "x" + inner + "->" + cols,
+                    MatrixReference.linear(x, w, bias, null, rows, inner, cols, MatrixMultiply.NONE),
+                    linear(true, lanes, x, w, bias, null, rows, inner, cols, MatrixMultiply.NONE, 1));
+            assertMeets("gatedLinearTiled lanes " + lanes + " " + rows + "x" + inner + "->" + cols,
+                    MatrixReference.gatedLinear(x, w, up, bias, upBias, rows, inner, cols, MatrixMultiply.SILU),
+                    gated(true, lanes, x, w, up, bias, upBias, rows, inner, cols, MatrixMultiply.SILU, 1));
+            assertMeets("productTiled lanes " + lanes + " a b", MatrixReference.product(false, x, b, null, rows, inner, cols),
+                    product(true, lanes, false, x, b, null, rows, inner, cols, 1));
+            assertMeets("productTiled lanes " + lanes + " a^T b", MatrixReference.product(true, x, b, null, rows, inner, cols),
+                    product(true, lanes, true, x, b, null, rows, inner, cols, 1));
+        }
+    }
+
+    /**
+     * The tiles for 8 lanes give the same bits as those for 16 (each output the same serial sum per panel, added to the
+     * item's sums in the same order), for the shapes of {@link #namedShapes}.
+     */
+    @ParameterizedTest(name = "{0} x {1} -> {2}")
+    @CsvSource({ "1, 300, 513", "33, 4099, 7", "17, 1, 257", "65, 7, 130", "257, 9, 33", "300, 300, 37", "144, 70, 20" })
+    void eightLaneTilesGiveTheSameBitsAsSixteen(int rows, int inner, int cols) {
+        SplittableRandom random = new SplittableRandom(rows * 17L + inner * 5L + cols);
+        float[] x = RandomArrays.gaussian(random, rows * inner, 1.0);
+        float[] w = RandomArrays.gaussian(random, cols * inner, 1.0);
+        float[] up = RandomArrays.gaussian(random, cols * inner, 1.0);
+        float[] bias = RandomArrays.gaussian(random, cols, 1.0);
+        float[] before = RandomArrays.gaussian(random, rows * cols, 1.0);
+        float[] b = RandomArrays.gaussian(random, inner * cols, 1.0);
+        assertArrayEquals(linear(true, 16, x, w, bias, before, rows, inner, cols, MatrixMultiply.GELU_TANH, 1),
+                linear(true, 8, x, w, bias, before, rows, inner, cols, MatrixMultiply.GELU_TANH, 1), "linearTiled");
+        assertArrayEquals(gated(true, 16, x, w, up, bias, bias, rows, inner, cols, MatrixMultiply.SILU, 1),
+                gated(true, 8, x, w, up, bias, bias, rows, inner, cols, MatrixMultiply.SILU, 1), "gatedLinearTiled");
+        for (boolean transposedA : new boolean[] { false, true }) {
+            assertArrayEquals(product(true, 16, transposedA, x, b, before, rows, inner, cols, 1), product(true, 8, transposedA, x, b, before, rows, inner, cols, 1),
+                    "productTiled " + (transposedA ? "a^T b" : "a b"));
+        }
     }
 
     /**

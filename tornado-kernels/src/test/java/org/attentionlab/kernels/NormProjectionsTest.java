@@ -187,7 +187,7 @@ class NormProjectionsTest {
         FloatArray h = nans(rows * hidden);
         TaskGraph graph = new TaskGraph("gated").transferToDevice(DataTransferMode.EVERY_EXECUTION, xa, ga, ua, gb, ub)
                 .task("kernel", MatrixMultiply::gatedLinearTiled, new KernelContext(), xa, ga, ua, gb, ub, h, rows, inner, hidden, gateBias == null ? 0 : 1,
-                        activation)
+                        activation, 16)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, h);
         Plans.executeOnce(graph, new GridScheduler("gated.kernel", MatrixMultiply.tiledGrid(rows, hidden, 1)));
         return h.toHeapArray();
@@ -242,7 +242,7 @@ class NormProjectionsTest {
             run(graph, rows, qFeatures + 2 * kvFeatures, c.groupRows, q, k, v);
         } else {
             graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, xa, wa, ba).task("kernel", LinearKernels::qkvProjectionTiled, new KernelContext(), xa, wa,
-                    ba, q, k, v, rows, c.inner, qFeatures, kvFeatures, hasBias).transferToHost(DataTransferMode.EVERY_EXECUTION, q, k, v);
+                    ba, q, k, v, rows, c.inner, qFeatures, kvFeatures, hasBias, 16).transferToHost(DataTransferMode.EVERY_EXECUTION, q, k, v);
             Plans.executeOnce(graph, new GridScheduler("qkv.kernel", MatrixMultiply.tiledGrid(rows, qFeatures + 2 * kvFeatures, 1)));
         }
         return new float[][] { q.toHeapArray(), k.toHeapArray(), v.toHeapArray() };

@@ -70,7 +70,7 @@ final class Linear {
     void addTask(LayerTasks tasks, TaskKind kind, String taskName, FloatArray x, FloatArray y, int rows, HiddenAct act, boolean accumulate) {
         if (tasks.geometry().registerTiles()) {
             tasks.graph().task(tasks.name(kind, taskName), MatrixMultiply::linearTiled, new KernelContext(), x, weight, biasArgument, y, rows, in, out,
-                    KernelCodes.hasBias(hasBias()), KernelCodes.activation(act), accumulate ? 1 : 0);
+                    KernelCodes.hasBias(hasBias()), KernelCodes.activation(act), accumulate ? 1 : 0, tasks.geometry().vectorLanes());
         } else {
             tasks.graph().task(tasks.name(kind, taskName), MatrixMultiply::linear, new KernelContext(), x, weight, biasArgument, y, rows, in, out,
                     KernelCodes.hasBias(hasBias()), KernelCodes.activation(act), accumulate ? 1 : 0);
@@ -86,7 +86,8 @@ final class Linear {
     static void addGatedTask(LayerTasks tasks, String taskName, Linear gate, Linear up, HiddenAct act, FloatArray x, FloatArray h, int rows) {
         if (tasks.geometry().registerTiles()) {
             tasks.graph().task(tasks.name(TaskKind.FFN, taskName), MatrixMultiply::gatedLinearTiled, new KernelContext(), x, gate.weight, up.weight,
-                    gate.biasArgument, up.biasArgument, h, rows, gate.in, gate.out, KernelCodes.hasBias(gate.hasBias()), KernelCodes.activation(act));
+                    gate.biasArgument, up.biasArgument, h, rows, gate.in, gate.out, KernelCodes.hasBias(gate.hasBias()), KernelCodes.activation(act),
+                    tasks.geometry().vectorLanes());
         } else {
             tasks.graph().task(tasks.name(TaskKind.FFN, taskName), MatrixMultiply::gatedLinear, new KernelContext(), x, gate.weight, up.weight,
                     gate.biasArgument, up.biasArgument, h, rows, gate.in, gate.out, KernelCodes.hasBias(gate.hasBias()), KernelCodes.activation(act));
@@ -171,7 +172,7 @@ final class Linear {
     void addTrainingForward(TrainingTasks tasks, String taskName, FloatArray x, FloatArray y, int rows) {
         if (tasks.geometry().registerTiles()) {
             tasks.graph().task(tasks.name(taskName), MatrixMultiply::linearTiled, new KernelContext(), x, weight, biasArgument, y, rows, in, out,
-                    KernelCodes.hasBias(hasBias()), MatrixMultiply.NONE, 0);
+                    KernelCodes.hasBias(hasBias()), MatrixMultiply.NONE, 0, tasks.geometry().vectorLanes());
         } else {
             tasks.graph().task(tasks.name(taskName), LinearKernels::linear, new KernelContext(), x, weight, biasArgument, y, rows, in, out,
                     KernelCodes.hasBias(hasBias()));
@@ -215,7 +216,7 @@ final class Linear {
             boolean transposeA, boolean accumulate) {
         if (tasks.geometry().registerTiles()) {
             tasks.graph().task(tasks.name(taskName), MatrixMultiply::productTiled, new KernelContext(), a, b, y, rows, inner, cols, transposeA ? 1 : 0,
-                    accumulate ? 1 : 0);
+                    accumulate ? 1 : 0, tasks.geometry().vectorLanes());
         } else {
             tasks.graph().task(tasks.name(taskName), MatrixMultiply::product, new KernelContext(), a, b, y, rows, inner, cols, transposeA ? 1 : 0,
                     accumulate ? 1 : 0);

@@ -324,7 +324,7 @@ public final class TransformerBlock implements TrainableLayer {
         QkvBuffers out = qkvBuffers(tasks);
         if (tasks.geometry().registerTiles()) {
             tasks.graph().task(tasks.name(TaskKind.PROJECTIONS, "qkv_proj"), LinearKernels::qkvProjectionTiled, new KernelContext(), input, qkvWeight, qkvBias,
-                    out.q, out.k, out.v, rows, width, qWidth, kvWidth, KernelCodes.hasBias(block.attentionBias()));
+                    out.q, out.k, out.v, rows, width, qWidth, kvWidth, KernelCodes.hasBias(block.attentionBias()), tasks.geometry().vectorLanes());
         } else {
             tasks.graph().task(tasks.name(TaskKind.PROJECTIONS, "qkv_proj"), LinearKernels::qkvProjection, new KernelContext(), input, qkvWeight, qkvBias, out.q,
                     out.k, out.v, rows, width, qWidth, kvWidth, KernelCodes.hasBias(block.attentionBias()));

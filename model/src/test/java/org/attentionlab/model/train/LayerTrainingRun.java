@@ -43,6 +43,9 @@ final class LayerTrainingRun {
     static final LaunchGeometry ROW_BLOCKS = new LaunchGeometry(1, "test", "CPU", null, 0, false);
     /** The geometry of an OpenCL CPU device (register-tiled projections), run on the JVM implementation. */
     static final LaunchGeometry REGISTER_TILES = new LaunchGeometry(1, "test", "CPU", null, 0, true);
+    /** {@link #REGISTER_TILES} with the tiles for 8-lane vectors (AVX2). */
+    static final LaunchGeometry REGISTER_TILES_8_LANES = new LaunchGeometry(1, "test", "CPU", null, 0, true, Runtime.getRuntime().availableProcessors(), 8,
+            "test");
 
     private LayerTrainingRun() {
     }

@@ -41,6 +41,13 @@ class LstmGradientTest {
         check(layers, inputSize, hidden, LayerTrainingRun.REGISTER_TILES);
     }
 
+    /** The same with the tiles for 8 lanes ({@code vector_lanes: 8}). */
+    @ParameterizedTest(name = "register tiles for 8 lanes, {0} layer(s), input {1}, hidden {2}")
+    @CsvSource({ "2, 3, 6" })
+    void eightLaneRegisterTiledGradientsMatchFiniteDifferences(int layers, int inputSize, int hidden) {
+        check(layers, inputSize, hidden, LayerTrainingRun.REGISTER_TILES_8_LANES);
+    }
+
     private static void check(int layers, int inputSize, int hidden, LaunchGeometry geometry) {
         Model model = Model.build(ConfigLoader.parse("""
                 architecture: hybrid_lstm_attention

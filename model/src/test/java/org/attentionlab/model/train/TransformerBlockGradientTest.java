@@ -87,6 +87,13 @@ class TransformerBlockGradientTest {
         check(yaml, LayerTrainingRun.Dropout.OFF, 13, LayerTrainingRun.REGISTER_TILES);
     }
 
+    /** {@link #registerTiledGradientsMatchFiniteDifferences} with the tiles for 8 lanes ({@code vector_lanes: 8}). */
+    @ParameterizedTest(name = "register tiles for 8 lanes, {0}")
+    @MethodSource("tiledBlocks")
+    void eightLaneRegisterTiledGradientsMatchFiniteDifferences(String name, String yaml) {
+        check(yaml, LayerTrainingRun.Dropout.OFF, 13, LayerTrainingRun.REGISTER_TILES_8_LANES);
+    }
+
     static Stream<Arguments> tiledBlocks() {
         return blocks().filter(a -> a.get()[0].equals("pre layernorm gelu sliding") || a.get()[0].equals("swiglu, no biases"));
     }

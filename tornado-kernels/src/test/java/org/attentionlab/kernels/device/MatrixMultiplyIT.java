@@ -67,10 +67,10 @@ class MatrixMultiplyIT {
                 "MatrixMultiply.linear " + ROWS + "x" + INNER + "->" + COLS + " activation " + activation + (accumulate != 0 ? " accumulating" : ""));
     }
 
-    /** {@link MatrixMultiply#linearTiled} at the tiles' shape ({@link #TILED_ROWS}). */
-    @ParameterizedTest(name = "activation {0}, {1} items per group, accumulate {2}")
-    @CsvSource({ "0, 1, 0", "2, 3, 1", "4, 1, 0", "1, 1, 1", "3, 1, 0" })
-    void linearTiled(int activation, int groupItems, int accumulate) {
+    /** {@link MatrixMultiply#linearTiled} at the tiles' shape ({@link #TILED_ROWS}), with the tiles for 16 and for 8 lanes. */
+    @ParameterizedTest(name = "activation {0}, {1} items per group, accumulate {2}, {3} lanes")
+    @CsvSource({ "0, 1, 0, 16", "2, 3, 1, 16", "4, 1, 0, 16", "1, 1, 1, 16", "3, 1, 0, 16", "0, 1, 0, 8", "2, 3, 1, 8", "4, 1, 0, 8", "1, 1, 1, 8", "3, 1, 0, 8" })
+    void linearTiled(int activation, int groupItems, int accumulate, int lanes) {
         int rows = TILED_ROWS;
         int inner = TILED_INNER;
         int cols = TILED_COLS;
@@ -84,11 +84,11 @@ class MatrixMultiplyIT {
         FloatArray ba = FloatArray.fromArray(b);
         FloatArray y = before != null ? FloatArray.fromArray(before) : DeviceTasks.nans(rows * cols);
         TaskGraph graph = DeviceTasks.graph("linear").transferToDevice(DataTransferMode.EVERY_EXECUTION, xa, wa, ba, y)
-                .task(DeviceTasks.TASK, MatrixMultiply::linearTiled, new KernelContext(), xa, wa, ba, y, rows, inner, cols, 1, activation, accumulate)
+                .task(DeviceTasks.TASK, MatrixMultiply::linearTiled, new KernelContext(), xa, wa, ba, y, rows, inner, cols, 1, activation, accumulate, lanes)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, y);
         DeviceTasks.execute(graph, MatrixMultiply.tiledGrid(rows, cols, groupItems));
         assertMeets(MatrixReference.linear(x, w, b, before, rows, inner, cols, activation), y,
-                "MatrixMultiply.linearTiled " + rows + "x" + inner + "->" + cols + " activation " + activation + (accumulate != 0 ? " accumulating" : ""));
+                "MatrixMultiply.linearTiled lanes " + lanes + " " + rows + "x" + inner + "->" + cols + " activation " + activation + (accumulate != 0 ? " accumulating" : ""));
     }
 
     @ParameterizedTest(name = "activation {0}")
@@ -110,10 +110,13 @@ class MatrixMultiplyIT {
         assertMeets(MatrixReference.gatedLinear(x, gate, up, null, null, ROWS, INNER, COLS, activation), h, "MatrixMultiply.gatedLinear activation " + activation);
     }
 
-    /** {@link MatrixMultiply#gatedLinearTiled} at the tiles' shape ({@link #TILED_ROWS}): every edge of the tiles, items and panels. */
-    @ParameterizedTest(name = "activation {0}, {1} items per group, bias {2}")
-    @CsvSource({ "4, 1, 1", "3, 3, 0", "2, 1, 0" })
-    void gatedLinearTiled(int activation, int groupItems, int hasBias) {
+    /**
+     * {@link MatrixMultiply#gatedLinearTiled} at the tiles' shape ({@link #TILED_ROWS}): every edge of the tiles, items
+     * and panels, with the tiles for 16 and for 8 lanes.
+     */
+    @ParameterizedTest(name = "activation {0}, {1} items per group, bias {2}, {3} lanes")
+    @CsvSource({ "4, 1, 1, 16", "3, 3, 0, 16", "2, 1, 0, 16", "4, 1, 1, 8", "3, 3, 0, 8", "2, 1, 0, 8" })
+    void gatedLinearTiled(int activation, int groupItems, int hasBias, int lanes) {
         int rows = TILED_ROWS;
         int inner = TILED_INNER;
         int hidden = TILED_COLS;
@@ -130,11 +133,11 @@ class MatrixMultiplyIT {
         FloatArray ub = hasBias != 0 ? FloatArray.fromArray(upBias) : new FloatArray(1);
         FloatArray h = DeviceTasks.nans(rows * hidden);
         TaskGraph graph = DeviceTasks.graph("gatedLinearTiled").transferToDevice(DataTransferMode.EVERY_EXECUTION, xa, ga, ua, gb, ub)
-                .task(DeviceTasks.TASK, MatrixMultiply::gatedLinearTiled, new KernelContext(), xa, ga, ua, gb, ub, h, rows, inner, hidden, hasBias, activation)
+                .task(DeviceTasks.TASK, MatrixMultiply::gatedLinearTiled, new KernelContext(), xa, ga, ua, gb, ub, h, rows, inner, hidden, hasBias, activation, lanes)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, h);
         DeviceTasks.execute(graph, MatrixMultiply.tiledGrid(rows, hidden, groupItems));
         assertMeets(MatrixReference.gatedLinear(x, gate, up, gateBias, upBias, rows, inner, hidden, activation), h,
-                "MatrixMultiply.gatedLinearTiled " + rows + "x" + inner + "->" + hidden + " activation " + activation + (hasBias != 0 ? " with biases" : ""));
+                "MatrixMultiply.gatedLinearTiled lanes " + lanes + " " + rows + "x" + inner + "->" + hidden + " activation " + activation + (hasBias != 0 ? " with biases" : ""));
     }
 
     @ParameterizedTest(name = "transposeA {0}")
@@ -158,11 +161,12 @@ class MatrixMultiplyIT {
     /**
      * {@link MatrixMultiply#productTiled} (140 rows: a full item of {@value MatrixMultiply#PRODUCT_ITEM_ROWS} and a partial one, for
      * {@code a^T b} one in tiles of {@value MatrixMultiply#WIDE_TILE_ROWS} rows and one of 12 rows in tiles of 8;
-     * inner 131: two full panels and one 3 deep; 37 columns: two full tiles and a partial one), both layouts of a.
+     * inner 131: two full panels and one 3 deep; 37 columns: two full tiles and a partial one), both layouts of a; with
+     * the tiles for 16 lanes and for 8 (tiles of {@value MatrixMultiply#NARROW_TILE_ROWS} rows for both layouts).
      */
-    @ParameterizedTest(name = "transposeA {0}, accumulate {1}, {2} items per group")
-    @CsvSource({ "0, 0, 1", "1, 0, 1", "0, 1, 3", "1, 1, 1" })
-    void productTiled(int transposeA, int accumulate, int groupItems) {
+    @ParameterizedTest(name = "transposeA {0}, accumulate {1}, {2} items per group, {3} lanes")
+    @CsvSource({ "0, 0, 1, 16", "1, 0, 1, 16", "0, 1, 3, 16", "1, 1, 1, 16", "0, 0, 1, 8", "1, 0, 1, 8", "0, 1, 3, 8", "1, 1, 1, 8" })
+    void productTiled(int transposeA, int accumulate, int groupItems, int lanes) {
         int rows = 140;
         int inner = 131;
         int cols = 37;
@@ -174,11 +178,11 @@ class MatrixMultiplyIT {
         FloatArray ba = FloatArray.fromArray(b);
         FloatArray y = before != null ? FloatArray.fromArray(before) : DeviceTasks.nans(rows * cols);
         TaskGraph graph = DeviceTasks.graph("productTiled").transferToDevice(DataTransferMode.EVERY_EXECUTION, aa, ba, y)
-                .task(DeviceTasks.TASK, MatrixMultiply::productTiled, new KernelContext(), aa, ba, y, rows, inner, cols, transposeA, accumulate)
+                .task(DeviceTasks.TASK, MatrixMultiply::productTiled, new KernelContext(), aa, ba, y, rows, inner, cols, transposeA, accumulate, lanes)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, y);
         DeviceTasks.execute(graph, MatrixMultiply.productTiledGrid(rows, cols, groupItems));
         assertMeets(MatrixReference.product(transposeA != 0, a, b, before, rows, inner, cols), y,
-                "MatrixMultiply.productTiled " + (transposeA != 0 ? "a^T b" : "a b") + (accumulate != 0 ? " + y" : ""));
+                "MatrixMultiply.productTiled lanes " + lanes + " " + (transposeA != 0 ? "a^T b" : "a b") + (accumulate != 0 ? " + y" : ""));
     }
 
     @Test

@@ -102,7 +102,7 @@ class NormProjectionsIT {
         FloatArray sx = FloatArray.fromArray(separateNormed);
         FloatArray sy = DeviceTasks.nans(rows * cols);
         TaskGraph separate = DeviceTasks.graph("linearTiled").transferToDevice(DataTransferMode.EVERY_EXECUTION, sx, wa, ba)
-                .task(DeviceTasks.TASK, MatrixMultiply::linearTiled, new KernelContext(), sx, wa, ba, sy, rows, inner, cols, hasBias, activation, 0)
+                .task(DeviceTasks.TASK, MatrixMultiply::linearTiled, new KernelContext(), sx, wa, ba, sy, rows, inner, cols, hasBias, activation, 0, 16)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, sy);
         DeviceTasks.execute(separate, MatrixMultiply.tiledGrid(rows, cols, 1));
         DeviceCheck.assertIdentical(sy.toHeapArray(), y.toHeapArray(), what + ": against the norm task, then linearTiled");
@@ -139,7 +139,7 @@ class NormProjectionsIT {
         FloatArray sx = FloatArray.fromArray(in.normalizeOnDevice());
         FloatArray sh = DeviceTasks.nans(rows * hidden);
         TaskGraph separate = DeviceTasks.graph("gatedLinearTiled").transferToDevice(DataTransferMode.EVERY_EXECUTION, sx, ga, ua, gb, ub)
-                .task(DeviceTasks.TASK, MatrixMultiply::gatedLinearTiled, new KernelContext(), sx, ga, ua, gb, ub, sh, rows, inner, hidden, hasBias, activation)
+                .task(DeviceTasks.TASK, MatrixMultiply::gatedLinearTiled, new KernelContext(), sx, ga, ua, gb, ub, sh, rows, inner, hidden, hasBias, activation, 16)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, sh);
         DeviceTasks.execute(separate, MatrixMultiply.tiledGrid(rows, hidden, 1));
         DeviceCheck.assertIdentical(sh.toHeapArray(), h.toHeapArray(), what + ": against the norm task, then gatedLinearTiled");
@@ -168,12 +168,9 @@ class NormProjectionsIT {
         DeviceTasks.execute(graph, MatrixMultiply.normTiledGrid(rows, outFeatures, groupRows));
 
         FloatArray sx = FloatArray.fromArray(in.normalizeOnDevice());
-        FloatArray[] separate = { DeviceTasks.nans(rows * qFeatures), DeviceTasks.nans(rows * kvFeatures), DeviceTasks.nans(rows * kvFeatures) };
-        TaskGraph separateGraph = DeviceTasks.graph("qkvProjectionTiled").transferToDevice(DataTransferMode.EVERY_EXECUTION, sx, wa, ba)
-                .task(DeviceTasks.TASK, LinearKernels::qkvProjectionTiled, new KernelContext(), sx, wa, ba, separate[0], separate[1], separate[2], rows, inner,
-                        qFeatures, kvFeatures, hasBias)
-                .transferToHost(DataTransferMode.EVERY_EXECUTION, separate[0], separate[1], separate[2]);
-        DeviceTasks.execute(separateGraph, MatrixMultiply.tiledGrid(rows, outFeatures, 1));
+        FloatArray[] separate = qkvProjectionTiled(sx, wa, ba, rows, inner, qFeatures, kvFeatures, hasBias, 16);
+        // The tiles for 8 lanes (AVX2) too: the same bits as those for 16.
+        FloatArray[] narrow = qkvProjectionTiled(sx, wa, ba, rows, inner, qFeatures, kvFeatures, hasBias, 8);
 
         Expected expected = NormProjectionReference.linear(in.reference(), w, bias, rows, inner, outFeatures, MatrixMultiply.NONE);
         int[] from = { 0, qFeatures, qFeatures + kvFeatures };
@@ -184,6 +181,19 @@ class NormProjectionsIT {
             Expected columns = NormProjectionReference.columns(expected, rows, outFeatures, from[part], width[part]);
             DeviceCheck.assertWithinReference(columns.values(), fused[part].toHeapArray(), columns.bounds(), what);
             DeviceCheck.assertIdentical(separate[part].toHeapArray(), fused[part].toHeapArray(), what + ": against the norm task, then qkvProjectionTiled");
+            DeviceCheck.assertIdentical(separate[part].toHeapArray(), narrow[part].toHeapArray(), what + ": qkvProjectionTiled's tiles for 8 lanes against 16");
         }
+    }
+
+    /** {@link LinearKernels#qkvProjectionTiled} of {@code sx} with the tiles for {@code lanes}: q, k and v. */
+    private static FloatArray[] qkvProjectionTiled(FloatArray sx, FloatArray wa, FloatArray ba, int rows, int inner, int qFeatures, int kvFeatures,
+            int hasBias, int lanes) {
+        FloatArray[] out = { DeviceTasks.nans(rows * qFeatures), DeviceTasks.nans(rows * kvFeatures), DeviceTasks.nans(rows * kvFeatures) };
+        TaskGraph graph = DeviceTasks.graph("qkvProjectionTiled" + lanes).transferToDevice(DataTransferMode.EVERY_EXECUTION, sx, wa, ba)
+                .task(DeviceTasks.TASK, LinearKernels::qkvProjectionTiled, new KernelContext(), sx, wa, ba, out[0], out[1], out[2], rows, inner, qFeatures,
+                        kvFeatures, hasBias, lanes)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, out[0], out[1], out[2]);
+        DeviceTasks.execute(graph, MatrixMultiply.tiledGrid(rows, qFeatures + 2 * kvFeatures, 1));
+        return out;
     }
 }

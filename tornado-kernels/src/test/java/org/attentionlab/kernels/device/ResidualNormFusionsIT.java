@@ -65,7 +65,7 @@ class ResidualNormFusionsIT {
         FloatArray sLast = DeviceTasks.nans(batch * width);
         TaskGraph separate = DeviceTasks.graph("linearTiledThenNormThenLastPosition").transferToDevice(DataTransferMode.EVERY_EXECUTION, input, rw, rb, sx, nw,
                 nb, sLast)
-                .task("residual", MatrixMultiply::linearTiled, new KernelContext(), input, rw, rb, sx, rows, inner, width, flags & 1, MatrixMultiply.NONE, 1);
+                .task("residual", MatrixMultiply::linearTiled, new KernelContext(), input, rw, rb, sx, rows, inner, width, flags & 1, MatrixMultiply.NONE, 1, 16);
         if (norm == Normalization.RMS_NORM) {
             separate.task("norm", Normalization::rmsNorm, sx, nw, sx, rows, width, eps);
         } else {

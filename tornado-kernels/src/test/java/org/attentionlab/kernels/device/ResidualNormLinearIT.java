@@ -77,14 +77,14 @@ class ResidualNormLinearIT {
         FloatArray sy = DeviceTasks.nans(rows * cols);
         TaskGraph separate = DeviceTasks.graph("linearTiledThenNormLinearTiled").transferToDevice(DataTransferMode.EVERY_EXECUTION, ia, rw, rb, sx, nw, nb, w, ba,
                 dw, db)
-                .task("residual", MatrixMultiply::linearTiled, new KernelContext(), ia, rw, rb, sx, rows, inner, width, biases & 1, MatrixMultiply.NONE, 1)
+                .task("residual", MatrixMultiply::linearTiled, new KernelContext(), ia, rw, rb, sx, rows, inner, width, biases & 1, MatrixMultiply.NONE, 1, 16)
                 .task("norm", MatrixMultiply::normLinearTiled, new KernelContext(), sx, nw, nb, sNormed, w, ba, sy, rows, width, cols, groupRows, norm, eps,
                         (biases >> 1) & 1, activation, 16);
         // The down projection on its own, so that x after the first add stays for the float64 check; linearTiled adds it
         // into x as one float add per element, done below.
         FloatArray sDown = DeviceTasks.nans(rows * width);
         if (down) {
-            separate.task("down", MatrixMultiply::linearTiled, new KernelContext(), sy, dw, db, sDown, rows, cols, width, (biases >> 2) & 1, MatrixMultiply.NONE, 0);
+            separate.task("down", MatrixMultiply::linearTiled, new KernelContext(), sy, dw, db, sDown, rows, cols, width, (biases >> 2) & 1, MatrixMultiply.NONE, 0, 16);
         }
         separate.transferToHost(DataTransferMode.EVERY_EXECUTION, sx, sNormed, sy, sDown);
         GridScheduler scheduler = new GridScheduler();
