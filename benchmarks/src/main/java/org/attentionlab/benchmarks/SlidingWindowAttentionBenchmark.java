@@ -62,6 +62,13 @@ public class SlidingWindowAttentionBenchmark {
     @Param("32")
     int chunkSize;
 
+    /**
+     * The vector width {@code flashTiled}'s register tiles are sized for (8 or 16): system property
+     * {@code attentionlab.vectorLanes}, which scripts/bench sets from the host CPU (16 with avx512f, else 8, as a
+     * model's LaunchGeometry chooses); 16 without it.
+     */
+    private static final int VECTOR_LANES = Integer.getInteger("attentionlab.vectorLanes", 16);
+
     private FloatArray out;
     private TornadoExecutionPlan standard;
     private TornadoExecutionPlan chunked;
@@ -93,7 +100,7 @@ public class SlidingWindowAttentionBenchmark {
                 noSlopes, 0f, (float) (1 / Math.sqrt(headDim)), chunkSize);
         String name = algorithm.name().toLowerCase(Locale.ROOT);
         TaskGraph graph = new TaskGraph(name).transferToDevice(DataTransferMode.FIRST_EXECUTION, q, k, v, noGlobals, windows, noSlopes);
-        launch.addTask(graph, "attention", q, k, v, out, new FloatArray(Math.max(1, launch.scratchSize())));
+        launch.addTask(graph, "attention", q, k, v, out, new FloatArray(Math.max(1, launch.scratchSize())), VECTOR_LANES);
         TornadoExecutionPlan plan = new TornadoExecutionPlan(graph.transferToHost(DataTransferMode.EVERY_EXECUTION, out).snapshot());
         return launch.grid().map(grid -> plan.withGridScheduler(new GridScheduler(name + ".attention", grid))).orElse(plan);
     }

@@ -70,6 +70,13 @@ public final class AttentionKernels {
     private static final float EXP2_C6 = 1.535336188319500e-4f * TWO_TO_MINUS_30;
     /** Keys per register tile of scores, and head dimensions per register tile of output, in {@link #flashTiled}. */
     public static final int FLASH_REGISTER_STEP = 8;
+    /** Keys per register tile of scores, and head dimensions per register tile of output, in {@link #flashTiled} on 8-lane devices. */
+    private static final int FLASH_NARROW_STEP = 4;
+    /**
+     * The most keys per chunk of {@link #flashTiled} on 8-lane devices: a chunk's weights (16 rows) and its rows of v
+     * (a cache line per key and pass) stay within a 32 KB L1 (with 256 keys, 16 KB each, they did not).
+     */
+    public static final int FLASH_NARROW_CHUNK_KEYS = 64;
     /** {@link #flashTiled}'s per-row state, rows of {@link #FLASH_BLOCK_Q} lanes: running max, running sum, the tile's correction, new max, sum. */
     private static final int SUM = 1;
     private static final int CORRECTION = 2;
@@ -446,6 +453,18 @@ public final class AttentionKernels {
      * loops over the 16 lanes are constant, so TornadoVM unrolls them and LLVM vectorizes each row of lanes. No
      * barrier, no local memory: any local size is correct.
      *
+     * <p>{@code lanes}: the float width of the device's vector registers (8 or 16; a model's
+     * {@code LaunchGeometry.vectorLanes()}). 16 runs the tiles described above, unchanged. 8 (AVX2: 16 ymm registers,
+     * a Float16 takes two) runs the same algorithm with tiles of 4 keys ({@link #scoresOfFourKeys}) and 4 dimensions
+     * ({@link #outputOfFourDims}) x 16 rows, 8 ymm of sums: the 8-key and 8-dimension tiles (16 ymm of sums) spilled to
+     * the stack inside both products (perf annotate on Zen 3). It also takes chunks of at most
+     * {@link #FLASH_NARROW_CHUNK_KEYS} keys and packs each chunk's rows of v ({@link #packChunkValues}) so that they stay
+     * in L1 across the output's passes. The sums are the same in the same order, so the two paths give the same bits
+     * where their chunks agree (a block seeing at most 64 keys); beyond that the online softmax's rescaling points
+     * differ and so may the last bits. PoCL, Zen 3 (2 cores, AVX2), L = 4096, W = 256, 8 heads, d 64, JMH medians
+     * (2026-11-30, benchmarks/README.md "flashTiled on 8 lanes"): main's 16-lane tiles 51-61 ms; 4-key/4-dimension
+     * tiles alone 53 ms; with chunks of 128 keys 47.5-48.7 ms, of 64 keys 43-48 ms; with v packed 43-46 ms.
+     *
      * <p>Stop 22 (2026-11-30; tornado-kernels/README.md, "Claimed output lines and mask-free chunks"): the block's
      * lines of {@code out} are claimed before the products ({@link #claimOutputLines}; per {@code perf} the final
      * stores had waited for them: 9.2 -> 2.8 % of the kernel's samples), chunks end at the edges of the keys every row
@@ -489,13 +508,14 @@ public final class AttentionKernels {
      */
     public static void flashTiled(KernelContext context, FloatArray q, FloatArray k, FloatArray v, FloatArray out, IntArray globalTokens, int numGlobal,
             FloatArray slopes, int batch, int seqLen, int numHeads, int numKvHeads, int headDim, IntArray windows, int causal, int biasKind,
-            float apeScale, float scale) {
+            float apeScale, float scale, int lanes) {
         int block = context.globalIdx;
         int first = block * FLASH_BLOCK_Q;
         int bh = context.globalIdy;
         float[] queriesT = new float[FLASH_MAX_HEAD_DIM * FLASH_BLOCK_Q];
         float[] outputT = new float[FLASH_MAX_HEAD_DIM * FLASH_BLOCK_Q];
         float[] weights = new float[FLASH_CHUNK_KEYS * FLASH_BLOCK_Q];
+        float[] chunkValues = new float[FLASH_NARROW_CHUNK_KEYS * FLASH_MAX_HEAD_DIM];
         int[] chunkKeys = new int[FLASH_CHUNK_KEYS];
         int[] rowBounds = new int[3 * FLASH_BLOCK_Q];
         float[] rowState = new float[ROW_STATE * FLASH_BLOCK_Q];
@@ -533,7 +553,7 @@ public final class AttentionKernels {
             int chunkStart = 0;
             while (chunkStart < geometry[BLOCK_KEY_COUNT]) {
                 int chunkEnd = chunkStart < seenByAllFrom ? seenByAllFrom : chunkStart < seenByAllTo ? seenByAllTo : geometry[BLOCK_KEY_COUNT];
-                int width = TornadoMath.min(FLASH_CHUNK_KEYS, chunkEnd - chunkStart);
+                int width = TornadoMath.min(lanes == 16 ? FLASH_CHUNK_KEYS : FLASH_NARROW_CHUNK_KEYS, chunkEnd - chunkStart);
                 boolean seenByAll = (chunkStart >= seenByAllFrom) & (chunkStart + width <= seenByAllTo);
                 // The chunk's keys padded to whole register tiles (the padding repeats the last key, masked out).
                 int keys = roundUpToTile(width);
@@ -548,8 +568,14 @@ public final class AttentionKernels {
                         chunkKeys[c] = blockKey(geometry, globalTokens, chunkStart + TornadoMath.min(c, width - 1));
                     }
                 }
-                for (int c0 = 0; c0 < keys; c0 += FLASH_REGISTER_STEP) {
-                    wideScores(weights, queriesT, k, chunkKeys, kvBase, kvRowStride, c0, dims);
+                if (lanes == 16) {
+                    for (int c0 = 0; c0 < keys; c0 += FLASH_REGISTER_STEP) {
+                        wideScores(weights, queriesT, k, chunkKeys, kvBase, kvRowStride, c0, dims);
+                    }
+                } else {
+                    for (int c0 = 0; c0 < keys; c0 += FLASH_NARROW_STEP) {
+                        scoresOfFourKeys(weights, queriesT, k, chunkKeys, kvBase, kvRowStride, c0, dims);
+                    }
                 }
                 maskedLogits(weights, rowBounds, rowState, chunkKeys, width, keys, seenByAll, globalTokens, numGlobal, slopes, h, seqLen, causal, biasKind,
                         apeScale, scale, LOG2_E);
@@ -565,17 +591,28 @@ public final class AttentionKernels {
                 // when its last key is width - 1 after its first; the padding then reads the keys after the last, whose
                 // weights are 0, if they are inside the sequence (not past the end of v).
                 boolean consecutive = (chunkKeys[keys - 1] - chunkKeys[0] == width - 1) & (chunkKeys[0] + keys <= seqLen);
-                int fullDims = dims - dims % FLASH_REGISTER_STEP;
-                for (int d0 = 0; d0 < fullDims; d0 += FLASH_REGISTER_STEP) {
-                    if (consecutive) {
-                        wideOutput(outputT, weights, rowState, v, chunkKeys, keys, kvBase + chunkKeys[0] * kvRowStride, kvRowStride, 0, d0,
-                                Integer.MAX_VALUE);
-                    } else {
-                        wideOutput(outputT, weights, rowState, v, chunkKeys, keys, kvBase, 0, kvRowStride, d0, Integer.MAX_VALUE);
+                if (lanes == 16) {
+                    int fullDims = dims - dims % FLASH_REGISTER_STEP;
+                    for (int d0 = 0; d0 < fullDims; d0 += FLASH_REGISTER_STEP) {
+                        if (consecutive) {
+                            wideOutput(outputT, weights, rowState, v, chunkKeys, keys, kvBase + chunkKeys[0] * kvRowStride, kvRowStride, 0, d0,
+                                    Integer.MAX_VALUE);
+                        } else {
+                            wideOutput(outputT, weights, rowState, v, chunkKeys, keys, kvBase, 0, kvRowStride, d0, Integer.MAX_VALUE);
+                        }
                     }
-                }
-                if (fullDims < dims) {
-                    wideOutput(outputT, weights, rowState, v, chunkKeys, keys, kvBase, 0, kvRowStride, fullDims, dims - 1 - fullDims);
+                    if (fullDims < dims) {
+                        wideOutput(outputT, weights, rowState, v, chunkKeys, keys, kvBase, 0, kvRowStride, fullDims, dims - 1 - fullDims);
+                    }
+                } else {
+                    packChunkValues(chunkValues, v, chunkKeys, keys, kvBase, kvRowStride, dims);
+                    int fullDims = dims - dims % FLASH_NARROW_STEP;
+                    for (int d0 = 0; d0 < fullDims; d0 += FLASH_NARROW_STEP) {
+                        outputOfFourDims(outputT, weights, rowState, chunkValues, keys, dims, d0, Integer.MAX_VALUE);
+                    }
+                    if (fullDims < dims) {
+                        outputOfFourDims(outputT, weights, rowState, chunkValues, keys, dims, fullDims, dims - 1 - fullDims);
+                    }
                 }
                 chunkStart += width;
             }
@@ -800,6 +837,79 @@ public final class AttentionKernels {
         rescaleAndAdd(outputT, chunk + 5 * FLASH_BLOCK_Q, rowState, sums5);
         rescaleAndAdd(outputT, chunk + 6 * FLASH_BLOCK_Q, rowState, sums6);
         rescaleAndAdd(outputT, chunk + 7 * FLASH_BLOCK_Q, rowState, sums7);
+    }
+
+    /**
+     * {@link #wideScores} for 4 keys from {@code c0}, for 8-lane devices ({@code lanes} 8 in {@link #flashTiled}): on
+     * AVX2 a {@link Float16} is two 256-bit registers, so 8 sums (16 registers) plus the row of queries (2) outnumber
+     * the 16 ymm registers and spilled inside the loop; 4 sums (8 registers), the queries (2) and a broadcast fit.
+     * The same sums in the same order as {@link #wideScores}: the same bits.
+     */
+    private static void scoresOfFourKeys(float[] weights, float[] queriesT, FloatArray k, int[] tileKeys, int kvBase, int kvRowStride, int c0,
+            int dims) {
+        int key0 = kvBase + tileKeys[c0] * kvRowStride;
+        int key1 = kvBase + tileKeys[c0 + 1] * kvRowStride;
+        int key2 = kvBase + tileKeys[c0 + 2] * kvRowStride;
+        int key3 = kvBase + tileKeys[c0 + 3] * kvRowStride;
+        Float16 sums0 = broadcast(0.0f);
+        Float16 sums1 = broadcast(0.0f);
+        Float16 sums2 = broadcast(0.0f);
+        Float16 sums3 = broadcast(0.0f);
+        for (int d = 0; d < dims; d++) {
+            Float16 queries = load(queriesT, d * FLASH_BLOCK_Q);
+            sums0 = multiplyAdd(sums0, k.get(key0 + d), queries);
+            sums1 = multiplyAdd(sums1, k.get(key1 + d), queries);
+            sums2 = multiplyAdd(sums2, k.get(key2 + d), queries);
+            sums3 = multiplyAdd(sums3, k.get(key3 + d), queries);
+        }
+        int at = c0 * FLASH_BLOCK_Q;
+        store(weights, at, sums0);
+        store(weights, at + FLASH_BLOCK_Q, sums1);
+        store(weights, at + 2 * FLASH_BLOCK_Q, sums2);
+        store(weights, at + 3 * FLASH_BLOCK_Q, sums3);
+    }
+
+    /**
+     * {@code chunkValues[c][d] = v[key c][d]} for the chunk's keys (rows of {@code dims} floats, packed), for
+     * {@link #outputOfFourDims}: v's rows lie a multiple of 2 KB apart (8 heads x 64 dimensions), so the chunk's rows
+     * of v fall into two of L1's 64 sets and left it between the output's passes; packed they stay.
+     */
+    private static void packChunkValues(float[] chunkValues, FloatArray v, int[] chunkKeys, int keys, int kvBase, int kvRowStride, int dims) {
+        for (int c = 0; c < keys; c++) {
+            int row = kvBase + chunkKeys[c] * kvRowStride;
+            for (int d = 0; d < dims; d++) {
+                chunkValues[c * dims + d] = v.get(row + d);
+            }
+        }
+    }
+
+    /**
+     * {@link #wideOutput} for the 4 dimensions from {@code d0}, for 8-lane devices (why 4: {@link #scoresOfFourKeys}),
+     * from the chunk's rows of v packed by {@link #packChunkValues}: the same sums in the same order, so the same bits.
+     */
+    private static void outputOfFourDims(float[] outputT, float[] weights, float[] rowState, float[] chunkValues, int keys, int dims, int d0,
+            int lastOffset) {
+        Float16 sums0 = broadcast(0.0f);
+        Float16 sums1 = broadcast(0.0f);
+        Float16 sums2 = broadcast(0.0f);
+        Float16 sums3 = broadcast(0.0f);
+        int offset0 = TornadoMath.min(0, lastOffset);
+        int offset1 = TornadoMath.min(1, lastOffset);
+        int offset2 = TornadoMath.min(2, lastOffset);
+        int offset3 = TornadoMath.min(3, lastOffset);
+        for (int c = 0; c < keys; c++) {
+            int at = c * dims + d0;
+            Float16 rowWeights = load(weights, c * FLASH_BLOCK_Q);
+            sums0 = multiplyAdd(sums0, chunkValues[at + offset0], rowWeights);
+            sums1 = multiplyAdd(sums1, chunkValues[at + offset1], rowWeights);
+            sums2 = multiplyAdd(sums2, chunkValues[at + offset2], rowWeights);
+            sums3 = multiplyAdd(sums3, chunkValues[at + offset3], rowWeights);
+        }
+        int chunk = d0 * FLASH_BLOCK_Q;
+        rescaleAndAdd(outputT, chunk, rowState, sums0);
+        rescaleAndAdd(outputT, chunk + FLASH_BLOCK_Q, rowState, sums1);
+        rescaleAndAdd(outputT, chunk + 2 * FLASH_BLOCK_Q, rowState, sums2);
+        rescaleAndAdd(outputT, chunk + 3 * FLASH_BLOCK_Q, rowState, sums3);
     }
 
     /** {@code outputT[at + i] = correction_i outputT[at + i] + sums[i]} for the 16 rows of a {@link #flashTiled} block. */

@@ -94,6 +94,21 @@ public record AttentionLaunch(Algorithm algorithm, int batch, int seqLen, int nu
      * @throws IllegalArgumentException when the arrays do not fit the call
      */
     public TaskGraph addTask(TaskGraph graph, String taskName, FloatArray q, FloatArray k, FloatArray v, FloatArray out, FloatArray scratch) {
+        return addTask(graph, taskName, q, k, v, out, scratch, 16);
+    }
+
+    /**
+     * {@link #addTask(TaskGraph, String, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray)} for a device whose
+     * vector registers hold {@code vectorLanes} floats (8 or 16): {@link AttentionKernels#flashTiled}'s register tiles
+     * are sized for them (its {@code lanes}); the other kernels take no such argument and ignore it.
+     *
+     * @throws IllegalArgumentException when the arrays do not fit the call or {@code vectorLanes} is neither 8 nor 16
+     */
+    public TaskGraph addTask(TaskGraph graph, String taskName, FloatArray q, FloatArray k, FloatArray v, FloatArray out, FloatArray scratch,
+            int vectorLanes) {
+        if (vectorLanes != 8 && vectorLanes != 16) {
+            throw new IllegalArgumentException("vectorLanes must be 8 or 16, got " + vectorLanes);
+        }
         check(q, k, v, out, scratch);
         return switch (algorithm) {
         case STANDARD -> graph.task(taskName, AttentionKernels::standard, q, k, v, out, scratch, globalTokens, numGlobal, slopes, batch, seqLen, numHeads,
@@ -105,7 +120,7 @@ public record AttentionLaunch(Algorithm algorithm, int batch, int seqLen, int nu
         case FLASH -> graph.task(taskName, AttentionKernels::flash, new KernelContext(), q, k, v, out, globalTokens, numGlobal, slopes, batch, seqLen,
                 numHeads, numKvHeads, headDim, windows, causalCode(), biasKind, apeScale, scale);
         case FLASH_TILED -> graph.task(taskName, AttentionKernels::flashTiled, new KernelContext(), q, k, v, out, globalTokens, numGlobal, slopes, batch,
-                seqLen, numHeads, numKvHeads, headDim, windows, causalCode(), biasKind, apeScale, scale);
+                seqLen, numHeads, numKvHeads, headDim, windows, causalCode(), biasKind, apeScale, scale, vectorLanes);
         };
     }
 

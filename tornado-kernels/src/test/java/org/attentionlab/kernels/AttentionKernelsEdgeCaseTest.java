@@ -106,7 +106,7 @@ class AttentionKernelsEdgeCaseTest {
         assertFalse(AttentionKernels.flashSupportsHeadDim(tooWide));
         assertTrue(AttentionKernels.flashSupportsHeadDim(AttentionKernels.FLASH_MAX_HEAD_DIM));
         AttentionCase c = AttentionCase.random(7, 1, 5, 1, 1, tooWide, 2, 0);
-        for (AttentionAlgorithm flash : new AttentionAlgorithm[] { AttentionAlgorithm.FLASH, AttentionAlgorithm.FLASH_TILED }) {
+        for (AttentionAlgorithm flash : new AttentionAlgorithm[] { AttentionAlgorithm.FLASH, AttentionAlgorithm.FLASH_TILED, AttentionAlgorithm.FLASH_TILED_8_LANES }) {
             for (float f : AttentionRunner.run(flash, c)) {
                 assertTrue(Float.isNaN(f), flash + ": an unsupported head_dim is written as NaN, never as a plausible number");
             }

@@ -8,6 +8,8 @@ import org.attentionlab.kernels.testing.AttentionCase;
 import org.attentionlab.kernels.testing.AttentionRunner;
 import org.attentionlab.kernels.testing.Close;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
@@ -24,54 +26,64 @@ class FlashTiledTest {
     private static final double ABS = AttentionKernelsPropertyTest.ABS;
     private static final double REL = AttentionKernelsPropertyTest.REL;
 
-    private static void assertMatchesReference(AttentionCase c, String what) {
-        Close.assertClose(c.reference(), AttentionRunner.run(AttentionAlgorithm.FLASH_TILED, c), ABS, REL, what + ": " + c);
+    private static void assertMatchesReference(AttentionAlgorithm tiled, AttentionCase c, String what) {
+        Close.assertClose(c.reference(), AttentionRunner.run(tiled, c), ABS, REL, tiled + ", " + what + ": " + c);
     }
 
-    @Test
-    void sequencesShorterThanATile() {
+    /** The most keys per chunk of {@code tiled}'s path: 16 lanes {@link AttentionKernels#FLASH_CHUNK_KEYS}, 8 lanes {@link AttentionKernels#FLASH_NARROW_CHUNK_KEYS}. */
+    private static int chunkKeys(AttentionAlgorithm tiled) {
+        return tiled.vectorLanes() == 16 ? AttentionKernels.FLASH_CHUNK_KEYS : AttentionKernels.FLASH_NARROW_CHUNK_KEYS;
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = AttentionAlgorithm.class, names = { "FLASH_TILED", "FLASH_TILED_8_LANES" })
+    void sequencesShorterThanATile(AttentionAlgorithm tiled) {
         for (int seqLen : new int[] { 1, 2, 7, 8, 9, 15, 16, 17 }) {
-            assertMatchesReference(AttentionCase.random(300 + seqLen, 2, seqLen, 2, 1, 12, Window.causalSliding(4).left(), 0).withCausal(true), "L " + seqLen);
-            assertMatchesReference(AttentionCase.random(320 + seqLen, 1, seqLen, 1, 1, 5, AttentionMasks.UNBOUNDED, AttentionMasks.UNBOUNDED),
+            assertMatchesReference(tiled, AttentionCase.random(300 + seqLen, 2, seqLen, 2, 1, 12, Window.causalSliding(4).left(), 0).withCausal(true), "L " + seqLen);
+            assertMatchesReference(tiled, AttentionCase.random(320 + seqLen, 1, seqLen, 1, 1, 5, AttentionMasks.UNBOUNDED, AttentionMasks.UNBOUNDED),
                     "bidirectional L " + seqLen);
         }
     }
 
-    @Test
-    void windowsThatAreNotAMultipleOfTheTile() {
+    @ParameterizedTest
+    @EnumSource(value = AttentionAlgorithm.class, names = { "FLASH_TILED", "FLASH_TILED_8_LANES" })
+    void windowsThatAreNotAMultipleOfTheTile(AttentionAlgorithm tiled) {
         for (int w : new int[] { 1, 7, 9, 15, 17, 23, 31, 33, 47 }) {
             AttentionCase c = AttentionCase.random(340 + w, 1, 100, 2, 2, 16, Window.causalSliding(w).left(), 0).withCausal(true);
-            assertMatchesReference(c, "causal W " + w);
-            assertMatchesReference(c.withCausal(false).withWindow(w / 2, w - w / 2), "band (" + w / 2 + ", " + (w - w / 2) + ")");
+            assertMatchesReference(tiled, c, "causal W " + w);
+            assertMatchesReference(tiled, c.withCausal(false).withWindow(w / 2, w - w / 2), "band (" + w / 2 + ", " + (w - w / 2) + ")");
         }
     }
 
     /** Blocks whose keys fill one chunk, a chunk and a few keys, two chunks and a few (the last chunk a single register tile or less). */
-    @Test
-    void windowsAroundTheChunk() {
-        int chunk = AttentionKernels.FLASH_CHUNK_KEYS;
+    @ParameterizedTest
+    @EnumSource(value = AttentionAlgorithm.class, names = { "FLASH_TILED", "FLASH_TILED_8_LANES" })
+    void windowsAroundTheChunk(AttentionAlgorithm tiled) {
+        int chunk = chunkKeys(tiled);
         for (int w : new int[] { chunk - 15, chunk - 8, chunk - 1, chunk, chunk + 1, chunk + 7, 2 * chunk - 16, 2 * chunk - 1, 2 * chunk, 2 * chunk + 1 }) {
             AttentionCase c = AttentionCase.random(470 + w, 1, 2 * chunk + 40, 2, 1, 8, Window.causalSliding(w).left(), 0).withCausal(true);
-            assertMatchesReference(c, "causal W " + w);
-            assertMatchesReference(c.withCausal(false).withWindow(w / 2, w - w / 2), "band (" + w / 2 + ", " + (w - w / 2) + ")");
+            assertMatchesReference(tiled, c, "causal W " + w);
+            assertMatchesReference(tiled, c.withCausal(false).withWindow(w / 2, w - w / 2), "band (" + w / 2 + ", " + (w - w / 2) + ")");
         }
     }
 
-    @Test
-    void headDimsBelow64AndNotAMultipleOfTheOutputTile() {
+    @ParameterizedTest
+    @EnumSource(value = AttentionAlgorithm.class, names = { "FLASH_TILED", "FLASH_TILED_8_LANES" })
+    void headDimsBelow64AndNotAMultipleOfTheOutputTile(AttentionAlgorithm tiled) {
         for (int headDim : new int[] { 1, 3, 7, 9, 40, 45, 63, 72, 100 }) {
             AttentionCase c = AttentionCase.random(380 + headDim, 1, 70, 4, 2, headDim, Window.causalSliding(19).left(), 0).withCausal(true);
-            assertMatchesReference(c, "headDim " + headDim);
+            assertMatchesReference(tiled, c, "headDim " + headDim);
         }
     }
 
-    @Test
-    void globalTokensGqaAndBiasesInSeveralTiles() {
+    @ParameterizedTest
+    @EnumSource(value = AttentionAlgorithm.class, names = { "FLASH_TILED", "FLASH_TILED_8_LANES" })
+    void globalTokensGqaAndBiasesInSeveralTiles(AttentionAlgorithm tiled) {
         AttentionCase c = AttentionCase.random(400, 2, 150, 6, 2, 24, Window.causalSliding(21).left(), 0, 0, 17, 64, 149).withCausal(true);
-        assertMatchesReference(c, "causal SWA, GQA 6/2, global tokens");
-        assertMatchesReference(c.withBias(PositionalBiases.ALIBI, PositionalBiases.alibiSlopes(6).toHeapArray(), 0f), "with ALiBi");
-        assertMatchesReference(c.withBias(PositionalBiases.APE, new float[] { 0f }, 0.7f).withCausal(false).withWindow(9, 4), "bidirectional band with APE");
-        assertMatchesReference(c.withWindow(AttentionMasks.UNBOUNDED, 0), "causal, no window");
+        assertMatchesReference(tiled, c, "causal SWA, GQA 6/2, global tokens");
+        assertMatchesReference(tiled, c.withBias(PositionalBiases.ALIBI, PositionalBiases.alibiSlopes(6).toHeapArray(), 0f), "with ALiBi");
+        assertMatchesReference(tiled, c.withBias(PositionalBiases.APE, new float[] { 0f }, 0.7f).withCausal(false).withWindow(9, 4), "bidirectional band with APE");
+        assertMatchesReference(tiled, c.withWindow(AttentionMasks.UNBOUNDED, 0), "causal, no window");
     }
 
     /**
@@ -79,12 +91,13 @@ class FlashTiledTest {
      * 16..20 of the last block, padded with key 20 (found by the property test: the kernel once read it as 16
      * consecutive keys from 5).
      */
-    @Test
-    void aPartialTileThatSpansSixteenKeysIsNotConsecutive() {
+    @ParameterizedTest
+    @EnumSource(value = AttentionAlgorithm.class, names = { "FLASH_TILED", "FLASH_TILED_8_LANES" })
+    void aPartialTileThatSpansSixteenKeysIsNotConsecutive(AttentionAlgorithm tiled) {
         AttentionCase c = AttentionCase.random(430, 1, 21, 1, 1, 8, 0, 0, 5);
-        assertMatchesReference(c, "window of one key, global token 5");
-        assertMatchesReference(c.withCausal(true), "causal, window of one key, global token 5");
-        assertMatchesReference(AttentionCase.random(431, 2, 37, 2, 1, 16, 2, 0, 3).withCausal(true), "causal W=3, global token 3, a partial last tile");
+        assertMatchesReference(tiled, c, "window of one key, global token 5");
+        assertMatchesReference(tiled, c.withCausal(true), "causal, window of one key, global token 5");
+        assertMatchesReference(tiled, AttentionCase.random(431, 2, 37, 2, 1, 16, 2, 0, 3).withCausal(true), "causal W=3, global token 3, a partial last tile");
     }
 
     /**
@@ -93,33 +106,36 @@ class FlashTiledTest {
      * none; 33 and 47-49 around the next), and a band (left, right) its middle. (The cases of a mask-free path for such
      * tiles, tried and dropped: tornado-kernels/README.md, "Register tiles for flash attention".)
      */
-    @Test
-    void fullyVisibleTilesBesideEdgeTiles() {
+    @ParameterizedTest
+    @EnumSource(value = AttentionAlgorithm.class, names = { "FLASH_TILED", "FLASH_TILED_8_LANES" })
+    void fullyVisibleTilesBesideEdgeTiles(AttentionAlgorithm tiled) {
         for (int w : new int[] { 30, 31, 32, 33, 47, 48, 49, 64 }) {
             AttentionCase c = AttentionCase.random(440 + w, 2, 113, 4, 2, 16, Window.causalSliding(w).left(), 0).withCausal(true);
-            assertMatchesReference(c, "causal W " + w + ", GQA 4/2");
-            assertMatchesReference(c.withCausal(false).withWindow(w, w / 2), "band (" + w + ", " + w / 2 + ")");
+            assertMatchesReference(tiled, c, "causal W " + w + ", GQA 4/2");
+            assertMatchesReference(tiled, c.withCausal(false).withWindow(w, w / 2), "band (" + w + ", " + w / 2 + ")");
         }
     }
 
     /** Global tokens inside fully visible tiles (a global key is an ordinary key there) and a block with a global query (its run is every key). */
-    @Test
-    void globalTokensInsideFullyVisibleTiles() {
+    @ParameterizedTest
+    @EnumSource(value = AttentionAlgorithm.class, names = { "FLASH_TILED", "FLASH_TILED_8_LANES" })
+    void globalTokensInsideFullyVisibleTiles(AttentionAlgorithm tiled) {
         AttentionCase c = AttentionCase.random(450, 1, 120, 2, 1, 24, Window.causalSliding(48).left(), 0, 40, 70, 71).withCausal(true);
-        assertMatchesReference(c, "causal W 48, global tokens 40, 70, 71");
-        assertMatchesReference(c.withBias(PositionalBiases.ALIBI, PositionalBiases.alibiSlopes(2).toHeapArray(), 0f), "with ALiBi");
-        assertMatchesReference(c.withBias(PositionalBiases.APE, new float[] { 0f }, 0.5f).withCausal(false).withWindow(40, 24), "band (40, 24) with APE");
-        assertMatchesReference(c.withWindow(AttentionMasks.UNBOUNDED, 0), "causal, no window: every tile left of the diagonal is fully visible");
+        assertMatchesReference(tiled, c, "causal W 48, global tokens 40, 70, 71");
+        assertMatchesReference(tiled, c.withBias(PositionalBiases.ALIBI, PositionalBiases.alibiSlopes(2).toHeapArray(), 0f), "with ALiBi");
+        assertMatchesReference(tiled, c.withBias(PositionalBiases.APE, new float[] { 0f }, 0.5f).withCausal(false).withWindow(40, 24), "band (40, 24) with APE");
+        assertMatchesReference(tiled, c.withWindow(AttentionMasks.UNBOUNDED, 0), "causal, no window: every tile left of the diagonal is fully visible");
     }
 
     /** Dropout on fully visible tiles: the same mask as flash's. */
-    @Test
-    void dropoutOnFullyVisibleTiles() {
+    @ParameterizedTest
+    @EnumSource(value = AttentionAlgorithm.class, names = { "FLASH_TILED", "FLASH_TILED_8_LANES" })
+    void dropoutOnFullyVisibleTiles(AttentionAlgorithm tiled) {
         AttentionCase c = AttentionCase.random(460, 1, 96, 2, 2, 16, Window.causalSliding(64).left(), 0, 30).withCausal(true);
         IntArray windows = AttentionMasks.withDropout(c.kernelWindows(), c.numHeads(), 0.25, 99);
         float[] flash = AttentionRunner.run(AttentionAlgorithm.FLASH, c, windows);
-        float[] tiled = AttentionRunner.run(AttentionAlgorithm.FLASH_TILED, c, windows);
-        Close.assertClose(toDouble(flash), tiled, ABS, REL, "causal W 64, dropout 0.25: the same mask as flash");
+        float[] tiledOut = AttentionRunner.run(tiled, c, windows);
+        Close.assertClose(toDouble(flash), tiledOut, ABS, REL, "causal W 64, dropout 0.25: the same mask as flash");
     }
 
     private static double[] toDouble(float[] values) {
@@ -130,22 +146,44 @@ class FlashTiledTest {
         return asDouble;
     }
 
-    @Test
-    void dropoutMatchesFlashsMask() {
+    @ParameterizedTest
+    @EnumSource(value = AttentionAlgorithm.class, names = { "FLASH_TILED", "FLASH_TILED_8_LANES" })
+    void dropoutMatchesFlashsMask(AttentionAlgorithm tiled) {
         AttentionCase c = AttentionCase.random(410, 1, 90, 4, 2, 20, Window.causalSliding(30).left(), 0, 3, 50).withCausal(true);
         IntArray windows = AttentionMasks.withDropout(c.kernelWindows(), c.numHeads(), 0.3, 1234);
         float[] flash = AttentionRunner.run(AttentionAlgorithm.FLASH, c, windows);
-        float[] tiled = AttentionRunner.run(AttentionAlgorithm.FLASH_TILED, c, windows);
-        Close.assertClose(toDouble(flash), tiled, ABS, REL, "the same mask as flash (AttentionDropoutTest holds both to float64)");
+        float[] tiledOut = AttentionRunner.run(tiled, c, windows);
+        Close.assertClose(toDouble(flash), tiledOut, ABS, REL, "the same mask as flash (AttentionDropoutTest holds both to float64)");
     }
 
-    @Test
-    void anyLocalSizeGivesTheSameBits() {
+    @ParameterizedTest
+    @EnumSource(value = AttentionAlgorithm.class, names = { "FLASH_TILED", "FLASH_TILED_8_LANES" })
+    void anyLocalSizeGivesTheSameBits(AttentionAlgorithm tiled) {
         AttentionCase c = AttentionCase.random(420, 2, 41, 2, 1, 7, Window.causalSliding(6).left(), 0, 20);
-        float[] one = AttentionRunner.runFlash(AttentionAlgorithm.FLASH_TILED, c, AttentionKernels.flashGrid(c.batch(), c.numHeads(), c.seqLen(), 1));
+        float[] one = AttentionRunner.runFlash(tiled, c, AttentionKernels.flashGrid(c.batch(), c.numHeads(), c.seqLen(), 1));
         for (int items : new int[] { 2, 3 }) {
-            assertArrayEquals(one, AttentionRunner.runFlash(AttentionAlgorithm.FLASH_TILED, c,
+            assertArrayEquals(one, AttentionRunner.runFlash(tiled, c,
                     AttentionKernels.flashGrid(c.batch(), c.numHeads(), c.seqLen(), items)), items + " blocks per group");
         }
+    }
+
+    /**
+     * The 8-lane tiles compute the same sums in the same order as the 16-lane ones, so where both paths cut a block's
+     * keys into the same chunks (every block seeing at most {@link AttentionKernels#FLASH_NARROW_CHUNK_KEYS} keys: no global
+     * query, which sees every earlier key) they
+     * give the same bits; with more keys the chunks differ and so may the last bits.
+     */
+    @Test
+    void eightAndSixteenLanesGiveTheSameBitsWhereTheirChunksAgree() {
+        int narrowChunk = AttentionKernels.FLASH_NARROW_CHUNK_KEYS;
+        for (int w : new int[] { 1, 9, 33, narrowChunk - 24 }) {
+            AttentionCase c = AttentionCase.random(480 + w, 2, 150, 4, 2, 45, Window.causalSliding(w).left(), 0).withCausal(true);
+            assertArrayEquals(AttentionRunner.run(AttentionAlgorithm.FLASH_TILED, c), AttentionRunner.run(AttentionAlgorithm.FLASH_TILED_8_LANES, c),
+                    "causal W " + w + ", head_dim 45, GQA 4/2");
+        }
+        AttentionCase alibi = AttentionCase.random(490, 1, 60, 2, 1, 64, AttentionMasks.UNBOUNDED, AttentionMasks.UNBOUNDED)
+                .withBias(PositionalBiases.ALIBI, PositionalBiases.alibiSlopes(2).toHeapArray(), 0f);
+        assertArrayEquals(AttentionRunner.run(AttentionAlgorithm.FLASH_TILED, alibi), AttentionRunner.run(AttentionAlgorithm.FLASH_TILED_8_LANES, alibi),
+                "bidirectional over 60 keys, head_dim 64, ALiBi");
     }
 }

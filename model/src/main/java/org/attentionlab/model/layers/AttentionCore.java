@@ -96,7 +96,7 @@ final class AttentionCore {
         }
         AttentionLaunch launch = launch(tasks.geometry().attentionKernel(KernelCodes.algorithm(spec.algorithm())), batch, seqLen, runWindows);
         FloatArray scratch = launch.scratchSize() > 0 ? tasks.scratch(Buffer.ATTENTION_SCORES, launch.scratchSize()) : null;
-        launch.addTask(tasks.graph(), tasks.name(TaskKind.ATTENTION, "attention"), q, k, v, out, scratch);
+        launch.addTask(tasks.graph(), tasks.name(TaskKind.ATTENTION, "attention"), q, k, v, out, scratch, tasks.geometry().vectorLanes());
         tasks.geometry().attention(launch).ifPresent(grid -> tasks.grid("attention", grid));
         if (tasks.caches() != null) {
             KvCaches.LayerCache cache = tasks.caches().layer(layer);
@@ -230,7 +230,7 @@ final class AttentionCore {
         // The device's kernel for the configured algorithm, as a forward run picks it (flash as register tiles on PoCL).
         AttentionLaunch launch = launch(tasks.geometry().attentionKernel(KernelCodes.algorithm(spec.algorithm())), batch, seqLen, runWindows);
         FloatArray scratch = launch.scratchSize() > 0 ? tasks.scratch("scores", launch.scratchSize()) : null;
-        launch.addTask(tasks.graph(), tasks.name("attention"), q, k, v, out, scratch);
+        launch.addTask(tasks.graph(), tasks.name("attention"), q, k, v, out, scratch, tasks.geometry().vectorLanes());
         tasks.geometry().attention(launch).ifPresent(grid -> tasks.grid("attention", grid));
         FloatArray attendedQ = q;
         FloatArray attendedK = k;

@@ -49,7 +49,7 @@ public final class AttentionRunner {
     private static float[] runThroughTaskGraph(AttentionAlgorithm algorithm, AttentionCase c, WorkerGrid flashGrid, IntArray windows) {
         Arguments a = new Arguments(algorithm, c, windows);
         TaskGraph graph = new TaskGraph(GRAPH).transferToDevice(DataTransferMode.EVERY_EXECUTION, a.q, a.k, a.v, a.globals, a.windows, a.slopes);
-        a.launch.addTask(graph, TASK, a.q, a.k, a.v, a.out, a.scratch);
+        a.launch.addTask(graph, TASK, a.q, a.k, a.v, a.out, a.scratch, algorithm.vectorLanes());
         graph.transferToHost(DataTransferMode.EVERY_EXECUTION, a.out);
         try (TornadoExecutionPlan plan = new TornadoExecutionPlan(graph.snapshot())) {
             if (a.launch.grid().isPresent()) {
@@ -99,7 +99,7 @@ public final class AttentionRunner {
             globals = IntArray.fromArray(numGlobal == 0 ? new int[] { 0 } : c.globalTokens());
             slopes = FloatArray.fromArray(c.slopes());
             windows = kernelWindows;
-            launch = new AttentionLaunch(AttentionLaunch.Algorithm.valueOf(algorithm.name()), c.batch(), c.seqLen(), c.numHeads(), c.numKvHeads(),
+            launch = new AttentionLaunch(algorithm.launchAlgorithm(), c.batch(), c.seqLen(), c.numHeads(), c.numKvHeads(),
                     c.headDim(), windows, c.causal(), globals, numGlobal, c.biasKind(), slopes, c.apeScale(), c.scale(), c.chunkSize());
             scratch = new FloatArray(Math.max(1, launch.scratchSize()));
             scratch.init(Float.NaN);
