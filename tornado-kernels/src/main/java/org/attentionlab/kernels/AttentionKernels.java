@@ -464,6 +464,22 @@ public final class AttentionKernels {
      * differ and so may the last bits. PoCL, Zen 3 (2 cores, AVX2), L = 4096, W = 256, 8 heads, d 64, JMH medians
      * (2026-11-30, benchmarks/README.md "flashTiled on 8 lanes"): main's 16-lane tiles 51-61 ms; 4-key/4-dimension
      * tiles alone 53 ms; with chunks of 128 keys 47.5-48.7 ms, of 64 keys 43-48 ms; with v packed 43-46 ms.
+     * What holds the 8-lane path near 45-47 ms (33-35 % of the peer's sgemm, 127-141; 50 % needs 29-33 ms), measured the same way
+     * (2026-11-30, helper flash9, benchmarks/README.md "flashTiled's 8-lane products"): not the separate vector multiply
+     * and add. Written as scalar {@code a * b + c} over a private 4 x 16 tile, both products compile to
+     * {@code vfmadd231ps} (scores: 2 loads, 4 broadcasts, 8 fma, 14 instructions a step, no spills), and neither
+     * that, nor K packed like v, nor 6 dimensions x 16 rows of output (12 ymm of sums, no spills) moved the JMH
+     * medians beyond the noise, nor the products' share of the samples (scores 34-36 %, output 26-29 %, packing v
+     * 13-15 %). Zen 3 runs the two forms at the same rate (multiplies on the two FMA pipes, adds on the two add
+     * pipes); a C loop of the output product's exact mix on data in L1 takes 5.2-6.0 cycles per 8 multiply-adds
+     * fused or not (the pipes' bound is 4), where this kernel's loops take about 8 (output) and 10 (scores), so the
+     * tiles' shape (a broadcast per two multiply-adds with 16 rows) caps the products near 70 % of the FMA peak even
+     * in L1. The scores' further gap is most likely K arriving from L3: with rows 2 KB apart (8 heads x 64
+     * dimensions) a block's window of K and V (271 keys each) needs about 17 lines per set of the 8-way L2, so the
+     * next block, which shares 255 of them, finds them evicted (an inference from the stalls on the first K
+     * broadcast of each step and from packing v at about 7 cycles per 32 bytes; the output loop's own gap, its data
+     * in L1, is not established). The lever left is more query rows per work-item (each K or V value serving 32
+     * rows: half the traffic and half the broadcasts per multiply-add), a change to {@link #FLASH_BLOCK_Q}'s users.
      *
      * <p>Stop 22 (2026-11-30; tornado-kernels/README.md, "Claimed output lines and mask-free chunks"): the block's
      * lines of {@code out} are claimed before the products ({@link #claimOutputLines}; per {@code perf} the final
