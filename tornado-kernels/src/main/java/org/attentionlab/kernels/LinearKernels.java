@@ -159,16 +159,29 @@ public final class LinearKernels {
         Normalization.normalizeGroupRows(context, x, normWeight, normBias, normed, base, rowSums, mean, meanCorrection, rows, inFeatures, row0, groupRows,
                 norm, eps);
         int groupEnd = TornadoMath.min(rows, row0 + groupRows);
-        for (int r0 = row0; r0 < groupEnd; r0 += MatrixMultiply.ROW_TILE_ROWS) {
-            for (int col0 = context.localIdx * MatrixMultiply.ROW_TILE_COLUMNS; col0 < outFeatures; col0 += context.localGroupSizeX * MatrixMultiply.ROW_TILE_COLUMNS) {
-                int firstColumnTile = col0 < context.localGroupSizeX * MatrixMultiply.ROW_TILE_COLUMNS ? 1 : 0;
-                if (lanes == 8) {
-                    MatrixMultiply.addRowTileProductsInHalves(tile, inputPanel, normed, weight, rows, inFeatures, outFeatures, r0, col0, firstColumnTile);
-                } else {
-                    MatrixMultiply.addRowTileProducts(tile, inputPanel, normed, weight, rows, inFeatures, outFeatures, r0, col0, firstColumnTile);
+        if (lanes == 8) {
+            float[] nextInputPanel = new float[MatrixMultiply.INPUT_PANEL_DEPTH * MatrixMultiply.ROW_TILE_ROWS];
+            float[] nextTile = new float[MatrixMultiply.ROW_TILE_ROWS * MatrixMultiply.ROW_TILE_COLUMNS];
+            for (int r0 = row0; r0 < groupEnd; r0 += 2 * MatrixMultiply.ROW_TILE_ROWS) {
+                for (int col0 = context.localIdx * MatrixMultiply.ROW_TILE_COLUMNS; col0 < outFeatures; col0 += context.localGroupSizeX * MatrixMultiply.ROW_TILE_COLUMNS) {
+                    MatrixMultiply.addRowTilePairProducts(tile, nextTile, inputPanel, nextInputPanel, normed, weight, rows, inFeatures, outFeatures, r0, col0,
+                            col0 < context.localGroupSizeX * MatrixMultiply.ROW_TILE_COLUMNS ? 1 : 0);
+                    int tileCols = TornadoMath.min(MatrixMultiply.ROW_TILE_COLUMNS, outFeatures - col0);
+                    storeQkvRowTile(tile, bias, q, k, v, r0, TornadoMath.min(MatrixMultiply.ROW_TILE_ROWS, groupEnd - r0), col0, tileCols, qFeatures, kvFeatures,
+                            hasBias);
+                    storeQkvRowTile(nextTile, bias, q, k, v, r0 + MatrixMultiply.ROW_TILE_ROWS,
+                            TornadoMath.min(MatrixMultiply.ROW_TILE_ROWS, groupEnd - r0 - MatrixMultiply.ROW_TILE_ROWS), col0, tileCols, qFeatures, kvFeatures,
+                            hasBias);
                 }
-                storeQkvRowTile(tile, bias, q, k, v, r0, TornadoMath.min(MatrixMultiply.ROW_TILE_ROWS, groupEnd - r0), col0,
-                        TornadoMath.min(MatrixMultiply.ROW_TILE_COLUMNS, outFeatures - col0), qFeatures, kvFeatures, hasBias);
+            }
+        } else {
+            for (int r0 = row0; r0 < groupEnd; r0 += MatrixMultiply.ROW_TILE_ROWS) {
+                for (int col0 = context.localIdx * MatrixMultiply.ROW_TILE_COLUMNS; col0 < outFeatures; col0 += context.localGroupSizeX * MatrixMultiply.ROW_TILE_COLUMNS) {
+                    int firstColumnTile = col0 < context.localGroupSizeX * MatrixMultiply.ROW_TILE_COLUMNS ? 1 : 0;
+                    MatrixMultiply.addRowTileProducts(tile, inputPanel, normed, weight, rows, inFeatures, outFeatures, r0, col0, firstColumnTile);
+                    storeQkvRowTile(tile, bias, q, k, v, r0, TornadoMath.min(MatrixMultiply.ROW_TILE_ROWS, groupEnd - r0), col0,
+                            TornadoMath.min(MatrixMultiply.ROW_TILE_COLUMNS, outFeatures - col0), qFeatures, kvFeatures, hasBias);
+                }
             }
         }
     }
@@ -371,16 +384,29 @@ public final class LinearKernels {
         float[] tile = new float[MatrixMultiply.ROW_TILE_ROWS * MatrixMultiply.ROW_TILE_COLUMNS];
         Normalization.normalizeGroupRows(context, input, normWeight, normBias, normed, base, rowSums, mean, meanCorrection, rows, inFeatures, row0, groupRows,
                 norm, eps);
-        for (int r0 = row0; r0 < groupEnd; r0 += MatrixMultiply.ROW_TILE_ROWS) {
-            for (int col0 = context.localIdx * MatrixMultiply.ROW_TILE_COLUMNS; col0 < outFeatures; col0 += context.localGroupSizeX * MatrixMultiply.ROW_TILE_COLUMNS) {
-                int firstColumnTile = col0 < context.localGroupSizeX * MatrixMultiply.ROW_TILE_COLUMNS ? 1 : 0;
-                if (lanes == 8) {
-                    MatrixMultiply.addRowTileProductsInHalves(tile, inputPanel, normed, weight, rows, inFeatures, outFeatures, r0, col0, firstColumnTile);
-                } else {
-                    MatrixMultiply.addRowTileProducts(tile, inputPanel, normed, weight, rows, inFeatures, outFeatures, r0, col0, firstColumnTile);
+        if (lanes == 8) {
+            float[] nextInputPanel = new float[MatrixMultiply.INPUT_PANEL_DEPTH * MatrixMultiply.ROW_TILE_ROWS];
+            float[] nextTile = new float[MatrixMultiply.ROW_TILE_ROWS * MatrixMultiply.ROW_TILE_COLUMNS];
+            for (int r0 = row0; r0 < groupEnd; r0 += 2 * MatrixMultiply.ROW_TILE_ROWS) {
+                for (int col0 = context.localIdx * MatrixMultiply.ROW_TILE_COLUMNS; col0 < outFeatures; col0 += context.localGroupSizeX * MatrixMultiply.ROW_TILE_COLUMNS) {
+                    MatrixMultiply.addRowTilePairProducts(tile, nextTile, inputPanel, nextInputPanel, normed, weight, rows, inFeatures, outFeatures, r0, col0,
+                            col0 < context.localGroupSizeX * MatrixMultiply.ROW_TILE_COLUMNS ? 1 : 0);
+                    int tileCols = TornadoMath.min(MatrixMultiply.ROW_TILE_COLUMNS, outFeatures - col0);
+                    storeQkvRowTile(tile, bias, q, k, v, r0, TornadoMath.min(MatrixMultiply.ROW_TILE_ROWS, groupEnd - r0), col0, tileCols, qFeatures, kvFeatures,
+                            hasBias);
+                    storeQkvRowTile(nextTile, bias, q, k, v, r0 + MatrixMultiply.ROW_TILE_ROWS,
+                            TornadoMath.min(MatrixMultiply.ROW_TILE_ROWS, groupEnd - r0 - MatrixMultiply.ROW_TILE_ROWS), col0, tileCols, qFeatures, kvFeatures,
+                            hasBias);
                 }
-                storeQkvRowTile(tile, bias, q, k, v, r0, TornadoMath.min(MatrixMultiply.ROW_TILE_ROWS, groupEnd - r0), col0,
-                        TornadoMath.min(MatrixMultiply.ROW_TILE_COLUMNS, outFeatures - col0), qFeatures, kvFeatures, hasBias);
+            }
+        } else {
+            for (int r0 = row0; r0 < groupEnd; r0 += MatrixMultiply.ROW_TILE_ROWS) {
+                for (int col0 = context.localIdx * MatrixMultiply.ROW_TILE_COLUMNS; col0 < outFeatures; col0 += context.localGroupSizeX * MatrixMultiply.ROW_TILE_COLUMNS) {
+                    int firstColumnTile = col0 < context.localGroupSizeX * MatrixMultiply.ROW_TILE_COLUMNS ? 1 : 0;
+                    MatrixMultiply.addRowTileProducts(tile, inputPanel, normed, weight, rows, inFeatures, outFeatures, r0, col0, firstColumnTile);
+                    storeQkvRowTile(tile, bias, q, k, v, r0, TornadoMath.min(MatrixMultiply.ROW_TILE_ROWS, groupEnd - r0), col0,
+                            TornadoMath.min(MatrixMultiply.ROW_TILE_COLUMNS, outFeatures - col0), qFeatures, kvFeatures, hasBias);
+                }
             }
         }
     }

@@ -103,9 +103,7 @@ public final class MatrixMultiply {
     public static final int ROW_TILE_ROWS = 16;
     /** Columns of one row tile ({@link #accumulateRowTile}): one {@code Float16} sum each. */
     public static final int ROW_TILE_COLUMNS = 8;
-    /** Columns of one pass of {@link #accumulateRowTileInHalves}, the 8-lane (AVX2) row tile. */
-    public static final int ROW_TILE_HALF_COLUMNS = ROW_TILE_COLUMNS / 2;
-    /** {@link #residualNormTiled}'s flag for the 8-lane row tiles ({@link #accumulateRowTileInHalves}). */
+    /** {@link #residualNormTiled}'s flag for the 8-lane row tiles ({@link #accumulateRowTilePair}). */
     public static final int RESIDUAL_NORM_EIGHT_LANES = 16;
     /**
      * Inner values of the input panel a norm-fused projection stages per row tile ({@link #stageInputPanel}): 64 KB, the
@@ -348,15 +346,25 @@ public final class MatrixMultiply {
         float[] biasRow = new float[ROW_TILE_COLUMNS];
         Normalization.normalizeGroupRows(context, x, normWeight, normBias, normed, base, rowSums, mean, meanCorrection, rows, inner, row0, groupRows, norm, eps);
         int groupEnd = TornadoMath.min(rows, row0 + groupRows);
-        for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
-            for (int col0 = context.localIdx * ROW_TILE_COLUMNS; col0 < cols; col0 += context.localGroupSizeX * ROW_TILE_COLUMNS) {
-                int firstColumnTile = col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0;
-                if (lanes == 8) {
-                    addRowTileProductsInHalves(tile, inputPanel, normed, weight, rows, inner, cols, r0, col0, firstColumnTile);
-                } else {
-                    addRowTileProducts(tile, inputPanel, normed, weight, rows, inner, cols, r0, col0, firstColumnTile);
+        if (lanes == 8) {
+            float[] nextInputPanel = new float[INPUT_PANEL_DEPTH * ROW_TILE_ROWS];
+            float[] nextTile = new float[ROW_TILE_ROWS * ROW_TILE_COLUMNS];
+            for (int r0 = row0; r0 < groupEnd; r0 += 2 * ROW_TILE_ROWS) {
+                for (int col0 = context.localIdx * ROW_TILE_COLUMNS; col0 < cols; col0 += context.localGroupSizeX * ROW_TILE_COLUMNS) {
+                    addRowTilePairProducts(tile, nextTile, inputPanel, nextInputPanel, normed, weight, rows, inner, cols, r0, col0,
+                            col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0);
+                    storeRowTile(tile, 0, biasRow, bias, y, cols, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, hasBias, activation, 0);
+                    storeRowTile(nextTile, 0, biasRow, bias, y, cols, r0 + ROW_TILE_ROWS, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0 - ROW_TILE_ROWS), col0, hasBias,
+                            activation, 0);
                 }
-                storeRowTile(tile, 0, biasRow, bias, y, cols, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, hasBias, activation, 0);
+            }
+        } else {
+            for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
+                for (int col0 = context.localIdx * ROW_TILE_COLUMNS; col0 < cols; col0 += context.localGroupSizeX * ROW_TILE_COLUMNS) {
+                    int firstColumnTile = col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0;
+                    addRowTileProducts(tile, inputPanel, normed, weight, rows, inner, cols, r0, col0, firstColumnTile);
+                    storeRowTile(tile, 0, biasRow, bias, y, cols, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, hasBias, activation, 0);
+                }
             }
         }
     }
@@ -393,15 +401,27 @@ public final class MatrixMultiply {
         float[] residualPanel = new float[INPUT_PANEL_DEPTH * ROW_TILE_ROWS];
         float[] residualTile = new float[ROW_TILE_ROWS * ROW_TILE_COLUMNS];
         float[] residualBiasRow = new float[ROW_TILE_COLUMNS];
-        for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
-            for (int col0 = context.localIdx * ROW_TILE_COLUMNS; col0 < width; col0 += context.localGroupSizeX * ROW_TILE_COLUMNS) {
-                int firstColumnTile = col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0;
-                if (lanes == 8) {
-                    addRowTileProductsInHalves(residualTile, residualPanel, input, residualWeight, rows, inner, width, r0, col0, firstColumnTile);
-                } else {
-                    addRowTileProducts(residualTile, residualPanel, input, residualWeight, rows, inner, width, r0, col0, firstColumnTile);
+        if (lanes == 8) {
+            float[] nextResidualPanel = new float[INPUT_PANEL_DEPTH * ROW_TILE_ROWS];
+            float[] nextResidualTile = new float[ROW_TILE_ROWS * ROW_TILE_COLUMNS];
+            for (int r0 = row0; r0 < groupEnd; r0 += 2 * ROW_TILE_ROWS) {
+                for (int col0 = context.localIdx * ROW_TILE_COLUMNS; col0 < width; col0 += context.localGroupSizeX * ROW_TILE_COLUMNS) {
+                    addRowTilePairProducts(residualTile, nextResidualTile, residualPanel, nextResidualPanel, input, residualWeight, rows, inner, width, r0, col0,
+                            col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0);
+                    storeRowTile(residualTile, 0, residualBiasRow, residualBias, x, width, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, flags & 1, NONE,
+                            1);
+                    storeRowTile(nextResidualTile, 0, residualBiasRow, residualBias, x, width, r0 + ROW_TILE_ROWS,
+                            TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0 - ROW_TILE_ROWS), col0, flags & 1, NONE, 1);
                 }
-                storeRowTile(residualTile, 0, residualBiasRow, residualBias, x, width, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, flags & 1, NONE, 1);
+            }
+        } else {
+            for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
+                for (int col0 = context.localIdx * ROW_TILE_COLUMNS; col0 < width; col0 += context.localGroupSizeX * ROW_TILE_COLUMNS) {
+                    addRowTileProducts(residualTile, residualPanel, input, residualWeight, rows, inner, width, r0, col0,
+                            col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0);
+                    storeRowTile(residualTile, 0, residualBiasRow, residualBias, x, width, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, flags & 1, NONE,
+                            1);
+                }
             }
         }
         context.globalBarrier();
@@ -414,15 +434,24 @@ public final class MatrixMultiply {
         float[] inputPanel = new float[INPUT_PANEL_DEPTH * ROW_TILE_ROWS];
         float[] tile = new float[ROW_TILE_ROWS * ROW_TILE_COLUMNS];
         float[] biasRow = new float[ROW_TILE_COLUMNS];
-        for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
-            for (int col0 = context.localIdx * ROW_TILE_COLUMNS; col0 < cols; col0 += context.localGroupSizeX * ROW_TILE_COLUMNS) {
-                int firstColumnTile = col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0;
-                if (lanes == 8) {
-                    addRowTileProductsInHalves(tile, inputPanel, normed, weight, rows, width, cols, r0, col0, firstColumnTile);
-                } else {
-                    addRowTileProducts(tile, inputPanel, normed, weight, rows, width, cols, r0, col0, firstColumnTile);
+        if (lanes == 8) {
+            float[] nextInputPanel = new float[INPUT_PANEL_DEPTH * ROW_TILE_ROWS];
+            float[] nextTile = new float[ROW_TILE_ROWS * ROW_TILE_COLUMNS];
+            for (int r0 = row0; r0 < groupEnd; r0 += 2 * ROW_TILE_ROWS) {
+                for (int col0 = context.localIdx * ROW_TILE_COLUMNS; col0 < cols; col0 += context.localGroupSizeX * ROW_TILE_COLUMNS) {
+                    addRowTilePairProducts(tile, nextTile, inputPanel, nextInputPanel, normed, weight, rows, width, cols, r0, col0,
+                            col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0);
+                    storeRowTile(tile, 0, biasRow, bias, y, cols, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, (flags >> 1) & 1, (flags >> 6) & 7, 0);
+                    storeRowTile(nextTile, 0, biasRow, bias, y, cols, r0 + ROW_TILE_ROWS, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0 - ROW_TILE_ROWS), col0,
+                            (flags >> 1) & 1, (flags >> 6) & 7, 0);
                 }
-                storeRowTile(tile, 0, biasRow, bias, y, cols, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, (flags >> 1) & 1, (flags >> 6) & 7, 0);
+            }
+        } else {
+            for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
+                for (int col0 = context.localIdx * ROW_TILE_COLUMNS; col0 < cols; col0 += context.localGroupSizeX * ROW_TILE_COLUMNS) {
+                    addRowTileProducts(tile, inputPanel, normed, weight, rows, width, cols, r0, col0, col0 < context.localGroupSizeX * ROW_TILE_COLUMNS ? 1 : 0);
+                    storeRowTile(tile, 0, biasRow, bias, y, cols, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), col0, (flags >> 1) & 1, (flags >> 6) & 7, 0);
+                }
             }
         }
         if (((flags >> 2) & 1) != 0) {
@@ -430,24 +459,30 @@ public final class MatrixMultiply {
             float[] downPanel = new float[PROJECTION_PANEL_DEPTH * ROW_TILE_ROWS];
             float[] downTiles = new float[ROW_TILE_ROWS * ROW_SWEEP_COLUMNS];
             float[] downBiasRow = new float[ROW_TILE_COLUMNS];
-            for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
-                for (int sweep0 = context.localIdx * ROW_SWEEP_COLUMNS; sweep0 < width; sweep0 += context.localGroupSizeX * ROW_SWEEP_COLUMNS) {
-                    int sweepColumns = TornadoMath.min(ROW_SWEEP_COLUMNS, width - sweep0);
-                    for (int k0 = 0; k0 < cols; k0 += PROJECTION_PANEL_DEPTH) {
-                        stageInputPanel(downPanel, y, rows, cols, r0, k0, PROJECTION_PANEL_DEPTH);
-                        if (lanes == 8) {
-                            for (int c = 0; c < sweepColumns; c += ROW_TILE_COLUMNS) {
-                                accumulateRowTileInHalves(downTiles, c * ROW_TILE_ROWS, downPanel, downWeight, cols, width, sweep0 + c, k0, k0);
-                            }
-                        } else {
+            if (lanes == 8) {
+                float[] nextDownPanel = new float[PROJECTION_PANEL_DEPTH * ROW_TILE_ROWS];
+                float[] nextDownTiles = new float[ROW_TILE_ROWS * ROW_SWEEP_COLUMNS];
+                for (int r0 = row0; r0 < groupEnd; r0 += 2 * ROW_TILE_ROWS) {
+                    for (int sweep0 = context.localIdx * ROW_SWEEP_COLUMNS; sweep0 < width; sweep0 += context.localGroupSizeX * ROW_SWEEP_COLUMNS) {
+                        int sweepColumns = TornadoMath.min(ROW_SWEEP_COLUMNS, width - sweep0);
+                        addSweepPairProducts(downTiles, nextDownTiles, downPanel, nextDownPanel, y, downWeight, rows, cols, width, r0, sweep0, sweepColumns);
+                        addSweepPair(downTiles, nextDownTiles, downBiasRow, downBias, x, width, r0, groupEnd - r0, sweep0, sweepColumns, (flags >> 3) & 1);
+                    }
+                }
+            } else {
+                for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
+                    for (int sweep0 = context.localIdx * ROW_SWEEP_COLUMNS; sweep0 < width; sweep0 += context.localGroupSizeX * ROW_SWEEP_COLUMNS) {
+                        int sweepColumns = TornadoMath.min(ROW_SWEEP_COLUMNS, width - sweep0);
+                        for (int k0 = 0; k0 < cols; k0 += PROJECTION_PANEL_DEPTH) {
+                            stageInputPanel(downPanel, y, rows, cols, r0, k0, PROJECTION_PANEL_DEPTH);
                             for (int c = 0; c < sweepColumns; c += ROW_TILE_COLUMNS) {
                                 accumulateRowTile(downTiles, c * ROW_TILE_ROWS, downPanel, downWeight, cols, width, sweep0 + c, k0, k0);
                             }
                         }
-                    }
-                    for (int c = 0; c < sweepColumns; c += ROW_TILE_COLUMNS) {
-                        storeRowTile(downTiles, c * ROW_TILE_ROWS, downBiasRow, downBias, x, width, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), sweep0 + c,
-                                (flags >> 3) & 1, NONE, 1);
+                        for (int c = 0; c < sweepColumns; c += ROW_TILE_COLUMNS) {
+                            storeRowTile(downTiles, c * ROW_TILE_ROWS, downBiasRow, downBias, x, width, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0),
+                                    sweep0 + c, (flags >> 3) & 1, NONE, 1);
+                        }
                     }
                 }
             }
@@ -458,7 +493,7 @@ public final class MatrixMultiply {
      * {@link #residualNormLinearTiled}'s {@code flags}: 1 if the residual projection has a bias, plus 2 if the second
      * projection has, plus 4 to run the down phase, plus 8 if the down projection has a bias, plus 16 times the norm
      * ({@link Normalization#LAYER_NORM} or {@link Normalization#RMS_NORM}), plus 64 times the activation, plus 512 for the
-     * 8-lane row tiles ({@code lanes} 8: {@link #accumulateRowTileInHalves}; 16 runs the 16-lane ones).
+     * 8-lane row tiles ({@code lanes} 8: {@link #accumulateRowTilePair}; 16 runs the 16-lane ones).
      */
     public static int residualNormFlags(boolean residualBias, boolean bias, boolean down, boolean downBias, int norm, int activation, int lanes) {
         return residualNormFlags(residualBias, bias, down, downBias, norm, activation) + (lanes == 8 ? 512 : 0);
@@ -932,49 +967,105 @@ public final class MatrixMultiply {
     }
 
     /**
-     * {@link #accumulateRowTile} for 8-lane (AVX2) devices: the tile's {@value #ROW_TILE_COLUMNS} columns in two passes of
-     * {@value #ROW_TILE_HALF_COLUMNS} over the panel ({@link #accumulateRowTileColumns}). A {@code Float16} is two
-     * {@code ymm} registers there, so the eight sums of {@link #accumulateRowTile} took all 16 and spilled to the stack in
-     * the loop over the inner values; four take 8. Each column's sum is the same serial sum as in
-     * {@link #accumulateRowTile}: the same bits.
+     * {@link #accumulateRowTile} for two row tiles at once on 8-lane (AVX2) devices: the tile {@code tile} of the rows
+     * staged in {@code inputPanel} and {@code nextTile} of those in {@code nextPanel} (both from {@code tileAt}), column
+     * pair by column pair ({@link #accumulateRowTilePairColumns}), so that each value of W read serves 32 rows instead of
+     * 16. Each column's sum is the same serial sum as in {@link #accumulateRowTile}: the same bits. A {@code Float16} is
+     * two {@code ymm} registers on AVX2: 4 sums take 8, the two panel vectors 4 and the two broadcasts of W 2, so the
+     * loop over the inner values runs without stack traffic (perf annotate on PoCL, Zen 3: 4 panel loads, 2
+     * {@code vbroadcastss}, 8 {@code vmulps}, 8 {@code vaddps} per inner value). The tiles of 16 rows and 4 columns it
+     * replaced read all of W (1 MB for rnope-swa's up and down projections, beyond a Zen 3 core's 512 KB L2) once per 16
+     * rows and waited on it; rnope-swa at L = 128 on PoCL (2026-11-30, Zen 3, 2 cores) took 28.3-30.4 ms a forward
+     * pass against 31.2-35.2 ms with them (benchmarks/README.md).
      */
-    static void accumulateRowTileInHalves(float[] tile, int tileAt, float[] inputPanel, FloatArray weight, int inner, int cols, int col0, int k0, int k1) {
+    static void accumulateRowTilePair(float[] tile, float[] nextTile, int tileAt, float[] inputPanel, float[] nextPanel, FloatArray weight, int inner,
+            int cols, int col0, int k0, int k1) {
         if (k0 == 0) {
             for (int e = 0; e < ROW_TILE_ROWS * ROW_TILE_COLUMNS; e++) {
                 tile[tileAt + e] = 0.0f;
+                nextTile[tileAt + e] = 0.0f;
             }
         }
-        accumulateRowTileColumns(tile, tileAt, inputPanel, weight, inner, cols, col0, 0, k0, k1);
-        accumulateRowTileColumns(tile, tileAt, inputPanel, weight, inner, cols, col0, ROW_TILE_HALF_COLUMNS, k0, k1);
+        for (int c0 = 0; c0 < ROW_TILE_COLUMNS; c0 += 2) {
+            accumulateRowTilePairColumns(tile, nextTile, tileAt, inputPanel, nextPanel, weight, inner, cols, col0, c0, k0, k1);
+        }
     }
 
-    /**
-     * Adds one panel's products to the {@value #ROW_TILE_HALF_COLUMNS} columns from {@code c0} of a row tile, as
-     * {@link #accumulateRowTile} adds them to all of its columns ({@link #accumulateRowTileInHalves}).
-     */
-    static void accumulateRowTileColumns(float[] tile, int tileAt, float[] inputPanel, FloatArray weight, int inner, int cols, int col0, int c0, int k0,
-            int k1) {
+    /** Adds one panel's products to the columns {@code c0} and {@code c0 + 1} of both row tiles of {@link #accumulateRowTilePair}: 8 ymm sums. */
+    static void accumulateRowTilePairColumns(float[] tile, float[] nextTile, int tileAt, float[] inputPanel, float[] nextPanel, FloatArray weight,
+            int inner, int cols, int col0, int c0, int k0, int k1) {
         int depth = TornadoMath.min(PROJECTION_PANEL_DEPTH, inner - k0);
         int at = k0 - k1;
         int w0 = TornadoMath.min(col0 + c0, cols - 1) * inner + k0;
         int w1 = TornadoMath.min(col0 + c0 + 1, cols - 1) * inner + k0;
-        int w2 = TornadoMath.min(col0 + c0 + 2, cols - 1) * inner + k0;
-        int w3 = TornadoMath.min(col0 + c0 + 3, cols - 1) * inner + k0;
         Float16 sum0 = broadcast(0.0f);
         Float16 sum1 = broadcast(0.0f);
-        Float16 sum2 = broadcast(0.0f);
-        Float16 sum3 = broadcast(0.0f);
+        Float16 nextSum0 = broadcast(0.0f);
+        Float16 nextSum1 = broadcast(0.0f);
         for (int k = 0; k < depth; k++) {
             Float16 xs = load(inputPanel, (at + k) * ROW_TILE_ROWS);
-            sum0 = multiplyAdd(sum0, weight.get(w0 + k), xs);
-            sum1 = multiplyAdd(sum1, weight.get(w1 + k), xs);
-            sum2 = multiplyAdd(sum2, weight.get(w2 + k), xs);
-            sum3 = multiplyAdd(sum3, weight.get(w3 + k), xs);
+            Float16 nextXs = load(nextPanel, (at + k) * ROW_TILE_ROWS);
+            float v0 = weight.get(w0 + k);
+            float v1 = weight.get(w1 + k);
+            sum0 = multiplyAdd(sum0, v0, xs);
+            sum1 = multiplyAdd(sum1, v1, xs);
+            nextSum0 = multiplyAdd(nextSum0, v0, nextXs);
+            nextSum1 = multiplyAdd(nextSum1, v1, nextXs);
         }
         addLanesDown(tile, tileAt, c0, sum0);
         addLanesDown(tile, tileAt, c0 + 1, sum1);
-        addLanesDown(tile, tileAt, c0 + 2, sum2);
-        addLanesDown(tile, tileAt, c0 + 3, sum3);
+        addLanesDown(nextTile, tileAt, c0, nextSum0);
+        addLanesDown(nextTile, tileAt, c0 + 1, nextSum1);
+    }
+
+    /**
+     * The products of one sweep ({@link #ROW_SWEEP_COLUMNS}) of two row tiles at once, {@code tiles[c][r][j] = sum_k
+     * x[r0 + r, k] W[sweep0 + c + j, k]} for the {@code sweepColumns} columns from {@code sweep0} ({@code tiles} for the
+     * rows from {@code r0}, {@code nextTiles} for the {@value #ROW_TILE_ROWS} after them; each {@value #ROW_TILE_ROWS} x
+     * {@value #ROW_SWEEP_COLUMNS}, tile after tile of {@value #ROW_TILE_COLUMNS} columns): x staged
+     * {@value #PROJECTION_PANEL_DEPTH} values deep for both tiles, then {@link #accumulateRowTilePair} per column tile. The
+     * 8-lane down phases' products.
+     */
+    static void addSweepPairProducts(float[] tiles, float[] nextTiles, float[] panel, float[] nextPanel, FloatArray x, FloatArray weight, int rows,
+            int inner, int width, int r0, int sweep0, int sweepColumns) {
+        for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
+            stageInputPanel(panel, x, rows, inner, r0, k0, PROJECTION_PANEL_DEPTH);
+            stageInputPanel(nextPanel, x, rows, inner, r0 + ROW_TILE_ROWS, k0, PROJECTION_PANEL_DEPTH);
+            for (int c = 0; c < sweepColumns; c += ROW_TILE_COLUMNS) {
+                accumulateRowTilePair(tiles, nextTiles, c * ROW_TILE_ROWS, panel, nextPanel, weight, inner, width, sweep0 + c, k0, k0);
+            }
+        }
+    }
+
+    /**
+     * {@code y += tiles + bias} for the sweep {@link #addSweepPairProducts} left: its first tile's rows from {@code r0},
+     * its second's {@value #ROW_TILE_ROWS} rows later, of the {@code groupRowsLeft} rows the group has from {@code r0}.
+     */
+    static void addSweepPair(float[] tiles, float[] nextTiles, float[] biasRow, FloatArray bias, FloatArray y, int width, int r0, int groupRowsLeft,
+            int sweep0, int sweepColumns, int hasBias) {
+        for (int c = 0; c < sweepColumns; c += ROW_TILE_COLUMNS) {
+            storeRowTile(tiles, c * ROW_TILE_ROWS, biasRow, bias, y, width, r0, TornadoMath.min(ROW_TILE_ROWS, groupRowsLeft), sweep0 + c, hasBias, NONE, 1);
+            storeRowTile(nextTiles, c * ROW_TILE_ROWS, biasRow, bias, y, width, r0 + ROW_TILE_ROWS, TornadoMath.min(ROW_TILE_ROWS, groupRowsLeft - ROW_TILE_ROWS),
+                    sweep0 + c, hasBias, NONE, 1);
+        }
+    }
+
+    /**
+     * {@link #addRowTileProducts} for the two row tiles from {@code r0} and {@code r0 + }{@value #ROW_TILE_ROWS} at once
+     * ({@link #accumulateRowTilePair}; rows past {@code rows} read the last row): the 8-lane kernels' row tiles.
+     */
+    static void addRowTilePairProducts(float[] tile, float[] nextTile, float[] inputPanel, float[] nextPanel, FloatArray x, FloatArray weight, int rows,
+            int inner, int cols, int r0, int col0, int firstColumnTile) {
+        for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
+            int k1 = k0 - k0 % INPUT_PANEL_DEPTH;
+            if (k0 == k1) {
+                if (firstColumnTile != 0 | inner > INPUT_PANEL_DEPTH) {
+                    stageInputPanel(inputPanel, x, rows, inner, r0, k1, INPUT_PANEL_DEPTH);
+                    stageInputPanel(nextPanel, x, rows, inner, r0 + ROW_TILE_ROWS, k1, INPUT_PANEL_DEPTH);
+                }
+            }
+            accumulateRowTilePair(tile, nextTile, 0, inputPanel, nextPanel, weight, inner, cols, col0, k0, k1);
+        }
     }
 
     /**
@@ -982,7 +1073,7 @@ public final class MatrixMultiply {
      * {@link #accumulateRowTile} panel by panel, with the input panel staged ({@link #stageInputPanel}) for the first
      * column tile an item computes of a row tile ({@code firstColumnTile} 1) and kept for its other column tiles, or
      * restaged for each where the input is wider than {@value #INPUT_PANEL_DEPTH}. The 16-lane row tiles;
-     * {@link #addRowTileProductsInHalves} has the 8-lane ones.
+     * {@link #addRowTilePairProducts} has the 8-lane ones.
      */
     static void addRowTileProducts(float[] tile, float[] inputPanel, FloatArray x, FloatArray weight, int rows, int inner, int cols, int r0, int col0,
             int firstColumnTile) {
@@ -994,24 +1085,6 @@ public final class MatrixMultiply {
                 }
             }
             accumulateRowTile(tile, 0, inputPanel, weight, inner, cols, col0, k0, k1);
-        }
-    }
-
-    /**
-     * {@link #addRowTileProducts} with the 8-lane row tiles ({@link #accumulateRowTileInHalves}): the same bits. Its own
-     * method, as the kernels choose between the two per column tile: one method calling both took it past TornadoVM's
-     * inlining limit (896 graph nodes, the limit 600).
-     */
-    static void addRowTileProductsInHalves(float[] tile, float[] inputPanel, FloatArray x, FloatArray weight, int rows, int inner, int cols, int r0,
-            int col0, int firstColumnTile) {
-        for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
-            int k1 = k0 - k0 % INPUT_PANEL_DEPTH;
-            if (k0 == k1) {
-                if (firstColumnTile != 0 | inner > INPUT_PANEL_DEPTH) {
-                    stageInputPanel(inputPanel, x, rows, inner, r0, k1, INPUT_PANEL_DEPTH);
-                }
-            }
-            accumulateRowTileInHalves(tile, 0, inputPanel, weight, inner, cols, col0, k0, k1);
         }
     }
 
@@ -1486,24 +1559,30 @@ public final class MatrixMultiply {
         float[] inputPanel = new float[PROJECTION_PANEL_DEPTH * ROW_TILE_ROWS];
         float[] tiles = new float[ROW_TILE_ROWS * ROW_SWEEP_COLUMNS];
         float[] biasRow = new float[ROW_TILE_COLUMNS];
-        for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
-            for (int sweep0 = context.localIdx * ROW_SWEEP_COLUMNS; sweep0 < width; sweep0 += context.localGroupSizeX * ROW_SWEEP_COLUMNS) {
-                int sweepColumns = TornadoMath.min(ROW_SWEEP_COLUMNS, width - sweep0);
-                for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
-                    stageInputPanel(inputPanel, input, rows, inner, r0, k0, PROJECTION_PANEL_DEPTH);
-                    if (lanes == 8) {
-                        for (int c = 0; c < sweepColumns; c += ROW_TILE_COLUMNS) {
-                            accumulateRowTileInHalves(tiles, c * ROW_TILE_ROWS, inputPanel, residualWeight, inner, width, sweep0 + c, k0, k0);
-                        }
-                    } else {
+        if (lanes == 8) {
+            float[] nextInputPanel = new float[PROJECTION_PANEL_DEPTH * ROW_TILE_ROWS];
+            float[] nextTiles = new float[ROW_TILE_ROWS * ROW_SWEEP_COLUMNS];
+            for (int r0 = row0; r0 < groupEnd; r0 += 2 * ROW_TILE_ROWS) {
+                for (int sweep0 = context.localIdx * ROW_SWEEP_COLUMNS; sweep0 < width; sweep0 += context.localGroupSizeX * ROW_SWEEP_COLUMNS) {
+                    int sweepColumns = TornadoMath.min(ROW_SWEEP_COLUMNS, width - sweep0);
+                    addSweepPairProducts(tiles, nextTiles, inputPanel, nextInputPanel, input, residualWeight, rows, inner, width, r0, sweep0, sweepColumns);
+                    addSweepPair(tiles, nextTiles, biasRow, residualBias, x, width, r0, groupEnd - r0, sweep0, sweepColumns, flags & 1);
+                }
+            }
+        } else {
+            for (int r0 = row0; r0 < groupEnd; r0 += ROW_TILE_ROWS) {
+                for (int sweep0 = context.localIdx * ROW_SWEEP_COLUMNS; sweep0 < width; sweep0 += context.localGroupSizeX * ROW_SWEEP_COLUMNS) {
+                    int sweepColumns = TornadoMath.min(ROW_SWEEP_COLUMNS, width - sweep0);
+                    for (int k0 = 0; k0 < inner; k0 += PROJECTION_PANEL_DEPTH) {
+                        stageInputPanel(inputPanel, input, rows, inner, r0, k0, PROJECTION_PANEL_DEPTH);
                         for (int c = 0; c < sweepColumns; c += ROW_TILE_COLUMNS) {
                             accumulateRowTile(tiles, c * ROW_TILE_ROWS, inputPanel, residualWeight, inner, width, sweep0 + c, k0, k0);
                         }
                     }
-                }
-                for (int c = 0; c < sweepColumns; c += ROW_TILE_COLUMNS) {
-                    storeRowTile(tiles, c * ROW_TILE_ROWS, biasRow, residualBias, x, width, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), sweep0 + c, flags & 1,
-                            NONE, 1);
+                    for (int c = 0; c < sweepColumns; c += ROW_TILE_COLUMNS) {
+                        storeRowTile(tiles, c * ROW_TILE_ROWS, biasRow, residualBias, x, width, r0, TornadoMath.min(ROW_TILE_ROWS, groupEnd - r0), sweep0 + c,
+                                flags & 1, NONE, 1);
+                    }
                 }
             }
         }
