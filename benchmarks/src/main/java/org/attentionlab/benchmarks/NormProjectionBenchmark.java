@@ -53,6 +53,13 @@ public class NormProjectionBenchmark {
 
     private static final int WIDTH = 256;
 
+    /**
+     * The vector width the kernels' register tiles are sized for (8 or 16): system property
+     * {@code attentionlab.vectorLanes}, which scripts/bench sets from the host CPU (16 with avx512f, else 8, as a
+     * model's LaunchGeometry chooses); 16 without it.
+     */
+    private static final int VECTOR_LANES = Integer.getInteger("attentionlab.vectorLanes", 16);
+
     @Param({ "128", "1024", "4096" })
     int rows;
 
@@ -88,19 +95,19 @@ public class NormProjectionBenchmark {
             int groupRows = fusedGroupRows();
             if (projection.equals("qkv")) {
                 graph.task("project", LinearKernels::normQkvProjectionTiled, new KernelContext(), x, normWeight, normBias, normed, weight, bias, q, k, v, rows,
-                        WIDTH, WIDTH, WIDTH, groupRows, Normalization.LAYER_NORM, eps, 1, 16);
+                        WIDTH, WIDTH, WIDTH, groupRows, Normalization.LAYER_NORM, eps, 1, VECTOR_LANES);
             } else {
                 graph.task("project", MatrixMultiply::normLinearTiled, new KernelContext(), x, normWeight, normBias, normed, weight, bias, y, rows, WIDTH,
-                        cols, groupRows, Normalization.LAYER_NORM, eps, 1, MatrixMultiply.GELU_ERF, 16);
+                        cols, groupRows, Normalization.LAYER_NORM, eps, 1, MatrixMultiply.GELU_ERF, VECTOR_LANES);
             }
             grids = new GridScheduler("norm.project", MatrixMultiply.normTiledGrid(rows, cols, groupRows));
         } else {
             graph.task("normalize", Normalization::layerNorm, x, normWeight, normBias, normed, rows, WIDTH, eps);
             if (projection.equals("qkv")) {
-                graph.task("project", LinearKernels::qkvProjectionTiled, new KernelContext(), normed, weight, bias, q, k, v, rows, WIDTH, WIDTH, WIDTH, 1, 16);
+                graph.task("project", LinearKernels::qkvProjectionTiled, new KernelContext(), normed, weight, bias, q, k, v, rows, WIDTH, WIDTH, WIDTH, 1, VECTOR_LANES);
             } else {
                 graph.task("project", MatrixMultiply::linearTiled, new KernelContext(), normed, weight, bias, y, rows, WIDTH, cols, 1, MatrixMultiply.GELU_ERF,
-                        0, 16);
+                        0, VECTOR_LANES);
             }
             grids = new GridScheduler("norm.project", MatrixMultiply.tiledGrid(rows, cols, MatrixMultiply.groupItemsForDefaultDevice()));
         }
@@ -125,12 +132,12 @@ public class NormProjectionBenchmark {
         if (variant.equals("fused")) {
             graph.task("project", MatrixMultiply::residualNormLinearTiled, new KernelContext(), heads, oWeight, oBias, x, normWeight, normBias, normed, weight,
                     bias, y, unreadDownWeight, unreadDownBias, rows, WIDTH, WIDTH, cols, groupRows, eps,
-                    MatrixMultiply.residualNormFlags(true, true, false, false, Normalization.LAYER_NORM, MatrixMultiply.GELU_ERF));
+                    MatrixMultiply.residualNormFlags(true, true, false, false, Normalization.LAYER_NORM, MatrixMultiply.GELU_ERF, VECTOR_LANES));
             grids.addWorkerGrid("norm.project", MatrixMultiply.normTiledGrid(rows, cols, groupRows));
         } else {
-            graph.task("o_proj", MatrixMultiply::linearTiled, new KernelContext(), heads, oWeight, oBias, x, rows, WIDTH, WIDTH, 1, MatrixMultiply.NONE, 1, 16)
+            graph.task("o_proj", MatrixMultiply::linearTiled, new KernelContext(), heads, oWeight, oBias, x, rows, WIDTH, WIDTH, 1, MatrixMultiply.NONE, 1, VECTOR_LANES)
                     .task("project", MatrixMultiply::normLinearTiled, new KernelContext(), x, normWeight, normBias, normed, weight, bias, y, rows, WIDTH, cols,
-                            groupRows, Normalization.LAYER_NORM, eps, 1, MatrixMultiply.GELU_ERF, 16);
+                            groupRows, Normalization.LAYER_NORM, eps, 1, MatrixMultiply.GELU_ERF, VECTOR_LANES);
             grids.addWorkerGrid("norm.o_proj", MatrixMultiply.tiledGrid(rows, WIDTH, MatrixMultiply.groupItemsForDefaultDevice()));
             grids.addWorkerGrid("norm.project", MatrixMultiply.normTiledGrid(rows, cols, groupRows));
         }
