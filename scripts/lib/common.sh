@@ -113,6 +113,19 @@ check_tornadovm_sdk() {
   done
 }
 
+# The TornadoVM settings every JVM started on an SDK runs with (scripts/run, scripts/bench's kernel benchmarks; the
+# device tests get the same from pom.xml's it.jvm.args):
+# - bailout off: a kernel TornadoVM cannot compile is an error, not a silent run on the JVM.
+# - 64 KB of TornadoVM bytecode per task graph (its default, 4 KB, holds about two transformer blocks): the forward
+#   pass then needs fewer graphs, and each graph's execution costs 150-200 us on PoCL besides its tasks (GraphLimits).
+# - 1024 event slots per dependency list (TornadoVM's default, 32768, is 128 KB a list): TornadoVM refills every list
+#   with -1 at each execution of a graph (TornadoVMInterpreter.initWaitEventList), whether or not it tracks events,
+#   and at 32768 that fill was 58 % of the host's Java time on PoCL (JFR, rnope-swa L = 128, 2026-12-01, Zen 3); with
+#   1024 the host thread's CPU went from 6.5 to 3.7 ms a forward and the time with no kernel running from 7.2 to
+#   4.3 ms (perf; benchmarks/README.md, 2026-12-01, host10). A list holds at most one event per node of its graph,
+#   and a graph has at most 1024 nodes (GraphLimits).
+TORNADOVM_SETTINGS=(-Dtornado.recover.bailout=False -Dtornado.tvm.maxbytecodesize=65536 -Dtornado.max.events=1024)
+
 # The one line a JVM started with a TornadoVM SDK's argfile prints on stderr before anything else: the argfile's
 # --add-modules ALL-SYSTEM resolves jdk.incubator.vector. It would come before every one-line error.
 INCUBATOR_WARNING='^WARNING: Using incubator modules: '
