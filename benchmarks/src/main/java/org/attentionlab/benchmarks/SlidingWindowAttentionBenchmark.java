@@ -63,6 +63,15 @@ public class SlidingWindowAttentionBenchmark {
     int chunkSize;
 
     /**
+     * How {@code flashTiled} reads k and v: {@code head_major} ({@code [b][kvHead][t][d]}), the layout a model's
+     * forward gives it (LaunchGeometry's {@code kv_layout}), or {@code token_major} ({@code [b][t][kvHead][d]}, every
+     * other kernel's) for an A/B ({@code -p kvLayout=token_major}). The inputs are random, so the same arrays serve
+     * both. The other benchmarks read k and v token-major.
+     */
+    @Param("head_major")
+    String kvLayout;
+
+    /**
      * The vector width {@code flashTiled}'s register tiles are sized for (8 or 16): system property
      * {@code attentionlab.vectorLanes}, which scripts/bench sets from the host CPU (16 with avx512f, else 8, as a
      * model's LaunchGeometry chooses); 16 without it.
@@ -100,7 +109,8 @@ public class SlidingWindowAttentionBenchmark {
                 noSlopes, 0f, (float) (1 / Math.sqrt(headDim)), chunkSize);
         String name = algorithm.name().toLowerCase(Locale.ROOT);
         TaskGraph graph = new TaskGraph(name).transferToDevice(DataTransferMode.FIRST_EXECUTION, q, k, v, noGlobals, windows, noSlopes);
-        launch.addTask(graph, "attention", q, k, v, out, new FloatArray(Math.max(1, launch.scratchSize())), VECTOR_LANES);
+        AttentionLaunch.KvLayout layout = launch.kvLayout("head_major".equals(kvLayout));
+        launch.addTask(graph, "attention", q, k, v, out, new FloatArray(Math.max(1, launch.scratchSize())), VECTOR_LANES, layout);
         TornadoExecutionPlan plan = new TornadoExecutionPlan(graph.transferToHost(DataTransferMode.EVERY_EXECUTION, out).snapshot());
         return launch.grid().map(grid -> plan.withGridScheduler(new GridScheduler(name + ".attention", grid))).orElse(plan);
     }
@@ -136,7 +146,10 @@ public class SlidingWindowAttentionBenchmark {
         hole.consume(out.get(0));
     }
 
-    /** {@code AttentionKernels.flashTiled}: flash with register tiles, the kernel a model runs for flash on an OpenCL CPU device. */
+    /**
+     * {@code AttentionKernels.flashTiled}: flash with register tiles, the kernel a model runs for flash on an OpenCL CPU
+     * device, with k and v as {@link #kvLayout} says (by default head-major, as the model runs it).
+     */
     @Benchmark
     public void flashTiled(Blackhole hole) {
         flashTiled.execute();

@@ -77,6 +77,13 @@ public final class AttentionKernels {
      * (a cache line per key and pass) stay within a 32 KB L1 (with 256 keys, 16 KB each, they did not).
      */
     public static final int FLASH_NARROW_CHUNK_KEYS = 64;
+    /** {@link #flashTiled}'s {@code kvLayout}: k and v rows {@code [batch][seqLen][numKvHeads][headDim]}, as q and out (every other kernel's layout). */
+    public static final int KV_TOKEN_MAJOR = 0;
+    /**
+     * {@link #flashTiled}'s {@code kvLayout}: k and v {@code [batch][numKvHeads][seqLen][headDim]}, each head's rows
+     * contiguous (q and out stay token-major).
+     */
+    public static final int KV_HEAD_MAJOR = 1;
     /** {@link #flashTiled}'s per-row state, rows of {@link #FLASH_BLOCK_Q} lanes: running max, running sum, the tile's correction, new max, sum. */
     private static final int SUM = 1;
     private static final int CORRECTION = 2;
@@ -453,6 +460,14 @@ public final class AttentionKernels {
      * loops over the 16 lanes are constant, so TornadoVM unrolls them and LLVM vectorizes each row of lanes. No
      * barrier, no local memory: any local size is correct.
      *
+     * <p>{@code kvLayout}: how k and v are laid out, {@link #KV_TOKEN_MAJOR} ({@code [b][t][kvHead][d]}, as q and out)
+     * or {@link #KV_HEAD_MAJOR} ({@code [b][kvHead][t][d]}); only the addresses of k's and v's rows change (their base
+     * and stride), so both give the same bits on the same values. Head-major because with token-major rows 2 KB apart
+     * (8 heads x d 64) a block's window of K and V falls into few cache sets: the coordinator's JMH on PoCL, Zen 3,
+     * L = 4096, W = 256, d 64, 8-lane path (2026-12-01), the same FLOPs as 1 head x batch 8 (each head's rows 256 B
+     * apart) 38.4-38.5 ms against 47.5-47.6 ms as 8 heads x batch 1. (A separate argument, the one slot left under
+     * TornadoVM's 20 task parameters, rather than a bit of {@code lanes}: the 16-lane tests of {@code lanes} stay as they were.)
+     *
      * <p>{@code lanes}: the float width of the device's vector registers (8 or 16; a model's
      * {@code LaunchGeometry.vectorLanes()}). 16 runs the tiles described above, unchanged. 8 (AVX2: 16 ymm registers,
      * a Float16 takes two) runs the same algorithm with tiles of 4 keys ({@link #scoresOfFourKeys}) and 4 dimensions
@@ -524,7 +539,7 @@ public final class AttentionKernels {
      */
     public static void flashTiled(KernelContext context, FloatArray q, FloatArray k, FloatArray v, FloatArray out, IntArray globalTokens, int numGlobal,
             FloatArray slopes, int batch, int seqLen, int numHeads, int numKvHeads, int headDim, IntArray windows, int causal, int biasKind,
-            float apeScale, float scale, int lanes) {
+            float apeScale, float scale, int lanes, int kvLayout) {
         int block = context.globalIdx;
         int first = block * FLASH_BLOCK_Q;
         int bh = context.globalIdy;
@@ -541,11 +556,14 @@ public final class AttentionKernels {
             int dims = headDim <= FLASH_MAX_HEAD_DIM ? headDim : 0;
             flashBlock(geometry, globalTokens, numGlobal, windows, first, bh, seqLen, numHeads, numKvHeads, headDim, causal);
             int lastRow = geometry[BLOCK_LAST_ROW];
-            int kvRowStride = numKvHeads * headDim;
-            int kvBase = geometry[BLOCK_KV_BASE];
+            int h = geometry[BLOCK_HEAD];
+            // Key t of this block's kv head starts at kvBase + t * kvRowStride: token-major rows [b][t][kvHead][d]
+            // (numKvHeads * headDim apart) or head-major [b][kvHead][t][d] (headDim apart); nothing else reads k or v.
+            boolean headMajor = kvLayout == KV_HEAD_MAJOR;
+            int kvRowStride = headMajor ? headDim : numKvHeads * headDim;
+            int kvBase = headMajor ? ((bh / numHeads) * numKvHeads + h / (numHeads / numKvHeads)) * seqLen * headDim : geometry[BLOCK_KV_BASE];
             int queryRowStride = numHeads * headDim;
             int queryBase = geometry[BLOCK_QUERY_BASE];
-            int h = geometry[BLOCK_HEAD];
 
             stageQueriesTransposed(queriesT, outputT, q, queryBase, queryRowStride, lastRow, dims);
             claimOutputLines(out, queryBase, queryRowStride, lastRow, headDim);

@@ -106,8 +106,57 @@ public record AttentionLaunch(Algorithm algorithm, int batch, int seqLen, int nu
      */
     public TaskGraph addTask(TaskGraph graph, String taskName, FloatArray q, FloatArray k, FloatArray v, FloatArray out, FloatArray scratch,
             int vectorLanes) {
+        return addTask(graph, taskName, q, k, v, out, scratch, vectorLanes, KvLayout.TOKEN_MAJOR);
+    }
+
+    /**
+     * How the kernel reads k and v: every kernel reads them token-major ({@code [batch][seqLen][numKvHeads][headDim]},
+     * as q and out); {@link AttentionKernels#flashTiled} can also read them head-major ({@code [batch][numKvHeads][seqLen][headDim]}).
+     */
+    public enum KvLayout {
+        /** {@code [batch][seqLen][numKvHeads][headDim]}: {@link AttentionKernels#KV_TOKEN_MAJOR}. */
+        TOKEN_MAJOR(AttentionKernels.KV_TOKEN_MAJOR),
+        /** {@code [batch][numKvHeads][seqLen][headDim]}, each head's rows contiguous: {@link AttentionKernels#KV_HEAD_MAJOR}. */
+        HEAD_MAJOR(AttentionKernels.KV_HEAD_MAJOR);
+
+        private final int code;
+
+        KvLayout(int code) {
+            this.code = code;
+        }
+
+        /** The kernel's {@code kvLayout} argument. */
+        public int code() {
+            return code;
+        }
+
+        /** The name recorded in a run's report ({@code kv_layout}). */
+        public String reportName() {
+            return this == TOKEN_MAJOR ? "token_major" : "head_major";
+        }
+    }
+
+    /**
+     * The layout of k and v for this call where the caller may choose ({@code headMajorWanted}): head-major for
+     * {@link Algorithm#FLASH_TILED} (the only kernel that reads it), token-major for every other kernel.
+     */
+    public KvLayout kvLayout(boolean headMajorWanted) {
+        return headMajorWanted && algorithm == Algorithm.FLASH_TILED ? KvLayout.HEAD_MAJOR : KvLayout.TOKEN_MAJOR;
+    }
+
+    /**
+     * {@link #addTask(TaskGraph, String, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, int)} with k and v
+     * laid out as {@code kvLayout} says.
+     *
+     * @throws IllegalArgumentException also for {@link KvLayout#HEAD_MAJOR} with a kernel other than {@link Algorithm#FLASH_TILED}
+     */
+    public TaskGraph addTask(TaskGraph graph, String taskName, FloatArray q, FloatArray k, FloatArray v, FloatArray out, FloatArray scratch,
+            int vectorLanes, KvLayout kvLayout) {
         if (vectorLanes != 8 && vectorLanes != 16) {
             throw new IllegalArgumentException("vectorLanes must be 8 or 16, got " + vectorLanes);
+        }
+        if (kvLayout == KvLayout.HEAD_MAJOR && algorithm != Algorithm.FLASH_TILED) {
+            throw new IllegalArgumentException("only flashTiled reads k and v head-major, not " + algorithm);
         }
         check(q, k, v, out, scratch);
         return switch (algorithm) {
@@ -120,7 +169,8 @@ public record AttentionLaunch(Algorithm algorithm, int batch, int seqLen, int nu
         case FLASH -> graph.task(taskName, AttentionKernels::flash, new KernelContext(), q, k, v, out, globalTokens, numGlobal, slopes, batch, seqLen,
                 numHeads, numKvHeads, headDim, windows, causalCode(), biasKind, apeScale, scale);
         case FLASH_TILED -> graph.task(taskName, AttentionKernels::flashTiled, new KernelContext(), q, k, v, out, globalTokens, numGlobal, slopes, batch,
-                seqLen, numHeads, numKvHeads, headDim, windows, causalCode(), biasKind, apeScale, scale, vectorLanes);
+                seqLen, numHeads, numKvHeads, headDim, windows, causalCode(), biasKind, apeScale, scale, vectorLanes,
+                kvLayout.code());
         };
     }
 

@@ -77,17 +77,25 @@ public final class CachedAttention {
      * slots that no position reaches ({@code s >= seqLen}) are left as they are. Afterwards the next step is
      * position {@code seqLen}.
      *
-     * @param k {@code [batch, seqLen, kvWidth]} (rotated already when the layer uses RoPE)
-     * @param v {@code [batch, seqLen, kvWidth]}
+     * @param k                {@code [batch, seqLen, kvWidth]} (rotated already when the layer uses RoPE), or head-major
+     *                         {@code [batch, kvHeads, seqLen, headMajorHeadDim]} (as a prefill that runs
+     *                         {@link AttentionKernels#flashTiled} with {@link AttentionKernels#KV_HEAD_MAJOR} has it)
+     * @param v                laid out as {@code k}
+     * @param headMajorHeadDim 0 for token-major k and v, else their head dimension (head-major); the caches are
+     *                         token-major ({@code [batch, capacity, kvWidth]}) either way
      */
-    public static void fill(FloatArray k, FloatArray v, FloatArray keyCache, FloatArray valueCache, int batch, int seqLen, int kvWidth, int capacity) {
+    public static void fill(FloatArray k, FloatArray v, FloatArray keyCache, FloatArray valueCache, int batch, int seqLen, int kvWidth, int capacity,
+            int headMajorHeadDim) {
         for (@Parallel int bs = 0; bs < batch * capacity; bs++) {
             for (@Parallel int e = 0; e < kvWidth; e++) {
                 int b = bs / capacity;
                 int slot = bs - b * capacity;
                 if (slot < seqLen) {
                     int latest = slot + (seqLen - 1 - slot) / capacity * capacity;
-                    int from = (b * seqLen + latest) * kvWidth + e;
+                    int headDim = TornadoMath.max(headMajorHeadDim, 1);
+                    int h = e / headDim;
+                    int from = headMajorHeadDim > 0 ? ((b * kvWidth + h * headDim) * seqLen + latest * headDim + e - h * headDim)
+                            : (b * seqLen + latest) * kvWidth + e;
                     int to = bs * kvWidth + e;
                     keyCache.set(to, k.get(from));
                     valueCache.set(to, v.get(from));

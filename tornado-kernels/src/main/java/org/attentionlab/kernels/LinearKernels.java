@@ -112,7 +112,8 @@ public final class LinearKernels {
 
     /**
      * {@link #qkvProjection} with {@link MatrixMultiply#linearTiled}'s register tiles (for OpenCL CPU compilers), over
-     * {@link MatrixMultiply#tiledGrid}{@code (rows, qFeatures + 2 kvFeatures, groupItems)}.
+     * {@link MatrixMultiply#tiledGrid}{@code (rows, qFeatures + 2 kvFeatures, groupItems)}. {@code hasBias}: a
+     * {@link #qkvStoreCode} (the bias, and k and v token-major or head-major), as in the two fused forms below.
      */
     public static void qkvProjectionTiled(KernelContext context, FloatArray x, FloatArray weight, FloatArray bias, FloatArray q, FloatArray k, FloatArray v,
             int rows, int inFeatures, int qFeatures, int kvFeatures, int hasBias, int lanes) {
@@ -193,19 +194,86 @@ public final class LinearKernels {
      * same values either way.
      */
     private static void storeQkvRowTile(float[] tile, FloatArray bias, FloatArray q, FloatArray k, FloatArray v, int r0, int tileRows, int col0,
-            int tileCols, int qFeatures, int kvFeatures, int hasBias) {
+            int tileCols, int qFeatures, int kvFeatures, int storeCode) {
+        int hasBias = storeCode & 1;
+        int kvHeadDim = kvHeadMajorHeadDim(storeCode);
         int end = col0 + MatrixMultiply.ROW_TILE_COLUMNS;
         int whole = tileCols == MatrixMultiply.ROW_TILE_COLUMNS ? 1 : 0;
+        // Head-major k and v: whole tiles inside one head's columns of k or v keep a vector store per row (rows of
+        // kvHeadDim floats); any other tile of k or v goes through storeQkv's per-value addresses.
+        int kvColumn = col0 - qFeatures - (col0 >= qFeatures + kvFeatures ? kvFeatures : 0);
+        // (max(.., 1): no division by 0 for token-major, whatever a compiler hoists.)
+        int insideOneHead = kvHeadDim > 0 ? (kvColumn % TornadoMath.max(kvHeadDim, 1) + MatrixMultiply.ROW_TILE_COLUMNS <= kvHeadDim ? 1 : 0) : 1;
         // Conditions joined with &, not &&: TornadoVM 5.2.1 mis-compiles some chains of && around an if/else.
         if ((whole & (end <= qFeatures ? 1 : 0)) != 0) {
             storeRowTileInto(tile, bias, q, qFeatures, r0, tileRows, col0, col0, hasBias);
-        } else if ((whole & (col0 >= qFeatures ? 1 : 0) & (end <= qFeatures + kvFeatures ? 1 : 0)) != 0) {
-            storeRowTileInto(tile, bias, k, kvFeatures, r0, tileRows, col0, col0 - qFeatures, hasBias);
-        } else if ((whole & (col0 >= qFeatures + kvFeatures ? 1 : 0)) != 0) {
-            storeRowTileInto(tile, bias, v, kvFeatures, r0, tileRows, col0, col0 - qFeatures - kvFeatures, hasBias);
+        } else if ((whole & insideOneHead & (col0 >= qFeatures ? 1 : 0) & (end <= qFeatures + kvFeatures ? 1 : 0)) != 0) {
+            if (kvHeadDim > 0) {
+                storeRowTileHeadMajor(tile, bias, k, kvFeatures, kvHeadDim, kvHeadMajorSeqLen(storeCode), r0, tileRows, col0, kvColumn, hasBias);
+            } else {
+                storeRowTileInto(tile, bias, k, kvFeatures, r0, tileRows, col0, col0 - qFeatures, hasBias);
+            }
+        } else if ((whole & insideOneHead & (col0 >= qFeatures + kvFeatures ? 1 : 0)) != 0) {
+            if (kvHeadDim > 0) {
+                storeRowTileHeadMajor(tile, bias, v, kvFeatures, kvHeadDim, kvHeadMajorSeqLen(storeCode), r0, tileRows, col0, kvColumn, hasBias);
+            } else {
+                storeRowTileInto(tile, bias, v, kvFeatures, r0, tileRows, col0, col0 - qFeatures - kvFeatures, hasBias);
+            }
         } else {
-            storeQkv(tile, MatrixMultiply.ROW_TILE_COLUMNS, bias, q, k, v, r0, tileRows, col0, tileCols, qFeatures, kvFeatures, hasBias);
+            storeQkv(tile, MatrixMultiply.ROW_TILE_COLUMNS, bias, q, k, v, r0, tileRows, col0, tileCols, qFeatures, kvFeatures, storeCode);
         }
+    }
+
+    /**
+     * {@link #storeRowTileInto} into head-major k or v ({@code [batch][kvHead][seqLen][kvHeadDim]}) for a tile whose
+     * columns {@code kvColumn ..} lie inside one head: each row's columns are consecutive there too.
+     */
+    private static void storeRowTileHeadMajor(float[] tile, FloatArray bias, FloatArray out, int kvFeatures, int kvHeadDim, int kvSeqLen, int r0, int tileRows,
+            int col0, int kvColumn, int hasBias) {
+        for (int r = 0; r < tileRows; r++) {
+            int at = headMajorIndex(r0 + r, kvColumn, kvFeatures, kvHeadDim, kvSeqLen);
+            for (int c = 0; c < MatrixMultiply.ROW_TILE_COLUMNS; c++) {
+                out.set(at + c, tile[r * MatrixMultiply.ROW_TILE_COLUMNS + c] + (hasBias != 0 ? bias.get(col0 + c) : 0.0f));
+            }
+        }
+    }
+
+    /**
+     * The q/k/v projections' last int, {@code hasBias} and the layout of k and v in one (the fused projection kernels
+     * have no parameter left under TornadoVM's 20): bit 0 the bias; 0 above it for token-major k and v
+     * ({@code [rows][kvFeatures]}, rows {@code batch x seqLen}), or for head-major ({@code [batch][kvHead][seqLen][headDim]},
+     * what {@link AttentionKernels#flashTiled} reads with {@link AttentionKernels#KV_HEAD_MAJOR}) the head dimension in
+     * bits 1-9 and the sequence length from bit 10. q stays token-major. Plain 0 and 1 are token-major without and with
+     * a bias, as before.
+     *
+     * @throws IllegalArgumentException for a head dimension outside 1..511 or a sequence length outside 1..2^21-1
+     */
+    public static int qkvStoreCode(boolean hasBias, boolean kvHeadMajor, int seqLen, int headDim) {
+        if (!kvHeadMajor) {
+            return hasBias ? 1 : 0;
+        }
+        if (headDim < 1 || headDim > 511 || seqLen < 1 || seqLen >= 1 << 21) {
+            throw new IllegalArgumentException("head-major k and v take head dimensions 1..511 and sequence lengths below 2^21, got " + headDim + ", " + seqLen);
+        }
+        return (hasBias ? 1 : 0) | headDim << 1 | seqLen << 10;
+    }
+
+    /** The head dimension of head-major k and v in a {@link #qkvStoreCode}, 0 for token-major. */
+    private static int kvHeadMajorHeadDim(int storeCode) {
+        return (storeCode >>> 1) & 511;
+    }
+
+    /** The sequence length of head-major k and v in a {@link #qkvStoreCode}. */
+    private static int kvHeadMajorSeqLen(int storeCode) {
+        return storeCode >>> 10;
+    }
+
+    /** Where row {@code row} (batch x seqLen + t), column {@code column} (head x kvHeadDim + d) of k or v lies head-major. */
+    private static int headMajorIndex(int row, int column, int kvFeatures, int kvHeadDim, int kvSeqLen) {
+        int b = row / TornadoMath.max(kvSeqLen, 1);
+        int t = row - b * kvSeqLen;
+        int h = column / TornadoMath.max(kvHeadDim, 1);
+        return (b * kvFeatures + h * kvHeadDim) * kvSeqLen + t * kvHeadDim + column - h * kvHeadDim;
     }
 
     /**
@@ -225,18 +293,23 @@ public final class LinearKernels {
 
     /** {@code acc + bias} for a block's rows and columns, each column into q, k or v. */
     private static void storeQkv(float[] acc, int accRow, FloatArray bias, FloatArray q, FloatArray k, FloatArray v, int row0, int blockRows, int col0, int blockCols,
-            int qFeatures, int kvFeatures, int hasBias) {
+            int qFeatures, int kvFeatures, int storeCode) {
+        int hasBias = storeCode & 1;
+        int kvHeadDim = kvHeadMajorHeadDim(storeCode);
+        int kvSeqLen = kvHeadMajorSeqLen(storeCode);
         for (int i = 0; i < blockRows; i++) {
             int row = row0 + i;
             for (int c = 0; c < blockCols; c++) {
                 int feature = col0 + c;
                 float sum = acc[i * accRow + c] + (hasBias != 0 ? bias.get(feature) : 0.0f);
+                int kvColumn = feature - qFeatures - (feature >= qFeatures + kvFeatures ? kvFeatures : 0);
+                int kvAt = kvHeadDim > 0 ? headMajorIndex(row, kvColumn, kvFeatures, kvHeadDim, kvSeqLen) : row * kvFeatures + kvColumn;
                 if (feature < qFeatures) {
                     q.set(row * qFeatures + feature, sum);
                 } else if (feature < qFeatures + kvFeatures) {
-                    k.set(row * kvFeatures + feature - qFeatures, sum);
+                    k.set(kvAt, sum);
                 } else {
-                    v.set(row * kvFeatures + feature - qFeatures - kvFeatures, sum);
+                    v.set(kvAt, sum);
                 }
             }
         }

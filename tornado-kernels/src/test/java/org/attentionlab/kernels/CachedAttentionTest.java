@@ -238,7 +238,7 @@ class CachedAttentionTest {
         }
         FloatArray keyCache = nans(batch * capacity * kvWidth);
         FloatArray valueCache = nans(batch * capacity * kvWidth);
-        CachedAttention.fill(FloatArray.fromArray(k), FloatArray.fromArray(v), keyCache, valueCache, batch, seqLen, kvWidth, capacity);
+        CachedAttention.fill(FloatArray.fromArray(k), FloatArray.fromArray(v), keyCache, valueCache, batch, seqLen, kvWidth, capacity, 0);
         for (int b = 0; b < batch; b++) {
             for (int slot = 0; slot < capacity; slot++) {
                 int latest = -1;
@@ -256,6 +256,45 @@ class CachedAttentionTest {
                 }
             }
         }
+    }
+
+    /**
+     * A fill from head-major keys and values ({@code [batch][kvHead][seqLen][headDim]}, a flashTiled prefill's) leaves
+     * the same token-major caches as a fill from the same values token-major.
+     */
+    @Property(tries = 200)
+    void fillFromHeadMajorKeysLeavesTheSameCaches(@ForAll @IntRange(min = 1, max = 3) int batch, @ForAll @IntRange(min = 1, max = 40) int seqLen,
+            @ForAll @IntRange(min = 1, max = 20) int capacity, @ForAll @IntRange(min = 1, max = 3) int kvHeads, @ForAll @IntRange(min = 1, max = 5) int headDim) {
+        int kvWidth = kvHeads * headDim;
+        float[] k = new float[batch * seqLen * kvWidth];
+        float[] v = new float[k.length];
+        for (int i = 0; i < k.length; i++) {
+            k[i] = i;
+            v[i] = -i;
+        }
+        float[] headMajorK = new float[k.length];
+        float[] headMajorV = new float[k.length];
+        for (int b = 0; b < batch; b++) {
+            for (int t = 0; t < seqLen; t++) {
+                for (int h = 0; h < kvHeads; h++) {
+                    for (int d = 0; d < headDim; d++) {
+                        int tokenMajor = ((b * seqLen + t) * kvHeads + h) * headDim + d;
+                        int headMajor = ((b * kvHeads + h) * seqLen + t) * headDim + d;
+                        headMajorK[headMajor] = k[tokenMajor];
+                        headMajorV[headMajor] = v[tokenMajor];
+                    }
+                }
+            }
+        }
+        FloatArray keys = nans(batch * capacity * kvWidth);
+        FloatArray values = nans(batch * capacity * kvWidth);
+        CachedAttention.fill(FloatArray.fromArray(k), FloatArray.fromArray(v), keys, values, batch, seqLen, kvWidth, capacity, 0);
+        FloatArray keysFromHeadMajor = nans(batch * capacity * kvWidth);
+        FloatArray valuesFromHeadMajor = nans(batch * capacity * kvWidth);
+        CachedAttention.fill(FloatArray.fromArray(headMajorK), FloatArray.fromArray(headMajorV), keysFromHeadMajor, valuesFromHeadMajor, batch, seqLen, kvWidth,
+                capacity, headDim);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(keys.toHeapArray(), keysFromHeadMajor.toHeapArray(), "keys");
+        org.junit.jupiter.api.Assertions.assertArrayEquals(values.toHeapArray(), valuesFromHeadMajor.toHeapArray(), "values");
     }
 
     /** RoPE at a position held in device memory rotates exactly as the full-sequence kernel at that position. */
@@ -490,7 +529,7 @@ class CachedAttentionTest {
             IntArray position = new IntArray(1);
             if (c.prompt() > 0) {
                 CachedAttention.fill(FloatArray.fromArray(prefix(k, kvWidth, c.prompt())), FloatArray.fromArray(prefix(v, kvWidth, c.prompt())), keyCache,
-                        valueCache, c.batch(), c.prompt(), kvWidth, capacity);
+                        valueCache, c.batch(), c.prompt(), kvWidth, capacity, 0);
             }
             List<Step> steps = new ArrayList<>();
             for (int p = c.prompt(); p < c.length(); p++) {

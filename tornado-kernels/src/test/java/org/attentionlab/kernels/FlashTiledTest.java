@@ -168,6 +168,52 @@ class FlashTiledTest {
     }
 
     /**
+     * k and v head-major ({@code [b][kvHead][t][d]}) give the same bits as token-major on the same values: only the
+     * rows' addresses change. Random shapes (seeded): GQA and MHA, global tokens, ALiBi or APE, causal or a band, head
+     * dimensions not a multiple of 4, lengths not a multiple of 16, windows over one chunk, dropout.
+     */
+    @ParameterizedTest
+    @EnumSource(value = AttentionAlgorithm.class, names = { "FLASH_TILED", "FLASH_TILED_8_LANES" })
+    void headMajorKeysAndValuesGiveTheSameBitsAsTokenMajor(AttentionAlgorithm tiled) {
+        java.util.Random random = new java.util.Random(2026_12_01L);
+        for (int trial = 0; trial < 12; trial++) {
+            int kvHeads = 1 + random.nextInt(3);
+            int heads = kvHeads * (1 + random.nextInt(3));
+            int headDim = new int[] { 1, 3, 7, 13, 45, 64 }[random.nextInt(6)];
+            int seqLen = 1 + random.nextInt(150);
+            int batch = 1 + random.nextInt(2);
+            int window = 1 + random.nextInt(90);
+            int[] globals = random.nextBoolean() ? new int[0] : new int[] { random.nextInt(seqLen) };
+            AttentionCase c = AttentionCase.random(500 + trial, batch, seqLen, heads, kvHeads, headDim, Window.causalSliding(window).left(), 0, globals)
+                    .withCausal(random.nextBoolean());
+            if (trial % 3 == 1) {
+                c = c.withBias(PositionalBiases.ALIBI, PositionalBiases.alibiSlopes(heads).toHeapArray(), 0f);
+            } else if (trial % 3 == 2) {
+                c = c.withBias(PositionalBiases.APE, new float[] { 0f }, 0.6f).withWindow(window / 2, window - window / 2);
+            }
+            IntArray windows = trial % 4 == 3 ? AttentionMasks.withDropout(c.kernelWindows(), heads, 0.2, 7 + trial) : c.kernelWindows();
+            assertArrayEquals(AttentionRunner.run(tiled, c, windows, AttentionLaunch.KvLayout.TOKEN_MAJOR),
+                    AttentionRunner.run(tiled, c, windows, AttentionLaunch.KvLayout.HEAD_MAJOR), "trial " + trial + ": " + c);
+        }
+    }
+
+    /** The permutation the test above relies on, on named values: [b][t][h][d] to [b][h][t][d]. */
+    @Test
+    void headMajorPermutationPutsEachHeadsRowsTogether() {
+        // batch 1, 2 tokens, 2 heads, d 2: token-major t0h0 t0h1 t1h0 t1h1.
+        float[] tokenMajor = { 1, 2, 3, 4, 5, 6, 7, 8 };
+        assertArrayEquals(new float[] { 1, 2, 5, 6, 3, 4, 7, 8 }, AttentionRunner.headMajor(tokenMajor, 1, 2, 2, 2));
+    }
+
+    /** Head-major k and v for a kernel that reads them token-major only is refused, not silently misread. */
+    @Test
+    void headMajorIsRefusedForOtherKernels() {
+        AttentionCase c = AttentionCase.random(520, 1, 20, 2, 1, 8, 4, 0);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> AttentionRunner.run(AttentionAlgorithm.FLASH, c, c.kernelWindows(), AttentionLaunch.KvLayout.HEAD_MAJOR));
+    }
+
+    /**
      * The 8-lane tiles compute the same sums in the same order as the 16-lane ones, so where both paths cut a block's
      * keys into the same chunks (every block seeing at most {@link AttentionKernels#FLASH_NARROW_CHUNK_KEYS} keys: no global
      * query, which sees every earlier key) they

@@ -9,6 +9,7 @@ import java.util.SplittableRandom;
 
 import org.attentionlab.kernels.reference.MatrixReference.Expected;
 import org.attentionlab.kernels.reference.NormProjectionReference;
+import org.attentionlab.kernels.testing.AttentionRunner;
 import org.attentionlab.kernels.testing.Plans;
 import org.attentionlab.kernels.testing.RandomArrays;
 import org.junit.jupiter.api.Test;
@@ -224,6 +225,11 @@ class NormProjectionsTest {
      * of {@link LinearKernels#qkvProjectionTiled} of x ({@code lanes} unused).
      */
     private static float[][] qkv(boolean fusedNorm, float[] x, Case c, float[] w, float[] bias, int qFeatures, int kvFeatures, int lanes) {
+        return qkv(fusedNorm, x, c, w, bias, qFeatures, kvFeatures, lanes, bias == null ? 0 : 1);
+    }
+
+    /** {@link #qkv(boolean, float[], Case, float[], float[], int, int, int)} with the kernels' {@link LinearKernels#qkvStoreCode} given. */
+    private static float[][] qkv(boolean fusedNorm, float[] x, Case c, float[] w, float[] bias, int qFeatures, int kvFeatures, int lanes, int storeCode) {
         int rows = c.rows;
         FloatArray xa = FloatArray.fromArray(x);
         FloatArray wa = FloatArray.fromArray(w);
@@ -231,7 +237,7 @@ class NormProjectionsTest {
         FloatArray q = nans(rows * qFeatures);
         FloatArray k = nans(rows * kvFeatures);
         FloatArray v = nans(rows * kvFeatures);
-        int hasBias = bias == null ? 0 : 1;
+        int hasBias = storeCode;
         TaskGraph graph = new TaskGraph("qkv");
         if (fusedNorm) {
             FloatArray nw = FloatArray.fromArray(c.normWeight);
@@ -242,10 +248,42 @@ class NormProjectionsTest {
             run(graph, rows, qFeatures + 2 * kvFeatures, c.groupRows, q, k, v);
         } else {
             graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, xa, wa, ba).task("kernel", LinearKernels::qkvProjectionTiled, new KernelContext(), xa, wa,
-                    ba, q, k, v, rows, c.inner, qFeatures, kvFeatures, hasBias, 16).transferToHost(DataTransferMode.EVERY_EXECUTION, q, k, v);
+                    ba, q, k, v, rows, c.inner, qFeatures, kvFeatures, hasBias, lanes == 0 ? 16 : lanes).transferToHost(DataTransferMode.EVERY_EXECUTION, q, k, v);
             Plans.executeOnce(graph, new GridScheduler("qkv.kernel", MatrixMultiply.tiledGrid(rows, qFeatures + 2 * kvFeatures, 1)));
         }
         return new float[][] { q.toHeapArray(), k.toHeapArray(), v.toHeapArray() };
+    }
+
+    /**
+     * k and v stored head-major ({@link LinearKernels#qkvStoreCode}: {@code [batch][kvHead][seqLen][headDim]}, what
+     * flashTiled reads in a model's forward) hold the same bits as the token-major store, permuted; q is unchanged.
+     * Both kernels, both lane widths; head dimensions below, at and above a row tile's 8 columns, not multiples of it.
+     */
+    @Property(tries = 12)
+    void headMajorKeysAndValuesAreTheTokenMajorOnesPermuted(@ForAll @IntRange(min = 1, max = 2) int batch, @ForAll @IntRange(min = 1, max = 75) int seqLen,
+            @ForAll @IntRange(min = 1, max = 3) int kvHeads, @ForAll @IntRange(min = 0, max = 5) int headDimIndex, @ForAll @IntRange(min = 1, max = 3) int group,
+            @ForAll @IntRange(min = 0, max = 3) int innerIndex, @ForAll boolean hasBias) {
+        int headDim = new int[] { 1, 3, 8, 12, 16, 24 }[headDimIndex];
+        int rows = batch * seqLen;
+        int kvFeatures = kvHeads * headDim;
+        int qFeatures = group * kvFeatures;
+        int outFeatures = qFeatures + 2 * kvFeatures;
+        Case c = Case.random(rows * 43L + outFeatures, rows, innerIndex, outFeatures, 0, false);
+        SplittableRandom random = new SplittableRandom(rows + 17L * outFeatures);
+        float[] w = RandomArrays.gaussian(random, outFeatures * c.inner, 1.0 / Math.sqrt(c.inner));
+        float[] bias = hasBias ? RandomArrays.gaussian(random, outFeatures, 1.0) : null;
+        int headMajor = LinearKernels.qkvStoreCode(hasBias, true, seqLen, headDim);
+        for (boolean fusedNorm : new boolean[] { false, true }) {
+            for (int lanes : LANES) {
+                float[][] tokenMajor = qkv(fusedNorm, c.x, c, w, bias, qFeatures, kvFeatures, lanes);
+                float[][] permuted = qkv(fusedNorm, c.x, c, w, bias, qFeatures, kvFeatures, lanes, headMajor);
+                String what = (fusedNorm ? "normQkvProjectionTiled" : "qkvProjectionTiled") + " batch " + batch + " x L " + seqLen + ", " + kvHeads + " kv heads of "
+                        + headDim + ", q " + qFeatures + (hasBias ? ", bias" : "") + ", " + lanes + " lanes";
+                assertArrayEquals(tokenMajor[0], permuted[0], what + ": q stays token-major");
+                assertArrayEquals(AttentionRunner.headMajor(tokenMajor[1], batch, seqLen, kvHeads, headDim), permuted[1], what + ": k");
+                assertArrayEquals(AttentionRunner.headMajor(tokenMajor[2], batch, seqLen, kvHeads, headDim), permuted[2], what + ": v");
+            }
+        }
     }
 
     @Test

@@ -185,6 +185,19 @@ public record LaunchGeometry(int groupItems, String source, String deviceType, l
     }
 
     /**
+     * How a forward or prefill graph lays out a layer's k and v for attention kernel {@code kernel}
+     * ({@link #attentionKernel}): head-major ({@code [batch][kvHead][seqLen][headDim]}) for
+     * {@link AttentionLaunch.Algorithm#FLASH_TILED}, whose blocks then read each head's rows contiguously (token-major
+     * rows 2 KB apart at 8 heads x d 64 fall into few cache sets: benchmarks/README.md, "flashTiled with head-major K/V",
+     * 2026-12-01); token-major, as q and every other kernel's, otherwise. The q/k/v projection stores k and v this way
+     * and every task of the graph that touches them (qk-norm, RoPE, the cache fill) follows; decode steps and training
+     * stay token-major. {@code --json} records it for flash as {@code kv_layout}.
+     */
+    public AttentionLaunch.KvLayout kvLayout(AttentionLaunch.Algorithm kernel) {
+        return kernel == AttentionLaunch.Algorithm.FLASH_TILED ? AttentionLaunch.KvLayout.HEAD_MAJOR : AttentionLaunch.KvLayout.TOKEN_MAJOR;
+    }
+
+    /**
      * The kernels of a layer's attention backward in training: register tiles
      * ({@link AttentionLaunch.Backward#REGISTER_TILES}) where {@link #registerTiles} holds and the head dimension fits
      * them, the per-row kernels otherwise (on the JVM implementation C2 leaves tiles scalar, as for flash);
@@ -225,6 +238,7 @@ public record LaunchGeometry(int groupItems, String source, String deviceType, l
         m.put("local_memory_bytes", localMemoryBytes);
         m.put("projection_kernel", registerTiles ? "register_tiles" : "row_blocks");
         m.put("flash_kernel", registerTiles ? "register_tiles" : "blocks");
+        m.put("kv_layout", kvLayout(attentionKernel(AttentionLaunch.Algorithm.FLASH)).reportName());
         m.put("vector_lanes", registerTiles ? vectorLanes : null);
         m.put("vector_lanes_chosen_by", registerTiles ? vectorLanesSource : "unused: no register tiles on this device");
         return m;

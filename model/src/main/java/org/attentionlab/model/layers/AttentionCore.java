@@ -6,6 +6,7 @@ import org.attentionlab.kernels.AttentionKernels;
 import org.attentionlab.kernels.AttentionLaunch;
 import org.attentionlab.kernels.AttentionMasks;
 import org.attentionlab.kernels.CachedAttention;
+import org.attentionlab.kernels.LinearKernels;
 import org.attentionlab.kernels.Normalization;
 import org.attentionlab.kernels.RotaryEmbedding;
 import org.attentionlab.model.exec.Buffer;
@@ -62,20 +63,51 @@ final class AttentionCore {
     }
 
     /**
-     * Adds the tasks computing {@code out} from {@code q}, {@code k}, {@code v} (q and k are modified in place). In
-     * generation a prefill also writes the keys (after RoPE) and values into this layer's cache, and a decode step
-     * attends to the cache instead ({@link #addDecodeTasks}).
+     * How this layer's k and v are laid out in a graph of {@code tasks} where a producer can choose (the transformer
+     * blocks' q/k/v projections): {@link org.attentionlab.model.exec.LaunchGeometry#kvLayout} for the kernel this layer
+     * runs, token-major in a decode step.
      */
+    AttentionLaunch.KvLayout kvLayout(LayerTasks tasks) {
+        if (tasks.decoding()) {
+            return AttentionLaunch.KvLayout.TOKEN_MAJOR;
+        }
+        return tasks.geometry().kvLayout(tasks.geometry().attentionKernel(KernelCodes.algorithm(spec.algorithm())));
+    }
+
+    /**
+     * The q/k/v projection's {@code hasBias} argument ({@link LinearKernels#qkvStoreCode}): the bias and, for
+     * {@link AttentionLaunch.KvLayout#HEAD_MAJOR}, the layout of k and v.
+     */
+    int qkvStoreCode(LayerTasks tasks, boolean hasBias) {
+        return LinearKernels.qkvStoreCode(hasBias, kvLayout(tasks) == AttentionLaunch.KvLayout.HEAD_MAJOR, tasks.shape().seqLen(), spec.headDim());
+    }
+
+    /** {@link #addTasks(LayerTasks, FloatArray, FloatArray, FloatArray, FloatArray, AttentionLaunch.KvLayout)} with k and v token-major. */
     void addTasks(LayerTasks tasks, FloatArray q, FloatArray k, FloatArray v, FloatArray out) {
+        addTasks(tasks, q, k, v, out, AttentionLaunch.KvLayout.TOKEN_MAJOR);
+    }
+
+    /**
+     * Adds the tasks computing {@code out} from {@code q}, {@code k}, {@code v} (q and k are modified in place), k and v
+     * laid out as {@code kvLayout} (as their producer wrote them: {@link #kvLayout(LayerTasks)} or token-major). In
+     * generation a prefill also writes the keys (after RoPE) and values into this layer's cache, and a decode step
+     * attends to the cache instead ({@link #addDecodeTasks}). Head-major k ({@code [batch][kvHead][seqLen][headDim]})
+     * is, for the qk-norm and RoPE kernels, {@code batch x kvHeads} sequences of one head each: the same vectors at the
+     * same positions, so the same bits.
+     */
+    void addTasks(LayerTasks tasks, FloatArray q, FloatArray k, FloatArray v, FloatArray out, AttentionLaunch.KvLayout kvLayout) {
         int batch = tasks.shape().batch();
         int seqLen = tasks.shape().seqLen();
         int heads = spec.heads();
         int kvHeads = spec.kvHeads();
         int headDim = spec.headDim();
+        boolean headMajor = kvLayout == AttentionLaunch.KvLayout.HEAD_MAJOR;
+        int kSequences = headMajor ? batch * kvHeads : batch;
+        int kHeads = headMajor ? 1 : kvHeads;
         if (spec.qkNorm()) {
             float eps = (float) spec.normEps();
             tasks.graph().task(tasks.name(TaskKind.ATTENTION, "q_norm"), Normalization::qkLayerNorm, q, batch, seqLen, heads, headDim, eps);
-            tasks.graph().task(tasks.name(TaskKind.ATTENTION, "k_norm"), Normalization::qkLayerNorm, k, batch, seqLen, kvHeads, headDim, eps);
+            tasks.graph().task(tasks.name(TaskKind.ATTENTION, "k_norm"), Normalization::qkLayerNorm, k, kSequences, seqLen, kHeads, headDim, eps);
         }
         if (tasks.decoding()) {
             addDecodeTasks(tasks, q, k, v, out);
@@ -86,7 +118,7 @@ final class AttentionCore {
             float theta = (float) rope.theta();
             int pairing = KernelCodes.pairing(rope.pairing());
             tasks.graph().task(tasks.name(TaskKind.ATTENTION, "rope_q"), RotaryEmbedding::apply, q, batch, seqLen, heads, headDim, 0, theta, pairing);
-            tasks.graph().task(tasks.name(TaskKind.ATTENTION, "rope_k"), RotaryEmbedding::apply, k, batch, seqLen, kvHeads, headDim, 0, theta, pairing);
+            tasks.graph().task(tasks.name(TaskKind.ATTENTION, "rope_k"), RotaryEmbedding::apply, k, kSequences, seqLen, kHeads, headDim, 0, theta, pairing);
         }
         IntArray runWindows = windows;
         if (tasks.shape().dropout() && droppedWindows != null) {
@@ -96,12 +128,12 @@ final class AttentionCore {
         }
         AttentionLaunch launch = launch(tasks.geometry().attentionKernel(KernelCodes.algorithm(spec.algorithm())), batch, seqLen, runWindows);
         FloatArray scratch = launch.scratchSize() > 0 ? tasks.scratch(Buffer.ATTENTION_SCORES, launch.scratchSize()) : null;
-        launch.addTask(tasks.graph(), tasks.name(TaskKind.ATTENTION, "attention"), q, k, v, out, scratch, tasks.geometry().vectorLanes());
+        launch.addTask(tasks.graph(), tasks.name(TaskKind.ATTENTION, "attention"), q, k, v, out, scratch, tasks.geometry().vectorLanes(), kvLayout);
         tasks.geometry().attention(launch).ifPresent(grid -> tasks.grid("attention", grid));
         if (tasks.caches() != null) {
             KvCaches.LayerCache cache = tasks.caches().layer(layer);
             tasks.graph().task(tasks.name(TaskKind.ATTENTION, "kv_cache_fill"), CachedAttention::fill, k, v, cache.keys(), cache.values(), batch, seqLen, spec.keyValueWidth(),
-                    cache.layout().slots());
+                    cache.layout().slots(), headMajor ? headDim : 0);
         }
     }
 

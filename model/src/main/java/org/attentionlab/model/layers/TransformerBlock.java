@@ -233,9 +233,9 @@ public final class TransformerBlock implements TrainableLayer {
             int groupRows = inputCopyGroupRows(tasks);
             tasks.graph().task(tasks.name(TaskKind.PROJECTIONS, INPUT_QKV_TASK), LinearKernels::inputNormQkvProjectionTiled, new KernelContext(),
                     inputCopy.input(), x, norm.weight, norm.biasArgument(), normed, qkvWeight, qkvBias, out.q, out.k, out.v, rows, width, qWidth, kvWidth,
-                    groupRows, norm.kernelCode(), norm.eps(), KernelCodes.hasBias(block.attentionBias()), tasks.geometry().vectorLanes());
+                    groupRows, norm.kernelCode(), norm.eps(), attention.qkvStoreCode(tasks, block.attentionBias()), tasks.geometry().vectorLanes());
             tasks.grid(INPUT_QKV_TASK, tasks.geometry().normProjection(rows, Math.max(width, qWidth + 2 * kvWidth), groupRows));
-            attention.addTasks(tasks, out.q, out.k, out.v, out.heads);
+            attention.addTasks(tasks, out.q, out.k, out.v, out.heads, attention.kvLayout(tasks));
             return out.heads;
         }
         int groupRows = norm.fusedGroupRows(tasks, qWidth + 2 * kvWidth);
@@ -245,9 +245,9 @@ public final class TransformerBlock implements TrainableLayer {
         QkvBuffers out = qkvBuffers(tasks);
         tasks.graph().task(tasks.name(TaskKind.PROJECTIONS, "attn_norm_qkv_proj"), LinearKernels::normQkvProjectionTiled, new KernelContext(), x, norm.weight,
                 norm.biasArgument(), normed, qkvWeight, qkvBias, out.q, out.k, out.v, rows, width, qWidth, kvWidth, groupRows, norm.kernelCode(), norm.eps(),
-                KernelCodes.hasBias(block.attentionBias()), tasks.geometry().vectorLanes());
+                attention.qkvStoreCode(tasks, block.attentionBias()), tasks.geometry().vectorLanes());
         tasks.grid("attn_norm_qkv_proj", tasks.geometry().normProjection(rows, qWidth + 2 * kvWidth, groupRows));
-        attention.addTasks(tasks, out.q, out.k, out.v, out.heads);
+        attention.addTasks(tasks, out.q, out.k, out.v, out.heads, attention.kvLayout(tasks));
         return out.heads;
     }
 
@@ -324,13 +324,15 @@ public final class TransformerBlock implements TrainableLayer {
         QkvBuffers out = qkvBuffers(tasks);
         if (tasks.geometry().registerTiles()) {
             tasks.graph().task(tasks.name(TaskKind.PROJECTIONS, "qkv_proj"), LinearKernels::qkvProjectionTiled, new KernelContext(), input, qkvWeight, qkvBias,
-                    out.q, out.k, out.v, rows, width, qWidth, kvWidth, KernelCodes.hasBias(block.attentionBias()), tasks.geometry().vectorLanes());
+                    out.q, out.k, out.v, rows, width, qWidth, kvWidth, attention.qkvStoreCode(tasks, block.attentionBias()), tasks.geometry().vectorLanes());
         } else {
+            // Row blocks (no register tiles): never flashTiled, so k and v stay token-major.
             tasks.graph().task(tasks.name(TaskKind.PROJECTIONS, "qkv_proj"), LinearKernels::qkvProjection, new KernelContext(), input, qkvWeight, qkvBias, out.q,
                     out.k, out.v, rows, width, qWidth, kvWidth, KernelCodes.hasBias(block.attentionBias()));
         }
         tasks.grid("qkv_proj", tasks.geometry().projection(rows, qWidth + 2 * kvWidth));
-        attention.addTasks(tasks, out.q, out.k, out.v, out.heads);
+        attention.addTasks(tasks, out.q, out.k, out.v, out.heads,
+                tasks.geometry().registerTiles() ? attention.kvLayout(tasks) : org.attentionlab.kernels.AttentionLaunch.KvLayout.TOKEN_MAJOR);
         return out.heads;
     }
 

@@ -72,6 +72,28 @@ class FusedAcrossLayersTest {
         assertArrayEquals(runs.input(), FusedBlockTasksTest.uniformInput(runs.input().length, 13), "the input as the caller wrote it");
     }
 
+    /**
+     * Flash on register tiles runs flashTiled with k and v head-major ({@link LaunchGeometry#kvLayout}): the q/k/v
+     * projection stores them so, and qk-norm and RoPE on k follow. The rnope-swa twin made flash with RoPE, qk-norm and
+     * GQA 4/2 (seeded weights), over 2 x 64 rows: the same output as flash's blocks on a geometry without register
+     * tiles (token-major k and v), within the twins' tolerance (another kernel: not the same bits).
+     */
+    @Test
+    void flashWithHeadMajorKeysAndValuesGivesTheTokenMajorOutput() throws Exception {
+        Model model = Model.build(ConfigLoader.load(PyTorchTwinsTest.resource("rnope-swa.yaml"),
+                List.of("attention_algorithm=flash", "num_key_value_heads=2", "qk_norm=true", "position_embedding=rope")));
+        RunShape shape = RunShape.inference(2, 64);
+        float[] input = FusedBlockTasksTest.uniformInput(shape.rows() * model.inputWidth(), 17);
+        Map<String, LayerTasks.Label> tiledTasks = new HashMap<>();
+        float[] headMajor = run(model.layers(), shape, input, new LaunchGeometry(1, "test", "CPU", null, 0, true, 2), tiledTasks);
+        assertEquals(org.attentionlab.kernels.AttentionLaunch.KvLayout.HEAD_MAJOR,
+                new LaunchGeometry(1, "test", "CPU", null, 0, true, 2).kvLayout(org.attentionlab.kernels.AttentionLaunch.Algorithm.FLASH_TILED));
+        assertTrue(tiledTasks.keySet().stream().anyMatch(name -> name.endsWith("rope_k")) && tiledTasks.keySet().stream().anyMatch(name -> name.endsWith("k_norm")),
+                tiledTasks.keySet().toString());
+        float[] tokenMajor = run(model.layers(), shape, input, new LaunchGeometry(1, "test", "CPU", null, 0, false), new HashMap<>());
+        PyTorchTwinsTest.assertClose(headMajor, tokenMajor, "rnope-swa, flash, RoPE, qk-norm, GQA 4/2: head-major k and v on register tiles against flash's blocks");
+    }
+
     /** A model's output and tasks over 2 x 64 rows of input from {@code seed}, fused (2 cores) and separate (8 cores). */
     record Runs(float[] input, float[] fused, Map<String, LayerTasks.Label> fusedTasks, float[] separate, Map<String, LayerTasks.Label> separateTasks) {
         static Runs of(Model model, long seed) throws TornadoExecutionPlanException {
@@ -88,7 +110,12 @@ class FusedAcrossLayersTest {
     /** The output of the layers from {@code input}, their tasks in one graph on a register-tile geometry of {@code cores}; {@code labels}: the tasks. */
     private static float[] run(List<Layer> layers, RunShape shape, float[] input, int cores, Map<String, LayerTasks.Label> labels)
             throws TornadoExecutionPlanException {
-        LaunchGeometry geometry = new LaunchGeometry(1, "test", "CPU", null, 0, true, cores);
+        return run(layers, shape, input, new LaunchGeometry(1, "test", "CPU", null, 0, true, cores), labels);
+    }
+
+    /** {@link #run(List, RunShape, float[], int, Map)} on {@code geometry}. */
+    private static float[] run(List<Layer> layers, RunShape shape, float[] input, LaunchGeometry geometry, Map<String, LayerTasks.Label> labels)
+            throws TornadoExecutionPlanException {
         TrackedTaskGraph graph = new TrackedTaskGraph("g");
         GridScheduler grids = new GridScheduler();
         Map<String, FloatArray> scratch = new HashMap<>();

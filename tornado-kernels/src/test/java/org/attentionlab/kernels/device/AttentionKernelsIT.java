@@ -1,11 +1,13 @@
 package org.attentionlab.kernels.device;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
 
 import org.attentionlab.kernels.AttentionKernels;
+import org.attentionlab.kernels.AttentionLaunch;
 import org.attentionlab.kernels.AttentionMasks;
 import org.attentionlab.kernels.AttentionMasks.Window;
 import org.attentionlab.kernels.PositionalBiases;
@@ -125,6 +127,37 @@ class AttentionKernelsIT {
         float[] device = AttentionRunner.run(algorithm, c, windows);
         float[] java = AttentionRunner.runPlain(algorithm.isFlash() ? AttentionAlgorithm.STANDARD : algorithm, c, windows);
         DeviceCheck.assertMatchesJava(java, device, "AttentionKernels." + algorithm.configName() + ": dropout 0.3, causal W=21, GQA 4/2, global token 9");
+    }
+
+    /**
+     * flashTiled with k and v head-major ({@code [b][kvHead][t][d]}, the layout a model's forward gives it) on the
+     * device: the same bits as token-major on the device, both lane widths; cases with GQA, global tokens, a bias,
+     * head dimensions not a multiple of 4 and lengths not a multiple of 16.
+     */
+    @ParameterizedTest(name = "{0}: {1}")
+    @MethodSource("headMajorCases")
+    void headMajorKeysAndValuesGiveTheSameBitsOnTheDevice(AttentionAlgorithm tiled, String name, AttentionCase c) {
+        float[] tokenMajor = AttentionRunner.run(tiled, c, c.kernelWindows(), AttentionLaunch.KvLayout.TOKEN_MAJOR);
+        float[] headMajor = AttentionRunner.run(tiled, c, c.kernelWindows(), AttentionLaunch.KvLayout.HEAD_MAJOR);
+        assertArrayEquals(tokenMajor, headMajor, tiled.configName() + ", head-major k and v: " + name);
+        DeviceCheck.assertMatchesReference(c.reference(), headMajor, REFERENCE_ABS, REFERENCE_REL, tiled.configName() + ", head-major: " + name);
+    }
+
+    static List<Arguments> headMajorCases() {
+        List<Arguments> named = new ArrayList<>();
+        named.add(Arguments.of("causal W=37 over 100 rows, head_dim 45, GQA 4/2, global tokens 3 and 50, batch 2",
+                AttentionCase.random(121, 2, 100, 4, 2, 45, Window.causalSliding(37).left(), 0, 3, 50).withCausal(true)));
+        named.add(Arguments.of("band (30, 9) over 150 rows (several chunks), head_dim 13, GQA 6/3, ALiBi for 6 heads, global token 77",
+                alibi(AttentionCase.random(122, 1, 150, 6, 3, 13, 30, 9, 77), PositionalBiases.alibiSlopes(6).toHeapArray())));
+        named.add(Arguments.of("causal, no window, over 90 rows, head_dim 64, MQA 2/1, APE",
+                AttentionCase.random(123, 1, 90, 2, 1, 64, AttentionMasks.UNBOUNDED, 0).withCausal(true).withBias(PositionalBiases.APE, new float[] { 0f }, 0.4f)));
+        List<Arguments> all = new ArrayList<>();
+        for (AttentionAlgorithm tiled : new AttentionAlgorithm[] { AttentionAlgorithm.FLASH_TILED, AttentionAlgorithm.FLASH_TILED_8_LANES }) {
+            for (Arguments a : named) {
+                all.add(Arguments.of(tiled, a.get()[0], a.get()[1]));
+            }
+        }
+        return all;
     }
 
     static AttentionAlgorithm[] algorithms() {

@@ -9,11 +9,13 @@ import org.attentionlab.kernels.CachedAttention;
 import org.attentionlab.kernels.PositionalBiases;
 import org.attentionlab.kernels.RotaryEmbedding;
 import org.attentionlab.kernels.SinusoidalEncoding;
+import org.attentionlab.kernels.testing.AttentionRunner;
 import org.attentionlab.kernels.testing.RandomArrays;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
@@ -68,7 +70,7 @@ class CachedAttentionIT {
         // The host side of both runs: caches filled from the prompt (as plain Java), then one decode per position.
         FloatArray javaKeys = new FloatArray(batch * capacity * kvWidth);
         FloatArray javaValues = new FloatArray(batch * capacity * kvWidth);
-        CachedAttention.fill(FloatArray.fromArray(promptKeys), FloatArray.fromArray(promptValues), javaKeys, javaValues, batch, prompt, kvWidth, capacity);
+        CachedAttention.fill(FloatArray.fromArray(promptKeys), FloatArray.fromArray(promptValues), javaKeys, javaValues, batch, prompt, kvWidth, capacity, 0);
         FloatArray deviceKeys = DeviceTasks.copy(javaKeys);
         FloatArray deviceValues = DeviceTasks.copy(javaValues);
         FloatArray javaScores = new FloatArray(CachedAttention.scoresSize(batch, heads, capacity));
@@ -132,9 +134,13 @@ class CachedAttentionIT {
                 + " steps (largest)", largest);
     }
 
-    /** The prompt's keys and values into the caches: data movement only, bit for bit. */
-    @Test
-    void fill() {
+    /**
+     * The prompt's keys and values into the caches: data movement only, bit for bit; token-major, and head-major
+     * (k and v {@code [batch][kvHead][seqLen][headDim]}, 3 heads of 8) against Java's token-major fill.
+     */
+    @ParameterizedTest(name = "headMajorHeadDim {0}")
+    @ValueSource(ints = { 0, 8 })
+    void fill(int headMajorHeadDim) {
         int batch = 2;
         int seqLen = 23;
         int kvWidth = 24;
@@ -143,17 +149,18 @@ class CachedAttentionIT {
         float[] v = RandomArrays.uniform(new SplittableRandom(6), batch * seqLen * kvWidth, -1, 1);
         FloatArray javaKeys = DeviceTasks.nans(batch * capacity * kvWidth);
         FloatArray javaValues = DeviceTasks.nans(batch * capacity * kvWidth);
-        CachedAttention.fill(FloatArray.fromArray(k), FloatArray.fromArray(v), javaKeys, javaValues, batch, seqLen, kvWidth, capacity);
-        FloatArray deviceK = FloatArray.fromArray(k);
-        FloatArray deviceV = FloatArray.fromArray(v);
+        CachedAttention.fill(FloatArray.fromArray(k), FloatArray.fromArray(v), javaKeys, javaValues, batch, seqLen, kvWidth, capacity, 0);
+        int heads = headMajorHeadDim > 0 ? kvWidth / headMajorHeadDim : 1;
+        FloatArray deviceK = FloatArray.fromArray(headMajorHeadDim > 0 ? AttentionRunner.headMajor(k, batch, seqLen, heads, headMajorHeadDim) : k);
+        FloatArray deviceV = FloatArray.fromArray(headMajorHeadDim > 0 ? AttentionRunner.headMajor(v, batch, seqLen, heads, headMajorHeadDim) : v);
         FloatArray deviceKeys = DeviceTasks.nans(javaKeys.getSize());
         FloatArray deviceValues = DeviceTasks.nans(javaValues.getSize());
         TaskGraph graph = DeviceTasks.graph("cache_fill").transferToDevice(DataTransferMode.EVERY_EXECUTION, deviceK, deviceV)
-                .task(DeviceTasks.TASK, CachedAttention::fill, deviceK, deviceV, deviceKeys, deviceValues, batch, seqLen, kvWidth, capacity)
+                .task(DeviceTasks.TASK, CachedAttention::fill, deviceK, deviceV, deviceKeys, deviceValues, batch, seqLen, kvWidth, capacity, headMajorHeadDim)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, deviceKeys, deviceValues);
         DeviceTasks.execute(graph);
-        DeviceCheck.assertIdentical(javaKeys.toHeapArray(), deviceKeys.toHeapArray(), "CachedAttention.fill keys");
-        DeviceCheck.assertIdentical(javaValues.toHeapArray(), deviceValues.toHeapArray(), "CachedAttention.fill values");
+        DeviceCheck.assertIdentical(javaKeys.toHeapArray(), deviceKeys.toHeapArray(), "CachedAttention.fill keys, headMajorHeadDim " + headMajorHeadDim);
+        DeviceCheck.assertIdentical(javaValues.toHeapArray(), deviceValues.toHeapArray(), "CachedAttention.fill values, headMajorHeadDim " + headMajorHeadDim);
     }
 
     /** The sinusoidal encoding at a position in device memory, against Java at positions 0..1000 (one graph, the position sent each time). */

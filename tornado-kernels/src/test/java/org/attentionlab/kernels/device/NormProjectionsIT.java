@@ -7,6 +7,7 @@ import org.attentionlab.kernels.MatrixMultiply;
 import org.attentionlab.kernels.Normalization;
 import org.attentionlab.kernels.reference.MatrixReference.Expected;
 import org.attentionlab.kernels.reference.NormProjectionReference;
+import org.attentionlab.kernels.testing.AttentionRunner;
 import org.attentionlab.kernels.testing.RandomArrays;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -185,11 +186,59 @@ class NormProjectionsIT {
         }
     }
 
+    /**
+     * k and v stored head-major ({@link LinearKernels#qkvStoreCode}, what a model's forward gives flashTiled) by both
+     * q/k/v projection kernels on the device: the token-major store's bits, permuted; q unchanged. Batch 2 x 35 rows,
+     * 2 kv heads of 8 (whole row tiles inside a head) or of 12 (tiles across heads: per-value stores), with a bias.
+     */
+    @ParameterizedTest(name = "head dim {0}, {1} lanes")
+    @CsvSource({ "8, 16", "8, 8", "12, 16", "12, 8" })
+    void headMajorKeysAndValuesAreTheTokenMajorOnesPermuted(int headDim, int lanes) {
+        int batch = 2;
+        int seqLen = 35;
+        int rows = batch * seqLen;
+        int inner = 40;
+        int kvFeatures = 2 * headDim;
+        int qFeatures = 2 * kvFeatures;
+        int outFeatures = qFeatures + 2 * kvFeatures;
+        SplittableRandom random = new SplittableRandom(headDim * 31L + lanes);
+        NormInput in = NormInput.random(random, rows, inner, 1);
+        FloatArray wa = FloatArray.fromArray(RandomArrays.gaussian(random, outFeatures * inner, 1.0 / Math.sqrt(inner)));
+        FloatArray ba = FloatArray.fromArray(RandomArrays.gaussian(random, outFeatures, 1.0));
+        int headMajor = LinearKernels.qkvStoreCode(true, true, seqLen, headDim);
+        FloatArray[] tokenMajor = qkvProjectionTiled(in.xa(), wa, ba, rows, inner, qFeatures, kvFeatures, 1, lanes);
+        FloatArray[] permuted = qkvProjectionTiled(in.xa(), wa, ba, rows, inner, qFeatures, kvFeatures, headMajor, lanes);
+        FloatArray[] fusedTokenMajor = normQkvProjectionTiled(in, wa, ba, rows, inner, qFeatures, kvFeatures, 1, lanes);
+        FloatArray[] fusedPermuted = normQkvProjectionTiled(in, wa, ba, rows, inner, qFeatures, kvFeatures, headMajor, lanes);
+        String what = "head dim " + headDim + ", " + lanes + " lanes";
+        DeviceCheck.assertIdentical(tokenMajor[0].toHeapArray(), permuted[0].toHeapArray(), "qkvProjectionTiled q, " + what);
+        DeviceCheck.assertIdentical(fusedTokenMajor[0].toHeapArray(), fusedPermuted[0].toHeapArray(), "normQkvProjectionTiled q, " + what);
+        for (int part = 1; part < 3; part++) {
+            DeviceCheck.assertIdentical(AttentionRunner.headMajor(tokenMajor[part].toHeapArray(), batch, seqLen, 2, headDim), permuted[part].toHeapArray(),
+                    "qkvProjectionTiled " + "qkv".charAt(part) + " head-major, " + what);
+            DeviceCheck.assertIdentical(AttentionRunner.headMajor(fusedTokenMajor[part].toHeapArray(), batch, seqLen, 2, headDim),
+                    fusedPermuted[part].toHeapArray(), "normQkvProjectionTiled " + "qkv".charAt(part) + " head-major, " + what);
+        }
+    }
+
+    /** {@link LinearKernels#normQkvProjectionTiled} of the input (LayerNorm, 32 rows per group) with {@code storeCode} as its hasBias: q, k and v. */
+    private static FloatArray[] normQkvProjectionTiled(NormInput in, FloatArray wa, FloatArray ba, int rows, int inner, int qFeatures, int kvFeatures,
+            int storeCode, int lanes) {
+        FloatArray[] out = { DeviceTasks.nans(rows * qFeatures), DeviceTasks.nans(rows * kvFeatures), DeviceTasks.nans(rows * kvFeatures) };
+        TaskGraph graph = DeviceTasks.graph("normQkvProjectionTiledStore" + storeCode + "x" + lanes)
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, in.xa(), in.nw(), in.nb(), wa, ba)
+                .task(DeviceTasks.TASK, LinearKernels::normQkvProjectionTiled, new KernelContext(), in.xa(), in.nw(), in.nb(), DeviceTasks.nans(rows * inner), wa,
+                        ba, out[0], out[1], out[2], rows, inner, qFeatures, kvFeatures, 32, 1, NormInput.EPS, storeCode, lanes)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, out[0], out[1], out[2]);
+        DeviceTasks.execute(graph, MatrixMultiply.normTiledGrid(rows, qFeatures + 2 * kvFeatures, 32));
+        return out;
+    }
+
     /** {@link LinearKernels#qkvProjectionTiled} of {@code sx} with the tiles for {@code lanes}: q, k and v. */
     private static FloatArray[] qkvProjectionTiled(FloatArray sx, FloatArray wa, FloatArray ba, int rows, int inner, int qFeatures, int kvFeatures,
             int hasBias, int lanes) {
         FloatArray[] out = { DeviceTasks.nans(rows * qFeatures), DeviceTasks.nans(rows * kvFeatures), DeviceTasks.nans(rows * kvFeatures) };
-        TaskGraph graph = DeviceTasks.graph("qkvProjectionTiled" + lanes).transferToDevice(DataTransferMode.EVERY_EXECUTION, sx, wa, ba)
+        TaskGraph graph = DeviceTasks.graph("qkvProjectionTiled" + lanes + "s" + hasBias).transferToDevice(DataTransferMode.EVERY_EXECUTION, sx, wa, ba)
                 .task(DeviceTasks.TASK, LinearKernels::qkvProjectionTiled, new KernelContext(), sx, wa, ba, out[0], out[1], out[2], rows, inner, qFeatures,
                         kvFeatures, hasBias, lanes)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, out[0], out[1], out[2]);

@@ -46,10 +46,45 @@ public final class AttentionRunner {
         return runThroughTaskGraph(algorithm, c, grid, c.kernelWindows());
     }
 
+    /**
+     * {@link #run(AttentionAlgorithm, AttentionCase, IntArray)} with k and v passed in {@code kvLayout}: for
+     * {@link AttentionLaunch.KvLayout#HEAD_MAJOR} the case's token-major k and v are permuted to
+     * {@code [batch][kvHead][t][d]} ({@link #headMajor}) before the call.
+     */
+    public static float[] run(AttentionAlgorithm algorithm, AttentionCase c, IntArray windows, AttentionLaunch.KvLayout kvLayout) {
+        return runThroughTaskGraph(algorithm, c, AttentionKernels.flashGrid(c.batch(), c.numHeads(), c.seqLen()), windows, kvLayout);
+    }
+
+    /** Token-major {@code [batch][seqLen][heads][headDim]} values rearranged to head-major {@code [batch][heads][seqLen][headDim]}. */
+    public static float[] headMajor(float[] tokenMajor, int batch, int seqLen, int heads, int headDim) {
+        float[] permuted = new float[tokenMajor.length];
+        for (int b = 0; b < batch; b++) {
+            for (int t = 0; t < seqLen; t++) {
+                for (int h = 0; h < heads; h++) {
+                    System.arraycopy(tokenMajor, ((b * seqLen + t) * heads + h) * headDim, permuted, ((b * heads + h) * seqLen + t) * headDim, headDim);
+                }
+            }
+        }
+        return permuted;
+    }
+
     private static float[] runThroughTaskGraph(AttentionAlgorithm algorithm, AttentionCase c, WorkerGrid flashGrid, IntArray windows) {
+        return runThroughTaskGraph(algorithm, c, flashGrid, windows, AttentionLaunch.KvLayout.TOKEN_MAJOR);
+    }
+
+    private static float[] runThroughTaskGraph(AttentionAlgorithm algorithm, AttentionCase c, WorkerGrid flashGrid, IntArray windows,
+            AttentionLaunch.KvLayout kvLayout) {
         Arguments a = new Arguments(algorithm, c, windows);
+        if (kvLayout == AttentionLaunch.KvLayout.HEAD_MAJOR) {
+            float[] keys = headMajor(c.k(), c.batch(), c.seqLen(), c.numKvHeads(), c.headDim());
+            float[] values = headMajor(c.v(), c.batch(), c.seqLen(), c.numKvHeads(), c.headDim());
+            for (int i = 0; i < keys.length; i++) {
+                a.k.set(i, keys[i]);
+                a.v.set(i, values[i]);
+            }
+        }
         TaskGraph graph = new TaskGraph(GRAPH).transferToDevice(DataTransferMode.EVERY_EXECUTION, a.q, a.k, a.v, a.globals, a.windows, a.slopes);
-        a.launch.addTask(graph, TASK, a.q, a.k, a.v, a.out, a.scratch, algorithm.vectorLanes());
+        a.launch.addTask(graph, TASK, a.q, a.k, a.v, a.out, a.scratch, algorithm.vectorLanes(), kvLayout);
         graph.transferToHost(DataTransferMode.EVERY_EXECUTION, a.out);
         try (TornadoExecutionPlan plan = new TornadoExecutionPlan(graph.snapshot())) {
             if (a.launch.grid().isPresent()) {
