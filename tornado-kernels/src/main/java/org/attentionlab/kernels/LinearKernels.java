@@ -248,11 +248,19 @@ public final class LinearKernels {
      *
      * @throws IllegalArgumentException for a head dimension outside 1..511 or a sequence length outside 1..2^21-1
      */
+    /**
+     * Whether {@link #qkvStoreCode} can carry head-major k and v of this shape (head dimension 1..511, sequence length
+     * 1..2^21-1): a layer outside it keeps k and v token-major.
+     */
+    public static boolean headMajorFits(int seqLen, int headDim) {
+        return headDim >= 1 && headDim <= 511 && seqLen >= 1 && seqLen < 1 << 21;
+    }
+
     public static int qkvStoreCode(boolean hasBias, boolean kvHeadMajor, int seqLen, int headDim) {
         if (!kvHeadMajor) {
             return hasBias ? 1 : 0;
         }
-        if (headDim < 1 || headDim > 511 || seqLen < 1 || seqLen >= 1 << 21) {
+        if (!headMajorFits(seqLen, headDim)) {
             throw new IllegalArgumentException("head-major k and v take head dimensions 1..511 and sequence lengths below 2^21, got " + headDim + ", " + seqLen);
         }
         return (hasBias ? 1 : 0) | headDim << 1 | seqLen << 10;

@@ -286,6 +286,19 @@ class NormProjectionsTest {
         }
     }
 
+    /** The store code's edges: what fits is encoded and read back by the kernels' layout; beyond it the model keeps token-major. */
+    @Test
+    void headMajorStoreCodesCoverTheShapesTheyCanCarry() {
+        assertEquals(1, LinearKernels.qkvStoreCode(true, false, 1 << 22, 4096), "token-major: the bias bit alone, for any shape");
+        assertEquals(true, LinearKernels.headMajorFits(1, 1));
+        assertEquals(true, LinearKernels.headMajorFits((1 << 21) - 1, 511));
+        assertEquals(false, LinearKernels.headMajorFits(1 << 21, 64), "sequence length beyond 21 bits");
+        assertEquals(false, LinearKernels.headMajorFits(128, 512), "head dimension beyond 9 bits");
+        assertEquals(false, LinearKernels.headMajorFits(0, 64));
+        assertThrows(IllegalArgumentException.class, () -> LinearKernels.qkvStoreCode(false, true, 128, 512));
+        assertEquals(1 | 511 << 1 | ((1 << 21) - 1) << 10, LinearKernels.qkvStoreCode(true, true, (1 << 21) - 1, 511), "the largest code stays positive");
+    }
+
     @Test
     void groupRowsGiveEveryCoreAGroupWithTheMostRowsThatDo() {
         assertEquals(64, MatrixMultiply.normGroupRows(128, 2), "rnope-swa at L = 128 on 2 cores: two groups of 64");

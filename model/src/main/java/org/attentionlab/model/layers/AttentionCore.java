@@ -65,10 +65,10 @@ final class AttentionCore {
     /**
      * How this layer's k and v are laid out in a graph of {@code tasks} where a producer can choose (the transformer
      * blocks' q/k/v projections): {@link org.attentionlab.model.exec.LaunchGeometry#kvLayout} for the kernel this layer
-     * runs, token-major in a decode step.
+     * runs; token-major in a decode step and where the store code cannot carry the shape ({@link LinearKernels#headMajorFits}).
      */
     AttentionLaunch.KvLayout kvLayout(LayerTasks tasks) {
-        if (tasks.decoding()) {
+        if (tasks.decoding() || !LinearKernels.headMajorFits(tasks.shape().seqLen(), spec.headDim())) {
             return AttentionLaunch.KvLayout.TOKEN_MAJOR;
         }
         return tasks.geometry().kvLayout(tasks.geometry().attentionKernel(KernelCodes.algorithm(spec.algorithm())));
