@@ -239,6 +239,14 @@ public final class LinearKernels {
     }
 
     /**
+     * Whether {@link #qkvStoreCode} can carry head-major k and v of this shape (head dimension 1..511, sequence length
+     * 1..2^21-1): a layer outside it keeps k and v token-major.
+     */
+    public static boolean headMajorFits(int seqLen, int headDim) {
+        return headDim >= 1 && headDim <= 511 && seqLen >= 1 && seqLen < 1 << 21;
+    }
+
+    /**
      * The q/k/v projections' last int, {@code hasBias} and the layout of k and v in one (the fused projection kernels
      * have no parameter left under TornadoVM's 20): bit 0 the bias; 0 above it for token-major k and v
      * ({@code [rows][kvFeatures]}, rows {@code batch x seqLen}), or for head-major ({@code [batch][kvHead][seqLen][headDim]},
@@ -248,14 +256,6 @@ public final class LinearKernels {
      *
      * @throws IllegalArgumentException for a head dimension outside 1..511 or a sequence length outside 1..2^21-1
      */
-    /**
-     * Whether {@link #qkvStoreCode} can carry head-major k and v of this shape (head dimension 1..511, sequence length
-     * 1..2^21-1): a layer outside it keeps k and v token-major.
-     */
-    public static boolean headMajorFits(int seqLen, int headDim) {
-        return headDim >= 1 && headDim <= 511 && seqLen >= 1 && seqLen < 1 << 21;
-    }
-
     public static int qkvStoreCode(boolean hasBias, boolean kvHeadMajor, int seqLen, int headDim) {
         if (!kvHeadMajor) {
             return hasBias ? 1 : 0;

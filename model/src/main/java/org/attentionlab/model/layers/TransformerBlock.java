@@ -326,13 +326,12 @@ public final class TransformerBlock implements TrainableLayer {
             tasks.graph().task(tasks.name(TaskKind.PROJECTIONS, "qkv_proj"), LinearKernels::qkvProjectionTiled, new KernelContext(), input, qkvWeight, qkvBias,
                     out.q, out.k, out.v, rows, width, qWidth, kvWidth, attention.qkvStoreCode(tasks, block.attentionBias()), tasks.geometry().vectorLanes());
         } else {
-            // Row blocks (no register tiles): never flashTiled, so k and v stay token-major.
+            // Row blocks (no register tiles): never flashTiled (LaunchGeometry.attentionKernel), so kvLayout is token-major.
             tasks.graph().task(tasks.name(TaskKind.PROJECTIONS, "qkv_proj"), LinearKernels::qkvProjection, new KernelContext(), input, qkvWeight, qkvBias, out.q,
                     out.k, out.v, rows, width, qWidth, kvWidth, KernelCodes.hasBias(block.attentionBias()));
         }
         tasks.grid("qkv_proj", tasks.geometry().projection(rows, qWidth + 2 * kvWidth));
-        attention.addTasks(tasks, out.q, out.k, out.v, out.heads,
-                tasks.geometry().registerTiles() ? attention.kvLayout(tasks) : org.attentionlab.kernels.AttentionLaunch.KvLayout.TOKEN_MAJOR);
+        attention.addTasks(tasks, out.q, out.k, out.v, out.heads, attention.kvLayout(tasks));
         return out.heads;
     }
 
