@@ -137,6 +137,14 @@ public record AttentionLaunch(Algorithm algorithm, int batch, int seqLen, int nu
     }
 
     /**
+     * The layout of k and v for this call where the caller may choose ({@code headMajorWanted}): head-major for
+     * {@link Algorithm#FLASH_TILED} (the only kernel that reads it), token-major for every other kernel.
+     */
+    public KvLayout kvLayout(boolean headMajorWanted) {
+        return headMajorWanted && algorithm == Algorithm.FLASH_TILED ? KvLayout.HEAD_MAJOR : KvLayout.TOKEN_MAJOR;
+    }
+
+    /**
      * {@link #addTask(TaskGraph, String, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, int)} with k and v
      * laid out as {@code kvLayout} says.
      *
