@@ -473,8 +473,10 @@ public final class AttentionKernels {
      * a Float16 takes two) runs the same algorithm with tiles of 4 keys ({@link #scoresOfFourKeys}) and 4 dimensions
      * ({@link #outputOfFourDims}) x 16 rows, 8 ymm of sums: the 8-key and 8-dimension tiles (16 ymm of sums) spilled to
      * the stack inside both products (perf annotate on Zen 3). It also takes chunks of at most
-     * {@link #FLASH_NARROW_CHUNK_KEYS} keys and packs each chunk's rows of v ({@link #packChunkValues}) so that they stay
-     * in L1 across the output's passes. The sums are the same in the same order, so the two paths give the same bits
+     * {@link #FLASH_NARROW_CHUNK_KEYS} keys. (Until stop 27 it also packed each chunk's rows of v into a private array,
+     * so that token-major rows 2 KB apart stayed in L1 across the output's passes; with head-major K/V, and measured
+     * without it on Zen 4 with 8 lanes, JMH on PoCL, L = 4096, W = 256, 8 heads, d 64, 2026-12-01: head-major
+     * 27.3-27.8 -> 18.8 ms, token-major 34.9 -> 20.2 ms, so v is read in place.) The sums are the same in the same order, so the two paths give the same bits
      * where their chunks agree (a block seeing at most 64 keys); beyond that the online softmax's rescaling points
      * differ and so may the last bits. PoCL, Zen 3 (2 cores, AVX2), L = 4096, W = 256, 8 heads, d 64, JMH medians
      * (2026-11-30, benchmarks/README.md "flashTiled on 8 lanes"): main's 16-lane tiles 51-61 ms; 4-key/4-dimension
@@ -546,7 +548,6 @@ public final class AttentionKernels {
         float[] queriesT = new float[FLASH_MAX_HEAD_DIM * FLASH_BLOCK_Q];
         float[] outputT = new float[FLASH_MAX_HEAD_DIM * FLASH_BLOCK_Q];
         float[] weights = new float[FLASH_CHUNK_KEYS * FLASH_BLOCK_Q];
-        float[] chunkValues = new float[FLASH_NARROW_CHUNK_KEYS * FLASH_MAX_HEAD_DIM];
         int[] chunkKeys = new int[FLASH_CHUNK_KEYS];
         int[] rowBounds = new int[3 * FLASH_BLOCK_Q];
         float[] rowState = new float[ROW_STATE * FLASH_BLOCK_Q];
@@ -639,13 +640,17 @@ public final class AttentionKernels {
                         wideOutput(outputT, weights, rowState, v, chunkKeys, keys, kvBase, 0, kvRowStride, fullDims, dims - 1 - fullDims);
                     }
                 } else {
-                    packChunkValues(chunkValues, v, chunkKeys, keys, kvBase, kvRowStride, dims);
                     int fullDims = dims - dims % FLASH_NARROW_STEP;
                     for (int d0 = 0; d0 < fullDims; d0 += FLASH_NARROW_STEP) {
-                        outputOfFourDims(outputT, weights, rowState, chunkValues, keys, dims, d0, Integer.MAX_VALUE);
+                        if (consecutive) {
+                            outputOfFourDims(outputT, weights, rowState, v, chunkKeys, keys, kvBase + chunkKeys[0] * kvRowStride, kvRowStride, 0, d0,
+                                    Integer.MAX_VALUE);
+                        } else {
+                            outputOfFourDims(outputT, weights, rowState, v, chunkKeys, keys, kvBase, 0, kvRowStride, d0, Integer.MAX_VALUE);
+                        }
                     }
                     if (fullDims < dims) {
-                        outputOfFourDims(outputT, weights, rowState, chunkValues, keys, dims, fullDims, dims - 1 - fullDims);
+                        outputOfFourDims(outputT, weights, rowState, v, chunkKeys, keys, kvBase, 0, kvRowStride, fullDims, dims - 1 - fullDims);
                     }
                 }
                 chunkStart += width;
@@ -904,25 +909,13 @@ public final class AttentionKernels {
     }
 
     /**
-     * {@code chunkValues[c][d] = v[key c][d]} for the chunk's keys (rows of {@code dims} floats, packed), for
-     * {@link #outputOfFourDims}: v's rows lie a multiple of 2 KB apart (8 heads x 64 dimensions), so the chunk's rows
-     * of v fall into two of L1's 64 sets and left it between the output's passes; packed they stay.
-     */
-    private static void packChunkValues(float[] chunkValues, FloatArray v, int[] chunkKeys, int keys, int kvBase, int kvRowStride, int dims) {
-        for (int c = 0; c < keys; c++) {
-            int row = kvBase + chunkKeys[c] * kvRowStride;
-            for (int d = 0; d < dims; d++) {
-                chunkValues[c * dims + d] = v.get(row + d);
-            }
-        }
-    }
-
-    /**
      * {@link #wideOutput} for the 4 dimensions from {@code d0}, for 8-lane devices (why 4: {@link #scoresOfFourKeys}),
-     * from the chunk's rows of v packed by {@link #packChunkValues}: the same sums in the same order, so the same bits.
+     * with the same addressing of v: the same sums in the same order, so the same bits. Read in place: with head-major
+     * K/V a chunk's rows of v are consecutive, where token-major rows 2 KB apart (8 heads x d 64) had to be packed
+     * into a private array to stay in L1 across the output's passes (13-15 % of the kernel's samples).
      */
-    private static void outputOfFourDims(float[] outputT, float[] weights, float[] rowState, float[] chunkValues, int keys, int dims, int d0,
-            int lastOffset) {
+    private static void outputOfFourDims(float[] outputT, float[] weights, float[] rowState, FloatArray v, int[] tileKeys, int keys, int rowBase,
+            int keyStep, int keyScale, int d0, int lastOffset) {
         Float16 sums0 = broadcast(0.0f);
         Float16 sums1 = broadcast(0.0f);
         Float16 sums2 = broadcast(0.0f);
@@ -932,12 +925,12 @@ public final class AttentionKernels {
         int offset2 = TornadoMath.min(2, lastOffset);
         int offset3 = TornadoMath.min(3, lastOffset);
         for (int c = 0; c < keys; c++) {
-            int at = c * dims + d0;
+            int at = rowBase + c * keyStep + tileKeys[c] * keyScale + d0;
             Float16 rowWeights = load(weights, c * FLASH_BLOCK_Q);
-            sums0 = multiplyAdd(sums0, chunkValues[at + offset0], rowWeights);
-            sums1 = multiplyAdd(sums1, chunkValues[at + offset1], rowWeights);
-            sums2 = multiplyAdd(sums2, chunkValues[at + offset2], rowWeights);
-            sums3 = multiplyAdd(sums3, chunkValues[at + offset3], rowWeights);
+            sums0 = multiplyAdd(sums0, v.get(at + offset0), rowWeights);
+            sums1 = multiplyAdd(sums1, v.get(at + offset1), rowWeights);
+            sums2 = multiplyAdd(sums2, v.get(at + offset2), rowWeights);
+            sums3 = multiplyAdd(sums3, v.get(at + offset3), rowWeights);
         }
         int chunk = d0 * FLASH_BLOCK_Q;
         rescaleAndAdd(outputT, chunk, rowState, sums0);
