@@ -68,7 +68,7 @@ final class ForwardCommand implements Callable<Integer> {
     private boolean json;
 
     @Option(names = "--profile", description = "After the timed runs, one more run with TornadoVM's profiler (timers around each task on the JVM):"
-            + " its time per kind of work (norms, projections, attention, FFN, ...).")
+            + " its time per kind of work (norms, projections, attention, FFN, ...); with --json also per task, in the order they run.")
     private boolean profile;
 
     @Option(names = "--weights", paramLabel = "FILE", description = "Load the parameters from this safetensors file (names as --save-weights writes);"
@@ -318,8 +318,8 @@ final class ForwardCommand implements Callable<Integer> {
     }
 
     /**
-     * The profiled run in milliseconds: TornadoVM's totals and the kernel time per kind of work, from its per-task
-     * times (on the JVM, timers around each task).
+     * The profiled run in milliseconds: TornadoVM's totals and the kernel time per kind of work and per task (in the
+     * order the tasks ran), from its per-task times (on the JVM, timers around each task).
      */
     private static Map<String, Object> profileReport(ModelExecution.Profile p) {
         Map<String, Object> o = new LinkedHashMap<>();
@@ -330,6 +330,9 @@ final class ForwardCommand implements Callable<Integer> {
         Map<String, Object> kinds = new LinkedHashMap<>();
         p.kernelNanosByKind().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> kinds.put(e.getKey().reportName(), e.getValue() / 1e6));
         o.put("kernel_ms_by_kind", kinds);
+        Map<String, Object> tasks = new LinkedHashMap<>();
+        p.kernelNanosByTask().forEach((task, nanos) -> tasks.put(task, nanos / 1e6));
+        o.put("kernel_ms_by_task", tasks);
         return o;
     }
 

@@ -138,5 +138,25 @@ class CostAndProfileCliTest {
         }
         double sum = kinds.values().stream().mapToDouble(v -> ((Number) v).doubleValue()).sum();
         assertTrue(sum <= ((Number) profile.get("kernel_ms")).doubleValue() + 1e-6, "the kinds split the kernel time: " + profile);
+
+        // Per task, in the order the tasks run: every layer's tasks, layer by layer, and together at least the kinds' time.
+        Map<String, Object> tasks = (Map<String, Object>) profile.get("kernel_ms_by_task");
+        int previousLayer = -1;
+        java.util.Set<Integer> layers = new java.util.TreeSet<>();
+        for (String task : tasks.keySet()) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("^l(\\d+)_[a-z_]+$").matcher(task);
+            assertTrue(m.matches(), "a task's own name, l<layer>_<work>: " + task);
+            int layer = Integer.parseInt(m.group(1));
+            assertTrue(layer >= previousLayer, "tasks in the order they run: " + tasks.keySet());
+            previousLayer = layer;
+            layers.add(layer);
+        }
+        for (int layer = 0; layer < BLOCKS; layer++) {
+            assertTrue(layers.contains(layer), "layer " + layer + " in " + tasks.keySet());
+        }
+        assertTrue(((Number) tasks.get("l0_attention")).doubleValue() > 0, tasks.toString());
+        double taskSum = tasks.values().stream().mapToDouble(v -> ((Number) v).doubleValue()).sum();
+        assertTrue(taskSum >= sum - 1e-6 && taskSum <= ((Number) profile.get("kernel_ms")).doubleValue() + 1e-6,
+                "the tasks cover the kinds and split the kernel time: " + profile);
     }
 }

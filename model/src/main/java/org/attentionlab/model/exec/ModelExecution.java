@@ -1,8 +1,10 @@
 package org.attentionlab.model.exec;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -136,7 +138,8 @@ public final class ModelExecution implements AutoCloseable {
         List<List<Integer>> groups = group(costs, GraphLimits.ofThisProcess(), options.layersPerGraph());
 
         GridScheduler grids = new GridScheduler();
-        Map<String, LayerTasks.Label> labels = new HashMap<>();
+        // In the order the tasks are added, which is the order they run (the profile lists them so).
+        Map<String, LayerTasks.Label> labels = new LinkedHashMap<>();
         List<TrackedTaskGraph> graphs = new ArrayList<>();
         List<Object> constants = new ArrayList<>();
         List<Object> cacheBuffers = new ArrayList<>();
@@ -289,27 +292,34 @@ public final class ModelExecution implements AutoCloseable {
 
     /**
      * TornadoVM's profiler figures of one run, summed over the graphs (nanoseconds and bytes), and the device time of
-     * its tasks per kind of work ({@code kernelNanosByKind}, empty when the profiler gave no per-task figures).
+     * its tasks per kind of work ({@code kernelNanosByKind}) and per task ({@code kernelNanosByTask}, by the task's
+     * name within its graph, in the order the tasks ran); both empty when the profiler gave no per-task figures.
      */
     public record Profile(long totalNanos, long kernelNanos, long transferNanos, long compileNanos, long bytesTransferred,
-            Map<TaskKind, Long> kernelNanosByKind) {
+            Map<TaskKind, Long> kernelNanosByKind, Map<String, Long> kernelNanosByTask) {
 
-        public static final Profile NONE = new Profile(0, 0, 0, 0, 0, Map.of());
+        public static final Profile NONE = new Profile(0, 0, 0, 0, 0, Map.of(), Map.of());
 
-        /** The sum of two profiles, kind by kind. */
+        /** The sum of two profiles, kind by kind and task by task. */
         public Profile plus(Profile other) {
             Map<TaskKind, Long> kinds = new EnumMap<>(TaskKind.class);
             kinds.putAll(kernelNanosByKind);
             other.kernelNanosByKind.forEach((kind, nanos) -> kinds.merge(kind, nanos, Long::sum));
+            Map<String, Long> tasks = new LinkedHashMap<>(kernelNanosByTask);
+            other.kernelNanosByTask.forEach((task, nanos) -> tasks.merge(task, nanos, Long::sum));
             return new Profile(totalNanos + other.totalNanos, kernelNanos + other.kernelNanos, transferNanos + other.transferNanos,
-                    compileNanos + other.compileNanos, bytesTransferred + other.bytesTransferred, Map.copyOf(kinds));
+                    compileNanos + other.compileNanos, bytesTransferred + other.bytesTransferred, Map.copyOf(kinds),
+                    Collections.unmodifiableMap(tasks));
         }
 
         /** Every figure divided by {@code n} (a mean over n runs). */
         public Profile dividedBy(int n) {
             Map<TaskKind, Long> kinds = new EnumMap<>(TaskKind.class);
             kernelNanosByKind.forEach((kind, nanos) -> kinds.put(kind, nanos / n));
-            return new Profile(totalNanos / n, kernelNanos / n, transferNanos / n, compileNanos / n, bytesTransferred / n, Map.copyOf(kinds));
+            Map<String, Long> tasks = new LinkedHashMap<>();
+            kernelNanosByTask.forEach((task, nanos) -> tasks.put(task, nanos / n));
+            return new Profile(totalNanos / n, kernelNanos / n, transferNanos / n, compileNanos / n, bytesTransferred / n, Map.copyOf(kinds),
+                    Collections.unmodifiableMap(tasks));
         }
     }
 
@@ -334,14 +344,22 @@ public final class ModelExecution implements AutoCloseable {
             // Read now: TornadoVM's profiler result reads the graph selected at the time it is asked.
             var p = last.getProfilerResult();
             Map<TaskKind, Long> kinds = new EnumMap<>(TaskKind.class);
-            TaskTimes.lastExecution(p.getProfileLog()).forEach((task, nanos) -> {
+            Map<String, Long> tasks = new LinkedHashMap<>();
+            // The profiler's log lists the tasks in no particular order; labels has them in the order they run.
+            Map<String, Long> logged = TaskTimes.lastExecution(p.getProfileLog());
+            Map<String, Long> inOrder = new LinkedHashMap<>();
+            labels.keySet().stream().filter(logged::containsKey).forEach(task -> inOrder.put(task, logged.get(task)));
+            logged.forEach(inOrder::putIfAbsent);
+            inOrder.forEach((task, nanos) -> {
                 LayerTasks.Label label = labels.get(task);
                 if (label != null) {
                     kinds.merge(label.kind(), nanos, Long::sum);
                 }
+                // "graph.task": the task's own name (l3_attention, ...) says the layer and the work; the graph's is internal.
+                tasks.merge(task.substring(task.indexOf('.') + 1), nanos, Long::sum);
             });
             profile = profile.plus(new Profile(p.getTotalTime(), p.getDeviceKernelTime(), p.getDataTransfersTime(), p.getCompileTime(),
-                    p.getTotalBytesTransferred(), Map.copyOf(kinds)));
+                    p.getTotalBytesTransferred(), Map.copyOf(kinds), Collections.unmodifiableMap(tasks)));
         }
         last.transferToHost(readBack);
         return profile;
